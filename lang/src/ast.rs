@@ -1,0 +1,294 @@
+//! The Walia syntax tree.
+//!
+//! The parser builds it with every `res` field set to [`Res::Unresolved`] and every
+//! [`FunInfo`] empty; the resolver (`crate::resolve`) fills those in place, so the compiler
+//! never has to look a name up by string.
+
+/// A byte range in the source text. `Copy` so that every node can carry one cheaply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Hash)]
+pub struct Span {
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Span {
+        Span {
+            start: start as u32,
+            end: end as u32,
+        }
+    }
+
+    /// The smallest span that covers both.
+    pub fn to(self, other: Span) -> Span {
+        Span {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
+    }
+
+    pub fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+}
+
+/// Where a name lives at run time; decided by the resolver.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Res {
+    #[default]
+    Unresolved,
+    /// A stack slot of the current function frame. `cell` is true when some closure
+    /// captures it, so the slot holds a shared cell rather than the value itself.
+    Local { slot: u16, cell: bool },
+    /// The n-th captured cell of the running closure.
+    Upvalue(u16),
+    /// A global slot (top-level `var`, `fun`, `class`, or a builtin).
+    Global(u32),
+}
+
+/// An identifier occurrence: its text, span and (after resolution) where it lives.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Name {
+    pub name: String,
+    pub span: Span,
+    pub res: Res,
+}
+
+impl Name {
+    pub fn new(name: impl Into<String>, span: Span) -> Name {
+        Name {
+            name: name.into(),
+            span,
+            res: Res::Unresolved,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Program {
+    pub stmts: Vec<Stmt>,
+    /// Filled by the resolver: slots used by top-level block-scoped locals (top-level code
+    /// runs as a function frame of its own).
+    pub info: FunInfo,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stmt {
+    pub kind: StmtKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum StmtKind {
+    /// `var name [= init];` The `doc` is the `///` comment above it, if any.
+    Var {
+        name: Name,
+        init: Option<Expr>,
+        doc: Option<String>,
+    },
+    Fun(Box<FunDecl>),
+    Class(Box<ClassDecl>),
+    /// An expression statement. `semicolon` is false for a final expression without `;`.
+    Expr { expr: Expr, semicolon: bool },
+    Print(Expr),
+    If {
+        cond: Expr,
+        then: Box<Stmt>,
+        else_: Option<Box<Stmt>>,
+    },
+    While {
+        cond: Expr,
+        body: Box<Stmt>,
+    },
+    For {
+        var: Name,
+        iter: Expr,
+        body: Box<Stmt>,
+    },
+    Block(Block),
+    Return(Option<Expr>),
+    Break,
+    Continue,
+    Test {
+        name: String,
+        body: Block,
+    },
+    /// A lone `;`.
+    Empty,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Block {
+    pub stmts: Vec<Stmt>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FunDecl {
+    /// `None` for anonymous `fun (..)` and lambdas.
+    pub name: Option<Name>,
+    pub params: Vec<Name>,
+    /// A block body is an [`ExprKind::Block`]; `fun f(a) a * 2;` and lambdas have any expression.
+    pub body: Expr,
+    /// The whole declaration, from `fun` (or the first lambda parameter) to the end of the body.
+    pub span: Span,
+    pub doc: Option<String>,
+    /// True for `x => ...` lambdas and anonymous `fun`; such functions print as `<fun>`.
+    pub anonymous: bool,
+    /// Filled by the resolver.
+    pub info: FunInfo,
+}
+
+/// What the resolver learns about a function body.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct FunInfo {
+    /// Total stack slots the frame needs (parameters first, then locals).
+    pub num_slots: u16,
+    /// Parameters that some closure captures: the frame wraps them in cells on entry.
+    pub cell_params: Vec<u16>,
+    /// What the closure captures when it is created, in upvalue order.
+    pub captures: Vec<Capture>,
+    /// True when the body (or a nested lambda) refers to `this` / `super`.
+    pub uses_this: bool,
+}
+
+/// One captured variable of a closure, as seen from the enclosing function.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Capture {
+    /// The enclosing frame's slot (which holds a cell).
+    Local(u16),
+    /// The enclosing closure's own upvalue.
+    Upvalue(u16),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClassDecl {
+    pub name: Name,
+    pub superclass: Option<Name>,
+    pub fields: Vec<FieldDecl>,
+    pub methods: Vec<FunDecl>,
+    /// Declared with `@sql`.
+    pub sql: bool,
+    pub doc: Option<String>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldDecl {
+    pub name: Name,
+    pub default: Option<Expr>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnOp {
+    Neg,
+    Not,
+}
+
+/// `=` is `None`; `+=` is `Some(BinOp::Add)`, and so on.
+pub type AssignOp = Option<BinOp>;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExprKind {
+    Nil,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Name(Name),
+    /// `this`; `res` points at the method's receiver slot (or an upvalue holding it).
+    This(Res),
+    /// `super.name`; `this_res` locates the receiver. The superclass searched is the one of
+    /// the class whose method (or a lambda inside it) is running.
+    Super { method: Name, this_res: Res },
+    List(Vec<Expr>),
+    /// Keys are expressions; a bare identifier key is parsed as a string literal.
+    Map(Vec<(Expr, Expr)>),
+    Unary(UnOp, Box<Expr>),
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+    And(Box<Expr>, Box<Expr>),
+    Or(Box<Expr>, Box<Expr>),
+    Range(Box<Expr>, Box<Expr>),
+    /// Target is a `Name`, `Field` or `Index` expression (the parser rejects anything else).
+    Assign {
+        target: Box<Expr>,
+        op: AssignOp,
+        value: Box<Expr>,
+    },
+    /// `lhs |> rhs`, kept as written; the compiler applies the first-argument rule.
+    Pipe(Box<Expr>, Box<Expr>),
+    Call {
+        callee: Box<Expr>,
+        args: Vec<Expr>,
+    },
+    Field {
+        object: Box<Expr>,
+        name: Name,
+    },
+    Index {
+        object: Box<Expr>,
+        index: Box<Expr>,
+    },
+    /// Lambdas and anonymous `fun`.
+    Function(Box<FunDecl>),
+    If {
+        cond: Box<Expr>,
+        then: Box<Expr>,
+        else_: Option<Box<Expr>>,
+    },
+    Match {
+        subject: Box<Expr>,
+        arms: Vec<MatchArm>,
+    },
+    Block(Block),
+    Fused(Box<Expr>),
+    /// `print e` used as an expression (value nil).
+    Print(Box<Expr>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct MatchArm {
+    pub pattern: Pattern,
+    pub guard: Option<Expr>,
+    pub body: Expr,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Pattern {
+    /// A literal: number (possibly negated), string, bool or nil.
+    Literal(Expr),
+    /// `lo..hi`, half-open.
+    Range(Expr, Expr),
+    Wildcard(Span),
+    /// A name binding the subject (a fresh local visible in the guard and the arm).
+    Bind(Name),
+}
+
+impl Expr {
+    pub fn new(kind: ExprKind, span: Span) -> Expr {
+        Expr { kind, span }
+    }
+}

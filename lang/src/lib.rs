@@ -1,0 +1,7 @@
+//! walia-lang: the front end of the Walia interpreter. No I/O, no knowledge of the heap.
+//!
+//! `source → lexer → parser → AST → resolver`, with every error collected as a
+//! [`diagnostic::Diagnostic`].
+
+pub mod ast;
+pub mod diagnostic;
