@@ -1,1 +1,206 @@
-fn main() {}
+//! The `walia` command: run scripts, run their tests, check them, or start the REPL.
+
+mod repl;
+
+use clap::{Args, Parser, Subcommand};
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+use walia::{Engine, Error, exit_code};
+
+#[derive(Parser)]
+#[command(
+    name = "walia",
+    version,
+    about = "Walia: a persistent, pipe-based scripting language",
+    long_about = "Walia: a persistent, pipe-based scripting language.\n\n\
+        With no FILE and no -e, starts the REPL (or, when standard input is not a terminal, \
+        runs the script read from it). `walia FILE` is the same as `walia run FILE`.",
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+
+    /// Run CODE instead of a file; the remaining arguments go to args().
+    #[arg(short = 'e', value_name = "CODE")]
+    eval: Option<String>,
+
+    /// Script to run ("-" reads it from standard input).
+    file: Option<String>,
+
+    /// Arguments passed to the script (read with args()).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    args: Vec<String>,
+
+    #[command(flatten)]
+    opts: Options,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a script (its test blocks are skipped).
+    Run {
+        /// The script file ("-" reads standard input).
+        file: String,
+        /// Arguments passed to the script (read with args()).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Run a script's top-level statements, then each `test` block; prints
+    /// "N passed, N failed" last and exits 70 if any test failed.
+    Test {
+        /// The script file.
+        file: String,
+    },
+    /// Parse and resolve a script without running it; reports every error, prints nothing
+    /// on success.
+    Check {
+        /// The script file.
+        file: String,
+    },
+}
+
+/// Options every command accepts.
+#[derive(Args, Clone, Default)]
+struct Options {
+    /// Heap file holding the persistent state (default: $WALIA_HEAP, else ./walia.wld).
+    /// Persistence is not implemented yet: every run currently uses an in-memory heap.
+    #[arg(long, global = true, value_name = "PATH")]
+    heap: Option<PathBuf>,
+
+    /// Run on an empty in-memory heap; touch no file.
+    #[arg(long, global = true)]
+    memory: bool,
+
+    /// Commit durability: immediate, batched or async (takes effect once the heap file
+    /// is implemented).
+    #[arg(long, global = true, value_name = "MODE", value_parser = ["immediate", "batched", "async"])]
+    durability: Option<String>,
+
+    /// Disable native compilation of pipelines (the JIT is not implemented yet; every
+    /// pipeline is interpreted).
+    #[arg(long, global = true)]
+    no_jit: bool,
+
+    /// Print each pipeline's plan to stderr as it first runs (not implemented yet).
+    #[arg(long, global = true)]
+    explain: bool,
+
+    /// No progress output.
+    #[arg(long, global = true)]
+    quiet: bool,
+
+    /// Maximum depth of Walia calls before "stack overflow".
+    #[arg(long, global = true, value_name = "N", default_value_t = 100_000)]
+    max_depth: usize,
+}
+
+fn main() {
+    // Walia calls never recurse on the Rust stack, but dropping a deeply nested value and
+    // builtins that call back into scripts do; a large reserved stack keeps those safe.
+    let worker = std::thread::Builder::new()
+        .stack_size(1 << 30)
+        .spawn(run_cli);
+    let code = match worker.map(|h| h.join()) {
+        Ok(Ok(code)) => code,
+        _ => exit_code::RUNTIME,
+    };
+    std::process::exit(code);
+}
+
+fn run_cli() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                exit_code::USAGE
+            } else {
+                exit_code::OK
+            };
+        }
+    };
+    let color = std::io::stderr().is_terminal();
+    let mut engine = Engine::new();
+    engine.set_max_depth(cli.opts.max_depth);
+    match cli.command {
+        Some(Command::Run { file, args }) => run_file(&mut engine, &file, args, color),
+        Some(Command::Test { file }) => run_tests(&mut engine, &file, color),
+        Some(Command::Check { file }) => check_file(&mut engine, &file, color),
+        None => {
+            if let Some(code) = cli.eval {
+                let mut args = cli.args;
+                if let Some(f) = cli.file {
+                    args.insert(0, f);
+                }
+                engine.set_args(args);
+                report(engine.run_named("<-e>", &code).map(|_| ()), color)
+            } else if let Some(file) = cli.file {
+                run_file(&mut engine, &file, cli.args, color)
+            } else if std::io::stdin().is_terminal() {
+                repl::run(engine)
+            } else {
+                run_file(&mut engine, "-", cli.args, color)
+            }
+        }
+    }
+}
+
+/// Print an error's diagnostics and give the exit code.
+fn report(result: Result<(), Error>, color: bool) -> i32 {
+    match result {
+        Ok(()) => exit_code::OK,
+        Err(e) => {
+            eprint!("{}", e.render(color));
+            e.exit_code()
+        }
+    }
+}
+
+fn load(file: &str) -> Result<(String, String), Error> {
+    if file == "-" {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .map_err(|e| Error::Io {
+                message: format!("cannot read standard input: {e}"),
+            })?;
+        let text = String::from_utf8(bytes).map_err(|_| Error::Io {
+            message: "standard input is not valid UTF-8".to_string(),
+        })?;
+        return Ok(("<stdin>".to_string(), text));
+    }
+    let text = walia::read_source(std::path::Path::new(file))?;
+    Ok((file.to_string(), text))
+}
+
+fn run_file(engine: &mut Engine, file: &str, args: Vec<String>, color: bool) -> i32 {
+    engine.set_args(args);
+    let result = load(file).and_then(|(name, text)| engine.run_named(&name, &text).map(|_| ()));
+    report(result, color)
+}
+
+fn check_file(engine: &mut Engine, file: &str, color: bool) -> i32 {
+    let result = load(file).and_then(|(name, text)| engine.check(&name, &text));
+    report(result, color)
+}
+
+fn run_tests(engine: &mut Engine, file: &str, color: bool) -> i32 {
+    let ran = load(file).and_then(|(name, text)| engine.run_named(&name, &text).map(|_| ()));
+    if let Err(e) = ran {
+        // The top-level statements failed: no test can run.
+        eprint!("{}", e.render(color));
+        println!("0 passed, 1 failed");
+        return e.exit_code();
+    }
+    let summary = engine.run_tests();
+    for f in &summary.failures {
+        eprint!("{f}");
+    }
+    println!("{} passed, {} failed", summary.passed, summary.failed);
+    if summary.failed > 0 {
+        exit_code::RUNTIME
+    } else {
+        exit_code::OK
+    }
+}

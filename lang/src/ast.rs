@@ -37,9 +37,9 @@ impl Span {
 pub enum Res {
     #[default]
     Unresolved,
-    /// A stack slot of the current function frame. `cell` is true when some closure
-    /// captures it, so the slot holds a shared cell rather than the value itself.
-    Local { slot: u16, cell: bool },
+    /// A stack slot of the current function frame. Whether the slot holds a shared cell
+    /// (because a closure captures it) is recorded per slot in [`FunInfo::cell_slots`].
+    Local(u16),
     /// The n-th captured cell of the running closure.
     Upvalue(u16),
     /// A global slot (top-level `var`, `fun`, `class`, or a builtin).
@@ -89,7 +89,10 @@ pub enum StmtKind {
     Fun(Box<FunDecl>),
     Class(Box<ClassDecl>),
     /// An expression statement. `semicolon` is false for a final expression without `;`.
-    Expr { expr: Expr, semicolon: bool },
+    Expr {
+        expr: Expr,
+        semicolon: bool,
+    },
     Print(Expr),
     If {
         cond: Expr,
@@ -109,9 +112,12 @@ pub enum StmtKind {
     Return(Option<Expr>),
     Break,
     Continue,
+    /// `test "name" { ... }`: the body runs as a function of its own (`info`, filled by the
+    /// resolver).
     Test {
         name: String,
         body: Block,
+        info: FunInfo,
     },
     /// A lone `;`.
     Empty,
@@ -142,10 +148,12 @@ pub struct FunDecl {
 /// What the resolver learns about a function body.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct FunInfo {
-    /// Total stack slots the frame needs (parameters first, then locals).
+    /// Total stack slots the frame needs: slot 0 is the callee (or `this` in a method),
+    /// then the parameters, then locals. Slots are never reused within one function.
     pub num_slots: u16,
-    /// Parameters that some closure captures: the frame wraps them in cells on entry.
-    pub cell_params: Vec<u16>,
+    /// Slots that some closure captures, ascending: they hold cells, not values. Parameters
+    /// among them are wrapped in cells on entry.
+    pub cell_slots: Vec<u16>,
     /// What the closure captures when it is created, in upvalue order.
     pub captures: Vec<Capture>,
     /// True when the body (or a nested lambda) refers to `this` / `super`.
@@ -171,6 +179,9 @@ pub struct ClassDecl {
     pub sql: bool,
     pub doc: Option<String>,
     pub span: Span,
+    /// Field defaults run per instance as one hidden method (`this` in slot 0); its frame
+    /// layout, filled by the resolver.
+    pub defaults_info: FunInfo,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -222,7 +233,10 @@ pub enum ExprKind {
     This(Res),
     /// `super.name`; `this_res` locates the receiver. The superclass searched is the one of
     /// the class whose method (or a lambda inside it) is running.
-    Super { method: Name, this_res: Res },
+    Super {
+        method: Name,
+        this_res: Res,
+    },
     List(Vec<Expr>),
     /// Keys are expressions; a bare identifier key is parsed as a string literal.
     Map(Vec<(Expr, Expr)>),

@@ -1,1 +1,19 @@
+//! walia-runtime: values, the bytecode compiler, the VM and the pipeline executor.
 
+pub mod bytecode;
+pub mod compiler;
+mod dispatch;
+pub mod error;
+pub mod gc;
+pub mod index;
+pub mod limits;
+mod members;
+pub mod ops;
+pub mod pipe;
+pub mod print;
+pub mod value;
+pub mod vm;
+
+pub use error::{RtError, RtResult};
+pub use value::Value;
+pub use vm::Vm;

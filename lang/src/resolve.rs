@@ -1,0 +1,582 @@
+//! Name resolution: assigns every name a stack slot, captured cell or global slot, checks
+//! that every name is declared and every keyword is in its place, and records each
+//! function's frame layout in its [`FunInfo`]. All errors are collected.
+
+use crate::ast::*;
+use crate::diagnostic::{Diagnostic, did_you_mean};
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+/// The names of global slots, shared between compilations (REPL inputs, runs of one heap)
+/// so a slot number means the same global every time.
+#[derive(Clone, Debug, Default)]
+pub struct GlobalNames {
+    names: Vec<String>,
+    index: HashMap<String, u32>,
+}
+
+impl GlobalNames {
+    pub fn new() -> GlobalNames {
+        GlobalNames::default()
+    }
+
+    pub fn get(&self, name: &str) -> Option<u32> {
+        self.index.get(name).copied()
+    }
+
+    /// The slot of `name`, creating it when new.
+    pub fn intern(&mut self, name: &str) -> u32 {
+        if let Some(slot) = self.index.get(name) {
+            return *slot;
+        }
+        let slot = self.names.len() as u32;
+        self.names.push(name.to_string());
+        self.index.insert(name.to_string(), slot);
+        slot
+    }
+
+    pub fn name(&self, slot: u32) -> &str {
+        self.names.get(slot as usize).map_or("?", |s| s.as_str())
+    }
+
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (u32, &str)> {
+        self.names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (i as u32, n.as_str()))
+    }
+}
+
+/// Which global names count as declared before this program runs (builtins and globals of
+/// earlier runs or REPL inputs). Everything else must be declared in the program.
+pub trait KnownGlobals {
+    fn is_known(&self, name: &str) -> bool;
+}
+
+impl<F: Fn(&str) -> bool> KnownGlobals for F {
+    fn is_known(&self, name: &str) -> bool {
+        self(name)
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FnKind {
+    Script,
+    Function,
+    Method,
+    Init,
+    Test,
+    Defaults,
+}
+
+struct FnCtx {
+    kind: FnKind,
+    scopes: Vec<Vec<(String, u16)>>,
+    next_slot: u32,
+    cells: BTreeSet<u16>,
+    captures: Vec<Capture>,
+    capture_names: Vec<String>,
+    loop_depth: u32,
+    uses_this: bool,
+}
+
+impl FnCtx {
+    fn new(kind: FnKind) -> FnCtx {
+        FnCtx {
+            kind,
+            scopes: vec![Vec::new()],
+            next_slot: 1, // slot 0: the callee, or `this` in a method
+            cells: BTreeSet::new(),
+            captures: Vec::new(),
+            capture_names: Vec::new(),
+            loop_depth: 0,
+            uses_this: false,
+        }
+    }
+
+    fn info(self) -> FunInfo {
+        FunInfo {
+            num_slots: self.next_slot.min(u16::MAX as u32) as u16,
+            cell_slots: self.cells.into_iter().collect(),
+            captures: self.captures,
+            uses_this: self.uses_this,
+        }
+    }
+}
+
+struct Resolver<'g> {
+    globals: &'g mut GlobalNames,
+    known: &'g dyn KnownGlobals,
+    fns: Vec<FnCtx>,
+    /// For each enclosing class: does it have a superclass?
+    classes: Vec<bool>,
+    /// Top-level vars declared so far (top-level code may not read a var before it).
+    declared: HashSet<String>,
+    /// Every top-level name the program declares (visible inside function bodies).
+    top_level: HashSet<String>,
+    /// Top-level `fun` and `class` names (visible everywhere in the file).
+    hoisted: HashSet<String>,
+    diags: Vec<Diagnostic>,
+}
+
+/// Resolve `program` in place. Returns every error found (empty on success).
+pub fn resolve(
+    program: &mut Program,
+    globals: &mut GlobalNames,
+    known: &dyn KnownGlobals,
+) -> Vec<Diagnostic> {
+    let mut r = Resolver {
+        globals,
+        known,
+        fns: vec![FnCtx::new(FnKind::Script)],
+        classes: Vec::new(),
+        declared: HashSet::new(),
+        top_level: HashSet::new(),
+        hoisted: HashSet::new(),
+        diags: Vec::new(),
+    };
+    for stmt in &program.stmts {
+        match &stmt.kind {
+            StmtKind::Var { name, .. } => {
+                r.top_level.insert(name.name.clone());
+                r.globals.intern(&name.name);
+            }
+            StmtKind::Fun(f) => {
+                if let Some(n) = &f.name {
+                    r.top_level.insert(n.name.clone());
+                    r.hoisted.insert(n.name.clone());
+                    r.globals.intern(&n.name);
+                }
+            }
+            StmtKind::Class(c) => {
+                r.top_level.insert(c.name.name.clone());
+                r.hoisted.insert(c.name.name.clone());
+                r.globals.intern(&c.name.name);
+            }
+            _ => {}
+        }
+    }
+    for stmt in &mut program.stmts {
+        r.stmt(stmt);
+    }
+    let script = r.fns.pop().map(FnCtx::info).unwrap_or_default();
+    if script.num_slots == u16::MAX {
+        r.error("too many local variables in one function", Span::default());
+    }
+    program.info = script;
+    r.diags
+}
+
+impl Resolver<'_> {
+    fn error(&mut self, msg: impl Into<String>, span: Span) {
+        self.diags.push(Diagnostic::new(msg, span));
+    }
+
+    fn cur(&mut self) -> &mut FnCtx {
+        let last = self.fns.len() - 1;
+        &mut self.fns[last]
+    }
+
+    fn at_top_level(&self) -> bool {
+        self.fns.len() == 1 && self.fns[0].scopes.len() == 1
+    }
+
+    fn declare_local(&mut self, name: &str) -> u16 {
+        let f = self.cur();
+        let slot = f.next_slot.min(u16::MAX as u32) as u16;
+        f.next_slot = (f.next_slot + 1).min(u16::MAX as u32);
+        if let Some(scope) = f.scopes.last_mut() {
+            scope.push((name.to_string(), slot));
+        }
+        slot
+    }
+
+    /// Declare a variable at the current point: a global at the top level, else a local.
+    fn declare(&mut self, name: &mut Name) {
+        if self.at_top_level() {
+            name.res = Res::Global(self.globals.intern(&name.name));
+            self.declared.insert(name.name.clone());
+        } else {
+            name.res = Res::Local(self.declare_local(&name.name));
+        }
+    }
+
+    fn begin_scope(&mut self) {
+        self.cur().scopes.push(Vec::new());
+    }
+
+    fn end_scope(&mut self) {
+        self.cur().scopes.pop();
+    }
+
+    fn find_in(&mut self, depth: usize, name: &str) -> Option<Res> {
+        for scope in self.fns[depth].scopes.iter().rev() {
+            if let Some((_, slot)) = scope.iter().rev().find(|(n, _)| n == name) {
+                return Some(Res::Local(*slot));
+            }
+        }
+        if depth == 0 {
+            return None;
+        }
+        let res = self.find_in(depth - 1, name)?;
+        let capture = match res {
+            Res::Local(slot) => {
+                self.fns[depth - 1].cells.insert(slot);
+                Capture::Local(slot)
+            }
+            Res::Upvalue(i) => Capture::Upvalue(i),
+            _ => return None,
+        };
+        let f = &mut self.fns[depth];
+        if let Some(i) = f.captures.iter().position(|c| *c == capture) {
+            return Some(Res::Upvalue(i as u16));
+        }
+        f.captures.push(capture);
+        f.capture_names.push(name.to_string());
+        Some(Res::Upvalue((f.captures.len() - 1) as u16))
+    }
+
+    fn lookup(&mut self, name: &str) -> Option<Res> {
+        let depth = self.fns.len() - 1;
+        self.find_in(depth, name)
+    }
+
+    fn resolve_name(&mut self, name: &mut Name) {
+        if let Some(res) = self.lookup(&name.name) {
+            name.res = res;
+            return;
+        }
+        let in_function = self.fns.len() > 1;
+        let visible = self.known.is_known(&name.name)
+            || self.hoisted.contains(&name.name)
+            || self.declared.contains(&name.name)
+            || (in_function && self.top_level.contains(&name.name));
+        if visible {
+            name.res = Res::Global(self.globals.intern(&name.name));
+            return;
+        }
+        let mut msg = if self.top_level.contains(&name.name) {
+            format!("'{}' is used before its declaration", name.name)
+        } else {
+            format!("undefined variable '{}'", name.name)
+        };
+        if !self.top_level.contains(&name.name) {
+            let candidates = self.visible_names();
+            if let Some(s) = did_you_mean(&name.name, candidates.iter().map(|s| s.as_str())) {
+                msg = format!("{msg}; did you mean '{s}'?");
+            }
+        }
+        self.diags
+            .push(Diagnostic::new(msg, name.span).with_label("not declared"));
+    }
+
+    fn visible_names(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for f in &self.fns {
+            for scope in &f.scopes {
+                out.extend(scope.iter().map(|(n, _)| n.clone()));
+            }
+        }
+        out.extend(self.declared.iter().cloned());
+        out.extend(self.hoisted.iter().cloned());
+        out.extend(
+            self.globals
+                .iter()
+                .filter(|(_, n)| self.known.is_known(n))
+                .map(|(_, n)| n.to_string()),
+        );
+        out
+    }
+
+    fn stmt(&mut self, stmt: &mut Stmt) {
+        let span = stmt.span;
+        match &mut stmt.kind {
+            StmtKind::Var { name, init, .. } => {
+                if self.at_top_level() {
+                    // Inside its own initializer a top-level var denotes its current value.
+                    self.declare(name);
+                    if let Some(e) = init {
+                        self.expr(e);
+                    }
+                } else {
+                    if let Some(e) = init {
+                        self.expr(e);
+                    }
+                    self.declare(name);
+                }
+            }
+            StmtKind::Fun(f) => {
+                if let Some(name) = &mut f.name {
+                    self.declare(name);
+                }
+                self.function(f, FnKind::Function);
+            }
+            StmtKind::Class(c) => self.class(c),
+            StmtKind::Expr { expr, .. } | StmtKind::Print(expr) => self.expr(expr),
+            StmtKind::If { cond, then, else_ } => {
+                self.expr(cond);
+                self.scoped_stmt(then);
+                if let Some(e) = else_ {
+                    self.scoped_stmt(e);
+                }
+            }
+            StmtKind::While { cond, body } => {
+                self.expr(cond);
+                self.cur().loop_depth += 1;
+                self.scoped_stmt(body);
+                self.cur().loop_depth -= 1;
+            }
+            StmtKind::For { var, iter, body } => {
+                self.expr(iter);
+                self.begin_scope();
+                // Two hidden slots hold the iterator state; the loop variable follows.
+                self.declare_local(" iter");
+                var.res = Res::Local(self.declare_local(&var.name));
+                self.cur().loop_depth += 1;
+                self.scoped_stmt(body);
+                self.cur().loop_depth -= 1;
+                self.end_scope();
+            }
+            StmtKind::Block(b) => self.block(b),
+            StmtKind::Return(value) => {
+                let kind = self.cur().kind;
+                match kind {
+                    FnKind::Script => self.error("'return' outside a function", span),
+                    FnKind::Init if value.is_some() => {
+                        self.error("'init' cannot return a value", span)
+                    }
+                    _ => {}
+                }
+                if let Some(v) = value {
+                    self.expr(v);
+                }
+            }
+            StmtKind::Break | StmtKind::Continue => {
+                if self.cur().loop_depth == 0 {
+                    let word = if matches!(stmt.kind, StmtKind::Break) {
+                        "break"
+                    } else {
+                        "continue"
+                    };
+                    self.error(format!("'{word}' outside a loop"), span);
+                }
+            }
+            StmtKind::Test { body, info, .. } => {
+                self.fns.push(FnCtx::new(FnKind::Test));
+                for s in &mut body.stmts {
+                    self.stmt(s);
+                }
+                if let Some(f) = self.fns.pop() {
+                    *info = f.info();
+                }
+            }
+            StmtKind::Empty => {}
+        }
+    }
+
+    /// The body of `if`/`while`/`for` gets a scope of its own.
+    fn scoped_stmt(&mut self, stmt: &mut Stmt) {
+        self.begin_scope();
+        self.stmt(stmt);
+        self.end_scope();
+    }
+
+    fn block(&mut self, block: &mut Block) {
+        self.begin_scope();
+        for s in &mut block.stmts {
+            self.stmt(s);
+        }
+        self.end_scope();
+    }
+
+    fn function(&mut self, f: &mut FunDecl, kind: FnKind) {
+        if f.params.len() > u16::MAX as usize {
+            self.error("too many parameters (at most 65535)", f.span);
+        }
+        self.fns.push(FnCtx::new(kind));
+        if matches!(kind, FnKind::Method | FnKind::Init) {
+            if let Some(scope) = self.cur().scopes.last_mut() {
+                scope.push(("this".to_string(), 0));
+            }
+        }
+        let mut seen = HashSet::new();
+        for p in &mut f.params {
+            if !seen.insert(p.name.clone()) {
+                self.diags.push(Diagnostic::new(
+                    format!("duplicate parameter '{}'", p.name),
+                    p.span,
+                ));
+            }
+            p.res = Res::Local(self.declare_local(&p.name));
+        }
+        match &mut f.body.kind {
+            // The body block shares the parameters' scope level (a redeclaration shadows).
+            ExprKind::Block(b) => {
+                for s in &mut b.stmts {
+                    self.stmt(s);
+                }
+            }
+            _ => self.expr(&mut f.body),
+        }
+        if let Some(ctx) = self.fns.pop() {
+            if ctx.next_slot >= u16::MAX as u32 {
+                self.error("too many local variables in one function", f.span);
+            }
+            f.info = ctx.info();
+        }
+    }
+
+    fn class(&mut self, c: &mut ClassDecl) {
+        if let Some(sup) = &mut c.superclass {
+            if sup.name == c.name.name {
+                self.diags.push(Diagnostic::new(
+                    format!("class '{}' cannot inherit from itself", c.name.name),
+                    sup.span,
+                ));
+            } else {
+                self.resolve_name(sup);
+            }
+        }
+        self.declare(&mut c.name);
+        self.classes.push(c.superclass.is_some());
+        // Field defaults run as a hidden method with `this` in slot 0.
+        self.fns.push(FnCtx::new(FnKind::Defaults));
+        if let Some(scope) = self.cur().scopes.last_mut() {
+            scope.push(("this".to_string(), 0));
+        }
+        for field in &mut c.fields {
+            if let Some(d) = &mut field.default {
+                self.expr(d);
+            }
+        }
+        if let Some(ctx) = self.fns.pop() {
+            c.defaults_info = ctx.info();
+        }
+        for m in &mut c.methods {
+            let is_init = m.name.as_ref().is_some_and(|n| n.name == "init");
+            let kind = if is_init {
+                FnKind::Init
+            } else {
+                FnKind::Method
+            };
+            self.function(m, kind);
+        }
+        self.classes.pop();
+    }
+
+    fn this_res(&mut self, span: Span, word: &str) -> Res {
+        match self.lookup("this") {
+            Some(res) => {
+                self.cur().uses_this = true;
+                res
+            }
+            None => {
+                self.error(format!("'{word}' used outside a method"), span);
+                Res::Unresolved
+            }
+        }
+    }
+
+    fn expr(&mut self, e: &mut Expr) {
+        let span = e.span;
+        match &mut e.kind {
+            ExprKind::Nil
+            | ExprKind::Bool(_)
+            | ExprKind::Int(_)
+            | ExprKind::Float(_)
+            | ExprKind::Str(_) => {}
+            ExprKind::Name(n) => self.resolve_name(n),
+            ExprKind::This(res) => *res = self.this_res(span, "this"),
+            ExprKind::Super { this_res, .. } => {
+                match self.classes.last() {
+                    None => self.error("'super' used outside a method", span),
+                    Some(false) => self.error("'super' used in a class without a superclass", span),
+                    Some(true) => {}
+                }
+                if !self.classes.is_empty() {
+                    *this_res = self.this_res(span, "super");
+                }
+            }
+            ExprKind::List(items) => {
+                for i in items {
+                    self.expr(i);
+                }
+            }
+            ExprKind::Map(entries) => {
+                for (k, v) in entries {
+                    self.expr(k);
+                    self.expr(v);
+                }
+            }
+            ExprKind::Unary(_, x) | ExprKind::Fused(x) | ExprKind::Print(x) => self.expr(x),
+            ExprKind::Binary(_, a, b)
+            | ExprKind::And(a, b)
+            | ExprKind::Or(a, b)
+            | ExprKind::Range(a, b)
+            | ExprKind::Pipe(a, b) => {
+                self.expr(a);
+                self.expr(b);
+            }
+            ExprKind::Assign { target, value, .. } => {
+                self.expr(target);
+                self.expr(value);
+            }
+            ExprKind::Call { callee, args } => {
+                if args.len() > u16::MAX as usize {
+                    self.error("too many arguments (at most 65535)", span);
+                }
+                self.expr(callee);
+                for a in args {
+                    self.expr(a);
+                }
+            }
+            ExprKind::Field { object, .. } => self.expr(object),
+            ExprKind::Index { object, index } => {
+                self.expr(object);
+                self.expr(index);
+            }
+            ExprKind::Function(f) => self.function(f, FnKind::Function),
+            ExprKind::If { cond, then, else_ } => {
+                self.expr(cond);
+                self.scoped_expr(then);
+                if let Some(e) = else_ {
+                    self.scoped_expr(e);
+                }
+            }
+            ExprKind::Match { subject, arms } => {
+                self.expr(subject);
+                for arm in arms {
+                    self.begin_scope();
+                    match &mut arm.pattern {
+                        Pattern::Literal(l) => self.expr(l),
+                        Pattern::Range(a, b) => {
+                            self.expr(a);
+                            self.expr(b);
+                        }
+                        Pattern::Wildcard(_) => {}
+                        Pattern::Bind(n) => n.res = Res::Local(self.declare_local(&n.name)),
+                    }
+                    if let Some(g) = &mut arm.guard {
+                        self.expr(g);
+                    }
+                    self.expr(&mut arm.body);
+                    self.end_scope();
+                }
+            }
+            ExprKind::Block(b) => self.block(b),
+        }
+    }
+
+    fn scoped_expr(&mut self, e: &mut Expr) {
+        self.begin_scope();
+        self.expr(e);
+        self.end_scope();
+    }
+}

@@ -1,0 +1,184 @@
+//! Bytecode: the instruction set and compiled function prototypes.
+
+use crate::value::Value;
+use std::rc::Rc;
+use walia_lang::ast::{Capture, Span};
+
+/// A script's name and text, kept for error messages and for storing code as data.
+#[derive(Debug)]
+pub struct SourceFile {
+    pub name: String,
+    pub text: String,
+}
+
+/// One instruction. The VM is a stack machine; operands are slots, constant indices or
+/// absolute jump targets. Eight bytes each.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Op {
+    Const(u32),
+    SmallInt(i32),
+    Nil,
+    True,
+    False,
+    Pop,
+    Dup,
+    GetLocal(u16),
+    SetLocal(u16),
+    /// Pop into a slot (a declaration).
+    DefineLocal(u16),
+    /// Pop into a fresh cell stored in the slot (a captured variable's declaration).
+    DefineCell(u16),
+    GetCell(u16),
+    SetCell(u16),
+    GetUpval(u16),
+    SetUpval(u16),
+    GetGlobal(u32),
+    SetGlobal(u32),
+    DefineGlobal(u32),
+    /// Make a global that was never set read as nil (`var x;` and `var x = x or 0`).
+    DeclareGlobal(u32),
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+    Neg,
+    Not,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Jump(u32),
+    /// A backward jump: also where limits are polled.
+    Loop(u32),
+    JumpIfFalse(u32),
+    /// Jump if the top is falsy (keep it), else pop it: `and`.
+    JumpIfFalseKeep(u32),
+    /// Jump if the top is truthy (keep it), else pop it: `or`.
+    JumpIfTrueKeep(u32),
+    Call(u16),
+    TailCall(u16),
+    Return,
+    Closure(u32),
+    MakeList(u32),
+    MakeMap(u32),
+    MakeRange,
+    GetField(u32),
+    SetField(u32),
+    /// `obj.name(args)` without creating a bound method.
+    Invoke(u32, u16),
+    GetIndex,
+    SetIndex,
+    /// `super.name`: the receiver is on the stack.
+    GetSuper(u32),
+    InvokeSuper(u32, u16),
+    /// Build a class from `classes[i]`; the superclass (if any) is on the stack.
+    Class(u32),
+    Print,
+    /// Pop an iterable and store an iterator in the slot.
+    IterInit(u16),
+    /// Push the next element of the iterator in the slot, or jump when it is done.
+    IterNext(u16, u32),
+    /// Pop hi, lo, subject; push whether lo <= subject < hi (false for non-numbers).
+    InRange,
+    /// Raise "no match arm for X" with the value on top.
+    NoMatch,
+    /// `slot += top`, leaving the result on the stack. A string in the slot that nothing
+    /// else references is appended to in place (amortized O(1) `s += x`).
+    AddAssignLocal(u16),
+    AddAssignGlobal(u32),
+    Dup2,
+    /// `a op b` on two local slots (neither a cell): one dispatch instead of three.
+    BinLL(BinKind, u16, u16),
+    /// `a op k` on a local slot and a small Int constant.
+    BinLK(BinKind, u16, i32),
+    /// Pop a test closure and register it under the name `consts[i]`.
+    Test(u32),
+}
+
+/// The operator of a fused `BinLL`/`BinLK` instruction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinKind {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProtoKind {
+    Script,
+    Function,
+    Method,
+    Init,
+    Test,
+    /// The hidden method that sets a class's field defaults.
+    Defaults,
+}
+
+/// A compiled function.
+#[derive(Debug)]
+pub struct Proto {
+    /// Declared name; `None` for lambdas, anonymous functions and scripts.
+    pub name: Option<Rc<str>>,
+    pub kind: ProtoKind,
+    pub arity: u16,
+    pub num_slots: u16,
+    /// Slot → holds a cell.
+    pub cell_slots: Vec<bool>,
+    /// Some parameter (or `this`) is captured: calls must wrap it in a cell.
+    pub has_cell_params: bool,
+    pub captures: Vec<Capture>,
+    pub code: Vec<Op>,
+    /// The source span of each instruction, for error messages.
+    pub spans: Vec<Span>,
+    pub consts: Vec<Value>,
+    pub protos: Vec<Rc<Proto>>,
+    pub classes: Vec<ClassDesc>,
+    pub source: Rc<SourceFile>,
+    /// The declaration's span in `source` (its text is the function's source).
+    pub span: Span,
+    pub doc: Option<String>,
+}
+
+impl Proto {
+    /// What a call stack shows for this function.
+    pub fn display_name(&self) -> String {
+        match (&self.name, self.kind) {
+            (_, ProtoKind::Script) => "script".to_string(),
+            (_, ProtoKind::Test) => "test".to_string(),
+            (Some(n), _) => n.to_string(),
+            (None, _) => "<fun>".to_string(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::print::repr(self))
+    }
+}
+
+/// What the `Class` instruction needs to build a class.
+#[derive(Debug)]
+pub struct ClassDesc {
+    pub name: Rc<str>,
+    pub has_super: bool,
+    /// This class's own declared fields, in order.
+    pub fields: Vec<Rc<str>>,
+    /// Index into `protos` of the hidden defaults method, if any field has a default.
+    pub defaults: Option<u32>,
+    /// (name, index into `protos`).
+    pub methods: Vec<(Rc<str>, u32)>,
+    pub sql: bool,
+    pub doc: Option<String>,
+}

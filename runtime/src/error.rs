@@ -1,0 +1,87 @@
+//! Runtime errors: a message, the span of the failing operation and the Walia call stack.
+
+use crate::bytecode::SourceFile;
+use std::rc::Rc;
+use walia_lang::ast::Span;
+use walia_lang::diagnostic::{Diagnostic, line_col};
+
+/// One line of a Walia call stack: the function and where in its source it was.
+#[derive(Clone, Debug)]
+pub struct StackFrame {
+    pub function: String,
+    pub source: Rc<SourceFile>,
+    pub span: Span,
+}
+
+/// A runtime error. Builtins create it with just a message; the VM adds the location and
+/// the call stack of the operation that failed.
+#[derive(Clone, Debug)]
+pub struct RtError {
+    pub message: String,
+    /// Innermost first. Empty until the VM locates the error.
+    pub stack: Vec<StackFrame>,
+    /// Why a limit stopped the script, for embedders that want to tell limits apart.
+    pub kind: ErrorKind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// An error raised by the script or an operation in it.
+    Script,
+    /// The operation limit, memory limit or deadline stopped the script.
+    Limit,
+}
+
+impl RtError {
+    pub fn new(message: impl Into<String>) -> RtError {
+        RtError {
+            message: message.into(),
+            stack: Vec::new(),
+            kind: ErrorKind::Script,
+        }
+    }
+
+    pub fn limit(message: impl Into<String>) -> RtError {
+        RtError {
+            kind: ErrorKind::Limit,
+            ..RtError::new(message)
+        }
+    }
+
+    pub fn is_located(&self) -> bool {
+        !self.stack.is_empty()
+    }
+
+    /// Render as a diagnostic: message, `file:line:col`, the source line, then the call
+    /// stack as notes.
+    pub fn render(&self, color: bool) -> String {
+        let Some(top) = self.stack.first() else {
+            return format!("error: {}\n", self.message);
+        };
+        let mut d = Diagnostic::new(self.message.clone(), top.span);
+        for frame in &self.stack {
+            let (line, col) = line_col(&frame.source.text, frame.span.start as usize);
+            d = d.with_note(format!(
+                "at {} ({}:{}:{})",
+                frame.function, frame.source.name, line, col
+            ));
+        }
+        d.render(&top.source.name, &top.source.text, color)
+    }
+}
+
+impl std::fmt::Display for RtError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.stack.first() {
+            Some(top) => {
+                let (line, col) = line_col(&top.source.text, top.span.start as usize);
+                write!(f, "{}:{}:{}: {}", top.source.name, line, col, self.message)
+            }
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for RtError {}
+
+pub type RtResult<T> = Result<T, RtError>;

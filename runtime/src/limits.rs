@@ -1,0 +1,82 @@
+//! Resource limits for untrusted scripts: operations, memory and wall-clock time.
+
+use std::time::{Duration, Instant};
+
+/// Limits checked while a script runs. `None` means unlimited.
+#[derive(Clone, Debug, Default)]
+pub struct Limits {
+    /// Maximum number of limit polls (one per 4096 loop iterations or calls, roughly
+    /// "operations / 4096"); see [`Limits::with_max_operations`].
+    pub max_polls: Option<u64>,
+    /// Maximum resident memory of the process, in bytes.
+    pub max_memory: Option<u64>,
+    /// Maximum wall-clock time of one run.
+    pub timeout: Option<Duration>,
+    polls: u64,
+    deadline: Option<Instant>,
+}
+
+/// Operations between two polls (backward jumps, calls and method calls count).
+pub const OPS_PER_POLL: u64 = 4096;
+
+impl Limits {
+    /// Stop after about `n` operations (loop iterations and calls).
+    pub fn with_max_operations(mut self, n: u64) -> Limits {
+        self.max_polls = Some(n.div_ceil(OPS_PER_POLL).max(1));
+        self
+    }
+
+    pub fn with_max_memory(mut self, bytes: u64) -> Limits {
+        self.max_memory = Some(bytes);
+        self
+    }
+
+    pub fn with_timeout(mut self, d: Duration) -> Limits {
+        self.timeout = Some(d);
+        self
+    }
+
+    /// Called when a run starts.
+    pub fn start(&mut self) {
+        self.polls = 0;
+        self.deadline = self.timeout.map(|t| Instant::now() + t);
+    }
+
+    /// Called every [`OPS_PER_POLL`] operations: `Err(reason)` when a limit is exceeded.
+    pub fn poll(&mut self) -> Result<(), String> {
+        self.polls += 1;
+        if let Some(max) = self.max_polls {
+            if self.polls > max {
+                return Err(format!(
+                    "operation limit exceeded ({} operations)",
+                    max * OPS_PER_POLL
+                ));
+            }
+        }
+        if let Some(deadline) = self.deadline {
+            if Instant::now() >= deadline {
+                return Err("time limit exceeded".to_string());
+            }
+        }
+        if let Some(max) = self.max_memory {
+            if self.polls % 16 == 0 || max < 64 << 20 {
+                if let Some(rss) = resident_bytes() {
+                    if rss > max {
+                        return Err(format!(
+                            "memory limit exceeded ({} MB)",
+                            max / (1024 * 1024)
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Resident memory of this process (Linux: /proc/self/statm), if known.
+pub fn resident_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
+}

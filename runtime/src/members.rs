@@ -1,0 +1,126 @@
+//! Field access and method calls: `obj.name`, `obj.name = v`, `obj.name(args)`.
+
+use crate::error::{RtError, RtResult};
+use crate::value::*;
+use crate::vm::{Called, Vm};
+
+fn no_member(obj: &Value, name: &str) -> RtError {
+    match obj {
+        Value::Instance(i) => RtError::new(format!(
+            "undefined field or method '{name}' on {}",
+            i.class.name
+        )),
+        Value::Class(c) => RtError::new(format!("class {} has no field '{name}'", c.name)),
+        _ => RtError::new(format!(
+            "{} has no field or method '{name}'",
+            obj.type_name()
+        )),
+    }
+}
+
+impl Vm {
+    pub(crate) fn get_field(&mut self, obj: &Value, name: &str) -> RtResult<Value> {
+        match obj {
+            Value::Instance(inst) => {
+                if let Some(v) = inst.fields.borrow().get(name) {
+                    return Ok(v.clone());
+                }
+                match inst.class.find_method(name) {
+                    Some(m) => Ok(Value::bound(obj.clone(), m)),
+                    None => Err(no_member(obj, name)),
+                }
+            }
+            Value::Map(m) => {
+                if let Some(v) = m.entries.borrow().get(&KeyRef::Str(name)) {
+                    return Ok(v.clone());
+                }
+                match self.builtin_method("Map", name) {
+                    Some(f) => Ok(Value::bound(obj.clone(), f)),
+                    None => Err(RtError::new(format!("map has no key '{name}'"))),
+                }
+            }
+            _ => match self.builtin_method(obj.type_name(), name) {
+                Some(f) => Ok(Value::bound(obj.clone(), f)),
+                None => Err(no_member(obj, name)),
+            },
+        }
+    }
+
+    pub(crate) fn set_field(&mut self, obj: &Value, name: &str, v: Value) -> RtResult<()> {
+        match obj {
+            Value::Instance(inst) => {
+                let mut fields = inst.fields.borrow_mut();
+                match fields.get_mut(name) {
+                    Some(slot) => *slot = v,
+                    None => {
+                        fields.insert(name.into(), v);
+                    }
+                }
+                Ok(())
+            }
+            Value::Map(m) => {
+                m.entries
+                    .borrow_mut()
+                    .insert(MapKey::Str(std::rc::Rc::new(Str::new(name.to_string()))), v);
+                Ok(())
+            }
+            other => Err(RtError::new(format!(
+                "cannot set field '{name}' on a value of type {}",
+                other.type_name()
+            ))),
+        }
+    }
+
+    /// `receiver.name(args)`, with the receiver and `argc` arguments on the stack.
+    pub(crate) fn invoke(&mut self, name: &str, argc: usize) -> RtResult<Called> {
+        let at = self.stack.len() - argc - 1;
+        let receiver = self.stack[at].clone();
+        let method = match &receiver {
+            Value::Instance(inst) => {
+                let field = inst.fields.borrow().get(name).cloned();
+                if let Some(f) = field {
+                    // A field holding a function shadows a method: call it as a plain value.
+                    self.stack[at] = f;
+                    return self.call(argc);
+                }
+                match inst.class.find_method(name) {
+                    Some(m) => m,
+                    None => return Err(no_member(&receiver, name)),
+                }
+            }
+            Value::Map(m) => match self.builtin_method("Map", name) {
+                Some(f) => f,
+                None => {
+                    let v = m.entries.borrow().get(&KeyRef::Str(name)).cloned();
+                    match v {
+                        Some(f) => {
+                            self.stack[at] = f;
+                            return self.call(argc);
+                        }
+                        None => return Err(no_member(&receiver, name)),
+                    }
+                }
+            },
+            other => match self.builtin_method(other.type_name(), name) {
+                Some(f) => f,
+                None => return Err(no_member(other, name)),
+            },
+        };
+        match &method {
+            Value::Function(c) => {
+                // `this` is already in slot 0.
+                self.push_frame(c.clone(), argc, at)?;
+                Ok(Called::Frame)
+            }
+            Value::Native(n) => {
+                // The receiver becomes the first argument.
+                self.call_native(n, at, at)?;
+                Ok(Called::Done)
+            }
+            _ => {
+                self.stack[at] = method;
+                self.call(argc)
+            }
+        }
+    }
+}

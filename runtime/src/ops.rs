@@ -1,0 +1,305 @@
+//! Operator semantics (SPEC §2, §15): arithmetic, comparison and equality.
+
+use crate::error::{RtError, RtResult};
+use crate::print::display;
+use crate::value::{KeyRef, Value};
+use std::cmp::Ordering;
+use std::rc::Rc;
+
+fn type_error(op: &str, a: &Value, b: &Value) -> RtError {
+    RtError::new(format!(
+        "cannot apply '{op}' to {} and {}",
+        a.type_name(),
+        b.type_name()
+    ))
+}
+
+fn overflow(op: &str) -> RtError {
+    RtError::new(format!("integer overflow in '{op}'"))
+}
+
+pub fn add(a: &Value, b: &Value) -> RtResult<Value> {
+    match (a, b) {
+        (Value::Int(x), Value::Int(y)) => x
+            .checked_add(*y)
+            .map(Value::Int)
+            .ok_or_else(|| overflow("+")),
+        (Value::Float(x), Value::Float(y)) => Ok(Value::Float(x + y)),
+        (Value::Int(x), Value::Float(y)) => Ok(Value::Float(*x as f64 + y)),
+        (Value::Float(x), Value::Int(y)) => Ok(Value::Float(x + *y as f64)),
+        (Value::Str(x), _) => {
+            let mut s = String::with_capacity(x.as_str().len() + 8);
+            s.push_str(x.as_str());
+            s.push_str(&display(b));
+            Ok(Value::str(s))
+        }
+        (_, Value::Str(y)) => {
+            let mut s = display(a);
+            s.push_str(y.as_str());
+            Ok(Value::str(s))
+        }
+        (Value::List(x), Value::List(y)) => {
+            let mut items = x.items.borrow().clone();
+            items.extend(y.items.borrow().iter().cloned());
+            Ok(Value::list(items))
+        }
+        _ => Err(type_error("+", a, b)),
+    }
+}
+
+/// `+=` on a string that nothing else references appends in place.
+pub fn add_assign(slot: &mut Value, rhs: &Value) -> RtResult<()> {
+    if let Value::Str(s) = slot {
+        if let Some(text) = Rc::get_mut(s) {
+            match rhs {
+                Value::Str(r) => text.push_str(r.as_str()),
+                other => text.push_str(&display(other)),
+            }
+            return Ok(());
+        }
+    }
+    *slot = add(slot, rhs)?;
+    Ok(())
+}
+
+pub fn arith(op: char, a: &Value, b: &Value) -> RtResult<Value> {
+    let name = match op {
+        '-' => "-",
+        '*' => "*",
+        '/' => "/",
+        _ => "%",
+    };
+    match (a, b) {
+        (Value::Int(x), Value::Int(y)) => {
+            let (x, y) = (*x, *y);
+            match op {
+                '-' => x
+                    .checked_sub(y)
+                    .map(Value::Int)
+                    .ok_or_else(|| overflow("-")),
+                '*' => x
+                    .checked_mul(y)
+                    .map(Value::Int)
+                    .ok_or_else(|| overflow("*")),
+                '/' => {
+                    if y == 0 {
+                        Err(RtError::new("division by zero"))
+                    } else {
+                        Ok(Value::Float(x as f64 / y as f64))
+                    }
+                }
+                _ => {
+                    if y == 0 {
+                        return Err(RtError::new("modulo by zero"));
+                    }
+                    let r = x.checked_rem(y).ok_or_else(|| overflow("%"))?;
+                    Ok(Value::Int(if r != 0 && ((r < 0) != (y < 0)) {
+                        r + y
+                    } else {
+                        r
+                    }))
+                }
+            }
+        }
+        _ => {
+            let (Some(x), Some(y)) = (a.as_f64(), b.as_f64()) else {
+                return Err(type_error(name, a, b));
+            };
+            match op {
+                '-' => Ok(Value::Float(x - y)),
+                '*' => Ok(Value::Float(x * y)),
+                '/' => {
+                    if y == 0.0 {
+                        Err(RtError::new("division by zero"))
+                    } else {
+                        Ok(Value::Float(x / y))
+                    }
+                }
+                _ => {
+                    if y == 0.0 {
+                        return Err(RtError::new("modulo by zero"));
+                    }
+                    let r = x % y;
+                    Ok(Value::Float(if r != 0.0 && ((r < 0.0) != (y < 0.0)) {
+                        r + y
+                    } else {
+                        r
+                    }))
+                }
+            }
+        }
+    }
+}
+
+pub fn negate(a: &Value) -> RtResult<Value> {
+    match a {
+        Value::Int(i) => i.checked_neg().map(Value::Int).ok_or_else(|| overflow("-")),
+        Value::Float(f) => Ok(Value::Float(-f)),
+        _ => Err(RtError::new(format!(
+            "cannot apply '-' to {}",
+            a.type_name()
+        ))),
+    }
+}
+
+/// Exact comparison of an Int with a Float (no rounding of large ints).
+fn cmp_int_float(i: i64, f: f64) -> Option<Ordering> {
+    if f.is_nan() {
+        return None;
+    }
+    if f >= 9.223_372_036_854_775_808e18 {
+        return Some(Ordering::Less);
+    }
+    if f < -9.223_372_036_854_775_808e18 {
+        return Some(Ordering::Greater);
+    }
+    let t = f.trunc();
+    let ti = t as i64;
+    match i.cmp(&ti) {
+        Ordering::Equal => {
+            if f > t {
+                Some(Ordering::Less)
+            } else if f < t {
+                Some(Ordering::Greater)
+            } else {
+                Some(Ordering::Equal)
+            }
+        }
+        o => Some(o),
+    }
+}
+
+/// Numeric ordering; `None` for NaN. `Err` when the values are not two numbers or two strings.
+pub fn compare(op: &str, a: &Value, b: &Value) -> RtResult<Option<Ordering>> {
+    Ok(match (a, b) {
+        (Value::Int(x), Value::Int(y)) => Some(x.cmp(y)),
+        (Value::Float(x), Value::Float(y)) => x.partial_cmp(y),
+        (Value::Int(x), Value::Float(y)) => cmp_int_float(*x, *y),
+        (Value::Float(x), Value::Int(y)) => cmp_int_float(*y, *x).map(Ordering::reverse),
+        (Value::Str(x), Value::Str(y)) => Some(x.as_str().cmp(y.as_str())),
+        _ => return Err(type_error(op, a, b)),
+    })
+}
+
+pub fn less(a: &Value, b: &Value) -> RtResult<bool> {
+    Ok(compare("<", a, b)? == Some(Ordering::Less))
+}
+
+const MAX_EQ_DEPTH: usize = 10_000;
+
+pub fn equal(a: &Value, b: &Value) -> bool {
+    eq_depth(a, b, 0)
+}
+
+fn eq_depth(a: &Value, b: &Value, depth: usize) -> bool {
+    if depth > MAX_EQ_DEPTH {
+        return false;
+    }
+    match (a, b) {
+        (Value::Nil, Value::Nil) => true,
+        (Value::Bool(x), Value::Bool(y)) => x == y,
+        (Value::Int(x), Value::Int(y)) => x == y,
+        (Value::Float(x), Value::Float(y)) => x == y,
+        (Value::Int(x), Value::Float(y)) | (Value::Float(y), Value::Int(x)) => {
+            cmp_int_float(*x, *y) == Some(Ordering::Equal)
+        }
+        (Value::Str(x), Value::Str(y)) => x.as_str() == y.as_str(),
+        (Value::Range(x), Value::Range(y)) => x == y,
+        (Value::List(x), Value::List(y)) => {
+            if Rc::ptr_eq(x, y) {
+                return true;
+            }
+            let (Ok(xs), Ok(ys)) = (x.items.try_borrow(), y.items.try_borrow()) else {
+                return false;
+            };
+            xs.len() == ys.len()
+                && xs
+                    .iter()
+                    .zip(ys.iter())
+                    .all(|(p, q)| eq_depth(p, q, depth + 1))
+        }
+        (Value::Map(x), Value::Map(y)) => {
+            if Rc::ptr_eq(x, y) {
+                return true;
+            }
+            let (Ok(xs), Ok(ys)) = (x.entries.try_borrow(), y.entries.try_borrow()) else {
+                return false;
+            };
+            xs.len() == ys.len()
+                && xs.iter().all(|(k, v)| {
+                    ys.get(&KeyRef::from(k))
+                        .is_some_and(|w| eq_depth(v, w, depth + 1))
+                })
+        }
+        (Value::Function(x), Value::Function(y)) => Rc::ptr_eq(x, y),
+        (Value::Native(x), Value::Native(y)) => Rc::ptr_eq(x, y),
+        (Value::Bound(x), Value::Bound(y)) => {
+            identical(&x.receiver, &y.receiver) && identical(&x.method, &y.method)
+        }
+        (Value::Class(x), Value::Class(y)) => Rc::ptr_eq(x, y),
+        (Value::Instance(x), Value::Instance(y)) => Rc::ptr_eq(x, y),
+        (Value::Stream(x), Value::Stream(y)) => Rc::ptr_eq(x, y),
+        _ => false,
+    }
+}
+
+/// Identity for reference values, value equality for scalars.
+pub fn identical(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::List(x), Value::List(y)) => Rc::ptr_eq(x, y),
+        (Value::Map(x), Value::Map(y)) => Rc::ptr_eq(x, y),
+        _ => equal(a, b),
+    }
+}
+
+/// The operator of a fused instruction, with Int fast paths.
+#[inline]
+pub fn binary(kind: crate::bytecode::BinKind, a: &Value, b: &Value) -> RtResult<Value> {
+    use crate::bytecode::BinKind as K;
+    if let (Value::Int(x), Value::Int(y)) = (a, b) {
+        let (x, y) = (*x, *y);
+        match kind {
+            K::Add => {
+                return x
+                    .checked_add(y)
+                    .map(Value::Int)
+                    .ok_or_else(|| overflow("+"));
+            }
+            K::Sub => {
+                return x
+                    .checked_sub(y)
+                    .map(Value::Int)
+                    .ok_or_else(|| overflow("-"));
+            }
+            K::Mul => {
+                return x
+                    .checked_mul(y)
+                    .map(Value::Int)
+                    .ok_or_else(|| overflow("*"));
+            }
+            K::Lt => return Ok(Value::Bool(x < y)),
+            K::Le => return Ok(Value::Bool(x <= y)),
+            K::Gt => return Ok(Value::Bool(x > y)),
+            K::Ge => return Ok(Value::Bool(x >= y)),
+            K::Eq => return Ok(Value::Bool(x == y)),
+            K::Ne => return Ok(Value::Bool(x != y)),
+            K::Div | K::Mod => {}
+        }
+    }
+    let ordered = |name: &str, test: fn(Ordering) -> bool| -> RtResult<Value> {
+        Ok(Value::Bool(compare(name, a, b)?.is_some_and(test)))
+    };
+    match kind {
+        K::Add => add(a, b),
+        K::Sub => arith('-', a, b),
+        K::Mul => arith('*', a, b),
+        K::Div => arith('/', a, b),
+        K::Mod => arith('%', a, b),
+        K::Eq => Ok(Value::Bool(equal(a, b))),
+        K::Ne => Ok(Value::Bool(!equal(a, b))),
+        K::Lt => ordered("<", |o| o == Ordering::Less),
+        K::Le => ordered("<=", |o| o != Ordering::Greater),
+        K::Gt => ordered(">", |o| o == Ordering::Greater),
+        K::Ge => ordered(">=", |o| o != Ordering::Less),
+    }
+}

@@ -1,0 +1,379 @@
+//! Pipelines (DESIGN decision 5): `|>` into a lazy stage builds a [`Pipeline`] descriptor
+//! (source + stages); a terminal runs it through ONE fused loop, [`PipeRun`], which pulls
+//! each element from the source through every stage before reading the next.
+//!
+//! `for` loops iterate through the same [`PipeRun`], so there is one iteration mechanism.
+//! The executor owns the loop: this is where chunking over row ranges, checkpoints,
+//! progress and interrupts plug in.
+
+use crate::error::{RtError, RtResult};
+use crate::gc::GcHeader;
+use crate::value::*;
+use crate::vm::Vm;
+use std::rc::Rc;
+
+/// A lazy stage of a pipeline.
+#[derive(Clone)]
+pub enum Stage {
+    Filter(Value),
+    Map(Value),
+    Take(i64),
+    Skip(i64),
+    TakeWhile(Value),
+    Each(Value),
+    Enumerate,
+    FlatMap(Value),
+}
+
+impl Stage {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Stage::Filter(_) => "filter",
+            Stage::Map(_) => "map",
+            Stage::Take(_) => "take",
+            Stage::Skip(_) => "skip",
+            Stage::TakeWhile(_) => "take_while",
+            Stage::Each(_) => "each",
+            Stage::Enumerate => "enumerate",
+            Stage::FlatMap(_) => "flat_map",
+        }
+    }
+
+    fn function(&self) -> Option<&Value> {
+        match self {
+            Stage::Filter(f)
+            | Stage::Map(f)
+            | Stage::TakeWhile(f)
+            | Stage::Each(f)
+            | Stage::FlatMap(f) => Some(f),
+            _ => None,
+        }
+    }
+}
+
+/// A stream: an immutable, reusable description of a pipeline. Running it again re-reads
+/// the source.
+pub struct Pipeline {
+    pub gc: GcHeader,
+    /// A list, range, string or map (never another stream: adding a stage copies).
+    pub source: Value,
+    pub stages: Vec<Stage>,
+}
+
+impl Pipeline {
+    /// `source |> stage`: a new stream. A stream source is extended, not nested.
+    pub fn with_stage(source: &Value, stage: Stage) -> RtResult<Value> {
+        let (src, mut stages) = match source {
+            Value::Stream(p) => (p.source.clone(), p.stages.clone()),
+            other => {
+                check_iterable(other)?;
+                (other.clone(), Vec::new())
+            }
+        };
+        stages.push(stage);
+        let rc = Rc::new(Pipeline {
+            gc: GcHeader::default(),
+            source: src,
+            stages,
+        });
+        crate::gc::track(crate::gc::Tracked::Stream(Rc::downgrade(&rc)));
+        Ok(Value::Stream(rc))
+    }
+
+    /// Every value this stream refers to (for the cycle collector).
+    pub(crate) fn values(&self, f: &mut dyn FnMut(&Value)) {
+        f(&self.source);
+        for s in &self.stages {
+            if let Some(v) = s.function() {
+                f(v);
+            }
+        }
+    }
+
+    /// Streams are immutable; any cycle through one also passes through a list, map or
+    /// cell that the collector clears.
+    pub(crate) fn clear(&self, _grave: &mut Vec<Value>) {}
+}
+
+fn check_iterable(v: &Value) -> RtResult<()> {
+    match v {
+        Value::List(_) | Value::Range(_) | Value::Str(_) | Value::Map(_) | Value::Stream(_) => {
+            Ok(())
+        }
+        other => Err(RtError::new(format!(
+            "cannot iterate over a value of type {}",
+            other.type_name()
+        ))),
+    }
+}
+
+/// Reads a source one element at a time.
+enum SourceIter {
+    List {
+        list: Rc<List>,
+        next: usize,
+    },
+    Range {
+        next: i64,
+        end: i64,
+    },
+    Str {
+        s: Rc<Str>,
+        byte: usize,
+    },
+    /// Map entries as `[key, value]` pairs, or just keys (a `for` loop over a map).
+    Map {
+        map: Rc<Map>,
+        next: usize,
+        keys_only: bool,
+    },
+}
+
+impl SourceIter {
+    fn new(v: &Value, keys_only: bool) -> RtResult<SourceIter> {
+        Ok(match v {
+            Value::List(l) => SourceIter::List {
+                list: l.clone(),
+                next: 0,
+            },
+            Value::Range(r) => SourceIter::Range {
+                next: r.start,
+                end: r.end,
+            },
+            Value::Str(s) => SourceIter::Str {
+                s: s.clone(),
+                byte: 0,
+            },
+            Value::Map(m) => SourceIter::Map {
+                map: m.clone(),
+                next: 0,
+                keys_only,
+            },
+            other => {
+                return Err(RtError::new(format!(
+                    "cannot iterate over a value of type {}",
+                    other.type_name()
+                )));
+            }
+        })
+    }
+
+    fn next(&mut self) -> Option<Value> {
+        match self {
+            SourceIter::List { list, next } => {
+                let v = list.items.borrow().get(*next).cloned()?;
+                *next += 1;
+                Some(v)
+            }
+            SourceIter::Range { next, end } => {
+                if *next >= *end {
+                    return None;
+                }
+                let v = *next;
+                *next += 1;
+                Some(Value::Int(v))
+            }
+            SourceIter::Str { s, byte } => {
+                let c = s.as_str().get(*byte..)?.chars().next()?;
+                let start = *byte;
+                *byte += c.len_utf8();
+                Some(Value::str(&s.as_str()[start..*byte]))
+            }
+            SourceIter::Map {
+                map,
+                next,
+                keys_only,
+            } => {
+                let entries = map.entries.borrow();
+                let (k, v) = entries.get_index(*next)?;
+                *next += 1;
+                if *keys_only {
+                    Some(k.to_value())
+                } else {
+                    Some(Value::list(vec![k.to_value(), v.clone()]))
+                }
+            }
+        }
+    }
+
+    /// Elements left, when known cheaply.
+    fn remaining(&self) -> Option<usize> {
+        match self {
+            SourceIter::List { list, next } => {
+                Some(list.items.borrow().len().saturating_sub(*next))
+            }
+            SourceIter::Range { next, end } => Some((*end - *next).max(0) as usize),
+            _ => None,
+        }
+    }
+}
+
+/// Per-run state of a stage.
+enum StageState {
+    Count(i64),
+    /// flat_map: the elements of the current inner collection.
+    Inner(Option<Box<SourceIter>>),
+    None,
+}
+
+/// One execution of a pipeline: the fused pull loop.
+pub struct PipeRun {
+    source: SourceIter,
+    stages: Vec<Stage>,
+    state: Vec<StageState>,
+    done: bool,
+    /// Source elements read so far.
+    pub position: u64,
+    /// Elements counted for limit polling.
+    tick: u32,
+}
+
+/// Start iterating any iterable value (for `for` loops and terminals).
+pub fn iter_value(_vm: &mut Vm, v: &Value) -> RtResult<PipeRun> {
+    PipeRun::new(v, true)
+}
+
+impl PipeRun {
+    /// `keys_only`: a bare map yields its keys (a `for` loop) instead of `[key, value]`.
+    pub fn new(v: &Value, keys_only: bool) -> RtResult<PipeRun> {
+        let (source, stages) = match v {
+            Value::Stream(p) => (SourceIter::new(&p.source, false)?, p.stages.clone()),
+            other => (SourceIter::new(other, keys_only)?, Vec::new()),
+        };
+        let state = stages
+            .iter()
+            .map(|s| match s {
+                Stage::Take(_) | Stage::Skip(_) | Stage::Enumerate => StageState::Count(0),
+                Stage::FlatMap(_) => StageState::Inner(None),
+                _ => StageState::None,
+            })
+            .collect();
+        // `take(0)` reads no element at all.
+        let done = stages
+            .iter()
+            .any(|s| matches!(s, Stage::Take(n) if *n <= 0));
+        Ok(PipeRun {
+            source,
+            stages,
+            state,
+            done,
+            position: 0,
+            tick: 0,
+        })
+    }
+
+    /// For a pipeline over a plain source: the number of elements, when known.
+    pub fn known_len(&self) -> Option<usize> {
+        if self.stages.is_empty() {
+            self.source.remaining()
+        } else {
+            None
+        }
+    }
+
+    /// The next element out of the last stage, or `None` at the end.
+    pub fn next(&mut self, vm: &mut Vm) -> RtResult<Option<Value>> {
+        'outer: loop {
+            if self.done {
+                return Ok(None);
+            }
+            // Resume inside the deepest flat_map that still has elements, else read the source.
+            let mut start = 0;
+            let mut value = None;
+            for k in (0..self.stages.len()).rev() {
+                if let StageState::Inner(Some(inner)) = &mut self.state[k] {
+                    let next = inner.next();
+                    match next {
+                        Some(v) => {
+                            value = Some(v);
+                            start = k + 1;
+                            break;
+                        }
+                        None => self.state[k] = StageState::Inner(None),
+                    }
+                }
+            }
+            let mut v = match value {
+                Some(v) => v,
+                None => {
+                    self.tick += 1;
+                    if self.tick >= 4096 {
+                        self.tick = 0;
+                        vm.check_limits()?;
+                    }
+                    match self.source.next() {
+                        Some(v) => {
+                            self.position += 1;
+                            v
+                        }
+                        None => {
+                            self.done = true;
+                            return Ok(None);
+                        }
+                    }
+                }
+            };
+            for k in start..self.stages.len() {
+                match &self.stages[k] {
+                    Stage::Filter(f) => {
+                        let keep = vm.call_value(f, std::slice::from_ref(&v))?;
+                        if !keep.is_truthy() {
+                            continue 'outer;
+                        }
+                    }
+                    Stage::Map(f) => v = vm.call_value(f, std::slice::from_ref(&v))?,
+                    Stage::Each(f) => {
+                        vm.call_value(f, std::slice::from_ref(&v))?;
+                    }
+                    Stage::TakeWhile(f) => {
+                        if !vm.call_value(f, std::slice::from_ref(&v))?.is_truthy() {
+                            self.done = true;
+                            return Ok(None);
+                        }
+                    }
+                    Stage::Take(n) => {
+                        if let StageState::Count(c) = &mut self.state[k] {
+                            *c += 1;
+                            if *c >= *n {
+                                // Deliver this element, then stop before reading another.
+                                self.done = true;
+                            }
+                        }
+                    }
+                    Stage::Skip(n) => {
+                        if let StageState::Count(c) = &mut self.state[k] {
+                            if *c < *n {
+                                *c += 1;
+                                continue 'outer;
+                            }
+                        }
+                    }
+                    Stage::Enumerate => {
+                        if let StageState::Count(c) = &mut self.state[k] {
+                            v = Value::list(vec![Value::Int(*c), v]);
+                            *c += 1;
+                        }
+                    }
+                    Stage::FlatMap(f) => {
+                        let inner = vm.call_value(f, std::slice::from_ref(&v))?;
+                        let it = match &inner {
+                            Value::Stream(_) => {
+                                // A stream result: collect it (its own stages run now).
+                                let mut run = PipeRun::new(&inner, false)?;
+                                let mut items = Vec::new();
+                                while let Some(x) = run.next(vm)? {
+                                    items.push(x);
+                                }
+                                SourceIter::new(&Value::list(items), false)?
+                            }
+                            other => SourceIter::new(other, false)?,
+                        };
+                        self.state[k] = StageState::Inner(Some(Box::new(it)));
+                        continue 'outer;
+                    }
+                }
+            }
+            return Ok(Some(v));
+        }
+    }
+}

@@ -1,0 +1,401 @@
+//! Script values and the objects they refer to.
+//!
+//! `Value` is 16 bytes: scalars inline, everything else behind an `Rc`. Objects that can
+//! take part in a reference cycle carry a [`GcHeader`] and are registered with the cycle
+//! collector (`crate::gc`) when created.
+
+use crate::bytecode::Proto;
+use crate::error::RtError;
+use crate::gc::{GcHeader, track};
+use crate::pipe::Pipeline;
+use crate::vm::Vm;
+use indexmap::IndexMap;
+use std::cell::RefCell;
+use std::hash::{Hash, Hasher};
+use std::rc::Rc;
+
+#[derive(Clone, Default)]
+pub enum Value {
+    #[default]
+    Nil,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(Rc<Str>),
+    List(Rc<List>),
+    Map(Rc<Map>),
+    Range(Rc<RangeVal>),
+    Function(Rc<Closure>),
+    Native(Rc<NativeFn>),
+    Bound(Rc<BoundMethod>),
+    Class(Rc<Class>),
+    Instance(Rc<Instance>),
+    Stream(Rc<Pipeline>),
+    /// A global slot whose declaration has not run yet. Never visible to scripts.
+    Undefined,
+    /// A captured variable's cell, in the frame slot of that variable. Never visible to
+    /// scripts: reading the slot reads the cell.
+    Cell(Rc<UpCell>),
+    /// A `for` loop's iterator, in the loop's hidden slot. Never visible to scripts.
+    Iter(Rc<RefCell<crate::pipe::PipeRun>>),
+}
+
+/// An immutable UTF-8 string that knows whether it is ASCII, so `len` and indexing of
+/// ASCII text are O(1). The VM appends in place when it holds the only reference.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Str {
+    text: String,
+    ascii: bool,
+}
+
+impl Str {
+    pub fn new(text: String) -> Str {
+        let ascii = text.is_ascii();
+        Str { text, ascii }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    pub fn is_ascii(&self) -> bool {
+        self.ascii
+    }
+
+    /// Length in characters.
+    pub fn char_len(&self) -> usize {
+        if self.ascii {
+            self.text.len()
+        } else {
+            self.text.chars().count()
+        }
+    }
+
+    /// The character at index `i` (already normalised to be non-negative).
+    pub fn char_at(&self, i: usize) -> Option<&str> {
+        if self.ascii {
+            return self.text.get(i..i + 1);
+        }
+        let (start, c) = self.text.char_indices().nth(i)?;
+        self.text.get(start..start + c.len_utf8())
+    }
+
+    pub fn push_str(&mut self, s: &str) {
+        self.ascii = self.ascii && s.is_ascii();
+        self.text.push_str(s);
+    }
+}
+
+pub struct List {
+    pub gc: GcHeader,
+    pub items: RefCell<Vec<Value>>,
+}
+
+/// A map key: strings, ints and bools (SPEC §2).
+#[derive(Clone, Debug)]
+pub enum MapKey {
+    Int(i64),
+    Bool(bool),
+    Str(Rc<Str>),
+}
+
+impl PartialEq for MapKey {
+    fn eq(&self, other: &MapKey) -> bool {
+        match (self, other) {
+            (MapKey::Int(a), MapKey::Int(b)) => a == b,
+            (MapKey::Bool(a), MapKey::Bool(b)) => a == b,
+            (MapKey::Str(a), MapKey::Str(b)) => a.as_str() == b.as_str(),
+            _ => false,
+        }
+    }
+}
+impl Eq for MapKey {}
+
+impl Hash for MapKey {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        KeyRef::from(self).hash(h)
+    }
+}
+
+/// A borrowed map key, for lookups without allocating.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyRef<'a> {
+    Int(i64),
+    Bool(bool),
+    Str(&'a str),
+}
+
+impl Hash for KeyRef<'_> {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        match self {
+            KeyRef::Int(i) => {
+                0u8.hash(h);
+                i.hash(h)
+            }
+            KeyRef::Bool(b) => {
+                1u8.hash(h);
+                b.hash(h)
+            }
+            KeyRef::Str(s) => {
+                2u8.hash(h);
+                s.hash(h)
+            }
+        }
+    }
+}
+
+impl<'a> From<&'a MapKey> for KeyRef<'a> {
+    fn from(k: &'a MapKey) -> KeyRef<'a> {
+        match k {
+            MapKey::Int(i) => KeyRef::Int(*i),
+            MapKey::Bool(b) => KeyRef::Bool(*b),
+            MapKey::Str(s) => KeyRef::Str(s.as_str()),
+        }
+    }
+}
+
+impl indexmap::Equivalent<MapKey> for KeyRef<'_> {
+    fn equivalent(&self, key: &MapKey) -> bool {
+        *self == KeyRef::from(key)
+    }
+}
+
+impl MapKey {
+    pub fn to_value(&self) -> Value {
+        match self {
+            MapKey::Int(i) => Value::Int(*i),
+            MapKey::Bool(b) => Value::Bool(*b),
+            MapKey::Str(s) => Value::Str(s.clone()),
+        }
+    }
+
+    pub fn from_value(v: &Value) -> Result<MapKey, RtError> {
+        match v {
+            Value::Int(i) => Ok(MapKey::Int(*i)),
+            Value::Bool(b) => Ok(MapKey::Bool(*b)),
+            Value::Str(s) => Ok(MapKey::Str(s.clone())),
+            Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(MapKey::Int(*f as i64)),
+            other => Err(RtError::new(format!(
+                "map keys must be String, Int or Bool, not {}",
+                other.type_name()
+            ))),
+        }
+    }
+}
+
+impl<'a> KeyRef<'a> {
+    pub fn from_value(v: &'a Value) -> Option<KeyRef<'a>> {
+        match v {
+            Value::Int(i) => Some(KeyRef::Int(*i)),
+            Value::Bool(b) => Some(KeyRef::Bool(*b)),
+            Value::Str(s) => Some(KeyRef::Str(s.as_str())),
+            Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Some(KeyRef::Int(*f as i64)),
+            _ => None,
+        }
+    }
+}
+
+pub struct Map {
+    pub gc: GcHeader,
+    pub entries: RefCell<IndexMap<MapKey, Value>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RangeVal {
+    pub start: i64,
+    pub end: i64,
+}
+
+impl RangeVal {
+    pub fn len(&self) -> i64 {
+        if self.end > self.start {
+            self.end.saturating_sub(self.start)
+        } else {
+            0
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A captured variable shared between a frame and the closures that capture it.
+pub struct UpCell {
+    pub gc: GcHeader,
+    pub value: RefCell<Value>,
+}
+
+pub struct Closure {
+    pub gc: GcHeader,
+    pub proto: Rc<Proto>,
+    pub upvalues: Box<[Rc<UpCell>]>,
+    /// The class whose method this is (or encloses this lambda): where `super` looks.
+    pub home: Option<Rc<Class>>,
+}
+
+/// The signature every builtin and registered Rust function has.
+pub type NativeImpl = dyn Fn(&mut Vm, &[Value]) -> Result<Value, RtError>;
+
+pub struct NativeFn {
+    pub name: Rc<str>,
+    /// Minimum and maximum argument count (`max == usize::MAX`: variadic).
+    pub min_args: usize,
+    pub max_args: usize,
+    pub func: Box<NativeImpl>,
+}
+
+pub struct BoundMethod {
+    pub gc: GcHeader,
+    pub receiver: Value,
+    pub method: Value,
+}
+
+pub struct Class {
+    pub gc: GcHeader,
+    pub name: Rc<str>,
+    pub superclass: Option<Rc<Class>>,
+    /// Every field, superclass fields first, in declaration order.
+    pub fields: Vec<Rc<str>>,
+    /// The hidden method that sets this class's own field defaults, if it has any.
+    pub defaults: RefCell<Option<Value>>,
+    pub methods: RefCell<IndexMap<Rc<str>, Value>>,
+    pub sql: bool,
+    pub doc: Option<String>,
+}
+
+impl Class {
+    /// A method of this class or the nearest superclass that has it.
+    pub fn find_method(&self, name: &str) -> Option<Value> {
+        if let Some(m) = self.methods.borrow().get(name) {
+            return Some(m.clone());
+        }
+        self.superclass.as_ref()?.find_method(name)
+    }
+}
+
+pub struct Instance {
+    pub gc: GcHeader,
+    pub class: Rc<Class>,
+    pub fields: RefCell<IndexMap<Rc<str>, Value>>,
+}
+
+impl Value {
+    pub fn str(s: impl Into<String>) -> Value {
+        Value::Str(Rc::new(Str::new(s.into())))
+    }
+
+    pub fn list(items: Vec<Value>) -> Value {
+        let rc = Rc::new(List {
+            gc: GcHeader::default(),
+            items: RefCell::new(items),
+        });
+        track(crate::gc::Tracked::List(Rc::downgrade(&rc)));
+        Value::List(rc)
+    }
+
+    pub fn map(entries: IndexMap<MapKey, Value>) -> Value {
+        let rc = Rc::new(Map {
+            gc: GcHeader::default(),
+            entries: RefCell::new(entries),
+        });
+        track(crate::gc::Tracked::Map(Rc::downgrade(&rc)));
+        Value::Map(rc)
+    }
+
+    pub fn range(start: i64, end: i64) -> Value {
+        Value::Range(Rc::new(RangeVal { start, end }))
+    }
+
+    pub fn native(
+        name: &str,
+        min_args: usize,
+        max_args: usize,
+        func: impl Fn(&mut Vm, &[Value]) -> Result<Value, RtError> + 'static,
+    ) -> Value {
+        Value::Native(Rc::new(NativeFn {
+            name: name.into(),
+            min_args,
+            max_args,
+            func: Box::new(func),
+        }))
+    }
+
+    pub fn bound(receiver: Value, method: Value) -> Value {
+        let rc = Rc::new(BoundMethod {
+            gc: GcHeader::default(),
+            receiver,
+            method,
+        });
+        track(crate::gc::Tracked::Bound(Rc::downgrade(&rc)));
+        Value::Bound(rc)
+    }
+
+    pub fn instance(class: Rc<Class>, fields: IndexMap<Rc<str>, Value>) -> Value {
+        let rc = Rc::new(Instance {
+            gc: GcHeader::default(),
+            class,
+            fields: RefCell::new(fields),
+        });
+        track(crate::gc::Tracked::Instance(Rc::downgrade(&rc)));
+        Value::Instance(rc)
+    }
+
+    /// The type name as `type_of` spells it.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Nil | Value::Undefined => "Nil",
+            Value::Bool(_) => "Bool",
+            Value::Int(_) => "Int",
+            Value::Float(_) => "Float",
+            Value::Str(_) => "String",
+            Value::List(_) => "List",
+            Value::Map(_) => "Map",
+            Value::Range(_) => "Range",
+            Value::Function(_) | Value::Native(_) | Value::Bound(_) => "Function",
+            Value::Class(_) => "Class",
+            Value::Instance(_) => "Instance",
+            Value::Stream(_) => "Stream",
+            Value::Cell(c) => c.value.try_borrow().map_or("Nil", |v| v.type_name()),
+            Value::Iter(_) => "Iterator",
+        }
+    }
+
+    pub fn is_truthy(&self) -> bool {
+        !matches!(self, Value::Nil | Value::Bool(false) | Value::Undefined)
+    }
+
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Int(i) => Some(*i as f64),
+            Value::Float(f) => Some(*f),
+            _ => None,
+        }
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Value {
+        Value::Bool(b)
+    }
+}
+impl From<i64> for Value {
+    fn from(i: i64) -> Value {
+        Value::Int(i)
+    }
+}
+impl From<f64> for Value {
+    fn from(f: f64) -> Value {
+        Value::Float(f)
+    }
+}
+impl From<&str> for Value {
+    fn from(s: &str) -> Value {
+        Value::str(s)
+    }
+}
+impl From<String> for Value {
+    fn from(s: String) -> Value {
+        Value::str(s)
+    }
+}

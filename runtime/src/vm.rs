@@ -1,0 +1,473 @@
+//! The virtual machine: a stack machine whose Walia calls live in `frames`, never on the
+//! Rust stack. Builtins that call back into Walia code (pipeline stages, `sort_by`) re-enter
+//! through [`Vm::call_value`]; that nesting is bounded by [`MAX_NATIVE_DEPTH`].
+
+use crate::bytecode::{Proto, ProtoKind};
+use crate::error::{ErrorKind, RtError, RtResult, StackFrame};
+use crate::gc::{Tracked, track};
+use crate::limits::Limits;
+use crate::value::*;
+use indexmap::IndexMap;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::io::Write;
+use std::rc::Rc;
+use walia_lang::ast::Capture;
+use walia_lang::resolve::GlobalNames;
+
+/// How deep builtins may re-enter the VM (a stage calling a function that runs a pipeline...).
+pub const MAX_NATIVE_DEPTH: usize = 200;
+
+pub const DEFAULT_MAX_DEPTH: usize = 100_000;
+
+pub(crate) struct Frame {
+    pub closure: Rc<Closure>,
+    pub ip: usize,
+    /// Stack index of slot 0 (the callee, or `this` in a method).
+    pub base: usize,
+}
+
+/// Where `print` writes.
+pub type Output = Box<dyn Write>;
+
+pub struct Vm {
+    pub(crate) stack: Vec<Value>,
+    pub(crate) frames: Vec<Frame>,
+    pub globals: Vec<Value>,
+    pub names: GlobalNames,
+    /// Methods of built-in types, by `type_of` name then method name.
+    pub(crate) methods: HashMap<&'static str, HashMap<String, Value>>,
+    pub out: Output,
+    pub max_depth: usize,
+    pub limits: Limits,
+    native_depth: usize,
+    /// `test` blocks met while running, in order.
+    pub tests: Vec<(String, Value)>,
+    /// Command-line arguments for `args()`.
+    pub args: Vec<String>,
+}
+
+pub(crate) enum Called {
+    /// A Walia frame was pushed; the loop continues in it.
+    Frame,
+    /// The call completed; its result is on the stack.
+    Done,
+}
+
+impl Vm {
+    pub fn new(out: Output) -> Vm {
+        Vm {
+            stack: Vec::with_capacity(1024),
+            frames: Vec::with_capacity(64),
+            globals: Vec::new(),
+            names: GlobalNames::new(),
+            methods: HashMap::new(),
+            out,
+            max_depth: DEFAULT_MAX_DEPTH,
+            limits: Limits::default(),
+            native_depth: 0,
+            tests: Vec::new(),
+            args: Vec::new(),
+        }
+    }
+
+    /// Define (or redefine) a global by name.
+    pub fn set_global(&mut self, name: &str, value: Value) {
+        let slot = self.names.intern(name) as usize;
+        if self.globals.len() <= slot {
+            self.globals.resize(slot + 1, Value::Undefined);
+        }
+        self.globals[slot] = value;
+    }
+
+    /// A global's value, if it has been defined.
+    pub fn global(&self, name: &str) -> Option<Value> {
+        let slot = self.names.get(name)? as usize;
+        match self.globals.get(slot)? {
+            Value::Undefined => None,
+            v => Some(v.clone()),
+        }
+    }
+
+    /// Is `name` a global that has a value (a builtin or an earlier definition)?
+    pub fn has_global(&self, name: &str) -> bool {
+        self.names
+            .get(name)
+            .and_then(|s| self.globals.get(s as usize))
+            .is_some_and(|v| !matches!(v, Value::Undefined))
+    }
+
+    /// Register a method for values of a built-in type (`type_of` spelling). The receiver
+    /// is passed as the first argument.
+    pub fn register_method(&mut self, type_name: &'static str, name: &str, f: Value) {
+        self.methods
+            .entry(type_name)
+            .or_default()
+            .insert(name.to_string(), f);
+    }
+
+    pub fn builtin_method(&self, type_name: &str, name: &str) -> Option<Value> {
+        self.methods.get(type_name)?.get(name).cloned()
+    }
+
+    /// Run a compiled script to completion; returns the value of its final statement.
+    pub fn run_script(&mut self, proto: Rc<Proto>) -> RtResult<Value> {
+        self.limits.start();
+        let n = self.names.len();
+        if self.globals.len() < n {
+            self.globals.resize(n, Value::Undefined);
+        }
+        let closure = Rc::new(Closure {
+            gc: Default::default(),
+            proto,
+            upvalues: Box::new([]),
+            home: None,
+        });
+        let result = self.call_value(&Value::Function(closure), &[]);
+        let _ = self.out.flush();
+        result
+    }
+
+    /// Call any callable value with arguments, from Rust (builtins, pipelines, embedders).
+    pub fn call_value(&mut self, f: &Value, args: &[Value]) -> RtResult<Value> {
+        if self.native_depth >= MAX_NATIVE_DEPTH {
+            return Err(RtError::new("stack overflow"));
+        }
+        self.native_depth += 1;
+        let stop = self.frames.len();
+        let height = self.stack.len();
+        self.stack.push(f.clone());
+        self.stack.extend(args.iter().cloned());
+        let result = match self.call(args.len()) {
+            Ok(Called::Done) => Ok(self.stack.pop().unwrap_or_default()),
+            Ok(Called::Frame) => self.run(stop),
+            Err(e) => Err(self.locate(e)),
+        };
+        if result.is_err() {
+            self.frames.truncate(stop);
+        }
+        self.stack.truncate(height);
+        self.native_depth -= 1;
+        result
+    }
+
+    /// Call `method` with `receiver` as `this`.
+    pub fn call_method(
+        &mut self,
+        receiver: &Value,
+        method: &Value,
+        args: &[Value],
+    ) -> RtResult<Value> {
+        match method {
+            Value::Function(c) if c.proto.kind != ProtoKind::Function => {
+                let b = Value::bound(receiver.clone(), method.clone());
+                self.call_value(&b, args)
+            }
+            _ => {
+                let mut all = Vec::with_capacity(args.len() + 1);
+                all.push(receiver.clone());
+                all.extend(args.iter().cloned());
+                self.call_value(method, &all)
+            }
+        }
+    }
+
+    /// Attach the span and call stack of the current instruction to an error (once).
+    pub(crate) fn locate(&self, mut e: RtError) -> RtError {
+        if e.is_located() {
+            return e;
+        }
+        for f in self.frames.iter().rev() {
+            let proto = &f.closure.proto;
+            let at =
+                f.ip.saturating_sub(1)
+                    .min(proto.spans.len().saturating_sub(1));
+            let span = proto.spans.get(at).copied().unwrap_or_default();
+            e.stack.push(StackFrame {
+                function: proto.display_name(),
+                source: proto.source.clone(),
+                span,
+            });
+        }
+        e
+    }
+
+    pub(crate) fn push_frame(
+        &mut self,
+        closure: Rc<Closure>,
+        argc: usize,
+        base: usize,
+    ) -> RtResult<()> {
+        let proto = &closure.proto;
+        if argc != proto.arity as usize {
+            return Err(arity_error(
+                &proto.display_name(),
+                proto.arity as usize,
+                argc,
+            ));
+        }
+        if self.frames.len() > self.max_depth {
+            return Err(RtError::new("stack overflow"));
+        }
+        self.stack
+            .resize(base + proto.num_slots as usize, Value::Nil);
+        if proto.has_cell_params {
+            for (slot, is_cell) in proto.cell_slots.iter().enumerate().take(argc + 1) {
+                if *is_cell {
+                    let v = std::mem::take(&mut self.stack[base + slot]);
+                    self.stack[base + slot] = new_cell(v);
+                }
+            }
+        }
+        self.frames.push(Frame {
+            closure,
+            ip: 0,
+            base,
+        });
+        Ok(())
+    }
+
+    /// Call the value at `stack[len - argc - 1]` with the `argc` values above it.
+    pub(crate) fn call(&mut self, argc: usize) -> RtResult<Called> {
+        let callee_at = self.stack.len() - argc - 1;
+        let callee = self.stack[callee_at].clone();
+        match callee {
+            Value::Function(c) => {
+                self.push_frame(c, argc, callee_at)?;
+                Ok(Called::Frame)
+            }
+            Value::Native(n) => {
+                self.call_native(&n, callee_at + 1, callee_at)?;
+                Ok(Called::Done)
+            }
+            Value::Bound(b) => match &b.method {
+                Value::Function(c) => {
+                    self.stack[callee_at] = b.receiver.clone();
+                    self.push_frame(c.clone(), argc, callee_at)?;
+                    Ok(Called::Frame)
+                }
+                Value::Native(n) => {
+                    self.stack[callee_at] = b.receiver.clone();
+                    self.call_native(n, callee_at, callee_at)?;
+                    Ok(Called::Done)
+                }
+                _ => Err(RtError::new("bound method is not callable")),
+            },
+            Value::Class(class) => self.construct(class, argc, callee_at),
+            other => Err(RtError::new(format!(
+                "cannot call a value of type {}",
+                other.type_name()
+            ))),
+        }
+    }
+
+    /// Call a builtin with `stack[args_from..]` as its arguments; the stack is cut back to
+    /// `dest` and the result pushed there.
+    pub(crate) fn call_native(
+        &mut self,
+        n: &NativeFn,
+        args_from: usize,
+        dest: usize,
+    ) -> RtResult<()> {
+        let argc = self.stack.len() - args_from;
+        if argc < n.min_args || argc > n.max_args {
+            let expected = if n.min_args == n.max_args {
+                n.min_args.to_string()
+            } else if n.max_args == usize::MAX {
+                format!("at least {}", n.min_args)
+            } else {
+                format!("{} to {}", n.min_args, n.max_args)
+            };
+            return Err(RtError::new(format!(
+                "'{}' expects {expected} argument{} but got {argc}",
+                n.name,
+                if expected == "1" { "" } else { "s" }
+            )));
+        }
+        let args: Vec<Value> = self.stack.drain(args_from..).collect();
+        let result = (n.func)(self, &args);
+        self.stack.truncate(dest);
+        self.stack.push(result?);
+        Ok(())
+    }
+
+    pub(crate) fn construct(
+        &mut self,
+        class: Rc<Class>,
+        argc: usize,
+        callee_at: usize,
+    ) -> RtResult<Called> {
+        let mut fields = IndexMap::with_capacity(class.fields.len());
+        for f in &class.fields {
+            fields.insert(f.clone(), Value::Nil);
+        }
+        let inst = Value::instance(class.clone(), fields);
+        let mut chain = Vec::new();
+        let mut c = Some(class.clone());
+        while let Some(k) = c {
+            c = k.superclass.clone();
+            chain.push(k);
+        }
+        for k in chain.iter().rev() {
+            let defaults = k.defaults.borrow().clone();
+            if let Some(d) = defaults {
+                self.call_method(&inst, &d, &[])?;
+            }
+        }
+        if let Some(Value::Function(init)) = class.find_method("init") {
+            self.stack[callee_at] = inst;
+            self.push_frame(init, argc, callee_at)?;
+            return Ok(Called::Frame);
+        }
+        if argc > class.fields.len() {
+            return Err(RtError::new(format!(
+                "'{}' expects at most {} argument{} but got {argc}",
+                class.name,
+                class.fields.len(),
+                if class.fields.len() == 1 { "" } else { "s" }
+            )));
+        }
+        let args: Vec<Value> = self.stack.drain(callee_at + 1..).collect();
+        if let Value::Instance(i) = &inst {
+            let mut f = i.fields.borrow_mut();
+            for (name, v) in class.fields.iter().zip(args) {
+                f.insert(name.clone(), v);
+            }
+        }
+        self.stack[callee_at] = inst;
+        Ok(Called::Done)
+    }
+
+    pub(crate) fn make_closure(
+        &self,
+        proto: Rc<Proto>,
+        frame: &Frame,
+        home: Option<Rc<Class>>,
+    ) -> Value {
+        let upvalues: Box<[Rc<UpCell>]> = proto
+            .captures
+            .iter()
+            .map(|c| match c {
+                Capture::Local(slot) => match self.stack.get(frame.base + *slot as usize) {
+                    Some(Value::Cell(cell)) => cell.clone(),
+                    // Not yet a cell (cannot happen for resolved code): capture a copy.
+                    Some(v) => cell_rc(v.clone()),
+                    None => cell_rc(Value::Nil),
+                },
+                Capture::Upvalue(i) => frame
+                    .closure
+                    .upvalues
+                    .get(*i as usize)
+                    .cloned()
+                    .unwrap_or_else(|| cell_rc(Value::Nil)),
+            })
+            .collect();
+        let tracked = !upvalues.is_empty() || home.is_some();
+        let rc = Rc::new(Closure {
+            gc: Default::default(),
+            proto,
+            upvalues,
+            home,
+        });
+        if tracked {
+            track(Tracked::Closure(Rc::downgrade(&rc)));
+        }
+        Value::Function(rc)
+    }
+
+    pub(crate) fn build_class(&mut self, idx: usize, frame_idx: usize) -> RtResult<Value> {
+        let frame = &self.frames[frame_idx];
+        let proto = frame.closure.proto.clone();
+        let Some(desc) = proto.classes.get(idx) else {
+            return Err(RtError::new("internal error: bad class index"));
+        };
+        let superclass = if desc.has_super {
+            match self.stack.pop() {
+                Some(Value::Class(c)) => Some(c),
+                Some(other) => {
+                    return Err(RtError::new(format!(
+                        "superclass of '{}' must be a class, not {}",
+                        desc.name,
+                        other.type_name()
+                    )));
+                }
+                None => None,
+            }
+        } else {
+            None
+        };
+        let mut fields: Vec<Rc<str>> = superclass
+            .as_ref()
+            .map(|s| s.fields.clone())
+            .unwrap_or_default();
+        for f in &desc.fields {
+            if !fields.contains(f) {
+                fields.push(f.clone());
+            }
+        }
+        let class = Rc::new(Class {
+            gc: Default::default(),
+            name: desc.name.clone(),
+            superclass,
+            fields,
+            defaults: RefCell::new(None),
+            methods: RefCell::new(IndexMap::new()),
+            sql: desc.sql,
+            doc: desc.doc.clone(),
+        });
+        // Methods (and the defaults method) see the class as their home for `super`.
+        let frame = &self.frames[frame_idx];
+        let defaults = desc
+            .defaults
+            .and_then(|i| proto.protos.get(i as usize))
+            .map(|p| self.make_closure(p.clone(), frame, Some(class.clone())));
+        let mut methods = IndexMap::new();
+        for (name, i) in &desc.methods {
+            if let Some(p) = proto.protos.get(*i as usize) {
+                methods.insert(
+                    name.clone(),
+                    self.make_closure(p.clone(), frame, Some(class.clone())),
+                );
+            }
+        }
+        *class.methods.borrow_mut() = methods;
+        *class.defaults.borrow_mut() = defaults;
+        track(Tracked::Class(Rc::downgrade(&class)));
+        Ok(Value::Class(class))
+    }
+
+    pub(crate) fn check_limits(&mut self) -> RtResult<()> {
+        self.limits.poll().map_err(|m| RtError {
+            kind: ErrorKind::Limit,
+            ..RtError::new(m)
+        })
+    }
+
+    /// The dispatch loop. Runs until the frame at depth `stop` returns.
+    fn run(&mut self, stop: usize) -> RtResult<Value> {
+        match self.dispatch(stop) {
+            Ok(v) => Ok(v),
+            Err(e) => Err(self.locate(e)),
+        }
+    }
+}
+
+pub(crate) fn new_cell(v: Value) -> Value {
+    Value::Cell(cell_rc(v))
+}
+
+pub(crate) fn cell_rc(v: Value) -> Rc<UpCell> {
+    let rc = Rc::new(UpCell {
+        gc: Default::default(),
+        value: RefCell::new(v),
+    });
+    track(Tracked::Cell(Rc::downgrade(&rc)));
+    rc
+}
+
+pub(crate) fn arity_error(name: &str, expected: usize, got: usize) -> RtError {
+    RtError::new(format!(
+        "'{name}' expects {expected} argument{} but got {got}",
+        if expected == 1 { "" } else { "s" }
+    ))
+}

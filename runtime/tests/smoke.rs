@@ -1,0 +1,126 @@
+//! End-to-end checks of compiler + VM without the standard library.
+
+use std::cell::RefCell;
+use std::io::Write;
+use std::rc::Rc;
+use walia_lang::resolve::{GlobalNames, resolve};
+use walia_runtime::bytecode::SourceFile;
+use walia_runtime::compiler::compile;
+use walia_runtime::vm::Vm;
+
+#[derive(Clone, Default)]
+struct Shared(Rc<RefCell<Vec<u8>>>);
+impl Write for Shared {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn run(src: &str) -> Result<String, String> {
+    let (mut program, diags) = walia_lang::parse(src);
+    if !diags.is_empty() {
+        return Err(format!("parse: {:?}", diags));
+    }
+    let mut names = GlobalNames::new();
+    let diags = resolve(&mut program, &mut names, &|_: &str| false);
+    if !diags.is_empty() {
+        return Err(format!("resolve: {:?}", diags));
+    }
+    let out = Shared::default();
+    let mut vm = Vm::new(Box::new(out.clone()));
+    vm.names = names;
+    let proto = compile(
+        &program,
+        Rc::new(SourceFile {
+            name: "t".into(),
+            text: src.into(),
+        }),
+    )
+    .script;
+    let r = vm.run_script(proto);
+    let text = String::from_utf8_lossy(&out.0.borrow()).to_string();
+    match r {
+        Ok(_) => Ok(text),
+        Err(e) => Err(format!("{text}runtime: {}", e.render(false))),
+    }
+}
+
+fn ok(src: &str) -> String {
+    match run(src) {
+        Ok(s) => s,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+#[test]
+fn arithmetic_and_printing() {
+    assert_eq!(
+        ok("print 1 + 2 * 3; print 7 / 2; print \"n=\" + 3; print -7 % 3;"),
+        "7\n3.5\nn=3\n2\n"
+    );
+}
+
+#[test]
+fn functions_closures_and_tail_calls() {
+    let src = "fun fib(n) { if (n < 2) return n; return fib(n - 1) + fib(n - 2); }
+        print fib(20);
+        fun counter() { var n = 0; return () => { n += 1; n }; }
+        var c = counter(); c(); print c();
+        fun loop(n, acc) { if (n == 0) return acc; return loop(n - 1, acc + 1); }
+        print loop(1000000, 0);";
+    assert_eq!(ok(src), "6765\n2\n1000000\n");
+}
+
+#[test]
+fn classes_and_super() {
+    let src = "class A { var x = 1; fun get() { this.x } }
+        class B < A { var y; fun init(y) { this.y = y; } fun get() { super.get() + this.y } }
+        var b = B(10); print b.get(); print b;";
+    assert_eq!(ok(src), "11\nB {x: 1, y: 10}\n");
+}
+
+#[test]
+fn loops_match_and_per_iteration_bindings() {
+    let src = "var fs = [];
+        for (i in 0..3) { fs = fs + [() => i]; }
+        for (f in fs) print f();
+        var i = 0; while (i < 3) { i += 1; if (i == 2) continue; print i; }
+        print match 7 { 1..5 => \"low\", x if x > 5 => \"high\", _ => \"?\" };";
+    assert_eq!(ok(src), "0\n1\n2\n1\n3\nhigh\n");
+}
+
+#[test]
+fn deep_recursion_is_a_clean_error() {
+    let e = run("fun f(n) { return 1 + f(n + 1); } f(0);").unwrap_err();
+    assert!(e.contains("stack overflow"), "{e}");
+}
+
+#[test]
+fn string_append_in_place() {
+    assert_eq!(
+        ok("var s = \"\"; var i = 0; while (i < 100000) { s += \"ab\"; i += 1; } print s == s;"),
+        "true\n"
+    );
+}
+
+#[test]
+#[ignore]
+fn timing_probe() {
+    let t = std::time::Instant::now();
+    ok("fun fib(n) { if (n < 2) return n; return fib(n - 1) + fib(n - 2); } print fib(30);");
+    eprintln!("fib30 {:?}", t.elapsed());
+    let t = std::time::Instant::now();
+    ok(
+        "fun main() { var s = 0; var i = 0; while (i < 50000000) { s = s + i; i = i + 1; } print s; } main();",
+    );
+    eprintln!("loop {:?}", t.elapsed());
+    let t = std::time::Instant::now();
+    ok(
+        "fun main() { var s = 0; for (i in 0..1000000) { var f = () => i; s = s + f(); } print s; } main();",
+    );
+    eprintln!("closures {:?}", t.elapsed());
+}

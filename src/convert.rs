@@ -1,0 +1,220 @@
+//! Conversions between Walia values and Rust types, for the embedding API.
+
+use std::rc::Rc;
+use walia_runtime::Value;
+use walia_runtime::error::RtError;
+use walia_runtime::vm::Vm;
+
+/// A Rust type a Walia value can be converted into (function arguments, `eval` results).
+pub trait FromValue: Sized {
+    /// The Walia type name used in error messages.
+    const TYPE: &'static str;
+    fn from_value(v: &Value) -> Option<Self>;
+}
+
+/// A Rust type that converts into a Walia value (function results, `set`).
+pub trait IntoValue {
+    fn into_value(self) -> Value;
+}
+
+impl FromValue for Value {
+    const TYPE: &'static str = "any value";
+    fn from_value(v: &Value) -> Option<Self> {
+        Some(v.clone())
+    }
+}
+
+impl FromValue for i64 {
+    const TYPE: &'static str = "Int";
+    fn from_value(v: &Value) -> Option<Self> {
+        match v {
+            Value::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+}
+
+impl FromValue for f64 {
+    const TYPE: &'static str = "Float";
+    fn from_value(v: &Value) -> Option<Self> {
+        v.as_f64()
+    }
+}
+
+impl FromValue for bool {
+    const TYPE: &'static str = "Bool";
+    fn from_value(v: &Value) -> Option<Self> {
+        match v {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+}
+
+impl FromValue for String {
+    const TYPE: &'static str = "String";
+    fn from_value(v: &Value) -> Option<Self> {
+        match v {
+            Value::Str(s) => Some(s.as_str().to_string()),
+            _ => None,
+        }
+    }
+}
+
+impl<T: FromValue> FromValue for Option<T> {
+    const TYPE: &'static str = T::TYPE;
+    fn from_value(v: &Value) -> Option<Self> {
+        match v {
+            Value::Nil => Some(None),
+            other => T::from_value(other).map(Some),
+        }
+    }
+}
+
+impl<T: FromValue> FromValue for Vec<T> {
+    const TYPE: &'static str = "List";
+    fn from_value(v: &Value) -> Option<Self> {
+        match v {
+            Value::List(l) => l.items.borrow().iter().map(T::from_value).collect(),
+            _ => None,
+        }
+    }
+}
+
+impl IntoValue for Value {
+    fn into_value(self) -> Value {
+        self
+    }
+}
+impl IntoValue for () {
+    fn into_value(self) -> Value {
+        Value::Nil
+    }
+}
+impl IntoValue for i64 {
+    fn into_value(self) -> Value {
+        Value::Int(self)
+    }
+}
+impl IntoValue for i32 {
+    fn into_value(self) -> Value {
+        Value::Int(self as i64)
+    }
+}
+impl IntoValue for f64 {
+    fn into_value(self) -> Value {
+        Value::Float(self)
+    }
+}
+impl IntoValue for bool {
+    fn into_value(self) -> Value {
+        Value::Bool(self)
+    }
+}
+impl IntoValue for String {
+    fn into_value(self) -> Value {
+        Value::str(self)
+    }
+}
+impl IntoValue for &str {
+    fn into_value(self) -> Value {
+        Value::str(self)
+    }
+}
+impl<T: IntoValue> IntoValue for Option<T> {
+    fn into_value(self) -> Value {
+        self.map_or(Value::Nil, T::into_value)
+    }
+}
+impl<T: IntoValue> IntoValue for Vec<T> {
+    fn into_value(self) -> Value {
+        Value::list(self.into_iter().map(T::into_value).collect())
+    }
+}
+/// Rust closures that can be registered as Walia functions, by argument tuple.
+pub trait NativeFunction<Args> {
+    fn arity(&self) -> usize;
+    fn into_native(self, name: Rc<str>) -> Value;
+}
+
+fn arg<T: FromValue>(name: &str, args: &[Value], i: usize) -> Result<T, RtError> {
+    let v = args.get(i).cloned().unwrap_or_default();
+    T::from_value(&v).ok_or_else(|| {
+        RtError::new(format!(
+            "'{name}' expects {} for argument {}, got {}",
+            T::TYPE,
+            i + 1,
+            v.type_name()
+        ))
+    })
+}
+
+macro_rules! native_function {
+    ($n:expr; $($t:ident $i:tt),*) => {
+        impl<F, R, $($t,)*> NativeFunction<($($t,)*)> for F
+        where
+            F: Fn($($t),*) -> R + 'static,
+            R: NativeResultOrErr,
+            $($t: FromValue,)*
+        {
+            fn arity(&self) -> usize {
+                $n
+            }
+            #[allow(unused_variables)]
+            fn into_native(self, name: Rc<str>) -> Value {
+                let fname = name.clone();
+                Value::native(&name, $n, $n, move |_vm: &mut Vm, args: &[Value]| {
+                    $(let $t = arg::<$t>(&fname, args, $i)?;)*
+                    (self)($($t),*).into_native_result()
+                })
+            }
+        }
+    };
+}
+
+/// Result conversion for registered functions: plain values, or `Result<T, E>` where an
+/// `Err` becomes a runtime error.
+pub trait NativeResultOrErr {
+    fn into_native_result(self) -> Result<Value, RtError>;
+}
+
+macro_rules! plain_result {
+    ($($t:ty),*) => {$(
+        impl NativeResultOrErr for $t {
+            fn into_native_result(self) -> Result<Value, RtError> {
+                Ok(self.into_value())
+            }
+        }
+    )*};
+}
+plain_result!((), i64, i32, f64, bool, String, &'static str, Value);
+
+impl<T: IntoValue> NativeResultOrErr for Option<T> {
+    fn into_native_result(self) -> Result<Value, RtError> {
+        Ok(self.into_value())
+    }
+}
+
+impl<T: IntoValue> NativeResultOrErr for Vec<T> {
+    fn into_native_result(self) -> Result<Value, RtError> {
+        Ok(self.into_value())
+    }
+}
+
+impl<T: IntoValue, E: std::fmt::Display> NativeResultOrErr for Result<T, E> {
+    fn into_native_result(self) -> Result<Value, RtError> {
+        self.map(IntoValue::into_value)
+            .map_err(|e| RtError::new(e.to_string()))
+    }
+}
+
+#[allow(non_snake_case)]
+mod impls {
+    use super::*;
+    native_function!(0;);
+    native_function!(1; A 0);
+    native_function!(2; A 0, B 1);
+    native_function!(3; A 0, B 1, C 2);
+    native_function!(4; A 0, B 1, C 2, D 3);
+    native_function!(5; A 0, B 1, C 2, D 3, E 4);
+}

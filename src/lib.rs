@@ -1,0 +1,279 @@
+//! Walia: a persistent, pipe-based scripting language.
+//!
+//! This crate is the embedding API. An [`Engine`] compiles and runs Walia source, evaluates
+//! expressions into Rust values, reads and writes globals, calls script functions, registers
+//! Rust functions, and enforces limits on untrusted scripts. The `walia` command-line tool
+//! is built on it.
+//!
+//! ```
+//! use walia::Engine;
+//! let mut engine = Engine::new();
+//! engine.register_fn("double", |x: i64| x * 2);
+//! engine.run("var answer = double(21);").unwrap();
+//! assert_eq!(engine.get::<i64>("answer"), Some(42));
+//! assert_eq!(engine.eval::<String>("\"n=\" + answer").unwrap(), "n=42");
+//! ```
+
+mod convert;
+mod error;
+
+pub use convert::{FromValue, IntoValue, NativeFunction, NativeResultOrErr};
+pub use error::{Error, exit_code};
+pub use walia_runtime::limits::Limits;
+pub use walia_runtime::{RtError, Value};
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::Path;
+use std::rc::Rc;
+use walia_lang::resolve::resolve;
+use walia_runtime::bytecode::{Proto, SourceFile};
+use walia_runtime::compiler::compile;
+use walia_runtime::vm::Vm;
+
+/// A Walia interpreter instance: globals, builtins, limits and output.
+pub struct Engine {
+    vm: Vm,
+}
+
+/// The outcome of running `test` blocks.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TestSummary {
+    pub passed: usize,
+    pub failed: usize,
+    /// One rendered diagnostic per failed test.
+    pub failures: Vec<String>,
+}
+
+impl Default for Engine {
+    fn default() -> Engine {
+        Engine::new()
+    }
+}
+
+impl Engine {
+    /// An engine with every builtin installed, printing to standard output.
+    pub fn new() -> Engine {
+        Engine::with_output(Box::new(std::io::BufWriter::new(std::io::stdout())))
+    }
+
+    /// An engine whose `print` writes to `out` (a `Vec<u8>`, a file, a socket...).
+    pub fn with_output(out: Box<dyn Write>) -> Engine {
+        let mut vm = Vm::new(out);
+        walia_stdlib::install(&mut vm);
+        Engine { vm }
+    }
+
+    /// Replace where `print` writes.
+    pub fn set_output(&mut self, out: Box<dyn Write>) {
+        self.vm.out = out;
+    }
+
+    /// Limits for every later run: operations, memory and wall-clock time.
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.vm.limits = limits;
+    }
+
+    /// The maximum depth of (non-tail) Walia calls; deeper is the error `stack overflow`.
+    pub fn set_max_depth(&mut self, depth: usize) {
+        self.vm.max_depth = depth;
+    }
+
+    /// The list `args()` returns to scripts.
+    pub fn set_args(&mut self, args: Vec<String>) {
+        self.vm.args = args;
+    }
+
+    /// Compile `source` (named `name` in diagnostics) without running it: every syntax and
+    /// name error is reported.
+    pub fn check(&mut self, name: &str, source: &str) -> Result<(), Error> {
+        self.compile(name, source).map(|_| ())
+    }
+
+    fn compile(&mut self, name: &str, source: &str) -> Result<Rc<Proto>, Error> {
+        let (mut program, mut diagnostics) = walia_lang::parse(source);
+        if diagnostics.is_empty() {
+            let defined: HashSet<String> = self
+                .vm
+                .names
+                .iter()
+                .filter(|(slot, _)| {
+                    self.vm
+                        .globals
+                        .get(*slot as usize)
+                        .is_some_and(|v| !matches!(v, Value::Undefined))
+                })
+                .map(|(_, n)| n.to_string())
+                .collect();
+            let known = |n: &str| defined.contains(n);
+            diagnostics = resolve(&mut program, &mut self.vm.names, &known);
+        }
+        if !diagnostics.is_empty() {
+            return Err(Error::Compile {
+                file: name.to_string(),
+                source: source.to_string(),
+                diagnostics,
+            });
+        }
+        let file = Rc::new(SourceFile {
+            name: name.to_string(),
+            text: source.to_string(),
+        });
+        Ok(compile(&program, file).script)
+    }
+
+    /// Run a script. Returns the value of its final statement.
+    pub fn run(&mut self, source: &str) -> Result<Value, Error> {
+        self.run_named("<script>", source)
+    }
+
+    /// Run a script whose diagnostics name it `name`.
+    pub fn run_named(&mut self, name: &str, source: &str) -> Result<Value, Error> {
+        let proto = self.compile(name, source)?;
+        self.vm.tests.clear();
+        let result = self.vm.run_script(proto);
+        let _ = self.vm.out.flush();
+        result.map_err(Error::Runtime)
+    }
+
+    /// Read and run a script file.
+    pub fn run_file(&mut self, path: impl AsRef<Path>) -> Result<Value, Error> {
+        let path = path.as_ref();
+        let source = read_source(path)?;
+        self.run_named(&path.display().to_string(), &source)
+    }
+
+    /// Evaluate one expression and convert its value.
+    pub fn eval<T: FromValue>(&mut self, expr: &str) -> Result<T, Error> {
+        let v = self.run_named("<eval>", expr)?;
+        convert_result(v)
+    }
+
+    /// Run the `test` blocks registered by the last run, in order.
+    pub fn run_tests(&mut self) -> TestSummary {
+        let tests = std::mem::take(&mut self.vm.tests);
+        let mut summary = TestSummary::default();
+        for (name, f) in tests {
+            self.vm.limits.start();
+            match self.vm.call_value(&f, &[]) {
+                Ok(_) => summary.passed += 1,
+                Err(e) => {
+                    summary.failed += 1;
+                    summary
+                        .failures
+                        .push(format!("test \"{name}\" failed:\n{}", e.render(false)));
+                }
+            }
+        }
+        let _ = self.vm.out.flush();
+        summary
+    }
+
+    /// A global's value converted to `T`, if it is defined and has that type.
+    pub fn get<T: FromValue>(&self, name: &str) -> Option<T> {
+        T::from_value(&self.vm.global(name)?)
+    }
+
+    /// A global's value.
+    pub fn get_value(&self, name: &str) -> Option<Value> {
+        self.vm.global(name)
+    }
+
+    /// Define or replace a global.
+    pub fn set(&mut self, name: &str, value: impl IntoValue) {
+        self.vm.set_global(name, value.into_value());
+    }
+
+    /// The names of every defined global (builtins included), sorted.
+    pub fn globals(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .vm
+            .names
+            .iter()
+            .filter(|(_, n)| self.vm.has_global(n))
+            .map(|(_, n)| n.to_string())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// Call a script function (any global callable) with arguments.
+    pub fn call<T: FromValue>(&mut self, name: &str, args: Vec<Value>) -> Result<T, Error> {
+        let f = self
+            .vm
+            .global(name)
+            .ok_or_else(|| Error::Runtime(RtError::new(format!("undefined function '{name}'"))))?;
+        self.vm.limits.start();
+        let v = self.vm.call_value(&f, &args).map_err(Error::Runtime)?;
+        let _ = self.vm.out.flush();
+        convert_result(v)
+    }
+
+    /// Register a Rust function as a global. Arguments are converted from Walia values
+    /// (a wrong type is a runtime error in the script, naming the function and argument);
+    /// return a value, or a `Result` whose `Err` becomes a runtime error.
+    ///
+    /// ```
+    /// let mut engine = walia::Engine::new();
+    /// engine.register_fn("greet", |name: String| format!("hello, {name}"));
+    /// engine.register_fn("safe_div", |a: f64, b: f64| {
+    ///     if b == 0.0 { Err("division by zero") } else { Ok(a / b) }
+    /// });
+    /// assert_eq!(engine.eval::<String>("greet(\"Ann\")").unwrap(), "hello, Ann");
+    /// assert!(engine.eval::<f64>("safe_div(1, 0)").is_err());
+    /// ```
+    pub fn register_fn<Args, F: NativeFunction<Args>>(&mut self, name: &str, f: F) {
+        let v = f.into_native(name.into());
+        self.vm.set_global(name, v);
+    }
+
+    /// Register a raw builtin: any number of arguments in `min..=max`, full access to the VM.
+    pub fn register_raw(
+        &mut self,
+        name: &str,
+        min_args: usize,
+        max_args: usize,
+        f: impl Fn(&mut Vm, &[Value]) -> Result<Value, RtError> + 'static,
+    ) {
+        self.vm
+            .set_global(name, Value::native(name, min_args, max_args, f));
+    }
+
+    /// The underlying VM, for advanced embedding.
+    pub fn vm(&mut self) -> &mut Vm {
+        &mut self.vm
+    }
+
+    /// `///` documentation of a global function or class, for `:help`.
+    pub fn doc(&self, name: &str) -> Option<String> {
+        match self.vm.global(name)? {
+            Value::Function(c) => c.proto.doc.clone(),
+            Value::Class(c) => c.doc.clone(),
+            _ => None,
+        }
+    }
+}
+
+fn convert_result<T: FromValue>(v: Value) -> Result<T, Error> {
+    T::from_value(&v).ok_or_else(|| {
+        Error::Runtime(RtError::new(format!(
+            "expected {} but the result is {}",
+            T::TYPE,
+            v.type_name()
+        )))
+    })
+}
+
+/// Read a script file as UTF-8.
+pub fn read_source(path: &Path) -> Result<String, Error> {
+    let bytes = std::fs::read(path).map_err(|e| Error::Io {
+        message: format!("cannot read '{}': {e}", path.display()),
+    })?;
+    String::from_utf8(bytes).map_err(|e| Error::Io {
+        message: format!(
+            "cannot read '{}': not valid UTF-8 (byte {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        ),
+    })
+}
