@@ -5,3 +5,6 @@
 
 pub mod ast;
 pub mod diagnostic;
+pub mod lexer;
+pub mod parser;
+pub use parser::parse;

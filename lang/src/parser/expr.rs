@@ -1,0 +1,631 @@
+//! Expressions: precedence climbing for binary operators, then prefix, postfix and primary.
+
+use super::{MAX_ARGS, MAX_DEPTH, PResult, Parser};
+use crate::ast::*;
+use crate::diagnostic::Diagnostic;
+use crate::lexer::Token;
+
+/// A binary-level operator.
+#[derive(Clone, Copy)]
+enum Op {
+    Bin(BinOp),
+    And,
+    Or,
+    Pipe,
+    Range,
+}
+
+/// Precedence (higher binds tighter) of a binary operator token. All are left-associative.
+fn binop(t: &Token<'_>) -> Option<(u8, Op)> {
+    Some(match t {
+        Token::Pipe => (1, Op::Pipe),
+        Token::Or => (2, Op::Or),
+        Token::And => (3, Op::And),
+        Token::EqEq => (4, Op::Bin(BinOp::Eq)),
+        Token::NotEq => (4, Op::Bin(BinOp::Ne)),
+        Token::Lt => (5, Op::Bin(BinOp::Lt)),
+        Token::Le => (5, Op::Bin(BinOp::Le)),
+        Token::Gt => (5, Op::Bin(BinOp::Gt)),
+        Token::Ge => (5, Op::Bin(BinOp::Ge)),
+        Token::DotDot => (6, Op::Range),
+        Token::Plus => (7, Op::Bin(BinOp::Add)),
+        Token::Minus => (7, Op::Bin(BinOp::Sub)),
+        Token::Star => (8, Op::Bin(BinOp::Mul)),
+        Token::Slash => (8, Op::Bin(BinOp::Div)),
+        Token::Percent => (8, Op::Bin(BinOp::Mod)),
+        _ => return None,
+    })
+}
+
+fn combine(op: Op, lhs: Expr, rhs: Expr) -> Expr {
+    let span = lhs.span.to(rhs.span);
+    let (l, r) = (Box::new(lhs), Box::new(rhs));
+    let kind = match op {
+        Op::Bin(b) => ExprKind::Binary(b, l, r),
+        Op::And => ExprKind::And(l, r),
+        Op::Or => ExprKind::Or(l, r),
+        Op::Pipe => ExprKind::Pipe(l, r),
+        Op::Range => ExprKind::Range(l, r),
+    };
+    Expr::new(kind, span)
+}
+
+/// The span a pattern covers.
+pub(super) fn pattern_span(p: &Pattern) -> Span {
+    match p {
+        Pattern::Literal(e) => e.span,
+        Pattern::Range(a, b) => a.span.to(b.span),
+        Pattern::Wildcard(s) => *s,
+        Pattern::Bind(n) => n.span,
+    }
+}
+
+impl<'s> Parser<'s> {
+    /// A whole expression, assignment included.
+    pub(super) fn parse_expr(&mut self) -> PResult<Expr> {
+        self.nested(|p| p.parse_assign())
+    }
+
+    /// Runs `f` with lambdas allowed again (inside brackets of a match guard).
+    fn with_lambdas<T>(&mut self, f: impl FnOnce(&mut Self) -> PResult<T>) -> PResult<T> {
+        let saved = std::mem::replace(&mut self.no_lambda, false);
+        let r = f(self);
+        self.no_lambda = saved;
+        r
+    }
+
+    fn parse_assign(&mut self) -> PResult<Expr> {
+        let lhs = self.parse_binary(0)?;
+        let op = match self.peek() {
+            Token::Eq => None,
+            Token::PlusEq => Some(BinOp::Add),
+            Token::MinusEq => Some(BinOp::Sub),
+            Token::StarEq => Some(BinOp::Mul),
+            Token::SlashEq => Some(BinOp::Div),
+            _ => return Ok(lhs),
+        };
+        self.bump();
+        let valid = matches!(
+            lhs.kind,
+            ExprKind::Name(_) | ExprKind::Field { .. } | ExprKind::Index { .. }
+        ) && self.last_group != Some(lhs.span);
+        if !valid {
+            self.push_diag(
+                Diagnostic::new("invalid assignment target", lhs.span)
+                    .with_label("cannot assign to this")
+                    .with_note("only a name, a field `a.b` or an element `a[i]` can be assigned"),
+            );
+        }
+        let value = self.parse_expr()?;
+        let span = lhs.span.to(value.span);
+        Ok(Expr::new(
+            ExprKind::Assign {
+                target: Box::new(lhs),
+                op,
+                value: Box::new(value),
+            },
+            span,
+        ))
+    }
+
+    /// Binary operators of precedence `min` and above.
+    fn parse_binary(&mut self, min: u8) -> PResult<Expr> {
+        let mut lhs = self.parse_unary()?;
+        let base = self.depth;
+        let result = loop {
+            let Some((prec, op)) = binop(self.peek()) else {
+                break Ok(lhs);
+            };
+            if prec < min {
+                break Ok(lhs);
+            }
+            // Each operator in a chain is one more level of the tree being built.
+            if let Err(f) = self.deepen(1) {
+                break Err(f);
+            }
+            self.bump();
+            match self.parse_binary(prec + 1) {
+                Ok(rhs) => lhs = combine(op, lhs, rhs),
+                Err(f) => break Err(f),
+            }
+        };
+        self.depth = base;
+        result
+    }
+
+    fn parse_unary(&mut self) -> PResult<Expr> {
+        if !matches!(self.peek(), Token::Minus | Token::Bang) {
+            return self.parse_postfix();
+        }
+        let mut ops: Vec<(UnOp, Span)> = Vec::new();
+        loop {
+            let op = match self.peek() {
+                Token::Minus => UnOp::Neg,
+                Token::Bang => UnOp::Not,
+                _ => break,
+            };
+            if self.depth as usize + ops.len() >= MAX_DEPTH as usize {
+                return Err(self.too_deep());
+            }
+            ops.push((op, self.bump()));
+        }
+        let base = self.deepen(ops.len() as u32)?;
+        // `-9223372036854775808` is i64::MIN, the one literal that only fits negated.
+        let min_literal = matches!(ops.last(), Some((UnOp::Neg, _)))
+            && matches!(self.peek(), Token::Int(u) if *u == 1u64 << 63)
+            && !matches!(
+                self.peek_at(1),
+                Token::LParen | Token::Dot | Token::LBracket
+            );
+        let operand = if min_literal {
+            let neg = ops.pop().map(|o| o.1).unwrap_or_default();
+            let lit = self.bump();
+            Ok(Expr::new(ExprKind::Int(i64::MIN), neg.to(lit)))
+        } else {
+            self.parse_postfix()
+        };
+        self.depth = base;
+        let mut e = operand?;
+        for (op, span) in ops.into_iter().rev() {
+            let span = span.to(e.span);
+            e = Expr::new(ExprKind::Unary(op, Box::new(e)), span);
+        }
+        Ok(e)
+    }
+
+    fn parse_postfix(&mut self) -> PResult<Expr> {
+        let mut e = self.parse_primary()?;
+        let base = self.depth;
+        let result = loop {
+            if !matches!(self.peek(), Token::LParen | Token::Dot | Token::LBracket) {
+                break Ok(e);
+            }
+            if let Err(f) = self.deepen(1) {
+                break Err(f);
+            }
+            e = match self.postfix_one(e) {
+                Ok(e) => e,
+                Err(f) => break Err(f),
+            };
+        };
+        self.depth = base;
+        result
+    }
+
+    /// One call, field access or index applied to `e`.
+    fn postfix_one(&mut self, e: Expr) -> PResult<Expr> {
+        match self.peek() {
+            Token::LParen => {
+                self.bump();
+                let args = self.with_lambdas(|p| {
+                    let mut args: Vec<Expr> = Vec::new();
+                    while !p.at(&Token::RParen) {
+                        let arg = p.parse_expr()?;
+                        if args.len() == MAX_ARGS {
+                            p.error(
+                                format!("too many arguments (the limit is {MAX_ARGS})"),
+                                arg.span,
+                            );
+                        }
+                        args.push(arg);
+                        if !p.eat(&Token::Comma) {
+                            break;
+                        }
+                    }
+                    Ok(args)
+                })?;
+                let close = self.expect(&Token::RParen, "',' or ')'")?;
+                let span = e.span.to(close);
+                Ok(Expr::new(
+                    ExprKind::Call {
+                        callee: Box::new(e),
+                        args,
+                    },
+                    span,
+                ))
+            }
+            Token::Dot => {
+                self.bump();
+                let name = self.member_name()?;
+                let span = e.span.to(name.span);
+                Ok(Expr::new(
+                    ExprKind::Field {
+                        object: Box::new(e),
+                        name,
+                    },
+                    span,
+                ))
+            }
+            _ => {
+                self.bump();
+                let index = self.with_lambdas(|p| p.parse_expr())?;
+                let close = self.expect(&Token::RBracket, "']'")?;
+                let span = e.span.to(close);
+                Ok(Expr::new(
+                    ExprKind::Index {
+                        object: Box::new(e),
+                        index: Box::new(index),
+                    },
+                    span,
+                ))
+            }
+        }
+    }
+
+    /// A field or method name after `.`: an identifier or a keyword (`row.in`, `x.test`).
+    fn member_name(&mut self) -> PResult<Name> {
+        let name = match self.peek() {
+            Token::Ident(s) => *s,
+            t => match t.keyword_text() {
+                Some(k) => k,
+                None => return Err(self.expected("field or method name after '.'")),
+            },
+        };
+        let span = self.bump();
+        Ok(Name::new(name, span))
+    }
+
+    /// The value of an integer literal; reports literals that do not fit.
+    fn int_value(&mut self, u: u64, negative: bool, span: Span) -> i64 {
+        let v = if negative {
+            i64::try_from(-i128::from(u)).ok()
+        } else {
+            i64::try_from(u).ok()
+        };
+        match v {
+            Some(v) => v,
+            None => {
+                self.error("integer literal too large", span);
+                0
+            }
+        }
+    }
+
+    /// A number literal, optionally preceded by `-` (folded into the value).
+    fn number_literal(&mut self) -> PResult<Expr> {
+        let neg = if self.at(&Token::Minus) {
+            Some(self.bump())
+        } else {
+            None
+        };
+        match *self.peek() {
+            Token::Int(u) => {
+                let lit = self.bump();
+                let span = neg.map_or(lit, |n| n.to(lit));
+                let v = self.int_value(u, neg.is_some(), span);
+                Ok(Expr::new(ExprKind::Int(v), span))
+            }
+            Token::Float(f) => {
+                let lit = self.bump();
+                let span = neg.map_or(lit, |n| n.to(lit));
+                let v = if neg.is_some() { -f } else { f };
+                Ok(Expr::new(ExprKind::Float(v), span))
+            }
+            _ => Err(self.expected("number")),
+        }
+    }
+
+    fn parse_primary(&mut self) -> PResult<Expr> {
+        let start = self.span();
+        let kind = match *self.peek() {
+            Token::Int(u) => {
+                self.bump();
+                ExprKind::Int(self.int_value(u, false, start))
+            }
+            Token::Float(f) => {
+                self.bump();
+                ExprKind::Float(f)
+            }
+            Token::Str(_) => ExprKind::Str(self.take_str()),
+            Token::True => {
+                self.bump();
+                ExprKind::Bool(true)
+            }
+            Token::False => {
+                self.bump();
+                ExprKind::Bool(false)
+            }
+            Token::Nil => {
+                self.bump();
+                ExprKind::Nil
+            }
+            Token::This => {
+                self.bump();
+                ExprKind::This(Res::Unresolved)
+            }
+            Token::Super => {
+                self.bump();
+                self.expect(&Token::Dot, "'.' after 'super'")?;
+                let method = self.member_name()?;
+                let span = start.to(method.span);
+                return Ok(Expr::new(
+                    ExprKind::Super {
+                        method,
+                        this_res: Res::Unresolved,
+                    },
+                    span,
+                ));
+            }
+            Token::Ident(s) => {
+                if !self.no_lambda && self.peek_at(1) == &Token::FatArrow {
+                    let span = self.bump();
+                    return self.lambda(vec![Name::new(s, span)], start);
+                }
+                let span = self.bump();
+                ExprKind::Name(Name::new(s, span))
+            }
+            Token::LParen => {
+                if !self.no_lambda && self.paren_lambda_ahead() {
+                    let params = self.params()?;
+                    return self.lambda(params, start);
+                }
+                self.bump();
+                let inner = self.with_lambdas(|p| p.parse_expr())?;
+                let close = self.expect(&Token::RParen, "')'")?;
+                let span = start.to(close);
+                self.last_group = Some(span);
+                return Ok(Expr::new(inner.kind, span));
+            }
+            Token::LBracket => {
+                self.bump();
+                let items = self.with_lambdas(|p| {
+                    let mut items = Vec::new();
+                    while !p.at(&Token::RBracket) {
+                        items.push(p.parse_expr()?);
+                        if !p.eat(&Token::Comma) {
+                            break;
+                        }
+                    }
+                    Ok(items)
+                })?;
+                let close = self.expect(&Token::RBracket, "',' or ']'")?;
+                return Ok(Expr::new(ExprKind::List(items), start.to(close)));
+            }
+            Token::LBrace => {
+                if self.map_ahead() {
+                    return self.map_literal();
+                }
+                let block = self.parse_block()?;
+                let span = block.span;
+                return Ok(Expr::new(ExprKind::Block(block), span));
+            }
+            Token::Fun => {
+                self.bump();
+                let params = self.params()?;
+                let body = self.fun_body()?;
+                let span = start.to(body.span);
+                return Ok(Expr::new(
+                    ExprKind::Function(Box::new(FunDecl {
+                        name: None,
+                        params,
+                        body,
+                        span,
+                        doc: None,
+                        anonymous: true,
+                        info: FunInfo::default(),
+                    })),
+                    span,
+                ));
+            }
+            Token::If => {
+                self.bump();
+                self.expect(&Token::LParen, "'(' after 'if'")?;
+                let cond = self.with_lambdas(|p| p.parse_expr())?;
+                self.expect(&Token::RParen, "')'")?;
+                let then = self.parse_expr()?;
+                let else_ = if self.eat(&Token::Else) {
+                    Some(Box::new(self.parse_expr()?))
+                } else {
+                    None
+                };
+                let end = else_.as_ref().map_or(then.span, |e| e.span);
+                return Ok(Expr::new(
+                    ExprKind::If {
+                        cond: Box::new(cond),
+                        then: Box::new(then),
+                        else_,
+                    },
+                    start.to(end),
+                ));
+            }
+            Token::Match => return self.match_expr(),
+            Token::Fused | Token::Print => {
+                let fused = self.at(&Token::Fused);
+                self.bump();
+                let e = Box::new(self.parse_expr()?);
+                let span = start.to(e.span);
+                let kind = if fused {
+                    ExprKind::Fused(e)
+                } else {
+                    ExprKind::Print(e)
+                };
+                return Ok(Expr::new(kind, span));
+            }
+            _ => return Err(self.expected("expression")),
+        };
+        Ok(Expr::new(kind, start))
+    }
+
+    /// At `(`: is this `(a, b) =>` / `() =>`?
+    fn paren_lambda_ahead(&self) -> bool {
+        let mut i = 1;
+        if self.peek_at(i) == &Token::RParen {
+            return self.peek_at(i + 1) == &Token::FatArrow;
+        }
+        loop {
+            if !matches!(self.peek_at(i), Token::Ident(_)) {
+                return false;
+            }
+            i += 1;
+            match self.peek_at(i) {
+                Token::Comma => {
+                    i += 1;
+                    if self.peek_at(i) == &Token::RParen {
+                        return self.peek_at(i + 1) == &Token::FatArrow;
+                    }
+                }
+                Token::RParen => return self.peek_at(i + 1) == &Token::FatArrow,
+                _ => return false,
+            }
+        }
+    }
+
+    /// The `=> body` of a lambda whose parameters were parsed; `start` is where it began.
+    fn lambda(&mut self, params: Vec<Name>, start: Span) -> PResult<Expr> {
+        self.expect(&Token::FatArrow, "'=>'")?;
+        let body = self.parse_expr()?;
+        let span = start.to(body.span);
+        Ok(Expr::new(
+            ExprKind::Function(Box::new(FunDecl {
+                name: None,
+                params,
+                body,
+                span,
+                doc: None,
+                anonymous: true,
+                info: FunInfo::default(),
+            })),
+            span,
+        ))
+    }
+
+    /// At `{` in expression position: `{}` or `{key: ...` is a map.
+    fn map_ahead(&self) -> bool {
+        match self.peek_at(1) {
+            Token::RBrace => true,
+            Token::Ident(_) | Token::Str(_) | Token::Int(_) | Token::Float(_) => {
+                self.peek_at(2) == &Token::Colon
+            }
+            Token::Minus => {
+                matches!(self.peek_at(2), Token::Int(_) | Token::Float(_))
+                    && self.peek_at(3) == &Token::Colon
+            }
+            t => t.keyword_text().is_some() && self.peek_at(2) == &Token::Colon,
+        }
+    }
+
+    fn map_literal(&mut self) -> PResult<Expr> {
+        let start = self.bump();
+        let entries = self.nested(|p| {
+            p.with_lambdas(|p| {
+                let mut entries = Vec::new();
+                while !p.at(&Token::RBrace) {
+                    let key = p.map_key()?;
+                    p.expect(&Token::Colon, "':'")?;
+                    let value = p.parse_expr()?;
+                    entries.push((key, value));
+                    if !p.eat(&Token::Comma) {
+                        break;
+                    }
+                }
+                Ok(entries)
+            })
+        })?;
+        let close = self.expect(&Token::RBrace, "',' or '}'")?;
+        Ok(Expr::new(ExprKind::Map(entries), start.to(close)))
+    }
+
+    /// A map key: a bare identifier or keyword (a string), a string, a number, a bool.
+    fn map_key(&mut self) -> PResult<Expr> {
+        let span = self.span();
+        let kind = match self.peek() {
+            Token::Ident(s) => ExprKind::Str(s.to_string()),
+            Token::Str(_) => return Ok(Expr::new(ExprKind::Str(self.take_str()), span)),
+            Token::Int(_) | Token::Float(_) | Token::Minus => return self.number_literal(),
+            Token::True => ExprKind::Bool(true),
+            Token::False => ExprKind::Bool(false),
+            Token::Nil => ExprKind::Nil,
+            t => match t.keyword_text() {
+                Some(k) => ExprKind::Str(k.to_string()),
+                None => return Err(self.expected("map key")),
+            },
+        };
+        self.bump();
+        Ok(Expr::new(kind, span))
+    }
+
+    fn match_expr(&mut self) -> PResult<Expr> {
+        let start = self.bump();
+        let subject = self.parse_expr()?;
+        self.expect(&Token::LBrace, "'{' after the match subject")?;
+        let arms = self.nested(|p| {
+            p.with_lambdas(|p| {
+                let mut arms = Vec::new();
+                while !p.at(&Token::RBrace) {
+                    let pattern = p.pattern()?;
+                    let guard = if p.eat(&Token::If) {
+                        let saved = std::mem::replace(&mut p.no_lambda, true);
+                        let g = p.parse_expr();
+                        p.no_lambda = saved;
+                        Some(g?)
+                    } else {
+                        None
+                    };
+                    p.expect(&Token::FatArrow, "'=>'")?;
+                    let body = p.parse_expr()?;
+                    let span = pattern_span(&pattern).to(body.span);
+                    arms.push(MatchArm {
+                        pattern,
+                        guard,
+                        body,
+                        span,
+                    });
+                    if p.eat(&Token::Comma) || p.at(&Token::RBrace) {
+                        continue;
+                    }
+                    // A block arm needs no comma before the next arm.
+                    if p.prev_tok() == Some(&Token::RBrace) {
+                        continue;
+                    }
+                    return Err(p.expected("',' or '}' after match arm"));
+                }
+                Ok(arms)
+            })
+        })?;
+        let close = self.expect(&Token::RBrace, "'}'")?;
+        Ok(Expr::new(
+            ExprKind::Match {
+                subject: Box::new(subject),
+                arms,
+            },
+            start.to(close),
+        ))
+    }
+
+    fn pattern(&mut self) -> PResult<Pattern> {
+        let span = self.span();
+        let lo = match self.peek() {
+            Token::Ident("_") => {
+                self.bump();
+                return Ok(Pattern::Wildcard(span));
+            }
+            Token::Ident(s) => {
+                let name = Name::new(*s, span);
+                self.bump();
+                return Ok(Pattern::Bind(name));
+            }
+            Token::Str(_) => {
+                return Ok(Pattern::Literal(Expr::new(
+                    ExprKind::Str(self.take_str()),
+                    span,
+                )));
+            }
+            Token::True | Token::False | Token::Nil => {
+                let kind = match self.peek() {
+                    Token::True => ExprKind::Bool(true),
+                    Token::False => ExprKind::Bool(false),
+                    _ => ExprKind::Nil,
+                };
+                self.bump();
+                return Ok(Pattern::Literal(Expr::new(kind, span)));
+            }
+            Token::Int(_) | Token::Float(_) | Token::Minus => self.number_literal()?,
+            _ => return Err(self.expected("pattern")),
+        };
+        if self.eat(&Token::DotDot) {
+            let hi = self.number_literal()?;
+            return Ok(Pattern::Range(lo, hi));
+        }
+        Ok(Pattern::Literal(lo))
+    }
+}
