@@ -5,6 +5,7 @@
 
 pub mod ast;
 pub mod diagnostic;
+pub mod resolve;
 pub mod lexer;
 pub mod parser;
 pub use parser::parse;
