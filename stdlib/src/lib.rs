@@ -1,1 +1,32 @@
+//! walia-stdlib: the builtin functions and methods of Walia (SPEC §8, §12, §15), registered
+//! on a [`Vm`] through its embedding API. Builtins are ordinary globals, so [`install`] must
+//! run before any script is compiled (the resolver treats registered globals as declared).
 
+mod check;
+mod core;
+mod files;
+mod json;
+mod lists;
+mod maps;
+mod math;
+mod pipes;
+mod strings;
+
+#[cfg(test)]
+mod tests;
+
+use walia_runtime::Vm;
+
+/// Register every builtin function and every method of the built-in types.
+pub fn install(vm: &mut Vm) {
+    core::install(vm);
+    // Pipeline stages and terminals first: the List/String modules then register their own
+    // methods (`length`, `contains`...) over any generic one of the same name.
+    pipes::install(vm);
+    math::install(vm);
+    strings::install(vm);
+    lists::install(vm);
+    maps::install(vm);
+    json::install(vm);
+    files::install(vm);
+}

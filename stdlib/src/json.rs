@@ -1,0 +1,171 @@
+//! JSON (SPEC §12, §15): `json_parse(s)` and `json_str(v)` (compact).
+
+use crate::check::*;
+use indexmap::IndexMap;
+use std::fmt::Write;
+use std::rc::Rc;
+use walia_runtime::print::format_float;
+use walia_runtime::value::{MapKey, Str};
+use walia_runtime::{RtError, RtResult, Value, Vm};
+
+/// Deeper nesting than this is refused by `json_str` (and cycles are caught by it).
+const MAX_DEPTH: usize = 512;
+
+pub fn install(vm: &mut Vm) {
+    global(vm, "json_parse", 1, 1, json_parse);
+    global(vm, "json_str", 1, 1, json_str);
+}
+
+fn json_parse(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+    let text = expect_str(a, 0, "json_parse")?;
+    match serde_json::from_str::<serde_json::Value>(text.as_str()) {
+        Ok(j) => Ok(from_json(j)),
+        Err(e) => {
+            let full = e.to_string();
+            let suffix = format!(" at line {} column {}", e.line(), e.column());
+            let reason = full.strip_suffix(&suffix).unwrap_or(&full);
+            Err(RtError::new(format!(
+                "invalid JSON at line {} column {}: {reason}",
+                e.line(),
+                e.column()
+            )))
+        }
+    }
+}
+
+/// serde_json limits nesting to 128 levels while parsing, so this recursion is bounded.
+pub fn from_json(j: serde_json::Value) -> Value {
+    use serde_json::Value as J;
+    match j {
+        J::Null => Value::Nil,
+        J::Bool(b) => Value::Bool(b),
+        J::Number(n) => match n.as_i64() {
+            Some(i) => Value::Int(i),
+            None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        J::String(s) => Value::str(s),
+        J::Array(items) => Value::list(items.into_iter().map(from_json).collect()),
+        J::Object(obj) => {
+            let mut m = IndexMap::with_capacity(obj.len());
+            for (k, v) in obj {
+                m.insert(MapKey::Str(Rc::new(Str::new(k))), from_json(v));
+            }
+            Value::map(m)
+        }
+    }
+}
+
+fn json_str(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+    let mut out = String::new();
+    write_json(&mut out, arg(a, 0), 0)?;
+    Ok(Value::str(out))
+}
+
+fn write_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+fn write_key(out: &mut String, k: &MapKey) {
+    match k {
+        MapKey::Str(s) => write_string(out, s.as_str()),
+        MapKey::Int(i) => write_string(out, &i.to_string()),
+        MapKey::Bool(b) => write_string(out, &b.to_string()),
+    }
+}
+
+/// Compact JSON: maps and instances become objects (insertion / field order), lists
+/// arrays; floats keep a `.0`; nan, inf and values with no JSON form are errors.
+pub fn write_json(out: &mut String, v: &Value, depth: usize) -> RtResult<()> {
+    if depth > MAX_DEPTH {
+        return Err(RtError::new(
+            "'json_str': value is nested too deeply (or contains itself)",
+        ));
+    }
+    match v {
+        Value::Nil => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Value::Float(f) => {
+            if !f.is_finite() {
+                return Err(RtError::new(format!(
+                    "'json_str' cannot encode {}",
+                    format_float(*f)
+                )));
+            }
+            out.push_str(&format_float(*f));
+        }
+        Value::Str(s) => write_string(out, s.as_str()),
+        Value::List(l) => {
+            let items = l.items.borrow().clone();
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json(out, item, depth + 1)?;
+            }
+            out.push(']');
+        }
+        Value::Map(m) => {
+            let entries: Vec<(MapKey, Value)> = m
+                .entries
+                .borrow()
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            out.push('{');
+            for (i, (k, item)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_key(out, k);
+                out.push(':');
+                write_json(out, item, depth + 1)?;
+            }
+            out.push('}');
+        }
+        Value::Instance(inst) => {
+            let fields: Vec<(Rc<str>, Value)> = inst
+                .fields
+                .borrow()
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            out.push('{');
+            for (i, (k, item)) in fields.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_string(out, k);
+                out.push(':');
+                write_json(out, item, depth + 1)?;
+            }
+            out.push('}');
+        }
+        other => {
+            return Err(RtError::new(format!(
+                "'json_str' cannot encode a value of type {}",
+                other.type_name()
+            )));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,121 @@
+//! List builtins (SPEC §12, §15): `List()`, the list methods and the `list_*` functions.
+
+use crate::check::*;
+use crate::pipes;
+use walia_runtime::index::norm_index;
+use walia_runtime::{RtError, RtResult, Value, Vm};
+
+const L: &[&str] = &["List"];
+
+pub fn install(vm: &mut Vm) {
+    global(vm, "List", 0, MANY, new_list);
+    method(vm, L, "add", 2, 2, add);
+    method(vm, L, "push", 2, 2, add);
+    method(vm, L, "pop", 1, 1, pop);
+    method(vm, L, "get", 2, 2, get);
+    method(vm, L, "set", 3, 3, set);
+    method(vm, L, "length", 1, 1, length);
+    method(vm, L, "insert", 3, 3, insert);
+    method(vm, L, "remove", 2, 2, remove);
+    method(vm, L, "sort", 1, 2, sort);
+    global(vm, "list_add", 2, 2, add);
+    global(vm, "list_get", 2, 2, get);
+    global(vm, "list_len", 1, 1, length);
+    global(vm, "list_pop", 1, 1, pop);
+}
+
+/// `List()` is an empty list; `List(a, b)` a list of the arguments.
+fn new_list(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+    Ok(Value::list(a.to_vec()))
+}
+
+fn add(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+    let l = expect_list(a, 0, "add")?;
+    l.items.borrow_mut().push(arg(a, 1).clone());
+    Ok(Value::Nil)
+}
+
+/// Removes and returns the last element (`nil` when empty).
+fn pop(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+    let l = expect_list(a, 0, "pop")?;
+    Ok(l.items.borrow_mut().pop().unwrap_or_default())
+}
+
+/// `nil` when out of range; a negative index counts from the end.
+fn get(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+    let l = expect_list(a, 0, "get")?;
+    let i = expect_int(a, 1, "get")?;
+    let items = l.items.borrow();
+    Ok(norm_index(i, items.len())
+        .and_then(|j| items.get(j).cloned())
+        .unwrap_or_default())
+}
+
+fn out_of_range(fname: &str, i: i64, len: usize) -> RtError {
+    RtError::new(format!("'{fname}': index {i} out of range (length {len})"))
+}
+
+/// Like `l[i] = x`: out of range is an error.
+fn set(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+    let l = expect_list(a, 0, "set")?;
+    let i = expect_int(a, 1, "set")?;
+    let mut items = l.items.borrow_mut();
+    let len = items.len();
+    let slot = norm_index(i, len)
+        .and_then(|j| items.get_mut(j))
+        .ok_or_else(|| out_of_range("set", i, len))?;
+    *slot = arg(a, 2).clone();
+    Ok(Value::Nil)
+}
+
+fn length(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+    let l = expect_list(a, 0, "length")?;
+    Ok(Value::Int(l.items.borrow().len() as i64))
+}
+
+/// `insert(i, x)`: before index `i`; `i == length` appends; negative counts from the end.
+fn insert(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+    let l = expect_list(a, 0, "insert")?;
+    let i = expect_int(a, 1, "insert")?;
+    let mut items = l.items.borrow_mut();
+    let len = items.len();
+    let j = if i == len as i64 {
+        len
+    } else {
+        norm_index(i, len).ok_or_else(|| out_of_range("insert", i, len))?
+    };
+    items.insert(j, arg(a, 2).clone());
+    Ok(Value::Nil)
+}
+
+/// Removes and returns the element at `i`.
+fn remove(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+    let l = expect_list(a, 0, "remove")?;
+    let i = expect_int(a, 1, "remove")?;
+    let mut items = l.items.borrow_mut();
+    let len = items.len();
+    let j = norm_index(i, len).ok_or_else(|| out_of_range("remove", i, len))?;
+    Ok(items.remove(j))
+}
+
+/// Sorts in place (numbers, or strings; mixed is an error) and returns `nil`. An optional
+/// key function sorts by its results.
+fn sort(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
+    let l = expect_list(a, 0, "sort")?;
+    let items = l.items.borrow().clone();
+    let pairs = match a.get(1) {
+        Some(_) => {
+            let f = expect_fn(a, 1, "sort")?.clone();
+            let mut pairs = Vec::with_capacity(items.len());
+            for v in items {
+                let k = vm.call_value(&f, std::slice::from_ref(&v))?;
+                pairs.push((k, v));
+            }
+            pairs
+        }
+        None => items.into_iter().map(|v| (v.clone(), v)).collect(),
+    };
+    let sorted = pipes::sort_keyed("sort", pairs)?;
+    *l.items.borrow_mut() = sorted;
+    Ok(Value::Nil)
+}

@@ -1,0 +1,391 @@
+//! Pipeline stages and terminals (SPEC §8).
+//!
+//! Stages build a lazy [`Pipeline`] (a `Stream`); terminals run any iterable through one
+//! fused [`PipeRun`] loop, pulling one element at a time and never building an intermediate
+//! collection. `first`, `any` and `all` stop pulling as soon as their result is known.
+
+use crate::check::*;
+use indexmap::IndexMap;
+use std::cmp::Ordering;
+use walia_runtime::pipe::{PipeRun, Pipeline, Stage};
+use walia_runtime::print::display;
+use walia_runtime::value::MapKey;
+use walia_runtime::{RtError, RtResult, Value, Vm, ops};
+
+/// Types that get the stages and terminals as methods.
+const SRC: &[&str] = &["Stream", "List", "Range"];
+
+pub fn install(vm: &mut Vm) {
+    both(vm, SRC, "filter", 2, 2, filter);
+    both(vm, SRC, "map", 2, 2, map);
+    both(vm, SRC, "take", 2, 2, take);
+    both(vm, SRC, "skip", 2, 2, skip);
+    both(vm, SRC, "take_while", 2, 2, take_while);
+    both(vm, SRC, "each", 2, 2, each);
+    both(vm, SRC, "enumerate", 1, 1, enumerate);
+    both(vm, SRC, "flat_map", 2, 2, flat_map);
+
+    both(vm, SRC, "count", 1, 1, count);
+    // `length` on List and String is registered by their own modules (same meaning).
+    both(vm, &["Stream", "Range"], "length", 1, 1, count);
+    both(vm, SRC, "sum", 1, 1, sum);
+    both(vm, SRC, "avg", 1, 1, avg);
+    both(vm, SRC, "reduce", 3, 3, reduce);
+    both(vm, SRC, "first", 1, 1, first);
+    both(vm, SRC, "last", 1, 1, last);
+    both(vm, SRC, "collect", 1, 1, collect);
+    both(vm, SRC, "to_list", 1, 1, collect);
+    both(vm, SRC, "group_by", 2, 2, group_by);
+    both(vm, SRC, "sort_by", 2, 2, sort_by);
+    both(
+        vm,
+        &["Stream", "List", "Range", "String"],
+        "join",
+        1,
+        2,
+        join,
+    );
+    both(vm, SRC, "any", 1, 2, any);
+    both(vm, SRC, "all", 1, 2, all);
+    both(vm, SRC, "run", 1, 1, run);
+}
+
+// ---- stages ----
+
+fn stage_with_fn(a: &[Value], fname: &str, make: fn(Value) -> Stage) -> RtResult<Value> {
+    let src = expect_iterable(a, 0, fname)?;
+    let f = expect_fn(a, 1, fname)?;
+    Pipeline::with_stage(src, make(f.clone()))
+}
+
+fn filter(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+    stage_with_fn(a, "filter", Stage::Filter)
+}
+
+fn map(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+    stage_with_fn(a, "map", Stage::Map)
+}
+
+fn take_while(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+    stage_with_fn(a, "take_while", Stage::TakeWhile)
+}
+
+fn each(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+    stage_with_fn(a, "each", Stage::Each)
+}
+
+fn flat_map(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+    stage_with_fn(a, "flat_map", Stage::FlatMap)
+}
+
+fn count_arg(a: &[Value], fname: &str) -> RtResult<i64> {
+    let n = expect_int(a, 1, fname)?;
+    if n < 0 {
+        return Err(RtError::new(format!(
+            "'{fname}' expects a non-negative count, got {n}"
+        )));
+    }
+    Ok(n)
+}
+
+fn take(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+    let src = expect_iterable(a, 0, "take")?;
+    let n = count_arg(a, "take")?;
+    Pipeline::with_stage(src, Stage::Take(n))
+}
+
+fn skip(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+    let src = expect_iterable(a, 0, "skip")?;
+    let n = count_arg(a, "skip")?;
+    Pipeline::with_stage(src, Stage::Skip(n))
+}
+
+fn enumerate(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+    let src = expect_iterable(a, 0, "enumerate")?;
+    Pipeline::with_stage(src, Stage::Enumerate)
+}
+
+// ---- terminals ----
+
+/// Start running the iterable argument `i` of `fname` (a map yields `[key, value]` pairs).
+pub fn start(a: &[Value], i: usize, fname: &str) -> RtResult<PipeRun> {
+    PipeRun::new(expect_iterable(a, i, fname)?, false)
+}
+
+fn count(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
+    let mut run = start(a, 0, "count")?;
+    if let Some(n) = run.known_len() {
+        return Ok(Value::Int(n as i64));
+    }
+    let mut n: i64 = 0;
+    while run.next(vm)?.is_some() {
+        n += 1;
+    }
+    Ok(Value::Int(n))
+}
+
+fn run(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
+    count(vm, a)
+}
+
+fn not_number(fname: &str, v: &Value) -> RtError {
+    RtError::new(format!(
+        "'{fname}' expects numbers, got {} {}",
+        if v.type_name().starts_with(['A', 'E', 'I', 'O', 'U']) {
+            "an"
+        } else {
+            "a"
+        },
+        v.type_name()
+    ))
+}
+
+/// A running sum: exact while every element is an Int, Float from the first Float on.
+enum Acc {
+    Int(i64),
+    Float(f64),
+}
+
+impl Acc {
+    fn add(self, v: &Value, fname: &str) -> RtResult<Acc> {
+        Ok(match (self, v) {
+            (Acc::Int(s), Value::Int(i)) => Acc::Int(
+                s.checked_add(*i)
+                    .ok_or_else(|| RtError::new(format!("integer overflow in '{fname}'")))?,
+            ),
+            (Acc::Int(s), Value::Float(f)) => Acc::Float(s as f64 + f),
+            (Acc::Float(s), Value::Int(i)) => Acc::Float(s + *i as f64),
+            (Acc::Float(s), Value::Float(f)) => Acc::Float(s + f),
+            (_, other) => return Err(not_number(fname, other)),
+        })
+    }
+}
+
+fn sum(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
+    let mut run = start(a, 0, "sum")?;
+    let mut acc = Acc::Int(0);
+    while let Some(v) = run.next(vm)? {
+        acc = acc.add(&v, "sum")?;
+    }
+    Ok(match acc {
+        Acc::Int(i) => Value::Int(i),
+        Acc::Float(f) => Value::Float(f),
+    })
+}
+
+/// Always a Float; Ints are summed exactly (an overflowing sum is an error, as in `sum`).
+fn avg(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
+    let mut run = start(a, 0, "avg")?;
+    let mut acc = Acc::Int(0);
+    let mut n: u64 = 0;
+    while let Some(v) = run.next(vm)? {
+        acc = acc.add(&v, "avg")?;
+        n += 1;
+    }
+    if n == 0 {
+        return Ok(Value::Nil);
+    }
+    Ok(Value::Float(match acc {
+        Acc::Int(i) => i as f64 / n as f64,
+        Acc::Float(f) => f / n as f64,
+    }))
+}
+
+/// `min`/`max` of an iterable: `nil` when empty, `nan` if any element is nan; ties keep
+/// the first. Mixed types that cannot be ordered are an error.
+pub fn extreme_of(vm: &mut Vm, src: &Value, fname: &str, want: Ordering) -> RtResult<Value> {
+    let mut run = PipeRun::new(expect_iterable(std::slice::from_ref(src), 0, fname)?, false)?;
+    let Some(mut best) = run.next(vm)? else {
+        return Ok(Value::Nil);
+    };
+    if !matches!(best, Value::Int(_) | Value::Float(_) | Value::Str(_)) {
+        return Err(not_number(fname, &best));
+    }
+    while let Some(v) = run.next(vm)? {
+        if matches!(best, Value::Float(f) if f.is_nan()) {
+            continue;
+        }
+        match ops::compare(fname, &v, &best)? {
+            Some(o) if o == want => best = v,
+            Some(_) => {}
+            None => best = Value::Float(f64::NAN),
+        }
+    }
+    Ok(best)
+}
+
+fn reduce(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
+    let mut run = start(a, 0, "reduce")?;
+    let f = expect_fn(a, 2, "reduce")?.clone();
+    let mut acc = arg(a, 1).clone();
+    while let Some(v) = run.next(vm)? {
+        acc = vm.call_value(&f, &[acc, v])?;
+    }
+    Ok(acc)
+}
+
+fn first(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
+    let mut run = start(a, 0, "first")?;
+    Ok(run.next(vm)?.unwrap_or_default())
+}
+
+fn last(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
+    match arg(a, 0) {
+        Value::List(l) => Ok(l.items.borrow().last().cloned().unwrap_or_default()),
+        Value::Range(r) => Ok(if r.is_empty() {
+            Value::Nil
+        } else {
+            Value::Int(r.end - 1)
+        }),
+        _ => {
+            let mut run = start(a, 0, "last")?;
+            let mut last = Value::Nil;
+            while let Some(v) = run.next(vm)? {
+                last = v;
+            }
+            Ok(last)
+        }
+    }
+}
+
+/// Every element of an iterable, in order.
+pub fn collect_values(vm: &mut Vm, src: &Value, fname: &str) -> RtResult<Vec<Value>> {
+    let mut run = PipeRun::new(expect_iterable(std::slice::from_ref(src), 0, fname)?, false)?;
+    let mut items = Vec::with_capacity(run.known_len().unwrap_or(0).min(1 << 20));
+    while let Some(v) = run.next(vm)? {
+        items.push(v);
+    }
+    Ok(items)
+}
+
+fn collect(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
+    let items = collect_values(vm, arg(a, 0), "collect")?;
+    Ok(Value::list(items))
+}
+
+fn group_by(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
+    let mut run = start(a, 0, "group_by")?;
+    let f = expect_fn(a, 1, "group_by")?.clone();
+    let mut groups: IndexMap<MapKey, Vec<Value>> = IndexMap::new();
+    while let Some(v) = run.next(vm)? {
+        let k = vm.call_value(&f, std::slice::from_ref(&v))?;
+        let key = MapKey::from_value(&k)
+            .map_err(|e| RtError::new(format!("'group_by': {}", e.message)))?;
+        groups.entry(key).or_default().push(v);
+    }
+    Ok(Value::map(
+        groups
+            .into_iter()
+            .map(|(k, vs)| (k, Value::list(vs)))
+            .collect(),
+    ))
+}
+
+fn is_nan(v: &Value) -> bool {
+    matches!(v, Value::Float(f) if f.is_nan())
+}
+
+/// A total order on sort keys already checked to be all numbers or all strings
+/// (nan sorts after every number).
+fn total_cmp(a: &Value, b: &Value) -> Ordering {
+    match (a, b) {
+        (Value::Str(x), Value::Str(y)) => x.as_str().cmp(y.as_str()),
+        _ => match (is_nan(a), is_nan(b)) {
+            (true, true) => Ordering::Equal,
+            (true, false) => Ordering::Greater,
+            (false, true) => Ordering::Less,
+            _ => ops::compare("<", a, b)
+                .ok()
+                .flatten()
+                .unwrap_or(Ordering::Equal),
+        },
+    }
+}
+
+/// Stable sort of `(key, item)` pairs by key; keys must be all numbers or all strings.
+pub fn sort_keyed(fname: &str, mut pairs: Vec<(Value, Value)>) -> RtResult<Vec<Value>> {
+    let mut kind: Option<&'static str> = None;
+    for (k, _) in &pairs {
+        let this = match k {
+            Value::Int(_) | Value::Float(_) => "number",
+            Value::Str(_) => "String",
+            other => {
+                return Err(RtError::new(format!(
+                    "'{fname}' can only sort numbers or strings, got {}",
+                    other.type_name()
+                )));
+            }
+        };
+        match kind {
+            None => kind = Some(this),
+            Some(k) if k != this => {
+                return Err(RtError::new(format!(
+                    "'{fname}' cannot compare numbers with strings"
+                )));
+            }
+            _ => {}
+        }
+    }
+    pairs.sort_by(|x, y| total_cmp(&x.0, &y.0));
+    Ok(pairs.into_iter().map(|(_, v)| v).collect())
+}
+
+fn sort_by(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
+    let mut run = start(a, 0, "sort_by")?;
+    let f = expect_fn(a, 1, "sort_by")?.clone();
+    let mut pairs = Vec::new();
+    while let Some(v) = run.next(vm)? {
+        let k = vm.call_value(&f, std::slice::from_ref(&v))?;
+        pairs.push((k, v));
+    }
+    Ok(Value::list(sort_keyed("sort_by", pairs)?))
+}
+
+/// `join(src, sep)`: elements in their printed form (strings raw), separated by `sep`.
+fn join(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
+    let mut run = start(a, 0, "join")?;
+    let sep = match a.get(1) {
+        Some(_) => expect_str(a, 1, "join")?.as_str().to_string(),
+        None => String::new(),
+    };
+    let mut out = String::new();
+    let mut firstel = true;
+    while let Some(v) = run.next(vm)? {
+        if !firstel {
+            out.push_str(&sep);
+        }
+        firstel = false;
+        match &v {
+            Value::Str(s) => out.push_str(s.as_str()),
+            other => out.push_str(&display(other)),
+        }
+    }
+    Ok(Value::str(out))
+}
+
+/// `any`/`all` with an optional predicate (without one, the elements' truthiness).
+fn quantifier(vm: &mut Vm, a: &[Value], fname: &str, want: bool) -> RtResult<Value> {
+    let mut run = start(a, 0, fname)?;
+    let pred = match a.get(1) {
+        Some(_) => Some(expect_fn(a, 1, fname)?.clone()),
+        None => None,
+    };
+    while let Some(v) = run.next(vm)? {
+        let t = match &pred {
+            Some(p) => vm.call_value(p, std::slice::from_ref(&v))?.is_truthy(),
+            None => v.is_truthy(),
+        };
+        if t == want {
+            return Ok(Value::Bool(want));
+        }
+    }
+    Ok(Value::Bool(!want))
+}
+
+fn any(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
+    quantifier(vm, a, "any", true)
+}
+
+fn all(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
+    quantifier(vm, a, "all", false)
+}
