@@ -14,6 +14,10 @@ mod strings;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_io;
+#[cfg(test)]
+mod tests_pipes;
 
 use walia_runtime::Vm;
 
