@@ -554,6 +554,39 @@ fn names_are_unresolved() {
     ));
 }
 
+#[test]
+fn edge_inputs() {
+    assert_eq!(ok(""), "");
+    assert_eq!(
+        ok("  // only a comment\n/* and a block */\n/// and a dangling doc"),
+        ""
+    );
+    assert_eq!(ok("var x = 1;\r\nprint x;\r\n"), "(var x 1)\n(print! x)");
+    assert_eq!(ok("var x = 1"), "(var x 1)");
+    assert_eq!(ok("{ var x = 1 }"), "{ (var x 1) }");
+    assert_eq!(
+        e("m = {f: x => x + 1, g: (a, b) => a, h: 2};"),
+        "(= m {\"f\": (fn (x) (+ x 1)) \"g\": (fn (a b) a) \"h\": 2})"
+    );
+    assert_eq!(e("f = x => {a: x};"), "(= f (fn (x) {\"a\": x}))");
+    assert_eq!(e("[x => x, y => y];"), "[(fn (x) x) (fn (y) y)]");
+    assert_eq!(
+        e("match -3 { -5..-1 => 1, _ => 2 }"),
+        "(match (neg 3) (-5..-1 => 1) (_ => 2))"
+    );
+    assert_eq!(e("a.b.c = 1;"), "(= (. (. a b) c) 1)");
+    assert_eq!(e("x = \"héllo wörld\" + y;"), "(= x (+ \"héllo wörld\" y))");
+    let src = "x = \"é\" + yy;";
+    let ExprKind::Assign { value, .. } = first_expr(src).kind else {
+        panic!()
+    };
+    let ExprKind::Binary(_, _, r) = value.kind else {
+        panic!()
+    };
+    assert_eq!(text(src, r.span), "yy");
+    assert_eq!(err1("x = é;"), pair("unexpected character 'é'", "é"));
+}
+
 // ---- errors -------------------------------------------------------------------------------
 
 fn pair(m: &str, t: &str) -> (String, String) {
