@@ -551,33 +551,21 @@ impl<'s> Parser<'s> {
         let arms = self.nested(|p| {
             p.with_lambdas(|p| {
                 let mut arms = Vec::new();
-                while !p.at(&Token::RBrace) {
-                    let pattern = p.pattern()?;
-                    let guard = if p.eat(&Token::If) {
-                        let saved = std::mem::replace(&mut p.no_lambda, true);
-                        let g = p.parse_expr();
-                        p.no_lambda = saved;
-                        Some(g?)
-                    } else {
-                        None
-                    };
-                    p.expect(&Token::FatArrow, "'=>'")?;
-                    let body = p.parse_expr()?;
-                    let span = pattern_span(&pattern).to(body.span);
-                    arms.push(MatchArm {
-                        pattern,
-                        guard,
-                        body,
-                        span,
-                    });
-                    if p.eat(&Token::Comma) || p.at(&Token::RBrace) {
-                        continue;
+                while !p.at(&Token::RBrace) && !p.at_eof() {
+                    let arm_start = p.pos;
+                    match p.match_arm() {
+                        Ok((arm, true)) => arms.push(arm),
+                        Ok((arm, false)) => {
+                            arms.push(arm);
+                            // Missing comma: report it and read on as if it were there.
+                            let _ = p.expected("',' or '}' after match arm");
+                        }
+                        Err(f) => {
+                            if p.fatal || !p.sync_arm(arm_start) {
+                                return Err(f);
+                            }
+                        }
                     }
-                    // A block arm needs no comma before the next arm.
-                    if p.prev_tok() == Some(&Token::RBrace) {
-                        continue;
-                    }
-                    return Err(p.expected("',' or '}' after match arm"));
                 }
                 Ok(arms)
             })
@@ -590,6 +578,64 @@ impl<'s> Parser<'s> {
             },
             start.to(close),
         ))
+    }
+
+    /// One `pattern [if guard] => body` and the `,` after it. `Ok((arm, false))`: what
+    /// follows the arm is neither `,` nor `}`.
+    fn match_arm(&mut self) -> PResult<(MatchArm, bool)> {
+        let pattern = self.pattern()?;
+        let guard = if self.eat(&Token::If) {
+            let saved = std::mem::replace(&mut self.no_lambda, true);
+            let g = self.parse_expr();
+            self.no_lambda = saved;
+            Some(g?)
+        } else {
+            None
+        };
+        self.expect(&Token::FatArrow, "'=>'")?;
+        let body = self.parse_expr()?;
+        let span = pattern_span(&pattern).to(body.span);
+        let arm = MatchArm {
+            pattern,
+            guard,
+            body,
+            span,
+        };
+        // A block arm needs no comma before the next arm.
+        let ended = self.eat(&Token::Comma)
+            || self.at(&Token::RBrace)
+            || self.prev_tok() == Some(&Token::RBrace);
+        Ok((arm, ended))
+    }
+
+    /// After a broken match arm that started at token `start`: skips past the `,` that ends
+    /// it, or to the `}` that closes the match. False when neither was found before a `;`
+    /// or the end of input (statement-level recovery takes over).
+    fn sync_arm(&mut self, start: usize) -> bool {
+        self.no_lambda = false;
+        let mut depth: usize = 0;
+        for i in start..self.pos {
+            match self.tok_at(i).0 {
+                Token::LParen | Token::LBracket | Token::LBrace => depth += 1,
+                Token::RParen | Token::RBracket | Token::RBrace => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        loop {
+            match self.peek() {
+                Token::Eof => return false,
+                Token::Comma if depth == 0 => {
+                    self.bump();
+                    return true;
+                }
+                Token::RBrace if depth == 0 => return true,
+                Token::Semi if depth == 0 => return false,
+                Token::LParen | Token::LBracket | Token::LBrace => depth += 1,
+                Token::RParen | Token::RBracket | Token::RBrace => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            self.bump();
+        }
     }
 
     fn pattern(&mut self) -> PResult<Pattern> {

@@ -787,6 +787,25 @@ fn multiple_errors_are_all_reported() {
     assert!(printed.contains(&"(print! ok)".to_string()), "{printed:?}");
     assert!(printed.contains(&"(var w 2)".to_string()), "{printed:?}");
 
+    // Match arms recover one by one.
+    let src = "var r = match x {\n  1 => ,\n  2 => f(1 2),\n  3 => \"c\"\n  4 => \"d\",\n  + => 5,\n  _ => 6\n};\nvar after = ;";
+    assert_eq!(
+        errs(src),
+        vec![
+            pair("expected expression, found ','", ","),
+            pair("expected ',' or ')', found number", "2"),
+            pair("expected ',' or '}' after match arm, found number", "4"),
+            pair("expected pattern, found '+'", "+"),
+            pair("expected expression, found ';'", ";"),
+        ]
+    );
+    let (prog, _) = parse(src);
+    assert_eq!(
+        stmt(&prog.stmts[0]),
+        "(var r (match x (3 => \"c\") (4 => \"d\") (_ => 6)))"
+    );
+    assert_eq!(errs("match x { 1 => f(]) }").len(), 1);
+    assert_eq!(errs("match x { 1 => ; print 1;").len(), 1);
     // A stray closing bracket inside a lambda block is one error.
     assert_eq!(errs("foo(x => { y ) }); bar();").len(), 1);
     // Unclosed call followed by more statements.
