@@ -113,10 +113,15 @@ pub fn start(a: &[Value], i: usize, fname: &str) -> RtResult<PipeRun> {
 }
 
 fn count(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
-    let mut run = start(a, 0, "count")?;
-    if let Some(n) = run.known_len() {
-        return Ok(Value::Int(n as i64));
+    // Plain sources have a known length (not `PipeRun::known_len`, which can overflow on
+    // a range spanning the whole Int range).
+    match arg(a, 0) {
+        Value::List(l) => return Ok(Value::Int(l.items.borrow().len() as i64)),
+        Value::Range(r) => return Ok(Value::Int(r.len())),
+        Value::Map(m) => return Ok(Value::Int(m.entries.borrow().len() as i64)),
+        _ => {}
     }
+    let mut run = start(a, 0, "count")?;
     let mut n: i64 = 0;
     while run.next(vm)?.is_some() {
         n += 1;
@@ -251,7 +256,11 @@ fn last(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// Every element of an iterable, in order.
 pub fn collect_values(vm: &mut Vm, src: &Value, fname: &str) -> RtResult<Vec<Value>> {
     let mut run = PipeRun::new(expect_iterable(std::slice::from_ref(src), 0, fname)?, false)?;
-    let mut items = Vec::with_capacity(run.known_len().unwrap_or(0).min(1 << 20));
+    let cap = match src {
+        Value::List(l) => l.items.borrow().len(),
+        _ => 0,
+    };
+    let mut items = Vec::with_capacity(cap);
     while let Some(v) = run.next(vm)? {
         items.push(v);
     }

@@ -301,3 +301,19 @@ fn methods_on_streams_lists_ranges() {
     let e = meth(&mut vm, &st, "collect", &[i(1)]).unwrap_err();
     assert_eq!(e.message, "'collect' expects 0 arguments but got 1");
 }
+
+#[test]
+fn count_of_extreme_ranges() {
+    let mut vm = vm();
+    let r = Value::range(i64::MIN, i64::MAX);
+    assert_eq!(
+        ok(&mut vm, "count", &[r.clone()]),
+        format!("Int {}", i64::MAX)
+    );
+    assert_eq!(ok(&mut vm, "count", &[Value::range(3, -3)]), "Int 0");
+    assert_eq!(
+        ok(&mut vm, "count", &[map(&[("a", i(1)), ("b", i(2))])]),
+        "Int 2"
+    );
+    assert_eq!(ok(&mut vm, "first", &[r]), format!("Int {}", i64::MIN));
+}
