@@ -14,8 +14,7 @@ use walia::{Engine, Error, exit_code};
     about = "Walia: a persistent, pipe-based scripting language",
     long_about = "Walia: a persistent, pipe-based scripting language.\n\n\
         With no FILE and no -e, starts the REPL (or, when standard input is not a terminal, \
-        runs the script read from it). `walia FILE` is the same as `walia run FILE`.",
-    args_conflicts_with_subcommands = true
+        runs the script read from it). `walia FILE` is the same as `walia run FILE`."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -188,9 +187,8 @@ fn check_file(engine: &mut Engine, file: &str, color: bool) -> i32 {
 fn run_tests(engine: &mut Engine, file: &str, color: bool) -> i32 {
     let ran = load(file).and_then(|(name, text)| engine.run_named(&name, &text).map(|_| ()));
     if let Err(e) = ran {
-        // The top-level statements failed: no test can run.
+        // The script does not compile or its top-level statements fail: no test can run.
         eprint!("{}", e.render(color));
-        println!("0 passed, 1 failed");
         return e.exit_code();
     }
     let summary = engine.run_tests();

@@ -103,8 +103,11 @@ pub fn render_all(diags: &[Diagnostic], file: &str, src: &str, color: bool) -> S
 }
 
 /// The closest candidate to `name` by edit distance, if it is close enough to suggest.
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
-    let limit = (name.chars().count() / 3).max(1);
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
+    let limit = (name.chars().count().div_ceil(3)).clamp(1, 3);
     candidates
         .into_iter()
         .filter(|c| *c != name)
@@ -114,18 +117,31 @@ pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str
         .map(|(_, c)| c.to_string())
 }
 
+/// Optimal-string-alignment distance: insertions, deletions, substitutions and swaps of
+/// two neighbouring characters each cost 1 (`coutn` is one edit from `count`).
 fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
     }
-    prev[b.len()]
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 #[cfg(test)]
@@ -140,7 +156,10 @@ mod tests {
 
     #[test]
     fn suggests_close_names_only() {
-        assert_eq!(did_you_mean("coutn", ["count", "other"]), Some("count".into()));
+        assert_eq!(
+            did_you_mean("coutn", ["count", "other"]),
+            Some("count".into())
+        );
         assert_eq!(did_you_mean("zzz", ["count"]), None);
     }
 
@@ -148,7 +167,10 @@ mod tests {
     fn render_names_file_line_and_column() {
         let d = Diagnostic::new("undefined variable 'y'", Span::new(8, 9));
         let out = d.render("t.wal", "var x = y;", false);
-        assert!(out.starts_with("t.wal:1:9: error: undefined variable 'y'"), "{out}");
+        assert!(
+            out.starts_with("t.wal:1:9: error: undefined variable 'y'"),
+            "{out}"
+        );
         assert!(out.contains("var x = y;"), "{out}");
     }
 }

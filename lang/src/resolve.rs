@@ -268,8 +268,11 @@ impl Resolver<'_> {
             format!("undefined variable '{}'", name.name)
         };
         if !self.top_level.contains(&name.name) {
-            let candidates = self.visible_names();
-            if let Some(s) = did_you_mean(&name.name, candidates.iter().map(|s| s.as_str())) {
+            // The script's own names first: a typo is likelier to be of those than of a builtin.
+            let (own, builtins) = self.visible_names();
+            let suggestion = did_you_mean(&name.name, own.iter().map(|s| s.as_str()))
+                .or_else(|| did_you_mean(&name.name, builtins.iter().map(|s| s.as_str())));
+            if let Some(s) = suggestion {
                 msg = format!("{msg}; did you mean '{s}'?");
             }
         }
@@ -277,22 +280,23 @@ impl Resolver<'_> {
             .push(Diagnostic::new(msg, name.span).with_label("not declared"));
     }
 
-    fn visible_names(&self) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
+    /// Names a typo could have meant: the program's own, then the known globals.
+    fn visible_names(&self) -> (Vec<String>, Vec<String>) {
+        let mut own: Vec<String> = Vec::new();
         for f in &self.fns {
             for scope in &f.scopes {
-                out.extend(scope.iter().map(|(n, _)| n.clone()));
+                own.extend(scope.iter().map(|(n, _)| n.clone()));
             }
         }
-        out.extend(self.declared.iter().cloned());
-        out.extend(self.hoisted.iter().cloned());
-        out.extend(
-            self.globals
-                .iter()
-                .filter(|(_, n)| self.known.is_known(n))
-                .map(|(_, n)| n.to_string()),
-        );
-        out
+        own.extend(self.declared.iter().cloned());
+        own.extend(self.hoisted.iter().cloned());
+        let known = self
+            .globals
+            .iter()
+            .filter(|(_, n)| self.known.is_known(n))
+            .map(|(_, n)| n.to_string())
+            .collect();
+        (own, known)
     }
 
     fn stmt(&mut self, stmt: &mut Stmt) {
@@ -401,10 +405,10 @@ impl Resolver<'_> {
             self.error("too many parameters (at most 65535)", f.span);
         }
         self.fns.push(FnCtx::new(kind));
-        if matches!(kind, FnKind::Method | FnKind::Init) {
-            if let Some(scope) = self.cur().scopes.last_mut() {
-                scope.push(("this".to_string(), 0));
-            }
+        if matches!(kind, FnKind::Method | FnKind::Init)
+            && let Some(scope) = self.cur().scopes.last_mut()
+        {
+            scope.push(("this".to_string(), 0));
         }
         let mut seen = HashSet::new();
         for p in &mut f.params {

@@ -173,14 +173,13 @@ impl FnCompiler {
     }
 
     fn constant(&mut self, v: Value) -> u32 {
-        if let Value::Str(s) = &v {
-            if let Some(i) = self
+        if let Value::Str(s) = &v
+            && let Some(i) = self
                 .consts
                 .iter()
                 .position(|c| matches!(c, Value::Str(t) if t.as_str() == s.as_str()))
-            {
-                return i as u32;
-            }
+        {
+            return i as u32;
         }
         self.consts.push(v);
         (self.consts.len() - 1) as u32
@@ -420,11 +419,11 @@ impl FnCompiler {
 
     /// A local `fun`/`class` may refer to itself: give its cell a value before the body.
     fn declare_before_body(&mut self, res: Res, span: Span) {
-        if let Res::Local(s) = res {
-            if self.is_cell(s) {
-                self.emit(Op::Nil, span);
-                self.emit(Op::DefineCell(s), span);
-            }
+        if let Res::Local(s) = res
+            && self.is_cell(s)
+        {
+            self.emit(Op::Nil, span);
+            self.emit(Op::DefineCell(s), span);
         }
     }
 
@@ -625,11 +624,11 @@ impl FnCompiler {
                         self.emit(Op::BinLL(bin_kind(*op), x, y), span);
                         return;
                     }
-                    if let ExprKind::Int(k) = b.kind {
-                        if let Ok(k) = i32::try_from(k) {
-                            self.emit(Op::BinLK(bin_kind(*op), x, k), span);
-                            return;
-                        }
+                    if let ExprKind::Int(k) = b.kind
+                        && let Ok(k) = i32::try_from(k)
+                    {
+                        self.emit(Op::BinLK(bin_kind(*op), x, k), span);
+                        return;
                     }
                 }
                 self.expr(a);

@@ -45,30 +45,28 @@ impl Limits {
     /// Called every [`OPS_PER_POLL`] operations: `Err(reason)` when a limit is exceeded.
     pub fn poll(&mut self) -> Result<(), String> {
         self.polls += 1;
-        if let Some(max) = self.max_polls {
-            if self.polls > max {
-                return Err(format!(
-                    "operation limit exceeded ({} operations)",
-                    max * OPS_PER_POLL
-                ));
-            }
+        if let Some(max) = self.max_polls
+            && self.polls > max
+        {
+            return Err(format!(
+                "operation limit exceeded ({} operations)",
+                max * OPS_PER_POLL
+            ));
         }
-        if let Some(deadline) = self.deadline {
-            if Instant::now() >= deadline {
-                return Err("time limit exceeded".to_string());
-            }
+        if let Some(deadline) = self.deadline
+            && Instant::now() >= deadline
+        {
+            return Err("time limit exceeded".to_string());
         }
-        if let Some(max) = self.max_memory {
-            if self.polls % 16 == 0 || max < 64 << 20 {
-                if let Some(rss) = resident_bytes() {
-                    if rss > max {
-                        return Err(format!(
-                            "memory limit exceeded ({} MB)",
-                            max / (1024 * 1024)
-                        ));
-                    }
-                }
-            }
+        if let Some(max) = self.max_memory
+            && (self.polls.is_multiple_of(16) || max < 64 << 20)
+            && let Some(rss) = resident_bytes()
+            && rss > max
+        {
+            return Err(format!(
+                "memory limit exceeded ({} MB)",
+                max / (1024 * 1024)
+            ));
         }
         Ok(())
     }

@@ -49,14 +49,14 @@ pub fn add(a: &Value, b: &Value) -> RtResult<Value> {
 
 /// `+=` on a string that nothing else references appends in place.
 pub fn add_assign(slot: &mut Value, rhs: &Value) -> RtResult<()> {
-    if let Value::Str(s) = slot {
-        if let Some(text) = Rc::get_mut(s) {
-            match rhs {
-                Value::Str(r) => text.push_str(r.as_str()),
-                other => text.push_str(&display(other)),
-            }
-            return Ok(());
+    if let Value::Str(s) = slot
+        && let Some(text) = Rc::get_mut(s)
+    {
+        match rhs {
+            Value::Str(r) => text.push_str(r.as_str()),
+            other => text.push_str(&display(other)),
         }
+        return Ok(());
     }
     *slot = add(slot, rhs)?;
     Ok(())
@@ -147,10 +147,10 @@ fn cmp_int_float(i: i64, f: f64) -> Option<Ordering> {
     if f.is_nan() {
         return None;
     }
-    if f >= 9.223_372_036_854_775_808e18 {
+    if f >= 9.223_372_036_854_776e18 {
         return Some(Ordering::Less);
     }
-    if f < -9.223_372_036_854_775_808e18 {
+    if f < -9.223_372_036_854_776e18 {
         return Some(Ordering::Greater);
     }
     let t = f.trunc();

@@ -202,7 +202,7 @@ impl SourceIter {
             SourceIter::List { list, next } => {
                 Some(list.items.borrow().len().saturating_sub(*next))
             }
-            SourceIter::Range { next, end } => Some((*end - *next).max(0) as usize),
+            SourceIter::Range { next, end } => Some(end.saturating_sub(*next).max(0) as usize),
             _ => None,
         }
     }
@@ -341,11 +341,11 @@ impl PipeRun {
                         }
                     }
                     Stage::Skip(n) => {
-                        if let StageState::Count(c) = &mut self.state[k] {
-                            if *c < *n {
-                                *c += 1;
-                                continue 'outer;
-                            }
+                        if let StageState::Count(c) = &mut self.state[k]
+                            && *c < *n
+                        {
+                            *c += 1;
+                            continue 'outer;
                         }
                     }
                     Stage::Enumerate => {

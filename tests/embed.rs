@@ -1,0 +1,148 @@
+//! The embedding API: run, eval, globals, calls, Rust functions and limits.
+
+use std::cell::RefCell;
+use std::io::Write;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+use walia::{Engine, Error, Limits, Value};
+
+#[derive(Clone, Default)]
+struct Captured(Rc<RefCell<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn engine() -> (Engine, Captured) {
+    let out = Captured::default();
+    (Engine::with_output(Box::new(out.clone())), out)
+}
+
+#[test]
+fn run_eval_and_globals() {
+    let (mut e, out) = engine();
+    e.run("var x = 20; print x + 1;").expect("run");
+    assert_eq!(String::from_utf8_lossy(&out.0.borrow()), "21\n");
+    assert_eq!(e.get::<i64>("x"), Some(20));
+    assert_eq!(e.eval::<i64>("x * 2").expect("eval"), 40);
+    e.set("y", 2.5);
+    assert_eq!(e.eval::<f64>("y * 2").expect("eval"), 5.0);
+    e.set("name", "Ann");
+    assert_eq!(e.eval::<String>("\"hi \" + name").expect("eval"), "hi Ann");
+    assert_eq!(
+        e.eval::<Vec<i64>>("[1, 2] + [3]").expect("eval"),
+        vec![1, 2, 3]
+    );
+    assert_eq!(e.eval::<Option<i64>>("nil").expect("eval"), None);
+}
+
+#[test]
+fn call_script_functions() {
+    let (mut e, _) = engine();
+    e.run("fun add(a, b) { a + b }").expect("run");
+    let r: i64 = e
+        .call("add", vec![Value::Int(2), Value::Int(3)])
+        .expect("call");
+    assert_eq!(r, 5);
+    let err = e.call::<i64>("add", vec![Value::Int(1)]).unwrap_err();
+    assert!(err.to_string().contains("expects 2 arguments"), "{err}");
+    assert!(e.call::<i64>("missing", vec![]).is_err());
+}
+
+#[test]
+fn registered_functions_convert_arguments() {
+    let (mut e, _) = engine();
+    e.register_fn("double", |x: i64| x * 2);
+    e.register_fn("join3", |a: String, b: String, c: String| {
+        format!("{a}{b}{c}")
+    });
+    e.register_fn("checked", |x: f64| {
+        if x < 0.0 {
+            Err("negative")
+        } else {
+            Ok(x.sqrt())
+        }
+    });
+    assert_eq!(e.eval::<i64>("double(21)").expect("eval"), 42);
+    assert_eq!(
+        e.eval::<String>("join3(\"a\", \"b\", \"c\")")
+            .expect("eval"),
+        "abc"
+    );
+    assert_eq!(e.eval::<f64>("checked(4)").expect("eval"), 2.0);
+    let err = e.eval::<i64>("double(\"x\")").unwrap_err();
+    assert!(matches!(err, Error::Runtime(_)));
+    assert!(
+        err.to_string()
+            .contains("'double' expects Int for argument 1, got String"),
+        "{err}"
+    );
+    let err = e.eval::<f64>("checked(-1)").unwrap_err();
+    assert!(err.to_string().contains("negative"), "{err}");
+    let err = e.eval::<i64>("double(1, 2)").unwrap_err();
+    assert!(err.to_string().contains("expects 1 argument"), "{err}");
+}
+
+#[test]
+fn compile_errors_render_diagnostics() {
+    let (mut e, _) = engine();
+    let err = e.run("var x = ;").unwrap_err();
+    assert_eq!(err.exit_code(), 65);
+    assert!(
+        err.render(false).contains("<script>:1:"),
+        "{}",
+        err.render(false)
+    );
+}
+
+#[test]
+fn operation_limit_stops_an_endless_loop() {
+    let (mut e, _) = engine();
+    e.set_limits(Limits::default().with_max_operations(1_000_000));
+    let err = e.run("while (true) {}").unwrap_err();
+    assert!(err.is_limit(), "{err}");
+    assert!(err.to_string().contains("operation limit"), "{err}");
+    // The engine stays usable after a limit stops a script.
+    e.set_limits(Limits::default());
+    assert_eq!(e.eval::<i64>("1 + 1").expect("eval"), 2);
+}
+
+#[test]
+fn deadline_stops_an_endless_loop() {
+    let (mut e, _) = engine();
+    e.set_limits(Limits::default().with_timeout(Duration::from_millis(100)));
+    let t = Instant::now();
+    let err = e.run("var i = 0; while (true) { i = i + 1; }").unwrap_err();
+    assert!(err.is_limit(), "{err}");
+    assert!(t.elapsed() < Duration::from_secs(5));
+    let err = e.run("fun f() { return f(); } f();").unwrap_err();
+    assert!(err.is_limit(), "tail-recursive spin: {err}");
+}
+
+#[test]
+fn memory_limit_stops_unbounded_allocation() {
+    let (mut e, _) = engine();
+    e.set_limits(Limits::default().with_max_memory(256 << 20));
+    let err = e
+        .run("var xs = []; while (true) { xs.push([1, 2, 3, 4, 5, 6, 7, 8]); }")
+        .unwrap_err();
+    assert!(err.is_limit(), "{err}");
+    assert!(err.to_string().contains("memory limit"), "{err}");
+}
+
+#[test]
+fn tests_run_on_request() {
+    let (mut e, out) = engine();
+    e.run("test \"a\" { print \"a\"; } test \"b\" { assert(false, \"boom\"); }")
+        .expect("run");
+    assert_eq!(String::from_utf8_lossy(&out.0.borrow()), "");
+    let s = e.run_tests();
+    assert_eq!((s.passed, s.failed), (1, 1));
+    assert!(s.failures[0].contains("boom"));
+}
