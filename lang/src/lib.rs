@@ -5,7 +5,7 @@
 
 pub mod ast;
 pub mod diagnostic;
-pub mod resolve;
 pub mod lexer;
 pub mod parser;
+pub mod resolve;
 pub use parser::parse;
