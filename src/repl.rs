@@ -1,0 +1,111 @@
+//! The interactive REPL (SPEC §13).
+//!
+//! - [`input`]: is the buffer complete, a command, or does it need more lines?
+//! - [`session`]: runs inputs and commands on an [`Engine`] and returns the text to show;
+//!   no terminal involved, so it is unit-tested directly.
+//! - [`editor`]: the rustyline helper (completion, validation) and the Enter key binding.
+//!
+//! This file holds the terminal loop, history, and the tests of the plain functions.
+
+mod editor;
+mod input;
+mod session;
+
+use editor::{EnterHandler, ReplHelper};
+use input::PROMPT;
+use rustyline::error::ReadlineError;
+use rustyline::history::FileHistory;
+use rustyline::{CompletionType, Config, Editor, EventHandler, KeyCode, KeyEvent, Modifiers};
+use session::{Reply, Session};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use walia::Engine;
+
+/// Entries kept in the history file.
+const HISTORY_SIZE: usize = 1000;
+
+/// Read-eval-print loop on the terminal. Returns the exit code.
+pub fn run(engine: Engine) -> i32 {
+    let color = std::io::stderr().is_terminal();
+    let mut session = Session::new(engine, color);
+    let config = Config::builder()
+        .auto_add_history(false)
+        .history_ignore_space(true)
+        .history_ignore_dups(true)
+        .and_then(|b| b.max_history_size(HISTORY_SIZE))
+        .map(|b| b.completion_type(CompletionType::List).build())
+        .unwrap_or_default();
+    let mut rl: Editor<ReplHelper, FileHistory> = match Editor::with_config(config) {
+        Ok(rl) => rl,
+        Err(e) => {
+            eprintln!("error: cannot open the terminal: {e}");
+            return walia::exit_code::IO;
+        }
+    };
+    rl.set_helper(Some(ReplHelper::default()));
+    rl.bind_sequence(
+        KeyEvent(KeyCode::Enter, Modifiers::NONE),
+        EventHandler::Conditional(Box::new(EnterHandler)),
+    );
+    let history = history_path();
+    if let Some(path) = &history {
+        // A missing or unreadable history file is not an error.
+        let _ = rl.load_history(path);
+    }
+    println!(
+        "Walia {} (:help for help, Ctrl-D to exit)",
+        env!("CARGO_PKG_VERSION")
+    );
+    loop {
+        if let Some(helper) = rl.helper_mut() {
+            helper.names = session.global_names();
+        }
+        let buffer = match rl.readline(PROMPT) {
+            Ok(buffer) => buffer,
+            // Ctrl-C: drop the current input, prompt again.
+            Err(ReadlineError::Interrupted) => continue,
+            // Ctrl-D.
+            Err(ReadlineError::Eof) => break,
+            Err(e) => {
+                eprintln!("error: cannot read the terminal: {e}");
+                save_history(&mut rl, history.as_ref());
+                return walia::exit_code::IO;
+            }
+        };
+        if !buffer.trim().is_empty() {
+            let _ = rl.add_history_entry(buffer.as_str());
+            save_history(&mut rl, history.as_ref());
+        }
+        match session.handle(&buffer) {
+            Reply::Nothing => {}
+            Reply::Out(text) => println!("{text}"),
+            Reply::Err(text) if text.ends_with('\n') => eprint!("{text}"),
+            Reply::Err(text) => eprintln!("{text}"),
+            Reply::Quit => break,
+            Reply::Clear => {
+                let _ = rl.clear_screen();
+            }
+        }
+    }
+    save_history(&mut rl, history.as_ref());
+    walia::exit_code::OK
+}
+
+/// `$WALIA_HISTORY` if set (and not empty), else `~/.walia_history`.
+fn history_path() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("WALIA_HISTORY").filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(p));
+    }
+    let home = std::env::var_os("HOME").filter(|h| !h.is_empty())?;
+    Some(PathBuf::from(home).join(".walia_history"))
+}
+
+/// Write the history file; failing to is never an error.
+fn save_history(rl: &mut Editor<ReplHelper, FileHistory>, path: Option<&PathBuf>) {
+    if let Some(path) = path {
+        let _ = rl.save_history(path);
+    }
+}
+
+#[cfg(test)]
+mod tests;

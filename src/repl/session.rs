@@ -1,0 +1,199 @@
+//! The terminal-free part of the REPL: running inputs, the `:` and `.` commands, and the
+//! printed results. Everything here returns text, so tests can drive it without a terminal.
+
+use super::input::{ends_with_clear, is_command, strip_prompts};
+use std::collections::HashMap;
+use walia::{Engine, Value};
+use walia_runtime::ops::identical;
+use walia_runtime::print::repr;
+
+/// The language's keywords (SPEC §1), for completion and `:help`.
+pub const KEYWORDS: &[&str] = &[
+    "and", "break", "class", "continue", "else", "false", "for", "fun", "fused", "if", "in",
+    "match", "nil", "or", "print", "return", "super", "test", "this", "true", "var", "while",
+];
+
+/// The REPL commands, for completion and `:help`.
+pub const COMMANDS: &[&str] = &[
+    ":help", ":globals", ":tables", ":cursors", ":explain", ":quit", ".exit", ".help", ".clear",
+    ".state",
+];
+
+const HELP: &str = "\
+Commands:
+  :help            this list
+  :help NAME       the documentation of a global function or class, or what NAME is
+  :globals         your globals (not the builtins) and their types
+  :tables          persistent tables (not available yet)
+  :cursors         checkpointed pipe cursors (not available yet)
+  :explain EXPR    the plan of a pipeline (not available yet)
+  :quit, .exit     leave the REPL (Ctrl-D also does)
+  .help            same as :help
+  .clear           abandon the current multi-line input and clear the screen
+  .state           each of your globals with its value
+Anything else runs as Walia code; the value of an expression is printed.
+Input continues while brackets are open or a statement is unfinished;
+two empty lines run it anyway. Ctrl-C cancels the current input.";
+
+/// What the terminal loop should do with one input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reply {
+    /// Nothing to show.
+    Nothing,
+    /// Text for standard output (no trailing newline).
+    Out(String),
+    /// Text for standard error: a rendered diagnostic (with its trailing newline) or a
+    /// one-line message (without).
+    Err(String),
+    /// Leave the REPL.
+    Quit,
+    /// Forget the current input and clear the screen.
+    Clear,
+}
+
+/// An engine plus what the REPL needs to remember about it.
+pub struct Session {
+    engine: Engine,
+    /// The globals that existed when the session started (the builtins), with their values:
+    /// a name is the user's when it is not here or now holds a different value.
+    builtins: HashMap<String, Value>,
+    /// Render diagnostics with ANSI colours.
+    color: bool,
+}
+
+impl Session {
+    /// Wrap `engine`; every global it already has counts as a builtin.
+    pub fn new(engine: Engine, color: bool) -> Session {
+        let builtins = engine
+            .globals()
+            .into_iter()
+            .filter_map(|n| engine.get_value(&n).map(|v| (n, v)))
+            .collect();
+        Session {
+            engine,
+            builtins,
+            color,
+        }
+    }
+
+    /// Handle one whole input as the user typed it (continuation prompts included):
+    /// a command, or code to run.
+    pub fn handle(&mut self, buffer: &str) -> Reply {
+        let text = strip_prompts(buffer);
+        if text.trim().is_empty() {
+            return Reply::Nothing;
+        }
+        if ends_with_clear(&text) {
+            return Reply::Clear;
+        }
+        if is_command(&text) {
+            return self.command(text.trim());
+        }
+        self.eval(&text)
+    }
+
+    /// Run code; its value (printed as inside a container, nothing for `nil`) or its
+    /// diagnostics.
+    pub fn eval(&mut self, code: &str) -> Reply {
+        match self.engine.run_named("<repl>", code) {
+            Ok(Value::Nil | Value::Undefined) => Reply::Nothing,
+            Ok(v) => Reply::Out(repr(&v)),
+            Err(e) => Reply::Err(e.render(self.color)),
+        }
+    }
+
+    /// Run a `:` or `.` command.
+    pub fn command(&mut self, line: &str) -> Reply {
+        let (name, arg) = match line.split_once(char::is_whitespace) {
+            Some((n, a)) => (n, a.trim()),
+            None => (line, ""),
+        };
+        match name {
+            ":quit" | ".exit" | ":q" => Reply::Quit,
+            ":help" | ".help" | ":h" if arg.is_empty() => Reply::Out(HELP.to_string()),
+            ":help" | ".help" | ":h" => self.help(arg),
+            ":globals" => Reply::Out(self.globals_listing()),
+            ".state" => Reply::Out(self.state_listing()),
+            ".clear" => Reply::Clear,
+            ":tables" => not_yet("tables arrive with the heap feature"),
+            ":cursors" => not_yet("cursors arrive with the heap and pipeline features"),
+            ":explain" => not_yet("explain arrives with the pipeline features"),
+            _ => Reply::Err(format!(
+                "unknown command '{name}' (:help lists the commands)"
+            )),
+        }
+    }
+
+    /// `:help NAME`.
+    fn help(&self, name: &str) -> Reply {
+        if let Some(doc) = self.engine.doc(name) {
+            return Reply::Out(doc);
+        }
+        if KEYWORDS.contains(&name) {
+            return Reply::Out(format!("{name} is a keyword"));
+        }
+        if let Some(v) = self.engine.get_value(name) {
+            let ty = v.type_name();
+            return Reply::Out(if self.is_user(name, &v) {
+                format!("{name} is a global {ty} (no /// documentation)")
+            } else {
+                format!("{name} is a builtin {ty}")
+            });
+        }
+        let names = self.engine.globals();
+        match walia_lang::diagnostic::did_you_mean(name, names.iter().map(String::as_str)) {
+            Some(s) => Reply::Err(format!("no such name '{name}' (did you mean '{s}'?)")),
+            None => Reply::Err(format!("no such name '{name}'")),
+        }
+    }
+
+    /// Is global `name`, currently `v`, defined by the user (not a builtin left as it was)?
+    fn is_user(&self, name: &str, v: &Value) -> bool {
+        self.builtins.get(name).is_none_or(|b| !identical(b, v))
+    }
+
+    /// The user's globals with their values, sorted by name.
+    pub fn user_globals(&self) -> Vec<(String, Value)> {
+        self.engine
+            .globals()
+            .into_iter()
+            .filter_map(|n| self.engine.get_value(&n).map(|v| (n, v)))
+            .filter(|(n, v)| self.is_user(n, v))
+            .collect()
+    }
+
+    /// `:globals`: one `name: Type` line per user global.
+    pub fn globals_listing(&self) -> String {
+        let globals = self.user_globals();
+        if globals.is_empty() {
+            return "(no globals defined yet)".to_string();
+        }
+        let lines: Vec<String> = globals
+            .iter()
+            .map(|(n, v)| format!("{n}: {}", v.type_name()))
+            .collect();
+        lines.join("\n")
+    }
+
+    /// `.state`: one `name = value` line per user global.
+    pub fn state_listing(&self) -> String {
+        let globals = self.user_globals();
+        if globals.is_empty() {
+            return "(no globals defined yet)".to_string();
+        }
+        let lines: Vec<String> = globals
+            .iter()
+            .map(|(n, v)| format!("{n} = {}", repr(v)))
+            .collect();
+        lines.join("\n")
+    }
+
+    /// Every global name (builtins included), for completion.
+    pub fn global_names(&self) -> Vec<String> {
+        self.engine.globals()
+    }
+}
+
+fn not_yet(what: &str) -> Reply {
+    Reply::Out(format!("not available yet: {what}"))
+}

@@ -1,0 +1,349 @@
+//! Unit tests of the REPL's plain functions (no terminal).
+
+use super::editor::complete;
+use super::input::{Completeness, classify, is_command, scan, strip_prompts};
+use super::session::{Reply, Session};
+use std::cell::RefCell;
+use std::io::Write;
+use std::rc::Rc;
+use walia::Engine;
+
+use Completeness::{Complete, Incomplete};
+
+/// A `print` destination the test can read back.
+#[derive(Clone, Default)]
+struct Captured(Rc<RefCell<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn take(&self) -> String {
+        String::from_utf8(std::mem::take(&mut *self.0.borrow_mut())).unwrap()
+    }
+}
+
+fn session() -> (Session, Captured) {
+    let out = Captured::default();
+    let engine = Engine::with_output(Box::new(out.clone()));
+    (Session::new(engine, false), out)
+}
+
+fn out(r: Reply) -> String {
+    match r {
+        Reply::Out(s) => s,
+        other => panic!("expected output, got {other:?}"),
+    }
+}
+
+fn err(r: Reply) -> String {
+    match r {
+        Reply::Err(s) => s,
+        other => panic!("expected an error, got {other:?}"),
+    }
+}
+
+// ---- complete / incomplete -------------------------------------------------------------
+
+#[test]
+fn complete_inputs() {
+    for src in [
+        "1 + 2",
+        "1 + 2;",
+        "var x = 1;",
+        "var x",
+        "print \"(\";",
+        "fun f(a) { return a; }",
+        "if (x) print 1;",
+        "\"a\" + \"[\"",
+        "x // (",
+        "/* { */ 1",
+        "",
+        "   ",
+        ":help",
+        ".exit",
+        ":help len",
+    ] {
+        assert_eq!(classify(src), Complete, "{src:?}");
+    }
+}
+
+#[test]
+fn incomplete_inputs() {
+    for src in [
+        "fun f(a) {",
+        "[1, 2,",
+        "foo(1,",
+        "{",
+        "if (x)",
+        "while (true)",
+        "var x =",
+        "1 +",
+        "x |>",
+        "\"unterminated (",
+        "/* open comment",
+        "match x {",
+        "class C {\n  var a;",
+        "/// Doc of the next function.",
+        "/// Two lines\n...    /// of doc.",
+    ] {
+        assert_eq!(classify(src), Incomplete, "{src:?}");
+    }
+}
+
+#[test]
+fn errors_not_at_the_end_are_complete() {
+    // The error is in the middle: run it to show the diagnostic.
+    assert_eq!(classify("var 5 = 3;"), Complete);
+    assert_eq!(classify("1 + * 2"), Complete);
+    // Too many closers: complete (the parser reports them).
+    assert_eq!(classify("f())"), Complete);
+}
+
+#[test]
+fn strings_and_comments_hide_brackets() {
+    assert_eq!(scan("\"(\" + \"[{\"").depth, 0);
+    assert_eq!(scan("\"\\\"(\"").depth, 0);
+    assert_eq!(scan("// ((\n(").depth, 1);
+    assert_eq!(scan("/* ( */ [").depth, 1);
+    assert!(scan("\"abc").in_string);
+    assert!(scan("/* abc").in_comment);
+    assert_eq!(classify("print \"a{b\";"), Complete);
+    // A multi-line string stays open until its quote.
+    assert_eq!(classify("var s = \"line one"), Incomplete);
+    assert_eq!(classify("var s = \"line one\n...    two\""), Complete);
+}
+
+#[test]
+fn continuation_prompts_are_stripped() {
+    assert_eq!(
+        strip_prompts("fun f() {\n...    return 1;\n...    }"),
+        "fun f() {\nreturn 1;\n}"
+    );
+    assert_eq!(strip_prompts("[1,\n...2]"), "[1,\n2]");
+    // Only continuation lines carry a prompt.
+    assert_eq!(strip_prompts("x"), "x");
+    assert_eq!(classify("fun f() {\n...    return 1;"), Incomplete);
+    assert_eq!(classify("fun f() {\n...    return 1;\n...    }"), Complete);
+}
+
+#[test]
+fn two_blank_lines_force_a_run() {
+    assert_eq!(classify("fun f() {\n...    "), Incomplete);
+    assert_eq!(classify("fun f() {\n...    \n...    "), Complete);
+    // ...but not inside a string, where blank lines are content.
+    assert_eq!(classify("var s = \"a\n\n"), Incomplete);
+}
+
+#[test]
+fn commands_are_recognised() {
+    assert!(is_command(":globals"));
+    assert!(is_command("  .state "));
+    assert!(is_command(".help len"));
+    assert!(!is_command(".5"));
+    assert!(!is_command("x.y"));
+}
+
+// ---- running inputs --------------------------------------------------------------------
+
+#[test]
+fn expression_results_are_printed() {
+    let (mut s, _) = session();
+    assert_eq!(out(s.handle("1 + 2")), "3");
+    assert_eq!(out(s.handle("1 + 2;")), "3");
+    assert_eq!(out(s.handle("\"hi\"")), "\"hi\"");
+    assert_eq!(out(s.handle("[1, \"a\", nil]")), "[1, \"a\", nil]");
+    assert_eq!(out(s.handle("7 / 2")), "3.5");
+    assert_eq!(s.handle("nil"), Reply::Nothing);
+    assert_eq!(s.handle(""), Reply::Nothing);
+}
+
+#[test]
+fn globals_persist_between_inputs() {
+    let (mut s, _) = session();
+    assert_eq!(s.handle("var x = 1;"), Reply::Nothing);
+    assert_eq!(out(s.handle("x + 1")), "2");
+    s.handle("fun double(n) { return n * 2; }");
+    assert_eq!(out(s.handle("double(x + 20)")), "42");
+}
+
+#[test]
+fn print_goes_to_the_engine_output() {
+    let (mut s, captured) = session();
+    assert_eq!(s.handle("print \"hello\";"), Reply::Nothing);
+    assert_eq!(captured.take(), "hello\n");
+}
+
+#[test]
+fn multi_line_input_runs_as_one() {
+    let (mut s, _) = session();
+    let buffer = "fun add(a, b) {\n...    return a + b;\n...    }";
+    assert_eq!(classify(buffer), Complete);
+    assert_eq!(s.handle(buffer), Reply::Nothing);
+    assert_eq!(out(s.handle("add(2,\n...    3)")), "5");
+}
+
+#[test]
+fn errors_do_not_end_the_session() {
+    let (mut s, _) = session();
+    s.handle("var x = 10;");
+    let compile = err(s.handle("undefined_name + 1"));
+    assert!(compile.contains("undefined_name"), "{compile}");
+    assert!(compile.contains("<repl>"), "{compile}");
+    let runtime = err(s.handle("1 / 0"));
+    assert!(runtime.contains("zero"), "{runtime}");
+    let syntax = err(s.handle("var = ;"));
+    assert!(!syntax.is_empty());
+    // The session goes on, with its globals.
+    assert_eq!(out(s.handle("x * 2")), "20");
+}
+
+#[test]
+fn a_failed_input_keeps_earlier_definitions() {
+    let (mut s, _) = session();
+    s.handle("var a = 5;");
+    err(s.handle("a = a + nope;"));
+    assert_eq!(out(s.handle("a")), "5");
+}
+
+// ---- commands --------------------------------------------------------------------------
+
+#[test]
+fn help_lists_the_commands() {
+    let (mut s, _) = session();
+    let help = out(s.handle(":help"));
+    for c in [
+        ":help", ":globals", ":tables", ":cursors", ":explain", ":quit", ".exit", ".help",
+        ".clear", ".state",
+    ] {
+        assert!(help.contains(c), "{c} missing from {help}");
+    }
+    assert_eq!(out(s.handle(".help")), help);
+}
+
+#[test]
+fn help_name_shows_doc_comments_and_kinds() {
+    let (mut s, _) = session();
+    s.handle("/// Squares a number.\n...    fun sq(n) { return n * n; }");
+    assert_eq!(out(s.handle(":help sq")), "Squares a number.");
+    s.handle("/// A point.\nclass Point { var x; }");
+    assert_eq!(out(s.handle(".help Point")), "A point.");
+    s.handle("var count = 3;");
+    assert_eq!(
+        out(s.handle(":help count")),
+        "count is a global Int (no /// documentation)"
+    );
+    assert_eq!(out(s.handle(":help len")), "len is a builtin Function");
+    assert_eq!(out(s.handle(":help while")), "while is a keyword");
+    let missing = err(s.handle(":help nothing_here"));
+    assert!(
+        missing.starts_with("no such name 'nothing_here'"),
+        "{missing}"
+    );
+}
+
+#[test]
+fn globals_and_state_list_only_user_globals() {
+    let (mut s, _) = session();
+    assert_eq!(out(s.handle(":globals")), "(no globals defined yet)");
+    s.handle("var x = 41;");
+    s.handle("var name = \"Ann\";");
+    s.handle("fun f() { return 1; }");
+    assert_eq!(
+        out(s.handle(":globals")),
+        "f: Function\nname: String\nx: Int"
+    );
+    assert_eq!(
+        out(s.handle(".state")),
+        "f = <fun f>\nname = \"Ann\"\nx = 41"
+    );
+    // Builtins are not listed, unless the user replaces one.
+    assert!(!out(s.handle(":globals")).contains("len"));
+    s.handle("var len = 3;");
+    assert!(out(s.handle(":globals")).contains("len: Int"));
+}
+
+#[test]
+fn quit_clear_and_unknown_commands() {
+    let (mut s, _) = session();
+    assert_eq!(s.handle(":quit"), Reply::Quit);
+    assert_eq!(s.handle(".exit"), Reply::Quit);
+    assert_eq!(s.handle(".clear"), Reply::Clear);
+    // `.clear` on a continuation line abandons the whole buffer.
+    assert_eq!(s.handle("fun f() {\n...    .clear"), Reply::Clear);
+    assert_eq!(classify("fun f() {\n...    .clear"), Complete);
+    assert!(err(s.handle(":frobnicate")).contains("unknown command"));
+}
+
+#[test]
+fn later_features_say_so() {
+    let (mut s, _) = session();
+    for c in [":tables", ":cursors", ":explain [1] |> sum"] {
+        let text = out(s.handle(c));
+        assert!(text.starts_with("not available yet: "), "{text}");
+    }
+}
+
+// ---- completion ------------------------------------------------------------------------
+
+#[test]
+fn completion_of_keywords_globals_and_commands() {
+    let names: Vec<String> = ["len", "counter_total", "count_all", "print_it"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(
+        complete("var y = coun", 12, &names),
+        (
+            8,
+            vec!["count_all".to_string(), "counter_total".to_string()]
+        )
+    );
+    assert_eq!(complete("whi", 3, &names), (0, vec!["while".to_string()]));
+    assert_eq!(
+        complete("pri", 3, &names),
+        (0, vec!["print".to_string(), "print_it".to_string()])
+    );
+    assert_eq!(
+        complete(":gl", 3, &names),
+        (0, vec![":globals".to_string()])
+    );
+    assert_eq!(complete(".st", 3, &names), (0, vec![".state".to_string()]));
+    assert_eq!(
+        complete(":help le", 8, &names),
+        (6, vec!["len".to_string()])
+    );
+    // Member names and numbers: nothing.
+    assert_eq!(complete("x.le", 4, &names).1, Vec::<String>::new());
+    assert_eq!(complete("12", 2, &names).1, Vec::<String>::new());
+    // The current line of a multi-line buffer.
+    assert_eq!(
+        complete("fun f() {\n...    le", 19, &names),
+        (17, vec!["len".to_string()])
+    );
+}
+
+#[test]
+fn completion_of_a_command_on_a_continuation_line() {
+    assert_eq!(
+        complete("fun f() {\n...    .cl", 20, &[]),
+        (17, vec![".clear".to_string()])
+    );
+}
+
+#[test]
+fn help_of_a_misspelled_name_suggests_one() {
+    let (mut s, _) = session();
+    s.handle("var zebra_stripes = 1;");
+    assert_eq!(
+        err(s.handle(":help zebra_stripe")),
+        "no such name 'zebra_stripe' (did you mean 'zebra_stripes'?)"
+    );
+}
