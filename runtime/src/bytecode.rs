@@ -12,7 +12,8 @@ pub struct SourceFile {
 }
 
 /// One instruction. The VM is a stack machine; operands are slots, constant indices or
-/// absolute jump targets. Eight bytes each.
+/// absolute jump targets. Twelve bytes each; the fused `*LL`/`*LK` forms do the work of
+/// three or four plain instructions on locals.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Op {
     Const(u32),
@@ -59,7 +60,10 @@ pub enum Op {
     /// Jump if the top is truthy (keep it), else pop it: `or`.
     JumpIfTrueKeep(u32),
     Call(u16),
+    /// A call in tail position: the callee's frame replaces the caller's.
     TailCall(u16),
+    /// A method call in tail position.
+    TailInvoke(u32, u16),
     Return,
     Closure(u32),
     MakeList(u32),
@@ -94,6 +98,14 @@ pub enum Op {
     BinLL(BinKind, u16, u16),
     /// `a op k` on a local slot and a small Int constant.
     BinLK(BinKind, u16, i32),
+    /// `if (a op b)`: jump when the comparison of two locals is false.
+    JumpUnlessLL(BinKind, u16, u16, u32),
+    /// `if (a op k)`: jump when the comparison of a local and a small Int is false.
+    JumpUnlessLK(BinKind, u16, i32, u32),
+    /// `dst = a op b;` on locals, as a statement.
+    SetBinLL(BinKind, u16, u16, u16),
+    /// `dst = a op k;` on locals and a small Int, as a statement (also `dst += k;`).
+    SetBinLK(BinKind, u16, u16, i32),
     /// Pop a test closure and register it under the name `consts[i]`.
     Test(u32),
 }

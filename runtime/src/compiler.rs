@@ -149,6 +149,51 @@ impl FnCompiler {
         self.here()
     }
 
+    /// Compile a condition and a jump taken when it is false; returns the jump to patch.
+    fn jump_unless(&mut self, cond: &Expr) -> usize {
+        if let ExprKind::Binary(op, a, b) = &cond.kind
+            && is_comparison(*op)
+            && let Some(x) = self.plain_local(a)
+        {
+            if let Some(y) = self.plain_local(b) {
+                return self.emit(Op::JumpUnlessLL(bin_kind(*op), x, y, 0), cond.span);
+            }
+            if let Some(k) = small_int(b) {
+                return self.emit(Op::JumpUnlessLK(bin_kind(*op), x, k, 0), cond.span);
+            }
+        }
+        self.expr(cond);
+        self.emit(Op::JumpIfFalse(0), cond.span)
+    }
+
+    /// `x = a op b;` / `x op= k;` on plain locals as one instruction. False when the
+    /// statement has another shape.
+    fn fused_assign(&mut self, e: &Expr) -> bool {
+        let ExprKind::Assign { target, op, value } = &e.kind else {
+            return false;
+        };
+        let Some(dst) = self.plain_local(target) else {
+            return false;
+        };
+        let (kind, a, b) = match (op, &value.kind) {
+            (None, ExprKind::Binary(op, a, b)) => (bin_kind(*op), self.plain_local(a), &**b),
+            (Some(op), _) => (bin_kind(*op), Some(dst), &**value),
+            _ => return false,
+        };
+        let Some(a) = a else {
+            return false;
+        };
+        if let Some(b) = self.plain_local(b) {
+            self.emit(Op::SetBinLL(kind, dst, a, b), e.span);
+            return true;
+        }
+        if let Some(k) = small_int(b) {
+            self.emit(Op::SetBinLK(kind, dst, a, k), e.span);
+            return true;
+        }
+        false
+    }
+
     /// The slot of a name that is a plain (non-cell) local.
     fn plain_local(&self, e: &Expr) -> Option<u16> {
         match &e.kind {
@@ -167,7 +212,9 @@ impl FnCompiler {
             | Op::JumpIfFalse(t)
             | Op::JumpIfFalseKeep(t)
             | Op::JumpIfTrueKeep(t)
-            | Op::IterNext(_, t) => *t = target,
+            | Op::IterNext(_, t)
+            | Op::JumpUnlessLL(_, _, _, t)
+            | Op::JumpUnlessLK(_, _, _, t) => *t = target,
             _ => {}
         }
     }
@@ -249,8 +296,7 @@ impl FnCompiler {
             StmtKind::Expr { expr, .. } => self.expr(expr),
             StmtKind::Block(b) => self.block_value(&b.stmts, b.span),
             StmtKind::If { cond, then, else_ } => {
-                self.expr(cond);
-                let to_else = self.emit(Op::JumpIfFalse(0), cond.span);
+                let to_else = self.jump_unless(cond);
                 self.stmt_value(then);
                 let to_end = self.emit(Op::Jump(0), s.span);
                 self.patch(to_else);
@@ -306,16 +352,17 @@ impl FnCompiler {
                 self.assign_declared(c.name.res, span);
             }
             StmtKind::Expr { expr, .. } => {
-                self.expr(expr);
-                self.emit(Op::Pop, span);
+                if !self.fused_assign(expr) {
+                    self.expr(expr);
+                    self.emit(Op::Pop, span);
+                }
             }
             StmtKind::Print(e) => {
                 self.expr(e);
                 self.emit(Op::Print, span);
             }
             StmtKind::If { cond, then, else_ } => {
-                self.expr(cond);
-                let to_else = self.emit(Op::JumpIfFalse(0), cond.span);
+                let to_else = self.jump_unless(cond);
                 self.stmt(then);
                 if let Some(e) = else_ {
                     let to_end = self.emit(Op::Jump(0), span);
@@ -328,8 +375,7 @@ impl FnCompiler {
             }
             StmtKind::While { cond, body } => {
                 let start = self.label();
-                self.expr(cond);
-                let exit = self.emit(Op::JumpIfFalse(0), cond.span);
+                let exit = self.jump_unless(cond);
                 self.loops.push(Loop {
                     continue_to: start,
                     breaks: Vec::new(),
@@ -487,9 +533,11 @@ impl FnCompiler {
         if self.kind == ProtoKind::Init {
             return;
         }
-        if let Some(Op::Call(n)) = self.code.last().copied() {
-            let at = self.code.len() - 1;
-            self.code[at] = Op::TailCall(n);
+        let at = self.code.len() - 1;
+        match self.code.last().copied() {
+            Some(Op::Call(n)) => self.code[at] = Op::TailCall(n),
+            Some(Op::Invoke(k, n)) => self.code[at] = Op::TailInvoke(k, n),
+            _ => {}
         }
     }
 
@@ -624,9 +672,7 @@ impl FnCompiler {
                         self.emit(Op::BinLL(bin_kind(*op), x, y), span);
                         return;
                     }
-                    if let ExprKind::Int(k) = b.kind
-                        && let Ok(k) = i32::try_from(k)
-                    {
+                    if let Some(k) = small_int(b) {
                         self.emit(Op::BinLK(bin_kind(*op), x, k), span);
                         return;
                     }
@@ -667,8 +713,7 @@ impl FnCompiler {
             }
             ExprKind::Function(f) => self.function(f, ProtoKind::Function),
             ExprKind::If { cond, then, else_ } => {
-                self.expr(cond);
-                let to_else = self.emit(Op::JumpIfFalse(0), cond.span);
+                let to_else = self.jump_unless(cond);
                 self.expr(then);
                 let to_end = self.emit(Op::Jump(0), span);
                 self.patch(to_else);
@@ -831,6 +876,20 @@ impl FnCompiler {
         for j in to_end {
             self.patch(j);
         }
+    }
+}
+
+fn is_comparison(op: BinOp) -> bool {
+    matches!(
+        op,
+        BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
+    )
+}
+
+fn small_int(e: &Expr) -> Option<i32> {
+    match e.kind {
+        ExprKind::Int(k) => i32::try_from(k).ok(),
+        _ => None,
     }
 }
 

@@ -1,13 +1,12 @@
 //! The instruction dispatch loop of [`Vm`].
 
-use crate::bytecode::{Op, Proto, ProtoKind};
+use crate::bytecode::{BinKind, Op, Proto, ProtoKind};
 use crate::error::{RtError, RtResult};
 use crate::ops;
 use crate::pipe::{PipeRun, iter_value};
 use crate::print::display;
 use crate::value::*;
 use crate::vm::{Called, Vm, new_cell};
-use indexmap::IndexMap;
 use std::rc::Rc;
 
 /// How many backward jumps and calls run between polls of the limits.
@@ -63,18 +62,34 @@ impl Vm {
                 self.stack.push(r);
             }};
         }
-        macro_rules! compare {
-            ($name:expr, $test:expr) => {{
-                let b = pop!();
-                let a = pop!();
-                let r = match (&a, &b) {
-                    (Value::Int(x), Value::Int(y)) => $test(x.cmp(y)),
-                    _ => match tri!(ops::compare($name, &a, &b)) {
-                        Some(o) => $test(o),
-                        None => false,
-                    },
-                };
-                self.stack.push(Value::Bool(r));
+        // Int-on-Int fast path for the two values on top of the stack: the result is written
+        // in place of the lower one (payload only when it is already an Int), avoiding the
+        // store-forwarding stall of popping freshly pushed values as whole `Value`s.
+        macro_rules! int_fast2 {
+            ($kind:expr) => {{
+                let n = self.stack.len();
+                if n >= 2
+                    && let (Value::Int(a), Value::Int(b)) = (&self.stack[n - 2], &self.stack[n - 1])
+                {
+                    let (a, b) = (*a, *b);
+                    if let Some(r) = ops::int_arith($kind, a, b) {
+                        store_int(&mut self.stack[n - 2], r);
+                        self.stack.truncate(n - 1);
+                        continue;
+                    }
+                    if ops::is_comparison($kind) {
+                        let r = ops::int_compare($kind, a, b);
+                        self.stack[n - 2] = Value::Bool(r);
+                        self.stack.truncate(n - 1);
+                        continue;
+                    }
+                }
+            }};
+        }
+        macro_rules! fused2 {
+            ($kind:expr) => {{
+                int_fast2!($kind);
+                binary!(|a, b| ops::binary($kind, a, b));
             }};
         }
 
@@ -94,7 +109,9 @@ impl Vm {
                 Op::True => self.stack.push(Value::Bool(true)),
                 Op::False => self.stack.push(Value::Bool(false)),
                 Op::Pop => {
-                    self.stack.pop();
+                    if let Some(v) = self.stack.pop() {
+                        discard(v);
+                    }
                 }
                 Op::Dup => {
                     let v = self.stack.last().cloned().unwrap_or_default();
@@ -109,14 +126,31 @@ impl Vm {
                         self.stack.push(b);
                     }
                 }
-                Op::GetLocal(s) => {
-                    let v = match &self.stack[base + s as usize] {
-                        Value::Int(i) => Value::Int(*i),
-                        other => other.clone(),
-                    };
-                    self.stack.push(v);
-                }
+                Op::GetLocal(s) => match &self.stack[base + s as usize] {
+                    Value::Int(i) => {
+                        let i = *i;
+                        self.stack.push(Value::Int(i));
+                    }
+                    other => {
+                        let v = other.clone();
+                        self.stack.push(v);
+                    }
+                },
                 Op::BinLL(kind, x, y) => {
+                    if let (Value::Int(a), Value::Int(b)) = (
+                        &self.stack[base + x as usize],
+                        &self.stack[base + y as usize],
+                    ) {
+                        let (a, b) = (*a, *b);
+                        if let Some(r) = ops::int_arith(kind, a, b) {
+                            self.stack.push(Value::Int(r));
+                            continue;
+                        }
+                        if ops::is_comparison(kind) {
+                            self.stack.push(Value::Bool(ops::int_compare(kind, a, b)));
+                            continue;
+                        }
+                    }
                     let r = tri!(ops::binary(
                         kind,
                         &self.stack[base + x as usize],
@@ -125,6 +159,18 @@ impl Vm {
                     self.stack.push(r);
                 }
                 Op::BinLK(kind, x, k) => {
+                    if let Value::Int(a) = &self.stack[base + x as usize] {
+                        let a = *a;
+                        if let Some(r) = ops::int_arith(kind, a, k as i64) {
+                            self.stack.push(Value::Int(r));
+                            continue;
+                        }
+                        if ops::is_comparison(kind) {
+                            self.stack
+                                .push(Value::Bool(ops::int_compare(kind, a, k as i64)));
+                            continue;
+                        }
+                    }
                     let r = tri!(ops::binary(
                         kind,
                         &self.stack[base + x as usize],
@@ -136,9 +182,59 @@ impl Vm {
                     let v = self.stack.last().cloned().unwrap_or_default();
                     self.stack[base + s as usize] = v;
                 }
+                Op::JumpUnlessLL(kind, x, y, t) => {
+                    let a = &self.stack[base + x as usize];
+                    let b = &self.stack[base + y as usize];
+                    let yes = match (a, b) {
+                        (Value::Int(a), Value::Int(b)) => ops::int_compare(kind, *a, *b),
+                        _ => tri!(ops::binary(kind, a, b)).is_truthy(),
+                    };
+                    if !yes {
+                        ip = t as usize;
+                    }
+                }
+                Op::JumpUnlessLK(kind, x, k, t) => {
+                    let a = &self.stack[base + x as usize];
+                    let yes = match a {
+                        Value::Int(a) => ops::int_compare(kind, *a, k as i64),
+                        _ => tri!(ops::binary(kind, a, &Value::Int(k as i64))).is_truthy(),
+                    };
+                    if !yes {
+                        ip = t as usize;
+                    }
+                }
+                Op::SetBinLL(kind, d, x, y) => {
+                    let a = &self.stack[base + x as usize];
+                    let b = &self.stack[base + y as usize];
+                    let fast = match (a, b) {
+                        (Value::Int(a), Value::Int(b)) => ops::int_arith(kind, *a, *b),
+                        _ => None,
+                    };
+                    match fast {
+                        Some(r) => store_int(&mut self.stack[base + d as usize], r),
+                        None => {
+                            let r = tri!(ops::binary(kind, a, b));
+                            discard(std::mem::replace(&mut self.stack[base + d as usize], r));
+                        }
+                    }
+                }
+                Op::SetBinLK(kind, d, x, k) => {
+                    let a = &self.stack[base + x as usize];
+                    let fast = match a {
+                        Value::Int(a) => ops::int_arith(kind, *a, k as i64),
+                        _ => None,
+                    };
+                    match fast {
+                        Some(r) => store_int(&mut self.stack[base + d as usize], r),
+                        None => {
+                            let r = tri!(ops::binary(kind, a, &Value::Int(k as i64)));
+                            discard(std::mem::replace(&mut self.stack[base + d as usize], r));
+                        }
+                    }
+                }
                 Op::DefineLocal(s) => {
                     let v = pop!();
-                    self.stack[base + s as usize] = v;
+                    discard(std::mem::replace(&mut self.stack[base + s as usize], v));
                 }
                 Op::DefineCell(s) => {
                     let v = pop!();
@@ -203,31 +299,9 @@ impl Vm {
                         self.store_global(g, Value::Nil);
                     }
                 }
-                Op::Add => {
-                    let b = pop!();
-                    let a = pop!();
-                    let r = match (&a, &b) {
-                        (Value::Int(x), Value::Int(y)) => match x.checked_add(*y) {
-                            Some(r) => Value::Int(r),
-                            None => throw!(RtError::new("integer overflow in '+'")),
-                        },
-                        _ => tri!(ops::add(&a, &b)),
-                    };
-                    self.stack.push(r);
-                }
-                Op::Sub => {
-                    let b = pop!();
-                    let a = pop!();
-                    let r = match (&a, &b) {
-                        (Value::Int(x), Value::Int(y)) => match x.checked_sub(*y) {
-                            Some(r) => Value::Int(r),
-                            None => throw!(RtError::new("integer overflow in '-'")),
-                        },
-                        _ => tri!(ops::arith('-', &a, &b)),
-                    };
-                    self.stack.push(r);
-                }
-                Op::Mul => binary!(|a, b| ops::arith('*', a, b)),
+                Op::Add => fused2!(BinKind::Add),
+                Op::Sub => fused2!(BinKind::Sub),
+                Op::Mul => fused2!(BinKind::Mul),
                 Op::Div => binary!(|a, b| ops::arith('/', a, b)),
                 Op::Mod => binary!(|a, b| ops::arith('%', a, b)),
                 Op::Neg => {
@@ -239,20 +313,12 @@ impl Vm {
                     let a = pop!();
                     self.stack.push(Value::Bool(!a.is_truthy()));
                 }
-                Op::Eq => {
-                    let b = pop!();
-                    let a = pop!();
-                    self.stack.push(Value::Bool(ops::equal(&a, &b)));
-                }
-                Op::Ne => {
-                    let b = pop!();
-                    let a = pop!();
-                    self.stack.push(Value::Bool(!ops::equal(&a, &b)));
-                }
-                Op::Lt => compare!("<", |o| o == std::cmp::Ordering::Less),
-                Op::Le => compare!("<=", |o| o != std::cmp::Ordering::Greater),
-                Op::Gt => compare!(">", |o| o == std::cmp::Ordering::Greater),
-                Op::Ge => compare!(">=", |o| o != std::cmp::Ordering::Less),
+                Op::Eq => fused2!(BinKind::Eq),
+                Op::Ne => fused2!(BinKind::Ne),
+                Op::Lt => fused2!(BinKind::Lt),
+                Op::Le => fused2!(BinKind::Le),
+                Op::Gt => fused2!(BinKind::Gt),
+                Op::Ge => fused2!(BinKind::Ge),
                 Op::AddAssignLocal(s) => {
                     let rhs = pop!();
                     let slot = &mut self.stack[base + s as usize];
@@ -289,9 +355,11 @@ impl Vm {
                     }
                 }
                 Op::JumpIfFalse(t) => {
-                    if !pop!().is_truthy() {
+                    let v = pop!();
+                    if !v.is_truthy() {
                         ip = t as usize;
                     }
+                    discard(v);
                 }
                 Op::JumpIfFalseKeep(t) => {
                     if self.stack.last().is_some_and(|v| !v.is_truthy()) {
@@ -325,30 +393,23 @@ impl Vm {
                         budget = POLL_EVERY;
                         tri!(self.check_limits());
                     }
-                    let argc = argc as usize;
-                    let callee_at = self.stack.len() - argc - 1;
-                    let is_plain_closure = matches!(
-                        &self.stack[callee_at],
-                        Value::Function(c) if c.proto.kind != ProtoKind::Init
-                    );
-                    if is_plain_closure {
-                        // Replace the current frame: move callee and arguments down to its base.
-                        self.stack.drain(base..callee_at);
-                        let Some(Value::Function(c)) = self.stack.get(base).cloned() else {
-                            throw!(RtError::new("internal error: tail call"));
-                        };
-                        self.frames.pop();
-                        if let Err(e) = self.push_frame(c, argc, base) {
-                            // Report the error at the call site of the replaced frame.
-                            return Err(self.locate(e));
-                        }
+                    save_ip!();
+                    if let Called::Frame = tri!(self.call(argc as usize)) {
+                        self.collapse_tail_frame();
                         load_frame!();
-                    } else {
-                        save_ip!();
-                        match tri!(self.call(argc)) {
-                            Called::Frame => load_frame!(),
-                            Called::Done => {}
-                        }
+                    }
+                }
+                Op::TailInvoke(k, argc) => {
+                    budget -= 1;
+                    if budget == 0 {
+                        budget = POLL_EVERY;
+                        tri!(self.check_limits());
+                    }
+                    save_ip!();
+                    let name = const_name(&proto, k);
+                    if let Called::Frame = tri!(self.invoke(name, argc as usize)) {
+                        self.collapse_tail_frame();
+                        load_frame!();
                     }
                 }
                 Op::Return => {
@@ -387,7 +448,7 @@ impl Vm {
                 }
                 Op::MakeMap(n) => {
                     let at = self.stack.len() - 2 * n as usize;
-                    let mut map = IndexMap::with_capacity(n as usize);
+                    let mut map = new_entries(n as usize);
                     let mut it = self.stack.drain(at..);
                     let mut bad = None;
                     while let (Some(k), Some(v)) = (it.next(), it.next()) {
@@ -536,6 +597,20 @@ impl Vm {
         }
     }
 
+    /// After a call in tail position pushed its frame: drop the caller's frame, moving the
+    /// callee's slots down to the caller's base, so tail recursion runs in constant space.
+    fn collapse_tail_frame(&mut self) {
+        let n = self.frames.len();
+        if n < 2 {
+            return;
+        }
+        let old_base = self.frames[n - 2].base;
+        let new_base = self.frames[n - 1].base;
+        self.stack.drain(old_base..new_base);
+        self.frames[n - 1].base = old_base;
+        self.frames.remove(n - 2);
+    }
+
     fn store_global(&mut self, g: u32, v: Value) {
         let g = g as usize;
         if g >= self.globals.len() {
@@ -557,6 +632,27 @@ impl Vm {
                 sup.name
             ))
         })
+    }
+}
+
+/// Store an Int into a slot; when the slot already holds an Int only the payload is
+/// written (building a whole `Value` and copying it costs a store-forwarding stall).
+#[inline(always)]
+fn store_int(slot: &mut Value, r: i64) {
+    if let Value::Int(x) = slot {
+        *x = r;
+    } else {
+        discard(std::mem::replace(slot, Value::Int(r)));
+    }
+}
+
+/// Drop a value, skipping the out-of-line drop call for scalars (the common case in
+/// arithmetic loops).
+#[inline(always)]
+fn discard(v: Value) {
+    match v {
+        Value::Nil | Value::Bool(_) | Value::Int(_) | Value::Float(_) => std::mem::forget(v),
+        other => drop(other),
     }
 }
 

@@ -19,6 +19,8 @@ use std::rc::{Rc, Weak};
 #[derive(Default)]
 pub struct GcHeader {
     refs: Cell<i64>,
+    /// Position in the collection's object list.
+    index: Cell<u32>,
     in_set: Cell<bool>,
     reachable: Cell<bool>,
 }
@@ -97,19 +99,6 @@ impl Tracked {
 }
 
 impl GcRef {
-    fn downgrade(&self) -> Tracked {
-        match self {
-            GcRef::List(r) => Tracked::List(Rc::downgrade(r)),
-            GcRef::Map(r) => Tracked::Map(Rc::downgrade(r)),
-            GcRef::Instance(r) => Tracked::Instance(Rc::downgrade(r)),
-            GcRef::Closure(r) => Tracked::Closure(Rc::downgrade(r)),
-            GcRef::Cell(r) => Tracked::Cell(Rc::downgrade(r)),
-            GcRef::Class(r) => Tracked::Class(Rc::downgrade(r)),
-            GcRef::Bound(r) => Tracked::Bound(Rc::downgrade(r)),
-            GcRef::Stream(r) => Tracked::Stream(Rc::downgrade(r)),
-        }
-    }
-
     fn header(&self) -> &GcHeader {
         match self {
             GcRef::List(r) => &r.gc,
@@ -136,53 +125,52 @@ impl GcRef {
         }
     }
 
-    /// The tracked objects this one refers to. Returns false when the object is borrowed
-    /// right now (its contents cannot be read), in which case it must be kept.
-    fn children(&self, out: &mut Vec<GcRef>) -> bool {
+    /// Call `f` with the header of every tracked object this one refers to. Returns
+    /// false when the object is borrowed right now (its contents cannot be read).
+    fn visit(&self, f: &mut dyn FnMut(&GcHeader)) -> bool {
         match self {
             GcRef::List(r) => match r.items.try_borrow() {
-                Ok(items) => items.iter().for_each(|v| value_ref(v, out)),
+                Ok(items) => items.iter().for_each(|v| visit_value(v, f)),
                 Err(_) => return false,
             },
             GcRef::Map(r) => match r.entries.try_borrow() {
-                Ok(e) => e.values().for_each(|v| value_ref(v, out)),
+                Ok(e) => e.values().for_each(|v| visit_value(v, f)),
                 Err(_) => return false,
             },
             GcRef::Instance(r) => {
-                out.push(GcRef::Class(r.class.clone()));
+                f(&r.class.gc);
                 match r.fields.try_borrow() {
-                    Ok(f) => f.values().for_each(|v| value_ref(v, out)),
+                    Ok(fields) => fields.values().for_each(|v| visit_value(v, f)),
                     Err(_) => return false,
                 }
             }
             GcRef::Closure(r) => {
-                out.extend(r.upvalues.iter().map(|c| GcRef::Cell(c.clone())));
+                r.upvalues.iter().for_each(|c| f(&c.gc));
                 if let Some(h) = &r.home {
-                    out.push(GcRef::Class(h.clone()));
+                    f(&h.gc);
                 }
             }
             GcRef::Cell(r) => match r.value.try_borrow() {
-                Ok(v) => value_ref(&v, out),
+                Ok(v) => visit_value(&v, f),
                 Err(_) => return false,
             },
             GcRef::Class(r) => {
                 if let Some(s) = &r.superclass {
-                    out.push(GcRef::Class(s.clone()));
+                    f(&s.gc);
                 }
-                match r.defaults.try_borrow() {
-                    Ok(d) => d.iter().for_each(|v| value_ref(v, out)),
-                    Err(_) => return false,
-                }
-                match r.methods.try_borrow() {
-                    Ok(m) => m.values().for_each(|v| value_ref(v, out)),
-                    Err(_) => return false,
+                match (r.defaults.try_borrow(), r.methods.try_borrow()) {
+                    (Ok(d), Ok(m)) => {
+                        d.iter().for_each(|v| visit_value(v, f));
+                        m.values().for_each(|v| visit_value(v, f));
+                    }
+                    _ => return false,
                 }
             }
             GcRef::Bound(r) => {
-                value_ref(&r.receiver, out);
-                value_ref(&r.method, out);
+                visit_value(&r.receiver, f);
+                visit_value(&r.method, f);
             }
-            GcRef::Stream(r) => r.values(&mut |v| value_ref(v, out)),
+            GcRef::Stream(r) => r.values(&mut |v| visit_value(v, f)),
         }
         true
     }
@@ -224,16 +212,16 @@ impl GcRef {
     }
 }
 
-fn value_ref(v: &Value, out: &mut Vec<GcRef>) {
+fn visit_value(v: &Value, f: &mut dyn FnMut(&GcHeader)) {
     match v {
-        Value::List(r) => out.push(GcRef::List(r.clone())),
-        Value::Map(r) => out.push(GcRef::Map(r.clone())),
-        Value::Instance(r) => out.push(GcRef::Instance(r.clone())),
-        Value::Function(r) => out.push(GcRef::Closure(r.clone())),
-        Value::Class(r) => out.push(GcRef::Class(r.clone())),
-        Value::Bound(r) => out.push(GcRef::Bound(r.clone())),
-        Value::Stream(r) => out.push(GcRef::Stream(r.clone())),
-        Value::Cell(r) => out.push(GcRef::Cell(r.clone())),
+        Value::List(r) => f(&r.gc),
+        Value::Map(r) => f(&r.gc),
+        Value::Instance(r) => f(&r.gc),
+        Value::Function(r) => f(&r.gc),
+        Value::Class(r) => f(&r.gc),
+        Value::Bound(r) => f(&r.gc),
+        Value::Stream(r) => f(&r.gc),
+        Value::Cell(r) => f(&r.gc),
         _ => {}
     }
 }
@@ -245,77 +233,81 @@ pub fn collect() {
         r.collecting = true;
         std::mem::take(&mut r.objects)
     });
-    let live: Vec<GcRef> = objects.iter().filter_map(Tracked::upgrade).collect();
-    drop(objects);
-
+    let mut live: Vec<GcRef> = Vec::with_capacity(objects.len());
+    let mut entries: Vec<Tracked> = Vec::with_capacity(objects.len());
+    for t in objects {
+        if let Some(r) = t.upgrade() {
+            live.push(r);
+            entries.push(t);
+        }
+    }
     // References from outside the set: total count minus our own handle minus the
     // references found inside the set.
-    for obj in &live {
+    for (i, obj) in live.iter().enumerate() {
         let h = obj.header();
         h.refs.set(obj.strong_count() as i64 - 1);
+        h.index.set(i as u32);
         h.in_set.set(true);
         h.reachable.set(false);
     }
-    let mut kids = Vec::new();
-    let mut pinned = Vec::new();
+    let mut readable = true;
     for obj in &live {
-        kids.clear();
-        if !obj.children(&mut kids) {
-            pinned.push(obj.clone());
-            continue;
-        }
-        for k in &kids {
-            let h = k.header();
+        readable &= obj.visit(&mut |h| {
             if h.in_set.get() {
-                // `kids` holds one extra count of its own, which refs already excludes.
                 h.refs.set(h.refs.get() - 1);
             }
-        }
+        });
     }
-    kids.clear();
-    let mut work: Vec<GcRef> = live
-        .iter()
-        .filter(|o| o.header().refs.get() > 0)
-        .cloned()
-        .collect();
-    work.extend(pinned);
-    while let Some(obj) = work.pop() {
-        let h = obj.header();
-        if h.reachable.get() {
-            continue;
-        }
-        h.reachable.set(true);
-        kids.clear();
-        obj.children(&mut kids);
-        for k in kids.drain(..) {
-            let kh = k.header();
-            if kh.in_set.get() && !kh.reachable.get() {
-                work.push(k);
+    let mut garbage = Vec::new();
+    if readable {
+        let mut work: Vec<u32> = (0..live.len() as u32)
+            .filter(|i| live[*i as usize].header().refs.get() > 0)
+            .collect();
+        while let Some(i) = work.pop() {
+            let obj = &live[i as usize];
+            let h = obj.header();
+            if h.reachable.get() {
+                continue;
             }
+            h.reachable.set(true);
+            obj.visit(&mut |kh| {
+                if kh.in_set.get() && !kh.reachable.get() {
+                    work.push(kh.index.get());
+                }
+            });
         }
+        garbage = live
+            .iter()
+            .filter(|o| !o.header().reachable.get())
+            .cloned()
+            .collect();
     }
-    let mut grave = Vec::new();
-    let mut survivors = Vec::with_capacity(live.len());
+    // An object borrowed right now hides its references: collect nothing this time.
+    let survivors: Vec<Tracked> = entries
+        .into_iter()
+        .zip(live.iter())
+        .filter(|(_, o)| !readable || o.header().reachable.get())
+        .map(|(t, _)| t)
+        .collect();
     for obj in &live {
         let h = obj.header();
-        if h.reachable.get() {
-            survivors.push(obj.downgrade());
-        } else {
-            obj.clear(&mut grave);
-        }
         h.in_set.set(false);
         h.reachable.set(false);
     }
     drop(live);
+    let mut grave = Vec::new();
+    for obj in &garbage {
+        obj.clear(&mut grave);
+    }
+    drop(garbage);
     drop(grave);
     REGISTRY.with(|r| {
         let mut r = r.borrow_mut();
-        // Objects registered while we swept (by drops running code? not possible today,
-        // but keep them) go after the survivors.
         let newer = std::mem::take(&mut r.objects);
         r.objects = survivors;
         r.objects.extend(newer);
-        r.threshold = (r.objects.len() * 2).max(MIN_THRESHOLD);
+        // Growth factor 3: amortised collection work stays linear with fewer passes.
+        r.threshold = (r.objects.len() * 3).max(MIN_THRESHOLD);
         r.collecting = false;
     });
 }

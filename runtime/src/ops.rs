@@ -92,7 +92,8 @@ pub fn arith(op: char, a: &Value, b: &Value) -> RtResult<Value> {
                     if y == 0 {
                         return Err(RtError::new("modulo by zero"));
                     }
-                    let r = x.checked_rem(y).ok_or_else(|| overflow("%"))?;
+                    // i64::MIN % -1 is 0 (checked_rem reports it as an overflow).
+                    let r = x.checked_rem(y).unwrap_or(0);
                     Ok(Value::Int(if r != 0 && ((r < 0) != (y < 0)) {
                         r + y
                     } else {
@@ -249,6 +250,58 @@ pub fn identical(a: &Value, b: &Value) -> bool {
         (Value::List(x), Value::List(y)) => Rc::ptr_eq(x, y),
         (Value::Map(x), Value::Map(y)) => Rc::ptr_eq(x, y),
         _ => equal(a, b),
+    }
+}
+
+/// Int-only fast path of a fused instruction: `None` when the slow path must decide
+/// (overflow, division, modulo).
+#[inline(always)]
+pub fn int_binary(kind: crate::bytecode::BinKind, x: i64, y: i64) -> Option<Value> {
+    use crate::bytecode::BinKind as K;
+    Some(match kind {
+        K::Add => Value::Int(x.checked_add(y)?),
+        K::Sub => Value::Int(x.checked_sub(y)?),
+        K::Mul => Value::Int(x.checked_mul(y)?),
+        K::Lt => Value::Bool(x < y),
+        K::Le => Value::Bool(x <= y),
+        K::Gt => Value::Bool(x > y),
+        K::Ge => Value::Bool(x >= y),
+        K::Eq => Value::Bool(x == y),
+        K::Ne => Value::Bool(x != y),
+        K::Div | K::Mod => return None,
+    })
+}
+
+/// Int arithmetic of a fused instruction: `None` for comparisons, division, modulo and
+/// overflow (the slow path decides).
+#[inline(always)]
+pub fn int_arith(kind: crate::bytecode::BinKind, x: i64, y: i64) -> Option<i64> {
+    use crate::bytecode::BinKind as K;
+    match kind {
+        K::Add => x.checked_add(y),
+        K::Sub => x.checked_sub(y),
+        K::Mul => x.checked_mul(y),
+        _ => None,
+    }
+}
+
+#[inline(always)]
+pub fn is_comparison(kind: crate::bytecode::BinKind) -> bool {
+    use crate::bytecode::BinKind as K;
+    matches!(kind, K::Lt | K::Le | K::Gt | K::Ge | K::Eq | K::Ne)
+}
+
+/// A comparison of two Ints (the operator is always a comparison here).
+#[inline(always)]
+pub fn int_compare(kind: crate::bytecode::BinKind, x: i64, y: i64) -> bool {
+    use crate::bytecode::BinKind as K;
+    match kind {
+        K::Lt => x < y,
+        K::Le => x <= y,
+        K::Gt => x > y,
+        K::Ge => x >= y,
+        K::Eq => x == y,
+        _ => x != y,
     }
 }
 

@@ -11,8 +11,77 @@ use crate::pipe::Pipeline;
 use crate::vm::Vm;
 use indexmap::IndexMap;
 use std::cell::RefCell;
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::rc::Rc;
+
+/// A fast, non-cryptographic hasher (the "Fx" multiply-rotate scheme used by rustc):
+/// map keys are script data, not attacker-controlled network input, and SipHash
+/// dominated field access.
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher {
+    hash: u64,
+}
+
+const FX_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(FX_SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    #[inline]
+    fn write_i64(&mut self, i: i64) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+pub type FxBuild = BuildHasherDefault<FxHasher>;
+/// The entries of a map value, in insertion order.
+pub type Entries = IndexMap<MapKey, Value, FxBuild>;
+/// The fields of an instance (declared ones first) or the methods of a class.
+pub type Fields = IndexMap<Rc<str>, Value, FxBuild>;
+
+pub fn new_entries(capacity: usize) -> Entries {
+    IndexMap::with_capacity_and_hasher(capacity, FxBuild::default())
+}
+
+pub fn new_fields(capacity: usize) -> Fields {
+    IndexMap::with_capacity_and_hasher(capacity, FxBuild::default())
+}
 
 #[derive(Clone, Default)]
 pub enum Value {
@@ -197,7 +266,7 @@ impl<'a> KeyRef<'a> {
 
 pub struct Map {
     pub gc: GcHeader,
-    pub entries: RefCell<IndexMap<MapKey, Value>>,
+    pub entries: RefCell<Entries>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -259,7 +328,7 @@ pub struct Class {
     pub fields: Vec<Rc<str>>,
     /// The hidden method that sets this class's own field defaults, if it has any.
     pub defaults: RefCell<Option<Value>>,
-    pub methods: RefCell<IndexMap<Rc<str>, Value>>,
+    pub methods: RefCell<Fields>,
     pub sql: bool,
     pub doc: Option<String>,
 }
@@ -277,7 +346,7 @@ impl Class {
 pub struct Instance {
     pub gc: GcHeader,
     pub class: Rc<Class>,
-    pub fields: RefCell<IndexMap<Rc<str>, Value>>,
+    pub fields: RefCell<Fields>,
 }
 
 impl Value {
@@ -294,7 +363,7 @@ impl Value {
         Value::List(rc)
     }
 
-    pub fn map(entries: IndexMap<MapKey, Value>) -> Value {
+    pub fn map(entries: Entries) -> Value {
         let rc = Rc::new(Map {
             gc: GcHeader::default(),
             entries: RefCell::new(entries),
@@ -331,7 +400,7 @@ impl Value {
         Value::Bound(rc)
     }
 
-    pub fn instance(class: Rc<Class>, fields: IndexMap<Rc<str>, Value>) -> Value {
+    pub fn instance(class: Rc<Class>, fields: Fields) -> Value {
         let rc = Rc::new(Instance {
             gc: GcHeader::default(),
             class,

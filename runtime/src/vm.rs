@@ -7,7 +7,6 @@ use crate::error::{ErrorKind, RtError, RtResult, StackFrame};
 use crate::gc::{Tracked, track};
 use crate::limits::Limits;
 use crate::value::*;
-use indexmap::IndexMap;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io::Write;
@@ -297,7 +296,7 @@ impl Vm {
         argc: usize,
         callee_at: usize,
     ) -> RtResult<Called> {
-        let mut fields = IndexMap::with_capacity(class.fields.len());
+        let mut fields = new_fields(class.fields.len());
         for f in &class.fields {
             fields.insert(f.clone(), Value::Nil);
         }
@@ -411,7 +410,7 @@ impl Vm {
             superclass,
             fields,
             defaults: RefCell::new(None),
-            methods: RefCell::new(IndexMap::new()),
+            methods: RefCell::new(new_fields(0)),
             sql: desc.sql,
             doc: desc.doc.clone(),
         });
@@ -421,7 +420,7 @@ impl Vm {
             .defaults
             .and_then(|i| proto.protos.get(i as usize))
             .map(|p| self.make_closure(p.clone(), frame, Some(class.clone())));
-        let mut methods = IndexMap::new();
+        let mut methods = new_fields(desc.methods.len());
         for (name, i) in &desc.methods {
             if let Some(p) = proto.protos.get(*i as usize) {
                 methods.insert(

@@ -1,7 +1,6 @@
 //! JSON (SPEC §12, §15): `json_parse(s)` and `json_str(v)` (compact).
 
 use crate::check::*;
-use indexmap::IndexMap;
 use std::fmt::Write;
 use std::rc::Rc;
 use walia_runtime::print::format_float;
@@ -46,7 +45,7 @@ pub fn from_json(j: serde_json::Value) -> Value {
         J::String(s) => Value::str(s),
         J::Array(items) => Value::list(items.into_iter().map(from_json).collect()),
         J::Object(obj) => {
-            let mut m = IndexMap::with_capacity(obj.len());
+            let mut m = walia_runtime::value::new_entries(obj.len());
             for (k, v) in obj {
                 m.insert(MapKey::Str(Rc::new(Str::new(k))), from_json(v));
             }

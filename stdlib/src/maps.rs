@@ -2,7 +2,6 @@
 //! Keys are strings, ints and bools; maps keep insertion order.
 
 use crate::check::*;
-use indexmap::IndexMap;
 use walia_runtime::value::{KeyRef, MapKey};
 use walia_runtime::{RtResult, Value, Vm};
 
@@ -23,7 +22,7 @@ pub fn install(vm: &mut Vm) {
 }
 
 fn new_map(_: &mut Vm, _: &[Value]) -> RtResult<Value> {
-    Ok(Value::map(IndexMap::new()))
+    Ok(Value::map(walia_runtime::value::new_entries(0)))
 }
 
 /// The value for `k`, else `nil` (or the optional default).

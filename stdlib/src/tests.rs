@@ -3,7 +3,6 @@
 #![allow(clippy::cloned_ref_to_slice_refs)]
 
 use crate::install;
-use indexmap::IndexMap;
 use walia_runtime::print::repr;
 use walia_runtime::value::MapKey;
 use walia_runtime::{RtResult, Value, Vm};
@@ -67,7 +66,7 @@ pub fn ints(xs: &[i64]) -> Value {
 }
 
 pub fn map(pairs: &[(&str, Value)]) -> Value {
-    let mut m = IndexMap::new();
+    let mut m = walia_runtime::value::new_entries(0);
     for (k, v) in pairs {
         m.insert(
             MapKey::Str(std::rc::Rc::new(walia_runtime::value::Str::new(
