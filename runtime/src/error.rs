@@ -13,6 +13,9 @@ pub struct StackFrame {
     pub span: Span,
 }
 
+/// Frames shown at each end of a long call stack.
+const SHOWN_FRAMES: usize = 10;
+
 /// A runtime error. Builtins create it with just a message; the VM adds the location and
 /// the call stack of the operation that failed.
 #[derive(Clone, Debug)]
@@ -59,7 +62,15 @@ impl RtError {
             return format!("error: {}\n", self.message);
         };
         let mut d = Diagnostic::new(self.message.clone(), top.span);
-        for frame in &self.stack {
+        // A deep recursion has thousands of frames: show both ends of the stack.
+        let n = self.stack.len();
+        for (i, frame) in self.stack.iter().enumerate() {
+            if n > 2 * SHOWN_FRAMES && i == SHOWN_FRAMES {
+                d = d.with_note(format!("... {} more frames ...", n - 2 * SHOWN_FRAMES));
+            }
+            if n > 2 * SHOWN_FRAMES && (SHOWN_FRAMES..n - SHOWN_FRAMES).contains(&i) {
+                continue;
+            }
             let (line, col) = line_col(&frame.source.text, frame.span.start as usize);
             d = d.with_note(format!(
                 "at {} ({}:{}:{})",

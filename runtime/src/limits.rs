@@ -38,6 +38,7 @@ impl Limits {
 
     /// Called when a run starts.
     pub fn start(&mut self) {
+        MEMORY_LIMIT.with(|m| m.set(self.max_memory));
         self.polls = 0;
         self.deadline = self.timeout.map(|t| Instant::now() + t);
     }
@@ -70,6 +71,39 @@ impl Limits {
         }
         Ok(())
     }
+}
+
+thread_local! {
+    /// The running script's memory limit, for checks at large allocations.
+    static MEMORY_LIMIT: std::cell::Cell<Option<u64>> = const { std::cell::Cell::new(None) };
+    /// Bytes allocated by large operations since the last check.
+    static PENDING: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Note a large allocation (string or list growth). A loop that doubles a string reaches
+/// gigabytes within a few iterations, between two polls: this checks the memory limit
+/// once every 16 MB allocated this way.
+pub fn note_alloc(bytes: usize) -> Result<(), crate::error::RtError> {
+    let Some(max) = MEMORY_LIMIT.with(|m| m.get()) else {
+        return Ok(());
+    };
+    let pending = PENDING.with(|p| {
+        let v = p.get() + bytes as u64;
+        p.set(v);
+        v
+    });
+    if pending < 16 << 20 && bytes < (max / 4) as usize {
+        return Ok(());
+    }
+    PENDING.with(|p| p.set(0));
+    let projected = resident_bytes().unwrap_or(0) + bytes as u64;
+    if projected > max {
+        return Err(crate::error::RtError::limit(format!(
+            "memory limit exceeded ({} MB)",
+            max / (1024 * 1024)
+        )));
+    }
+    Ok(())
 }
 
 /// Resident memory of this process (Linux: /proc/self/statm), if known.

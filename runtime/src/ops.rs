@@ -28,6 +28,9 @@ pub fn add(a: &Value, b: &Value) -> RtResult<Value> {
         (Value::Int(x), Value::Float(y)) => Ok(Value::Float(*x as f64 + y)),
         (Value::Float(x), Value::Int(y)) => Ok(Value::Float(x + *y as f64)),
         (Value::Str(x), _) => {
+            if x.as_str().len() > 4096 {
+                crate::limits::note_alloc(x.as_str().len() * 2)?;
+            }
             let mut s = String::with_capacity(x.as_str().len() + 8);
             s.push_str(x.as_str());
             s.push_str(&display(b));
@@ -39,6 +42,10 @@ pub fn add(a: &Value, b: &Value) -> RtResult<Value> {
             Ok(Value::str(s))
         }
         (Value::List(x), Value::List(y)) => {
+            let total = x.items.borrow().len() + y.items.borrow().len();
+            if total > 1024 {
+                crate::limits::note_alloc(total * std::mem::size_of::<Value>())?;
+            }
             let mut items = x.items.borrow().clone();
             items.extend(y.items.borrow().iter().cloned());
             Ok(Value::list(items))
