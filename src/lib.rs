@@ -26,7 +26,7 @@ use std::collections::HashSet;
 use std::io::Write;
 use std::path::Path;
 use std::rc::Rc;
-use walia_lang::resolve::resolve;
+use walia_lang::resolve::parse_and_resolve;
 use walia_runtime::bytecode::{Proto, SourceFile};
 use walia_runtime::compiler::compile;
 use walia_runtime::vm::Vm;
@@ -79,6 +79,17 @@ impl Engine {
         self.vm.max_depth = depth;
     }
 
+    /// Tell the engine how much Rust stack the thread running scripts has. Builtins that
+    /// call back into Walia code (pipeline stages, `sort_by`, `reduce`) use Rust stack for
+    /// each level of nesting, so recursion through them is limited to what fits
+    /// (one level per 16 KB; the default assumes an 8 MB thread and allows 200 levels).
+    /// The `walia` command runs scripts on a 4 GB thread.
+    pub fn set_stack_size(&mut self, bytes: usize) {
+        self.vm.max_native_depth = (bytes / walia_runtime::vm::STACK_PER_NATIVE_LEVEL)
+            .saturating_sub(16)
+            .max(1);
+    }
+
     /// The list `args()` returns to scripts.
     pub fn set_args(&mut self, args: Vec<String>) {
         self.vm.args = args;
@@ -91,23 +102,20 @@ impl Engine {
     }
 
     fn compile(&mut self, name: &str, source: &str) -> Result<Rc<Proto>, Error> {
-        let (mut program, mut diagnostics) = walia_lang::parse(source);
-        if diagnostics.is_empty() {
-            let defined: HashSet<String> = self
-                .vm
-                .names
-                .iter()
-                .filter(|(slot, _)| {
-                    self.vm
-                        .globals
-                        .get(*slot as usize)
-                        .is_some_and(|v| !matches!(v, Value::Undefined))
-                })
-                .map(|(_, n)| n.to_string())
-                .collect();
-            let known = |n: &str| defined.contains(n);
-            diagnostics = resolve(&mut program, &mut self.vm.names, &known);
-        }
+        let defined: HashSet<String> = self
+            .vm
+            .names
+            .iter()
+            .filter(|(slot, _)| {
+                self.vm
+                    .globals
+                    .get(*slot as usize)
+                    .is_some_and(|v| !matches!(v, Value::Undefined))
+            })
+            .map(|(_, n)| n.to_string())
+            .collect();
+        let known = |n: &str| defined.contains(n);
+        let (program, diagnostics) = parse_and_resolve(source, &mut self.vm.names, &known);
         if !diagnostics.is_empty() {
             return Err(Error::Compile {
                 file: name.to_string(),

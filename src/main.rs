@@ -96,18 +96,33 @@ struct Options {
 
 fn main() {
     // Walia calls never recurse on the Rust stack, but dropping a deeply nested value and
-    // builtins that call back into scripts do; a large reserved stack keeps those safe.
+    // builtins that call back into scripts do; a large reserved (not committed) stack keeps
+    // those safe.
     let worker = std::thread::Builder::new()
-        .stack_size(1 << 30)
-        .spawn(run_cli);
+        .stack_size(SCRIPT_STACK)
+        .spawn(|| run_cli(SCRIPT_STACK))
+        .or_else(|_| {
+            // Address space is limited (ulimit -v): fall back to a modest stack.
+            std::thread::Builder::new()
+                .stack_size(FALLBACK_STACK)
+                .spawn(|| run_cli(FALLBACK_STACK))
+        });
     let code = match worker.map(|h| h.join()) {
         Ok(Ok(code)) => code,
-        _ => exit_code::RUNTIME,
+        Ok(Err(_)) => exit_code::RUNTIME,
+        Err(e) => {
+            eprintln!("error: cannot start the interpreter thread: {e}");
+            exit_code::IO
+        }
     };
     std::process::exit(code);
 }
 
-fn run_cli() -> i32 {
+/// Stack of the thread that runs scripts (virtual memory; pages are touched only as used).
+const SCRIPT_STACK: usize = 4 << 30;
+const FALLBACK_STACK: usize = 64 << 20;
+
+fn run_cli(stack: usize) -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -122,6 +137,7 @@ fn run_cli() -> i32 {
     let color = std::io::stderr().is_terminal();
     let mut engine = Engine::new();
     engine.set_max_depth(cli.opts.max_depth);
+    engine.set_stack_size(stack);
     match cli.command {
         Some(Command::Run { file, args }) => run_file(&mut engine, &file, args, color),
         Some(Command::Test { file }) => run_tests(&mut engine, &file, color),

@@ -150,7 +150,7 @@ pub struct FunDecl {
 pub struct FunInfo {
     /// Total stack slots the frame needs: slot 0 is the callee (or `this` in a method),
     /// then the parameters, then locals. Slots are never reused within one function.
-    pub num_slots: u16,
+    pub num_slots: u32,
     /// Slots that some closure captures, ascending: they hold cells, not values. Parameters
     /// among them are wrapped in cells on entry.
     pub cell_slots: Vec<u16>,

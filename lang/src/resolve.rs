@@ -66,6 +66,13 @@ impl<F: Fn(&str) -> bool> KnownGlobals for F {
     }
 }
 
+/// Slots are addressed by u16: slot 0 (the callee) plus 65,535 parameters and locals.
+const SLOT_LIMIT: u32 = u16::MAX as u32 + 1;
+
+/// Functions and blocks nested more deeply than this are a compile error (SPEC §5: the
+/// limit counts brackets, blocks and functions together; the parser checks brackets).
+const MAX_NESTING: usize = 256;
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum FnKind {
     Script,
@@ -103,7 +110,7 @@ impl FnCtx {
 
     fn info(self) -> FunInfo {
         FunInfo {
-            num_slots: self.next_slot.min(u16::MAX as u32) as u16,
+            num_slots: self.next_slot,
             cell_slots: self.cells.into_iter().collect(),
             captures: self.captures,
             uses_this: self.uses_this,
@@ -124,6 +131,8 @@ struct Resolver<'g> {
     /// Top-level `fun` and `class` names (visible everywhere in the file).
     hoisted: HashSet<String>,
     diags: Vec<Diagnostic>,
+    /// The nesting limit was reported (once per program).
+    too_deep: bool,
 }
 
 /// Resolve `program` in place. Returns every error found (empty on success).
@@ -141,6 +150,7 @@ pub fn resolve(
         top_level: HashSet::new(),
         hoisted: HashSet::new(),
         diags: Vec::new(),
+        too_deep: false,
     };
     for stmt in &program.stmts {
         match &stmt.kind {
@@ -167,7 +177,7 @@ pub fn resolve(
         r.stmt(stmt);
     }
     let script = r.fns.pop().map(FnCtx::info).unwrap_or_default();
-    if script.num_slots == u16::MAX {
+    if script.num_slots > SLOT_LIMIT {
         r.error("too many local variables in one function", Span::default());
     }
     program.info = script;
@@ -190,8 +200,9 @@ impl Resolver<'_> {
 
     fn declare_local(&mut self, name: &str) -> u16 {
         let f = self.cur();
+        // Past the limit every name shares the last slot; the function is reported.
         let slot = f.next_slot.min(u16::MAX as u32) as u16;
-        f.next_slot = (f.next_slot + 1).min(u16::MAX as u32);
+        f.next_slot = (f.next_slot + 1).min(SLOT_LIMIT + 1);
         if let Some(scope) = f.scopes.last_mut() {
             scope.push((name.to_string(), slot));
         }
@@ -404,6 +415,14 @@ impl Resolver<'_> {
         if f.params.len() > u16::MAX as usize {
             self.error("too many parameters (at most 65535)", f.span);
         }
+        let nesting: usize = self.fns.iter().map(|f| f.scopes.len()).sum();
+        if nesting >= MAX_NESTING && !self.too_deep {
+            self.too_deep = true;
+            self.error(
+                format!("nesting too deep: more than {MAX_NESTING} levels of blocks and functions"),
+                f.span,
+            );
+        }
         self.fns.push(FnCtx::new(kind));
         if matches!(kind, FnKind::Method | FnKind::Init)
             && let Some(scope) = self.cur().scopes.last_mut()
@@ -430,7 +449,7 @@ impl Resolver<'_> {
             _ => self.expr(&mut f.body),
         }
         if let Some(ctx) = self.fns.pop() {
-            if ctx.next_slot >= u16::MAX as u32 {
+            if ctx.next_slot > SLOT_LIMIT {
                 self.error("too many local variables in one function", f.span);
             }
             f.info = ctx.info();
@@ -583,4 +602,45 @@ impl Resolver<'_> {
         self.expr(e);
         self.end_scope();
     }
+}
+
+/// Parse and resolve `src`: every syntax error and every name error, in source order.
+///
+/// When the parse failed, the resolver still runs over what was parsed, so a file with a
+/// syntax error and an undeclared name reports both. An undeclared name that also appears
+/// earlier in the file is not reported then: it may have been declared in the broken part.
+pub fn parse_and_resolve(
+    src: &str,
+    globals: &mut GlobalNames,
+    known: &dyn KnownGlobals,
+) -> (Program, Vec<Diagnostic>) {
+    let (mut program, mut diags) = crate::parse(src);
+    let syntax_errors = !diags.is_empty();
+    let names = resolve(&mut program, globals, known);
+    for d in names {
+        if syntax_errors && d.label == "not declared" {
+            let span = d.span.range();
+            let name = src.get(span.clone()).unwrap_or("");
+            if appears_before(src, name, span.start) {
+                continue;
+            }
+        }
+        diags.push(d);
+    }
+    diags.sort_by_key(|d| d.span.start);
+    (program, diags)
+}
+
+/// Does `name` occur as a whole word in `src` before byte `end`?
+fn appears_before(src: &str, name: &str, end: usize) -> bool {
+    if name.is_empty() {
+        return false;
+    }
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let head = src.get(..end).unwrap_or("");
+    head.match_indices(name).any(|(i, _)| {
+        let before = head[..i].chars().next_back();
+        let after = src[i + name.len()..].chars().next();
+        !before.is_some_and(word) && !after.is_some_and(word)
+    })
 }

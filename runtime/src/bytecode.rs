@@ -59,11 +59,9 @@ pub enum Op {
     JumpIfFalseKeep(u32),
     /// Jump if the top is truthy (keep it), else pop it: `or`.
     JumpIfTrueKeep(u32),
+    /// Call the value below the arguments. When the next instruction is `Return`, the
+    /// callee's frame replaces the caller's (a tail call); so do `Invoke` and `InvokeSuper`.
     Call(u16),
-    /// A call in tail position: the callee's frame replaces the caller's.
-    TailCall(u16),
-    /// A method call in tail position.
-    TailInvoke(u32, u16),
     Return,
     Closure(u32),
     MakeList(u32),
@@ -144,7 +142,7 @@ pub struct Proto {
     pub name: Option<Rc<str>>,
     pub kind: ProtoKind,
     pub arity: u16,
-    pub num_slots: u16,
+    pub num_slots: u32,
     /// Slot → holds a cell.
     pub cell_slots: Vec<bool>,
     /// Some parameter (or `this`) is captured: calls must wrap it in a cell.

@@ -43,7 +43,7 @@ struct FnCompiler {
     kind: ProtoKind,
     name: Option<Rc<str>>,
     arity: u16,
-    num_slots: u16,
+    num_slots: u32,
     cell_slots: Vec<bool>,
     captures: Vec<Capture>,
     code: Vec<Op>,
@@ -416,12 +416,12 @@ impl FnCompiler {
                     return;
                 }
                 match value {
-                    Some(e) => self.tail_expr(e),
+                    Some(e) => self.return_expr(e),
                     None => {
                         self.emit(Op::Nil, span);
+                        self.emit(Op::Return, span);
                     }
                 }
-                self.emit(Op::Return, span);
             }
             StmtKind::Break => {
                 let j = self.emit(Op::Jump(0), span);
@@ -499,45 +499,80 @@ impl FnCompiler {
             f.doc.clone(),
         );
         match &f.body.kind {
-            ExprKind::Block(b) => {
-                if let Some((last, rest)) = b.stmts.split_last() {
-                    for s in rest {
-                        c.stmt(s);
-                    }
-                    c.tail_stmt_value(last);
-                } else {
-                    c.emit(Op::Nil, b.span);
-                }
-            }
-            _ => c.tail_expr(&f.body),
+            ExprKind::Block(b) => c.return_stmts(&b.stmts, b.span),
+            _ => c.return_expr(&f.body),
         }
-        c.emit(
-            Op::Return,
-            Span::new(f.span.end as usize, f.span.end as usize),
-        );
         self.protos.push(Rc::new(c.finish()));
         let idx = (self.protos.len() - 1) as u32;
         self.emit(Op::Closure(idx), f.span);
     }
 
-    /// The final statement of a function body: a call there is a tail call.
-    fn tail_stmt_value(&mut self, s: &Stmt) {
-        match &s.kind {
-            StmtKind::Expr { expr, .. } => self.tail_expr(expr),
-            _ => self.stmt_value(s),
+    /// Compile `e` as the value the function returns, ending with `Return`. Each branch of
+    /// an `if`, `match` or block returns on its own, so a call at the end of any branch is
+    /// a tail call (it replaces the frame instead of growing the stack).
+    fn return_expr(&mut self, e: &Expr) {
+        if self.kind == ProtoKind::Init {
+            // `init` always returns the instance; its calls are never tail calls.
+            self.expr(e);
+            self.emit(Op::Return, e.span);
+            return;
+        }
+        match &e.kind {
+            ExprKind::If { cond, then, else_ } => {
+                let to_else = self.jump_unless(cond);
+                self.return_expr(then);
+                self.patch(to_else);
+                match else_ {
+                    Some(x) => self.return_expr(x),
+                    None => {
+                        self.emit(Op::Nil, e.span);
+                        self.emit(Op::Return, e.span);
+                    }
+                }
+            }
+            ExprKind::Block(b) => self.return_stmts(&b.stmts, b.span),
+            ExprKind::Match { subject, arms } => self.match_expr(subject, arms, e.span, true),
+            _ => {
+                // A call directly followed by `Return` is run as a tail call by the VM.
+                self.expr(e);
+                self.emit(Op::Return, e.span);
+            }
         }
     }
 
-    fn tail_expr(&mut self, e: &Expr) {
-        self.expr(e);
-        if self.kind == ProtoKind::Init {
+    /// Statements whose final one gives the returned value (a function body).
+    fn return_stmts(&mut self, stmts: &[Stmt], end: Span) {
+        let Some((last, rest)) = stmts.split_last() else {
+            self.emit(Op::Nil, end);
+            self.emit(Op::Return, end);
             return;
+        };
+        for s in rest {
+            self.stmt(s);
         }
-        let at = self.code.len() - 1;
-        match self.code.last().copied() {
-            Some(Op::Call(n)) => self.code[at] = Op::TailCall(n),
-            Some(Op::Invoke(k, n)) => self.code[at] = Op::TailInvoke(k, n),
-            _ => {}
+        self.return_stmt(last);
+    }
+
+    fn return_stmt(&mut self, s: &Stmt) {
+        match &s.kind {
+            StmtKind::Expr { expr, .. } => self.return_expr(expr),
+            StmtKind::Block(b) => self.return_stmts(&b.stmts, b.span),
+            StmtKind::If { cond, then, else_ } => {
+                let to_else = self.jump_unless(cond);
+                self.return_stmt(then);
+                self.patch(to_else);
+                match else_ {
+                    Some(x) => self.return_stmt(x),
+                    None => {
+                        self.emit(Op::Nil, s.span);
+                        self.emit(Op::Return, s.span);
+                    }
+                }
+            }
+            _ => {
+                self.stmt_value(s);
+                self.emit(Op::Return, s.span);
+            }
         }
     }
 
@@ -725,7 +760,7 @@ impl FnCompiler {
                 }
                 self.patch(to_end);
             }
-            ExprKind::Match { subject, arms } => self.match_expr(subject, arms, span),
+            ExprKind::Match { subject, arms } => self.match_expr(subject, arms, span, false),
             ExprKind::Block(b) => self.block_value(&b.stmts, b.span),
             ExprKind::Fused(x) => self.expr(x),
             ExprKind::Print(x) => {
@@ -836,7 +871,8 @@ impl FnCompiler {
         }
     }
 
-    fn match_expr(&mut self, subject: &Expr, arms: &[MatchArm], span: Span) {
+    /// `tail`: the match is the function's returned value; each arm returns on its own.
+    fn match_expr(&mut self, subject: &Expr, arms: &[MatchArm], span: Span, tail: bool) {
         self.expr(subject);
         let mut to_end = Vec::new();
         for arm in arms {
@@ -866,8 +902,12 @@ impl FnCompiler {
                 to_next.push(self.emit(Op::JumpIfFalse(0), g.span));
             }
             self.emit(Op::Pop, arm.span);
-            self.expr(&arm.body);
-            to_end.push(self.emit(Op::Jump(0), arm.span));
+            if tail {
+                self.return_expr(&arm.body);
+            } else {
+                self.expr(&arm.body);
+                to_end.push(self.emit(Op::Jump(0), arm.span));
+            }
             for j in to_next {
                 self.patch(j);
             }

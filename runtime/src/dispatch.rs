@@ -62,6 +62,16 @@ impl Vm {
                 self.stack.push(r);
             }};
         }
+        // After a call pushed its frame: if the caller's next instruction is `Return` (and the
+        // caller is not an `init`, which returns its instance), the call is in tail
+        // position and the caller's frame is dropped, so tail recursion runs in constant space.
+        macro_rules! tail_collapse {
+            () => {
+                if proto.kind != ProtoKind::Init && matches!(proto.code.get(ip), Some(Op::Return)) {
+                    self.collapse_tail_frame();
+                }
+            };
+        }
         // Int-on-Int fast path for the two values on top of the stack: the result is written
         // in place of the lower one (payload only when it is already an Int), avoiding the
         // store-forwarding stall of popping freshly pushed values as whole `Value`s.
@@ -281,10 +291,7 @@ impl Vm {
                         let name = self.names.name(g).to_string();
                         throw!(RtError::new(format!("'{name}' is not defined yet")));
                     }
-                    Some(v) => {
-                        let v = v.clone();
-                        self.stack.push(v);
-                    }
+                    Some(v) => push_clone(&mut self.stack, v),
                 },
                 Op::SetGlobal(g) => {
                     let v = self.stack.last().cloned().unwrap_or_default();
@@ -382,33 +389,8 @@ impl Vm {
                         tri!(self.check_limits());
                     }
                     save_ip!();
-                    match tri!(self.call(argc as usize)) {
-                        Called::Frame => load_frame!(),
-                        Called::Done => {}
-                    }
-                }
-                Op::TailCall(argc) => {
-                    budget -= 1;
-                    if budget == 0 {
-                        budget = POLL_EVERY;
-                        tri!(self.check_limits());
-                    }
-                    save_ip!();
                     if let Called::Frame = tri!(self.call(argc as usize)) {
-                        self.collapse_tail_frame();
-                        load_frame!();
-                    }
-                }
-                Op::TailInvoke(k, argc) => {
-                    budget -= 1;
-                    if budget == 0 {
-                        budget = POLL_EVERY;
-                        tri!(self.check_limits());
-                    }
-                    save_ip!();
-                    let name = const_name(&proto, k);
-                    if let Called::Frame = tri!(self.invoke(name, argc as usize)) {
-                        self.collapse_tail_frame();
+                        tail_collapse!();
                         load_frame!();
                     }
                 }
@@ -498,9 +480,9 @@ impl Vm {
                     }
                     save_ip!();
                     let name = const_name(&proto, k);
-                    match tri!(self.invoke(name, argc as usize)) {
-                        Called::Frame => load_frame!(),
-                        Called::Done => {}
+                    if let Called::Frame = tri!(self.invoke(name, argc as usize)) {
+                        tail_collapse!();
+                        load_frame!();
                     }
                 }
                 Op::GetIndex => {
@@ -529,9 +511,9 @@ impl Vm {
                     let callee_at = self.stack.len() - argc as usize - 1;
                     let this = self.stack[callee_at].clone();
                     self.stack[callee_at] = Value::bound(this, m);
-                    match tri!(self.call(argc as usize)) {
-                        Called::Frame => load_frame!(),
-                        Called::Done => {}
+                    if let Called::Frame = tri!(self.call(argc as usize)) {
+                        tail_collapse!();
+                        load_frame!();
                     }
                 }
                 Op::Class(i) => {
@@ -632,6 +614,21 @@ impl Vm {
                 sup.name
             ))
         })
+    }
+}
+
+/// Push a copy of `v`, one variant at a time (a merged temporary `Value` copied as a
+/// whole costs a store-forwarding stall).
+#[inline(always)]
+fn push_clone(stack: &mut Vec<Value>, v: &Value) {
+    match v {
+        Value::Int(i) => stack.push(Value::Int(*i)),
+        Value::Float(f) => stack.push(Value::Float(*f)),
+        Value::Bool(b) => stack.push(Value::Bool(*b)),
+        Value::Nil => stack.push(Value::Nil),
+        Value::Function(c) => stack.push(Value::Function(c.clone())),
+        Value::Str(x) => stack.push(Value::Str(x.clone())),
+        other => stack.push(other.clone()),
     }
 }
 

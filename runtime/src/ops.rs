@@ -128,11 +128,15 @@ pub fn arith(op: char, a: &Value, b: &Value) -> RtResult<Value> {
                         return Err(RtError::new("modulo by zero"));
                     }
                     let r = x % y;
-                    Ok(Value::Float(if r != 0.0 && ((r < 0.0) != (y < 0.0)) {
+                    // Python: the result takes the divisor's sign, a zero result included.
+                    let r = if r == 0.0 {
+                        0.0f64.copysign(y)
+                    } else if (r < 0.0) != (y < 0.0) {
                         r + y
                     } else {
                         r
-                    }))
+                    };
+                    Ok(Value::Float(r))
                 }
             }
         }
@@ -212,7 +216,8 @@ fn eq_depth(a: &Value, b: &Value, depth: usize) -> bool {
             cmp_int_float(*x, *y) == Some(Ordering::Equal)
         }
         (Value::Str(x), Value::Str(y)) => x.as_str() == y.as_str(),
-        (Value::Range(x), Value::Range(y)) => x == y,
+        // SPEC §2: everything not listed compares by identity, ranges included.
+        (Value::Range(x), Value::Range(y)) => Rc::ptr_eq(x, y),
         (Value::List(x), Value::List(y)) => {
             if Rc::ptr_eq(x, y) {
                 return true;

@@ -36,8 +36,21 @@ pub fn format_float(f: f64) -> String {
             "0.0".into()
         };
     }
-    // Shortest round-trip digits, then laid out the way Python's repr does.
-    let sci = format!("{:e}", f);
+    // Shortest round-trip digits, then laid out the way Python's repr does. When two
+    // shortest candidates are equally close (a decimal tie), Python takes the even one:
+    // re-round at the same precision with exact round-half-even and keep that if it
+    // still round-trips.
+    let mut sci = format!("{:e}", f);
+    let shortest_digits = sci
+        .split('e')
+        .next()
+        .map_or(0, |m| m.chars().filter(|c| c.is_ascii_digit()).count());
+    if shortest_digits > 1 {
+        let exact = format!("{:.*e}", shortest_digits - 1, f);
+        if exact != sci && exact.parse::<f64>() == Ok(f) {
+            sci = exact;
+        }
+    }
     let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
     let negative = mantissa.starts_with('-');
@@ -223,6 +236,9 @@ mod tests {
             (123456789012345.6, "123456789012345.6"),
             (5.97e24, "5.97e+24"),
             (-2.5e-3, "-0.0025"),
+            (234403437590749.62, "234403437590749.62"),
+            (-934406162568849.2, "-934406162568849.2"),
+            (25_921_666_568_814.812, "25921666568814.812"),
         ] {
             assert_eq!(format_float(f), s);
         }

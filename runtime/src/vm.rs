@@ -1,6 +1,6 @@
 //! The virtual machine: a stack machine whose Walia calls live in `frames`, never on the
 //! Rust stack. Builtins that call back into Walia code (pipeline stages, `sort_by`) re-enter
-//! through [`Vm::call_value`]; that nesting is bounded by [`MAX_NATIVE_DEPTH`].
+//! through [`Vm::call_value`]; that nesting is bounded by [`Vm::max_native_depth`].
 
 use crate::bytecode::{Proto, ProtoKind};
 use crate::error::{ErrorKind, RtError, RtResult, StackFrame};
@@ -14,8 +14,12 @@ use std::rc::Rc;
 use walia_lang::ast::Capture;
 use walia_lang::resolve::GlobalNames;
 
-/// How deep builtins may re-enter the VM (a stage calling a function that runs a pipeline...).
-pub const MAX_NATIVE_DEPTH: usize = 200;
+/// How deep builtins may re-enter the VM by default (a stage calling a function that runs a
+/// pipeline...): each level uses Rust stack, and 200 levels fit an 8 MB main thread.
+pub const DEFAULT_NATIVE_DEPTH: usize = 200;
+
+/// Rust stack one level of re-entry may use (measured about 6.5 KB; doubled for margin).
+pub const STACK_PER_NATIVE_LEVEL: usize = 16 << 10;
 
 pub const DEFAULT_MAX_DEPTH: usize = 100_000;
 
@@ -35,9 +39,13 @@ pub struct Vm {
     pub globals: Vec<Value>,
     pub names: GlobalNames,
     /// Methods of built-in types, by `type_of` name then method name.
-    pub(crate) methods: HashMap<&'static str, HashMap<String, Value>>,
+    pub(crate) methods: HashMap<&'static str, HashMap<String, Value, FxBuild>, FxBuild>,
+    /// Reused argument buffer for builtin calls (no allocation per call).
+    arg_buf: Vec<Value>,
     pub out: Output,
     pub max_depth: usize,
+    /// How deep builtins may re-enter the VM; see [`DEFAULT_NATIVE_DEPTH`].
+    pub max_native_depth: usize,
     pub limits: Limits,
     native_depth: usize,
     /// `test` blocks met while running, in order.
@@ -60,9 +68,11 @@ impl Vm {
             frames: Vec::with_capacity(64),
             globals: Vec::new(),
             names: GlobalNames::new(),
-            methods: HashMap::new(),
+            methods: HashMap::default(),
+            arg_buf: Vec::new(),
             out,
             max_depth: DEFAULT_MAX_DEPTH,
+            max_native_depth: DEFAULT_NATIVE_DEPTH,
             limits: Limits::default(),
             native_depth: 0,
             tests: Vec::new(),
@@ -129,7 +139,7 @@ impl Vm {
 
     /// Call any callable value with arguments, from Rust (builtins, pipelines, embedders).
     pub fn call_value(&mut self, f: &Value, args: &[Value]) -> RtResult<Value> {
-        if self.native_depth >= MAX_NATIVE_DEPTH {
+        if self.native_depth >= self.max_native_depth.min(self.max_depth) {
             return Err(RtError::new("stack overflow"));
         }
         self.native_depth += 1;
@@ -218,6 +228,11 @@ impl Vm {
                 }
             }
         }
+        if self.frames.len() == self.frames.capacity() {
+            self.frames.reserve(self.frames.len().max(64));
+        }
+        // Capacity is there: no grow call between building the frame and storing it (a
+        // spilled and reloaded frame costs a store-forwarding stall on every call).
         self.frames.push(Frame {
             closure,
             ip: 0,
@@ -283,8 +298,12 @@ impl Vm {
                 if expected == "1" { "" } else { "s" }
             )));
         }
-        let args: Vec<Value> = self.stack.drain(args_from..).collect();
+        // A nested builtin call finds the buffer taken and uses a fresh one.
+        let mut args = std::mem::take(&mut self.arg_buf);
+        args.extend(self.stack.drain(args_from..));
         let result = (n.func)(self, &args);
+        args.clear();
+        self.arg_buf = args;
         self.stack.truncate(dest);
         self.stack.push(result?);
         Ok(())

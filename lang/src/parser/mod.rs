@@ -25,7 +25,7 @@ pub const MAX_NESTING: usize = 256;
 /// Most levels the parser descends into nested expressions and statements (counting
 /// operator chains, prefix operators, lambdas and `else if` chains as well as brackets).
 /// The AST's depth is bounded by a small multiple of this.
-pub const MAX_DEPTH: u32 = 1000;
+pub const MAX_DEPTH: u32 = 5000;
 /// Most arguments of a call or parameters of a function.
 pub const MAX_ARGS: usize = 65_535;
 
