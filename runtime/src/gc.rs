@@ -23,6 +23,18 @@ pub struct GcHeader {
     index: Cell<u32>,
     in_set: Cell<bool>,
     reachable: Cell<bool>,
+    /// Registered with the collector (maps register lazily).
+    tracked: Cell<bool>,
+}
+
+impl GcHeader {
+    pub fn is_tracked(&self) -> bool {
+        self.tracked.get()
+    }
+
+    pub fn set_tracked(&self) {
+        self.tracked.set(true);
+    }
 }
 
 /// A weak handle to a tracked object, kept in the registry.

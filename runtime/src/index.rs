@@ -72,7 +72,7 @@ pub fn set_index(obj: &Value, idx: &Value, v: Value) -> RtResult<()> {
         }
         Value::Map(m) => {
             let k = MapKey::from_value(idx)?;
-            m.entries.borrow_mut().insert(k, v);
+            m.insert(k, v);
             Ok(())
         }
         other => Err(RtError::new(format!(

@@ -59,9 +59,7 @@ impl Vm {
                 Ok(())
             }
             Value::Map(m) => {
-                m.entries
-                    .borrow_mut()
-                    .insert(MapKey::Str(std::rc::Rc::new(Str::new(name.to_string()))), v);
+                m.insert(MapKey::Str(std::rc::Rc::new(Str::new(name.to_string()))), v);
                 Ok(())
             }
             other => Err(RtError::new(format!(

@@ -264,9 +264,29 @@ impl<'a> KeyRef<'a> {
     }
 }
 
+/// A map value. Mutate it through [`Map::insert`] (or call [`Map::track_once`] after
+/// storing a container by hand) so the cycle collector sees it.
 pub struct Map {
     pub gc: GcHeader,
     pub entries: RefCell<Entries>,
+}
+
+impl Map {
+    /// Insert or replace an entry, keeping insertion order.
+    pub fn insert(self: &Rc<Self>, key: MapKey, value: Value) -> Option<Value> {
+        if value.is_container() {
+            self.track_once();
+        }
+        self.entries.borrow_mut().insert(key, value)
+    }
+
+    /// Register with the cycle collector, if not yet registered.
+    pub fn track_once(self: &Rc<Self>) {
+        if !self.gc.is_tracked() {
+            self.gc.set_tracked();
+            track(crate::gc::Tracked::Map(Rc::downgrade(self)));
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -363,13 +383,34 @@ impl Value {
         Value::List(rc)
     }
 
+    /// A new map. A map holding only scalars and strings cannot be part of a cycle, so it
+    /// is registered with the cycle collector only once a container is stored in it
+    /// ([`Map::insert`]): a million record-like maps cost the collector nothing.
     pub fn map(entries: Entries) -> Value {
+        let holds_container = entries.values().any(Value::is_container);
         let rc = Rc::new(Map {
             gc: GcHeader::default(),
             entries: RefCell::new(entries),
         });
-        track(crate::gc::Tracked::Map(Rc::downgrade(&rc)));
+        if holds_container {
+            rc.track_once();
+        }
         Value::Map(rc)
+    }
+
+    /// Can this value take part in a reference cycle (does it hold other values)?
+    pub fn is_container(&self) -> bool {
+        matches!(
+            self,
+            Value::List(_)
+                | Value::Map(_)
+                | Value::Instance(_)
+                | Value::Function(_)
+                | Value::Class(_)
+                | Value::Bound(_)
+                | Value::Stream(_)
+                | Value::Cell(_)
+        )
     }
 
     pub fn range(start: i64, end: i64) -> Value {

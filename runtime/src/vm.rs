@@ -333,6 +333,10 @@ impl Vm {
             }
         }
         if let Some(Value::Function(init)) = class.find_method("init") {
+            if init.proto.arity as usize != argc {
+                // Name the class the script called, not its `init`.
+                return Err(arity_error(&class.name, init.proto.arity as usize, argc));
+            }
             self.stack[callee_at] = inst;
             self.push_frame(init, argc, callee_at)?;
             return Ok(Called::Frame);

@@ -35,7 +35,7 @@ fn get(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 fn set(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let m = expect_map(a, 0, "set")?;
     let k = MapKey::from_value(arg(a, 1))?;
-    m.entries.borrow_mut().insert(k, arg(a, 2).clone());
+    m.insert(k, arg(a, 2).clone());
     Ok(Value::Nil)
 }
 
