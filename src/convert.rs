@@ -9,11 +9,13 @@ use walia_runtime::vm::Vm;
 pub trait FromValue: Sized {
     /// The Walia type name used in error messages.
     const TYPE: &'static str;
+    /// The converted value, or `None` when `v` has another type.
     fn from_value(v: &Value) -> Option<Self>;
 }
 
 /// A Rust type that converts into a Walia value (function results, `set`).
 pub trait IntoValue {
+    /// The Walia value for `self`.
     fn into_value(self) -> Value;
 }
 
@@ -133,7 +135,9 @@ impl<T: IntoValue> IntoValue for Vec<T> {
 }
 /// Rust closures that can be registered as Walia functions, by argument tuple.
 pub trait NativeFunction<Args> {
+    /// Number of arguments the function takes.
     fn arity(&self) -> usize;
+    /// Wrap the closure as a builtin named `name` that converts its arguments.
     fn into_native(self, name: Rc<str>) -> Value;
 }
 
@@ -175,6 +179,7 @@ macro_rules! native_function {
 /// Result conversion for registered functions: plain values, or `Result<T, E>` where an
 /// `Err` becomes a runtime error.
 pub trait NativeResultOrErr {
+    /// The returned value, or the runtime error to raise in the script.
     fn into_native_result(self) -> Result<Value, RtError>;
 }
 

@@ -5,18 +5,25 @@ use walia_lang::diagnostic::{Diagnostic, render_all};
 use walia_runtime::RtError;
 use walia_runtime::error::ErrorKind;
 
+/// Why running or compiling a script failed.
 #[derive(Debug)]
 pub enum Error {
     /// Syntax or name errors: every one found in the file.
     Compile {
+        /// The script's name in diagnostics.
         file: String,
+        /// The script's text.
         source: String,
+        /// Every error found, in source order.
         diagnostics: Vec<Diagnostic>,
     },
     /// A runtime error (or a limit that stopped the script).
     Runtime(RtError),
     /// A missing or unreadable script or heap.
-    Io { message: String },
+    Io {
+        /// What failed and why, naming the path.
+        message: String,
+    },
 }
 
 impl Error {
@@ -48,9 +55,29 @@ impl Error {
     }
 }
 
+/// One line: `file:line:col: message` (the first error of a compile failure, with a count
+/// of the others). [`Error::render`] gives the full diagnostics.
 impl std::fmt::Display for Error {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.render(false).trim_end())
+        match self {
+            Error::Compile {
+                file,
+                source,
+                diagnostics,
+            } => {
+                let Some(first) = diagnostics.first() else {
+                    return write!(f, "{file}: compile error");
+                };
+                let (line, col) = first.line_col(source);
+                write!(f, "{file}:{line}:{col}: {}", first.message)?;
+                if diagnostics.len() > 1 {
+                    write!(f, " (and {} more errors)", diagnostics.len() - 1)?;
+                }
+                Ok(())
+            }
+            Error::Runtime(e) => write!(f, "{e}"),
+            Error::Io { message } => f.write_str(message),
+        }
     }
 }
 
@@ -58,9 +85,14 @@ impl std::error::Error for Error {}
 
 /// Exit codes of the `walia` command.
 pub mod exit_code {
+    /// Success.
     pub const OK: i32 = 0;
+    /// Bad command-line usage.
     pub const USAGE: i32 = 64;
+    /// A syntax or name error.
     pub const COMPILE: i32 = 65;
+    /// A runtime error, or a failed `walia test`.
     pub const RUNTIME: i32 = 70;
+    /// A missing or unreadable script or heap.
     pub const IO: i32 = 74;
 }

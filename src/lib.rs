@@ -14,6 +14,8 @@
 //! assert_eq!(engine.eval::<String>("\"n=\" + answer").unwrap(), "n=42");
 //! ```
 
+#![warn(missing_docs)]
+
 mod convert;
 mod error;
 
@@ -39,7 +41,9 @@ pub struct Engine {
 /// The outcome of running `test` blocks.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TestSummary {
+    /// Tests whose block ran to the end.
     pub passed: usize,
+    /// Tests that raised an error (a failed `assert` included).
     pub failed: usize,
     /// One rendered diagnostic per failed test.
     pub failures: Vec<String>,

@@ -124,3 +124,33 @@ fn timing_probe() {
     );
     eprintln!("closures {:?}", t.elapsed());
 }
+
+#[test]
+fn cyclic_garbage_is_collected() {
+    // Maps that point at each other, lists that contain themselves, closures that capture
+    // themselves: all unreachable after each iteration.
+    ok("var i = 0;
+        while (i < 300000) {
+            var a = {};
+            var b = {other: a};
+            a.other = b;
+            var l = [1];
+            l[0] = l;
+            fun self_ref() { return self_ref; }
+            i = i + 1;
+        }");
+    walia_runtime::gc::collect();
+    let left = walia_runtime::gc::tracked_count();
+    assert!(left < 1000, "{left} objects survived");
+}
+
+#[test]
+fn reachable_cycles_survive_collection() {
+    let out = ok("var a = {name: \"a\"};
+        var b = {name: \"b\", other: a};
+        a.other = b;
+        var i = 0;
+        while (i < 250000) { var junk = [[i]]; junk[0] = junk; i = i + 1; }
+        print a.other.other.name + b.other.other.name;");
+    assert_eq!(out, "ab\n");
+}
