@@ -17,14 +17,32 @@ pub struct StackFrame {
 const SHOWN_FRAMES: usize = 10;
 
 /// A runtime error. Builtins create it with just a message; the VM adds the location and
-/// the call stack of the operation that failed.
+/// the call stack of the operation that failed. Boxed, so that the `Result`s every
+/// operation returns stay small (this is on the VM's hot path).
 #[derive(Clone, Debug)]
-pub struct RtError {
+pub struct RtError(Box<ErrorData>);
+
+/// The contents of a [`RtError`] (reachable through `Deref`: `err.message`, `err.stack`).
+#[derive(Clone, Debug)]
+pub struct ErrorData {
     pub message: String,
     /// Innermost first. Empty until the VM locates the error.
     pub stack: Vec<StackFrame>,
     /// Why a limit stopped the script, for embedders that want to tell limits apart.
     pub kind: ErrorKind,
+}
+
+impl std::ops::Deref for RtError {
+    type Target = ErrorData;
+    fn deref(&self) -> &ErrorData {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for RtError {
+    fn deref_mut(&mut self) -> &mut ErrorData {
+        &mut self.0
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,18 +55,17 @@ pub enum ErrorKind {
 
 impl RtError {
     pub fn new(message: impl Into<String>) -> RtError {
-        RtError {
+        RtError(Box::new(ErrorData {
             message: message.into(),
             stack: Vec::new(),
             kind: ErrorKind::Script,
-        }
+        }))
     }
 
     pub fn limit(message: impl Into<String>) -> RtError {
-        RtError {
-            kind: ErrorKind::Limit,
-            ..RtError::new(message)
-        }
+        let mut e = RtError::new(message);
+        e.kind = ErrorKind::Limit;
+        e
     }
 
     pub fn is_located(&self) -> bool {

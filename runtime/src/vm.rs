@@ -3,7 +3,7 @@
 //! through [`Vm::call_value`]; that nesting is bounded by [`Vm::max_native_depth`].
 
 use crate::bytecode::{Proto, ProtoKind};
-use crate::error::{ErrorKind, RtError, RtResult, StackFrame};
+use crate::error::{RtError, RtResult, StackFrame};
 use crate::gc::{Tracked, track};
 use crate::limits::Limits;
 use crate::value::*;
@@ -459,10 +459,7 @@ impl Vm {
     }
 
     pub(crate) fn check_limits(&mut self) -> RtResult<()> {
-        self.limits.poll().map_err(|m| RtError {
-            kind: ErrorKind::Limit,
-            ..RtError::new(m)
-        })
+        self.limits.poll().map_err(RtError::limit)
     }
 
     /// The dispatch loop. Runs until the frame at depth `stop` returns.
