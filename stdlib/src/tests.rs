@@ -41,7 +41,7 @@ pub fn ok(vm: &mut Vm, name: &str, args: &[Value]) -> String {
 pub fn err(vm: &mut Vm, name: &str, args: &[Value]) -> String {
     match call(vm, name, args) {
         Ok(v) => panic!("{name} returned {} instead of failing", repr(&v)),
-        Err(e) => e.message,
+        Err(e) => e.message.clone(),
     }
 }
 
