@@ -260,7 +260,7 @@ impl Vm {
                 Op::SetCell(s) => {
                     let v = self.stack.last().cloned().unwrap_or_default();
                     match &self.stack[base + s as usize] {
-                        Value::Cell(c) => *c.value.borrow_mut() = v,
+                        Value::Cell(c) => c.set(v),
                         _ => self.stack[base + s as usize] = new_cell(v),
                     }
                 }
@@ -283,7 +283,7 @@ impl Vm {
                         .last()
                         .and_then(|f| f.closure.upvalues.get(i as usize))
                     {
-                        *c.value.borrow_mut() = v;
+                        c.set(v);
                     }
                 }
                 Op::GetGlobal(g) => match self.globals.get(g as usize) {

@@ -315,6 +315,24 @@ pub struct UpCell {
     pub value: RefCell<Value>,
 }
 
+impl UpCell {
+    /// Store a value (registering the cell with the cycle collector when it is a container).
+    pub fn set(self: &Rc<Self>, v: Value) {
+        if v.is_container() {
+            self.track_once();
+        }
+        *self.value.borrow_mut() = v;
+    }
+
+    /// Register with the cycle collector, if not yet registered.
+    pub fn track_once(self: &Rc<Self>) {
+        if !self.gc.is_tracked() {
+            self.gc.set_tracked();
+            track(crate::gc::Tracked::Cell(Rc::downgrade(self)));
+        }
+    }
+}
+
 pub struct Closure {
     pub gc: GcHeader,
     pub proto: Rc<Proto>,

@@ -475,12 +475,17 @@ pub(crate) fn new_cell(v: Value) -> Value {
     Value::Cell(cell_rc(v))
 }
 
+/// A new cell. Like a map, a cell holding a scalar or string cannot be part of a cycle:
+/// it joins the cycle collector only once a container is stored in it ([`UpCell::set`]).
 pub(crate) fn cell_rc(v: Value) -> Rc<UpCell> {
+    let container = v.is_container();
     let rc = Rc::new(UpCell {
         gc: Default::default(),
         value: RefCell::new(v),
     });
-    track(Tracked::Cell(Rc::downgrade(&rc)));
+    if container {
+        rc.track_once();
+    }
     rc
 }
 
