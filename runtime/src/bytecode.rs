@@ -62,6 +62,9 @@ pub enum Op {
     /// Call the value below the arguments. When the next instruction is `Return`, the
     /// callee's frame replaces the caller's (a tail call); so do `Invoke` and `InvokeSuper`.
     Call(u16),
+    /// Call the function in a global slot; a `Nil` placeholder sits below the arguments
+    /// (saves cloning the callee onto the stack: the common `f(x)` of a top-level `fun`).
+    CallGlobal(u32, u16),
     Return,
     Closure(u32),
     MakeList(u32),

@@ -797,6 +797,19 @@ impl FnCompiler {
                 let n = self.name_const(&method.name);
                 self.emit(Op::InvokeSuper(n, argc), span);
             }
+            ExprKind::Name(Name {
+                res: Res::Global(g),
+                ..
+            }) => {
+                self.emit(Op::Nil, callee.span);
+                if let Some(p) = pre {
+                    self.expr(p);
+                }
+                for a in args {
+                    self.expr(a);
+                }
+                self.emit(Op::CallGlobal(*g, argc), span);
+            }
             _ => {
                 self.expr(callee);
                 if let Some(p) = pre {

@@ -394,6 +394,35 @@ impl Vm {
                         load_frame!();
                     }
                 }
+                Op::CallGlobal(g, argc) => {
+                    budget -= 1;
+                    if budget == 0 {
+                        budget = POLL_EVERY;
+                        tri!(self.check_limits());
+                    }
+                    save_ip!();
+                    let argc = argc as usize;
+                    let callee_at = self.stack.len() - argc - 1;
+                    let called = match self.globals.get(g as usize) {
+                        Some(Value::Function(c)) => {
+                            let c = c.clone();
+                            tri!(self.push_frame(c, argc, callee_at));
+                            Called::Frame
+                        }
+                        Some(Value::Undefined) | None => {
+                            let name = self.names.name(g).to_string();
+                            throw!(RtError::new(format!("'{name}' is not defined yet")));
+                        }
+                        Some(other) => {
+                            self.stack[callee_at] = other.clone();
+                            tri!(self.call(argc))
+                        }
+                    };
+                    if let Called::Frame = called {
+                        tail_collapse!();
+                        load_frame!();
+                    }
+                }
                 Op::Return => {
                     let mut result = pop!();
                     let Some(frame) = self.frames.pop() else {
