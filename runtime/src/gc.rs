@@ -62,7 +62,7 @@ pub enum GcRef {
     Stream(Rc<Pipeline>),
 }
 
-const MIN_THRESHOLD: usize = 100_000;
+const MIN_THRESHOLD: usize = 50_000;
 
 struct Registry {
     objects: Vec<Tracked>,
