@@ -30,6 +30,8 @@ pub(crate) struct Frame {
     pub base: usize,
 }
 
+type MethodEntry = (&'static str, Box<str>, Value);
+
 /// Where `print` writes.
 pub type Output = Box<dyn Write>;
 
@@ -42,6 +44,8 @@ pub struct Vm {
     pub(crate) methods: HashMap<&'static str, HashMap<String, Value, FxBuild>, FxBuild>,
     /// Reused argument buffer for builtin calls (no allocation per call).
     arg_buf: Vec<Value>,
+    /// Recently used built-in methods: (type, name, method).
+    method_cache: RefCell<[Option<MethodEntry>; 64]>,
     pub out: Output,
     pub max_depth: usize,
     /// How deep builtins may re-enter the VM; see [`DEFAULT_NATIVE_DEPTH`].
@@ -70,6 +74,7 @@ impl Vm {
             names: GlobalNames::new(),
             methods: HashMap::default(),
             arg_buf: Vec::new(),
+            method_cache: RefCell::new(std::array::from_fn(|_| None)),
             out,
             max_depth: DEFAULT_MAX_DEPTH,
             max_native_depth: DEFAULT_NATIVE_DEPTH,
@@ -109,14 +114,26 @@ impl Vm {
     /// Register a method for values of a built-in type (`type_of` spelling). The receiver
     /// is passed as the first argument.
     pub fn register_method(&mut self, type_name: &'static str, name: &str, f: Value) {
+        *self.method_cache.borrow_mut() = std::array::from_fn(|_| None);
         self.methods
             .entry(type_name)
             .or_default()
             .insert(name.to_string(), f);
     }
 
-    pub fn builtin_method(&self, type_name: &str, name: &str) -> Option<Value> {
-        self.methods.get(type_name)?.get(name).cloned()
+    pub fn builtin_method(&self, type_name: &'static str, name: &str) -> Option<Value> {
+        // A small direct-mapped cache in front of the two hash lookups: method calls on
+        // lists and strings sit in hot loops.
+        let slot = (type_name.as_ptr() as usize ^ name.as_ptr() as usize ^ name.len()) % 64;
+        if let Some((t, n, v)) = &self.method_cache.borrow()[slot]
+            && std::ptr::eq(*t, type_name)
+            && **n == *name
+        {
+            return Some(v.clone());
+        }
+        let found = self.methods.get(type_name)?.get(name).cloned()?;
+        self.method_cache.borrow_mut()[slot] = Some((type_name, name.into(), found.clone()));
+        Some(found)
     }
 
     /// Run a compiled script to completion; returns the value of its final statement.
