@@ -409,6 +409,11 @@ impl Vm {
                             tri!(self.push_frame(c, argc, callee_at));
                             Called::Frame
                         }
+                        Some(Value::Native(n)) => {
+                            let n = n.clone();
+                            tri!(self.call_native(&n, callee_at + 1, callee_at));
+                            Called::Done
+                        }
                         Some(Value::Undefined) | None => {
                             let name = self.names.name(g).to_string();
                             throw!(RtError::new(format!("'{name}' is not defined yet")));
