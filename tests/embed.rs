@@ -146,3 +146,39 @@ fn tests_run_on_request() {
     assert_eq!((s.passed, s.failed), (1, 1));
     assert!(s.failures[0].contains("boom"));
 }
+
+#[test]
+fn limits_stop_exponential_builtins() {
+    // Shared sub-lists make comparing, printing and encoding exponential in the depth.
+    let build =
+        "var x = [1]; var y = [1]; var i = 0; while (i < 40) { x = [x, x]; y = [y, y]; i += 1; }";
+    for op in [
+        "print x == y;",
+        "print len(str(x));",
+        "print len(json_str(x));",
+        "print x;",
+    ] {
+        let (mut e, _) = engine();
+        e.set_limits(Limits::default().with_timeout(Duration::from_millis(300)));
+        let t = Instant::now();
+        let err = e.run(&format!("{build} {op}")).unwrap_err();
+        assert!(err.is_limit(), "{op}: {err}");
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "{op} took {:?}",
+            t.elapsed()
+        );
+    }
+}
+
+#[test]
+fn too_deep_comparison_is_an_error() {
+    let (mut e, _) = engine();
+    let err = e
+        .run("var a = nil; var b = nil; for (i in 0..5000) { a = [a]; b = [b]; } print a == b;")
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("nested more than 1000 levels"),
+        "{err}"
+    );
+}

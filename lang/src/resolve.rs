@@ -351,7 +351,8 @@ impl Resolver<'_> {
             StmtKind::For { var, iter, body } => {
                 self.expr(iter);
                 self.begin_scope();
-                // Two hidden slots hold the iterator state; the loop variable follows.
+                // A hidden slot holds the iterator; the loop variable takes the next slot
+                // (the compiler relies on that order).
                 self.declare_local(" iter");
                 var.res = Res::Local(self.declare_local(&var.name));
                 self.cur().loop_depth += 1;
@@ -539,11 +540,20 @@ impl Resolver<'_> {
                 }
             }
             ExprKind::Unary(_, x) | ExprKind::Fused(x) | ExprKind::Print(x) => self.expr(x),
+            ExprKind::Pipe(a, b) => {
+                // The piped value is one more argument of the call on the right.
+                if let ExprKind::Call { args, .. } = &b.kind
+                    && args.len() >= u16::MAX as usize
+                {
+                    self.error("too many arguments (at most 65535)", span);
+                }
+                self.expr(a);
+                self.expr(b);
+            }
             ExprKind::Binary(_, a, b)
             | ExprKind::And(a, b)
             | ExprKind::Or(a, b)
-            | ExprKind::Range(a, b)
-            | ExprKind::Pipe(a, b) => {
+            | ExprKind::Range(a, b) => {
                 self.expr(a);
                 self.expr(b);
             }

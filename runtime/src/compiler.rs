@@ -57,6 +57,8 @@ struct FnCompiler {
     loops: Vec<Loop>,
     /// The latest jump target: instructions before it must not be merged with later ones.
     last_target: u32,
+    /// Index of each string constant in `consts`.
+    string_consts: std::collections::HashMap<String, u32>,
 }
 
 impl FnCompiler {
@@ -92,6 +94,7 @@ impl FnCompiler {
             doc,
             loops: Vec::new(),
             last_target: 0,
+            string_consts: std::collections::HashMap::new(),
         }
     }
 
@@ -220,20 +223,19 @@ impl FnCompiler {
     }
 
     fn constant(&mut self, v: Value) -> u32 {
-        if let Value::Str(s) = &v
-            && let Some(i) = self
-                .consts
-                .iter()
-                .position(|c| matches!(c, Value::Str(t) if t.as_str() == s.as_str()))
-        {
-            return i as u32;
-        }
         self.consts.push(v);
         (self.consts.len() - 1) as u32
     }
 
+    /// A string constant, shared by every use in the function (names of fields and
+    /// methods repeat a lot).
     fn name_const(&mut self, name: &str) -> u32 {
-        self.constant(Value::str(name))
+        if let Some(i) = self.string_consts.get(name) {
+            return *i;
+        }
+        let i = self.constant(Value::str(name));
+        self.string_consts.insert(name.to_string(), i);
+        i
     }
 
     fn is_cell(&self, slot: u16) -> bool {
@@ -834,11 +836,17 @@ impl FnCompiler {
     fn assign(&mut self, target: &Expr, op: AssignOp, value: &Expr, span: Span) {
         match &target.kind {
             ExprKind::Name(n) => match (op, n.res) {
-                (Some(BinOp::Add), Res::Local(s)) if !self.is_cell(s) => {
+                // `x += v` evaluates v before reading x, so that a string nothing else holds
+                // can grow in place. That order is only unobservable when v cannot assign
+                // x: for an uncaptured local, when v has no assignment or statement in it;
+                // for a global, when v also calls nothing.
+                (Some(BinOp::Add), Res::Local(s))
+                    if !self.is_cell(s) && no_effects(value, true) =>
+                {
                     self.expr(value);
                     self.emit(Op::AddAssignLocal(s), span);
                 }
-                (Some(BinOp::Add), Res::Global(g)) => {
+                (Some(BinOp::Add), Res::Global(g)) if no_effects(value, false) => {
                     self.expr(value);
                     self.emit(Op::AddAssignGlobal(g), span);
                 }
@@ -929,6 +937,46 @@ impl FnCompiler {
         for j in to_end {
             self.patch(j);
         }
+    }
+}
+
+/// True when evaluating `e` cannot assign a variable: no assignment, block, `if`,
+/// `match`, `print` or (unless `calls_ok`) call inside it. Lambdas are fine: they only
+/// create a function.
+fn no_effects(e: &Expr, calls_ok: bool) -> bool {
+    match &e.kind {
+        ExprKind::Nil
+        | ExprKind::Bool(_)
+        | ExprKind::Int(_)
+        | ExprKind::Float(_)
+        | ExprKind::Str(_)
+        | ExprKind::Name(_)
+        | ExprKind::This(_)
+        | ExprKind::Super { .. }
+        | ExprKind::Function(_) => true,
+        ExprKind::List(items) => items.iter().all(|i| no_effects(i, calls_ok)),
+        ExprKind::Map(entries) => entries
+            .iter()
+            .all(|(k, v)| no_effects(k, calls_ok) && no_effects(v, calls_ok)),
+        ExprKind::Unary(_, x) | ExprKind::Fused(x) => no_effects(x, calls_ok),
+        ExprKind::Field { object, .. } => no_effects(object, calls_ok),
+        ExprKind::Binary(_, a, b)
+        | ExprKind::And(a, b)
+        | ExprKind::Or(a, b)
+        | ExprKind::Range(a, b)
+        | ExprKind::Index {
+            object: a,
+            index: b,
+        } => no_effects(a, calls_ok) && no_effects(b, calls_ok),
+        ExprKind::Call { callee, args } => {
+            calls_ok && no_effects(callee, calls_ok) && args.iter().all(|a| no_effects(a, calls_ok))
+        }
+        ExprKind::Pipe(a, b) => calls_ok && no_effects(a, calls_ok) && no_effects(b, calls_ok),
+        ExprKind::Assign { .. }
+        | ExprKind::If { .. }
+        | ExprKind::Match { .. }
+        | ExprKind::Block(_)
+        | ExprKind::Print(_) => false,
     }
 }
 

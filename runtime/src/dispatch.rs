@@ -3,7 +3,7 @@
 use crate::bytecode::{BinKind, Op, Proto, ProtoKind};
 use crate::error::{RtError, RtResult};
 use crate::ops;
-use crate::pipe::{PipeRun, iter_value};
+use crate::pipe::PipeRun;
 use crate::print::display;
 use crate::value::*;
 use crate::vm::{Called, Vm, new_cell};
@@ -558,13 +558,16 @@ impl Vm {
                 Op::Print => {
                     let v = pop!();
                     let text = display(&v);
+                    if let Some(e) = crate::limits::take_pending() {
+                        throw!(e);
+                    }
                     if writeln!(self.out, "{text}").is_err() {
                         throw!(RtError::new("cannot write to standard output"));
                     }
                 }
                 Op::IterInit(s) => {
                     let v = pop!();
-                    let run = tri!(iter_value(self, &v));
+                    let run = tri!(PipeRun::new(&v, true));
                     self.stack[base + s as usize] =
                         Value::Iter(Rc::new(std::cell::RefCell::new(run)));
                 }

@@ -215,11 +215,14 @@ impl GcRef {
                 if let Ok(mut m) = r.methods.try_borrow_mut() {
                     grave.extend(m.drain(..).map(|(_, v)| v));
                 }
+                // The defaults method's home is this class: a cycle too.
+                if let Ok(mut d) = r.defaults.try_borrow_mut() {
+                    grave.extend(d.take());
+                }
             }
-            GcRef::Stream(r) => r.clear(grave),
-            // Closures and bound methods hold only immutable references; clearing the
-            // cells, classes and containers they point to breaks any cycle through them.
-            GcRef::Closure(_) | GcRef::Bound(_) => {}
+            // Closures, bound methods and streams hold only immutable references; clearing
+            // the cells, classes and containers they point to breaks any cycle through them.
+            GcRef::Closure(_) | GcRef::Bound(_) | GcRef::Stream(_) => {}
         }
     }
 }

@@ -39,6 +39,8 @@ impl Limits {
     /// Called when a run starts.
     pub fn start(&mut self) {
         MEMORY_LIMIT.with(|m| m.set(self.max_memory));
+        DEADLINE.with(|d| d.set(self.timeout.map(|t| Instant::now() + t)));
+        PENDING_ERROR.with(|p| p.borrow_mut().take());
         self.polls = 0;
         self.deadline = self.timeout.map(|t| Instant::now() + t);
     }
@@ -74,8 +76,16 @@ impl Limits {
 }
 
 thread_local! {
+    /// The running script's deadline, for checks inside long builtins.
+    static DEADLINE: std::cell::Cell<Option<Instant>> = const { std::cell::Cell::new(None) };
     /// The running script's memory limit, for checks at large allocations.
     static MEMORY_LIMIT: std::cell::Cell<Option<u64>> = const { std::cell::Cell::new(None) };
+    /// Steps counted by `tick`.
+    static TICKS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    /// A limit hit where the error could not be returned (printing): raised by the VM
+    /// when the operation ends.
+    static PENDING_ERROR: std::cell::RefCell<Option<crate::error::RtError>> =
+        const { std::cell::RefCell::new(None) };
     /// Bytes allocated by large operations since the last check.
     static PENDING: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
@@ -92,7 +102,7 @@ pub fn note_alloc(bytes: usize) -> Result<(), crate::error::RtError> {
         p.set(v);
         v
     });
-    if pending < 16 << 20 && bytes < (max / 4) as usize {
+    if pending < 16 << 20 && bytes < (max / 4) as usize && bytes > 0 {
         return Ok(());
     }
     PENDING.with(|p| p.set(0));
@@ -104,6 +114,42 @@ pub fn note_alloc(bytes: usize) -> Result<(), crate::error::RtError> {
         )));
     }
     Ok(())
+}
+
+/// For work inside one operation that can grow without bound (comparing or printing
+/// data with shared parts is exponential in its depth): call once per step; every 65,536
+/// steps the deadline and the memory limit are checked.
+pub fn tick() -> Result<(), crate::error::RtError> {
+    let n = TICKS.with(|t| {
+        let n = t.get().wrapping_add(1);
+        t.set(n);
+        n
+    });
+    if !n.is_multiple_of(65_536) {
+        return Ok(());
+    }
+    if DEADLINE
+        .with(|d| d.get())
+        .is_some_and(|d| Instant::now() >= d)
+    {
+        return Err(crate::error::RtError::limit("time limit exceeded"));
+    }
+    note_alloc(0)
+}
+
+/// Record a limit error hit inside an operation that cannot return it.
+pub fn set_pending(e: crate::error::RtError) {
+    PENDING_ERROR.with(|p| *p.borrow_mut() = Some(e));
+}
+
+/// Is a limit error recorded (the operation should stop)?
+pub fn has_pending() -> bool {
+    PENDING_ERROR.with(|p| p.borrow().is_some())
+}
+
+/// The limit error recorded by [`set_pending`], if any (cleared).
+pub fn take_pending() -> Option<crate::error::RtError> {
+    PENDING_ERROR.with(|p| p.borrow_mut().take())
 }
 
 /// Resident memory of this process (Linux: /proc/self/statm), if known.

@@ -193,21 +193,29 @@ pub fn compare(op: &str, a: &Value, b: &Value) -> RtResult<Option<Ordering>> {
     })
 }
 
-pub fn less(a: &Value, b: &Value) -> RtResult<bool> {
-    Ok(compare("<", a, b)? == Some(Ordering::Less))
+/// Lists and maps nested deeper than this cannot be compared (like Python's recursion
+/// limit): an error, not a crash of the Rust stack.
+pub const MAX_EQ_DEPTH: usize = 1000;
+
+/// `==`; data too deep to compare counts as unequal. The VM uses [`equal_checked`].
+pub fn equal(a: &Value, b: &Value) -> bool {
+    equal_checked(a, b).unwrap_or(false)
 }
 
-const MAX_EQ_DEPTH: usize = 10_000;
-
-pub fn equal(a: &Value, b: &Value) -> bool {
+/// `==`, with an error for data nested beyond [`MAX_EQ_DEPTH`] and the time and memory
+/// limits checked as it goes (shared sub-lists make a comparison exponential).
+pub fn equal_checked(a: &Value, b: &Value) -> RtResult<bool> {
     eq_depth(a, b, 0)
 }
 
-fn eq_depth(a: &Value, b: &Value, depth: usize) -> bool {
+fn eq_depth(a: &Value, b: &Value, depth: usize) -> RtResult<bool> {
     if depth > MAX_EQ_DEPTH {
-        return false;
+        return Err(RtError::new(format!(
+            "cannot compare values nested more than {MAX_EQ_DEPTH} levels deep"
+        )));
     }
-    match (a, b) {
+    crate::limits::tick()?;
+    Ok(match (a, b) {
         (Value::Nil, Value::Nil) => true,
         (Value::Bool(x), Value::Bool(y)) => x == y,
         (Value::Int(x), Value::Int(y)) => x == y,
@@ -220,29 +228,38 @@ fn eq_depth(a: &Value, b: &Value, depth: usize) -> bool {
         (Value::Range(x), Value::Range(y)) => Rc::ptr_eq(x, y),
         (Value::List(x), Value::List(y)) => {
             if Rc::ptr_eq(x, y) {
-                return true;
+                return Ok(true);
             }
             let (Ok(xs), Ok(ys)) = (x.items.try_borrow(), y.items.try_borrow()) else {
-                return false;
+                return Ok(false);
             };
-            xs.len() == ys.len()
-                && xs
-                    .iter()
-                    .zip(ys.iter())
-                    .all(|(p, q)| eq_depth(p, q, depth + 1))
+            if xs.len() != ys.len() {
+                return Ok(false);
+            }
+            for (p, q) in xs.iter().zip(ys.iter()) {
+                if !eq_depth(p, q, depth + 1)? {
+                    return Ok(false);
+                }
+            }
+            true
         }
         (Value::Map(x), Value::Map(y)) => {
             if Rc::ptr_eq(x, y) {
-                return true;
+                return Ok(true);
             }
             let (Ok(xs), Ok(ys)) = (x.entries.try_borrow(), y.entries.try_borrow()) else {
-                return false;
+                return Ok(false);
             };
-            xs.len() == ys.len()
-                && xs.iter().all(|(k, v)| {
-                    ys.get(&KeyRef::from(k))
-                        .is_some_and(|w| eq_depth(v, w, depth + 1))
-                })
+            if xs.len() != ys.len() {
+                return Ok(false);
+            }
+            for (k, v) in xs.iter() {
+                match ys.get(&KeyRef::from(k)) {
+                    Some(w) if eq_depth(v, w, depth + 1)? => {}
+                    _ => return Ok(false),
+                }
+            }
+            true
         }
         (Value::Function(x), Value::Function(y)) => Rc::ptr_eq(x, y),
         (Value::Native(x), Value::Native(y)) => Rc::ptr_eq(x, y),
@@ -253,7 +270,7 @@ fn eq_depth(a: &Value, b: &Value, depth: usize) -> bool {
         (Value::Instance(x), Value::Instance(y)) => Rc::ptr_eq(x, y),
         (Value::Stream(x), Value::Stream(y)) => Rc::ptr_eq(x, y),
         _ => false,
-    }
+    })
 }
 
 /// Identity for reference values, value equality for scalars.
@@ -263,25 +280,6 @@ pub fn identical(a: &Value, b: &Value) -> bool {
         (Value::Map(x), Value::Map(y)) => Rc::ptr_eq(x, y),
         _ => equal(a, b),
     }
-}
-
-/// Int-only fast path of a fused instruction: `None` when the slow path must decide
-/// (overflow, division, modulo).
-#[inline(always)]
-pub fn int_binary(kind: crate::bytecode::BinKind, x: i64, y: i64) -> Option<Value> {
-    use crate::bytecode::BinKind as K;
-    Some(match kind {
-        K::Add => Value::Int(x.checked_add(y)?),
-        K::Sub => Value::Int(x.checked_sub(y)?),
-        K::Mul => Value::Int(x.checked_mul(y)?),
-        K::Lt => Value::Bool(x < y),
-        K::Le => Value::Bool(x <= y),
-        K::Gt => Value::Bool(x > y),
-        K::Ge => Value::Bool(x >= y),
-        K::Eq => Value::Bool(x == y),
-        K::Ne => Value::Bool(x != y),
-        K::Div | K::Mod => return None,
-    })
 }
 
 /// Int arithmetic of a fused instruction: `None` for comparisons, division, modulo and
@@ -360,8 +358,8 @@ pub fn binary(kind: crate::bytecode::BinKind, a: &Value, b: &Value) -> RtResult<
         K::Mul => arith('*', a, b),
         K::Div => arith('/', a, b),
         K::Mod => arith('%', a, b),
-        K::Eq => Ok(Value::Bool(equal(a, b))),
-        K::Ne => Ok(Value::Bool(!equal(a, b))),
+        K::Eq => Ok(Value::Bool(equal_checked(a, b)?)),
+        K::Ne => Ok(Value::Bool(!equal_checked(a, b)?)),
         K::Lt => ordered("<", |o| o == Ordering::Less),
         K::Le => ordered("<=", |o| o != Ordering::Greater),
         K::Gt => ordered(">", |o| o == Ordering::Greater),

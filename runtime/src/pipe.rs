@@ -89,10 +89,6 @@ impl Pipeline {
             }
         }
     }
-
-    /// Streams are immutable; any cycle through one also passes through a list, map or
-    /// cell that the collector clears.
-    pub(crate) fn clear(&self, _grave: &mut Vec<Value>) {}
 }
 
 fn check_iterable(v: &Value) -> RtResult<()> {
@@ -195,17 +191,6 @@ impl SourceIter {
             }
         }
     }
-
-    /// Elements left, when known cheaply.
-    fn remaining(&self) -> Option<usize> {
-        match self {
-            SourceIter::List { list, next } => {
-                Some(list.items.borrow().len().saturating_sub(*next))
-            }
-            SourceIter::Range { next, end } => Some(end.saturating_sub(*next).max(0) as usize),
-            _ => None,
-        }
-    }
 }
 
 /// Per-run state of a stage.
@@ -222,15 +207,10 @@ pub struct PipeRun {
     stages: Vec<Stage>,
     state: Vec<StageState>,
     done: bool,
-    /// Source elements read so far.
-    pub position: u64,
+    /// The deepest stage that will pass nothing more (a take that reached its count).
+    closed: Option<usize>,
     /// Elements counted for limit polling.
     tick: u32,
-}
-
-/// Start iterating any iterable value (for `for` loops and terminals).
-pub fn iter_value(_vm: &mut Vm, v: &Value) -> RtResult<PipeRun> {
-    PipeRun::new(v, true)
 }
 
 impl PipeRun {
@@ -257,18 +237,13 @@ impl PipeRun {
             stages,
             state,
             done,
-            position: 0,
+            closed: None,
             tick: 0,
         })
     }
 
-    /// For a pipeline over a plain source: the number of elements, when known.
-    pub fn known_len(&self) -> Option<usize> {
-        if self.stages.is_empty() {
-            self.source.remaining()
-        } else {
-            None
-        }
+    fn close(&mut self, stage: usize) {
+        self.closed = Some(self.closed.map_or(stage, |c| c.max(stage)));
     }
 
     /// The next element out of the last stage, or `None` at the end.
@@ -278,9 +253,13 @@ impl PipeRun {
                 return Ok(None);
             }
             // Resume inside the deepest flat_map that still has elements, else read the source.
+            // Nothing may come from at or above a closed stage (a finished take/take_while).
             let mut start = 0;
             let mut value = None;
             for k in (0..self.stages.len()).rev() {
+                if self.closed.is_some_and(|c| k <= c) {
+                    break;
+                }
                 if let StageState::Inner(Some(inner)) = &mut self.state[k] {
                     let next = inner.next();
                     match next {
@@ -295,6 +274,10 @@ impl PipeRun {
             }
             let mut v = match value {
                 Some(v) => v,
+                None if self.closed.is_some() => {
+                    self.done = true;
+                    return Ok(None);
+                }
                 None => {
                     self.tick += 1;
                     if self.tick >= 4096 {
@@ -302,10 +285,7 @@ impl PipeRun {
                         vm.check_limits()?;
                     }
                     match self.source.next() {
-                        Some(v) => {
-                            self.position += 1;
-                            v
-                        }
+                        Some(v) => v,
                         None => {
                             self.done = true;
                             return Ok(None);
@@ -327,16 +307,17 @@ impl PipeRun {
                     }
                     Stage::TakeWhile(f) => {
                         if !vm.call_value(f, std::slice::from_ref(&v))?.is_truthy() {
-                            self.done = true;
-                            return Ok(None);
+                            self.close(k);
+                            continue 'outer;
                         }
                     }
                     Stage::Take(n) => {
                         if let StageState::Count(c) = &mut self.state[k] {
                             *c += 1;
                             if *c >= *n {
-                                // Deliver this element, then stop before reading another.
-                                self.done = true;
+                                // Deliver this element, then read nothing more from the
+                                // source (later flat_maps may still drain).
+                                self.close(k);
                             }
                         }
                     }

@@ -117,6 +117,22 @@ fn write_value(out: &mut String, v: &Value, seen: &mut Vec<usize>) {
         out.push_str("...");
         return;
     }
+    // Shared sub-lists make a printed form exponential in the data's depth: stop at the
+    // time or memory limit (the VM raises the error when the operation returns).
+    if crate::limits::has_pending() {
+        return;
+    }
+    if let Err(e) = crate::limits::tick().and_then(|_| {
+        if out.len() > 1 << 20 {
+            crate::limits::note_alloc(out.len())
+        } else {
+            Ok(())
+        }
+    }) {
+        crate::limits::set_pending(e);
+        out.push_str("...");
+        return;
+    }
     match v {
         Value::Nil | Value::Undefined => out.push_str("nil"),
         Value::Bool(b) => {

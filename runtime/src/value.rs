@@ -527,3 +527,82 @@ impl From<String> for Value {
         Value::str(s)
     }
 }
+
+// Dropping a deeply nested value the default way recurses once per level and can overflow
+// the Rust stack (a list nested 300,000 deep). Containers instead hand their contents to
+// `drop_iteratively`, which unpacks the uniquely owned containers it finds with a work list.
+
+fn drop_iteratively(mut work: Vec<Value>) {
+    while let Some(v) = work.pop() {
+        match v {
+            Value::List(rc) => {
+                if let Ok(list) = Rc::try_unwrap(rc) {
+                    work.append(&mut list.items.take());
+                }
+            }
+            Value::Map(rc) => {
+                if let Ok(map) = Rc::try_unwrap(rc) {
+                    work.extend(map.entries.take().into_values());
+                }
+            }
+            Value::Instance(rc) => {
+                if let Ok(inst) = Rc::try_unwrap(rc) {
+                    work.extend(inst.fields.take().into_values());
+                }
+            }
+            Value::Cell(rc) => {
+                if let Ok(cell) = Rc::try_unwrap(rc) {
+                    work.push(cell.value.take());
+                }
+            }
+            Value::Function(rc) => {
+                if let Ok(closure) = Rc::try_unwrap(rc) {
+                    let Closure { upvalues, .. } = closure;
+                    for cell in upvalues {
+                        work.push(Value::Cell(cell));
+                    }
+                }
+            }
+            other => drop(other),
+        }
+    }
+}
+
+fn drop_contents(values: Vec<Value>) {
+    if values.iter().any(Value::is_container) {
+        drop_iteratively(values);
+    }
+}
+
+impl Drop for List {
+    fn drop(&mut self) {
+        drop_contents(self.items.take());
+    }
+}
+
+impl Drop for Map {
+    fn drop(&mut self) {
+        let entries = self.entries.take();
+        if entries.values().any(Value::is_container) {
+            drop_iteratively(entries.into_values().collect());
+        }
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let fields = self.fields.take();
+        if fields.values().any(Value::is_container) {
+            drop_iteratively(fields.into_values().collect());
+        }
+    }
+}
+
+impl Drop for UpCell {
+    fn drop(&mut self) {
+        let v = self.value.take();
+        if v.is_container() {
+            drop_iteratively(vec![v]);
+        }
+    }
+}

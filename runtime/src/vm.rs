@@ -18,8 +18,13 @@ use walia_lang::resolve::GlobalNames;
 /// pipeline...): each level uses Rust stack, and 200 levels fit an 8 MB main thread.
 pub const DEFAULT_NATIVE_DEPTH: usize = 200;
 
-/// Rust stack one level of re-entry may use (measured about 6.5 KB; doubled for margin).
-pub const STACK_PER_NATIVE_LEVEL: usize = 16 << 10;
+/// Rust stack one level of re-entry may use (measured about 6.5 KB in a release build,
+/// doubled for margin; unoptimised builds use far more).
+pub const STACK_PER_NATIVE_LEVEL: usize = if cfg!(debug_assertions) {
+    128 << 10
+} else {
+    16 << 10
+};
 
 pub const DEFAULT_MAX_DEPTH: usize = 100_000;
 
@@ -156,7 +161,9 @@ impl Vm {
 
     /// Call any callable value with arguments, from Rust (builtins, pipelines, embedders).
     pub fn call_value(&mut self, f: &Value, args: &[Value]) -> RtResult<Value> {
-        if self.native_depth >= self.max_native_depth.min(self.max_depth) {
+        // The script's own entry (depth 0) never counts (SPEC §15: --max-depth counts Walia
+        // call frames, not the top-level script); Walia frames are counted in push_frame.
+        if self.native_depth > self.max_native_depth {
             return Err(RtError::new("stack overflow"));
         }
         self.native_depth += 1;
@@ -318,9 +325,12 @@ impl Vm {
         // A nested builtin call finds the buffer taken and uses a fresh one.
         let mut args = std::mem::take(&mut self.arg_buf);
         args.extend(self.stack.drain(args_from..));
-        let result = (n.func)(self, &args);
+        let mut result = (n.func)(self, &args);
         args.clear();
         self.arg_buf = args;
+        if let Some(e) = crate::limits::take_pending() {
+            result = Err(e);
+        }
         self.stack.truncate(dest);
         self.stack.push(result?);
         Ok(())

@@ -91,6 +91,10 @@ fn write_key(out: &mut String, k: &MapKey) {
 /// Compact JSON: maps and instances become objects (insertion / field order), lists
 /// arrays; floats keep a `.0`; nan, inf and values with no JSON form are errors.
 pub fn write_json(out: &mut String, v: &Value, depth: usize) -> RtResult<()> {
+    walia_runtime::limits::tick()?;
+    if out.len() > 1 << 20 {
+        walia_runtime::limits::note_alloc(out.len())?;
+    }
     if depth > MAX_DEPTH {
         return Err(RtError::new(
             "'json_str': value is nested too deeply (or contains itself)",
