@@ -4,7 +4,9 @@
 //! [`diagnostic::Diagnostic`].
 
 pub mod ast;
+pub mod check;
 pub mod diagnostic;
+pub mod globals;
 pub mod lexer;
 pub mod parser;
 pub mod resolve;

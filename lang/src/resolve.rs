@@ -4,67 +4,10 @@
 
 use crate::ast::*;
 use crate::diagnostic::{Diagnostic, did_you_mean};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
 
-/// The names of global slots, shared between compilations (REPL inputs, runs of one heap)
-/// so a slot number means the same global every time.
-#[derive(Clone, Debug, Default)]
-pub struct GlobalNames {
-    names: Vec<String>,
-    index: HashMap<String, u32>,
-}
-
-impl GlobalNames {
-    pub fn new() -> GlobalNames {
-        GlobalNames::default()
-    }
-
-    pub fn get(&self, name: &str) -> Option<u32> {
-        self.index.get(name).copied()
-    }
-
-    /// The slot of `name`, creating it when new.
-    pub fn intern(&mut self, name: &str) -> u32 {
-        if let Some(slot) = self.index.get(name) {
-            return *slot;
-        }
-        let slot = self.names.len() as u32;
-        self.names.push(name.to_string());
-        self.index.insert(name.to_string(), slot);
-        slot
-    }
-
-    pub fn name(&self, slot: u32) -> &str {
-        self.names.get(slot as usize).map_or("?", |s| s.as_str())
-    }
-
-    pub fn len(&self) -> usize {
-        self.names.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = (u32, &str)> {
-        self.names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (i as u32, n.as_str()))
-    }
-}
-
-/// Which global names count as declared before this program runs (builtins and globals of
-/// earlier runs or REPL inputs). Everything else must be declared in the program.
-pub trait KnownGlobals {
-    fn is_known(&self, name: &str) -> bool;
-}
-
-impl<F: Fn(&str) -> bool> KnownGlobals for F {
-    fn is_known(&self, name: &str) -> bool {
-        self(name)
-    }
-}
+pub use crate::check::parse_and_resolve;
+pub use crate::globals::{GlobalNames, KnownGlobals};
 
 /// Slots are addressed by u16: slot 0 (the callee) plus 65,535 parameters and locals.
 const SLOT_LIMIT: u32 = u16::MAX as u32 + 1;
@@ -612,45 +555,4 @@ impl Resolver<'_> {
         self.expr(e);
         self.end_scope();
     }
-}
-
-/// Parse and resolve `src`: every syntax error and every name error, in source order.
-///
-/// When the parse failed, the resolver still runs over what was parsed, so a file with a
-/// syntax error and an undeclared name reports both. An undeclared name that also appears
-/// earlier in the file is not reported then: it may have been declared in the broken part.
-pub fn parse_and_resolve(
-    src: &str,
-    globals: &mut GlobalNames,
-    known: &dyn KnownGlobals,
-) -> (Program, Vec<Diagnostic>) {
-    let (mut program, mut diags) = crate::parse(src);
-    let syntax_errors = !diags.is_empty();
-    let names = resolve(&mut program, globals, known);
-    for d in names {
-        if syntax_errors && d.label == "not declared" {
-            let span = d.span.range();
-            let name = src.get(span.clone()).unwrap_or("");
-            if appears_before(src, name, span.start) {
-                continue;
-            }
-        }
-        diags.push(d);
-    }
-    diags.sort_by_key(|d| d.span.start);
-    (program, diags)
-}
-
-/// Does `name` occur as a whole word in `src` before byte `end`?
-fn appears_before(src: &str, name: &str, end: usize) -> bool {
-    if name.is_empty() {
-        return false;
-    }
-    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
-    let head = src.get(..end).unwrap_or("");
-    head.match_indices(name).any(|(i, _)| {
-        let before = head[..i].chars().next_back();
-        let after = src[i + name.len()..].chars().next();
-        !before.is_some_and(word) && !after.is_some_and(word)
-    })
 }

@@ -615,43 +615,6 @@ impl Vm {
             }
         }
     }
-
-    /// After a call in tail position pushed its frame: drop the caller's frame, moving the
-    /// callee's slots down to the caller's base, so tail recursion runs in constant space.
-    fn collapse_tail_frame(&mut self) {
-        let n = self.frames.len();
-        if n < 2 {
-            return;
-        }
-        let old_base = self.frames[n - 2].base;
-        let new_base = self.frames[n - 1].base;
-        self.stack.drain(old_base..new_base);
-        self.frames[n - 1].base = old_base;
-        self.frames.remove(n - 2);
-    }
-
-    fn store_global(&mut self, g: u32, v: Value) {
-        let g = g as usize;
-        if g >= self.globals.len() {
-            self.globals.resize(g + 1, Value::Undefined);
-        }
-        self.globals[g] = v;
-    }
-
-    /// `super.name` from the running method: look in its home class's superclass.
-    fn super_method(&self, name: &str) -> RtResult<Value> {
-        let home = self.frames.last().and_then(|f| f.closure.home.clone());
-        let sup = home.and_then(|h| h.superclass.clone());
-        let Some(sup) = sup else {
-            return Err(RtError::new("'super' used in a class without a superclass"));
-        };
-        sup.find_method(name).ok_or_else(|| {
-            RtError::new(format!(
-                "undefined method '{name}' in superclass '{}'",
-                sup.name
-            ))
-        })
-    }
 }
 
 /// Push a copy of `v`, one variant at a time (a merged temporary `Value` copied as a

@@ -1,0 +1,386 @@
+//! Expressions: operators, calls, pipes, assignment and `match`.
+
+use super::FnCompiler;
+use crate::bytecode::{BinKind, Op, ProtoKind};
+use crate::value::Value;
+use walia_lang::ast::*;
+
+impl FnCompiler {
+    pub(super) fn expr(&mut self, e: &Expr) {
+        let span = e.span;
+        match &e.kind {
+            ExprKind::Nil => {
+                self.emit(Op::Nil, span);
+            }
+            ExprKind::Bool(true) => {
+                self.emit(Op::True, span);
+            }
+            ExprKind::Bool(false) => {
+                self.emit(Op::False, span);
+            }
+            ExprKind::Int(i) => {
+                if let Ok(small) = i32::try_from(*i) {
+                    self.emit(Op::SmallInt(small), span);
+                } else {
+                    let k = self.constant(Value::Int(*i));
+                    self.emit(Op::Const(k), span);
+                }
+            }
+            ExprKind::Float(f) => {
+                let k = self.constant(Value::Float(*f));
+                self.emit(Op::Const(k), span);
+            }
+            ExprKind::Str(s) => {
+                let k = self.name_const(s);
+                self.emit(Op::Const(k), span);
+            }
+            ExprKind::Name(n) => self.get_var(n.res, span),
+            ExprKind::This(res) => self.get_var(*res, span),
+            ExprKind::Super { method, this_res } => {
+                self.get_var(*this_res, span);
+                let n = self.name_const(&method.name);
+                self.emit(Op::GetSuper(n), span);
+            }
+            ExprKind::List(items) => {
+                for i in items {
+                    self.expr(i);
+                }
+                self.emit(Op::MakeList(items.len() as u32), span);
+            }
+            ExprKind::Map(entries) => {
+                for (k, v) in entries {
+                    self.expr(k);
+                    self.expr(v);
+                }
+                self.emit(Op::MakeMap(entries.len() as u32), span);
+            }
+            ExprKind::Unary(op, x) => {
+                self.expr(x);
+                let op = match op {
+                    UnOp::Neg => Op::Neg,
+                    UnOp::Not => Op::Not,
+                };
+                self.emit(op, span);
+            }
+            ExprKind::Binary(op, a, b) => {
+                if let Some(x) = self.plain_local(a) {
+                    if let Some(y) = self.plain_local(b) {
+                        self.emit(Op::BinLL(bin_kind(*op), x, y), span);
+                        return;
+                    }
+                    if let Some(k) = small_int(b) {
+                        self.emit(Op::BinLK(bin_kind(*op), x, k), span);
+                        return;
+                    }
+                }
+                self.expr(a);
+                self.expr(b);
+                self.emit(bin_op(*op), span);
+            }
+            ExprKind::And(a, b) => {
+                self.expr(a);
+                let j = self.emit(Op::JumpIfFalseKeep(0), span);
+                self.expr(b);
+                self.patch(j);
+            }
+            ExprKind::Or(a, b) => {
+                self.expr(a);
+                let j = self.emit(Op::JumpIfTrueKeep(0), span);
+                self.expr(b);
+                self.patch(j);
+            }
+            ExprKind::Range(a, b) => {
+                self.expr(a);
+                self.expr(b);
+                self.emit(Op::MakeRange, span);
+            }
+            ExprKind::Assign { target, op, value } => self.assign(target, *op, value, span),
+            ExprKind::Pipe(lhs, rhs) => self.pipe(lhs, rhs, span),
+            ExprKind::Call { callee, args } => self.call(callee, None, args, span),
+            ExprKind::Field { object, name } => {
+                self.expr(object);
+                let n = self.name_const(&name.name);
+                self.emit(Op::GetField(n), name.span);
+            }
+            ExprKind::Index { object, index } => {
+                self.expr(object);
+                self.expr(index);
+                self.emit(Op::GetIndex, span);
+            }
+            ExprKind::Function(f) => self.function(f, ProtoKind::Function),
+            ExprKind::If { cond, then, else_ } => {
+                let to_else = self.jump_unless(cond);
+                self.expr(then);
+                let to_end = self.emit(Op::Jump(0), span);
+                self.patch(to_else);
+                match else_ {
+                    Some(x) => self.expr(x),
+                    None => {
+                        self.emit(Op::Nil, span);
+                    }
+                }
+                self.patch(to_end);
+            }
+            ExprKind::Match { subject, arms } => self.match_expr(subject, arms, span, false),
+            ExprKind::Block(b) => self.block_value(&b.stmts, b.span),
+            ExprKind::Fused(x) => self.expr(x),
+            ExprKind::Print(x) => {
+                self.expr(x);
+                self.emit(Op::Print, span);
+                self.emit(Op::Nil, span);
+            }
+        }
+    }
+
+    /// `callee(pre, args...)` where `pre` is a piped-in first argument.
+    pub(super) fn call(&mut self, callee: &Expr, pre: Option<&Expr>, args: &[Expr], span: Span) {
+        let argc = (args.len() + usize::from(pre.is_some())).min(u16::MAX as usize) as u16;
+        match &callee.kind {
+            ExprKind::Field { object, name } => {
+                self.expr(object);
+                if let Some(p) = pre {
+                    self.expr(p);
+                }
+                for a in args {
+                    self.expr(a);
+                }
+                let n = self.name_const(&name.name);
+                self.emit(Op::Invoke(n, argc), span);
+            }
+            ExprKind::Super { method, this_res } => {
+                self.get_var(*this_res, callee.span);
+                if let Some(p) = pre {
+                    self.expr(p);
+                }
+                for a in args {
+                    self.expr(a);
+                }
+                let n = self.name_const(&method.name);
+                self.emit(Op::InvokeSuper(n, argc), span);
+            }
+            ExprKind::Name(Name {
+                res: Res::Global(g),
+                ..
+            }) => {
+                self.emit(Op::Nil, callee.span);
+                if let Some(p) = pre {
+                    self.expr(p);
+                }
+                for a in args {
+                    self.expr(a);
+                }
+                self.emit(Op::CallGlobal(*g, argc), span);
+            }
+            _ => {
+                self.expr(callee);
+                if let Some(p) = pre {
+                    self.expr(p);
+                }
+                for a in args {
+                    self.expr(a);
+                }
+                self.emit(Op::Call(argc), span);
+            }
+        }
+    }
+
+    /// `a |> f(x)` is `f(a, x)`; `a |> f` is `f(a)`; `a |> obj.m(x)` is `obj.m(a, x)`.
+    pub(super) fn pipe(&mut self, lhs: &Expr, rhs: &Expr, span: Span) {
+        match &rhs.kind {
+            ExprKind::Call { callee, args } => self.call(callee, Some(lhs), args, span),
+            _ => self.call(rhs, Some(lhs), &[], span),
+        }
+    }
+
+    pub(super) fn assign(&mut self, target: &Expr, op: AssignOp, value: &Expr, span: Span) {
+        match &target.kind {
+            ExprKind::Name(n) => match (op, n.res) {
+                // `x += v` evaluates v before reading x, so that a string nothing else holds
+                // can grow in place. That order is only unobservable when v cannot assign
+                // x: for an uncaptured local, when v has no assignment or statement in it;
+                // for a global, when v also calls nothing.
+                (Some(BinOp::Add), Res::Local(s))
+                    if !self.is_cell(s) && no_effects(value, true) =>
+                {
+                    self.expr(value);
+                    self.emit(Op::AddAssignLocal(s), span);
+                }
+                (Some(BinOp::Add), Res::Global(g)) if no_effects(value, false) => {
+                    self.expr(value);
+                    self.emit(Op::AddAssignGlobal(g), span);
+                }
+                (Some(op), res) => {
+                    self.get_var(res, n.span);
+                    self.expr(value);
+                    self.emit(bin_op(op), span);
+                    self.set_var(res, span);
+                }
+                (None, res) => {
+                    self.expr(value);
+                    self.set_var(res, span);
+                }
+            },
+            ExprKind::Field { object, name } => {
+                self.expr(object);
+                let k = self.name_const(&name.name);
+                if let Some(op) = op {
+                    self.emit(Op::Dup, span);
+                    self.emit(Op::GetField(k), name.span);
+                    self.expr(value);
+                    self.emit(bin_op(op), span);
+                } else {
+                    self.expr(value);
+                }
+                self.emit(Op::SetField(k), span);
+            }
+            ExprKind::Index { object, index } => {
+                self.expr(object);
+                self.expr(index);
+                if let Some(op) = op {
+                    self.emit(Op::Dup2, span);
+                    self.emit(Op::GetIndex, target.span);
+                    self.expr(value);
+                    self.emit(bin_op(op), span);
+                } else {
+                    self.expr(value);
+                }
+                self.emit(Op::SetIndex, span);
+            }
+            // The parser rejects other targets; evaluate the value so the stack stays even.
+            _ => self.expr(value),
+        }
+    }
+
+    /// `tail`: the match is the function's returned value; each arm returns on its own.
+    pub(super) fn match_expr(&mut self, subject: &Expr, arms: &[MatchArm], span: Span, tail: bool) {
+        self.expr(subject);
+        let mut to_end = Vec::new();
+        for arm in arms {
+            let mut to_next = Vec::new();
+            match &arm.pattern {
+                Pattern::Literal(l) => {
+                    self.emit(Op::Dup, arm.span);
+                    self.expr(l);
+                    self.emit(Op::Eq, l.span);
+                    to_next.push(self.emit(Op::JumpIfFalse(0), l.span));
+                }
+                Pattern::Range(lo, hi) => {
+                    self.emit(Op::Dup, arm.span);
+                    self.expr(lo);
+                    self.expr(hi);
+                    self.emit(Op::InRange, arm.span);
+                    to_next.push(self.emit(Op::JumpIfFalse(0), arm.span));
+                }
+                Pattern::Wildcard(_) => {}
+                Pattern::Bind(n) => {
+                    self.emit(Op::Dup, n.span);
+                    self.define_var(n.res, n.span);
+                }
+            }
+            if let Some(g) = &arm.guard {
+                self.expr(g);
+                to_next.push(self.emit(Op::JumpIfFalse(0), g.span));
+            }
+            self.emit(Op::Pop, arm.span);
+            if tail {
+                self.return_expr(&arm.body);
+            } else {
+                self.expr(&arm.body);
+                to_end.push(self.emit(Op::Jump(0), arm.span));
+            }
+            for j in to_next {
+                self.patch(j);
+            }
+        }
+        self.emit(Op::NoMatch, span);
+        for j in to_end {
+            self.patch(j);
+        }
+    }
+}
+
+/// True when evaluating `e` cannot assign a variable: no assignment, block, `if`,
+/// `match`, `print` or (unless `calls_ok`) call inside it. Lambdas are fine: they only
+/// create a function.
+pub(super) fn no_effects(e: &Expr, calls_ok: bool) -> bool {
+    match &e.kind {
+        ExprKind::Nil
+        | ExprKind::Bool(_)
+        | ExprKind::Int(_)
+        | ExprKind::Float(_)
+        | ExprKind::Str(_)
+        | ExprKind::Name(_)
+        | ExprKind::This(_)
+        | ExprKind::Super { .. }
+        | ExprKind::Function(_) => true,
+        ExprKind::List(items) => items.iter().all(|i| no_effects(i, calls_ok)),
+        ExprKind::Map(entries) => entries
+            .iter()
+            .all(|(k, v)| no_effects(k, calls_ok) && no_effects(v, calls_ok)),
+        ExprKind::Unary(_, x) | ExprKind::Fused(x) => no_effects(x, calls_ok),
+        ExprKind::Field { object, .. } => no_effects(object, calls_ok),
+        ExprKind::Binary(_, a, b)
+        | ExprKind::And(a, b)
+        | ExprKind::Or(a, b)
+        | ExprKind::Range(a, b)
+        | ExprKind::Index {
+            object: a,
+            index: b,
+        } => no_effects(a, calls_ok) && no_effects(b, calls_ok),
+        ExprKind::Call { callee, args } => {
+            calls_ok && no_effects(callee, calls_ok) && args.iter().all(|a| no_effects(a, calls_ok))
+        }
+        ExprKind::Pipe(a, b) => calls_ok && no_effects(a, calls_ok) && no_effects(b, calls_ok),
+        ExprKind::Assign { .. }
+        | ExprKind::If { .. }
+        | ExprKind::Match { .. }
+        | ExprKind::Block(_)
+        | ExprKind::Print(_) => false,
+    }
+}
+
+pub(super) fn is_comparison(op: BinOp) -> bool {
+    matches!(
+        op,
+        BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
+    )
+}
+
+pub(super) fn small_int(e: &Expr) -> Option<i32> {
+    match e.kind {
+        ExprKind::Int(k) => i32::try_from(k).ok(),
+        _ => None,
+    }
+}
+
+pub(super) fn bin_kind(op: BinOp) -> BinKind {
+    match op {
+        BinOp::Add => BinKind::Add,
+        BinOp::Sub => BinKind::Sub,
+        BinOp::Mul => BinKind::Mul,
+        BinOp::Div => BinKind::Div,
+        BinOp::Mod => BinKind::Mod,
+        BinOp::Eq => BinKind::Eq,
+        BinOp::Ne => BinKind::Ne,
+        BinOp::Lt => BinKind::Lt,
+        BinOp::Le => BinKind::Le,
+        BinOp::Gt => BinKind::Gt,
+        BinOp::Ge => BinKind::Ge,
+    }
+}
+
+pub(super) fn bin_op(op: BinOp) -> Op {
+    match op {
+        BinOp::Add => Op::Add,
+        BinOp::Sub => Op::Sub,
+        BinOp::Mul => Op::Mul,
+        BinOp::Div => Op::Div,
+        BinOp::Mod => Op::Mod,
+        BinOp::Eq => Op::Eq,
+        BinOp::Ne => Op::Ne,
+        BinOp::Lt => Op::Lt,
+        BinOp::Le => Op::Le,
+        BinOp::Gt => Op::Gt,
+        BinOp::Ge => Op::Ge,
+    }
+}

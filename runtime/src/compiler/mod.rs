@@ -1,0 +1,287 @@
+//! Bytecode compiler: a resolved AST to [`Proto`]s. Statements are in `stmt.rs`,
+//! expressions in `expr.rs`; this file holds the per-function state and variable access.
+//!
+//! Every name already carries its slot (see `walia_lang::resolve`), so compiling is a
+//! straight walk. Stack discipline: a statement leaves the stack as it found it; an
+//! expression pushes exactly one value.
+
+mod expr;
+mod stmt;
+
+use crate::bytecode::{ClassDesc, Op, Proto, ProtoKind, SourceFile};
+use crate::value::Value;
+use expr::{bin_kind, is_comparison, small_int};
+use std::rc::Rc;
+use walia_lang::ast::*;
+
+/// The result of compiling one program.
+pub struct Compiled {
+    /// Top-level code; returns the value of its final statement.
+    pub script: Rc<Proto>,
+}
+
+pub fn compile(program: &Program, source: Rc<SourceFile>) -> Compiled {
+    let mut c = FnCompiler::new(
+        ProtoKind::Script,
+        &program.info,
+        source.clone(),
+        None,
+        0,
+        Span::new(0, source.text.len()),
+        None,
+    );
+    c.block_value(&program.stmts, Span::new(0, 0));
+    c.emit(Op::Return, Span::new(source.text.len(), source.text.len()));
+    Compiled {
+        script: Rc::new(c.finish()),
+    }
+}
+
+struct Loop {
+    /// Where `continue` jumps (the condition or the iterator step).
+    continue_to: u32,
+    /// `break` jumps to patch with the loop's exit.
+    breaks: Vec<usize>,
+}
+
+struct FnCompiler {
+    kind: ProtoKind,
+    name: Option<Rc<str>>,
+    arity: u16,
+    num_slots: u32,
+    cell_slots: Vec<bool>,
+    captures: Vec<Capture>,
+    code: Vec<Op>,
+    spans: Vec<Span>,
+    consts: Vec<Value>,
+    protos: Vec<Rc<Proto>>,
+    classes: Vec<ClassDesc>,
+    source: Rc<SourceFile>,
+    span: Span,
+    doc: Option<String>,
+    loops: Vec<Loop>,
+    /// The latest jump target: instructions before it must not be merged with later ones.
+    last_target: u32,
+    /// Index of each string constant in `consts`.
+    string_consts: std::collections::HashMap<String, u32>,
+}
+
+impl FnCompiler {
+    fn new(
+        kind: ProtoKind,
+        info: &FunInfo,
+        source: Rc<SourceFile>,
+        name: Option<Rc<str>>,
+        arity: u16,
+        span: Span,
+        doc: Option<String>,
+    ) -> FnCompiler {
+        let mut cell_slots = vec![false; info.num_slots.max(1) as usize];
+        for s in &info.cell_slots {
+            if let Some(c) = cell_slots.get_mut(*s as usize) {
+                *c = true;
+            }
+        }
+        FnCompiler {
+            kind,
+            name,
+            arity,
+            num_slots: info.num_slots.max(1),
+            cell_slots,
+            captures: info.captures.clone(),
+            code: Vec::new(),
+            spans: Vec::new(),
+            consts: Vec::new(),
+            protos: Vec::new(),
+            classes: Vec::new(),
+            source,
+            span,
+            doc,
+            loops: Vec::new(),
+            last_target: 0,
+            string_consts: std::collections::HashMap::new(),
+        }
+    }
+
+    fn finish(self) -> Proto {
+        let has_cell_params = self
+            .cell_slots
+            .iter()
+            .take(self.arity as usize + 1)
+            .any(|c| *c);
+        Proto {
+            has_cell_params,
+            name: self.name,
+            kind: self.kind,
+            arity: self.arity,
+            num_slots: self.num_slots,
+            cell_slots: self.cell_slots,
+            captures: self.captures,
+            code: self.code,
+            spans: self.spans,
+            consts: self.consts,
+            protos: self.protos,
+            classes: self.classes,
+            source: self.source,
+            span: self.span,
+            doc: self.doc,
+        }
+    }
+
+    fn emit(&mut self, op: Op, span: Span) -> usize {
+        // `x = v;` as a statement: store and pop in one instruction.
+        if op == Op::Pop && self.last_target < self.here() {
+            let merged = match self.code.last() {
+                Some(Op::SetLocal(s)) => Some(Op::DefineLocal(*s)),
+                Some(Op::SetGlobal(g)) => Some(Op::DefineGlobal(*g)),
+                _ => None,
+            };
+            if let Some(m) = merged {
+                let at = self.code.len() - 1;
+                self.code[at] = m;
+                return at;
+            }
+        }
+        self.code.push(op);
+        self.spans.push(span);
+        self.code.len() - 1
+    }
+
+    fn here(&self) -> u32 {
+        self.code.len() as u32
+    }
+
+    /// A loop start: a jump target like any patched one.
+    fn label(&mut self) -> u32 {
+        self.last_target = self.here();
+        self.here()
+    }
+
+    /// Compile a condition and a jump taken when it is false; returns the jump to patch.
+    fn jump_unless(&mut self, cond: &Expr) -> usize {
+        if let ExprKind::Binary(op, a, b) = &cond.kind
+            && is_comparison(*op)
+            && let Some(x) = self.plain_local(a)
+        {
+            if let Some(y) = self.plain_local(b) {
+                return self.emit(Op::JumpUnlessLL(bin_kind(*op), x, y, 0), cond.span);
+            }
+            if let Some(k) = small_int(b) {
+                return self.emit(Op::JumpUnlessLK(bin_kind(*op), x, k, 0), cond.span);
+            }
+        }
+        self.expr(cond);
+        self.emit(Op::JumpIfFalse(0), cond.span)
+    }
+
+    /// `x = a op b;` / `x op= k;` on plain locals as one instruction. False when the
+    /// statement has another shape.
+    fn fused_assign(&mut self, e: &Expr) -> bool {
+        let ExprKind::Assign { target, op, value } = &e.kind else {
+            return false;
+        };
+        let Some(dst) = self.plain_local(target) else {
+            return false;
+        };
+        let (kind, a, b) = match (op, &value.kind) {
+            (None, ExprKind::Binary(op, a, b)) => (bin_kind(*op), self.plain_local(a), &**b),
+            (Some(op), _) => (bin_kind(*op), Some(dst), &**value),
+            _ => return false,
+        };
+        let Some(a) = a else {
+            return false;
+        };
+        if let Some(b) = self.plain_local(b) {
+            self.emit(Op::SetBinLL(kind, dst, a, b), e.span);
+            return true;
+        }
+        if let Some(k) = small_int(b) {
+            self.emit(Op::SetBinLK(kind, dst, a, k), e.span);
+            return true;
+        }
+        false
+    }
+
+    /// The slot of a name that is a plain (non-cell) local.
+    fn plain_local(&self, e: &Expr) -> Option<u16> {
+        match &e.kind {
+            ExprKind::Name(Name {
+                res: Res::Local(s), ..
+            }) if !self.is_cell(*s) => Some(*s),
+            _ => None,
+        }
+    }
+
+    fn patch(&mut self, at: usize) {
+        let target = self.here();
+        self.last_target = target;
+        match &mut self.code[at] {
+            Op::Jump(t)
+            | Op::JumpIfFalse(t)
+            | Op::JumpIfFalseKeep(t)
+            | Op::JumpIfTrueKeep(t)
+            | Op::IterNext(_, t)
+            | Op::JumpUnlessLL(_, _, _, t)
+            | Op::JumpUnlessLK(_, _, _, t) => *t = target,
+            _ => {}
+        }
+    }
+
+    fn constant(&mut self, v: Value) -> u32 {
+        self.consts.push(v);
+        (self.consts.len() - 1) as u32
+    }
+
+    /// A string constant, shared by every use in the function (names of fields and
+    /// methods repeat a lot).
+    fn name_const(&mut self, name: &str) -> u32 {
+        if let Some(i) = self.string_consts.get(name) {
+            return *i;
+        }
+        let i = self.constant(Value::str(name));
+        self.string_consts.insert(name.to_string(), i);
+        i
+    }
+
+    fn is_cell(&self, slot: u16) -> bool {
+        self.cell_slots.get(slot as usize).copied().unwrap_or(false)
+    }
+
+    // ---- variables ----
+
+    fn get_var(&mut self, res: Res, span: Span) {
+        let op = match res {
+            Res::Local(s) if self.is_cell(s) => Op::GetCell(s),
+            Res::Local(s) => Op::GetLocal(s),
+            Res::Upvalue(i) => Op::GetUpval(i),
+            Res::Global(g) => Op::GetGlobal(g),
+            Res::Unresolved => Op::Nil,
+        };
+        self.emit(op, span);
+    }
+
+    /// Store the top of the stack into the variable, leaving it on the stack.
+    fn set_var(&mut self, res: Res, span: Span) {
+        let op = match res {
+            Res::Local(s) if self.is_cell(s) => Op::SetCell(s),
+            Res::Local(s) => Op::SetLocal(s),
+            Res::Upvalue(i) => Op::SetUpval(i),
+            Res::Global(g) => Op::SetGlobal(g),
+            Res::Unresolved => Op::Dup,
+        };
+        self.emit(op, span);
+    }
+
+    /// Pop the top of the stack into a variable being declared.
+    fn define_var(&mut self, res: Res, span: Span) {
+        let op = match res {
+            Res::Local(s) if self.is_cell(s) => Op::DefineCell(s),
+            Res::Local(s) => Op::DefineLocal(s),
+            Res::Global(g) => Op::DefineGlobal(g),
+            Res::Upvalue(_) | Res::Unresolved => Op::Pop,
+        };
+        self.emit(op, span);
+    }
+
+    // ---- statements ----
+}

@@ -1,0 +1,375 @@
+//! Statements, function bodies and returns.
+
+use super::{FnCompiler, Loop};
+use crate::bytecode::{ClassDesc, Op, ProtoKind};
+use std::rc::Rc;
+use walia_lang::ast::*;
+
+impl FnCompiler {
+    /// Compile statements so that exactly one value (the final statement's) is pushed.
+    pub(super) fn block_value(&mut self, stmts: &[Stmt], end: Span) {
+        let Some((last, rest)) = stmts.split_last() else {
+            self.emit(Op::Nil, end);
+            return;
+        };
+        for s in rest {
+            self.stmt(s);
+        }
+        self.stmt_value(last);
+    }
+
+    /// A statement in value position (the last of a block).
+    pub(super) fn stmt_value(&mut self, s: &Stmt) {
+        match &s.kind {
+            StmtKind::Expr { expr, .. } => self.expr(expr),
+            StmtKind::Block(b) => self.block_value(&b.stmts, b.span),
+            StmtKind::If { cond, then, else_ } => {
+                let to_else = self.jump_unless(cond);
+                self.stmt_value(then);
+                let to_end = self.emit(Op::Jump(0), s.span);
+                self.patch(to_else);
+                match else_ {
+                    Some(e) => self.stmt_value(e),
+                    None => {
+                        self.emit(Op::Nil, s.span);
+                    }
+                }
+                self.patch(to_end);
+            }
+            StmtKind::Return(_) | StmtKind::Break | StmtKind::Continue => {
+                self.stmt(s);
+                // Unreachable, but keeps the stack height consistent for the compiler.
+                self.emit(Op::Nil, s.span);
+            }
+            _ => {
+                self.stmt(s);
+                self.emit(Op::Nil, s.span);
+            }
+        }
+    }
+
+    pub(super) fn stmt(&mut self, s: &Stmt) {
+        let span = s.span;
+        match &s.kind {
+            StmtKind::Var { name, init, .. } => {
+                if let Res::Global(g) = name.res {
+                    self.emit(Op::DeclareGlobal(g), name.span);
+                    if let Some(e) = init {
+                        self.expr(e);
+                        self.emit(Op::DefineGlobal(g), span);
+                    }
+                } else {
+                    match init {
+                        Some(e) => self.expr(e),
+                        None => {
+                            self.emit(Op::Nil, span);
+                        }
+                    }
+                    self.define_var(name.res, name.span);
+                }
+            }
+            StmtKind::Fun(f) => {
+                let res = f.name.as_ref().map_or(Res::Unresolved, |n| n.res);
+                self.declare_before_body(res, span);
+                self.function(f, ProtoKind::Function);
+                self.assign_declared(res, span);
+            }
+            StmtKind::Class(c) => {
+                self.declare_before_body(c.name.res, span);
+                self.class(c);
+                self.assign_declared(c.name.res, span);
+            }
+            StmtKind::Expr { expr, .. } => {
+                if !self.fused_assign(expr) {
+                    self.expr(expr);
+                    self.emit(Op::Pop, span);
+                }
+            }
+            StmtKind::Print(e) => {
+                self.expr(e);
+                self.emit(Op::Print, span);
+            }
+            StmtKind::If { cond, then, else_ } => {
+                let to_else = self.jump_unless(cond);
+                self.stmt(then);
+                if let Some(e) = else_ {
+                    let to_end = self.emit(Op::Jump(0), span);
+                    self.patch(to_else);
+                    self.stmt(e);
+                    self.patch(to_end);
+                } else {
+                    self.patch(to_else);
+                }
+            }
+            StmtKind::While { cond, body } => {
+                let start = self.label();
+                let exit = self.jump_unless(cond);
+                self.loops.push(Loop {
+                    continue_to: start,
+                    breaks: Vec::new(),
+                });
+                self.stmt(body);
+                self.emit(Op::Loop(start), span);
+                self.patch(exit);
+                self.end_loop();
+            }
+            StmtKind::For { var, iter, body } => {
+                let Res::Local(var_slot) = var.res else {
+                    return;
+                };
+                let iter_slot = var_slot.saturating_sub(1);
+                self.expr(iter);
+                self.emit(Op::IterInit(iter_slot), iter.span);
+                let top = self.label();
+                let exit = self.emit(Op::IterNext(iter_slot, 0), iter.span);
+                self.define_var(var.res, var.span);
+                self.loops.push(Loop {
+                    continue_to: top,
+                    breaks: Vec::new(),
+                });
+                self.stmt(body);
+                self.emit(Op::Loop(top), span);
+                self.patch(exit);
+                self.end_loop();
+            }
+            StmtKind::Block(b) => {
+                for s in &b.stmts {
+                    self.stmt(s);
+                }
+            }
+            StmtKind::Return(value) => {
+                if self.kind == ProtoKind::Init {
+                    self.emit(Op::Nil, span);
+                    self.emit(Op::Return, span);
+                    return;
+                }
+                match value {
+                    Some(e) => self.return_expr(e),
+                    None => {
+                        self.emit(Op::Nil, span);
+                        self.emit(Op::Return, span);
+                    }
+                }
+            }
+            StmtKind::Break => {
+                let j = self.emit(Op::Jump(0), span);
+                if let Some(l) = self.loops.last_mut() {
+                    l.breaks.push(j);
+                }
+            }
+            StmtKind::Continue => {
+                let target = self.loops.last().map_or(0, |l| l.continue_to);
+                self.emit(Op::Loop(target), span);
+            }
+            StmtKind::Test { name, body, info } => {
+                let mut c = FnCompiler::new(
+                    ProtoKind::Test,
+                    info,
+                    self.source.clone(),
+                    Some(name.as_str().into()),
+                    0,
+                    span,
+                    None,
+                );
+                c.block_value(&body.stmts, body.span);
+                c.emit(Op::Return, body.span);
+                self.protos.push(Rc::new(c.finish()));
+                let idx = (self.protos.len() - 1) as u32;
+                self.emit(Op::Closure(idx), span);
+                let n = self.name_const(name);
+                self.emit(Op::Test(n), span);
+            }
+            StmtKind::Empty => {}
+        }
+    }
+
+    pub(super) fn end_loop(&mut self) {
+        if let Some(l) = self.loops.pop() {
+            for b in l.breaks {
+                self.patch(b);
+            }
+        }
+    }
+
+    /// A local `fun`/`class` may refer to itself: give its cell a value before the body.
+    pub(super) fn declare_before_body(&mut self, res: Res, span: Span) {
+        if let Res::Local(s) = res
+            && self.is_cell(s)
+        {
+            self.emit(Op::Nil, span);
+            self.emit(Op::DefineCell(s), span);
+        }
+    }
+
+    pub(super) fn assign_declared(&mut self, res: Res, span: Span) {
+        match res {
+            Res::Local(s) if self.is_cell(s) => {
+                self.emit(Op::SetCell(s), span);
+                self.emit(Op::Pop, span);
+            }
+            _ => self.define_var(res, span),
+        }
+    }
+
+    pub(super) fn function(&mut self, f: &FunDecl, kind: ProtoKind) {
+        let name = if f.anonymous {
+            None
+        } else {
+            f.name.as_ref().map(|n| Rc::from(n.name.as_str()))
+        };
+        let mut c = FnCompiler::new(
+            kind,
+            &f.info,
+            self.source.clone(),
+            name,
+            f.params.len().min(u16::MAX as usize) as u16,
+            f.span,
+            f.doc.clone(),
+        );
+        match &f.body.kind {
+            ExprKind::Block(b) => c.return_stmts(&b.stmts, b.span),
+            _ => c.return_expr(&f.body),
+        }
+        self.protos.push(Rc::new(c.finish()));
+        let idx = (self.protos.len() - 1) as u32;
+        self.emit(Op::Closure(idx), f.span);
+    }
+
+    /// Compile `e` as the value the function returns, ending with `Return`. Each branch of
+    /// an `if`, `match` or block returns on its own, so a call at the end of any branch is
+    /// a tail call (it replaces the frame instead of growing the stack).
+    pub(super) fn return_expr(&mut self, e: &Expr) {
+        if self.kind == ProtoKind::Init {
+            // `init` always returns the instance; its calls are never tail calls.
+            self.expr(e);
+            self.emit(Op::Return, e.span);
+            return;
+        }
+        match &e.kind {
+            ExprKind::If { cond, then, else_ } => {
+                let to_else = self.jump_unless(cond);
+                self.return_expr(then);
+                self.patch(to_else);
+                match else_ {
+                    Some(x) => self.return_expr(x),
+                    None => {
+                        self.emit(Op::Nil, e.span);
+                        self.emit(Op::Return, e.span);
+                    }
+                }
+            }
+            ExprKind::Block(b) => self.return_stmts(&b.stmts, b.span),
+            ExprKind::Match { subject, arms } => self.match_expr(subject, arms, e.span, true),
+            _ => {
+                // A call directly followed by `Return` is run as a tail call by the VM.
+                self.expr(e);
+                self.emit(Op::Return, e.span);
+            }
+        }
+    }
+
+    /// Statements whose final one gives the returned value (a function body).
+    pub(super) fn return_stmts(&mut self, stmts: &[Stmt], end: Span) {
+        let Some((last, rest)) = stmts.split_last() else {
+            self.emit(Op::Nil, end);
+            self.emit(Op::Return, end);
+            return;
+        };
+        for s in rest {
+            self.stmt(s);
+        }
+        self.return_stmt(last);
+    }
+
+    pub(super) fn return_stmt(&mut self, s: &Stmt) {
+        match &s.kind {
+            StmtKind::Expr { expr, .. } => self.return_expr(expr),
+            StmtKind::Block(b) => self.return_stmts(&b.stmts, b.span),
+            StmtKind::If { cond, then, else_ } => {
+                let to_else = self.jump_unless(cond);
+                self.return_stmt(then);
+                self.patch(to_else);
+                match else_ {
+                    Some(x) => self.return_stmt(x),
+                    None => {
+                        self.emit(Op::Nil, s.span);
+                        self.emit(Op::Return, s.span);
+                    }
+                }
+            }
+            _ => {
+                self.stmt_value(s);
+                self.emit(Op::Return, s.span);
+            }
+        }
+    }
+
+    pub(super) fn class(&mut self, c: &ClassDecl) {
+        if let Some(sup) = &c.superclass {
+            self.get_var(sup.res, sup.span);
+        }
+        let defaults = if c.fields.iter().any(|f| f.default.is_some()) {
+            let mut d = FnCompiler::new(
+                ProtoKind::Defaults,
+                &c.defaults_info,
+                self.source.clone(),
+                Some(c.name.name.as_str().into()),
+                0,
+                c.span,
+                None,
+            );
+            for field in &c.fields {
+                if let Some(def) = &field.default {
+                    d.emit(Op::GetLocal(0), field.span);
+                    if d.is_cell(0) {
+                        let at = d.code.len() - 1;
+                        d.code[at] = Op::GetCell(0);
+                    }
+                    d.expr(def);
+                    let n = d.name_const(&field.name.name);
+                    d.emit(Op::SetField(n), field.span);
+                    d.emit(Op::Pop, field.span);
+                }
+            }
+            d.emit(Op::Nil, c.span);
+            d.emit(Op::Return, c.span);
+            self.protos.push(Rc::new(d.finish()));
+            Some((self.protos.len() - 1) as u32)
+        } else {
+            None
+        };
+        let mut methods = Vec::new();
+        for m in &c.methods {
+            let is_init = m.name.as_ref().is_some_and(|n| n.name == "init");
+            let kind = if is_init {
+                ProtoKind::Init
+            } else {
+                ProtoKind::Method
+            };
+            self.function(m, kind);
+            // `function` emitted a Closure op for a free function; methods are built by the
+            // Class instruction instead.
+            self.code.pop();
+            self.spans.pop();
+            let name: Rc<str> = m.name.as_ref().map_or("?", |n| n.name.as_str()).into();
+            methods.push((name, (self.protos.len() - 1) as u32));
+        }
+        self.classes.push(ClassDesc {
+            name: c.name.name.as_str().into(),
+            has_super: c.superclass.is_some(),
+            fields: c
+                .fields
+                .iter()
+                .map(|f| Rc::from(f.name.name.as_str()))
+                .collect(),
+            defaults,
+            methods,
+            sql: c.sql,
+            doc: c.doc.clone(),
+        });
+        let idx = (self.classes.len() - 1) as u32;
+        self.emit(Op::Class(idx), c.span);
+    }
+
+    // ---- expressions ----
+}
