@@ -111,21 +111,8 @@ pub enum Op {
     Test(u32),
 }
 
-/// The operator of a fused `BinLL`/`BinLK` instruction.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BinKind {
-    Add,
-    Sub,
-    Mul,
-    Div,
-    Mod,
-    Eq,
-    Ne,
-    Lt,
-    Le,
-    Gt,
-    Ge,
-}
+/// The operator of a fused `BinLL`/`BinLK` instruction: the AST's operator.
+pub use walia_lang::ast::BinOp as BinKind;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProtoKind {

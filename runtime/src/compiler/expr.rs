@@ -1,7 +1,7 @@
 //! Expressions: operators, calls, pipes, assignment and `match`.
 
 use super::FnCompiler;
-use crate::bytecode::{BinKind, Op, ProtoKind};
+use crate::bytecode::{Op, ProtoKind};
 use crate::value::Value;
 use walia_lang::ast::*;
 
@@ -65,11 +65,11 @@ impl FnCompiler {
             ExprKind::Binary(op, a, b) => {
                 if let Some(x) = self.plain_local(a) {
                     if let Some(y) = self.plain_local(b) {
-                        self.emit(Op::BinLL(bin_kind(*op), x, y), span);
+                        self.emit(Op::BinLL(*op, x, y), span);
                         return;
                     }
                     if let Some(k) = small_int(b) {
-                        self.emit(Op::BinLK(bin_kind(*op), x, k), span);
+                        self.emit(Op::BinLK(*op, x, k), span);
                         return;
                     }
                 }
@@ -350,22 +350,6 @@ pub(super) fn small_int(e: &Expr) -> Option<i32> {
     match e.kind {
         ExprKind::Int(k) => i32::try_from(k).ok(),
         _ => None,
-    }
-}
-
-pub(super) fn bin_kind(op: BinOp) -> BinKind {
-    match op {
-        BinOp::Add => BinKind::Add,
-        BinOp::Sub => BinKind::Sub,
-        BinOp::Mul => BinKind::Mul,
-        BinOp::Div => BinKind::Div,
-        BinOp::Mod => BinKind::Mod,
-        BinOp::Eq => BinKind::Eq,
-        BinOp::Ne => BinKind::Ne,
-        BinOp::Lt => BinKind::Lt,
-        BinOp::Le => BinKind::Le,
-        BinOp::Gt => BinKind::Gt,
-        BinOp::Ge => BinKind::Ge,
     }
 }
 

@@ -10,7 +10,7 @@ mod stmt;
 
 use crate::bytecode::{ClassDesc, Op, Proto, ProtoKind, SourceFile};
 use crate::value::Value;
-use expr::{bin_kind, is_comparison, small_int};
+use expr::{is_comparison, small_int};
 use std::rc::Rc;
 use walia_lang::ast::*;
 
@@ -164,10 +164,10 @@ impl FnCompiler {
             && let Some(x) = self.plain_local(a)
         {
             if let Some(y) = self.plain_local(b) {
-                return self.emit(Op::JumpUnlessLL(bin_kind(*op), x, y, 0), cond.span);
+                return self.emit(Op::JumpUnlessLL(*op, x, y, 0), cond.span);
             }
             if let Some(k) = small_int(b) {
-                return self.emit(Op::JumpUnlessLK(bin_kind(*op), x, k, 0), cond.span);
+                return self.emit(Op::JumpUnlessLK(*op, x, k, 0), cond.span);
             }
         }
         self.expr(cond);
@@ -184,8 +184,8 @@ impl FnCompiler {
             return false;
         };
         let (kind, a, b) = match (op, &value.kind) {
-            (None, ExprKind::Binary(op, a, b)) => (bin_kind(*op), self.plain_local(a), &**b),
-            (Some(op), _) => (bin_kind(*op), Some(dst), &**value),
+            (None, ExprKind::Binary(op, a, b)) => (*op, self.plain_local(a), &**b),
+            (Some(op), _) => (*op, Some(dst), &**value),
             _ => return false,
         };
         let Some(a) = a else {
