@@ -49,6 +49,12 @@ impl Vm {
                 }
             };
         }
+        // Push through `extend(once_with(..))`: the vector makes room first and the value is
+        // built after, straight into place. `Vec::push` builds it first and, around a
+        // possible reallocation, spills and reloads it: a store-forwarding stall per push.
+        macro_rules! push {
+            ($e:expr) => {{ self.stack.extend(std::iter::once_with(|| $e)) }};
+        }
         macro_rules! pop {
             () => {
                 self.stack.pop().unwrap_or_default()
@@ -59,7 +65,7 @@ impl Vm {
                 let b = pop!();
                 let a = pop!();
                 let r = tri!($f(&a, &b));
-                self.stack.push(r);
+                push!(r);
             }};
         }
         // After a call pushed its frame: if the caller's next instruction is `Return` (and the
@@ -112,12 +118,12 @@ impl Vm {
             match op {
                 Op::Const(k) => {
                     let v = proto.consts.get(k as usize).cloned().unwrap_or_default();
-                    self.stack.push(v);
+                    push!(v);
                 }
-                Op::SmallInt(i) => self.stack.push(Value::Int(i as i64)),
-                Op::Nil => self.stack.push(Value::Nil),
-                Op::True => self.stack.push(Value::Bool(true)),
-                Op::False => self.stack.push(Value::Bool(false)),
+                Op::SmallInt(i) => push!(Value::Int(i as i64)),
+                Op::Nil => push!(Value::Nil),
+                Op::True => push!(Value::Bool(true)),
+                Op::False => push!(Value::Bool(false)),
                 Op::Pop => {
                     if let Some(v) = self.stack.pop() {
                         discard(v);
@@ -125,25 +131,25 @@ impl Vm {
                 }
                 Op::Dup => {
                     let v = self.stack.last().cloned().unwrap_or_default();
-                    self.stack.push(v);
+                    push!(v);
                 }
                 Op::Dup2 => {
                     let n = self.stack.len();
                     if n >= 2 {
                         let a = self.stack[n - 2].clone();
                         let b = self.stack[n - 1].clone();
-                        self.stack.push(a);
-                        self.stack.push(b);
+                        push!(a);
+                        push!(b);
                     }
                 }
                 Op::GetLocal(s) => match &self.stack[base + s as usize] {
                     Value::Int(i) => {
                         let i = *i;
-                        self.stack.push(Value::Int(i));
+                        push!(Value::Int(i));
                     }
                     other => {
                         let v = other.clone();
-                        self.stack.push(v);
+                        push!(v);
                     }
                 },
                 Op::BinLL(kind, x, y) => {
@@ -153,11 +159,11 @@ impl Vm {
                     ) {
                         let (a, b) = (*a, *b);
                         if let Some(r) = ops::int_arith(kind, a, b) {
-                            self.stack.push(Value::Int(r));
+                            push!(Value::Int(r));
                             continue;
                         }
                         if ops::is_comparison(kind) {
-                            self.stack.push(Value::Bool(ops::int_compare(kind, a, b)));
+                            push!(Value::Bool(ops::int_compare(kind, a, b)));
                             continue;
                         }
                     }
@@ -166,13 +172,13 @@ impl Vm {
                         &self.stack[base + x as usize],
                         &self.stack[base + y as usize]
                     ));
-                    self.stack.push(r);
+                    push!(r);
                 }
                 Op::BinLK(kind, x, k) => {
                     if let Value::Int(a) = &self.stack[base + x as usize] {
                         let a = *a;
                         if let Some(r) = ops::int_arith(kind, a, k as i64) {
-                            self.stack.push(Value::Int(r));
+                            push!(Value::Int(r));
                             continue;
                         }
                         if ops::is_comparison(kind) {
@@ -186,7 +192,7 @@ impl Vm {
                         &self.stack[base + x as usize],
                         &Value::Int(k as i64)
                     ));
-                    self.stack.push(r);
+                    push!(r);
                 }
                 Op::SetLocal(s) => {
                     let v = self.stack.last().cloned().unwrap_or_default();
@@ -255,7 +261,7 @@ impl Vm {
                         Value::Cell(c) => c.value.borrow().clone(),
                         other => other.clone(),
                     };
-                    self.stack.push(v);
+                    push!(v);
                 }
                 Op::SetCell(s) => {
                     let v = self.stack.last().cloned().unwrap_or_default();
@@ -274,7 +280,7 @@ impl Vm {
                             .unwrap_or_default(),
                         None => Value::Nil,
                     };
-                    self.stack.push(v);
+                    push!(v);
                 }
                 Op::SetUpval(i) => {
                     let v = self.stack.last().cloned().unwrap_or_default();
@@ -314,11 +320,11 @@ impl Vm {
                 Op::Neg => {
                     let a = pop!();
                     let r = tri!(ops::negate(&a));
-                    self.stack.push(r);
+                    push!(r);
                 }
                 Op::Not => {
                     let a = pop!();
-                    self.stack.push(Value::Bool(!a.is_truthy()));
+                    push!(Value::Bool(!a.is_truthy()));
                 }
                 Op::Eq => fused2!(BinKind::Eq),
                 Op::Ne => fused2!(BinKind::Ne),
@@ -337,7 +343,7 @@ impl Vm {
                         _ => tri!(ops::add_assign(slot, &rhs)),
                     }
                     let v = slot.clone();
-                    self.stack.push(v);
+                    push!(v);
                 }
                 Op::AddAssignGlobal(g) => {
                     let rhs = pop!();
@@ -350,7 +356,7 @@ impl Vm {
                     }
                     tri!(ops::add_assign(slot, &rhs));
                     let v = slot.clone();
-                    self.stack.push(v);
+                    push!(v);
                 }
                 Op::Jump(t) => ip = t as usize,
                 Op::Loop(t) => {
@@ -443,7 +449,7 @@ impl Vm {
                     if self.frames.len() <= stop {
                         return Ok(result);
                     }
-                    self.stack.push(result);
+                    push!(result);
                     load_frame!();
                 }
                 Op::Closure(i) => {
@@ -455,12 +461,12 @@ impl Vm {
                     };
                     let home = frame.closure.home.clone();
                     let v = self.make_closure(p, frame, home);
-                    self.stack.push(v);
+                    push!(v);
                 }
                 Op::MakeList(n) => {
                     let at = self.stack.len() - n as usize;
                     let items: Vec<Value> = self.stack.drain(at..).collect();
-                    self.stack.push(Value::list(items));
+                    push!(Value::list(items));
                 }
                 Op::MakeMap(n) => {
                     let at = self.stack.len() - 2 * n as usize;
@@ -479,13 +485,13 @@ impl Vm {
                     if let Some(e) = bad {
                         throw!(e);
                     }
-                    self.stack.push(Value::map(map));
+                    push!(Value::map(map));
                 }
                 Op::MakeRange => {
                     let b = pop!();
                     let a = pop!();
                     match (&a, &b) {
-                        (Value::Int(x), Value::Int(y)) => self.stack.push(Value::range(*x, *y)),
+                        (Value::Int(x), Value::Int(y)) => push!(Value::range(*x, *y)),
                         _ => throw!(RtError::new(format!(
                             "a range needs two Ints, not {} and {}",
                             a.type_name(),
@@ -497,14 +503,14 @@ impl Vm {
                     let obj = pop!();
                     let name = const_name(&proto, k);
                     let v = tri!(self.get_field(&obj, name));
-                    self.stack.push(v);
+                    push!(v);
                 }
                 Op::SetField(k) => {
                     let v = pop!();
                     let obj = pop!();
                     let name = const_name(&proto, k);
                     tri!(self.set_field(&obj, name, v.clone()));
-                    self.stack.push(v);
+                    push!(v);
                 }
                 Op::Invoke(k, argc) => {
                     budget -= 1;
@@ -523,20 +529,20 @@ impl Vm {
                     let idx = pop!();
                     let obj = pop!();
                     let v = tri!(crate::index::get_index(&obj, &idx));
-                    self.stack.push(v);
+                    push!(v);
                 }
                 Op::SetIndex => {
                     let v = pop!();
                     let idx = pop!();
                     let obj = pop!();
                     tri!(crate::index::set_index(&obj, &idx, v.clone()));
-                    self.stack.push(v);
+                    push!(v);
                 }
                 Op::GetSuper(k) => {
                     let this = pop!();
                     let name = const_name(&proto, k);
                     let m = tri!(self.super_method(name));
-                    self.stack.push(Value::bound(this, m));
+                    push!(Value::bound(this, m));
                 }
                 Op::InvokeSuper(k, argc) => {
                     save_ip!();
@@ -553,7 +559,7 @@ impl Vm {
                 Op::Class(i) => {
                     let frame_idx = self.frames.len() - 1;
                     let v = tri!(self.build_class(i as usize, frame_idx));
-                    self.stack.push(v);
+                    push!(v);
                 }
                 Op::Print => {
                     let v = pop!();
@@ -581,7 +587,7 @@ impl Vm {
                         Err(_) => Err(RtError::new("iterator is already running")),
                     };
                     match tri!(next) {
-                        Some(v) => self.stack.push(v),
+                        Some(v) => push!(v),
                         None => {
                             self.stack[base + s as usize] = Value::Nil;
                             ip = exit as usize;
@@ -598,7 +604,7 @@ impl Vm {
                         }
                         _ => false,
                     };
-                    self.stack.push(Value::Bool(inside));
+                    push!(Value::Bool(inside));
                 }
                 Op::NoMatch => {
                     let v = pop!();

@@ -154,3 +154,23 @@ fn reachable_cycles_survive_collection() {
         print a.other.other.name + b.other.other.name;");
     assert_eq!(out, "ab\n");
 }
+
+#[test]
+#[ignore]
+fn dump_fib_bytecode() {
+    let src = "fun fib(n) { if (n < 2) return n; return fib(n - 1) + fib(n - 2); }";
+    let (mut program, _) = walia_lang::parse(src);
+    let mut names = GlobalNames::new();
+    resolve(&mut program, &mut names, &|_: &str| false);
+    let proto = compile(
+        &program,
+        Rc::new(SourceFile {
+            name: "t".into(),
+            text: src.into(),
+        }),
+    )
+    .script;
+    for p in &proto.protos {
+        eprintln!("{:?}", p.code);
+    }
+}
