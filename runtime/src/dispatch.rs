@@ -435,17 +435,21 @@ impl Vm {
                     }
                 }
                 Op::Return => {
-                    let mut result = pop!();
-                    let Some(frame) = self.frames.pop() else {
+                    let mut result = take_top(&mut self.stack);
+                    let depth = self.frames.len();
+                    if depth == 0 {
                         return Ok(result);
-                    };
-                    if frame.closure.proto.kind == ProtoKind::Init {
-                        result = match &self.stack[frame.base] {
+                    }
+                    if proto.kind == ProtoKind::Init {
+                        result = match &self.stack[base] {
                             Value::Cell(c) => c.value.borrow().clone(),
                             v => v.clone(),
                         };
                     }
-                    self.stack.truncate(frame.base);
+                    // Truncate rather than pop: the frame is dropped in place, never moved
+                    // (its ip was just written; a whole-frame load would stall).
+                    self.frames.truncate(depth - 1);
+                    self.stack.truncate(base);
                     if self.frames.len() <= stop {
                         return Ok(result);
                     }
@@ -635,6 +639,23 @@ fn push_clone(stack: &mut Vec<Value>, v: &Value) {
         Value::Function(c) => stack.push(Value::Function(c.clone())),
         Value::Str(x) => stack.push(Value::Str(x.clone())),
         other => stack.push(other.clone()),
+    }
+}
+
+/// Pop the top value. A scalar is rebuilt from its fields instead of moved as a whole: it
+/// was usually written moments ago in parts (an Int result's payload only), and a 16-byte
+/// load of it would stall.
+#[inline(always)]
+fn take_top(stack: &mut Vec<Value>) -> Value {
+    match stack.last() {
+        Some(Value::Int(i)) => {
+            let i = *i;
+            if let Some(old) = stack.pop() {
+                std::mem::forget(old); // a scalar: nothing to drop
+            }
+            Value::Int(i)
+        }
+        _ => stack.pop().unwrap_or_default(),
     }
 }
 
