@@ -198,7 +198,7 @@ impl GcRef {
             }
             GcRef::Map(r) => {
                 if let Ok(mut e) = r.entries.try_borrow_mut() {
-                    grave.extend(e.drain(..).map(|(_, v)| v));
+                    grave.extend(std::mem::take(&mut *e).into_values());
                 }
             }
             GcRef::Instance(r) => {

@@ -3,6 +3,7 @@
 pub mod bytecode;
 pub mod compiler;
 mod dispatch;
+pub mod entries;
 pub mod error;
 pub mod gc;
 pub mod index;

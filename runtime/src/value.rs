@@ -70,13 +70,12 @@ impl Hasher for FxHasher {
 }
 
 pub type FxBuild = BuildHasherDefault<FxHasher>;
-/// The entries of a map value, in insertion order.
-pub type Entries = IndexMap<MapKey, Value, FxBuild>;
+pub use crate::entries::Entries;
 /// The fields of an instance (declared ones first) or the methods of a class.
 pub type Fields = IndexMap<Rc<str>, Value, FxBuild>;
 
 pub fn new_entries(capacity: usize) -> Entries {
-    IndexMap::with_capacity_and_hasher(capacity, FxBuild::default())
+    Entries::with_capacity(capacity)
 }
 
 pub fn new_fields(capacity: usize) -> Fields {
@@ -584,7 +583,7 @@ impl Drop for Map {
     fn drop(&mut self) {
         let entries = self.entries.take();
         if entries.values().any(Value::is_container) {
-            drop_iteratively(entries.into_values().collect());
+            drop_iteratively(entries.into_values());
         }
     }
 }

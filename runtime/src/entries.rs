@@ -1,0 +1,177 @@
+//! The entries of a map value: insertion-ordered, keyed by [`MapKey`].
+//!
+//! Most maps in scripts are small records (`{id: 1, age: 34, score: 7}`). Up to
+//! [`SMALL_MAP`] entries are kept in a plain vector searched linearly: one allocation, no
+//! hashing, and about a third less memory than a hash map. A larger map switches to an
+//! `IndexMap`.
+
+use crate::value::{FxBuild, KeyRef, MapKey, Value};
+use indexmap::IndexMap;
+
+/// Entries kept in a vector before the map grows a hash index.
+pub const SMALL_MAP: usize = 8;
+
+#[derive(Clone, Debug)]
+pub enum Entries {
+    Small(Vec<(MapKey, Value)>),
+    Large(IndexMap<MapKey, Value, FxBuild>),
+}
+
+impl Default for Entries {
+    fn default() -> Entries {
+        Entries::Small(Vec::new())
+    }
+}
+
+impl Entries {
+    pub fn with_capacity(n: usize) -> Entries {
+        if n <= SMALL_MAP {
+            Entries::Small(Vec::with_capacity(n))
+        } else {
+            Entries::Large(IndexMap::with_capacity_and_hasher(n, FxBuild::default()))
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Entries::Small(v) => v.len(),
+            Entries::Large(m) => m.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn position(v: &[(MapKey, Value)], key: &KeyRef) -> Option<usize> {
+        v.iter().position(|(k, _)| KeyRef::from(k) == *key)
+    }
+
+    pub fn get(&self, key: &KeyRef) -> Option<&Value> {
+        match self {
+            Entries::Small(v) => Self::position(v, key).map(|i| &v[i].1),
+            Entries::Large(m) => m.get(key),
+        }
+    }
+
+    pub fn contains_key(&self, key: &KeyRef) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// Insert or replace (a replaced entry keeps its place); returns the old value.
+    pub fn insert(&mut self, key: MapKey, value: Value) -> Option<Value> {
+        match self {
+            Entries::Small(v) => {
+                if let Some(i) = Self::position(v, &KeyRef::from(&key)) {
+                    return Some(std::mem::replace(&mut v[i].1, value));
+                }
+                if v.len() < SMALL_MAP {
+                    v.push((key, value));
+                    return None;
+                }
+                let mut m: IndexMap<MapKey, Value, FxBuild> =
+                    IndexMap::with_capacity_and_hasher(v.len() * 2, FxBuild::default());
+                m.extend(v.drain(..));
+                m.insert(key, value);
+                *self = Entries::Large(m);
+                None
+            }
+            Entries::Large(m) => m.insert(key, value),
+        }
+    }
+
+    /// Remove an entry, keeping the order of the others.
+    pub fn shift_remove(&mut self, key: &KeyRef) -> Option<Value> {
+        match self {
+            Entries::Small(v) => Self::position(v, key).map(|i| v.remove(i).1),
+            Entries::Large(m) => m.shift_remove(key),
+        }
+    }
+
+    /// The `i`-th entry in insertion order.
+    pub fn get_index(&self, i: usize) -> Option<(&MapKey, &Value)> {
+        match self {
+            Entries::Small(v) => v.get(i).map(|(k, v)| (k, v)),
+            Entries::Large(m) => m.get_index(i),
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&MapKey, &Value)> {
+        let (small, large) = match self {
+            Entries::Small(v) => (Some(v.iter().map(|(k, v)| (k, v))), None),
+            Entries::Large(m) => (None, Some(m.iter())),
+        };
+        small.into_iter().flatten().chain(large.into_iter().flatten())
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &MapKey> {
+        self.iter().map(|(k, _)| k)
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &Value> {
+        self.iter().map(|(_, v)| v)
+    }
+
+    pub fn into_values(self) -> Vec<Value> {
+        match self {
+            Entries::Small(v) => v.into_iter().map(|(_, v)| v).collect(),
+            Entries::Large(m) => m.into_values().collect(),
+        }
+    }
+}
+
+impl FromIterator<(MapKey, Value)> for Entries {
+    fn from_iter<I: IntoIterator<Item = (MapKey, Value)>>(iter: I) -> Entries {
+        let mut e = Entries::default();
+        for (k, v) in iter {
+            e.insert(k, v);
+        }
+        e
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::rc::Rc;
+
+    fn key(s: &str) -> MapKey {
+        MapKey::Str(Rc::new(crate::value::Str::new(s.to_string())))
+    }
+
+    #[test]
+    fn small_maps_grow_into_indexed_maps_keeping_order() {
+        let mut e = Entries::default();
+        for i in 0..20 {
+            e.insert(key(&format!("k{i}")), Value::Int(i));
+            assert_eq!(e.len(), i as usize + 1);
+        }
+        assert!(matches!(e, Entries::Large(_)));
+        e.insert(key("k3"), Value::Int(33));
+        let order: Vec<String> = e
+            .keys()
+            .map(|k| match k {
+                MapKey::Str(s) => s.as_str().to_string(),
+                _ => String::new(),
+            })
+            .collect();
+        assert_eq!(order[3], "k3");
+        assert_eq!(order.len(), 20);
+        assert!(matches!(e.get(&KeyRef::Str("k3")), Some(Value::Int(33))));
+        assert!(e.shift_remove(&KeyRef::Str("k0")).is_some());
+        assert!(matches!(e.get_index(0), Some((MapKey::Str(s), _)) if s.as_str() == "k1"));
+    }
+
+    #[test]
+    fn small_map_replace_keeps_place_and_remove_keeps_order() {
+        let mut e = Entries::default();
+        e.insert(MapKey::Int(1), Value::Int(1));
+        e.insert(MapKey::Bool(true), Value::Int(2));
+        e.insert(key("a"), Value::Int(3));
+        assert_eq!(e.insert(MapKey::Int(1), Value::Int(9)).map(|_| ()), Some(()));
+        assert!(matches!(e.get_index(0), Some((MapKey::Int(1), Value::Int(9)))));
+        e.shift_remove(&KeyRef::Bool(true));
+        assert!(matches!(e.get_index(1), Some((MapKey::Str(_), Value::Int(3)))));
+        assert!(!e.contains_key(&KeyRef::Bool(true)));
+    }
+}
