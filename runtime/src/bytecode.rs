@@ -93,6 +93,8 @@ pub enum Op {
     /// `slot += top`, leaving the result on the stack. A string in the slot that nothing
     /// else references is appended to in place (amortized O(1) `s += x`).
     AddAssignLocal(u16),
+    /// `slot += top;` as a statement: like `AddAssignLocal` without pushing the result.
+    AddToLocal(u16),
     AddAssignGlobal(u32),
     Dup2,
     /// `a op b` on two local slots (neither a cell): one dispatch instead of three.

@@ -332,6 +332,17 @@ impl Vm {
                 Op::Le => fused2!(BinKind::Le),
                 Op::Gt => fused2!(BinKind::Gt),
                 Op::Ge => fused2!(BinKind::Ge),
+                Op::AddToLocal(s) => {
+                    let rhs = pop!();
+                    let slot = &mut self.stack[base + s as usize];
+                    match (&*slot, &rhs) {
+                        (Value::Int(x), Value::Int(y)) => match x.checked_add(*y) {
+                            Some(r) => store_int(slot, r),
+                            None => throw!(RtError::new("integer overflow in '+'")),
+                        },
+                        _ => tri!(ops::add_assign(slot, &rhs)),
+                    }
+                }
                 Op::AddAssignLocal(s) => {
                     let rhs = pop!();
                     let slot = &mut self.stack[base + s as usize];

@@ -101,7 +101,10 @@ impl Entries {
             Entries::Small(v) => (Some(v.iter().map(|(k, v)| (k, v))), None),
             Entries::Large(m) => (None, Some(m.iter())),
         };
-        small.into_iter().flatten().chain(large.into_iter().flatten())
+        small
+            .into_iter()
+            .flatten()
+            .chain(large.into_iter().flatten())
     }
 
     pub fn keys(&self) -> impl Iterator<Item = &MapKey> {
@@ -168,10 +171,19 @@ mod tests {
         e.insert(MapKey::Int(1), Value::Int(1));
         e.insert(MapKey::Bool(true), Value::Int(2));
         e.insert(key("a"), Value::Int(3));
-        assert_eq!(e.insert(MapKey::Int(1), Value::Int(9)).map(|_| ()), Some(()));
-        assert!(matches!(e.get_index(0), Some((MapKey::Int(1), Value::Int(9)))));
+        assert_eq!(
+            e.insert(MapKey::Int(1), Value::Int(9)).map(|_| ()),
+            Some(())
+        );
+        assert!(matches!(
+            e.get_index(0),
+            Some((MapKey::Int(1), Value::Int(9)))
+        ));
         e.shift_remove(&KeyRef::Bool(true));
-        assert!(matches!(e.get_index(1), Some((MapKey::Str(_), Value::Int(3)))));
+        assert!(matches!(
+            e.get_index(1),
+            Some((MapKey::Str(_), Value::Int(3)))
+        ));
         assert!(!e.contains_key(&KeyRef::Bool(true)));
     }
 }

@@ -133,6 +133,7 @@ impl FnCompiler {
         if op == Op::Pop && self.last_target < self.here() {
             let merged = match self.code.last() {
                 Some(Op::SetLocal(s)) => Some(Op::DefineLocal(*s)),
+                Some(Op::AddAssignLocal(s)) => Some(Op::AddToLocal(*s)),
                 Some(Op::SetGlobal(g)) => Some(Op::DefineGlobal(*g)),
                 _ => None,
             };
