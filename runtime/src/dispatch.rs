@@ -593,6 +593,26 @@ impl Vm {
                         Value::Iter(Rc::new(std::cell::RefCell::new(run)));
                 }
                 Op::IterNext(s, exit) => {
+                    // A plain source (no stages) steps without the VM: no clone of the
+                    // iterator handle, no re-entry. Limits are polled by the loop's back-edge.
+                    let plain = match &self.stack[base + s as usize] {
+                        Value::Iter(it) => {
+                            it.try_borrow_mut().ok().and_then(|mut r| r.next_plain())
+                        }
+                        _ => None,
+                    };
+                    match plain {
+                        Some(Some(v)) => {
+                            push!(v);
+                            continue;
+                        }
+                        Some(None) => {
+                            self.stack[base + s as usize] = Value::Nil;
+                            ip = exit as usize;
+                            continue;
+                        }
+                        None => {}
+                    }
                     let Value::Iter(it) = self.stack[base + s as usize].clone() else {
                         throw!(RtError::new("internal error: no iterator"));
                     };

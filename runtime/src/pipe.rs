@@ -242,6 +242,23 @@ impl PipeRun {
         })
     }
 
+    /// The next element of a pipeline without stages (a `for` loop over a list, range,
+    /// string or map), which needs no VM. `None` when there are stages.
+    #[inline]
+    pub fn next_plain(&mut self) -> Option<Option<Value>> {
+        if !self.stages.is_empty() {
+            return None;
+        }
+        if self.done {
+            return Some(None);
+        }
+        let v = self.source.next();
+        if v.is_none() {
+            self.done = true;
+        }
+        Some(v)
+    }
+
     fn close(&mut self, stage: usize) {
         self.closed = Some(self.closed.map_or(stage, |c| c.max(stage)));
     }
