@@ -71,6 +71,8 @@ pub enum Op {
     MakeMap(u32),
     MakeRange,
     GetField(u32),
+    /// `local.name` (the commonest field read, `u => u.age > 18`) without pushing the object.
+    GetLocalField(u16, u32),
     SetField(u32),
     /// `obj.name(args)` without creating a bound method.
     Invoke(u32, u16),

@@ -514,6 +514,22 @@ impl Vm {
                         ))),
                     }
                 }
+                Op::GetLocalField(s, k) => {
+                    let name = const_name(&proto, k);
+                    let found = match &self.stack[base + s as usize] {
+                        Value::Map(m) => m.entries.borrow().get(&KeyRef::Str(name)).cloned(),
+                        Value::Instance(i) => i.fields.borrow().get(name).cloned(),
+                        _ => None,
+                    };
+                    let v = match found {
+                        Some(v) => v,
+                        None => {
+                            let obj = self.stack[base + s as usize].clone();
+                            tri!(self.get_field(&obj, name))
+                        }
+                    };
+                    push!(v);
+                }
                 Op::GetField(k) => {
                     let obj = pop!();
                     let name = const_name(&proto, k);

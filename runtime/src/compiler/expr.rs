@@ -98,9 +98,13 @@ impl FnCompiler {
             ExprKind::Pipe(lhs, rhs) => self.pipe(lhs, rhs, span),
             ExprKind::Call { callee, args } => self.call(callee, None, args, span),
             ExprKind::Field { object, name } => {
-                self.expr(object);
                 let n = self.name_const(&name.name);
-                self.emit(Op::GetField(n), name.span);
+                if let Some(slot) = self.plain_local(object) {
+                    self.emit(Op::GetLocalField(slot, n), name.span);
+                } else {
+                    self.expr(object);
+                    self.emit(Op::GetField(n), name.span);
+                }
             }
             ExprKind::Index { object, index } => {
                 self.expr(object);

@@ -208,7 +208,12 @@ impl FnCompiler {
         match &e.kind {
             ExprKind::Name(Name {
                 res: Res::Local(s), ..
-            }) if !self.is_cell(*s) => Some(*s),
+            })
+            | ExprKind::This(Res::Local(s))
+                if !self.is_cell(*s) =>
+            {
+                Some(*s)
+            }
             _ => None,
         }
     }
