@@ -169,9 +169,22 @@ impl Vm {
         self.native_depth += 1;
         let stop = self.frames.len();
         let height = self.stack.len();
-        self.stack.extend(std::iter::once_with(|| f.clone()));
-        self.stack.extend(args.iter().cloned());
-        let result = match self.call(args.len()) {
+        let called = match f {
+            // The common case (a pipeline stage's lambda): straight to a frame. Slot 0 of a
+            // plain function is never read, so it holds nil instead of a clone of `f`.
+            Value::Function(c) if c.proto.kind == ProtoKind::Function => {
+                self.stack.extend(std::iter::once_with(|| Value::Nil));
+                self.stack.extend(args.iter().cloned());
+                self.push_frame(c.clone(), args.len(), height)
+                    .map(|_| Called::Frame)
+            }
+            _ => {
+                self.stack.extend(std::iter::once_with(|| f.clone()));
+                self.stack.extend(args.iter().cloned());
+                self.call(args.len())
+            }
+        };
+        let result = match called {
             Ok(Called::Done) => Ok(self.stack.pop().unwrap_or_default()),
             Ok(Called::Frame) => self.run(stop),
             Err(e) => Err(self.locate(e)),
