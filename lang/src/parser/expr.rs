@@ -393,19 +393,7 @@ impl<'s> Parser<'s> {
                 self.bump();
                 let params = self.params()?;
                 let body = self.fun_body()?;
-                let span = start.to(body.span);
-                return Ok(Expr::new(
-                    ExprKind::Function(Box::new(FunDecl {
-                        name: None,
-                        params,
-                        body,
-                        span,
-                        doc: None,
-                        anonymous: true,
-                        info: FunInfo::default(),
-                    })),
-                    span,
-                ));
+                return Ok(anonymous_function(params, body, start));
             }
             Token::If => {
                 self.bump();
@@ -474,19 +462,7 @@ impl<'s> Parser<'s> {
     fn lambda(&mut self, params: Vec<Name>, start: Span) -> PResult<Expr> {
         self.expect(&Token::FatArrow, "'=>'")?;
         let body = self.parse_expr()?;
-        let span = start.to(body.span);
-        Ok(Expr::new(
-            ExprKind::Function(Box::new(FunDecl {
-                name: None,
-                params,
-                body,
-                span,
-                doc: None,
-                anonymous: true,
-                info: FunInfo::default(),
-            })),
-            span,
-        ))
+        Ok(anonymous_function(params, body, start))
     }
 
     /// At `{` in expression position: `{}` or `{key: ...` is a map.
@@ -674,4 +650,21 @@ impl<'s> Parser<'s> {
         }
         Ok(Pattern::Literal(lo))
     }
+}
+
+/// A lambda or anonymous `fun` from `start` to the end of its body.
+fn anonymous_function(params: Vec<Name>, body: Expr, start: Span) -> Expr {
+    let span = start.to(body.span);
+    Expr::new(
+        ExprKind::Function(Box::new(FunDecl {
+            name: None,
+            params,
+            body,
+            span,
+            doc: None,
+            anonymous: true,
+            info: FunInfo::default(),
+        })),
+        span,
+    )
 }
