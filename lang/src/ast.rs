@@ -99,14 +99,18 @@ pub enum StmtKind {
         then: Box<Stmt>,
         else_: Option<Box<Stmt>>,
     },
+    /// `mark` (set by the resolver) is a hidden slot holding the VM stack height at loop
+    /// entry: `break`/`continue` from inside an expression cut the stack back to it.
     While {
         cond: Expr,
         body: Box<Stmt>,
+        mark: Res,
     },
     For {
         var: Name,
         iter: Expr,
         body: Box<Stmt>,
+        mark: Res,
     },
     Block(Block),
     Return(Option<Expr>),

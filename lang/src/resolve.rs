@@ -285,14 +285,21 @@ impl Resolver<'_> {
                     self.scoped_stmt(e);
                 }
             }
-            StmtKind::While { cond, body } => {
+            StmtKind::While { cond, body, mark } => {
+                *mark = Res::Local(self.declare_local(" mark"));
                 self.expr(cond);
                 self.cur().loop_depth += 1;
                 self.scoped_stmt(body);
                 self.cur().loop_depth -= 1;
             }
-            StmtKind::For { var, iter, body } => {
+            StmtKind::For {
+                var,
+                iter,
+                body,
+                mark,
+            } => {
                 self.expr(iter);
+                *mark = Res::Local(self.declare_local(" mark"));
                 self.begin_scope();
                 // A hidden slot holds the iterator; the loop variable takes the next slot
                 // (the compiler relies on that order).

@@ -111,6 +111,10 @@ pub enum Op {
     SetBinLL(BinKind, u16, u16, u16),
     /// `dst = a op k;` on locals and a small Int, as a statement (also `dst += k;`).
     SetBinLK(BinKind, u16, u16, i32),
+    /// Store the current stack height in a slot (a loop's entry).
+    MarkStack(u16),
+    /// Cut the stack back to the height stored in a slot (`break`/`continue`).
+    CutStack(u16),
     /// Pop a test closure and register it under the name `consts[i]`.
     Test(u32),
 }

@@ -664,6 +664,18 @@ impl Vm {
                         crate::print::repr(&v)
                     )));
                 }
+                Op::MarkStack(s) => {
+                    let height = self.stack.len() as i64;
+                    self.stack[base + s as usize] = Value::Int(height);
+                }
+                Op::CutStack(s) => {
+                    if let Value::Int(h) = self.stack[base + s as usize] {
+                        let h = h as usize;
+                        if h < self.stack.len() {
+                            self.stack.truncate(h);
+                        }
+                    }
+                }
                 Op::Test(k) => {
                     let f = pop!();
                     let name = const_name(&proto, k).to_string();

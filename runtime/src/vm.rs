@@ -572,3 +572,47 @@ pub(crate) fn arity_error(name: &str, expected: usize, got: usize) -> RtError {
         if expected == 1 { "" } else { "s" }
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bytecode::SourceFile;
+    use walia_lang::resolve::resolve;
+
+    /// Run `src` with a `height()` builtin that reports the VM stack height; returns the
+    /// script's value.
+    fn run(src: &str) -> Value {
+        let (mut program, diags) = walia_lang::parse(src);
+        assert!(diags.is_empty(), "{diags:?}");
+        let mut vm = Vm::new(Box::new(std::io::sink()));
+        vm.set_global(
+            "height",
+            Value::native("height", 0, 0, |vm, _| {
+                Ok(Value::Int(vm.stack.len() as i64))
+            }),
+        );
+        let mut names = std::mem::take(&mut vm.names);
+        let diags = resolve(&mut program, &mut names, &|n: &str| n == "height");
+        assert!(diags.is_empty(), "{diags:?}");
+        vm.names = names;
+        let file = Rc::new(SourceFile {
+            name: "t".into(),
+            text: src.into(),
+        });
+        let proto = crate::compiler::compile(&program, file).script;
+        vm.run_script(proto).expect("runs")
+    }
+
+    #[test]
+    fn continue_inside_an_expression_leaves_no_values_behind() {
+        // Each `continue` abandons a list literal with `i` already pushed.
+        let grown = run("fun f() { var i = 0; var h = height();
+            while (i < 1000) { i += 1; var l = [i, { if (i > 0) continue; 2 }]; }
+            return height() - h; } f();");
+        assert!(matches!(grown, Value::Int(0)), "stack grew by {grown:?}");
+        let grown = run("fun g() { var h = height();
+            for (x in 0..1000) { var l = [x, { if (x >= 0) break; 1 }]; }
+            return height() - h; } g();");
+        assert!(matches!(grown, Value::Int(0)), "stack grew by {grown:?}");
+    }
+}

@@ -90,7 +90,11 @@ impl<'s> Parser<'s> {
                 self.bump();
                 let cond = self.paren_cond("while")?;
                 let body = Box::new(self.parse_stmt(true)?);
-                StmtKind::While { cond, body }
+                StmtKind::While {
+                    cond,
+                    body,
+                    mark: Res::Unresolved,
+                }
             }
             Token::For => {
                 self.bump();
@@ -100,7 +104,12 @@ impl<'s> Parser<'s> {
                 let iter = self.parse_expr()?;
                 self.expect(&Token::RParen, "')'")?;
                 let body = Box::new(self.parse_stmt(true)?);
-                StmtKind::For { var, iter, body }
+                StmtKind::For {
+                    var,
+                    iter,
+                    body,
+                    mark: Res::Unresolved,
+                }
             }
             Token::Return => {
                 self.bump();

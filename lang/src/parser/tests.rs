@@ -147,8 +147,10 @@ fn stmt(s: &Stmt) -> String {
             Some(e) => format!("(if! {} {} {})", ex(cond), stmt(then), stmt(e)),
             None => format!("(if! {} {})", ex(cond), stmt(then)),
         },
-        StmtKind::While { cond, body } => format!("(while {} {})", ex(cond), stmt(body)),
-        StmtKind::For { var, iter, body } => {
+        StmtKind::While { cond, body, .. } => format!("(while {} {})", ex(cond), stmt(body)),
+        StmtKind::For {
+            var, iter, body, ..
+        } => {
             format!("(for {} {} {})", var.name, ex(iter), stmt(body))
         }
         StmtKind::Block(b) => block(b),

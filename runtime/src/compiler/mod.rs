@@ -42,6 +42,8 @@ struct Loop {
     continue_to: u32,
     /// `break` jumps to patch with the loop's exit.
     breaks: Vec<usize>,
+    /// The hidden slot holding the stack height at loop entry.
+    mark: Option<u16>,
 }
 
 struct FnCompiler {

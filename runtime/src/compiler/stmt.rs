@@ -101,31 +101,40 @@ impl FnCompiler {
                     self.patch(to_else);
                 }
             }
-            StmtKind::While { cond, body } => {
+            StmtKind::While { cond, body, mark } => {
+                let mark = self.mark_stack(*mark, span);
                 let start = self.label();
                 let exit = self.jump_unless(cond);
                 self.loops.push(Loop {
                     continue_to: start,
                     breaks: Vec::new(),
+                    mark,
                 });
                 self.stmt(body);
                 self.emit(Op::Loop(start), span);
                 self.patch(exit);
                 self.end_loop();
             }
-            StmtKind::For { var, iter, body } => {
+            StmtKind::For {
+                var,
+                iter,
+                body,
+                mark,
+            } => {
                 let Res::Local(var_slot) = var.res else {
                     return;
                 };
                 let iter_slot = var_slot.saturating_sub(1);
                 self.expr(iter);
                 self.emit(Op::IterInit(iter_slot), iter.span);
+                let mark = self.mark_stack(*mark, span);
                 let top = self.label();
                 let exit = self.emit(Op::IterNext(iter_slot, 0), iter.span);
                 self.define_var(var.res, var.span);
                 self.loops.push(Loop {
                     continue_to: top,
                     breaks: Vec::new(),
+                    mark,
                 });
                 self.stmt(body);
                 self.emit(Op::Loop(top), span);
@@ -152,12 +161,14 @@ impl FnCompiler {
                 }
             }
             StmtKind::Break => {
+                self.cut_stack(span);
                 let j = self.emit(Op::Jump(0), span);
                 if let Some(l) = self.loops.last_mut() {
                     l.breaks.push(j);
                 }
             }
             StmtKind::Continue => {
+                self.cut_stack(span);
                 let target = self.loops.last().map_or(0, |l| l.continue_to);
                 self.emit(Op::Loop(target), span);
             }
@@ -180,6 +191,24 @@ impl FnCompiler {
                 self.emit(Op::Test(n), span);
             }
             StmtKind::Empty => {}
+        }
+    }
+
+    /// Record the stack height at loop entry in the loop's hidden slot.
+    fn mark_stack(&mut self, mark: Res, span: Span) -> Option<u16> {
+        let Res::Local(slot) = mark else {
+            return None;
+        };
+        self.emit(Op::MarkStack(slot), span);
+        Some(slot)
+    }
+
+    /// Before `break`/`continue`: drop what a partly evaluated expression around it pushed
+    /// (`[i, { if (c) continue; 2 }]` has `i` on the stack). A plain statement-level jump
+    /// finds the stack at its mark already; cutting it then does nothing.
+    fn cut_stack(&mut self, span: Span) {
+        if let Some(slot) = self.loops.last().and_then(|l| l.mark) {
+            self.emit(Op::CutStack(slot), span);
         }
     }
 
