@@ -149,6 +149,29 @@ pub struct FunDecl {
     pub info: FunInfo,
 }
 
+/// What kind of code a function body is; the resolver and the compiler treat them alike.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FunKind {
+    Script,
+    Function,
+    Method,
+    Init,
+    Test,
+    /// The hidden method that sets a class's field defaults.
+    Defaults,
+}
+
+impl FunDecl {
+    /// The kind of a method declared in a class: `init` is special.
+    pub fn method_kind(&self) -> FunKind {
+        if self.name.as_ref().is_some_and(|n| n.name == "init") {
+            FunKind::Init
+        } else {
+            FunKind::Method
+        }
+    }
+}
+
 /// What the resolver learns about a function body.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct FunInfo {

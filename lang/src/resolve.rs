@@ -16,18 +16,8 @@ const SLOT_LIMIT: u32 = u16::MAX as u32 + 1;
 /// limit counts brackets, blocks and functions together; the parser checks brackets).
 const MAX_NESTING: usize = 256;
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum FnKind {
-    Script,
-    Function,
-    Method,
-    Init,
-    Test,
-    Defaults,
-}
-
 struct FnCtx {
-    kind: FnKind,
+    kind: FunKind,
     scopes: Vec<Vec<(String, u16)>>,
     next_slot: u32,
     cells: BTreeSet<u16>,
@@ -38,7 +28,7 @@ struct FnCtx {
 }
 
 impl FnCtx {
-    fn new(kind: FnKind) -> FnCtx {
+    fn new(kind: FunKind) -> FnCtx {
         FnCtx {
             kind,
             scopes: vec![Vec::new()],
@@ -87,7 +77,7 @@ pub fn resolve(
     let mut r = Resolver {
         globals,
         known,
-        fns: vec![FnCtx::new(FnKind::Script)],
+        fns: vec![FnCtx::new(FunKind::Script)],
         classes: Vec::new(),
         declared: HashSet::new(),
         top_level: HashSet::new(),
@@ -274,7 +264,7 @@ impl Resolver<'_> {
                 if let Some(name) = &mut f.name {
                     self.declare(name);
                 }
-                self.function(f, FnKind::Function);
+                self.function(f, FunKind::Function);
             }
             StmtKind::Class(c) => self.class(c),
             StmtKind::Expr { expr, .. } | StmtKind::Print(expr) => self.expr(expr),
@@ -314,8 +304,8 @@ impl Resolver<'_> {
             StmtKind::Return(value) => {
                 let kind = self.cur().kind;
                 match kind {
-                    FnKind::Script => self.error("'return' outside a function", span),
-                    FnKind::Init if value.is_some() => {
+                    FunKind::Script => self.error("'return' outside a function", span),
+                    FunKind::Init if value.is_some() => {
                         self.error("'init' cannot return a value", span)
                     }
                     _ => {}
@@ -335,7 +325,7 @@ impl Resolver<'_> {
                 }
             }
             StmtKind::Test { body, info, .. } => {
-                self.fns.push(FnCtx::new(FnKind::Test));
+                self.fns.push(FnCtx::new(FunKind::Test));
                 for s in &mut body.stmts {
                     self.stmt(s);
                 }
@@ -362,7 +352,7 @@ impl Resolver<'_> {
         self.end_scope();
     }
 
-    fn function(&mut self, f: &mut FunDecl, kind: FnKind) {
+    fn function(&mut self, f: &mut FunDecl, kind: FunKind) {
         if f.params.len() > u16::MAX as usize {
             self.error("too many parameters (at most 65535)", f.span);
         }
@@ -375,7 +365,7 @@ impl Resolver<'_> {
             );
         }
         self.fns.push(FnCtx::new(kind));
-        if matches!(kind, FnKind::Method | FnKind::Init)
+        if matches!(kind, FunKind::Method | FunKind::Init)
             && let Some(scope) = self.cur().scopes.last_mut()
         {
             scope.push(("this".to_string(), 0));
@@ -421,7 +411,7 @@ impl Resolver<'_> {
         self.declare(&mut c.name);
         self.classes.push(c.superclass.is_some());
         // Field defaults run as a hidden method with `this` in slot 0.
-        self.fns.push(FnCtx::new(FnKind::Defaults));
+        self.fns.push(FnCtx::new(FunKind::Defaults));
         if let Some(scope) = self.cur().scopes.last_mut() {
             scope.push(("this".to_string(), 0));
         }
@@ -434,12 +424,7 @@ impl Resolver<'_> {
             c.defaults_info = ctx.info();
         }
         for m in &mut c.methods {
-            let is_init = m.name.as_ref().is_some_and(|n| n.name == "init");
-            let kind = if is_init {
-                FnKind::Init
-            } else {
-                FnKind::Method
-            };
+            let kind = m.method_kind();
             self.function(m, kind);
         }
         self.classes.pop();
@@ -525,7 +510,7 @@ impl Resolver<'_> {
                 self.expr(object);
                 self.expr(index);
             }
-            ExprKind::Function(f) => self.function(f, FnKind::Function),
+            ExprKind::Function(f) => self.function(f, FunKind::Function),
             ExprKind::If { cond, then, else_ } => {
                 self.expr(cond);
                 self.scoped_expr(then);

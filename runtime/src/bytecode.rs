@@ -122,16 +122,8 @@ pub enum Op {
 /// The operator of a fused `BinLL`/`BinLK` instruction: the AST's operator.
 pub use walia_lang::ast::BinOp as BinKind;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ProtoKind {
-    Script,
-    Function,
-    Method,
-    Init,
-    Test,
-    /// The hidden method that sets a class's field defaults.
-    Defaults,
-}
+/// What kind of code a prototype is (the AST's function kinds).
+pub use walia_lang::ast::FunKind as ProtoKind;
 
 /// A compiled function.
 #[derive(Debug)]

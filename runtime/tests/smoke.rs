@@ -108,24 +108,6 @@ fn string_append_in_place() {
 }
 
 #[test]
-#[ignore]
-fn timing_probe() {
-    let t = std::time::Instant::now();
-    ok("fun fib(n) { if (n < 2) return n; return fib(n - 1) + fib(n - 2); } print fib(30);");
-    eprintln!("fib30 {:?}", t.elapsed());
-    let t = std::time::Instant::now();
-    ok(
-        "fun main() { var s = 0; var i = 0; while (i < 50000000) { s = s + i; i = i + 1; } print s; } main();",
-    );
-    eprintln!("loop {:?}", t.elapsed());
-    let t = std::time::Instant::now();
-    ok(
-        "fun main() { var s = 0; for (i in 0..1000000) { var f = () => i; s = s + f(); } print s; } main();",
-    );
-    eprintln!("closures {:?}", t.elapsed());
-}
-
-#[test]
 fn cyclic_garbage_is_collected() {
     // Maps that point at each other, lists that contain themselves, closures that capture
     // themselves: all unreachable after each iteration.
@@ -153,24 +135,4 @@ fn reachable_cycles_survive_collection() {
         while (i < 250000) { var junk = [[i]]; junk[0] = junk; i = i + 1; }
         print a.other.other.name + b.other.other.name;");
     assert_eq!(out, "ab\n");
-}
-
-#[test]
-#[ignore]
-fn dump_fib_bytecode() {
-    let src = "fun fib(n) { if (n < 2) return n; return fib(n - 1) + fib(n - 2); }";
-    let (mut program, _) = walia_lang::parse(src);
-    let mut names = GlobalNames::new();
-    resolve(&mut program, &mut names, &|_: &str| false);
-    let proto = compile(
-        &program,
-        Rc::new(SourceFile {
-            name: "t".into(),
-            text: src.into(),
-        }),
-    )
-    .script;
-    for p in &proto.protos {
-        eprintln!("{:?}", p.code);
-    }
 }

@@ -369,13 +369,7 @@ impl FnCompiler {
         };
         let mut methods = Vec::new();
         for m in &c.methods {
-            let is_init = m.name.as_ref().is_some_and(|n| n.name == "init");
-            let kind = if is_init {
-                ProtoKind::Init
-            } else {
-                ProtoKind::Method
-            };
-            self.function(m, kind);
+            self.function(m, m.method_kind());
             // `function` emitted a Closure op for a free function; methods are built by the
             // Class instruction instead.
             self.code.pop();
