@@ -6,6 +6,7 @@ mod dispatch;
 pub mod entries;
 pub mod error;
 pub mod gc;
+pub mod heap;
 pub mod index;
 pub mod limits;
 mod members;

@@ -1,0 +1,91 @@
+//! The persistent heap: a `.wld` file of 4 KiB pages (see docs/heap-format.md).
+//!
+//! [`storage`] holds pages (a mapped file, memory, or a test fake), [`pager`] does
+//! copy-on-write allocation and the two-superblock commit, [`btree`] is the catalog index
+//! over those pages, and [`codec`] turns script values into index records and back.
+
+pub mod btree;
+pub mod codec;
+pub mod pager;
+pub mod storage;
+
+use std::fmt;
+use std::io;
+
+/// Why a heap operation failed. Every variant renders as a one-line message.
+#[derive(Debug)]
+pub enum HeapError {
+    Io(io::Error),
+    /// The file is not a Walia heap.
+    NotAHeap,
+    /// Written by a format version this build does not know.
+    Version(u32),
+    /// A page failed validation.
+    Corrupt {
+        page: u64,
+        what: String,
+    },
+    /// Another process holds the write lock.
+    Locked(Option<u32>),
+    ReadOnly,
+    TooLarge(String),
+}
+
+pub type HeapResult<T> = Result<T, HeapError>;
+
+impl HeapError {
+    pub fn corrupt(page: u64, what: impl Into<String>) -> HeapError {
+        HeapError::Corrupt {
+            page,
+            what: what.into(),
+        }
+    }
+}
+
+impl Clone for HeapError {
+    fn clone(&self) -> HeapError {
+        match self {
+            HeapError::Io(e) => HeapError::Io(io::Error::new(e.kind(), e.to_string())),
+            HeapError::NotAHeap => HeapError::NotAHeap,
+            HeapError::Version(v) => HeapError::Version(*v),
+            HeapError::Corrupt { page, what } => HeapError::corrupt(*page, what.clone()),
+            HeapError::Locked(p) => HeapError::Locked(*p),
+            HeapError::ReadOnly => HeapError::ReadOnly,
+            HeapError::TooLarge(s) => HeapError::TooLarge(s.clone()),
+        }
+    }
+}
+
+impl fmt::Display for HeapError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HeapError::Io(e) => write!(f, "{e}"),
+            HeapError::NotAHeap => write!(f, "not a Walia heap file (bad magic number)"),
+            HeapError::Version(v) => write!(
+                f,
+                "heap format version {v} is not supported (this build reads version {})",
+                pager::FORMAT_VERSION
+            ),
+            HeapError::Corrupt { page, what } => write!(f, "heap is corrupt: page {page}: {what}"),
+            HeapError::Locked(Some(pid)) => {
+                write!(f, "heap is locked by another writer (pid {pid})")
+            }
+            HeapError::Locked(None) => write!(f, "heap is locked by another writer"),
+            HeapError::ReadOnly => write!(f, "heap is open read-only"),
+            HeapError::TooLarge(what) => write!(f, "cannot store {what}"),
+        }
+    }
+}
+
+impl std::error::Error for HeapError {}
+
+impl From<storage::OpenError> for HeapError {
+    fn from(e: storage::OpenError) -> HeapError {
+        match e {
+            storage::OpenError::Io(e) => HeapError::Io(e),
+            storage::OpenError::Locked(pid) => HeapError::Locked(pid),
+        }
+    }
+}
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,603 @@
+//! Pages, copy-on-write bookkeeping and the commit protocol.
+//!
+//! A commit writes every page changed since the last one to pages the last commit does not
+//! use, syncs, then writes the *other* superblock slot with a higher sequence number and a
+//! crc32, and syncs again. Opening takes the valid slot with the higher sequence number, so
+//! a crash at any moment leaves the last commit (or, if the newest superblock never became
+//! durable, the one before) intact. Pages freed by a transaction are reused only after that
+//! transaction has committed: until then the previous commit may still need them.
+
+use super::storage::{PAGE_SIZE, Storage};
+use super::{HeapError, HeapResult};
+use std::collections::HashSet;
+
+pub const MAGIC: &[u8; 8] = b"WALIAHP\0";
+pub const FORMAT_VERSION: u32 = 1;
+const SUPERBLOCK_LEN: usize = 128;
+const CRC_AT: usize = SUPERBLOCK_LEN - 4;
+
+/// Page header: kind, reserved, entry count, crc32 of bytes 8.., the page's own number.
+pub const HEADER_LEN: usize = 16;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum PageKind {
+    Branch = 1,
+    Leaf = 2,
+    Overflow = 3,
+    FreeList = 4,
+}
+
+impl PageKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            PageKind::Branch => "index branch",
+            PageKind::Leaf => "index leaf",
+            PageKind::Overflow => "overflow",
+            PageKind::FreeList => "free list",
+        }
+    }
+}
+
+/// What a superblock records about one commit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Meta {
+    pub sequence: u64,
+    /// Pages the commit spans (the file may be longer: preallocated room).
+    pub page_count: u64,
+    /// Root page of the catalog index (0: empty).
+    pub root: u64,
+    pub freelist_head: u64,
+    pub freelist_len: u64,
+    /// The next object id to hand out.
+    pub next_id: u64,
+    pub durability: u32,
+    pub commit_millis: u64,
+}
+
+impl Meta {
+    fn encode(&self) -> [u8; SUPERBLOCK_LEN] {
+        let mut b = [0u8; SUPERBLOCK_LEN];
+        b[0..8].copy_from_slice(MAGIC);
+        b[8..12].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+        b[12..16].copy_from_slice(&(PAGE_SIZE as u32).to_le_bytes());
+        let fields = [
+            self.sequence,
+            self.page_count,
+            self.root,
+            self.freelist_head,
+            self.freelist_len,
+            self.next_id,
+            self.commit_millis,
+        ];
+        for (i, f) in fields.iter().enumerate() {
+            b[16 + i * 8..24 + i * 8].copy_from_slice(&f.to_le_bytes());
+        }
+        b[72..76].copy_from_slice(&self.durability.to_le_bytes());
+        let crc = crc32fast::hash(&b[..CRC_AT]);
+        b[CRC_AT..].copy_from_slice(&crc.to_le_bytes());
+        b
+    }
+
+    /// Decode one slot: `Ok(None)` when it was never written, an error when it is damaged.
+    fn decode(page: &[u8], slot: u64) -> HeapResult<Option<Meta>> {
+        let b = &page[..SUPERBLOCK_LEN];
+        if b.iter().all(|&x| x == 0) {
+            return Ok(None);
+        }
+        if &b[0..8] != MAGIC {
+            return Err(HeapError::NotAHeap);
+        }
+        let crc = u32::from_le_bytes(b[CRC_AT..].try_into().unwrap_or_default());
+        if crc32fast::hash(&b[..CRC_AT]) != crc {
+            return Err(HeapError::corrupt(slot, "superblock checksum mismatch"));
+        }
+        let version = u32::from_le_bytes(b[8..12].try_into().unwrap_or_default());
+        if version != FORMAT_VERSION {
+            return Err(HeapError::Version(version));
+        }
+        let page_size = u32::from_le_bytes(b[12..16].try_into().unwrap_or_default());
+        if page_size as usize != PAGE_SIZE {
+            return Err(HeapError::corrupt(slot, "superblock page size is not 4096"));
+        }
+        let f =
+            |i: usize| u64::from_le_bytes(b[16 + i * 8..24 + i * 8].try_into().unwrap_or_default());
+        Ok(Some(Meta {
+            sequence: f(0),
+            page_count: f(1),
+            root: f(2),
+            freelist_head: f(3),
+            freelist_len: f(4),
+            next_id: f(5),
+            commit_millis: f(6),
+            durability: u32::from_le_bytes(b[72..76].try_into().unwrap_or_default()),
+        }))
+    }
+}
+
+/// The allocation state that a savepoint captures and a rollback restores.
+#[derive(Clone, Default)]
+struct TxnState {
+    meta: Meta,
+    /// Pages free to reuse now.
+    free: Vec<u64>,
+    /// Pages freed by this transaction: the last commit still uses them.
+    pending: Vec<u64>,
+    /// Pages allocated by this transaction before the last savepoint: part of the
+    /// savepoint's state, so they are copied on write like committed pages.
+    sealed: HashSet<u64>,
+}
+
+/// What `open` found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpenReport {
+    /// A newer superblock was damaged and an older commit was used.
+    pub fell_back: bool,
+    pub was_new: bool,
+}
+
+pub struct Pager {
+    store: Box<dyn Storage>,
+    /// The last durable commit, and which slot (page 0 or 1) holds it.
+    committed: TxnState,
+    slot: u64,
+    /// Freelist chain pages of the last commit (freed when the next commit replaces them).
+    committed_chain: Vec<u64>,
+    txn: TxnState,
+    /// Pages allocated since the last savepoint: written in place until the next seal.
+    fresh: HashSet<u64>,
+    savepoint: Option<(TxnState, HashSet<u64>)>,
+    /// Committed pages whose checksum this process has already checked.
+    verified: HashSet<u64>,
+    /// Sync data and superblock at each commit (`immediate`); otherwise every Nth commit.
+    pub sync_every: u32,
+    /// ... or when this much time has passed since the last sync.
+    pub sync_interval: std::time::Duration,
+    last_sync: std::time::Instant,
+    commits_since_sync: u32,
+    pub durability_code: u32,
+    pub writable: bool,
+}
+
+impl Pager {
+    /// Open storage: an empty one becomes a new heap.
+    pub fn open(store: Box<dyn Storage>, writable: bool) -> HeapResult<(Pager, OpenReport)> {
+        let mut pager = Pager {
+            store,
+            committed: TxnState::default(),
+            slot: 1,
+            committed_chain: Vec::new(),
+            txn: TxnState::default(),
+            fresh: HashSet::new(),
+            savepoint: None,
+            verified: HashSet::new(),
+            sync_every: 1,
+            sync_interval: std::time::Duration::ZERO,
+            last_sync: std::time::Instant::now(),
+            commits_since_sync: 0,
+            durability_code: 0,
+            writable,
+        };
+        let mut report = OpenReport {
+            fell_back: false,
+            was_new: false,
+        };
+        let n = pager.store.page_count();
+        let slot_meta = |p: &Pager, s: u64| -> HeapResult<Option<Meta>> {
+            if s < n {
+                Meta::decode(p.store.read(s), s)
+            } else {
+                Ok(None)
+            }
+        };
+        let a = slot_meta(&pager, 0);
+        let b = slot_meta(&pager, 1);
+        if matches!(a, Err(HeapError::NotAHeap)) || matches!(b, Err(HeapError::NotAHeap)) {
+            return Err(HeapError::NotAHeap);
+        }
+        if let Err(HeapError::Version(v)) = a {
+            return Err(HeapError::Version(v));
+        }
+        if let Err(HeapError::Version(v)) = b {
+            return Err(HeapError::Version(v));
+        }
+        let mut candidates: Vec<(u64, Meta)> = Vec::new();
+        let mut first_error = None;
+        for (s, r) in [(0u64, a), (1, b)] {
+            match r {
+                Ok(Some(m)) => candidates.push((s, m)),
+                Ok(None) => {}
+                Err(e) => first_error = first_error.or(Some(e)),
+            }
+        }
+        candidates.sort_by_key(|(_, m)| std::cmp::Reverse(m.sequence));
+        let mut chosen = None;
+        let mut last_error = first_error.clone();
+        for (i, (s, m)) in candidates.iter().enumerate() {
+            match pager.adopt(*s, *m) {
+                Ok(()) => {
+                    chosen = Some(*s);
+                    report.fell_back = i > 0 || first_error.is_some();
+                    break;
+                }
+                Err(e) => last_error = Some(e),
+            }
+        }
+        match chosen {
+            Some(_) => {}
+            None if candidates.is_empty() && first_error.is_none() => {
+                // A new heap (or a 0-byte file): nothing committed yet.
+                let len = pager.store.byte_len();
+                if len > 0 && len < 2 * PAGE_SIZE as u64 {
+                    // Too short to hold both superblocks: a heap cut short, or not a heap.
+                    return Err(if n > 0 && &pager.store.read(0)[..8] == MAGIC {
+                        HeapError::corrupt(0, "heap file truncated")
+                    } else {
+                        HeapError::NotAHeap
+                    });
+                }
+                report.was_new = true;
+                pager.committed.meta = Meta {
+                    page_count: 2,
+                    next_id: 1,
+                    ..Meta::default()
+                };
+                pager.committed_chain.clear();
+                pager.txn = pager.committed.clone();
+            }
+            None => {
+                return Err(
+                    last_error.unwrap_or_else(|| HeapError::corrupt(0, "no valid superblock"))
+                );
+            }
+        }
+        Ok((pager, report))
+    }
+
+    /// Take a superblock as the current commit: check its numbers and load its free list.
+    fn adopt(&mut self, slot: u64, meta: Meta) -> HeapResult<()> {
+        let n = self.store.page_count();
+        if meta.page_count < 2 || meta.page_count > n {
+            return Err(HeapError::corrupt(
+                slot,
+                format!(
+                    "superblock says {} pages but the file holds {n} (truncated?)",
+                    meta.page_count
+                ),
+            ));
+        }
+        self.committed.meta = meta;
+        self.verified.clear();
+        for field in [meta.root, meta.freelist_head] {
+            if field == 1 || (field != 0 && field >= meta.page_count) {
+                return Err(HeapError::corrupt(
+                    slot,
+                    "superblock points outside the heap",
+                ));
+            }
+        }
+        let (free, chain) = self.read_freelist(meta.freelist_head, meta.freelist_len)?;
+        self.committed.free = free;
+        self.committed.pending.clear();
+        self.committed.sealed.clear();
+        self.committed_chain = chain;
+        self.slot = slot;
+        self.txn = self.committed.clone();
+        Ok(())
+    }
+
+    fn read_freelist(&mut self, head: u64, len: u64) -> HeapResult<(Vec<u64>, Vec<u64>)> {
+        let mut free = Vec::new();
+        let mut chain = Vec::new();
+        let mut page = head;
+        let limit = self.committed.meta.page_count;
+        while page != 0 {
+            if chain.len() as u64 > limit {
+                return Err(HeapError::corrupt(page, "free list chain loops"));
+            }
+            let bytes = self.page(page, PageKind::FreeList)?;
+            let count = u16::from_le_bytes([bytes[2], bytes[3]]) as usize;
+            if count > FREE_PER_PAGE {
+                return Err(HeapError::corrupt(page, "free list page count too large"));
+            }
+            let next = read_u64(bytes, HEADER_LEN);
+            for i in 0..count {
+                let p = read_u64(bytes, FREE_AT + i * 8);
+                if p < 2 || p >= limit {
+                    return Err(HeapError::corrupt(
+                        page,
+                        format!("free page number {p} out of range"),
+                    ));
+                }
+                free.push(p);
+            }
+            chain.push(page);
+            page = next;
+        }
+        if free.len() as u64 != len {
+            return Err(HeapError::corrupt(
+                head,
+                format!(
+                    "free list holds {} pages, superblock says {len}",
+                    free.len()
+                ),
+            ));
+        }
+        Ok((free, chain))
+    }
+
+    pub fn meta(&self) -> &Meta {
+        &self.txn.meta
+    }
+
+    pub fn meta_mut(&mut self) -> &mut Meta {
+        &mut self.txn.meta
+    }
+
+    pub fn committed_meta(&self) -> &Meta {
+        &self.committed.meta
+    }
+
+    pub fn syncs(&self) -> u64 {
+        self.store.syncs()
+    }
+
+    pub fn file_pages(&self) -> u64 {
+        self.store.page_count()
+    }
+
+    pub fn free_pages(&self) -> usize {
+        self.txn.free.len() + self.txn.pending.len()
+    }
+
+    /// Is anything uncommitted?
+    pub fn is_dirty(&self) -> bool {
+        self.txn.meta != self.committed.meta
+            || !self.fresh.is_empty()
+            || !self.txn.sealed.is_empty()
+    }
+
+    /// A page of the expected kind, its number, length and checksum validated.
+    pub fn page(&mut self, page: u64, kind: PageKind) -> HeapResult<&[u8]> {
+        Ok(self.page_of(page, &[kind])?.1)
+    }
+
+    /// A page of one of the accepted kinds, validated; with the kind it has.
+    pub fn page_of(&mut self, page: u64, accept: &[PageKind]) -> HeapResult<(PageKind, &[u8])> {
+        let kind = accept[0];
+        if page < 2 || page >= self.txn.meta.page_count.max(self.committed.meta.page_count) {
+            return Err(HeapError::corrupt(
+                page,
+                format!("{} page number out of range", kind.name()),
+            ));
+        }
+        if page >= self.store.page_count() {
+            return Err(HeapError::corrupt(page, "page beyond the end of the file"));
+        }
+        let trusted = self.fresh.contains(&page) || self.txn.sealed.contains(&page);
+        if !trusted && !self.verified.contains(&page) {
+            let bytes = self.store.read(page);
+            check_page(bytes, page)?;
+            self.verified.insert(page);
+        }
+        let bytes = self.store.read(page);
+        match accept.iter().find(|k| **k as u8 == bytes[0]) {
+            Some(k) => Ok((*k, bytes)),
+            None => Err(HeapError::corrupt(
+                page,
+                format!("expected a {} page, found kind {}", kind.name(), bytes[0]),
+            )),
+        }
+    }
+
+    /// May this page be changed in place (it belongs to no commit or savepoint)?
+    pub fn is_fresh(&self, page: u64) -> bool {
+        self.fresh.contains(&page)
+    }
+
+    /// A page to write, taken from the free list or by growing the file.
+    pub fn allocate(&mut self, kind: PageKind) -> HeapResult<u64> {
+        let page = match self.txn.free.pop() {
+            Some(p) => p,
+            None => {
+                let p = self.txn.meta.page_count;
+                self.txn.meta.page_count += 1;
+                if p >= self.store.page_count() {
+                    let room = (p + 1)
+                        .max(self.store.page_count() + self.store.page_count() / 8)
+                        .max(16);
+                    self.store.grow(room).map_err(HeapError::Io)?;
+                }
+                p
+            }
+        };
+        self.fresh.insert(page);
+        let buf = self.store.write(page).map_err(HeapError::Io)?;
+        buf.fill(0);
+        buf[0] = kind as u8;
+        buf[8..16].copy_from_slice(&page.to_le_bytes());
+        Ok(page)
+    }
+
+    /// Writable bytes of a page allocated in this transaction.
+    pub fn page_mut(&mut self, page: u64) -> HeapResult<&mut [u8]> {
+        if !self.fresh.contains(&page) {
+            return Err(HeapError::corrupt(
+                page,
+                "internal: write to a committed page",
+            ));
+        }
+        self.store.write(page).map_err(HeapError::Io)
+    }
+
+    /// Release a page: at once if this transaction allocated it since the last savepoint,
+    /// otherwise after the next commit.
+    pub fn free(&mut self, page: u64) {
+        if self.fresh.remove(&page) {
+            self.txn.free.push(page);
+        } else {
+            self.txn.sealed.remove(&page);
+            self.txn.pending.push(page);
+        }
+    }
+
+    /// Seal the pages written so far: a savepoint (or commit) must see them unchanged.
+    fn seal(&mut self) -> HeapResult<()> {
+        let mut fresh: Vec<u64> = self.fresh.drain().collect();
+        fresh.sort_unstable();
+        for page in fresh {
+            let buf = self.store.write(page).map_err(HeapError::Io)?;
+            let crc = crc32fast::hash(&buf[8..]);
+            buf[4..8].copy_from_slice(&crc.to_le_bytes());
+            self.txn.sealed.insert(page);
+        }
+        Ok(())
+    }
+
+    /// Mark the current state: [`Pager::rollback_to_savepoint`] returns to it.
+    pub fn savepoint(&mut self) -> HeapResult<()> {
+        self.seal()?;
+        self.savepoint = Some((self.txn.clone(), HashSet::new()));
+        Ok(())
+    }
+
+    pub fn has_savepoint(&self) -> bool {
+        self.savepoint.is_some()
+    }
+
+    pub fn rollback_to_savepoint(&mut self) -> bool {
+        match self.savepoint.clone() {
+            Some((state, fresh)) => {
+                self.txn = state;
+                self.fresh = fresh;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Drop everything since the last commit.
+    pub fn rollback(&mut self) {
+        self.txn = self.committed.clone();
+        self.fresh.clear();
+        self.savepoint = None;
+    }
+
+    /// Make the current state the new durable commit.
+    pub fn commit(&mut self) -> HeapResult<()> {
+        if !self.writable {
+            return Err(HeapError::ReadOnly);
+        }
+        // The old free-list chain belongs to the last commit: free it after this one.
+        self.store.grow(2).map_err(HeapError::Io)?;
+        let old_chain = std::mem::take(&mut self.committed_chain);
+        self.txn.pending.extend(old_chain.iter().copied());
+        let chain = self.write_freelist()?;
+        self.seal()?;
+        self.txn.meta.sequence = self.committed.meta.sequence + 1;
+        self.txn.meta.durability = self.durability_code;
+        self.txn.meta.commit_millis = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        self.commits_since_sync += 1;
+        let sync_now = match self.sync_every {
+            0 => false,
+            n => self.commits_since_sync >= n || self.last_sync.elapsed() >= self.sync_interval,
+        };
+        if sync_now {
+            self.store.sync().map_err(HeapError::Io)?;
+        }
+        let slot = 1 - self.slot;
+        let bytes = self.txn.meta.encode();
+        self.store.write(slot).map_err(HeapError::Io)?[..SUPERBLOCK_LEN].copy_from_slice(&bytes);
+        if sync_now {
+            self.store.sync().map_err(HeapError::Io)?;
+            self.commits_since_sync = 0;
+            self.last_sync = std::time::Instant::now();
+        }
+        self.slot = slot;
+        self.txn.free.append(&mut self.txn.pending);
+        self.txn.sealed.clear();
+        self.committed = self.txn.clone();
+        self.committed_chain = chain;
+        self.savepoint = None;
+        Ok(())
+    }
+
+    /// Force every commit so far to stable storage (`batched` mode's timer, and close).
+    pub fn sync(&mut self) -> HeapResult<()> {
+        if self.writable && self.commits_since_sync > 0 {
+            self.store.sync().map_err(HeapError::Io)?;
+            self.commits_since_sync = 0;
+        }
+        Ok(())
+    }
+
+    /// Write the free list of the state being committed: today's free pages plus those
+    /// this transaction released (which become reusable once this commit is durable).
+    fn write_freelist(&mut self) -> HeapResult<Vec<u64>> {
+        let total = self.txn.free.len() + self.txn.pending.len();
+        let needed = total.div_ceil(FREE_PER_PAGE);
+        let mut chain = Vec::with_capacity(needed);
+        for _ in 0..needed {
+            chain.push(self.allocate(PageKind::FreeList)?);
+        }
+        let entries: Vec<u64> = self
+            .txn
+            .free
+            .iter()
+            .chain(self.txn.pending.iter())
+            .copied()
+            .collect();
+        for (i, &page) in chain.iter().enumerate() {
+            let part = &entries[(i * FREE_PER_PAGE).min(entries.len())
+                ..((i + 1) * FREE_PER_PAGE).min(entries.len())];
+            let next = chain.get(i + 1).copied().unwrap_or(0);
+            let buf = self.page_mut(page)?;
+            buf[2..4].copy_from_slice(&(part.len() as u16).to_le_bytes());
+            buf[HEADER_LEN..HEADER_LEN + 8].copy_from_slice(&next.to_le_bytes());
+            for (j, p) in part.iter().enumerate() {
+                buf[FREE_AT + j * 8..FREE_AT + j * 8 + 8].copy_from_slice(&p.to_le_bytes());
+            }
+        }
+        self.txn.meta.freelist_head = chain.first().copied().unwrap_or(0);
+        self.txn.meta.freelist_len = entries.len() as u64;
+        Ok(chain)
+    }
+
+    /// Every page number in use by the current state's free list (for `verify`).
+    pub fn freelist_pages(&self) -> (&[u64], &[u64]) {
+        (&self.committed.free, &self.committed_chain)
+    }
+}
+
+const FREE_AT: usize = HEADER_LEN + 8;
+const FREE_PER_PAGE: usize = (PAGE_SIZE - FREE_AT) / 8;
+
+pub fn read_u64(b: &[u8], at: usize) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&b[at..at + 8]);
+    u64::from_le_bytes(w)
+}
+
+/// Check a committed page's checksum and self-number.
+pub fn check_page(bytes: &[u8], page: u64) -> HeapResult<()> {
+    let stored = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
+    if crc32fast::hash(&bytes[8..]) != stored {
+        return Err(HeapError::corrupt(page, "page checksum mismatch"));
+    }
+    if read_u64(bytes, 8) != page {
+        return Err(HeapError::corrupt(
+            page,
+            "page holds another page's number (misplaced write)",
+        ));
+    }
+    Ok(())
+}
+
+impl Pager {
+    /// The storage underneath (tests inspect their fakes through this).
+    pub fn storage(&self) -> &dyn Storage {
+        self.store.as_ref()
+    }
+}

@@ -1,0 +1,410 @@
+//! Where heap pages live. The pager only sees the [`Storage`] trait, so the commit logic
+//! runs unchanged over a memory-mapped file, plain memory, or the fault-injecting fake the
+//! power-loss tests use.
+
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+/// Every page of a heap is this many bytes.
+pub const PAGE_SIZE: usize = 4096;
+
+/// Byte offset in page 0 where a writer records its process id (outside the superblock's
+/// checksum), so a second writer can name the holder of the lock.
+pub const LOCK_PID_OFFSET: usize = 4088;
+
+/// Page-granular storage with an explicit durability barrier.
+pub trait Storage {
+    /// Pages the storage currently holds.
+    fn page_count(&self) -> u64;
+    /// The bytes of a page; `page < page_count()`.
+    fn read(&self, page: u64) -> &[u8];
+    /// The bytes of a page, for writing; `page < page_count()`.
+    fn write(&mut self, page: u64) -> io::Result<&mut [u8]>;
+    /// Make room for at least `pages` pages (reserving the space, so a full disk is an
+    /// error here rather than a fault on a later write).
+    fn grow(&mut self, pages: u64) -> io::Result<()>;
+    /// Durability barrier: every write so far reaches stable storage before this returns.
+    fn sync(&mut self) -> io::Result<()>;
+    /// How many barriers were issued (for the benchmarks' fsync counts).
+    fn syncs(&self) -> u64;
+    /// The length of the underlying file in bytes (a torn tail may not fill a page).
+    fn byte_len(&self) -> u64 {
+        self.page_count() * PAGE_SIZE as u64
+    }
+    /// For tests that inspect a fake after the pager is done with it.
+    fn as_any(&self) -> &dyn std::any::Any;
+}
+
+/// Pages in plain memory: the `--memory` heap, and the base of the test fakes.
+#[derive(Clone, Default)]
+pub struct MemStorage {
+    pub bytes: Vec<u8>,
+    raw_len: u64,
+    syncs: u64,
+}
+
+impl MemStorage {
+    pub fn new() -> MemStorage {
+        MemStorage::default()
+    }
+
+    pub fn from_bytes(mut bytes: Vec<u8>) -> MemStorage {
+        let raw_len = bytes.len() as u64;
+        bytes.truncate(bytes.len() / PAGE_SIZE * PAGE_SIZE);
+        MemStorage {
+            bytes,
+            raw_len,
+            syncs: 0,
+        }
+    }
+}
+
+impl Storage for MemStorage {
+    fn page_count(&self) -> u64 {
+        (self.bytes.len() / PAGE_SIZE) as u64
+    }
+
+    fn read(&self, page: u64) -> &[u8] {
+        let at = page as usize * PAGE_SIZE;
+        &self.bytes[at..at + PAGE_SIZE]
+    }
+
+    fn write(&mut self, page: u64) -> io::Result<&mut [u8]> {
+        let at = page as usize * PAGE_SIZE;
+        Ok(&mut self.bytes[at..at + PAGE_SIZE])
+    }
+
+    fn grow(&mut self, pages: u64) -> io::Result<()> {
+        let want = pages as usize * PAGE_SIZE;
+        if want > self.bytes.len() {
+            self.bytes.resize(want, 0);
+        }
+        Ok(())
+    }
+
+    fn sync(&mut self) -> io::Result<()> {
+        self.syncs += 1;
+        Ok(())
+    }
+
+    fn syncs(&self) -> u64 {
+        self.syncs
+    }
+
+    fn byte_len(&self) -> u64 {
+        self.raw_len.max(self.bytes.len() as u64)
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+enum Mapping {
+    None,
+    ReadOnly(memmap2::Mmap),
+    ReadWrite(memmap2::MmapMut),
+}
+
+/// A heap file mapped into memory. A writer holds an exclusive lock on the file for as
+/// long as this value lives; a reader takes no lock.
+pub struct FileStorage {
+    file: File,
+    raw_len: u64,
+    map: Mapping,
+    pages: u64,
+    writable: bool,
+    syncs: u64,
+}
+
+/// Why a heap file could not be opened.
+#[derive(Debug)]
+pub enum OpenError {
+    Io(io::Error),
+    /// Another process holds the write lock (its pid when it recorded one).
+    Locked(Option<u32>),
+}
+
+impl From<io::Error> for OpenError {
+    fn from(e: io::Error) -> OpenError {
+        OpenError::Io(e)
+    }
+}
+
+impl FileStorage {
+    /// Open (creating when missing) for writing, taking the exclusive lock at once.
+    pub fn open_writer(path: &Path) -> Result<FileStorage, OpenError> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)?;
+        if let Err(e) = file.try_lock() {
+            return match e {
+                std::fs::TryLockError::WouldBlock => Err(OpenError::Locked(read_pid(&file))),
+                std::fs::TryLockError::Error(e) => Err(OpenError::Io(e)),
+            };
+        }
+        let mut storage = FileStorage::map(file, true)?;
+        storage.record_pid()?;
+        Ok(storage)
+    }
+
+    /// Open an existing file read-only, without locking (readers never block the writer).
+    pub fn open_reader(path: &Path) -> Result<FileStorage, OpenError> {
+        let file = OpenOptions::new().read(true).open(path)?;
+        Ok(FileStorage::map(file, false)?)
+    }
+
+    fn map(file: File, writable: bool) -> io::Result<FileStorage> {
+        let meta = file.metadata()?;
+        if !meta.is_file() {
+            return Err(io::Error::other("not a regular file"));
+        }
+        let pages = meta.len() / PAGE_SIZE as u64;
+        let mut storage = FileStorage {
+            raw_len: meta.len(),
+            file,
+            map: Mapping::None,
+            pages,
+            writable,
+            syncs: 0,
+        };
+        storage.remap()?;
+        Ok(storage)
+    }
+
+    fn remap(&mut self) -> io::Result<()> {
+        self.map = Mapping::None;
+        if self.pages == 0 {
+            return Ok(());
+        }
+        let len = self.pages as usize * PAGE_SIZE;
+        let mut options = memmap2::MmapOptions::new();
+        options.len(len);
+        self.map = if self.writable {
+            // SAFETY: the file is ours under an exclusive lock for the life of the map, and
+            // `len` never exceeds the length we gave the file. Another process truncating it
+            // anyway would fault, which the lock exists to prevent.
+            Mapping::ReadWrite(unsafe { options.map_mut(&self.file)? })
+        } else {
+            // SAFETY: read-only view of at most the file's length at open; every byte read
+            // through it is validated by the pager before use. A writer only appends pages
+            // and rewrites free ones, never shrinking the file.
+            Mapping::ReadOnly(unsafe { options.map(&self.file)? })
+        };
+        Ok(())
+    }
+
+    fn record_pid(&mut self) -> io::Result<()> {
+        if self.pages == 0 {
+            return Ok(());
+        }
+        let pid = std::process::id().to_le_bytes();
+        self.write(0)?[LOCK_PID_OFFSET..LOCK_PID_OFFSET + 4].copy_from_slice(&pid);
+        Ok(())
+    }
+}
+
+fn read_pid(file: &File) -> Option<u32> {
+    let mut buf = [0u8; 4];
+    file.read_exact_at(&mut buf, LOCK_PID_OFFSET as u64).ok()?;
+    let pid = u32::from_le_bytes(buf);
+    (pid != 0).then_some(pid)
+}
+
+impl Storage for FileStorage {
+    fn page_count(&self) -> u64 {
+        self.pages
+    }
+
+    fn read(&self, page: u64) -> &[u8] {
+        let at = page as usize * PAGE_SIZE;
+        match &self.map {
+            Mapping::ReadOnly(m) => &m[at..at + PAGE_SIZE],
+            Mapping::ReadWrite(m) => &m[at..at + PAGE_SIZE],
+            Mapping::None => &[],
+        }
+    }
+
+    fn write(&mut self, page: u64) -> io::Result<&mut [u8]> {
+        let at = page as usize * PAGE_SIZE;
+        match &mut self.map {
+            Mapping::ReadWrite(m) => Ok(&mut m[at..at + PAGE_SIZE]),
+            _ => Err(io::Error::other("heap opened read-only")),
+        }
+    }
+
+    fn grow(&mut self, pages: u64) -> io::Result<()> {
+        if pages <= self.pages {
+            return Ok(());
+        }
+        if !self.writable {
+            return Err(io::Error::other("heap opened read-only"));
+        }
+        // Write real zeros rather than extending sparsely: the file system must allocate
+        // the blocks now, so a full disk is an error here and never a SIGBUS when a mapped
+        // page is first written.
+        let zeros = vec![0u8; 256 * PAGE_SIZE];
+        let mut at = self.pages * PAGE_SIZE as u64;
+        let end = pages * PAGE_SIZE as u64;
+        while at < end {
+            let n = (end - at).min(zeros.len() as u64) as usize;
+            self.file.write_all_at(&zeros[..n], at)?;
+            at += n as u64;
+        }
+        let first_map = self.pages == 0;
+        self.pages = pages;
+        self.remap()?;
+        if first_map {
+            self.record_pid()?;
+        }
+        Ok(())
+    }
+
+    fn byte_len(&self) -> u64 {
+        self.raw_len.max(self.pages * PAGE_SIZE as u64)
+    }
+
+    fn sync(&mut self) -> io::Result<()> {
+        self.syncs += 1;
+        // fdatasync writes back the file's dirty pages, including those dirtied through
+        // the shared mapping, and the length when it changed.
+        self.file.sync_data()
+    }
+
+    fn syncs(&self) -> u64 {
+        self.syncs
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// A storage that remembers which writes were synced, so a test can cut the power: the
+/// image after a "power loss" keeps every synced write and, for each page written since
+/// the last sync, the old bytes, the new bytes or a tear of the two, chosen by a seed.
+#[doc(hidden)]
+#[derive(Default)]
+pub struct FaultyStorage {
+    pub current: Vec<u8>,
+    pub durable: Vec<u8>,
+    pub unsynced: std::collections::BTreeSet<u64>,
+    /// Writes and syncs left before the power fails; `None`: no limit.
+    pub budget: Option<u64>,
+    syncs: u64,
+    scratch: Vec<u8>,
+}
+
+impl FaultyStorage {
+    pub fn new(budget: Option<u64>) -> FaultyStorage {
+        FaultyStorage {
+            budget,
+            scratch: vec![0; PAGE_SIZE],
+            ..FaultyStorage::default()
+        }
+    }
+
+    fn spend(&mut self) -> bool {
+        match &mut self.budget {
+            Some(0) => false,
+            Some(n) => {
+                *n -= 1;
+                true
+            }
+            None => true,
+        }
+    }
+
+    /// The bytes a disk would hold after losing power now, for `seed`.
+    pub fn power_loss_image(&self, seed: u64) -> Vec<u8> {
+        let mut rng = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        let mut image = self.durable.clone();
+        // The file's new length may or may not have reached the disk.
+        if self.current.len() > image.len() && next() % 2 == 0 {
+            image.resize(self.current.len(), 0);
+        }
+        for &page in &self.unsynced {
+            let at = page as usize * PAGE_SIZE;
+            if at + PAGE_SIZE > image.len() {
+                continue;
+            }
+            let new = &self.current[at..at + PAGE_SIZE];
+            match next() % 3 {
+                0 => {}
+                1 => image[at..at + PAGE_SIZE].copy_from_slice(new),
+                _ => {
+                    for s in 0..PAGE_SIZE / 512 {
+                        if next() % 2 == 0 {
+                            let a = at + s * 512;
+                            image[a..a + 512].copy_from_slice(&new[s * 512..s * 512 + 512]);
+                        }
+                    }
+                }
+            }
+        }
+        image
+    }
+}
+
+impl Storage for FaultyStorage {
+    fn page_count(&self) -> u64 {
+        (self.current.len() / PAGE_SIZE) as u64
+    }
+
+    fn read(&self, page: u64) -> &[u8] {
+        let at = page as usize * PAGE_SIZE;
+        &self.current[at..at + PAGE_SIZE]
+    }
+
+    fn write(&mut self, page: u64) -> io::Result<&mut [u8]> {
+        if !self.spend() {
+            // The power is out: the write goes nowhere.
+            return Ok(&mut self.scratch);
+        }
+        self.unsynced.insert(page);
+        let at = page as usize * PAGE_SIZE;
+        Ok(&mut self.current[at..at + PAGE_SIZE])
+    }
+
+    fn grow(&mut self, pages: u64) -> io::Result<()> {
+        let want = pages as usize * PAGE_SIZE;
+        if want > self.current.len() {
+            self.current.resize(want, 0);
+        }
+        Ok(())
+    }
+
+    fn sync(&mut self) -> io::Result<()> {
+        if !self.spend() {
+            return Err(io::Error::other("power failed"));
+        }
+        self.syncs += 1;
+        if self.durable.len() < self.current.len() {
+            self.durable.resize(self.current.len(), 0);
+        }
+        for p in std::mem::take(&mut self.unsynced) {
+            let at = p as usize * PAGE_SIZE;
+            self.durable[at..at + PAGE_SIZE].copy_from_slice(&self.current[at..at + PAGE_SIZE]);
+        }
+        Ok(())
+    }
+
+    fn syncs(&self) -> u64 {
+        self.syncs
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
