@@ -44,6 +44,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Compile { .. } => exit_code::COMPILE,
+            Error::Runtime(e) if e.kind == ErrorKind::Heap => exit_code::IO,
             Error::Runtime(_) => exit_code::RUNTIME,
             Error::Io { .. } => exit_code::IO,
         }
@@ -93,6 +94,7 @@ pub mod exit_code {
     pub const COMPILE: i32 = 65;
     /// A runtime error, or a failed `walia test`.
     pub const RUNTIME: i32 = 70;
-    /// A missing or unreadable script or heap.
+    /// A missing or unreadable script, or a heap that cannot be opened, is locked or is
+    /// corrupt.
     pub const IO: i32 = 74;
 }

@@ -18,9 +18,11 @@
 
 mod convert;
 mod error;
+mod persist;
 
 pub use convert::{FromValue, IntoValue, NativeFunction, NativeResultOrErr};
 pub use error::{Error, exit_code};
+pub use walia_runtime::heap::persist::Durability;
 pub use walia_runtime::limits::Limits;
 pub use walia_runtime::{RtError, Value};
 
@@ -118,7 +120,12 @@ impl Engine {
             })
             .map(|(_, n)| n.to_string())
             .collect();
-        let known = |n: &str| defined.contains(n);
+        let stored: HashSet<String> = self
+            .vm
+            .heap()
+            .map(|h| h.stored_names().into_iter().collect())
+            .unwrap_or_default();
+        let known = |n: &str| defined.contains(n) || stored.contains(n);
         let (program, diagnostics) = parse_and_resolve(source, &mut self.vm.names, &known);
         if !diagnostics.is_empty() {
             return Err(Error::Compile {
@@ -145,7 +152,7 @@ impl Engine {
         self.vm.tests.clear();
         let result = self.vm.run_script(proto);
         let _ = self.vm.out.flush();
-        result.map_err(Error::Runtime)
+        self.finish_run(result)
     }
 
     /// Read and run a script file.
@@ -182,13 +189,13 @@ impl Engine {
     }
 
     /// A global's value converted to `T`, if it is defined and has that type.
-    pub fn get<T: FromValue>(&self, name: &str) -> Option<T> {
-        T::from_value(&self.vm.global(name)?)
+    pub fn get<T: FromValue>(&mut self, name: &str) -> Option<T> {
+        T::from_value(&self.get_value(name)?)
     }
 
     /// A global's value.
-    pub fn get_value(&self, name: &str) -> Option<Value> {
-        self.vm.global(name)
+    pub fn get_value(&mut self, name: &str) -> Option<Value> {
+        self.vm.global_or_stored(name).ok().flatten()
     }
 
     /// Define or replace a global.
@@ -205,15 +212,18 @@ impl Engine {
             .filter(|(_, n)| self.vm.has_global(n))
             .map(|(_, n)| n.to_string())
             .collect();
+        if let Some(heap) = self.vm.heap() {
+            names.extend(heap.stored_names());
+        }
         names.sort();
+        names.dedup();
         names
     }
 
     /// Call a script function (any global callable) with arguments.
     pub fn call<T: FromValue>(&mut self, name: &str, args: Vec<Value>) -> Result<T, Error> {
         let f = self
-            .vm
-            .global(name)
+            .get_value(name)
             .ok_or_else(|| Error::Runtime(RtError::new(format!("undefined function '{name}'"))))?;
         self.vm.limits.start();
         let v = self.vm.call_value(&f, &args).map_err(Error::Runtime)?;
@@ -257,8 +267,8 @@ impl Engine {
     }
 
     /// `///` documentation of a global function or class, for `:help`.
-    pub fn doc(&self, name: &str) -> Option<String> {
-        match self.vm.global(name)? {
+    pub fn doc(&mut self, name: &str) -> Option<String> {
+        match self.get_value(name)? {
             Value::Function(c) => c.proto.doc.clone(),
             Value::Class(c) => c.doc.clone(),
             _ => None,

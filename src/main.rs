@@ -1,5 +1,6 @@
 //! The `walia` command: run scripts, run their tests, check them, or start the REPL.
 
+mod admin;
 mod repl;
 
 /// glibc's malloc serves a non-main thread (scripts run on one, for its large stack) from
@@ -11,7 +12,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use clap::{Args, Parser, Subcommand};
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
-use walia::{Engine, Error, exit_code};
+use walia::{Durability, Engine, Error, exit_code};
 
 #[derive(Parser)]
 #[command(
@@ -58,18 +59,32 @@ enum Command {
         file: String,
     },
     /// Parse and resolve a script without running it; reports every error, prints nothing
-    /// on success.
+    /// on success. Globals stored in the heap count as declared.
     Check {
         /// The script file.
         file: String,
+    },
+    /// List a heap's globals (type and stored size) and file and commit statistics. Reads
+    /// the last commit without taking the lock, so it never blocks a running writer.
+    Inspect {
+        /// The heap file (default: --heap, $WALIA_HEAP, else ./walia.wld).
+        heap: Option<PathBuf>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check every checksum and structure of a heap; exits 74 when anything is damaged.
+    Verify {
+        /// The heap file.
+        heap: PathBuf,
     },
 }
 
 /// Options every command accepts.
 #[derive(Args, Clone, Default)]
 struct Options {
-    /// Heap file holding the persistent state (default: $WALIA_HEAP, else ./walia.wld).
-    /// Persistence is not implemented yet: every run currently uses an in-memory heap.
+    /// Heap file holding the persistent state (default: $WALIA_HEAP, else ./walia.wld,
+    /// created when missing). `walia test` uses an in-memory heap unless this is given.
     #[arg(long, global = true, value_name = "PATH")]
     heap: Option<PathBuf>,
 
@@ -77,8 +92,9 @@ struct Options {
     #[arg(long, global = true)]
     memory: bool,
 
-    /// Commit durability: immediate, batched or async (takes effect once the heap file
-    /// is implemented).
+    /// Commit durability: immediate (default; fsync before a commit returns), batched
+    /// (fsync every 64 commits or 100 ms) or async (no fsync: survives a process crash,
+    /// not a power loss).
     #[arg(long, global = true, value_name = "MODE", value_parser = ["immediate", "batched", "async"])]
     durability: Option<String>,
 
@@ -144,10 +160,68 @@ fn run_cli(stack: usize) -> i32 {
     let mut engine = Engine::new();
     engine.set_max_depth(cli.opts.max_depth);
     engine.set_stack_size(stack);
+    let opts = cli.opts.clone();
+    let code = match cli.command {
+        Some(Command::Inspect { heap, json }) => {
+            let path = heap.unwrap_or_else(|| heap_path(&opts));
+            return admin::inspect(&path, json, color);
+        }
+        Some(Command::Verify { heap }) => return admin::verify(&heap, color),
+        Some(Command::Check { file }) => {
+            if let Err(e) = open_heap_for_check(&mut engine, &opts) {
+                return report(Err(e), color);
+            }
+            return check_file(&mut engine, &file, color);
+        }
+        Some(Command::Test { .. }) if opts.heap.is_none() => engine.open_memory_heap(),
+        _ => open_heap(&mut engine, &opts),
+    };
+    if let Err(e) = code {
+        return report(Err(e), color);
+    }
+    let code = dispatch(cli, &mut engine, color);
+    match engine.close_heap() {
+        Ok(()) => code,
+        Err(e) => report(Err(e), color),
+    }
+}
+
+/// The heap path: --heap, else $WALIA_HEAP, else ./walia.wld.
+fn heap_path(opts: &Options) -> PathBuf {
+    opts.heap
+        .clone()
+        .or_else(|| std::env::var_os("WALIA_HEAP").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("walia.wld"))
+}
+
+fn open_heap(engine: &mut Engine, opts: &Options) -> Result<(), Error> {
+    if opts.memory {
+        return engine.open_memory_heap();
+    }
+    let durability = opts
+        .durability
+        .as_deref()
+        .and_then(Durability::parse)
+        .unwrap_or_default();
+    engine.open_heap(heap_path(opts), durability)
+}
+
+/// `check` reads the stored global names (without locking) so they count as declared.
+fn open_heap_for_check(engine: &mut Engine, opts: &Options) -> Result<(), Error> {
+    let path = heap_path(opts);
+    if opts.memory || !path.exists() {
+        return Ok(());
+    }
+    engine.open_heap_read_only(path)
+}
+
+fn dispatch(cli: Cli, engine: &mut Engine, color: bool) -> i32 {
     match cli.command {
-        Some(Command::Run { file, args }) => run_file(&mut engine, &file, args, color),
-        Some(Command::Test { file }) => run_tests(&mut engine, &file, color),
-        Some(Command::Check { file }) => check_file(&mut engine, &file, color),
+        Some(Command::Run { file, args }) => run_file(engine, &file, args, color),
+        Some(Command::Test { file }) => run_tests(engine, &file, color),
+        Some(Command::Check { .. } | Command::Inspect { .. } | Command::Verify { .. }) => {
+            exit_code::OK
+        }
         None => {
             if let Some(code) = cli.eval {
                 let mut args = cli.args;
@@ -157,11 +231,11 @@ fn run_cli(stack: usize) -> i32 {
                 engine.set_args(args);
                 report(engine.run_named("<-e>", &code).map(|_| ()), color)
             } else if let Some(file) = cli.file {
-                run_file(&mut engine, &file, cli.args, color)
+                run_file(engine, &file, cli.args, color)
             } else if std::io::stdin().is_terminal() {
-                repl::run(engine)
+                repl::run(std::mem::take(engine))
             } else {
-                run_file(&mut engine, "-", cli.args, color)
+                run_file(engine, "-", cli.args, color)
             }
         }
     }

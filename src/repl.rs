@@ -88,6 +88,10 @@ pub fn run(engine: Engine) -> i32 {
         }
     }
     save_history(&mut rl, history.as_ref());
+    if let Err(e) = session.engine_mut().close_heap() {
+        eprintln!("{e}");
+        return e.exit_code();
+    }
     walia::exit_code::OK
 }
 

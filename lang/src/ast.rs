@@ -183,6 +183,9 @@ pub struct FunInfo {
     pub cell_slots: Vec<u16>,
     /// What the closure captures when it is created, in upvalue order.
     pub captures: Vec<Capture>,
+    /// The captured variables' names, in upvalue order (stored closures are matched to
+    /// their cells by name when recompiled).
+    pub capture_names: Vec<String>,
     /// True when the body (or a nested lambda) refers to `this` / `super`.
     pub uses_this: bool,
 }

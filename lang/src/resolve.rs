@@ -46,6 +46,7 @@ impl FnCtx {
             num_slots: self.next_slot,
             cell_slots: self.cells.into_iter().collect(),
             captures: self.captures,
+            capture_names: self.capture_names,
             uses_this: self.uses_this,
         }
     }

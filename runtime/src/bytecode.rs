@@ -126,7 +126,7 @@ pub use walia_lang::ast::BinOp as BinKind;
 pub use walia_lang::ast::FunKind as ProtoKind;
 
 /// A compiled function.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Proto {
     /// Declared name; `None` for lambdas, anonymous functions and scripts.
     pub name: Option<Rc<str>>,
@@ -138,6 +138,8 @@ pub struct Proto {
     /// Some parameter (or `this`) is captured: calls must wrap it in a cell.
     pub has_cell_params: bool,
     pub captures: Vec<Capture>,
+    /// Names of the captured variables, in upvalue order.
+    pub capture_names: Vec<Rc<str>>,
     pub code: Vec<Op>,
     /// The source span of each instruction, for error messages.
     pub spans: Vec<Span>,
@@ -169,7 +171,7 @@ impl std::fmt::Debug for Value {
 }
 
 /// What the `Class` instruction needs to build a class.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct ClassDesc {
     pub name: Rc<str>,
     pub has_super: bool,
@@ -181,4 +183,6 @@ pub struct ClassDesc {
     pub methods: Vec<(Rc<str>, u32)>,
     pub sql: bool,
     pub doc: Option<String>,
+    /// The whole declaration.
+    pub span: Span,
 }

@@ -294,8 +294,8 @@ impl Vm {
                 }
                 Op::GetGlobal(g) => match self.globals.get(g as usize) {
                     Some(Value::Undefined) | None => {
-                        let name = self.names.name(g).to_string();
-                        throw!(RtError::new(format!("'{name}' is not defined yet")));
+                        let v = tri!(self.missing_global(g));
+                        push!(v);
                     }
                     Some(v) => push_clone(&mut self.stack, v),
                 },
@@ -308,9 +308,7 @@ impl Vm {
                     self.store_global(g, v);
                 }
                 Op::DeclareGlobal(g) => {
-                    if matches!(self.globals.get(g as usize), Some(Value::Undefined) | None) {
-                        self.store_global(g, Value::Nil);
-                    }
+                    tri!(self.declare_global(g));
                 }
                 Op::Add => fused2!(BinKind::Add),
                 Op::Sub => fused2!(BinKind::Sub),
@@ -358,13 +356,12 @@ impl Vm {
                 }
                 Op::AddAssignGlobal(g) => {
                     let rhs = pop!();
+                    if matches!(self.globals.get(g as usize), Some(Value::Undefined) | None) {
+                        tri!(self.missing_global(g));
+                    }
                     let Some(slot) = self.globals.get_mut(g as usize) else {
                         throw!(RtError::new("internal error: bad global"));
                     };
-                    if matches!(slot, Value::Undefined) {
-                        let name = self.names.name(g).to_string();
-                        throw!(RtError::new(format!("'{name}' is not defined yet")));
-                    }
                     tri!(ops::add_assign(slot, &rhs));
                     let v = slot.clone();
                     push!(v);
@@ -432,8 +429,9 @@ impl Vm {
                             Called::Done
                         }
                         Some(Value::Undefined) | None => {
-                            let name = self.names.name(g).to_string();
-                            throw!(RtError::new(format!("'{name}' is not defined yet")));
+                            let v = tri!(self.missing_global(g));
+                            self.stack[callee_at] = v;
+                            tri!(self.call(argc))
                         }
                         Some(other) => {
                             self.stack[callee_at] = other.clone();

@@ -30,6 +30,8 @@ pub struct ErrorData {
     pub stack: Vec<StackFrame>,
     /// Why a limit stopped the script, for embedders that want to tell limits apart.
     pub kind: ErrorKind,
+    /// Extra lines shown after the stack (such as what a rollback restored).
+    pub notes: Vec<String>,
 }
 
 impl std::ops::Deref for RtError {
@@ -51,6 +53,8 @@ pub enum ErrorKind {
     Script,
     /// The operation limit, memory limit or deadline stopped the script.
     Limit,
+    /// The heap file failed (I/O or corruption): exit code 74, not 70.
+    Heap,
 }
 
 impl RtError {
@@ -59,6 +63,7 @@ impl RtError {
             message: message.into(),
             stack: Vec::new(),
             kind: ErrorKind::Script,
+            notes: Vec::new(),
         }))
     }
 
@@ -76,7 +81,11 @@ impl RtError {
     /// stack as notes.
     pub fn render(&self, color: bool) -> String {
         let Some(top) = self.stack.first() else {
-            return format!("error: {}\n", self.message);
+            let mut out = format!("error: {}\n", self.message);
+            for note in &self.notes {
+                out.push_str(&format!("note: {note}\n"));
+            }
+            return out;
         };
         let mut d = Diagnostic::new(self.message.clone(), top.span);
         // A deep recursion has thousands of frames: show both ends of the stack.
@@ -93,6 +102,9 @@ impl RtError {
                 "at {} ({}:{}:{})",
                 frame.function, frame.source.name, line, col
             ));
+        }
+        for note in &self.notes {
+            d = d.with_note(note.clone());
         }
         d.render(&top.source.name, &top.source.text, color)
     }

@@ -15,6 +15,7 @@ pub mod pipe;
 pub mod print;
 pub mod value;
 pub mod vm;
+pub mod vm_heap;
 
 pub use error::{RtError, RtResult};
 pub use value::Value;

@@ -368,6 +368,8 @@ pub struct Class {
     pub methods: RefCell<Fields>,
     pub sql: bool,
     pub doc: Option<String>,
+    /// The declaration's source text, kept so the class can be stored in the heap.
+    pub source: Option<(Rc<crate::bytecode::SourceFile>, walia_lang::ast::Span)>,
 }
 
 impl Class {

@@ -2,6 +2,7 @@
 //! Rust stack. Builtins that call back into Walia code (pipeline stages, `sort_by`) re-enter
 //! through [`Vm::call_value`]; that nesting is bounded by [`Vm::max_native_depth`].
 
+use crate::bytecode::ClassDesc;
 use crate::bytecode::{Proto, ProtoKind};
 use crate::error::{RtError, RtResult, StackFrame};
 use crate::gc::{Tracked, track};
@@ -61,6 +62,8 @@ pub struct Vm {
     pub tests: Vec<(String, Value)>,
     /// Command-line arguments for `args()`.
     pub args: Vec<String>,
+    /// The persistent heap, when one is attached (see `vm_heap`).
+    pub(crate) heap: Option<Box<crate::heap::persist::Persist>>,
 }
 
 pub(crate) enum Called {
@@ -87,6 +90,7 @@ impl Vm {
             native_depth: 0,
             tests: Vec::new(),
             args: Vec::new(),
+            heap: None,
         }
     }
 
@@ -458,44 +462,10 @@ impl Vm {
         } else {
             None
         };
-        let mut fields: Vec<Rc<str>> = superclass
-            .as_ref()
-            .map(|s| s.fields.clone())
-            .unwrap_or_default();
-        for f in &desc.fields {
-            if !fields.contains(f) {
-                fields.push(f.clone());
-            }
-        }
-        let class = Rc::new(Class {
-            gc: Default::default(),
-            name: desc.name.clone(),
-            superclass,
-            fields,
-            defaults: RefCell::new(None),
-            methods: RefCell::new(new_fields(0)),
-            sql: desc.sql,
-            doc: desc.doc.clone(),
-        });
-        // Methods (and the defaults method) see the class as their home for `super`.
         let frame = &self.frames[frame_idx];
-        let defaults = desc
-            .defaults
-            .and_then(|i| proto.protos.get(i as usize))
-            .map(|p| self.make_closure(p.clone(), frame, Some(class.clone())));
-        let mut methods = new_fields(desc.methods.len());
-        for (name, i) in &desc.methods {
-            if let Some(p) = proto.protos.get(*i as usize) {
-                methods.insert(
-                    name.clone(),
-                    self.make_closure(p.clone(), frame, Some(class.clone())),
-                );
-            }
-        }
-        *class.methods.borrow_mut() = methods;
-        *class.defaults.borrow_mut() = defaults;
-        track(Tracked::Class(Rc::downgrade(&class)));
-        Ok(Value::Class(class))
+        Ok(assemble_class(desc, &proto, superclass, |p, class| {
+            self.make_closure(p, frame, Some(class))
+        }))
     }
 
     /// After a call in tail position pushed its frame: drop the caller's frame, moving the
@@ -554,6 +524,51 @@ pub(crate) fn new_cell(v: Value) -> Value {
 
 /// A new cell. Like a map, a cell holding a scalar or string cannot be part of a cycle:
 /// it joins the cycle collector only once a container is stored in it ([`UpCell::set`]).
+/// Build a class from its compiled description: `container` is the proto whose `protos`
+/// the description's indices refer to; `closure` makes each method's closure.
+pub(crate) fn assemble_class(
+    desc: &ClassDesc,
+    container: &Proto,
+    superclass: Option<Rc<Class>>,
+    mut closure: impl FnMut(Rc<Proto>, Rc<Class>) -> Value,
+) -> Value {
+    let mut fields: Vec<Rc<str>> = superclass
+        .as_ref()
+        .map(|s| s.fields.clone())
+        .unwrap_or_default();
+    for f in &desc.fields {
+        if !fields.contains(f) {
+            fields.push(f.clone());
+        }
+    }
+    let class = Rc::new(Class {
+        gc: Default::default(),
+        name: desc.name.clone(),
+        superclass,
+        fields,
+        defaults: RefCell::new(None),
+        methods: RefCell::new(new_fields(0)),
+        sql: desc.sql,
+        doc: desc.doc.clone(),
+        source: Some((container.source.clone(), desc.span)),
+    });
+    // Methods (and the defaults method) see the class as their home for `super`.
+    let defaults = desc
+        .defaults
+        .and_then(|i| container.protos.get(i as usize))
+        .map(|p| closure(p.clone(), class.clone()));
+    let mut methods = new_fields(desc.methods.len());
+    for (name, i) in &desc.methods {
+        if let Some(p) = container.protos.get(*i as usize) {
+            methods.insert(name.clone(), closure(p.clone(), class.clone()));
+        }
+    }
+    *class.methods.borrow_mut() = methods;
+    *class.defaults.borrow_mut() = defaults;
+    track(Tracked::Class(Rc::downgrade(&class)));
+    Value::Class(class)
+}
+
 pub(crate) fn cell_rc(v: Value) -> Rc<UpCell> {
     let container = v.is_container();
     let rc = Rc::new(UpCell {

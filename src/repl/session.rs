@@ -63,7 +63,7 @@ pub struct Session {
 
 impl Session {
     /// Wrap `engine`; every global it already has counts as a builtin.
-    pub fn new(engine: Engine, color: bool) -> Session {
+    pub fn new(mut engine: Engine, color: bool) -> Session {
         let builtins = engine
             .globals()
             .into_iter()
@@ -124,8 +124,13 @@ impl Session {
         }
     }
 
+    /// The engine underneath.
+    pub fn engine_mut(&mut self) -> &mut Engine {
+        &mut self.engine
+    }
+
     /// `:help NAME`.
-    fn help(&self, name: &str) -> Reply {
+    fn help(&mut self, name: &str) -> Reply {
         if let Some(doc) = self.engine.doc(name) {
             return Reply::Out(doc);
         }
@@ -153,17 +158,20 @@ impl Session {
     }
 
     /// The user's globals with their values, sorted by name.
-    pub fn user_globals(&self) -> Vec<(String, Value)> {
-        self.engine
-            .globals()
+    pub fn user_globals(&mut self) -> Vec<(String, Value)> {
+        let names = self.engine.globals();
+        let values: Vec<(String, Value)> = names
             .into_iter()
             .filter_map(|n| self.engine.get_value(&n).map(|v| (n, v)))
+            .collect();
+        values
+            .into_iter()
             .filter(|(n, v)| self.is_user(n, v))
             .collect()
     }
 
     /// `:globals`: one `name: Type` line per user global.
-    pub fn globals_listing(&self) -> String {
+    pub fn globals_listing(&mut self) -> String {
         let globals = self.user_globals();
         if globals.is_empty() {
             return "(no globals defined yet)".to_string();
@@ -176,7 +184,7 @@ impl Session {
     }
 
     /// `.state`: one `name = value` line per user global.
-    pub fn state_listing(&self) -> String {
+    pub fn state_listing(&mut self) -> String {
         let globals = self.user_globals();
         if globals.is_empty() {
             return "(no globals defined yet)".to_string();

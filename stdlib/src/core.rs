@@ -1,5 +1,5 @@
 //! Core builtins (SPEC §12, §15): conversions, `type_of`, `len`, `assert`, `error`, `clock`,
-//! `range`, `args`, and the persistence hooks `checkpoint` / `walia_is_warm_boot`.
+//! `range` and `args`.
 
 use crate::check::*;
 use std::sync::OnceLock;
@@ -21,8 +21,6 @@ pub fn install(vm: &mut Vm) {
     global(vm, "clock", 0, 0, clock);
     global(vm, "range", 2, 2, range);
     global(vm, "args", 0, 0, args_);
-    global(vm, "checkpoint", 0, 0, checkpoint);
-    global(vm, "walia_is_warm_boot", 0, 0, warm_boot);
 }
 
 fn str_(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
@@ -133,15 +131,4 @@ fn args_(vm: &mut Vm, _: &[Value]) -> RtResult<Value> {
     Ok(Value::list(
         vm.args.iter().map(|s| Value::str(s.as_str())).collect(),
     ))
-}
-
-/// Commit point. There is no persistent heap yet, so this does nothing; the persistence
-/// layer is expected to replace this global with one that commits the heap.
-fn checkpoint(_: &mut Vm, _: &[Value]) -> RtResult<Value> {
-    Ok(Value::Nil)
-}
-
-/// False until the persistence layer replaces this global (there is no heap yet).
-fn warm_boot(_: &mut Vm, _: &[Value]) -> RtResult<Value> {
-    Ok(Value::Bool(false))
 }

@@ -9,6 +9,7 @@ mod json;
 mod lists;
 mod maps;
 mod math;
+mod persist;
 mod pipes;
 mod strings;
 
@@ -33,4 +34,5 @@ pub fn install(vm: &mut Vm) {
     maps::install(vm);
     json::install(vm);
     files::install(vm);
+    persist::install(vm);
 }

@@ -53,6 +53,7 @@ struct FnCompiler {
     num_slots: u32,
     cell_slots: Vec<bool>,
     captures: Vec<Capture>,
+    capture_names: Vec<Rc<str>>,
     code: Vec<Op>,
     spans: Vec<Span>,
     consts: Vec<Value>,
@@ -91,6 +92,11 @@ impl FnCompiler {
             num_slots: info.num_slots.max(1),
             cell_slots,
             captures: info.captures.clone(),
+            capture_names: info
+                .capture_names
+                .iter()
+                .map(|n| Rc::from(n.as_str()))
+                .collect(),
             code: Vec::new(),
             spans: Vec::new(),
             consts: Vec::new(),
@@ -119,6 +125,7 @@ impl FnCompiler {
             num_slots: self.num_slots,
             cell_slots: self.cell_slots,
             captures: self.captures,
+            capture_names: self.capture_names,
             code: self.code,
             spans: self.spans,
             consts: self.consts,

@@ -389,6 +389,7 @@ impl FnCompiler {
             methods,
             sql: c.sql,
             doc: c.doc.clone(),
+            span: c.span,
         });
         let idx = (self.classes.len() - 1) as u32;
         self.emit(Op::Class(idx), c.span);

@@ -6,7 +6,12 @@
 
 pub mod btree;
 pub mod codec;
+pub mod inspect;
+pub mod load;
 pub mod pager;
+pub mod persist;
+pub mod recompile;
+pub mod save;
 pub mod storage;
 
 use std::fmt;
@@ -29,6 +34,8 @@ pub enum HeapError {
     Locked(Option<u32>),
     ReadOnly,
     TooLarge(String),
+    /// A stored record failed to decode.
+    Record(String),
 }
 
 pub type HeapResult<T> = Result<T, HeapError>;
@@ -52,6 +59,7 @@ impl Clone for HeapError {
             HeapError::Locked(p) => HeapError::Locked(*p),
             HeapError::ReadOnly => HeapError::ReadOnly,
             HeapError::TooLarge(s) => HeapError::TooLarge(s.clone()),
+            HeapError::Record(s) => HeapError::Record(s.clone()),
         }
     }
 }
@@ -73,6 +81,7 @@ impl fmt::Display for HeapError {
             HeapError::Locked(None) => write!(f, "heap is locked by another writer"),
             HeapError::ReadOnly => write!(f, "heap is open read-only"),
             HeapError::TooLarge(what) => write!(f, "cannot store {what}"),
+            HeapError::Record(what) => write!(f, "heap is corrupt: {what}"),
         }
     }
 }

@@ -526,7 +526,8 @@ impl Pager {
 
     /// Force every commit so far to stable storage (`batched` mode's timer, and close).
     pub fn sync(&mut self) -> HeapResult<()> {
-        if self.writable && self.commits_since_sync > 0 {
+        // `async` (sync_every 0) never syncs, not even at close.
+        if self.writable && self.sync_every > 0 && self.commits_since_sync > 0 {
             self.store.sync().map_err(HeapError::Io)?;
             self.commits_since_sync = 0;
         }

@@ -1,0 +1,359 @@
+//! Stored records back to live values. Containers are created empty first and filled from
+//! a work list, so cycles and deep nesting load without recursion; only the immutable links
+//! (an instance's class, a class's superclass, a closure's home, a bound method's parts)
+//! are followed directly, and those cannot form a cycle in a sound heap.
+
+use super::codec::{Item, Reader, kind};
+use super::persist::Persist;
+use super::recompile;
+use super::{HeapError, HeapResult};
+use crate::bytecode::Proto;
+use crate::pipe::{Pipeline, Stage};
+use crate::value::{
+    BoundMethod, Class, Closure, MapKey, RangeVal, UpCell, Value, new_entries, new_fields,
+};
+use crate::vm::{Vm, assemble_class, cell_rc};
+use std::collections::HashSet;
+use std::rc::Rc;
+
+/// Deeper chains of immutable links than this mean a damaged heap.
+const MAX_LINK_DEPTH: usize = 10_000;
+
+pub struct Loader<'a> {
+    pub heap: &'a mut Persist,
+    pub vm: &'a mut Vm,
+    fill: Vec<(u64, Vec<u8>)>,
+    in_progress: HashSet<u64>,
+}
+
+fn bad(id: u64, what: &str) -> HeapError {
+    HeapError::Record(format!("object {id}: {what}"))
+}
+
+impl<'a> Loader<'a> {
+    pub fn new(heap: &'a mut Persist, vm: &'a mut Vm) -> Loader<'a> {
+        Loader {
+            heap,
+            vm,
+            fill: Vec::new(),
+            in_progress: HashSet::new(),
+        }
+    }
+
+    /// Decode a global's entry into a value, loading every object it reaches.
+    pub fn global(&mut self, name: &str, bytes: &[u8]) -> HeapResult<Value> {
+        let what = format!("global '{name}'");
+        let mut r = Reader::new(bytes, &what);
+        let item = r.item()?;
+        let v = self.item(item, 0)?;
+        self.drain()?;
+        Ok(v)
+    }
+
+    fn register(&mut self, id: u64, v: &Value) {
+        if let Some(addr) = address(v) {
+            self.heap.ids.insert(addr, id);
+        }
+        self.heap.objects.insert(id, v.clone());
+    }
+
+    fn item(&mut self, item: Item<'_>, depth: usize) -> HeapResult<Value> {
+        Ok(match item {
+            Item::Nil => Value::Nil,
+            Item::Bool(b) => Value::Bool(b),
+            Item::Int(i) => Value::Int(i),
+            Item::Float(f) => Value::Float(f),
+            Item::Str(s) => Value::str(s),
+            Item::Range(start, end) => Value::Range(Rc::new(RangeVal { start, end })),
+            Item::Native(name) => match self.vm.global(name) {
+                Some(v @ Value::Native(_)) => v,
+                _ => {
+                    return Err(HeapError::Record(format!(
+                        "stored builtin '{name}' does not exist in this build"
+                    )));
+                }
+            },
+            Item::Ref(id) => self.object(id, depth)?,
+        })
+    }
+
+    /// The live object for a stored id, loading it if this process has not yet.
+    pub fn object(&mut self, id: u64, depth: usize) -> HeapResult<Value> {
+        if let Some(v) = self.heap.objects.get(&id) {
+            return Ok(v.clone());
+        }
+        if depth > MAX_LINK_DEPTH || !self.in_progress.insert(id) {
+            return Err(bad(id, "links to itself through immutable references"));
+        }
+        let bytes = self
+            .heap
+            .object_record(id)?
+            .ok_or_else(|| bad(id, "is referenced but missing"))?;
+        let what = format!("object {id}");
+        let mut r = Reader::new(&bytes, &what);
+        let k = r.byte()?;
+        let v = match k {
+            kind::LIST => {
+                let v = Value::list(Vec::new());
+                self.fill.push((id, bytes.clone()));
+                v
+            }
+            kind::MAP => {
+                let v = Value::map(new_entries(0));
+                self.fill.push((id, bytes.clone()));
+                v
+            }
+            kind::CELL => {
+                let v = Value::Cell(cell_rc(Value::Nil));
+                self.fill.push((id, bytes.clone()));
+                v
+            }
+            kind::INSTANCE => {
+                let class = match self.object(r.reference()?, depth + 1)? {
+                    Value::Class(c) => c,
+                    _ => return Err(bad(id, "instance of something that is not a class")),
+                };
+                let v = Value::instance(class, new_fields(0));
+                self.fill.push((id, bytes.clone()));
+                v
+            }
+            kind::CLASS => self.class(id, &mut r, depth)?,
+            kind::FUNCTION => self.function(id, &mut r, depth)?,
+            kind::METHOD => {
+                let class = match self.object(r.reference()?, depth + 1)? {
+                    Value::Class(c) => c,
+                    _ => return Err(bad(id, "method of something that is not a class")),
+                };
+                let name = r.str()?;
+                let m = if name == "__defaults" {
+                    class.defaults.borrow().clone()
+                } else {
+                    class.find_method(name)
+                };
+                m.ok_or_else(|| bad(id, &format!("class {} has no method {name}", class.name)))?
+            }
+            kind::BOUND => {
+                let receiver = r.item()?;
+                let receiver = self.item(receiver, depth + 1)?;
+                let method = r.item()?;
+                let method = self.item(method, depth + 1)?;
+                let rc = Rc::new(BoundMethod {
+                    gc: Default::default(),
+                    receiver,
+                    method,
+                });
+                crate::gc::track(crate::gc::Tracked::Bound(Rc::downgrade(&rc)));
+                Value::Bound(rc)
+            }
+            kind::STREAM => self.stream(&mut r, depth)?,
+            _ => return Err(bad(id, &format!("unknown record kind {k}"))),
+        };
+        self.in_progress.remove(&id);
+        self.register(id, &v);
+        Ok(v)
+    }
+
+    fn captures(
+        &mut self,
+        r: &mut Reader<'_>,
+        depth: usize,
+    ) -> HeapResult<Vec<(String, Rc<UpCell>)>> {
+        let n = r.count()?;
+        let mut out = Vec::with_capacity(n.min(1024));
+        for _ in 0..n {
+            let name = r.str()?.to_string();
+            let id = r.reference()?;
+            match self.object(id, depth + 1)? {
+                Value::Cell(c) => out.push((name, c)),
+                _ => return Err(bad(id, "captured variable is not a cell")),
+            }
+        }
+        Ok(out)
+    }
+
+    fn class(&mut self, id: u64, r: &mut Reader<'_>, depth: usize) -> HeapResult<Value> {
+        let name = r.str()?.to_string();
+        let superclass = match r.opt_ref()? {
+            Some(sid) => match self.object(sid, depth + 1)? {
+                Value::Class(c) => Some(c),
+                _ => return Err(bad(id, "superclass is not a class")),
+            },
+            None => None,
+        };
+        let sql = matches!(r.item()?, Item::Bool(true));
+        let doc = r.opt_str()?.map(str::to_string);
+        let body = r.str()?.to_string();
+        let cells = self.captures(r, depth)?;
+        // Classes are identified by name: a class this run declared replaces the stored
+        // one, so instances stored earlier see the new methods (SPEC §15).
+        if let Some(Value::Class(current)) = self.vm.global(&name)
+            && *current.name == *name
+        {
+            return Ok(Value::Class(current));
+        }
+        let names: Vec<&str> = cells.iter().map(|(n, _)| n.as_str()).collect();
+        let (mut desc, container) = recompile::class(
+            &mut self.vm.names,
+            &name,
+            superclass.is_some(),
+            &body,
+            &names,
+        )
+        .map_err(HeapError::Record)?;
+        desc.sql = sql;
+        desc.doc = doc;
+        Ok(assemble_class(&desc, &container, superclass, |p, class| {
+            closure_with(p, &cells, Some(class))
+        }))
+    }
+
+    fn function(&mut self, id: u64, r: &mut Reader<'_>, depth: usize) -> HeapResult<Value> {
+        let name = r.opt_str()?.map(str::to_string);
+        let doc = r.opt_str()?.map(str::to_string);
+        let source = r.str()?.to_string();
+        let cells = self.captures(r, depth)?;
+        let home = match r.opt_ref()? {
+            Some(hid) => match self.object(hid, depth + 1)? {
+                Value::Class(c) => Some(c),
+                _ => return Err(bad(id, "function's home is not a class")),
+            },
+            None => None,
+        };
+        let names: Vec<&str> = cells.iter().map(|(n, _)| n.as_str()).collect();
+        let label = format!("fun {}", name.as_deref().unwrap_or(""));
+        let mut proto = recompile::function(&mut self.vm.names, label.trim(), &source, &names)
+            .map_err(HeapError::Record)?;
+        proto.name = name.map(|n| Rc::from(n.as_str()));
+        proto.doc = doc;
+        Ok(closure_with(Rc::new(proto), &cells, home))
+    }
+
+    fn stream(&mut self, r: &mut Reader<'_>, depth: usize) -> HeapResult<Value> {
+        let source = r.item()?;
+        let source = self.item(source, depth + 1)?;
+        let n = r.count()?;
+        let mut stages = Vec::with_capacity(n.min(64));
+        for _ in 0..n {
+            let tag = r.int()?;
+            let arg = r.item()?;
+            let arg = self.item(arg, depth + 1)?;
+            let int = |v: &Value| if let Value::Int(i) = v { *i } else { 0 };
+            stages.push(match tag {
+                0 => Stage::Filter(arg),
+                1 => Stage::Map(arg),
+                2 => Stage::Take(int(&arg)),
+                3 => Stage::Skip(int(&arg)),
+                4 => Stage::TakeWhile(arg),
+                5 => Stage::Each(arg),
+                6 => Stage::Enumerate,
+                7 => Stage::FlatMap(arg),
+                _ => return Err(r.error("unknown stream stage")),
+            });
+        }
+        let rc = Rc::new(Pipeline {
+            gc: Default::default(),
+            source,
+            stages,
+        });
+        crate::gc::track(crate::gc::Tracked::Stream(Rc::downgrade(&rc)));
+        Ok(Value::Stream(rc))
+    }
+
+    /// Fill the containers created empty, loading what they refer to as they go.
+    fn drain(&mut self) -> HeapResult<()> {
+        while let Some((id, bytes)) = self.fill.pop() {
+            let what = format!("object {id}");
+            let mut r = Reader::new(&bytes, &what);
+            let k = r.byte()?;
+            let Some(target) = self.heap.objects.get(&id).cloned() else {
+                continue;
+            };
+            match (k, &target) {
+                (kind::LIST, Value::List(l)) => {
+                    let n = r.count()?;
+                    let mut items = Vec::with_capacity(n);
+                    for _ in 0..n {
+                        let it = r.item()?;
+                        items.push(self.item(it, 0)?);
+                    }
+                    *l.items.borrow_mut() = items;
+                }
+                (kind::MAP, Value::Map(m)) => {
+                    let n = r.count()?;
+                    for _ in 0..n {
+                        let key = match r.item()? {
+                            Item::Int(i) => MapKey::Int(i),
+                            Item::Bool(b) => MapKey::Bool(b),
+                            Item::Str(s) => {
+                                MapKey::Str(Rc::new(crate::value::Str::new(s.to_string())))
+                            }
+                            _ => return Err(bad(id, "map key is not a String, Int or Bool")),
+                        };
+                        let it = r.item()?;
+                        let v = self.item(it, 0)?;
+                        m.insert(key, v);
+                    }
+                }
+                (kind::CELL, Value::Cell(c)) => {
+                    let it = r.item()?;
+                    let v = self.item(it, 0)?;
+                    c.set(v);
+                }
+                (kind::INSTANCE, Value::Instance(inst)) => {
+                    r.reference()?;
+                    let n = r.count()?;
+                    let mut fields = new_fields(n);
+                    for _ in 0..n {
+                        let name: Rc<str> = r.str()?.into();
+                        let it = r.item()?;
+                        fields.insert(name, self.item(it, 0)?);
+                    }
+                    *inst.fields.borrow_mut() = fields;
+                }
+                _ => return Err(bad(id, "record kind changed while loading")),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A closure over `proto` whose upvalues are the stored cells, matched by name.
+fn closure_with(
+    proto: Rc<Proto>,
+    cells: &[(String, Rc<UpCell>)],
+    home: Option<Rc<Class>>,
+) -> Value {
+    let upvalues: Box<[Rc<UpCell>]> = proto
+        .capture_names
+        .iter()
+        .map(|n| {
+            cells
+                .iter()
+                .find(|(c, _)| **c == **n)
+                .map_or_else(|| cell_rc(Value::Nil), |(_, cell)| cell.clone())
+        })
+        .collect();
+    let rc = Rc::new(Closure {
+        gc: Default::default(),
+        proto,
+        upvalues,
+        home,
+    });
+    crate::gc::track(crate::gc::Tracked::Closure(Rc::downgrade(&rc)));
+    Value::Function(rc)
+}
+
+/// The address identifying a heap object in memory (`None` for inline values).
+pub fn address(v: &Value) -> Option<usize> {
+    Some(match v {
+        Value::List(r) => Rc::as_ptr(r) as *const u8 as usize,
+        Value::Map(r) => Rc::as_ptr(r) as *const u8 as usize,
+        Value::Function(r) => Rc::as_ptr(r) as *const u8 as usize,
+        Value::Bound(r) => Rc::as_ptr(r) as *const u8 as usize,
+        Value::Class(r) => Rc::as_ptr(r) as *const u8 as usize,
+        Value::Instance(r) => Rc::as_ptr(r) as *const u8 as usize,
+        Value::Stream(r) => Rc::as_ptr(r) as *const u8 as usize,
+        Value::Cell(r) => Rc::as_ptr(r) as *const u8 as usize,
+        _ => return None,
+    })
+}

@@ -1,0 +1,196 @@
+//! A heap opened by a VM: the pager plus the map between stored object ids and the live
+//! objects this process has loaded or stored, so shared references stay shared.
+
+use super::HeapResult;
+use super::btree;
+use super::pager::{OpenReport, Pager};
+use super::storage::{FileStorage, MemStorage, Storage};
+use crate::value::{FxBuild, Value};
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+/// Catalog key prefixes.
+pub const GLOBAL_PREFIX: u8 = b'g';
+pub const OBJECT_PREFIX: u8 = b'o';
+/// Bookkeeping of the heap's collector: records at the last sweep, rewrites since.
+pub const GC_KEY: &[u8] = b"m:gc";
+
+/// How commits reach the disk (SPEC §6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// Sync before a commit returns.
+    #[default]
+    Immediate,
+    /// Sync every 64 commits or 100 ms.
+    Batched,
+    /// Never sync: survives a process crash, not a power loss.
+    Async,
+}
+
+impl Durability {
+    pub fn parse(s: &str) -> Option<Durability> {
+        match s {
+            "immediate" => Some(Durability::Immediate),
+            "batched" => Some(Durability::Batched),
+            "async" => Some(Durability::Async),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Durability::Immediate => "immediate",
+            Durability::Batched => "batched",
+            Durability::Async => "async",
+        }
+    }
+
+    fn code(self) -> u32 {
+        self as u32
+    }
+}
+
+pub fn global_key(name: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(name.len() + 1);
+    k.push(GLOBAL_PREFIX);
+    k.extend_from_slice(name.as_bytes());
+    k
+}
+
+pub fn object_key(id: u64) -> [u8; 9] {
+    let mut k = [0u8; 9];
+    k[0] = OBJECT_PREFIX;
+    k[1..].copy_from_slice(&id.to_be_bytes());
+    k
+}
+
+pub struct Persist {
+    pub pager: Pager,
+    /// Objects known to this process by stored id (strong: their addresses stay unique).
+    pub(crate) objects: HashMap<u64, Value, FxBuild>,
+    /// The reverse: object address to stored id.
+    pub(crate) ids: HashMap<usize, u64, FxBuild>,
+    /// Names of the globals the catalog holds.
+    pub(crate) stored: HashSet<String>,
+    /// The heap held committed state when it was opened.
+    pub warm: bool,
+    pub report: OpenReport,
+    /// Where the heap lives, for messages (`<memory>` for an in-memory heap).
+    pub label: String,
+}
+
+impl Persist {
+    fn new(store: Box<dyn Storage>, writable: bool, label: String) -> HeapResult<Persist> {
+        let (pager, report) = Pager::open(store, writable)?;
+        let mut heap = Persist {
+            warm: pager.committed_meta().sequence > 0,
+            pager,
+            objects: HashMap::default(),
+            ids: HashMap::default(),
+            stored: HashSet::new(),
+            report,
+            label,
+        };
+        heap.reload_names()?;
+        Ok(heap)
+    }
+
+    /// Open (or create) a heap file for writing, holding its lock while this value lives.
+    pub fn open_file(path: &Path, durability: Durability) -> HeapResult<Persist> {
+        let store = FileStorage::open_writer(path)?;
+        let mut heap = Persist::new(Box::new(store), true, path.display().to_string())?;
+        heap.set_durability(durability);
+        Ok(heap)
+    }
+
+    /// Open a heap file read-only, without taking the lock (`walia inspect`).
+    pub fn open_reader(path: &Path) -> HeapResult<Persist> {
+        let store = FileStorage::open_reader(path)?;
+        Persist::new(Box::new(store), false, path.display().to_string())
+    }
+
+    /// An empty heap in memory: commits and rollbacks work, nothing touches a file.
+    pub fn in_memory() -> HeapResult<Persist> {
+        Persist::new(Box::new(MemStorage::new()), true, "<memory>".into())
+    }
+
+    /// Open over any storage (tests use the fault-injecting one).
+    pub fn with_storage(store: Box<dyn Storage>, label: &str) -> HeapResult<Persist> {
+        Persist::new(store, true, label.to_string())
+    }
+
+    pub fn set_durability(&mut self, d: Durability) {
+        let (every, interval) = match d {
+            Durability::Immediate => (1, std::time::Duration::ZERO),
+            Durability::Batched => (64, std::time::Duration::from_millis(100)),
+            Durability::Async => (0, std::time::Duration::ZERO),
+        };
+        self.pager.sync_every = every;
+        self.pager.sync_interval = interval;
+        self.pager.durability_code = d.code();
+    }
+
+    /// Re-read the names of the stored globals (after open or a rollback).
+    pub(crate) fn reload_names(&mut self) -> HeapResult<()> {
+        let root = self.pager.meta().root;
+        let keys = btree::scan_keys(&mut self.pager, root, &[GLOBAL_PREFIX])?;
+        self.stored = keys
+            .into_iter()
+            .filter_map(|k| String::from_utf8(k[1..].to_vec()).ok())
+            .collect();
+        Ok(())
+    }
+
+    /// Names of the globals the catalog holds, sorted.
+    pub fn stored_names(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.stored.iter().cloned().collect();
+        v.sort();
+        v
+    }
+
+    pub fn has_stored(&self, name: &str) -> bool {
+        self.stored.contains(name)
+    }
+
+    /// The stored encoding of a global, if the catalog holds it.
+    pub fn global_entry(&mut self, name: &str) -> HeapResult<Option<Vec<u8>>> {
+        let root = self.pager.meta().root;
+        btree::get(&mut self.pager, root, &global_key(name))
+    }
+
+    /// The stored record of an object.
+    pub fn object_record(&mut self, id: u64) -> HeapResult<Option<Vec<u8>>> {
+        let root = self.pager.meta().root;
+        btree::get(&mut self.pager, root, &object_key(id))
+    }
+
+    pub fn put(&mut self, key: &[u8], value: &[u8]) -> HeapResult<()> {
+        let root = self.pager.meta().root;
+        let root = btree::put(&mut self.pager, root, key, value)?;
+        self.pager.meta_mut().root = root;
+        Ok(())
+    }
+
+    pub fn get(&mut self, key: &[u8]) -> HeapResult<Option<Vec<u8>>> {
+        let root = self.pager.meta().root;
+        btree::get(&mut self.pager, root, key)
+    }
+
+    pub fn delete(&mut self, key: &[u8]) -> HeapResult<bool> {
+        let root = self.pager.meta().root;
+        let (root, found) = btree::delete(&mut self.pager, root, key)?;
+        self.pager.meta_mut().root = root;
+        Ok(found)
+    }
+
+    /// The sequence number of the last commit (0: none yet).
+    pub fn commit_sequence(&self) -> u64 {
+        self.pager.committed_meta().sequence
+    }
+
+    /// Forget the live objects (after a rollback they no longer match the heap).
+    pub(crate) fn forget_objects(&mut self) {
+        self.objects.clear();
+        self.ids.clear();
+    }
+}

@@ -1,0 +1,340 @@
+//! Live values into catalog records at a commit. Every object reachable from a global this
+//! run touched is encoded; a record is rewritten only when its bytes changed, so a run that
+//! changes one global of thousands writes a few pages. Unreachable records are swept once
+//! enough rewrites have happened since the last sweep (amortised over those rewrites).
+
+use super::codec::{Writer, kind, references};
+use super::load::address;
+use super::persist::{GC_KEY, OBJECT_PREFIX, Persist, global_key, object_key};
+use super::recompile::{class_body, span_text};
+use super::{HeapError, HeapResult, btree};
+use crate::bytecode::ProtoKind;
+use crate::pipe::Stage;
+use crate::value::{Class, Closure, MapKey, Value};
+use std::collections::HashSet;
+use std::rc::Rc;
+
+pub struct Saver<'a> {
+    heap: &'a mut Persist,
+    queue: Vec<(u64, Value)>,
+    visited: HashSet<u64>,
+    /// Records and entries whose bytes changed.
+    pub rewrites: u64,
+}
+
+impl<'a> Saver<'a> {
+    pub fn new(heap: &'a mut Persist) -> Saver<'a> {
+        Saver {
+            heap,
+            queue: Vec::new(),
+            visited: HashSet::new(),
+            rewrites: 0,
+        }
+    }
+
+    /// Store a global (and everything it reaches).
+    pub fn global(&mut self, name: &str, value: &Value) -> HeapResult<()> {
+        let mut w = Writer::default();
+        self.item(&mut w, value)?;
+        let key = global_key(name);
+        if key.len() > btree::MAX_KEY {
+            return Err(HeapError::TooLarge(format!(
+                "global '{name}': its name is too long"
+            )));
+        }
+        self.write_if_changed(&key, w.buf)?;
+        self.heap.stored.insert(name.to_string());
+        self.drain()
+    }
+
+    fn write_if_changed(&mut self, key: &[u8], bytes: Vec<u8>) -> HeapResult<()> {
+        if self.heap.get(key)?.as_deref() != Some(bytes.as_slice()) {
+            self.heap.put(key, &bytes)?;
+            self.rewrites += 1;
+        }
+        Ok(())
+    }
+
+    /// The stored id of an object, assigning one (and queueing it) on first sight.
+    fn id_of(&mut self, v: &Value) -> HeapResult<u64> {
+        let Some(addr) = address(v) else {
+            return Err(HeapError::TooLarge("an inline value as an object".into()));
+        };
+        let id = match self.heap.ids.get(&addr) {
+            Some(id) => *id,
+            None => {
+                let meta = self.heap.pager.meta_mut();
+                let id = meta.next_id.max(1);
+                meta.next_id = id + 1;
+                self.heap.ids.insert(addr, id);
+                self.heap.objects.insert(id, v.clone());
+                id
+            }
+        };
+        if self.visited.insert(id) {
+            self.queue.push((id, v.clone()));
+        }
+        Ok(id)
+    }
+
+    fn item(&mut self, w: &mut Writer, v: &Value) -> HeapResult<()> {
+        match v {
+            Value::Nil | Value::Undefined => w.nil(),
+            Value::Bool(b) => w.bool(*b),
+            Value::Int(i) => w.int(*i),
+            Value::Float(f) => w.float(*f),
+            Value::Str(s) => w.str(s.as_str()),
+            Value::Range(r) => w.range(r.start, r.end),
+            Value::Native(n) => w.native(&n.name),
+            Value::Iter(_) => {
+                return Err(HeapError::TooLarge("a for-loop iterator".into()));
+            }
+            _ => {
+                let id = self.id_of(v)?;
+                w.reference(id);
+            }
+        }
+        Ok(())
+    }
+
+    fn drain(&mut self) -> HeapResult<()> {
+        while let Some((id, v)) = self.queue.pop() {
+            let record = self.record(&v)?;
+            self.write_if_changed(&object_key(id), record)?;
+        }
+        Ok(())
+    }
+
+    fn record(&mut self, v: &Value) -> HeapResult<Vec<u8>> {
+        Ok(match v {
+            Value::List(l) => {
+                let mut w = Writer::kind(kind::LIST);
+                let items = l.items.borrow().clone();
+                w.int(items.len() as i64);
+                for it in &items {
+                    self.item(&mut w, it)?;
+                }
+                w.buf
+            }
+            Value::Map(m) => {
+                let mut w = Writer::kind(kind::MAP);
+                let entries: Vec<(MapKey, Value)> = m
+                    .entries
+                    .borrow()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                w.int(entries.len() as i64);
+                for (k, v) in &entries {
+                    match k {
+                        MapKey::Int(i) => w.int(*i),
+                        MapKey::Bool(b) => w.bool(*b),
+                        MapKey::Str(s) => w.str(s.as_str()),
+                    }
+                    self.item(&mut w, v)?;
+                }
+                w.buf
+            }
+            Value::Cell(c) => {
+                let mut w = Writer::kind(kind::CELL);
+                let inner = c.value.borrow().clone();
+                self.item(&mut w, &inner)?;
+                w.buf
+            }
+            Value::Instance(inst) => {
+                let mut w = Writer::kind(kind::INSTANCE);
+                self.item(&mut w, &Value::Class(inst.class.clone()))?;
+                let fields: Vec<(Rc<str>, Value)> = inst
+                    .fields
+                    .borrow()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                w.int(fields.len() as i64);
+                for (name, v) in &fields {
+                    w.str(name);
+                    self.item(&mut w, v)?;
+                }
+                w.buf
+            }
+            Value::Class(c) => self.class(c)?,
+            Value::Function(f) => self.function(f)?,
+            Value::Bound(b) => {
+                let mut w = Writer::kind(kind::BOUND);
+                self.item(&mut w, &b.receiver)?;
+                self.item(&mut w, &b.method)?;
+                w.buf
+            }
+            Value::Stream(p) => {
+                let mut w = Writer::kind(kind::STREAM);
+                self.item(&mut w, &p.source)?;
+                w.int(p.stages.len() as i64);
+                for st in &p.stages {
+                    let (tag, arg) = match st {
+                        Stage::Filter(f) => (0, f.clone()),
+                        Stage::Map(f) => (1, f.clone()),
+                        Stage::Take(n) => (2, Value::Int(*n)),
+                        Stage::Skip(n) => (3, Value::Int(*n)),
+                        Stage::TakeWhile(f) => (4, f.clone()),
+                        Stage::Each(f) => (5, f.clone()),
+                        Stage::Enumerate => (6, Value::Nil),
+                        Stage::FlatMap(f) => (7, f.clone()),
+                    };
+                    w.int(tag);
+                    self.item(&mut w, &arg)?;
+                }
+                w.buf
+            }
+            other => {
+                return Err(HeapError::TooLarge(format!(
+                    "a value of type {}",
+                    other.type_name()
+                )));
+            }
+        })
+    }
+
+    /// The captured cells of some closures, by name (each name once).
+    fn captures(&mut self, w: &mut Writer, closures: &[Rc<Closure>]) -> HeapResult<()> {
+        let mut seen: Vec<(Rc<str>, Value)> = Vec::new();
+        for c in closures {
+            for (name, cell) in c.proto.capture_names.iter().zip(c.upvalues.iter()) {
+                if !seen.iter().any(|(n, _)| n == name) {
+                    seen.push((name.clone(), Value::Cell(cell.clone())));
+                }
+            }
+        }
+        w.int(seen.len() as i64);
+        for (name, cell) in &seen {
+            w.str(name);
+            self.item(w, cell)?;
+        }
+        Ok(())
+    }
+
+    fn class(&mut self, c: &Rc<Class>) -> HeapResult<Vec<u8>> {
+        let Some((file, span)) = &c.source else {
+            return Err(HeapError::TooLarge(format!(
+                "class {} (its source is unknown)",
+                c.name
+            )));
+        };
+        let mut w = Writer::kind(kind::CLASS);
+        w.str(&c.name);
+        match &c.superclass {
+            Some(s) => self.item(&mut w, &Value::Class(s.clone()))?,
+            None => w.nil(),
+        }
+        w.bool(c.sql);
+        w.opt_str(c.doc.as_deref());
+        w.str(class_body(span_text(file, *span)));
+        let mut closures: Vec<Rc<Closure>> = Vec::new();
+        for m in c.methods.borrow().values() {
+            if let Value::Function(f) = m {
+                closures.push(f.clone());
+            }
+        }
+        if let Some(Value::Function(f)) = &*c.defaults.borrow() {
+            closures.push(f.clone());
+        }
+        self.captures(&mut w, &closures)?;
+        Ok(w.buf)
+    }
+
+    fn function(&mut self, f: &Rc<Closure>) -> HeapResult<Vec<u8>> {
+        let p = &f.proto;
+        if matches!(
+            p.kind,
+            ProtoKind::Method | ProtoKind::Init | ProtoKind::Defaults
+        ) && let Some(home) = &f.home
+        {
+            let mut w = Writer::kind(kind::METHOD);
+            self.item(&mut w, &Value::Class(home.clone()))?;
+            let name = if p.kind == ProtoKind::Defaults {
+                "__defaults".to_string()
+            } else {
+                p.name.as_deref().unwrap_or("").to_string()
+            };
+            w.str(&name);
+            return Ok(w.buf);
+        }
+        if !matches!(p.kind, ProtoKind::Function) {
+            return Err(HeapError::TooLarge("a test block or script body".into()));
+        }
+        let mut w = Writer::kind(kind::FUNCTION);
+        w.opt_str(p.name.as_deref());
+        w.opt_str(p.doc.as_deref());
+        w.str(span_text(&p.source, p.span));
+        self.captures(&mut w, std::slice::from_ref(f))?;
+        match &f.home {
+            Some(h) => self.item(&mut w, &Value::Class(h.clone()))?,
+            None => w.nil(),
+        }
+        Ok(w.buf)
+    }
+
+    /// Objects reached by this save (the rest of `objects` may be garbage in memory).
+    pub fn visited(&self) -> &HashSet<u64> {
+        &self.visited
+    }
+}
+
+/// Sweep the records no global reaches, when enough rewrites have accumulated since the
+/// last sweep to pay for reading them all.
+pub fn maybe_sweep(heap: &mut Persist, rewrites: u64) -> HeapResult<()> {
+    let (at_last, since) = match heap.get(GC_KEY)? {
+        Some(b) if b.len() == 16 => (
+            u64::from_le_bytes(b[..8].try_into().unwrap_or_default()),
+            u64::from_le_bytes(b[8..].try_into().unwrap_or_default()),
+        ),
+        _ => (0, 0),
+    };
+    let since = since + rewrites;
+    let (at_last, since) = if since > at_last + 256 {
+        (sweep(heap)?, 0)
+    } else {
+        (at_last, since)
+    };
+    if rewrites > 0 {
+        let mut b = at_last.to_le_bytes().to_vec();
+        b.extend_from_slice(&since.to_le_bytes());
+        heap.put(GC_KEY, &b)?;
+    }
+    Ok(())
+}
+
+/// Delete every object record that no global reaches; returns how many remain.
+pub fn sweep(heap: &mut Persist) -> HeapResult<u64> {
+    let root = heap.pager.meta().root;
+    let globals = btree::scan(&mut heap.pager, root, b"g")?;
+    let mut live: HashSet<u64> = HashSet::new();
+    let mut stack: Vec<u64> = Vec::new();
+    for (k, v) in &globals {
+        let what = format!("global '{}'", String::from_utf8_lossy(&k[1..]));
+        stack.extend(references(v, false, &what)?);
+    }
+    while let Some(id) = stack.pop() {
+        if !live.insert(id) {
+            continue;
+        }
+        if let Some(rec) = heap.object_record(id)? {
+            stack.extend(references(&rec, true, &format!("object {id}"))?);
+        }
+    }
+    let all = btree::scan_keys(&mut heap.pager, root, &[OBJECT_PREFIX])?;
+    for key in all {
+        if key.len() != 9 {
+            continue;
+        }
+        let id = u64::from_be_bytes(key[1..].try_into().unwrap_or_default());
+        if !live.contains(&id) {
+            heap.delete(&key)?;
+            if let Some(v) = heap.objects.remove(&id)
+                && let Some(addr) = address(&v)
+            {
+                heap.ids.remove(&addr);
+            }
+        }
+    }
+    Ok(live.len() as u64)
+}

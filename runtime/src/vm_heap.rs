@@ -1,0 +1,238 @@
+//! The VM's side of persistence: loading stored globals on first use, and commit,
+//! rollback and savepoints over the attached heap.
+
+use crate::error::{ErrorKind, RtError, RtResult};
+use crate::heap::load::Loader;
+use crate::heap::persist::Persist;
+use crate::heap::save::{Saver, maybe_sweep};
+use crate::heap::{HeapError, HeapResult};
+use crate::value::Value;
+use crate::vm::Vm;
+use std::collections::HashSet;
+
+/// A heap failure surfacing inside a running script.
+pub fn heap_rt_error(e: HeapError) -> RtError {
+    let mut err = RtError::new(e.to_string());
+    err.kind = ErrorKind::Heap;
+    err
+}
+
+impl Vm {
+    /// Give the VM a heap: stored globals become visible, and commits go to it.
+    pub fn attach_heap(&mut self, heap: Persist) {
+        self.heap = Some(Box::new(heap));
+    }
+
+    pub fn detach_heap(&mut self) -> Option<Persist> {
+        self.heap.take().map(|h| *h)
+    }
+
+    pub fn heap(&self) -> Option<&Persist> {
+        self.heap.as_deref()
+    }
+
+    pub fn heap_mut(&mut self) -> Option<&mut Persist> {
+        self.heap.as_deref_mut()
+    }
+
+    /// Is `name` a global with a value now or stored in the heap (declared for the resolver)?
+    pub fn is_declared_global(&self, name: &str) -> bool {
+        self.has_global(name) || self.heap.as_ref().is_some_and(|h| h.has_stored(name))
+    }
+
+    /// A global's value, loading it from the heap when this run has not touched it yet.
+    pub fn global_or_stored(&mut self, name: &str) -> RtResult<Option<Value>> {
+        if let Some(v) = self.global(name) {
+            return Ok(Some(v));
+        }
+        let Some(slot) = self.names.get(name) else {
+            if !self.heap.as_ref().is_some_and(|h| h.has_stored(name)) {
+                return Ok(None);
+            }
+            let slot = self.names.intern(name);
+            return Ok(if self.load_stored_global(slot)? {
+                self.global(name)
+            } else {
+                None
+            });
+        };
+        Ok(if self.load_stored_global(slot)? {
+            self.global(name)
+        } else {
+            None
+        })
+    }
+
+    /// A top-level `var x` is about to run: `x` becomes its stored value, or `nil` if
+    /// nothing ever set it. A builtin of the same name does not count as set (so
+    /// `var count = count or 0;` counts runs, not the `count` builtin).
+    pub(crate) fn declare_global(&mut self, g: u32) -> RtResult<()> {
+        let unset = match self.globals.get(g as usize) {
+            None | Some(Value::Undefined) => true,
+            Some(Value::Native(n)) => *n.name == *self.names.name(g),
+            Some(_) => false,
+        };
+        if unset {
+            self.store_global(g, Value::Undefined);
+            if !self.load_stored_global(g)? {
+                self.store_global(g, Value::Nil);
+            }
+        }
+        Ok(())
+    }
+
+    /// A global read found its slot empty: load it from the heap, or report it undefined.
+    pub(crate) fn missing_global(&mut self, g: u32) -> RtResult<Value> {
+        if self.load_stored_global(g)?
+            && let Some(v) = self.globals.get(g as usize)
+            && !matches!(v, Value::Undefined)
+        {
+            return Ok(v.clone());
+        }
+        let name = self.names.name(g).to_string();
+        Err(RtError::new(format!("'{name}' is not defined yet")))
+    }
+
+    /// Load a stored global into its slot; `false` when the heap does not hold it.
+    pub(crate) fn load_stored_global(&mut self, g: u32) -> RtResult<bool> {
+        let Some(mut heap) = self.heap.take() else {
+            return Ok(false);
+        };
+        let name = self.names.name(g).to_string();
+        let result = if heap.has_stored(&name) {
+            match heap.global_entry(&name) {
+                Ok(Some(bytes)) => Loader::new(&mut heap, self).global(&name, &bytes).map(Some),
+                Ok(None) => Ok(None),
+                Err(e) => Err(e),
+            }
+        } else {
+            Ok(None)
+        };
+        self.heap = Some(heap);
+        match result {
+            Ok(Some(v)) => {
+                self.store_global(g, v);
+                Ok(true)
+            }
+            Ok(None) => Ok(false),
+            Err(e) => Err(heap_rt_error(e)),
+        }
+    }
+
+    /// Is this global slot the script's (not a builtin registered under its own name)?
+    fn is_script_global(name: &str, v: &Value) -> bool {
+        match v {
+            Value::Undefined => false,
+            Value::Native(n) => *n.name != *name,
+            _ => true,
+        }
+    }
+
+    /// Write every global this run holds into the heap (not yet committed).
+    fn save_globals(&mut self, heap: &mut Persist) -> HeapResult<()> {
+        let mut saver = Saver::new(heap);
+        for (slot, name) in self.names.iter() {
+            let Some(v) = self.globals.get(slot as usize) else {
+                continue;
+            };
+            if Vm::is_script_global(name, v) {
+                saver.global(name, v)?;
+            }
+        }
+        let rewrites = saver.rewrites;
+        let visited: HashSet<u64> = saver.visited().clone();
+        maybe_sweep(heap, rewrites)?;
+        // Objects no global reaches and nothing else in memory holds are garbage.
+        heap.objects
+            .retain(|id, v| visited.contains(id) || strong_count(v) > 1);
+        let live: HashSet<usize> = heap
+            .objects
+            .values()
+            .filter_map(crate::heap::load::address)
+            .collect();
+        heap.ids.retain(|addr, _| live.contains(addr));
+        Ok(())
+    }
+
+    fn with_heap<T>(
+        &mut self,
+        f: impl FnOnce(&mut Vm, &mut Persist) -> HeapResult<T>,
+    ) -> HeapResult<Option<T>> {
+        let Some(mut heap) = self.heap.take() else {
+            return Ok(None);
+        };
+        let r = f(self, &mut heap);
+        self.heap = Some(heap);
+        r.map(Some)
+    }
+
+    /// Commit: the globals as they are now become the heap's durable state.
+    pub fn commit(&mut self) -> HeapResult<()> {
+        self.with_heap(|vm, heap| {
+            vm.save_globals(heap)?;
+            heap.pager.commit()
+        })
+        .map(|_| ())
+    }
+
+    /// Drop everything since the last commit; returns that commit's sequence number.
+    pub fn rollback(&mut self) -> HeapResult<Option<u64>> {
+        self.with_heap(|vm, heap| {
+            heap.pager.rollback();
+            vm.reset_to_heap(heap)?;
+            Ok(heap.commit_sequence())
+        })
+    }
+
+    /// `db_transaction_begin()`: a point that [`Vm::rollback_to_savepoint`] returns to.
+    pub fn savepoint(&mut self) -> HeapResult<()> {
+        self.with_heap(|vm, heap| {
+            vm.save_globals(heap)?;
+            heap.pager.savepoint()
+        })
+        .map(|_| ())
+    }
+
+    /// `db_transaction_rollback()`: back to the savepoint, or to the last commit if none.
+    pub fn rollback_to_savepoint(&mut self) -> HeapResult<()> {
+        self.with_heap(|vm, heap| {
+            if !heap.pager.rollback_to_savepoint() {
+                heap.pager.rollback();
+            }
+            vm.reset_to_heap(heap)
+        })
+        .map(|_| ())
+    }
+
+    /// After a rollback: forget live objects and every script global, so each is loaded
+    /// again from the heap's state on its next use.
+    fn reset_to_heap(&mut self, heap: &mut Persist) -> HeapResult<()> {
+        heap.forget_objects();
+        heap.reload_names()?;
+        let names: Vec<(u32, String)> =
+            self.names.iter().map(|(s, n)| (s, n.to_string())).collect();
+        for (slot, name) in names {
+            if let Some(v) = self.globals.get_mut(slot as usize)
+                && Vm::is_script_global(&name, v)
+            {
+                *v = Value::Undefined;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn strong_count(v: &Value) -> usize {
+    use std::rc::Rc;
+    match v {
+        Value::List(r) => Rc::strong_count(r),
+        Value::Map(r) => Rc::strong_count(r),
+        Value::Function(r) => Rc::strong_count(r),
+        Value::Bound(r) => Rc::strong_count(r),
+        Value::Class(r) => Rc::strong_count(r),
+        Value::Instance(r) => Rc::strong_count(r),
+        Value::Stream(r) => Rc::strong_count(r),
+        Value::Cell(r) => Rc::strong_count(r),
+        _ => 1,
+    }
+}

@@ -1,0 +1,122 @@
+//! `walia inspect` and `walia verify`.
+
+use std::path::Path;
+use walia::exit_code;
+use walia_runtime::heap::HeapError;
+use walia_runtime::heap::inspect::{Summary, summary, verify as verify_heap};
+use walia_runtime::heap::persist::Persist;
+use walia_runtime::heap::storage::PAGE_SIZE;
+
+fn fail(path: &Path, e: &HeapError) -> i32 {
+    eprintln!("error: heap '{}': {e}", path.display());
+    exit_code::IO
+}
+
+fn human(bytes: u64) -> String {
+    match bytes {
+        b if b < 1024 => format!("{b} B"),
+        b if b < 1024 * 1024 => format!("{:.1} KiB", b as f64 / 1024.0),
+        b if b < 1024 * 1024 * 1024 => format!("{:.1} MiB", b as f64 / 1048576.0),
+        b => format!("{:.1} GiB", b as f64 / 1073741824.0),
+    }
+}
+
+pub fn inspect(path: &Path, json: bool, _color: bool) -> i32 {
+    let mut heap = match Persist::open_reader(path) {
+        Ok(h) => h,
+        Err(e) => return fail(path, &e),
+    };
+    let s = match summary(&mut heap) {
+        Ok(s) => s,
+        Err(e) => return fail(path, &e),
+    };
+    if heap.report.fell_back {
+        eprintln!(
+            "warning: the newest commit is damaged; showing commit {}",
+            s.commit
+        );
+    }
+    if json {
+        println!("{}", to_json(path, &s));
+    } else {
+        print!("{}", to_text(path, &s));
+    }
+    exit_code::OK
+}
+
+fn to_text(path: &Path, s: &Summary) -> String {
+    let mut out = format!("heap {}\n", path.display());
+    out.push_str(&format!(
+        "format {}, commit {}, durability {}\n",
+        s.format_version, s.commit, s.durability
+    ));
+    out.push_str(&format!(
+        "file {} pages ({}), {} in use, {} free; {} stored objects\n",
+        s.file_pages,
+        human(s.file_pages * PAGE_SIZE as u64),
+        s.used_pages,
+        s.free_pages,
+        s.objects
+    ));
+    out.push_str(&format!("globals ({}):\n", s.globals.len()));
+    let width = s.globals.iter().map(|g| g.name.len()).max().unwrap_or(0);
+    for g in &s.globals {
+        out.push_str(&format!(
+            "  {:width$}  {:9} {}\n",
+            g.name,
+            g.type_name,
+            human(g.bytes)
+        ));
+    }
+    out.push_str("tables (0):\ncursors (0):\n");
+    out
+}
+
+fn to_json(path: &Path, s: &Summary) -> String {
+    let globals: Vec<serde_json::Value> = s
+        .globals
+        .iter()
+        .map(|g| serde_json::json!({"name": g.name, "type": g.type_name, "bytes": g.bytes}))
+        .collect();
+    serde_json::json!({
+        "heap": path.display().to_string(),
+        "format_version": s.format_version,
+        "commit": s.commit,
+        "commit_time_ms": s.commit_millis,
+        "durability": s.durability,
+        "page_size": PAGE_SIZE,
+        "file_pages": s.file_pages,
+        "used_pages": s.used_pages,
+        "free_pages": s.free_pages,
+        "objects": s.objects,
+        "globals": globals,
+        "tables": [],
+        "cursors": [],
+    })
+    .to_string()
+}
+
+pub fn verify(path: &Path, _color: bool) -> i32 {
+    let mut heap = match Persist::open_reader(path) {
+        Ok(h) => h,
+        Err(e) => return fail(path, &e),
+    };
+    match verify_heap(&mut heap) {
+        Ok(r) => {
+            if r.fell_back {
+                eprintln!(
+                    "error: heap '{}': the newest commit is damaged; commit {} is intact and will be used",
+                    path.display(),
+                    r.commit
+                );
+                return exit_code::IO;
+            }
+            println!(
+                "ok: commit {}, {} pages and {} records checked",
+                r.commit, r.pages_checked, r.records_checked
+            );
+            exit_code::OK
+        }
+        Err(e) => fail(path, &e),
+    }
+}

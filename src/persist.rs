@@ -1,0 +1,99 @@
+//! The embedding API's side of the persistent heap: opening one, and the commit and
+//! rollback that end every run.
+
+use crate::{Engine, Error};
+use std::path::Path;
+use walia_runtime::heap::HeapError;
+use walia_runtime::heap::persist::{Durability, Persist};
+use walia_runtime::{RtResult, Value};
+
+/// A heap failure as an embedding error (exit code 74).
+pub(crate) fn heap_error(context: &str, e: HeapError) -> Error {
+    Error::Io {
+        message: format!("{context}: {e}"),
+    }
+}
+
+impl Engine {
+    /// Open (creating when missing) a heap file: its globals become this engine's, every
+    /// successful [`Engine::run`] commits to it, and a failed one rolls back. The file is
+    /// locked for writing until the engine is dropped; a second writer gets an error naming
+    /// this process.
+    pub fn open_heap(
+        &mut self,
+        path: impl AsRef<Path>,
+        durability: Durability,
+    ) -> Result<(), Error> {
+        let path = path.as_ref();
+        let heap = Persist::open_file(path, durability)
+            .map_err(|e| heap_error(&format!("cannot open heap '{}'", path.display()), e))?;
+        self.vm.attach_heap(heap);
+        Ok(())
+    }
+
+    /// Use an empty in-memory heap: commits and rollbacks work, nothing touches a file.
+    pub fn open_memory_heap(&mut self) -> Result<(), Error> {
+        let heap = Persist::in_memory().map_err(|e| heap_error("cannot create heap", e))?;
+        self.vm.attach_heap(heap);
+        Ok(())
+    }
+
+    /// True when the open heap held committed state (a warm boot).
+    pub fn is_warm_boot(&self) -> bool {
+        self.vm.heap().is_some_and(|h| h.warm)
+    }
+
+    /// Make the current globals the heap's durable state.
+    pub fn commit(&mut self) -> Result<(), Error> {
+        self.vm.commit().map_err(|e| heap_error("commit failed", e))
+    }
+
+    /// Drop every change since the last commit; returns that commit's number.
+    pub fn rollback(&mut self) -> Result<Option<u64>, Error> {
+        self.vm
+            .rollback()
+            .map_err(|e| heap_error("rollback failed", e))
+    }
+
+    /// Close the heap, syncing any commit not yet on disk (`batched` and `async` modes).
+    pub fn close_heap(&mut self) -> Result<(), Error> {
+        if let Some(mut heap) = self.vm.detach_heap() {
+            heap.pager
+                .sync()
+                .map_err(|e| heap_error("sync failed", e))?;
+        }
+        Ok(())
+    }
+
+    /// End of a run: commit on success; on failure roll back and say so in the error.
+    pub(crate) fn finish_run(&mut self, result: RtResult<Value>) -> Result<Value, Error> {
+        match result {
+            Ok(v) => {
+                self.commit()?;
+                Ok(v)
+            }
+            Err(mut e) => {
+                if let Ok(Some(seq)) = self.vm.rollback() {
+                    e.notes.push(if seq == 0 {
+                        "rolled back: nothing was committed before".to_string()
+                    } else {
+                        format!("rolled back to commit {seq}")
+                    });
+                }
+                Err(Error::Runtime(e))
+            }
+        }
+    }
+}
+
+impl Engine {
+    /// Attach a heap file read-only and without locking, so its stored globals count as
+    /// declared (`walia check`). Runs against it cannot commit.
+    pub fn open_heap_read_only(&mut self, path: impl AsRef<Path>) -> Result<(), Error> {
+        let path = path.as_ref();
+        let heap = Persist::open_reader(path)
+            .map_err(|e| heap_error(&format!("cannot open heap '{}'", path.display()), e))?;
+        self.vm.attach_heap(heap);
+        Ok(())
+    }
+}

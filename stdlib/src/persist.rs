@@ -1,0 +1,36 @@
+//! Persistence builtins (SPEC §6): commit points, explicit transactions, warm boot.
+
+use crate::check::*;
+use walia_runtime::vm_heap::heap_rt_error;
+use walia_runtime::{RtResult, Value, Vm};
+
+pub fn install(vm: &mut Vm) {
+    global(vm, "checkpoint", 0, 0, checkpoint);
+    global(vm, "walia_is_warm_boot", 0, 0, warm_boot);
+    global(vm, "db_transaction_begin", 0, 0, begin);
+    global(vm, "db_transaction_commit", 0, 0, checkpoint);
+    global(vm, "db_transaction_rollback", 0, 0, rollback);
+}
+
+/// Commit everything so far; durable even if the run fails later.
+fn checkpoint(vm: &mut Vm, _: &[Value]) -> RtResult<Value> {
+    vm.commit().map_err(heap_rt_error)?;
+    Ok(Value::Nil)
+}
+
+/// True when an earlier run committed state to this heap.
+fn warm_boot(vm: &mut Vm, _: &[Value]) -> RtResult<Value> {
+    Ok(Value::Bool(vm.heap().is_some_and(|h| h.warm)))
+}
+
+/// Mark a point that `db_transaction_rollback()` returns to.
+fn begin(vm: &mut Vm, _: &[Value]) -> RtResult<Value> {
+    vm.savepoint().map_err(heap_rt_error)?;
+    Ok(Value::Nil)
+}
+
+/// Restore globals to the last `db_transaction_begin()` (or, without one, the last commit).
+fn rollback(vm: &mut Vm, _: &[Value]) -> RtResult<Value> {
+    vm.rollback_to_savepoint().map_err(heap_rt_error)?;
+    Ok(Value::Nil)
+}
