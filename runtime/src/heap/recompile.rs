@@ -91,7 +91,7 @@ pub fn function(
     captures: &[&str],
 ) -> Result<Proto, String> {
     let text = format!(
-        "class __WaliaHome < __walia_base {{ __walia_env({}) {{ return {}\n; }} }}",
+        "class __WaliaHome < __walia_base {{ fun __walia_env({}) {{ return {}\n; }} }}",
         params(None, captures),
         anonymous(source)
     );
@@ -111,7 +111,7 @@ pub fn class(
     captures: &[&str],
 ) -> Result<(ClassDesc, Rc<Proto>), String> {
     let text = format!(
-        "class __WaliaHome < __walia_base {{ __walia_env({}) {{ class {name}{} {body}\n }} }}",
+        "class __WaliaHome < __walia_base {{ fun __walia_env({}) {{ class {name}{} {body}\n }} }}",
         params(Some("__walia_super"), captures),
         if has_super { " < __walia_super" } else { "" },
     );

@@ -149,6 +149,10 @@ impl FileStorage {
             };
         }
         let mut storage = FileStorage::map(file, true)?;
+        if storage.pages < 2 && storage.raw_len == 0 {
+            // A new heap: make room at once so the lock holder's pid can be recorded.
+            storage.grow(16)?;
+        }
         storage.record_pid()?;
         Ok(storage)
     }

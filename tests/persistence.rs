@@ -1,0 +1,122 @@
+//! Multi-run persistence cases: each directory in `tests/heap_cases/` holds scripts
+//! `1.wal`, `2.wal`, ... run in order against one heap file, each with its expected
+//! `N.out` (stdout) and optional `N.err` (first line the exit code, then substrings that
+//! stderr must contain — the same format as the conformance cases). Each step runs as
+//! `walia --heap H run N.wal` in a fresh temporary directory.
+//! Set `WALIA_CASES=substring` to run only matching cases.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+fn cases() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("heap_cases");
+    let mut out: Vec<PathBuf> = fs::read_dir(&dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+fn steps(case: &Path) -> Vec<(usize, PathBuf)> {
+    let mut steps: Vec<(usize, PathBuf)> = fs::read_dir(case)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter_map(|p| {
+                    let stem = p.file_stem()?.to_str()?.parse::<usize>().ok()?;
+                    (p.extension()? == "wal").then_some((stem, p))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    steps.sort();
+    steps
+}
+
+fn run_case(case: &Path) -> Result<(), String> {
+    let tmp = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let heap = tmp.path().join("h.wld");
+    for (n, script) in steps(case) {
+        let out = Command::new(env!("CARGO_BIN_EXE_walia"))
+            .arg("--heap")
+            .arg(&heap)
+            .arg("run")
+            .arg(&script)
+            .current_dir(tmp.path())
+            .env_remove("WALIA_HEAP")
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| e.to_string())?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let code = out.status.code().unwrap_or(-1);
+        let expected_out = fs::read_to_string(script.with_extension("out")).unwrap_or_default();
+        let (expected_code, substrings) = match fs::read_to_string(script.with_extension("err")) {
+            Ok(text) => {
+                let mut lines = text.lines();
+                let code = lines
+                    .next()
+                    .and_then(|l| l.trim().parse().ok())
+                    .unwrap_or(-1);
+                (
+                    code,
+                    lines
+                        .filter(|l| !l.trim().is_empty())
+                        .map(str::to_string)
+                        .collect(),
+                )
+            }
+            Err(_) => (0, Vec::<String>::new()),
+        };
+        if stdout != expected_out {
+            return Err(format!(
+                "run {n}: stdout differs\n--- expected\n{expected_out}--- actual\n{stdout}--- stderr\n{stderr}"
+            ));
+        }
+        if code != expected_code {
+            return Err(format!(
+                "run {n}: exit code {code}, expected {expected_code}\n{stderr}"
+            ));
+        }
+        for s in substrings {
+            if !stderr.contains(&s) {
+                return Err(format!("run {n}: stderr lacks {s:?}\n{stderr}"));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn heap_cases() {
+    let filter = std::env::var("WALIA_CASES").unwrap_or_default();
+    let mut failures = Vec::new();
+    let mut ran = 0;
+    for case in cases() {
+        let name = case
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        if !name.contains(&filter) {
+            continue;
+        }
+        ran += 1;
+        if let Err(e) = run_case(&case) {
+            failures.push(format!("{name}: {e}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {ran} heap cases failed:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}
