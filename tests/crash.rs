@@ -1,0 +1,155 @@
+//! Process crashes: a child commits in a loop and is killed with SIGKILL at random moments.
+//! After every kill the heap must open, pass `walia verify`, and hold exactly the last
+//! commit the child reported or the one after it (which may have landed just before the
+//! kill), with every invariant of the script intact. 50 cycles by default;
+//! `WALIA_CRASH_CYCLES=1000` for the long run.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+const LOOP: &str = r#"
+var n = n or 0;
+var slots = slots or {};
+var recent = recent or [];
+var holder = holder or {"recent": recent};
+fun bump(x) { return x + 1; }
+while (true) {
+    n = bump(n);
+    slots["k" + str(n % 37)] = n;
+    recent.push(n);
+    if (recent.length() > 25) { recent.remove(0); }
+    checkpoint();
+    append_file("log.txt", str(n) + "\n");
+}
+"#;
+
+const CHECK: &str = r#"
+print n;
+print recent.length() == 0 or recent.get(-1) == n;
+print holder["recent"] == recent;
+recent.push(-1);
+print holder["recent"].get(-1) == -1;
+recent.remove(recent.length() - 1);
+print n == 0 or slots["k" + str(n % 37)] == n;
+print bump(1);
+"#;
+
+fn walia(dir: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_walia"));
+    c.current_dir(dir).env_remove("WALIA_HEAP");
+    c
+}
+
+fn last_logged(dir: &Path) -> i64 {
+    let text = std::fs::read_to_string(dir.join("log.txt")).unwrap_or_default();
+    text.lines()
+        .filter(|l| !l.is_empty())
+        .filter_map(|l| l.parse::<i64>().ok())
+        .next_back()
+        .unwrap_or(0)
+}
+
+struct Rng(u64);
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+#[test]
+fn sigkill_during_commits_leaves_the_last_or_next_commit() {
+    let cycles: usize = std::env::var("WALIA_CRASH_CYCLES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(50);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let script = dir.path().join("loop.wal");
+    std::fs::write(&script, LOOP).expect("write script");
+    let mut rng = Rng(0x5eed_1234_abcd);
+    let mut previous = 0;
+    for cycle in 0..cycles {
+        let durability = if cycle % 2 == 0 { "immediate" } else { "async" };
+        let mut child = walia(dir.path())
+            .args(["--heap", "h.wld", "--durability", durability, "run"])
+            .arg(&script)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn writer");
+        std::thread::sleep(Duration::from_millis(5 + rng.below(60)));
+        if let Ok(Some(status)) = child.try_wait() {
+            let mut err = String::new();
+            if let Some(mut e) = child.stderr.take() {
+                use std::io::Read;
+                let _ = e.read_to_string(&mut err);
+            }
+            panic!("cycle {cycle}: the writer exited by itself ({status}): {err}");
+        }
+        child.kill().expect("SIGKILL");
+        let _ = child.wait();
+
+        let verify = walia(dir.path()).args(["verify", "h.wld"]).output().expect("verify");
+        assert!(
+            verify.status.success(),
+            "cycle {cycle}: verify failed: {}",
+            String::from_utf8_lossy(&verify.stderr)
+        );
+        let out = walia(dir.path())
+            .args(["--heap", "h.wld", "-e", CHECK])
+            .output()
+            .expect("check run");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "cycle {cycle}: reopening failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let lines: Vec<&str> = text.lines().collect();
+        let n: i64 = lines.first().and_then(|l| l.parse().ok()).unwrap_or(-1);
+        let logged = last_logged(dir.path());
+        assert!(
+            n == logged || n == logged + 1,
+            "cycle {cycle}: heap holds n = {n}, but the last reported commit is {logged}"
+        );
+        assert!(n >= previous, "cycle {cycle}: n went back from {previous} to {n}");
+        previous = n;
+        assert_eq!(&lines[1..], ["true", "true", "true", "true", "2"], "cycle {cycle}: invariants");
+    }
+    assert!(previous > 0, "no commit ever landed");
+}
+
+#[test]
+fn a_second_writer_fails_at_once_naming_the_holder() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut holder = walia(dir.path())
+        .args(["--heap", "h.wld", "-e", "var i = 0; while (true) { i = i + 1; }"])
+        .spawn()
+        .expect("spawn holder");
+    // Wait until the holder has created and locked the heap.
+    for _ in 0..200 {
+        if dir.path().join("h.wld").metadata().map(|m| m.len()).unwrap_or(0) > 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_millis(50));
+    let start = std::time::Instant::now();
+    let second = walia(dir.path())
+        .args(["--heap", "h.wld", "-e", "print 1;"])
+        .output()
+        .expect("second writer");
+    let waited = start.elapsed();
+    let _ = holder.kill();
+    let _ = holder.wait();
+    assert_eq!(second.status.code(), Some(74));
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(err.contains(&format!("pid {}", holder.id())), "{err}");
+    assert!(waited < Duration::from_secs(2), "the second writer waited {waited:?}");
+    // A reader is not blocked by a writer (here: the writer is gone, the heap opens).
+    let inspect = walia(dir.path()).args(["inspect", "h.wld"]).output().expect("inspect");
+    assert!(inspect.status.success());
+}
