@@ -38,6 +38,11 @@ impl Engine {
         Ok(())
     }
 
+    /// Does the heap hold a global of this name?
+    pub fn is_stored(&self, name: &str) -> bool {
+        self.vm.heap().is_some_and(|h| h.has_stored(name))
+    }
+
     /// True when the open heap held committed state (a warm boot).
     pub fn is_warm_boot(&self) -> bool {
         self.vm.heap().is_some_and(|h| h.warm)

@@ -92,7 +92,10 @@ fn sigkill_during_commits_leaves_the_last_or_next_commit() {
         child.kill().expect("SIGKILL");
         let _ = child.wait();
 
-        let verify = walia(dir.path()).args(["verify", "h.wld"]).output().expect("verify");
+        let verify = walia(dir.path())
+            .args(["verify", "h.wld"])
+            .output()
+            .expect("verify");
         assert!(
             verify.status.success(),
             "cycle {cycle}: verify failed: {}",
@@ -115,9 +118,16 @@ fn sigkill_during_commits_leaves_the_last_or_next_commit() {
             n == logged || n == logged + 1,
             "cycle {cycle}: heap holds n = {n}, but the last reported commit is {logged}"
         );
-        assert!(n >= previous, "cycle {cycle}: n went back from {previous} to {n}");
+        assert!(
+            n >= previous,
+            "cycle {cycle}: n went back from {previous} to {n}"
+        );
         previous = n;
-        assert_eq!(&lines[1..], ["true", "true", "true", "true", "2"], "cycle {cycle}: invariants");
+        assert_eq!(
+            &lines[1..],
+            ["true", "true", "true", "true", "2"],
+            "cycle {cycle}: invariants"
+        );
     }
     assert!(previous > 0, "no commit ever landed");
 }
@@ -126,12 +136,24 @@ fn sigkill_during_commits_leaves_the_last_or_next_commit() {
 fn a_second_writer_fails_at_once_naming_the_holder() {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut holder = walia(dir.path())
-        .args(["--heap", "h.wld", "-e", "var i = 0; while (true) { i = i + 1; }"])
+        .args([
+            "--heap",
+            "h.wld",
+            "-e",
+            "var i = 0; while (true) { i = i + 1; }",
+        ])
         .spawn()
         .expect("spawn holder");
     // Wait until the holder has created and locked the heap.
     for _ in 0..200 {
-        if dir.path().join("h.wld").metadata().map(|m| m.len()).unwrap_or(0) > 0 {
+        if dir
+            .path()
+            .join("h.wld")
+            .metadata()
+            .map(|m| m.len())
+            .unwrap_or(0)
+            > 0
+        {
             break;
         }
         std::thread::sleep(Duration::from_millis(10));
@@ -148,8 +170,14 @@ fn a_second_writer_fails_at_once_naming_the_holder() {
     assert_eq!(second.status.code(), Some(74));
     let err = String::from_utf8_lossy(&second.stderr);
     assert!(err.contains(&format!("pid {}", holder.id())), "{err}");
-    assert!(waited < Duration::from_secs(2), "the second writer waited {waited:?}");
+    assert!(
+        waited < Duration::from_secs(2),
+        "the second writer waited {waited:?}"
+    );
     // A reader is not blocked by a writer (here: the writer is gone, the heap opens).
-    let inspect = walia(dir.path()).args(["inspect", "h.wld"]).output().expect("inspect");
+    let inspect = walia(dir.path())
+        .args(["inspect", "h.wld"])
+        .output()
+        .expect("inspect");
     assert!(inspect.status.success());
 }

@@ -35,6 +35,7 @@ impl Tmux {
     /// Start the REPL in session `name` with `home` as $HOME and `history` as
     /// $WALIA_HISTORY.
     fn start(&self, name: &str, home: &Path, history: &Path) {
+        let home_dir = home.display().to_string();
         let home = format!("HOME={}", home.display());
         let history = format!("WALIA_HISTORY={}", history.display());
         let out = self.cmd(&[
@@ -42,6 +43,9 @@ impl Tmux {
             "-d",
             "-s",
             name,
+            // The REPL's heap is ./walia.wld: keep it in the temporary directory.
+            "-c",
+            &home_dir,
             "-x",
             "120",
             "-y",
@@ -223,6 +227,11 @@ fn repl_in_a_terminal() {
     tmux.keys(s, &["Up"]);
     tmux.wait_line(s, "walia> var counter_total = 5;");
     tmux.press(s, "C-c");
+    // Each input was committed to ./walia.wld: the second session sees the first's state.
+    tmux.line(s, "add(x, counter_total)");
+    tmux.wait_line(s, "45");
+    tmux.line(s, ":help inc");
+    tmux.wait_line(s, "Adds one to n.");
     tmux.type_text(s, ":quit");
     tmux.keys(s, &["Enter"]);
     tmux.wait_exit(s);

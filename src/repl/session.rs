@@ -64,8 +64,13 @@ pub struct Session {
 impl Session {
     /// Wrap `engine`; every global it already has counts as a builtin.
     pub fn new(mut engine: Engine, color: bool) -> Session {
-        let builtins = engine
+        // Globals stored in the heap by earlier sessions are the user's, not builtins.
+        let names: Vec<String> = engine
             .globals()
+            .into_iter()
+            .filter(|n| !engine.is_stored(n))
+            .collect();
+        let builtins = names
             .into_iter()
             .filter_map(|n| engine.get_value(&n).map(|v| (n, v)))
             .collect();

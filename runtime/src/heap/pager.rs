@@ -162,6 +162,16 @@ pub struct Pager {
 impl Pager {
     /// Open storage: an empty one becomes a new heap.
     pub fn open(store: Box<dyn Storage>, writable: bool) -> HeapResult<(Pager, OpenReport)> {
+        Pager::open_checked(store, writable, &mut |_| Ok(()))
+    }
+
+    /// Open, accepting a commit only when `check` passes on it: a commit whose pages are
+    /// damaged gives way to the one before it, if that one is sound.
+    pub fn open_checked(
+        store: Box<dyn Storage>,
+        writable: bool,
+        check: &mut dyn FnMut(&mut Pager) -> HeapResult<()>,
+    ) -> HeapResult<(Pager, OpenReport)> {
         let mut pager = Pager {
             store,
             committed: TxnState::default(),
@@ -214,7 +224,7 @@ impl Pager {
         let mut chosen = None;
         let mut last_error = first_error.clone();
         for (i, (s, m)) in candidates.iter().enumerate() {
-            match pager.adopt(*s, *m) {
+            match pager.adopt(*s, *m).and_then(|()| check(&mut pager)) {
                 Ok(()) => {
                     chosen = Some(*s);
                     report.fell_back = i > 0 || first_error.is_some();

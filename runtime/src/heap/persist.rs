@@ -50,6 +50,19 @@ impl Durability {
     }
 }
 
+/// Heaps up to this many pages have their whole catalog checked when opened, so a damaged
+/// newest commit falls back to the previous one; larger ones are checked page by page as
+/// they are read (and fully by `walia verify`), keeping open fast.
+const CHECK_AT_OPEN_PAGES: u64 = 4096;
+
+fn check_catalog(pager: &mut Pager) -> HeapResult<()> {
+    if pager.meta().page_count > CHECK_AT_OPEN_PAGES {
+        return Ok(());
+    }
+    let root = pager.meta().root;
+    btree::walk_pages(pager, root, &mut |_, _| {})
+}
+
 pub fn global_key(name: &str) -> Vec<u8> {
     let mut k = Vec::with_capacity(name.len() + 1);
     k.push(GLOBAL_PREFIX);
@@ -81,7 +94,7 @@ pub struct Persist {
 
 impl Persist {
     fn new(store: Box<dyn Storage>, writable: bool, label: String) -> HeapResult<Persist> {
-        let (pager, report) = Pager::open(store, writable)?;
+        let (pager, report) = Pager::open_checked(store, writable, &mut check_catalog)?;
         let mut heap = Persist {
             warm: pager.committed_meta().sequence > 0,
             pager,

@@ -267,3 +267,63 @@ fn immediate_commit_costs_two_syncs() {
     pager.commit().expect("commit");
     assert_eq!(pager.syncs() - before, 2);
 }
+
+mod prop {
+    use super::super::inspect::{summary, verify};
+    use super::super::persist::Persist;
+    use super::super::storage::MemStorage;
+    use proptest::prelude::*;
+
+    /// A small valid heap image with globals and object records.
+    fn image() -> Vec<u8> {
+        let mut heap = match Persist::with_storage(Box::new(MemStorage::new()), "<test>") {
+            Ok(h) => h,
+            Err(e) => panic!("{e}"),
+        };
+        // global `a` = 1; global `l` = ref 1 -> list [1, "two", ref 1]
+        heap.put(b"ga", &[3, 1, 0, 0, 0, 0, 0, 0, 0]).expect("put");
+        heap.put(b"gl", &[6, 1, 0, 0, 0, 0, 0, 0, 0]).expect("put");
+        let mut rec = vec![
+            1u8, 3, 3, 0, 0, 0, 0, 0, 0, 0, 3, 1, 0, 0, 0, 0, 0, 0, 0, 5, 3, 0, 0, 0, 0, 0, 0, 0,
+        ];
+        rec.extend_from_slice(b"two");
+        rec.extend_from_slice(&[6, 1, 0, 0, 0, 0, 0, 0, 0]);
+        heap.put(&super::super::persist::object_key(1), &rec)
+            .expect("put");
+        heap.pager.commit().expect("commit");
+        heap.put(b"gb", &[0]).expect("put");
+        heap.pager.commit().expect("commit");
+        match heap.pager.storage().as_any().downcast_ref::<MemStorage>() {
+            Some(m) => m.bytes.clone(),
+            None => Vec::new(),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        /// Random bytes never panic the open, inspect or verify paths.
+        #[test]
+        fn random_heap_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..20000)) {
+            if let Ok(mut h) = Persist::with_storage(Box::new(MemStorage::from_bytes(bytes)), "<fuzz>") {
+                let _ = summary(&mut h);
+                let _ = verify(&mut h);
+            }
+        }
+
+        /// Random edits of a valid heap never panic, and verify passing means the data reads.
+        #[test]
+        fn mutated_heaps_never_panic(edits in proptest::collection::vec((0usize..8 * 4096, any::<u8>()), 1..12)) {
+            let mut bytes = image();
+            for (at, b) in edits {
+                if at < bytes.len() {
+                    bytes[at] = b;
+                }
+            }
+            if let Ok(mut h) = Persist::with_storage(Box::new(MemStorage::from_bytes(bytes)), "<fuzz>") {
+                let _ = summary(&mut h);
+                let _ = verify(&mut h);
+            }
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! Damaged heap files: flipped bytes and truncations. `walia verify` and opening the heap
+//! must report damage with exit 74 (or fall back to an intact earlier commit) and never
+//! crash, and a run that succeeds must see exactly the data of a real commit.
+
+use std::path::Path;
+use std::process::Command;
+
+fn walia(dir: &Path, args: &[&str]) -> (String, String, Option<i32>) {
+    let out = Command::new(env!("CARGO_BIN_EXE_walia"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("WALIA_HEAP")
+        .output()
+        .expect("run walia");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code(),
+    )
+}
+
+const READ: &str = "print total; print names; print table[\"b\"]; print f(2);";
+
+struct Rng(u64);
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n.max(1)
+    }
+}
+
+#[test]
+fn flipped_bytes_and_truncation_are_reported_not_crashing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let setup = [
+        "var total = 0; var names = []; var table = {}; fun f(x) { return x * 10; }",
+        "for (i in 0..200) { total = total + i; names.push(\"name\" + str(i)); } table[\"a\"] = names;",
+        "var s = \"\"; for (i in 0..600) { s = s + \"xxxxx\"; } table[\"b\"] = [total, s]; total = total + 1;",
+    ];
+    for code in setup {
+        let (_, err, status) = walia(d, &["--heap", "good.wld", "-e", code]);
+        assert_eq!(status, Some(0), "{err}");
+    }
+    let (good_out, _, _) = walia(d, &["--heap", "good.wld", "-e", READ]);
+    // The commit before the last, for runs that legitimately fall back to it.
+    let bytes = std::fs::read(d.join("good.wld")).expect("read heap");
+    let mut rng = Rng(0xC0FFEE);
+    let rounds = std::env::var("WALIA_CORRUPT_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(40);
+    let mut reported = 0;
+    for round in 0..rounds {
+        let mut damaged = bytes.clone();
+        match round % 4 {
+            0 => {
+                let at = rng.below(damaged.len() as u64) as usize;
+                damaged[at] ^= 1 << rng.below(8);
+            }
+            1 => {
+                for _ in 0..16 {
+                    let at = rng.below(damaged.len() as u64) as usize;
+                    damaged[at] = rng.below(256) as u8;
+                }
+            }
+            2 => damaged.truncate(rng.below(damaged.len() as u64) as usize),
+            _ => {
+                // Damage a whole in-use page of the index.
+                let page = 2 + rng.below(6) as usize;
+                let at = page * 4096 + 16 + rng.below(4000) as usize;
+                if at < damaged.len() {
+                    damaged[at] ^= 0xFF;
+                }
+            }
+        }
+        let name = format!("bad{round}.wld");
+        std::fs::write(d.join(&name), &damaged).expect("write damaged heap");
+        let (_, verr, vcode) = walia(d, &["verify", &name]);
+        assert!(
+            vcode == Some(0) || vcode == Some(74),
+            "round {round}: verify exited {vcode:?}: {verr}"
+        );
+        let (out, err, code) = walia(d, &["--heap", &name, "-e", READ]);
+        match code {
+            Some(0) => assert!(
+                out == good_out || out.starts_with("19900\n"),
+                "round {round}: wrong data without an error:\n{out}"
+            ),
+            Some(74) => {
+                reported += 1;
+                assert!(
+                    err.contains("corrupt")
+                        || err.contains("not a Walia heap")
+                        || err.contains("truncated"),
+                    "round {round}: unclear report: {err}"
+                );
+            }
+            other => panic!("round {round}: exit {other:?}: {err}"),
+        }
+        if code == Some(74) {
+            assert!(
+                vcode == Some(74),
+                "round {round}: run reported damage but verify passed"
+            );
+        }
+    }
+    assert!(reported > 0, "no damage was ever reported");
+}
+
+#[test]
+fn wrong_files_are_io_errors() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    std::fs::write(
+        d.join("text.wld"),
+        "this is not a heap, just some text\n".repeat(300),
+    )
+    .expect("write");
+    let (_, err, code) = walia(d, &["--heap", "text.wld", "-e", "print 1;"]);
+    assert_eq!(code, Some(74), "{err}");
+    assert!(err.contains("not a Walia heap"), "{err}");
+    std::fs::create_dir(d.join("dir.wld")).expect("mkdir");
+    let (_, err, code) = walia(d, &["--heap", "dir.wld", "-e", "print 1;"]);
+    assert_eq!(code, Some(74), "{err}");
+    // A 0-byte file is a new heap.
+    std::fs::write(d.join("empty.wld"), "").expect("write");
+    let (out, err, code) = walia(
+        d,
+        &["--heap", "empty.wld", "-e", "print walia_is_warm_boot();"],
+    );
+    assert_eq!((out.as_str(), code), ("false\n", Some(0)), "{err}");
+    // An unknown format version is a clear error.
+    let mut bytes = std::fs::read(d.join("empty.wld")).expect("read");
+    for slot in [0usize, 4096] {
+        if &bytes[slot..slot + 5] != b"WALIA" {
+            continue;
+        }
+        bytes[slot + 8] = 99;
+        let crc = crc32(&bytes[slot..slot + 124]);
+        bytes[slot + 124..slot + 128].copy_from_slice(&crc.to_le_bytes());
+    }
+    std::fs::write(d.join("future.wld"), &bytes).expect("write");
+    let (_, err, code) = walia(d, &["--heap", "future.wld", "-e", "print 1;"]);
+    assert_eq!(code, Some(74), "{err}");
+    assert!(err.contains("version 99"), "{err}");
+}
+
+/// crc32 (IEEE), bitwise: the test does not depend on the crate the heap uses.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= b as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
