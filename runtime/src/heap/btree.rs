@@ -165,22 +165,28 @@ fn encode_into(buf: &mut [u8], node: &Node) {
 /// piece before it (`None` for the first piece).
 type Piece = (Option<Vec<u8>>, u64);
 
-/// Split a node into runs that each fit one page.
+fn leaf_entry_size(k: &[u8], v: &Val) -> usize {
+    2 + k.len()
+        + 1
+        + match v {
+            Val::Inline(b) => 2 + b.len(),
+            Val::Overflow { .. } => 16,
+        }
+}
+
+/// Split a node into runs that each fit one page, of about equal size (so inserting in
+/// any order, ascending or descending, leaves pages at least half full).
 fn split(node: Node) -> Vec<(Option<Vec<u8>>, Node)> {
     let mut out: Vec<(Option<Vec<u8>>, Node)> = Vec::new();
     match node {
         Node::Leaf(es) => {
+            let total: usize = es.iter().map(|(k, v)| leaf_entry_size(k, v)).sum();
+            let target = total.div_ceil(total.div_ceil(BODY).max(1));
             let mut chunk = Vec::new();
             let mut used = 0;
             for (k, v) in es {
-                let size = 2
-                    + k.len()
-                    + 1
-                    + match &v {
-                        Val::Inline(b) => 2 + b.len(),
-                        Val::Overflow { .. } => 16,
-                    };
-                if used + size > BODY && !chunk.is_empty() {
+                let size = leaf_entry_size(&k, &v);
+                if used + size > target && !chunk.is_empty() {
                     let sep = if out.is_empty() {
                         None
                     } else {
@@ -200,13 +206,15 @@ fn split(node: Node) -> Vec<(Option<Vec<u8>>, Node)> {
             out.push((sep, Node::Leaf(chunk)));
         }
         Node::Branch { first, entries } => {
+            let total: usize = 8 + entries.iter().map(|(k, _)| 2 + k.len() + 8).sum::<usize>();
+            let target = total.div_ceil(total.div_ceil(BODY).max(1));
             let mut sep = None;
             let mut first_child = first;
             let mut chunk = Vec::new();
             let mut used = 8;
             for (k, c) in entries {
                 let size = 2 + k.len() + 8;
-                if used + size > BODY && !chunk.is_empty() {
+                if used + size > target && !chunk.is_empty() {
                     // This entry's key moves up; its child starts the next piece.
                     out.push((
                         sep.take(),

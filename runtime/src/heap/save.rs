@@ -16,7 +16,8 @@ use std::rc::Rc;
 
 pub struct Saver<'a> {
     heap: &'a mut Persist,
-    queue: Vec<(u64, Value)>,
+    /// First in, first out: records are written in id order, appending to the index.
+    queue: std::collections::VecDeque<(u64, Value)>,
     visited: HashSet<u64>,
     /// Records and entries whose bytes changed.
     pub rewrites: u64,
@@ -26,7 +27,7 @@ impl<'a> Saver<'a> {
     pub fn new(heap: &'a mut Persist) -> Saver<'a> {
         Saver {
             heap,
-            queue: Vec::new(),
+            queue: std::collections::VecDeque::new(),
             visited: HashSet::new(),
             rewrites: 0,
         }
@@ -72,7 +73,7 @@ impl<'a> Saver<'a> {
             }
         };
         if self.visited.insert(id) {
-            self.queue.push((id, v.clone()));
+            self.queue.push_back((id, v.clone()));
         }
         Ok(id)
     }
@@ -98,7 +99,7 @@ impl<'a> Saver<'a> {
     }
 
     fn drain(&mut self) -> HeapResult<()> {
-        while let Some((id, v)) = self.queue.pop() {
+        while let Some((id, v)) = self.queue.pop_front() {
             let record = self.record(&v)?;
             self.write_if_changed(&object_key(id), record)?;
         }

@@ -327,3 +327,61 @@ mod prop {
         }
     }
 }
+
+/// Many sequential keys (as object ids are) keep the tree shallow and the file small.
+#[test]
+fn many_sequential_keys_stay_shallow() {
+    let (mut pager, _) = Pager::open(Box::new(MemStorage::new()), true).expect("open");
+    let n = 100_000u64;
+    for id in 1..=n {
+        let key = super::persist::object_key(id);
+        let root = pager.meta().root;
+        let root = btree::put(&mut pager, root, &key, &[7u8; 30])
+            .unwrap_or_else(|e| panic!("put {id}: {e}"));
+        pager.meta_mut().root = root;
+    }
+    pager.commit().expect("commit");
+    let root = pager.meta().root;
+    let mut pages = 0;
+    btree::walk_pages(&mut pager, root, &mut |_, _| pages += 1).expect("walk");
+    // ~45 bytes per entry: about 90 entries per leaf.
+    assert!(pages < 2 * n / 80, "{pages} pages for {n} keys");
+    assert!(
+        pager.file_pages() < 4 * n / 80,
+        "file has {} pages",
+        pager.file_pages()
+    );
+    let k = super::persist::object_key(77_777);
+    assert_eq!(
+        btree::get(&mut pager, root, &k).expect("get"),
+        Some(vec![7u8; 30])
+    );
+}
+
+/// Saving a list of many small maps writes about one page per few dozen maps.
+#[test]
+fn saving_many_objects_stays_compact() {
+    use super::persist::Persist;
+    use super::save::Saver;
+    use crate::value::{MapKey, Value, new_entries};
+    let mut heap = Persist::in_memory().expect("heap");
+    let items: Vec<Value> = (0..5000)
+        .map(|i| {
+            let mut e = new_entries(2);
+            e.insert(
+                MapKey::Str(std::rc::Rc::new(crate::value::Str::new("a".into()))),
+                Value::Int(i),
+            );
+            Value::map(e)
+        })
+        .collect();
+    let big = Value::list(items);
+    let mut saver = Saver::new(&mut heap);
+    saver.global("big", &big).expect("save");
+    heap.pager.commit().expect("commit");
+    assert!(
+        heap.pager.file_pages() < 400,
+        "{} pages",
+        heap.pager.file_pages()
+    );
+}
