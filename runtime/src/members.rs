@@ -27,6 +27,8 @@ impl Vm {
                 }
                 match inst.class.find_method(name) {
                     Some(m) => Ok(Value::bound(obj.clone(), m)),
+                    // A field the class declares but this (older) instance lacks reads nil.
+                    None if inst.class.declares_field(name) => Ok(Value::Nil),
                     None => Err(no_member(obj, name)),
                 }
             }

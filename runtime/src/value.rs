@@ -370,11 +370,34 @@ pub struct Class {
     pub doc: Option<String>,
     /// The declaration's source text, kept so the class can be stored in the heap.
     pub source: Option<(Rc<crate::bytecode::SourceFile>, walia_lang::ast::Span)>,
+    /// A later declaration of the same name: classes are identified by name, so instances
+    /// made (or stored) earlier use the newer class's methods (SPEC §15).
+    pub replaced_by: RefCell<Option<Rc<Class>>>,
 }
 
 impl Class {
+    /// The newest declaration of this class.
+    pub fn current(self: &Rc<Class>) -> Rc<Class> {
+        let mut c = self.clone();
+        loop {
+            let next = c.replaced_by.borrow().clone();
+            match next {
+                Some(n) => c = n,
+                None => return c,
+            }
+        }
+    }
+
+    /// Does the newest declaration of this class (or a superclass) declare this field?
+    pub fn declares_field(self: &Rc<Class>, name: &str) -> bool {
+        self.current().fields.iter().any(|f| &**f == name)
+    }
+
     /// A method of this class or the nearest superclass that has it.
     pub fn find_method(&self, name: &str) -> Option<Value> {
+        if let Some(newer) = &*self.replaced_by.borrow() {
+            return newer.find_method(name);
+        }
         if let Some(m) = self.methods.borrow().get(name) {
             return Some(m.clone());
         }

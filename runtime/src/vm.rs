@@ -483,6 +483,9 @@ impl Vm {
     }
 
     pub(crate) fn store_global(&mut self, g: u32, v: Value) {
+        if let Value::Class(new) = &v {
+            self.note_class_declared(g, new);
+        }
         let g = g as usize;
         if g >= self.globals.len() {
             self.globals.resize(g + 1, Value::Undefined);
@@ -551,6 +554,7 @@ pub(crate) fn assemble_class(
         sql: desc.sql,
         doc: desc.doc.clone(),
         source: Some((container.source.clone(), desc.span)),
+        replaced_by: RefCell::new(None),
     });
     // Methods (and the defaults method) see the class as their home for `super`.
     let defaults = desc

@@ -6,9 +6,10 @@ use crate::heap::load::Loader;
 use crate::heap::persist::Persist;
 use crate::heap::save::{Saver, maybe_sweep};
 use crate::heap::{HeapError, HeapResult};
-use crate::value::Value;
+use crate::value::{Class, Value};
 use crate::vm::Vm;
 use std::collections::HashSet;
+use std::rc::Rc;
 
 /// A heap failure surfacing inside a running script.
 pub fn heap_rt_error(e: HeapError) -> RtError {
@@ -21,6 +22,23 @@ impl Vm {
     /// Give the VM a heap: stored globals become visible, and commits go to it.
     pub fn attach_heap(&mut self, heap: Persist) {
         self.heap = Some(Box::new(heap));
+        self.unshadow_stored_globals();
+    }
+
+    /// A stored global named like a builtin is the script's value, not the builtin: clear
+    /// the builtin from its slot so the stored value loads on first use.
+    fn unshadow_stored_globals(&mut self) {
+        let Some(heap) = &self.heap else {
+            return;
+        };
+        for name in heap.stored_names() {
+            if let Some(slot) = self.names.get(&name)
+                && let Some(v) = self.globals.get_mut(slot as usize)
+                && matches!(v, Value::Native(n) if *n.name == *name)
+            {
+                *v = Value::Undefined;
+            }
+        }
     }
 
     pub fn detach_heap(&mut self) -> Option<Persist> {
@@ -79,6 +97,29 @@ impl Vm {
             }
         }
         Ok(())
+    }
+
+    /// A class is being stored in global `g`: a class of the same name that it replaces
+    /// (in the slot, or loaded from the heap) forwards to it, so existing instances see
+    /// the new methods.
+    pub(crate) fn note_class_declared(&mut self, g: u32, new: &Rc<Class>) {
+        let mut older: Vec<Rc<Class>> = Vec::new();
+        if let Some(Value::Class(old)) = self.globals.get(g as usize) {
+            older.push(old.clone());
+        }
+        if let Some(heap) = &self.heap {
+            for v in heap.objects.values() {
+                if let Value::Class(c) = v {
+                    older.push(c.clone());
+                }
+            }
+        }
+        for old in older {
+            if old.name == new.name && !Rc::ptr_eq(&old, new) && old.replaced_by.borrow().is_none()
+            {
+                *old.replaced_by.borrow_mut() = Some(new.clone());
+            }
+        }
     }
 
     /// A global read found its slot empty: load it from the heap, or report it undefined.
@@ -209,11 +250,12 @@ impl Vm {
     fn reset_to_heap(&mut self, heap: &mut Persist) -> HeapResult<()> {
         heap.forget_objects();
         heap.reload_names()?;
+        let stored: HashSet<String> = heap.stored_names().into_iter().collect();
         let names: Vec<(u32, String)> =
             self.names.iter().map(|(s, n)| (s, n.to_string())).collect();
         for (slot, name) in names {
             if let Some(v) = self.globals.get_mut(slot as usize)
-                && Vm::is_script_global(&name, v)
+                && (Vm::is_script_global(&name, v) || stored.contains(&name))
             {
                 *v = Value::Undefined;
             }
@@ -233,6 +275,7 @@ fn strong_count(v: &Value) -> usize {
         Value::Instance(r) => Rc::strong_count(r),
         Value::Stream(r) => Rc::strong_count(r),
         Value::Cell(r) => Rc::strong_count(r),
+        Value::Range(r) => Rc::strong_count(r),
         _ => 1,
     }
 }

@@ -27,6 +27,8 @@ pub mod kind {
     pub const BOUND: u8 = 7;
     pub const STREAM: u8 = 8;
     pub const METHOD: u8 = 9;
+    /// A range: an object (not an inline item) because ranges compare by identity.
+    pub const RANGE: u8 = 10;
 }
 
 /// One decoded item.

@@ -41,6 +41,7 @@ fn type_of_record(rec: &[u8]) -> &'static str {
         Some(kind::FUNCTION | kind::METHOD | kind::BOUND) => "Function",
         Some(kind::STREAM) => "Stream",
         Some(kind::CELL) => "Cell",
+        Some(kind::RANGE) => "Range",
         _ => "?",
     }
 }

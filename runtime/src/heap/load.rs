@@ -146,6 +146,13 @@ impl<'a> Loader<'a> {
                 Value::Bound(rc)
             }
             kind::STREAM => self.stream(&mut r, depth)?,
+            kind::RANGE => {
+                let start = r.int()?;
+                Value::Range(Rc::new(RangeVal {
+                    start,
+                    end: r.int()?,
+                }))
+            }
             _ => return Err(bad(id, &format!("unknown record kind {k}"))),
         };
         self.in_progress.remove(&id);
@@ -354,6 +361,7 @@ pub fn address(v: &Value) -> Option<usize> {
         Value::Instance(r) => Rc::as_ptr(r) as *const u8 as usize,
         Value::Stream(r) => Rc::as_ptr(r) as *const u8 as usize,
         Value::Cell(r) => Rc::as_ptr(r) as *const u8 as usize,
+        Value::Range(r) => Rc::as_ptr(r) as *const u8 as usize,
         _ => return None,
     })
 }

@@ -110,15 +110,22 @@ pub fn class(
     body: &str,
     captures: &[&str],
 ) -> Result<(ClassDesc, Rc<Proto>), String> {
+    // The class is compiled under a placeholder name: inside its methods its real name
+    // then means what it meant originally, the global (or, for a class declared inside a
+    // function, the captured variable, which is among the wrapper's parameters).
     let text = format!(
-        "class __WaliaHome < __walia_base {{ fun __walia_env({}) {{ class {name}{} {body}\n }} }}",
+        "class __WaliaHome < __walia_base {{ fun __walia_env({}) {{ class __WaliaStored{} {body}\n }} }}",
         params(Some("__walia_super"), captures),
         if has_super { " < __walia_super" } else { "" },
     );
     let label = format!("class {name}");
     let env = compile_wrapper(names, &label, text)?;
     match env.classes.first() {
-        Some(desc) => Ok((desc.clone(), env)),
+        Some(desc) => {
+            let mut desc = desc.clone();
+            desc.name = name.into();
+            Ok((desc, env))
+        }
         None => Err(format!("stored code of {label} is not a class")),
     }
 }

@@ -85,7 +85,6 @@ impl<'a> Saver<'a> {
             Value::Int(i) => w.int(*i),
             Value::Float(f) => w.float(*f),
             Value::Str(s) => w.str(s.as_str()),
-            Value::Range(r) => w.range(r.start, r.end),
             Value::Native(n) => w.native(&n.name),
             Value::Iter(_) => {
                 return Err(HeapError::TooLarge("a for-loop iterator".into()));
@@ -136,6 +135,12 @@ impl<'a> Saver<'a> {
                 }
                 w.buf
             }
+            Value::Range(r) => {
+                let mut w = Writer::kind(kind::RANGE);
+                w.int(r.start);
+                w.int(r.end);
+                w.buf
+            }
             Value::Cell(c) => {
                 let mut w = Writer::kind(kind::CELL);
                 let inner = c.value.borrow().clone();
@@ -144,7 +149,7 @@ impl<'a> Saver<'a> {
             }
             Value::Instance(inst) => {
                 let mut w = Writer::kind(kind::INSTANCE);
-                self.item(&mut w, &Value::Class(inst.class.clone()))?;
+                self.item(&mut w, &Value::Class(inst.class.current()))?;
                 let fields: Vec<(Rc<str>, Value)> = inst
                     .fields
                     .borrow()
