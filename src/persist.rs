@@ -66,6 +66,15 @@ impl Engine {
             heap.pager
                 .sync()
                 .map_err(|e| heap_error("sync failed", e))?;
+            if std::env::var_os("WALIA_HEAP_STATS").is_some() {
+                let s = heap.pager.stats;
+                eprintln!(
+                    "heap stats: {} commits, {} syncs, {} pages written",
+                    s.commits,
+                    heap.pager.syncs(),
+                    s.pages_written
+                );
+            }
         }
         Ok(())
     }

@@ -157,6 +157,15 @@ pub struct Pager {
     commits_since_sync: u32,
     pub durability_code: u32,
     pub writable: bool,
+    pub stats: Stats,
+}
+
+/// Counters for the benchmarks (`WALIA_HEAP_STATS=1` prints them at exit).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Stats {
+    pub commits: u64,
+    /// Pages written (each once per commit or savepoint, however often it changed).
+    pub pages_written: u64,
 }
 
 impl Pager {
@@ -187,6 +196,7 @@ impl Pager {
             commits_since_sync: 0,
             durability_code: 0,
             writable,
+            stats: Stats::default(),
         };
         let mut report = OpenReport {
             fell_back: false,
@@ -460,6 +470,7 @@ impl Pager {
             let crc = crc32fast::hash(&buf[8..]);
             buf[4..8].copy_from_slice(&crc.to_le_bytes());
             self.txn.sealed.insert(page);
+            self.stats.pages_written += 1;
         }
         Ok(())
     }
@@ -526,6 +537,7 @@ impl Pager {
             self.last_sync = std::time::Instant::now();
         }
         self.slot = slot;
+        self.stats.commits += 1;
         self.txn.free.append(&mut self.txn.pending);
         self.txn.sealed.clear();
         self.committed = self.txn.clone();
