@@ -4,7 +4,7 @@ use std::cell::RefCell;
 use std::io::Write;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
-use walia::{Engine, Error, Limits, Value};
+use walia::{Durability, Engine, Error, Limits, Value};
 
 #[derive(Clone, Default)]
 struct Captured(Rc<RefCell<Vec<u8>>>);
@@ -181,4 +181,52 @@ fn too_deep_comparison_is_an_error() {
         err.to_string().contains("nested more than 1000 levels"),
         "{err}"
     );
+}
+
+#[test]
+fn an_engine_heap_persists_commits_and_rolls_back() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("state.wld");
+    {
+        let mut engine = Engine::with_output(Box::new(std::io::sink()));
+        engine
+            .open_heap(&path, Durability::Immediate)
+            .expect("open");
+        assert!(!engine.is_warm_boot());
+        engine
+            .run("var visits = (visits or 0) + 1; var log = [\"a\"];")
+            .expect("run");
+        engine.set("note", "hello");
+        engine.commit().expect("commit");
+        engine.run("log.push(\"b\"); visits = 100;").expect("run");
+        // A failed run rolls back; so does an explicit rollback.
+        let err = engine.run("visits = 7; error(\"no\");").unwrap_err();
+        assert!(
+            err.render(false).contains("rolled back to commit"),
+            "{}",
+            err.render(false)
+        );
+        engine.set("visits", 55i64);
+        assert_eq!(engine.rollback().expect("rollback"), Some(3));
+        assert_eq!(engine.get::<i64>("visits"), Some(100));
+        // A second writer on the same file is refused while this engine holds it.
+        let mut other = Engine::with_output(Box::new(std::io::sink()));
+        let e = other.open_heap(&path, Durability::Immediate).unwrap_err();
+        assert_eq!(e.exit_code(), 74);
+        assert!(e.to_string().contains("locked"), "{e}");
+        engine.close_heap().expect("close");
+    }
+    let mut engine = Engine::with_output(Box::new(std::io::sink()));
+    engine
+        .open_heap(&path, Durability::Batched)
+        .expect("reopen");
+    assert!(engine.is_warm_boot());
+    assert_eq!(engine.get::<i64>("visits"), Some(100));
+    assert_eq!(engine.get::<String>("note").as_deref(), Some("hello"));
+    assert_eq!(engine.eval::<i64>("len(log)").expect("eval"), 2);
+    let mut mem = Engine::with_output(Box::new(std::io::sink()));
+    mem.open_memory_heap().expect("memory heap");
+    mem.run("var x = 1;").expect("run");
+    assert!(mem.run("x = 2; error(\"e\");").is_err());
+    assert_eq!(mem.get::<i64>("x"), Some(1));
 }
