@@ -181,7 +181,7 @@ impl Vm {
             }
         }
         let rewrites = saver.rewrites;
-        let visited: HashSet<u64> = saver.visited().clone();
+        let visited = saver.visited().clone();
         maybe_sweep(heap, rewrites)?;
         // Objects no global reaches and nothing else in memory holds are garbage.
         heap.objects

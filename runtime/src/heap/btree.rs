@@ -7,7 +7,8 @@
 
 use super::pager::{HEADER_LEN, PageKind, Pager, read_u64};
 use super::storage::PAGE_SIZE;
-use super::{HeapError, HeapResult};
+use super::{HeapError, HeapResult, IdMap, IdSet};
+use std::rc::Rc;
 
 /// Longest key (a global's name plus a one-byte prefix).
 pub const MAX_KEY: usize = 512;
@@ -19,18 +20,85 @@ const OVERFLOW_DATA: usize = PAGE_SIZE - HEADER_LEN - 8;
 const MAX_DEPTH: usize = 48;
 
 #[derive(Clone, Debug)]
-enum Val {
+pub enum Val {
     Inline(Vec<u8>),
     Overflow { page: u64, len: u64 },
 }
 
-#[derive(Debug)]
-enum Node {
+#[derive(Clone, Debug)]
+pub enum Node {
     Leaf(Vec<(Vec<u8>, Val)>),
     Branch {
         first: u64,
         entries: Vec<(Vec<u8>, u64)>,
     },
+}
+
+/// Decoded index nodes, so a lookup does not decode a page every time and a transaction
+/// changes nodes in memory, encoding each changed page once when the pager seals it.
+#[derive(Default)]
+pub struct NodeCache {
+    nodes: IdMap<Rc<Node>>,
+    /// Pages whose cached node is newer than the page's bytes (all of them fresh pages).
+    dirty: IdSet,
+}
+
+/// Cached clean nodes beyond this are dropped (dirty ones are kept until flushed).
+const CACHE_LIMIT: usize = 16_384;
+
+impl NodeCache {
+    /// A page is being freed or reused: its cached node no longer describes it.
+    pub fn forget(&mut self, page: u64) {
+        self.nodes.remove(&page);
+        self.dirty.remove(&page);
+    }
+
+    /// Drop everything (after a rollback the dirty nodes belong to discarded pages).
+    pub fn clear(&mut self) {
+        self.nodes.clear();
+        self.dirty.clear();
+    }
+}
+
+/// Encode every changed node into its page (called by the pager before it seals pages).
+pub fn flush(pager: &mut Pager) -> HeapResult<()> {
+    let dirty: Vec<u64> = pager.nodes.dirty.drain().collect();
+    for page in dirty {
+        let Some(node) = pager.nodes.nodes.get(&page).cloned() else {
+            continue;
+        };
+        let kind = match *node {
+            Node::Leaf(_) => PageKind::Leaf,
+            Node::Branch { .. } => PageKind::Branch,
+        };
+        let buf = pager.page_mut(page)?;
+        buf[HEADER_LEN..].fill(0);
+        buf[0] = kind as u8;
+        encode_into(buf, &node);
+    }
+    Ok(())
+}
+
+/// The node stored at `page` (shared; from the cache when possible).
+fn load(pager: &mut Pager, page: u64) -> HeapResult<Rc<Node>> {
+    if let Some(n) = pager.nodes.nodes.get(&page) {
+        return Ok(n.clone());
+    }
+    let node = Rc::new(decode(pager, page)?);
+    if pager.nodes.nodes.len() >= CACHE_LIMIT {
+        let dirty = &pager.nodes.dirty;
+        pager.nodes.nodes.retain(|p, _| dirty.contains(p));
+    }
+    pager.nodes.nodes.insert(page, node.clone());
+    Ok(node)
+}
+
+/// The node at `page`, owned, for changing (taken out of the cache when only it holds it).
+fn take(pager: &mut Pager, page: u64) -> HeapResult<Node> {
+    let shared = load(pager, page)?;
+    pager.nodes.nodes.remove(&page);
+    pager.nodes.dirty.remove(&page);
+    Ok(Rc::try_unwrap(shared).unwrap_or_else(|rc| (*rc).clone()))
 }
 
 fn corrupt(page: u64, what: &str) -> HeapError {
@@ -165,6 +233,16 @@ fn encode_into(buf: &mut [u8], node: &Node) {
 /// piece before it (`None` for the first piece).
 type Piece = (Option<Vec<u8>>, u64);
 
+/// Bytes the node takes after the page header.
+fn encoded_size(node: &Node) -> usize {
+    match node {
+        Node::Leaf(es) => es.iter().map(|(k, v)| leaf_entry_size(k, v)).sum(),
+        Node::Branch { entries, .. } => {
+            8 + entries.iter().map(|(k, _)| 2 + k.len() + 8).sum::<usize>()
+        }
+    }
+}
+
 fn leaf_entry_size(k: &[u8], v: &Val) -> usize {
     2 + k.len()
         + 1
@@ -177,6 +255,9 @@ fn leaf_entry_size(k: &[u8], v: &Val) -> usize {
 /// Split a node into runs that each fit one page, of about equal size (so inserting in
 /// any order, ascending or descending, leaves pages at least half full).
 fn split(node: Node) -> Vec<(Option<Vec<u8>>, Node)> {
+    if encoded_size(&node) <= BODY {
+        return vec![(None, node)];
+    }
     let mut out: Vec<(Option<Vec<u8>>, Node)> = Vec::new();
     match node {
         Node::Leaf(es) => {
@@ -260,10 +341,8 @@ fn store(pager: &mut Pager, old: Option<u64>, node: Node) -> HeapResult<Vec<Piec
             (0, Some(p)) if pager.is_fresh(p) => p,
             _ => pager.allocate(kind)?,
         };
-        let buf = pager.page_mut(page)?;
-        buf[HEADER_LEN..].fill(0);
-        buf[0] = kind as u8;
-        encode_into(buf, &n);
+        pager.nodes.nodes.insert(page, Rc::new(n));
+        pager.nodes.dirty.insert(page);
         pieces.push((sep, page));
     }
     if let Some(p) = old
@@ -383,12 +462,13 @@ fn walk(
     if depth > MAX_DEPTH {
         return Err(corrupt(page, "index deeper than possible (a loop?)"));
     }
-    match decode(pager, page)? {
+    let node = load(pager, page)?;
+    match &*node {
         Node::Leaf(es) => {
             f(page, PageKind::Leaf);
             for (_, v) in es {
                 if let Val::Overflow { page: p, len } = v {
-                    for o in overflow_pages(pager, p, len)? {
+                    for o in overflow_pages(pager, *p, *len)? {
                         f(o, PageKind::Overflow);
                     }
                 }
@@ -396,9 +476,9 @@ fn walk(
         }
         Node::Branch { first, entries } => {
             f(page, PageKind::Branch);
-            walk(pager, first, depth + 1, f)?;
+            walk(pager, *first, depth + 1, f)?;
             for (_, c) in entries {
-                walk(pager, c, depth + 1, f)?;
+                walk(pager, *c, depth + 1, f)?;
             }
         }
     }
@@ -412,7 +492,8 @@ pub fn get(pager: &mut Pager, root: u64, key: &[u8]) -> HeapResult<Option<Vec<u8
         if page == 0 {
             return Ok(None);
         }
-        match decode(pager, page)? {
+        let node = load(pager, page)?;
+        match &*node {
             Node::Leaf(es) => {
                 return match es.binary_search_by(|e| e.0.as_slice().cmp(key)) {
                     Ok(i) => Ok(Some(read_val(pager, &es[i].1)?)),
@@ -420,7 +501,7 @@ pub fn get(pager: &mut Pager, root: u64, key: &[u8]) -> HeapResult<Option<Vec<u8
                 };
             }
             Node::Branch { first, entries } => {
-                page = child_at(first, &entries, child_index(&entries, key));
+                page = child_at(*first, entries, child_index(entries, key));
             }
         }
     }
@@ -466,7 +547,7 @@ fn put_in(
     if depth > MAX_DEPTH {
         return Err(corrupt(page, "index deeper than possible (a loop?)"));
     }
-    let node = match decode(pager, page)? {
+    let node = match take(pager, page)? {
         Node::Leaf(mut es) => {
             match es.binary_search_by(|e| e.0.as_slice().cmp(key)) {
                 Ok(i) => {
@@ -510,8 +591,29 @@ fn delete_in(pager: &mut Pager, page: u64, key: &[u8], depth: usize) -> HeapResu
     if depth > MAX_DEPTH {
         return Err(corrupt(page, "index deeper than possible (a loop?)"));
     }
-    match decode(pager, page)? {
-        Node::Leaf(mut es) => {
+    // Look first: a key that is not there changes nothing (and takes nothing out of the
+    // node cache, which may hold the only copy of a changed node).
+    let child = match &*load(pager, page)? {
+        Node::Leaf(es) => {
+            if es.binary_search_by(|e| e.0.as_slice().cmp(key)).is_err() {
+                return Ok(Removed::NotFound);
+            }
+            None
+        }
+        Node::Branch { first, entries } => {
+            let i = child_index(entries, key);
+            Some((i, child_at(*first, entries, i)))
+        }
+    };
+    let outcome = match child {
+        Some((_, c)) => match delete_in(pager, c, key, depth + 1)? {
+            Removed::NotFound => return Ok(Removed::NotFound),
+            other => Some(other),
+        },
+        None => None,
+    };
+    match (take(pager, page)?, outcome) {
+        (Node::Leaf(mut es), _) => {
             let Ok(i) = es.binary_search_by(|e| e.0.as_slice().cmp(key)) else {
                 return Ok(Removed::NotFound);
             };
@@ -524,16 +626,17 @@ fn delete_in(pager: &mut Pager, page: u64, key: &[u8], depth: usize) -> HeapResu
             let pieces = store(pager, Some(page), Node::Leaf(es))?;
             Ok(Removed::Page(pieces[0].1))
         }
-        Node::Branch {
-            mut first,
-            mut entries,
-        } => {
-            let i = child_index(&entries, key);
-            let child = child_at(first, &entries, i);
-            match delete_in(pager, child, key, depth + 1)? {
-                Removed::NotFound => return Ok(Removed::NotFound),
-                Removed::Page(p) => set_child(&mut first, &mut entries, i, p),
-                Removed::Gone => {
+        (
+            Node::Branch {
+                mut first,
+                mut entries,
+            },
+            outcome,
+        ) => {
+            let i = child.map_or(0, |(i, _)| i);
+            match outcome {
+                Some(Removed::Page(p)) => set_child(&mut first, &mut entries, i, p),
+                Some(Removed::Gone) => {
                     if i == 0 {
                         if entries.is_empty() {
                             pager.free(page);
@@ -544,6 +647,7 @@ fn delete_in(pager: &mut Pager, page: u64, key: &[u8], depth: usize) -> HeapResu
                         entries.remove(i - 1);
                     }
                 }
+                _ => {}
             }
             if entries.is_empty() {
                 // A branch with one child is replaced by that child.
@@ -585,16 +689,17 @@ fn scan_in(
     if depth > MAX_DEPTH {
         return Err(corrupt(page, "index deeper than possible (a loop?)"));
     }
-    match decode(pager, page)? {
+    let node = load(pager, page)?;
+    match &*node {
         Node::Leaf(es) => {
             for (k, v) in es {
                 if k.starts_with(prefix) {
                     let bytes = if values {
-                        read_val(pager, &v)?
+                        read_val(pager, v)?
                     } else {
                         Vec::new()
                     };
-                    f(k, bytes);
+                    f(k.clone(), bytes);
                 }
             }
         }
@@ -614,7 +719,7 @@ fn scan_in(
                 }
                 scan_in(
                     pager,
-                    child_at(first, &entries, i),
+                    child_at(*first, entries, i),
                     prefix,
                     depth + 1,
                     f,

@@ -6,14 +6,13 @@
 use super::codec::{Item, Reader, kind};
 use super::persist::Persist;
 use super::recompile;
-use super::{HeapError, HeapResult};
+use super::{HeapError, HeapResult, IdSet};
 use crate::bytecode::Proto;
 use crate::pipe::{Pipeline, Stage};
 use crate::value::{
     BoundMethod, Class, Closure, MapKey, RangeVal, UpCell, Value, new_entries, new_fields,
 };
 use crate::vm::{Vm, assemble_class, cell_rc};
-use std::collections::HashSet;
 use std::rc::Rc;
 
 /// Deeper chains of immutable links than this mean a damaged heap.
@@ -23,7 +22,7 @@ pub struct Loader<'a> {
     pub heap: &'a mut Persist,
     pub vm: &'a mut Vm,
     fill: Vec<(u64, Vec<u8>)>,
-    in_progress: HashSet<u64>,
+    in_progress: IdSet,
 }
 
 fn bad(id: u64, what: &str) -> HeapError {
@@ -36,7 +35,7 @@ impl<'a> Loader<'a> {
             heap,
             vm,
             fill: Vec::new(),
-            in_progress: HashSet::new(),
+            in_progress: IdSet::default(),
         }
     }
 

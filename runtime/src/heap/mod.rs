@@ -40,6 +40,12 @@ pub enum HeapError {
 
 pub type HeapResult<T> = Result<T, HeapError>;
 
+/// Sets of page numbers and object ids: hashed with Fx (they are not attacker-chosen keys
+/// of a long-lived table, and SipHash showed up in profiles of large commits).
+pub type IdSet = std::collections::HashSet<u64, crate::value::FxBuild>;
+/// Maps keyed by page number or object id.
+pub type IdMap<V> = std::collections::HashMap<u64, V, crate::value::FxBuild>;
+
 impl HeapError {
     pub fn corrupt(page: u64, what: impl Into<String>) -> HeapError {
         HeapError::Corrupt {

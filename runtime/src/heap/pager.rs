@@ -8,8 +8,7 @@
 //! transaction has committed: until then the previous commit may still need them.
 
 use super::storage::{PAGE_SIZE, Storage};
-use super::{HeapError, HeapResult};
-use std::collections::HashSet;
+use super::{HeapError, HeapResult, IdSet};
 
 pub const MAGIC: &[u8; 8] = b"WALIAHP\0";
 pub const FORMAT_VERSION: u32 = 1;
@@ -125,7 +124,7 @@ struct TxnState {
     pending: Vec<u64>,
     /// Pages allocated by this transaction before the last savepoint: part of the
     /// savepoint's state, so they are copied on write like committed pages.
-    sealed: HashSet<u64>,
+    sealed: IdSet,
 }
 
 /// What `open` found.
@@ -145,10 +144,10 @@ pub struct Pager {
     committed_chain: Vec<u64>,
     txn: TxnState,
     /// Pages allocated since the last savepoint: written in place until the next seal.
-    fresh: HashSet<u64>,
-    savepoint: Option<(TxnState, HashSet<u64>)>,
+    fresh: IdSet,
+    savepoint: Option<(TxnState, IdSet)>,
     /// Committed pages whose checksum this process has already checked.
-    verified: HashSet<u64>,
+    verified: IdSet,
     /// Sync data and superblock at each commit (`immediate`); otherwise every Nth commit.
     pub sync_every: u32,
     /// ... or when this much time has passed since the last sync.
@@ -158,6 +157,8 @@ pub struct Pager {
     pub durability_code: u32,
     pub writable: bool,
     pub stats: Stats,
+    /// Decoded index nodes (owned by the index module).
+    pub(super) nodes: super::btree::NodeCache,
 }
 
 /// Counters for the benchmarks (`WALIA_HEAP_STATS=1` prints them at exit).
@@ -187,9 +188,9 @@ impl Pager {
             slot: 1,
             committed_chain: Vec::new(),
             txn: TxnState::default(),
-            fresh: HashSet::new(),
+            fresh: IdSet::default(),
             savepoint: None,
-            verified: HashSet::new(),
+            verified: IdSet::default(),
             sync_every: 1,
             sync_interval: std::time::Duration::ZERO,
             last_sync: std::time::Instant::now(),
@@ -197,6 +198,7 @@ impl Pager {
             durability_code: 0,
             writable,
             stats: Stats::default(),
+            nodes: Default::default(),
         };
         let mut report = OpenReport {
             fell_back: false,
@@ -432,6 +434,7 @@ impl Pager {
             }
         };
         self.fresh.insert(page);
+        self.nodes.forget(page);
         let buf = self.store.write(page).map_err(HeapError::Io)?;
         buf.fill(0);
         buf[0] = kind as u8;
@@ -453,6 +456,7 @@ impl Pager {
     /// Release a page: at once if this transaction allocated it since the last savepoint,
     /// otherwise after the next commit.
     pub fn free(&mut self, page: u64) {
+        self.nodes.forget(page);
         if self.fresh.remove(&page) {
             self.txn.free.push(page);
         } else {
@@ -463,6 +467,7 @@ impl Pager {
 
     /// Seal the pages written so far: a savepoint (or commit) must see them unchanged.
     fn seal(&mut self) -> HeapResult<()> {
+        super::btree::flush(self)?;
         let mut fresh: Vec<u64> = self.fresh.drain().collect();
         fresh.sort_unstable();
         for page in fresh {
@@ -478,7 +483,7 @@ impl Pager {
     /// Mark the current state: [`Pager::rollback_to_savepoint`] returns to it.
     pub fn savepoint(&mut self) -> HeapResult<()> {
         self.seal()?;
-        self.savepoint = Some((self.txn.clone(), HashSet::new()));
+        self.savepoint = Some((self.txn.clone(), IdSet::default()));
         Ok(())
     }
 
@@ -491,6 +496,7 @@ impl Pager {
             Some((state, fresh)) => {
                 self.txn = state;
                 self.fresh = fresh;
+                self.nodes.clear();
                 true
             }
             None => false,
@@ -501,6 +507,7 @@ impl Pager {
     pub fn rollback(&mut self) {
         self.txn = self.committed.clone();
         self.fresh.clear();
+        self.nodes.clear();
         self.savepoint = None;
     }
 

@@ -7,19 +7,18 @@ use super::codec::{Writer, kind, references};
 use super::load::address;
 use super::persist::{GC_KEY, OBJECT_PREFIX, Persist, global_key, object_key};
 use super::recompile::{class_body, span_text};
-use super::{HeapError, HeapResult, btree};
+use super::{HeapError, HeapResult, IdSet, btree};
 use crate::bytecode::ProtoKind;
 use crate::pipe::Stage;
 use crate::value::{Class, Closure, MapKey, Value};
-use std::collections::HashSet;
 use std::rc::Rc;
 
 pub struct Saver<'a> {
     heap: &'a mut Persist,
     /// First in, first out: records are written in id order, appending to the index.
     queue: std::collections::VecDeque<(u64, Value)>,
-    visited: HashSet<u64>,
-    /// Records and entries whose bytes changed.
+    visited: IdSet,
+    /// Records and entries overwritten with different bytes.
     pub rewrites: u64,
 }
 
@@ -28,7 +27,7 @@ impl<'a> Saver<'a> {
         Saver {
             heap,
             queue: std::collections::VecDeque::new(),
-            visited: HashSet::new(),
+            visited: IdSet::default(),
             rewrites: 0,
         }
     }
@@ -49,9 +48,15 @@ impl<'a> Saver<'a> {
     }
 
     fn write_if_changed(&mut self, key: &[u8], bytes: Vec<u8>) -> HeapResult<()> {
-        if self.heap.get(key)?.as_deref() != Some(bytes.as_slice()) {
-            self.heap.put(key, &bytes)?;
-            self.rewrites += 1;
+        match self.heap.get(key)? {
+            Some(old) if old == bytes => {}
+            old => {
+                self.heap.put(key, &bytes)?;
+                // Only an overwrite can leave a record unreachable.
+                if old.is_some() {
+                    self.rewrites += 1;
+                }
+            }
         }
         Ok(())
     }
@@ -280,7 +285,7 @@ impl<'a> Saver<'a> {
     }
 
     /// Objects reached by this save (the rest of `objects` may be garbage in memory).
-    pub fn visited(&self) -> &HashSet<u64> {
+    pub fn visited(&self) -> &IdSet {
         &self.visited
     }
 }
@@ -313,7 +318,7 @@ pub fn maybe_sweep(heap: &mut Persist, rewrites: u64) -> HeapResult<()> {
 pub fn sweep(heap: &mut Persist) -> HeapResult<u64> {
     let root = heap.pager.meta().root;
     let globals = btree::scan(&mut heap.pager, root, b"g")?;
-    let mut live: HashSet<u64> = HashSet::new();
+    let mut live = IdSet::default();
     let mut stack: Vec<u64> = Vec::new();
     for (k, v) in &globals {
         let what = format!("global '{}'", String::from_utf8_lossy(&k[1..]));
