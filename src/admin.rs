@@ -21,13 +21,27 @@ fn human(bytes: u64) -> String {
     }
 }
 
+/// A reader does not lock, so a writer may recycle pages of the commit it is reading (a
+/// commit two generations old); that reads as damage. Reading again from the newest commit
+/// tells a race from real damage.
+const READ_ATTEMPTS: usize = 3;
+
+fn read_summary(path: &Path) -> Result<(Persist, Summary), HeapError> {
+    let mut last = None;
+    for _ in 0..READ_ATTEMPTS {
+        let attempt = Persist::open_reader(path).and_then(|mut h| summary(&mut h).map(|s| (h, s)));
+        match attempt {
+            Ok(r) => return Ok(r),
+            Err(e @ (HeapError::Corrupt { .. } | HeapError::Record(_))) => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or(HeapError::NotAHeap))
+}
+
 pub fn inspect(path: &Path, json: bool, _color: bool) -> i32 {
-    let mut heap = match Persist::open_reader(path) {
-        Ok(h) => h,
-        Err(e) => return fail(path, &e),
-    };
-    let s = match summary(&mut heap) {
-        Ok(s) => s,
+    let (heap, s) = match read_summary(path) {
+        Ok(r) => r,
         Err(e) => return fail(path, &e),
     };
     if heap.report.fell_back {

@@ -15,8 +15,9 @@ pub const FORMAT_VERSION: u32 = 1;
 const SUPERBLOCK_LEN: usize = 128;
 const CRC_AT: usize = SUPERBLOCK_LEN - 4;
 
-/// Page header: kind, reserved, entry count, crc32 of bytes 8.., the page's own number.
-pub const HEADER_LEN: usize = 16;
+/// Page header: kind, reserved, entry count, crc32 of bytes 8.., the page's own number,
+/// the sequence number of the commit that wrote it.
+pub const HEADER_LEN: usize = 24;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
@@ -52,6 +53,11 @@ pub struct Meta {
     pub next_id: u64,
     pub durability: u32,
     pub commit_millis: u64,
+    /// Pages this commit wrote, and an order-independent hash of their numbers and
+    /// checksums: a commit whose superblock reached the disk without all its pages (possible
+    /// when it was not synced) is recognised, even if stale pages still pass their checks.
+    pub written_count: u64,
+    pub written_hash: u64,
 }
 
 impl Meta {
@@ -73,6 +79,8 @@ impl Meta {
             b[16 + i * 8..24 + i * 8].copy_from_slice(&f.to_le_bytes());
         }
         b[72..76].copy_from_slice(&self.durability.to_le_bytes());
+        b[80..88].copy_from_slice(&self.written_count.to_le_bytes());
+        b[88..96].copy_from_slice(&self.written_hash.to_le_bytes());
         let crc = crc32fast::hash(&b[..CRC_AT]);
         b[CRC_AT..].copy_from_slice(&crc.to_le_bytes());
         b
@@ -110,6 +118,8 @@ impl Meta {
             next_id: f(5),
             commit_millis: f(6),
             durability: u32::from_le_bytes(b[72..76].try_into().unwrap_or_default()),
+            written_count: u64::from_le_bytes(b[80..88].try_into().unwrap_or_default()),
+            written_hash: u64::from_le_bytes(b[88..96].try_into().unwrap_or_default()),
         }))
     }
 }
@@ -122,6 +132,9 @@ struct TxnState {
     free: Vec<u64>,
     /// Pages freed by this transaction: the last commit still uses them.
     pending: Vec<u64>,
+    /// Pages freed by commits that have not been synced yet (`batched`): until a sync, a
+    /// power cut could bring back the commit that uses them, so they are not reused.
+    unsynced: Vec<u64>,
     /// Pages allocated by this transaction before the last savepoint: part of the
     /// savepoint's state, so they are copied on write like committed pages.
     sealed: IdSet,
@@ -140,6 +153,10 @@ pub struct Pager {
     /// The last durable commit, and which slot (page 0 or 1) holds it.
     committed: TxnState,
     slot: u64,
+    /// The slot holding the last commit known to be on disk. Commits are written to the
+    /// other slot, so an unsynced (`batched`) commit never overwrites the superblock that a
+    /// power cut would fall back to.
+    durable_slot: u64,
     /// Freelist chain pages of the last commit (freed when the next commit replaces them).
     committed_chain: Vec<u64>,
     txn: TxnState,
@@ -186,6 +203,7 @@ impl Pager {
             store,
             committed: TxnState::default(),
             slot: 1,
+            durable_slot: 1,
             committed_chain: Vec::new(),
             txn: TxnState::default(),
             fresh: IdSet::default(),
@@ -273,6 +291,11 @@ impl Pager {
                 );
             }
         }
+        // A commit made without a sync may not be on disk yet; pages it freed are about to
+        // be reused, so make it durable first (once, when the last writer did not sync).
+        if writable && !report.was_new && pager.committed.meta.durability != 0 {
+            pager.store.sync().map_err(HeapError::Io)?;
+        }
         Ok((pager, report))
     }
 
@@ -301,10 +324,12 @@ impl Pager {
         let (free, chain) = self.read_freelist(meta.freelist_head, meta.freelist_len)?;
         self.committed.free = free;
         self.committed.pending.clear();
+        self.committed.unsynced.clear();
         self.committed.sealed.clear();
         self.committed_chain = chain;
         self.slot = slot;
-        self.txn = self.committed.clone();
+        self.durable_slot = slot;
+        self.txn = self.next_txn();
         Ok(())
     }
 
@@ -369,14 +394,15 @@ impl Pager {
     }
 
     pub fn free_pages(&self) -> usize {
-        self.txn.free.len() + self.txn.pending.len()
+        self.txn.free.len() + self.txn.pending.len() + self.txn.unsynced.len()
     }
 
-    /// Is anything uncommitted?
-    pub fn is_dirty(&self) -> bool {
-        self.txn.meta != self.committed.meta
-            || !self.fresh.is_empty()
-            || !self.txn.sealed.is_empty()
+    /// A new transaction starting from the last commit (which counted its own pages).
+    fn next_txn(&self) -> TxnState {
+        let mut t = self.committed.clone();
+        t.meta.written_count = 0;
+        t.meta.written_hash = 0;
+        t
     }
 
     /// A page of the expected kind, its number, length and checksum validated.
@@ -439,6 +465,8 @@ impl Pager {
         buf.fill(0);
         buf[0] = kind as u8;
         buf[8..16].copy_from_slice(&page.to_le_bytes());
+        let seq = self.committed.meta.sequence + 1;
+        buf[16..24].copy_from_slice(&seq.to_le_bytes());
         Ok(page)
     }
 
@@ -460,7 +488,18 @@ impl Pager {
         if self.fresh.remove(&page) {
             self.txn.free.push(page);
         } else {
-            self.txn.sealed.remove(&page);
+            if self.txn.sealed.remove(&page) {
+                // Written by this commit (before a savepoint) and dropped again: it no
+                // longer counts among the pages the commit leaves behind.
+                let b = self.store.read(page);
+                let crc = u32::from_le_bytes([b[4], b[5], b[6], b[7]]);
+                self.txn.meta.written_count -= 1;
+                self.txn.meta.written_hash = self
+                    .txn
+                    .meta
+                    .written_hash
+                    .wrapping_sub(written_mix(page, crc));
+            }
             self.txn.pending.push(page);
         }
     }
@@ -476,6 +515,12 @@ impl Pager {
             buf[4..8].copy_from_slice(&crc.to_le_bytes());
             self.txn.sealed.insert(page);
             self.stats.pages_written += 1;
+            self.txn.meta.written_count += 1;
+            self.txn.meta.written_hash = self
+                .txn
+                .meta
+                .written_hash
+                .wrapping_add(written_mix(page, crc));
         }
         Ok(())
     }
@@ -505,7 +550,7 @@ impl Pager {
 
     /// Drop everything since the last commit.
     pub fn rollback(&mut self) {
-        self.txn = self.committed.clone();
+        self.txn = self.next_txn();
         self.fresh.clear();
         self.nodes.clear();
         self.savepoint = None;
@@ -528,14 +573,21 @@ impl Pager {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64);
         self.commits_since_sync += 1;
+        // A heap's first commit always syncs (unless `async`), so a power cut always finds a
+        // durable commit to fall back to.
+        let first = self.committed.meta.sequence == 0;
         let sync_now = match self.sync_every {
             0 => false,
-            n => self.commits_since_sync >= n || self.last_sync.elapsed() >= self.sync_interval,
+            n => {
+                first
+                    || self.commits_since_sync >= n
+                    || self.last_sync.elapsed() >= self.sync_interval
+            }
         };
         if sync_now {
             self.store.sync().map_err(HeapError::Io)?;
         }
-        let slot = 1 - self.slot;
+        let slot = 1 - self.durable_slot;
         let bytes = self.txn.meta.encode();
         self.store.write(slot).map_err(HeapError::Io)?[..SUPERBLOCK_LEN].copy_from_slice(&bytes);
         if sync_now {
@@ -545,9 +597,21 @@ impl Pager {
         }
         self.slot = slot;
         self.stats.commits += 1;
-        self.txn.free.append(&mut self.txn.pending);
+        if sync_now || self.sync_every == 0 {
+            self.durable_slot = slot;
+            // Durable (or `async`, which promises only to survive a process crash, for
+            // which written is enough): what this and earlier commits freed is reusable.
+            let mut unsynced = std::mem::take(&mut self.txn.unsynced);
+            self.txn.free.append(&mut unsynced);
+            self.txn.free.append(&mut self.txn.pending);
+        } else {
+            let mut pending = std::mem::take(&mut self.txn.pending);
+            self.txn.unsynced.append(&mut pending);
+        }
         self.txn.sealed.clear();
         self.committed = self.txn.clone();
+        self.txn.meta.written_count = 0;
+        self.txn.meta.written_hash = 0;
         self.committed_chain = chain;
         self.savepoint = None;
         Ok(())
@@ -559,6 +623,12 @@ impl Pager {
         if self.writable && self.sync_every > 0 && self.commits_since_sync > 0 {
             self.store.sync().map_err(HeapError::Io)?;
             self.commits_since_sync = 0;
+            self.last_sync = std::time::Instant::now();
+            self.durable_slot = self.slot;
+            for state in [&mut self.txn, &mut self.committed] {
+                let mut unsynced = std::mem::take(&mut state.unsynced);
+                state.free.append(&mut unsynced);
+            }
         }
         Ok(())
     }
@@ -566,7 +636,7 @@ impl Pager {
     /// Write the free list of the state being committed: today's free pages plus those
     /// this transaction released (which become reusable once this commit is durable).
     fn write_freelist(&mut self) -> HeapResult<Vec<u64>> {
-        let total = self.txn.free.len() + self.txn.pending.len();
+        let total = self.txn.free.len() + self.txn.pending.len() + self.txn.unsynced.len();
         let needed = total.div_ceil(FREE_PER_PAGE);
         let mut chain = Vec::with_capacity(needed);
         for _ in 0..needed {
@@ -577,6 +647,7 @@ impl Pager {
             .free
             .iter()
             .chain(self.txn.pending.iter())
+            .chain(self.txn.unsynced.iter())
             .copied()
             .collect();
         for (i, &page) in chain.iter().enumerate() {
@@ -630,4 +701,14 @@ impl Pager {
     pub fn storage(&self) -> &dyn Storage {
         self.store.as_ref()
     }
+}
+
+/// One written page's share of a commit's `written_hash`.
+pub fn written_mix(page: u64, crc: u32) -> u64 {
+    (page.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ crc as u64).rotate_left(17)
+}
+
+/// The sequence number in a page's header (the commit that wrote it).
+pub fn page_seq(bytes: &[u8]) -> u64 {
+    read_u64(bytes, 16)
 }
