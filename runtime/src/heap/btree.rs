@@ -5,7 +5,7 @@
 //! up to the root. Values over [`MAX_INLINE`] bytes live in chains of overflow pages.
 //! Deletion removes empty nodes but does not rebalance; the catalog mostly grows.
 
-use super::pager::{HEADER_LEN, PageKind, Pager, read_u64};
+use super::pager::{HEADER_LEN, PageKind, Pager, page_seq, read_u64};
 use super::storage::PAGE_SIZE;
 use super::{HeapError, HeapResult, IdMap, IdSet};
 use std::rc::Rc;
@@ -479,6 +479,60 @@ fn walk(
             walk(pager, *first, depth + 1, f)?;
             for (_, c) in entries {
                 walk(pager, *c, depth + 1, f)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Visit the pages of a tree written after commit `base`: a page written by `base` or
+/// earlier (and so, copy-on-write, everything under it) is skipped after reading its
+/// header. Cheap at open however large the heap: it reads the recent commits' pages and
+/// their direct children.
+pub fn walk_written(
+    pager: &mut Pager,
+    root: u64,
+    seq: u64,
+    f: &mut dyn FnMut(u64, PageKind),
+) -> HeapResult<()> {
+    if root == 0 {
+        return Ok(());
+    }
+    walk_written_in(pager, root, seq, 0, f)
+}
+
+fn walk_written_in(
+    pager: &mut Pager,
+    page: u64,
+    seq: u64,
+    depth: usize,
+    f: &mut dyn FnMut(u64, PageKind),
+) -> HeapResult<()> {
+    if depth > MAX_DEPTH {
+        return Err(corrupt(page, "index deeper than possible (a loop?)"));
+    }
+    let (kind, bytes) = pager.page_of(page, &[PageKind::Leaf, PageKind::Branch])?;
+    if page_seq(bytes) <= seq {
+        return Ok(());
+    }
+    f(page, kind);
+    let node = load(pager, page)?;
+    match &*node {
+        Node::Leaf(es) => {
+            for (_, v) in es {
+                if let Val::Overflow { page: first, len } = v
+                    && page_seq(pager.page(*first, PageKind::Overflow)?) > seq
+                {
+                    for o in overflow_pages(pager, *first, *len)? {
+                        f(o, PageKind::Overflow);
+                    }
+                }
+            }
+        }
+        Node::Branch { first, entries } => {
+            walk_written_in(pager, *first, seq, depth + 1, f)?;
+            for (_, c) in entries {
+                walk_written_in(pager, *c, seq, depth + 1, f)?;
             }
         }
     }

@@ -58,6 +58,10 @@ pub struct Meta {
     /// when it was not synced) is recognised, even if stale pages still pass their checks.
     pub written_count: u64,
     pub written_hash: u64,
+    /// The newest commit whose pages were known to be on disk when this one was written
+    /// (this commit itself when it synced its pages first). The count and hash cover the
+    /// pages written after it that this commit uses.
+    pub base_seq: u64,
 }
 
 impl Meta {
@@ -81,6 +85,7 @@ impl Meta {
         b[72..76].copy_from_slice(&self.durability.to_le_bytes());
         b[80..88].copy_from_slice(&self.written_count.to_le_bytes());
         b[88..96].copy_from_slice(&self.written_hash.to_le_bytes());
+        b[96..104].copy_from_slice(&self.base_seq.to_le_bytes());
         let crc = crc32fast::hash(&b[..CRC_AT]);
         b[CRC_AT..].copy_from_slice(&crc.to_le_bytes());
         b
@@ -120,6 +125,7 @@ impl Meta {
             durability: u32::from_le_bytes(b[72..76].try_into().unwrap_or_default()),
             written_count: u64::from_le_bytes(b[80..88].try_into().unwrap_or_default()),
             written_hash: u64::from_le_bytes(b[88..96].try_into().unwrap_or_default()),
+            base_seq: u64::from_le_bytes(b[96..104].try_into().unwrap_or_default()),
         }))
     }
 }
@@ -157,6 +163,8 @@ pub struct Pager {
     /// other slot, so an unsynced (`batched`) commit never overwrites the superblock that a
     /// power cut would fall back to.
     durable_slot: u64,
+    /// The sequence of the newest commit whose pages are on disk.
+    durable_seq: u64,
     /// Freelist chain pages of the last commit (freed when the next commit replaces them).
     committed_chain: Vec<u64>,
     txn: TxnState,
@@ -204,6 +212,7 @@ impl Pager {
             committed: TxnState::default(),
             slot: 1,
             durable_slot: 1,
+            durable_seq: 0,
             committed_chain: Vec::new(),
             txn: TxnState::default(),
             fresh: IdSet::default(),
@@ -296,6 +305,8 @@ impl Pager {
         if writable && !report.was_new && pager.committed.meta.durability != 0 {
             pager.store.sync().map_err(HeapError::Io)?;
         }
+        // What was opened (and checked) is the base from here on.
+        pager.mark_durable();
         Ok((pager, report))
     }
 
@@ -397,12 +408,19 @@ impl Pager {
         self.txn.free.len() + self.txn.pending.len() + self.txn.unsynced.len()
     }
 
-    /// A new transaction starting from the last commit (which counted its own pages).
+    /// A new transaction starting from the last commit (carrying its count of pages not
+    /// yet durable).
     fn next_txn(&self) -> TxnState {
-        let mut t = self.committed.clone();
-        t.meta.written_count = 0;
-        t.meta.written_hash = 0;
-        t
+        self.committed.clone()
+    }
+
+    /// Every page so far is on disk: nothing needs counting any more.
+    fn mark_durable(&mut self) {
+        self.durable_seq = self.committed.meta.sequence;
+        for meta in [&mut self.committed.meta, &mut self.txn.meta] {
+            meta.written_count = 0;
+            meta.written_hash = 0;
+        }
     }
 
     /// A page of the expected kind, its number, length and checksum validated.
@@ -488,17 +506,17 @@ impl Pager {
         if self.fresh.remove(&page) {
             self.txn.free.push(page);
         } else {
-            if self.txn.sealed.remove(&page) {
-                // Written by this commit (before a savepoint) and dropped again: it no
-                // longer counts among the pages the commit leaves behind.
+            self.txn.sealed.remove(&page);
+            // A page written since the last durable commit no longer counts among the
+            // pages the next commit leaves behind.
+            if page < self.store.page_count() {
                 let b = self.store.read(page);
-                let crc = u32::from_le_bytes([b[4], b[5], b[6], b[7]]);
-                self.txn.meta.written_count -= 1;
-                self.txn.meta.written_hash = self
-                    .txn
-                    .meta
-                    .written_hash
-                    .wrapping_sub(written_mix(page, crc));
+                if page_seq(b) > self.durable_seq {
+                    let crc = u32::from_le_bytes([b[4], b[5], b[6], b[7]]);
+                    let meta = &mut self.txn.meta;
+                    meta.written_count = meta.written_count.wrapping_sub(1);
+                    meta.written_hash = meta.written_hash.wrapping_sub(written_mix(page, crc));
+                }
             }
             self.txn.pending.push(page);
         }
@@ -587,6 +605,16 @@ impl Pager {
         if sync_now {
             self.store.sync().map_err(HeapError::Io)?;
         }
+        // A commit whose pages are synced before its superblock (or an `async` one, which
+        // promises nothing on power loss) needs no page count.
+        let counted = !(sync_now || self.sync_every == 0);
+        self.txn.meta.base_seq = if counted {
+            self.durable_seq
+        } else {
+            self.txn.meta.written_count = 0;
+            self.txn.meta.written_hash = 0;
+            self.txn.meta.sequence
+        };
         let slot = 1 - self.durable_slot;
         let bytes = self.txn.meta.encode();
         self.store.write(slot).map_err(HeapError::Io)?[..SUPERBLOCK_LEN].copy_from_slice(&bytes);
@@ -610,8 +638,9 @@ impl Pager {
         }
         self.txn.sealed.clear();
         self.committed = self.txn.clone();
-        self.txn.meta.written_count = 0;
-        self.txn.meta.written_hash = 0;
+        if !counted {
+            self.durable_seq = self.txn.meta.sequence;
+        }
         self.committed_chain = chain;
         self.savepoint = None;
         Ok(())
@@ -625,6 +654,9 @@ impl Pager {
             self.commits_since_sync = 0;
             self.last_sync = std::time::Instant::now();
             self.durable_slot = self.slot;
+            if self.txn.sealed.is_empty() && self.fresh.is_empty() {
+                self.mark_durable();
+            }
             for state in [&mut self.txn, &mut self.committed] {
                 let mut unsynced = std::mem::take(&mut state.unsynced);
                 state.free.append(&mut unsynced);

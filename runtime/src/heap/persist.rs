@@ -50,30 +50,36 @@ impl Durability {
     }
 }
 
-/// Heaps up to this many pages (written with `immediate` durability) have their whole
-/// catalog checked when opened, so a damaged newest commit falls back to the previous one;
-/// larger ones are checked page by page as they are read (and fully by `walia verify`),
-/// keeping open fast.
+/// Heaps up to this many pages have their whole catalog checked when opened, so a damaged
+/// newest commit falls back to the previous one; larger ones have only the last commit's
+/// own pages checked at open (which still catches a commit that reached the disk in part)
+/// and the rest page by page as it is read (and fully by `walia verify`), keeping open fast.
 const CHECK_AT_OPEN_PAGES: u64 = 4096;
 
 fn check_catalog(pager: &mut Pager) -> HeapResult<()> {
-    // A commit written without a sync (`batched`, `async`) may have reached the disk only
-    // in part before a power cut: always check it, whatever the size.
-    let meta = *pager.committed_meta();
-    if meta.durability == 0 && meta.page_count > CHECK_AT_OPEN_PAGES {
-        return Ok(());
-    }
-    check_commit(pager)
+    let full = pager.committed_meta().page_count <= CHECK_AT_OPEN_PAGES;
+    check_commit_pages(pager, full)
 }
 
-/// Read every page the current commit uses (checking each checksum) and confirm that the
-/// pages it wrote itself are all there: a superblock that reached the disk before its pages
-/// (stale pages from an older commit pass their own checks) is caught by the count and
-/// hash the superblock carries.
+/// Check the current commit fully: every page it uses (see [`check_commit_pages`]).
 pub fn check_commit(pager: &mut Pager) -> HeapResult<()> {
+    check_commit_pages(pager, true)
+}
+
+/// Confirm that the pages the current commit wrote are all there: a superblock that reached
+/// the disk before its pages (stale pages from an older commit pass their own checks) is
+/// caught by the count and hash the superblock carries. `full` also reads (and so checks)
+/// every other page the commit uses; otherwise only the commit's own pages are read.
+pub fn check_commit_pages(pager: &mut Pager, full: bool) -> HeapResult<()> {
     let meta = *pager.committed_meta();
     let mut pages = Vec::new();
-    btree::walk_pages(pager, meta.root, &mut |p, k| pages.push((p, k)))?;
+    if full {
+        btree::walk_pages(pager, meta.root, &mut |p, k| pages.push((p, k)))?;
+    } else {
+        btree::walk_written(pager, meta.root, meta.base_seq, &mut |p, k| {
+            pages.push((p, k))
+        })?;
+    }
     let mut chain = Vec::new();
     let mut p = meta.freelist_head;
     while p != 0 && chain.len() as u64 <= meta.page_count {
@@ -95,7 +101,7 @@ pub fn check_commit(pager: &mut Pager) -> HeapResult<()> {
                 ),
             ));
         }
-        if seq == meta.sequence {
+        if seq > meta.base_seq {
             let crc = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
             count += 1;
             hash = hash.wrapping_add(written_mix(p, crc));
@@ -105,8 +111,8 @@ pub fn check_commit(pager: &mut Pager) -> HeapResult<()> {
         return Err(HeapError::corrupt(
             0,
             format!(
-                "commit {} is incomplete: {count} of its {} pages are present",
-                meta.sequence, meta.written_count
+                "commit {} is incomplete: {count} of the {} pages written since commit {} are present",
+                meta.sequence, meta.written_count, meta.base_seq
             ),
         ));
     }
