@@ -8,11 +8,13 @@ pub mod btree;
 pub mod codec;
 pub mod inspect;
 pub mod load;
+mod node;
 pub mod pager;
 pub mod persist;
 pub mod recompile;
 pub mod save;
 pub mod storage;
+mod superblock;
 
 use std::fmt;
 use std::io;
