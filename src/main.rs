@@ -44,7 +44,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run a script (its test blocks are skipped).
+    /// Run a script (its test blocks are skipped). `walia run HEAP.wld` opens that heap
+    /// for a warm boot instead (resuming unfinished checkpointed pipes, once they exist).
     Run {
         /// The script file ("-" reads standard input).
         file: String,
@@ -160,7 +161,22 @@ fn run_cli(stack: usize) -> i32 {
     let mut engine = Engine::new();
     engine.set_max_depth(cli.opts.max_depth);
     engine.set_stack_size(stack);
-    let opts = cli.opts.clone();
+    let mut opts = cli.opts.clone();
+    // `walia run HEAP.wld` (or `walia HEAP.wld`) is a warm boot of that heap.
+    let script = match &cli.command {
+        Some(Command::Run { file, .. }) => Some(file.as_str()),
+        None if cli.eval.is_none() => cli.file.as_deref(),
+        _ => None,
+    };
+    let warm_boot = script.filter(|f| f.ends_with(".wld")).map(PathBuf::from);
+    if let Some(heap) = &warm_boot {
+        if !heap.exists() {
+            eprintln!("error: cannot open heap '{}': no such file", heap.display());
+            return exit_code::IO;
+        }
+        opts.heap = Some(heap.clone());
+        opts.memory = false;
+    }
     let code = match cli.command {
         Some(Command::Inspect { heap, json }) => {
             let path = heap.unwrap_or_else(|| heap_path(&opts));
@@ -179,7 +195,13 @@ fn run_cli(stack: usize) -> i32 {
     if let Err(e) = code {
         return report(Err(e), color);
     }
-    let code = dispatch(cli, &mut engine, color);
+    let code = if warm_boot.is_some() {
+        // Opening the heap is the whole of a warm boot until checkpointed pipes exist:
+        // there is nothing unfinished to resume.
+        exit_code::OK
+    } else {
+        dispatch(cli, &mut engine, color)
+    };
     match engine.close_heap() {
         Ok(()) => code,
         Err(e) => report(Err(e), color),

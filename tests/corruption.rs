@@ -129,7 +129,12 @@ fn wrong_files_are_io_errors() {
     std::fs::write(d.join("empty.wld"), "").expect("write");
     let (out, err, code) = walia(
         d,
-        &["--heap", "empty.wld", "-e", "print walia_is_warm_boot();"],
+        &[
+            "--heap",
+            "empty.wld",
+            "-e",
+            "var w = walia_is_warm_boot(); print w;",
+        ],
     );
     assert_eq!((out.as_str(), code), ("false\n", Some(0)), "{err}");
     // An unknown format version is a clear error.
@@ -162,4 +167,17 @@ fn crc32(bytes: &[u8]) -> u32 {
         }
     }
     !crc
+}
+
+#[test]
+fn run_of_a_heap_file_is_a_warm_boot() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let (_, err, code) = walia(d, &["--heap", "h.wld", "-e", "var x = 1;"]);
+    assert_eq!(code, Some(0), "{err}");
+    let (out, err, code) = walia(d, &["run", "h.wld"]);
+    assert_eq!((out.as_str(), code), ("", Some(0)), "{err}");
+    let (_, err, code) = walia(d, &["run", "missing.wld"]);
+    assert_eq!(code, Some(74), "{err}");
+    assert!(!d.join("missing.wld").exists());
 }

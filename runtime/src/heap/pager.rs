@@ -315,6 +315,13 @@ impl Pager {
         self.txn.free.len() + self.txn.pending.len() + self.txn.unsynced.len()
     }
 
+    /// Is anything uncommitted?
+    pub fn is_dirty(&self) -> bool {
+        self.txn.meta != self.committed.meta
+            || !self.fresh.is_empty()
+            || !self.txn.sealed.is_empty()
+    }
+
     /// A new transaction starting from the last commit (carrying its count of pages not
     /// yet durable).
     fn next_txn(&self) -> TxnState {
@@ -485,6 +492,11 @@ impl Pager {
     pub fn commit(&mut self) -> HeapResult<()> {
         if !self.writable {
             return Err(HeapError::ReadOnly);
+        }
+        if !self.is_dirty() {
+            // Nothing changed: no pages, no superblock, no sync.
+            self.savepoint = None;
+            return Ok(());
         }
         // The old free-list chain belongs to the last commit: free it after this one.
         self.store.grow(2).map_err(HeapError::Io)?;
