@@ -493,17 +493,19 @@ impl Pager {
         if !self.writable {
             return Err(HeapError::ReadOnly);
         }
-        if !self.is_dirty() {
-            // Nothing changed: no pages, no superblock, no sync.
-            self.savepoint = None;
-            return Ok(());
-        }
-        // The old free-list chain belongs to the last commit: free it after this one.
         self.store.grow(2).map_err(HeapError::Io)?;
-        let old_chain = std::mem::take(&mut self.committed_chain);
-        self.txn.pending.extend(old_chain.iter().copied());
-        let chain = self.write_freelist()?;
-        self.seal()?;
+        // Every commit point gets a sequence number; one that changed nothing writes only
+        // its superblock (no pages, and its data sync has nothing to flush).
+        let chain = if self.is_dirty() {
+            // The old free-list chain belongs to the last commit: free it after this one.
+            let old_chain = std::mem::take(&mut self.committed_chain);
+            self.txn.pending.extend(old_chain.iter().copied());
+            let chain = self.write_freelist()?;
+            self.seal()?;
+            chain
+        } else {
+            self.committed_chain.clone()
+        };
         self.txn.meta.sequence = self.committed.meta.sequence + 1;
         self.txn.meta.durability = self.durability_code;
         self.txn.meta.commit_millis = std::time::SystemTime::now()
