@@ -2,7 +2,8 @@
 //! rollback and savepoints over the attached heap.
 
 use crate::error::{ErrorKind, RtError, RtResult};
-use crate::heap::load::Loader;
+use crate::heap::codec::{Item, Reader, kind};
+use crate::heap::load::{Loader, address};
 use crate::heap::persist::Persist;
 use crate::heap::save::{Saver, maybe_sweep};
 use crate::heap::{HeapError, HeapResult};
@@ -114,10 +115,28 @@ impl Vm {
                 }
             }
         }
+        let mut inherited_id = None;
         for old in older {
             if old.name == new.name && !Rc::ptr_eq(&old, new) && old.replaced_by.borrow().is_none()
             {
                 *old.replaced_by.borrow_mut() = Some(new.clone());
+                if let Some(heap) = &mut self.heap
+                    && let Some(addr) = address(&Value::Class(old.clone()))
+                    && let Some(id) = heap.ids.remove(&addr)
+                {
+                    inherited_id = Some(id);
+                }
+            }
+        }
+        // The new declaration takes over the stored class's id, so instances stored earlier
+        // refer to it (and are not rewritten just because the script declared it again).
+        if let Some(heap) = &mut self.heap {
+            let id = inherited_id.or_else(|| stored_class_id(heap, &new.name));
+            if let (Some(id), Some(addr)) = (id, address(&Value::Class(new.clone())))
+                && !heap.ids.contains_key(&addr)
+            {
+                heap.ids.insert(addr, id);
+                heap.objects.insert(id, Value::Class(new.clone()));
             }
         }
     }
@@ -278,4 +297,23 @@ fn strong_count(v: &Value) -> usize {
         Value::Range(r) => Rc::strong_count(r),
         _ => 1,
     }
+}
+
+/// The id of the class stored under global `name`, if that global holds a class of that
+/// name.
+fn stored_class_id(heap: &mut Persist, name: &str) -> Option<u64> {
+    if !heap.has_stored(name) {
+        return None;
+    }
+    let entry = heap.global_entry(name).ok()??;
+    let mut r = Reader::new(&entry, "global");
+    let Ok(Item::Ref(id)) = r.item() else {
+        return None;
+    };
+    let record = heap.object_record(id).ok()??;
+    let mut r = Reader::new(&record, "class");
+    if r.byte().ok()? != kind::CLASS || r.str().ok()? != name {
+        return None;
+    }
+    Some(id)
 }

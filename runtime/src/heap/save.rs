@@ -94,6 +94,11 @@ impl<'a> Saver<'a> {
             Value::Iter(_) => {
                 return Err(HeapError::TooLarge("a for-loop iterator".into()));
             }
+            // A class replaced by a newer declaration of its name is stored as that one.
+            Value::Class(c) if c.replaced_by.borrow().is_some() => {
+                let id = self.id_of(&Value::Class(c.current()))?;
+                w.reference(id);
+            }
             _ => {
                 let id = self.id_of(v)?;
                 w.reference(id);
@@ -154,7 +159,7 @@ impl<'a> Saver<'a> {
             }
             Value::Instance(inst) => {
                 let mut w = Writer::kind(kind::INSTANCE);
-                self.item(&mut w, &Value::Class(inst.class.current()))?;
+                self.item(&mut w, &Value::Class(inst.class.clone()))?;
                 let fields: Vec<(Rc<str>, Value)> = inst
                     .fields
                     .borrow()
