@@ -89,6 +89,8 @@ pub struct Pager {
     pub durability_code: u32,
     pub writable: bool,
     pub stats: Stats,
+    /// A commit failed part-way: refuse further commits.
+    failed: bool,
     /// Decoded index nodes (owned by the index module).
     pub(super) nodes: super::btree::NodeCache,
 }
@@ -132,6 +134,7 @@ impl Pager {
             durability_code: 0,
             writable,
             stats: Stats::default(),
+            failed: false,
             nodes: Default::default(),
         };
         let mut report = OpenReport {
@@ -173,7 +176,10 @@ impl Pager {
             match pager.adopt(*s, *m).and_then(|()| check(&mut pager)) {
                 Ok(()) => {
                     chosen = Some(*s);
-                    report.fell_back = i > 0 || first_error.is_some();
+                    // A damaged slot counts as a fall-back only when it was not the older
+                    // one (its sequence is unknown: assume newer unless the other slot was
+                    // never written).
+                    report.fell_back = i > 0 || (first_error.is_some() && candidates.len() == 1);
                     break;
                 }
                 Err(e) => last_error = Some(e),
@@ -493,13 +499,28 @@ impl Pager {
         if !self.writable {
             return Err(HeapError::ReadOnly);
         }
+        if self.failed {
+            return Err(HeapError::Io(std::io::Error::other(
+                "an earlier write to the heap failed; reopen it before committing again",
+            )));
+        }
+        let result = self.commit_inner();
+        // A failed write or sync leaves the disk in an unknown state (the superblock may
+        // have landed): no further commit may build on what this process believes.
+        self.failed = result.is_err();
+        result
+    }
+
+    fn commit_inner(&mut self) -> HeapResult<()> {
         self.store.grow(2).map_err(HeapError::Io)?;
         // Every commit point gets a sequence number; one that changed nothing writes only
         // its superblock (no pages, and its data sync has nothing to flush).
         let chain = if self.is_dirty() {
             // The old free-list chain belongs to the last commit: free it after this one.
             let old_chain = std::mem::take(&mut self.committed_chain);
-            self.txn.pending.extend(old_chain.iter().copied());
+            for page in old_chain {
+                self.free(page);
+            }
             let chain = self.write_freelist()?;
             self.seal()?;
             chain
@@ -575,7 +596,7 @@ impl Pager {
             self.commits_since_sync = 0;
             self.last_sync = std::time::Instant::now();
             self.durable_slot = self.slot;
-            if self.txn.sealed.is_empty() && self.fresh.is_empty() {
+            if self.txn.sealed.is_empty() && self.fresh.is_empty() && self.savepoint.is_none() {
                 self.mark_durable();
             }
             for state in [&mut self.txn, &mut self.committed] {

@@ -207,6 +207,11 @@ impl FileStorage {
         if self.pages == 0 {
             return Ok(());
         }
+        // Never write into a file that is not a heap (or a new, still empty one).
+        let start = &self.read(0)[..8];
+        if start != super::superblock::MAGIC && start != [0u8; 8] {
+            return Ok(());
+        }
         let pid = std::process::id().to_le_bytes();
         self.write(0)?[LOCK_PID_OFFSET..LOCK_PID_OFFSET + 4].copy_from_slice(&pid);
         Ok(())
