@@ -185,4 +185,6 @@ pub struct ClassDesc {
     pub doc: Option<String>,
     /// The whole declaration.
     pub span: Span,
+    /// Declared at the top level (a global): classes are identified by name only then.
+    pub global: bool,
 }

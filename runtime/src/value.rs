@@ -373,6 +373,8 @@ pub struct Class {
     /// A later declaration of the same name: classes are identified by name, so instances
     /// made (or stored) earlier use the newer class's methods (SPEC §15).
     pub replaced_by: RefCell<Option<Rc<Class>>>,
+    /// Declared at the top level: a later top-level class of the same name replaces it.
+    pub global: bool,
 }
 
 impl Class {

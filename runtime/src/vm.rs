@@ -64,6 +64,8 @@ pub struct Vm {
     pub args: Vec<String>,
     /// The persistent heap, when one is attached (see `vm_heap`).
     pub(crate) heap: Option<Box<crate::heap::persist::Persist>>,
+    /// Builtin functions by name, as registered.
+    pub(crate) builtins: HashMap<String, Value, FxBuild>,
 }
 
 pub(crate) enum Called {
@@ -91,11 +93,19 @@ impl Vm {
             tests: Vec::new(),
             args: Vec::new(),
             heap: None,
+            builtins: HashMap::default(),
         }
     }
 
     /// Define (or redefine) a global by name.
     pub fn set_global(&mut self, name: &str, value: Value) {
+        if let Value::Native(n) = &value
+            && *n.name == *name
+        {
+            // A builtin under its own name: remembered so a stored reference to it still
+            // finds it when a script has since reused the name.
+            self.builtins.insert(name.to_string(), value.clone());
+        }
         let slot = self.names.intern(name) as usize;
         if self.globals.len() <= slot {
             self.globals.resize(slot + 1, Value::Undefined);
@@ -128,6 +138,15 @@ impl Vm {
             .entry(type_name)
             .or_default()
             .insert(name.to_string(), f);
+    }
+
+    /// A builtin function stored by name: `name` for a global builtin, `Type.name` for a
+    /// method of a built-in type.
+    pub fn builtin_by_name(&self, name: &str) -> Option<Value> {
+        if let Some((ty, method)) = name.split_once('.') {
+            return self.methods.get(ty)?.get(method).cloned();
+        }
+        self.builtins.get(name).cloned()
     }
 
     pub fn builtin_method(&self, type_name: &'static str, name: &str) -> Option<Value> {
@@ -555,6 +574,7 @@ pub(crate) fn assemble_class(
         doc: desc.doc.clone(),
         source: Some((container.source.clone(), desc.span)),
         replaced_by: RefCell::new(None),
+        global: desc.global,
     });
     // Methods (and the defaults method) see the class as their home for `super`.
     let defaults = desc

@@ -104,6 +104,9 @@ impl Vm {
     /// (in the slot, or loaded from the heap) forwards to it, so existing instances see
     /// the new methods.
     pub(crate) fn note_class_declared(&mut self, g: u32, new: &Rc<Class>) {
+        if !new.global {
+            return;
+        }
         let mut older: Vec<Rc<Class>> = Vec::new();
         if let Some(Value::Class(old)) = self.globals.get(g as usize) {
             older.push(old.clone());
@@ -117,7 +120,10 @@ impl Vm {
         }
         let mut inherited_id = None;
         for old in older {
-            if old.name == new.name && !Rc::ptr_eq(&old, new) && old.replaced_by.borrow().is_none()
+            if old.global
+                && old.name == new.name
+                && !Rc::ptr_eq(&old, new)
+                && old.replaced_by.borrow().is_none()
             {
                 *old.replaced_by.borrow_mut() = Some(new.clone());
                 if let Some(heap) = &mut self.heap
@@ -313,6 +319,12 @@ fn stored_class_id(heap: &mut Persist, name: &str) -> Option<u64> {
     let record = heap.object_record(id).ok()??;
     let mut r = Reader::new(&record, "class");
     if r.byte().ok()? != kind::CLASS || r.str().ok()? != name {
+        return None;
+    }
+    // Superclass, `@sql`, then whether it was a top-level class.
+    r.item().ok()?;
+    r.item().ok()?;
+    if r.item().ok()? != Item::Bool(true) {
         return None;
     }
     Some(id)

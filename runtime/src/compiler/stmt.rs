@@ -390,6 +390,7 @@ impl FnCompiler {
             sql: c.sql,
             doc: c.doc.clone(),
             span: c.span,
+            global: matches!(c.name.res, Res::Global(_)),
         });
         let idx = (self.classes.len() - 1) as u32;
         self.emit(Op::Class(idx), c.span);

@@ -64,9 +64,9 @@ impl<'a> Loader<'a> {
             Item::Float(f) => Value::Float(f),
             Item::Str(s) => Value::str(s),
             Item::Range(start, end) => Value::Range(Rc::new(RangeVal { start, end })),
-            Item::Native(name) => match self.vm.global(name) {
-                Some(v @ Value::Native(_)) => v,
-                _ => {
+            Item::Native(name) => match self.vm.builtin_by_name(name) {
+                Some(v) => v,
+                None => {
                     return Err(HeapError::Record(format!(
                         "stored builtin '{name}' does not exist in this build"
                     )));
@@ -187,12 +187,15 @@ impl<'a> Loader<'a> {
             None => None,
         };
         let sql = matches!(r.item()?, Item::Bool(true));
+        let global = matches!(r.item()?, Item::Bool(true));
         let doc = r.opt_str()?.map(str::to_string);
         let body = r.str()?.to_string();
         let cells = self.captures(r, depth)?;
         // Classes are identified by name: a class this run declared replaces the stored
         // one, so instances stored earlier see the new methods (SPEC §15).
-        if let Some(Value::Class(current)) = self.vm.global(&name)
+        if global
+            && let Some(Value::Class(current)) = self.vm.global(&name)
+            && current.global
             && *current.name == *name
         {
             return Ok(Value::Class(current));
@@ -208,6 +211,7 @@ impl<'a> Loader<'a> {
         .map_err(HeapError::Record)?;
         desc.sql = sql;
         desc.doc = doc;
+        desc.global = global;
         Ok(assemble_class(&desc, &container, superclass, |p, class| {
             closure_with(p, &cells, Some(class))
         }))

@@ -178,7 +178,13 @@ impl<'a> Saver<'a> {
             Value::Bound(b) => {
                 let mut w = Writer::kind(kind::BOUND);
                 self.item(&mut w, &b.receiver)?;
-                self.item(&mut w, &b.method)?;
+                match &b.method {
+                    // A method of a built-in type is named with its type: `List.push`.
+                    Value::Native(n) => {
+                        w.native(&format!("{}.{}", b.receiver.type_name(), n.name));
+                    }
+                    m => self.item(&mut w, m)?,
+                }
                 w.buf
             }
             Value::Stream(p) => {
@@ -242,6 +248,7 @@ impl<'a> Saver<'a> {
             None => w.nil(),
         }
         w.bool(c.sql);
+        w.bool(c.global);
         w.opt_str(c.doc.as_deref());
         w.str(class_body(span_text(file, *span)));
         let mut closures: Vec<Rc<Closure>> = Vec::new();
