@@ -110,12 +110,22 @@ fn to_json(path: &Path, s: &Summary) -> String {
     .to_string()
 }
 
+/// Verify, reading again when a concurrent writer may have recycled pages under us.
+fn read_verify(path: &Path) -> Result<walia_runtime::heap::inspect::VerifyReport, HeapError> {
+    let mut last = None;
+    for _ in 0..READ_ATTEMPTS {
+        match Persist::open_reader(path).and_then(|mut h| verify_heap(&mut h)) {
+            Ok(r) if !r.fell_back => return Ok(r),
+            Ok(r) => last = Some(Ok(r)),
+            Err(e @ (HeapError::Corrupt { .. } | HeapError::Record(_))) => last = Some(Err(e)),
+            Err(e) => return Err(e),
+        }
+    }
+    last.unwrap_or(Err(HeapError::NotAHeap))
+}
+
 pub fn verify(path: &Path, _color: bool) -> i32 {
-    let mut heap = match Persist::open_reader(path) {
-        Ok(h) => h,
-        Err(e) => return fail(path, &e),
-    };
-    match verify_heap(&mut heap) {
+    match read_verify(path) {
         Ok(r) => {
             if r.fell_back {
                 eprintln!(

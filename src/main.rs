@@ -195,6 +195,12 @@ fn run_cli(stack: usize) -> i32 {
     if let Err(e) = code {
         return report(Err(e), color);
     }
+    if let Some(seq) = engine.heap_fell_back() {
+        eprintln!(
+            "warning: heap '{}': the newest commit is damaged; using commit {seq} (walia verify tells more)",
+            heap_path(&opts).display()
+        );
+    }
     let code = if warm_boot.is_some() {
         // Opening the heap is the whole of a warm boot until checkpointed pipes exist:
         // there is nothing unfinished to resume.

@@ -25,10 +25,18 @@ impl Engine {
         durability: Durability,
     ) -> Result<(), Error> {
         let path = path.as_ref();
+        // Release (and sync) a heap this engine already has before taking another.
+        self.close_heap()?;
         let heap = Persist::open_file(path, durability)
             .map_err(|e| heap_error(&format!("cannot open heap '{}'", path.display()), e))?;
         self.vm.attach_heap(heap);
         Ok(())
+    }
+
+    /// When the open heap's newest commit was damaged, the commit used instead.
+    pub fn heap_fell_back(&self) -> Option<u64> {
+        let heap = self.vm.heap()?;
+        heap.report.fell_back.then(|| heap.commit_sequence())
     }
 
     /// Use an empty in-memory heap: commits and rollbacks work, nothing touches a file.

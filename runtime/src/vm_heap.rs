@@ -22,7 +22,20 @@ pub fn heap_rt_error(e: HeapError) -> RtError {
 impl Vm {
     /// Give the VM a heap: stored globals become visible, and commits go to it.
     pub fn attach_heap(&mut self, heap: Persist) {
+        let replacing = self.heap.is_some();
         self.heap = Some(Box::new(heap));
+        if replacing {
+            // Globals of the heap being replaced must not leak into this one.
+            let names: Vec<(u32, String)> =
+                self.names.iter().map(|(s, n)| (s, n.to_string())).collect();
+            for (slot, name) in names {
+                if let Some(v) = self.globals.get_mut(slot as usize)
+                    && Vm::is_script_global(&name, v)
+                {
+                    *v = Value::Undefined;
+                }
+            }
+        }
         self.unshadow_stored_globals();
     }
 
