@@ -500,6 +500,14 @@ impl Vm {
                     }
                     push!(Value::map(map));
                 }
+                Op::MakeShapedMap(i) => {
+                    let Some(keys) = proto.shapes.get(i as usize) else {
+                        throw!(RtError::new("internal error: bad map shape"));
+                    };
+                    let at = self.stack.len() - keys.len();
+                    let values: Vec<Value> = self.stack.drain(at..).collect();
+                    push!(Value::map(Entries::shaped(keys.clone(), values)));
+                }
                 Op::MakeRange => {
                     let b = pop!();
                     let a = pop!();
