@@ -314,7 +314,7 @@ impl Vm {
                 Op::Sub => fused2!(BinKind::Sub),
                 Op::Mul => fused2!(BinKind::Mul),
                 Op::Div => binary!(|a, b| ops::arith('/', a, b)),
-                Op::Mod => binary!(|a, b| ops::arith('%', a, b)),
+                Op::Mod => fused2!(BinKind::Mod),
                 Op::Neg => {
                     let a = pop!();
                     let r = tri!(ops::negate(&a));
@@ -458,7 +458,7 @@ impl Vm {
                     // Truncate rather than pop: the frame is dropped in place, never moved
                     // (its ip was just written; a whole-frame load would stall).
                     self.frames.truncate(depth - 1);
-                    self.stack.truncate(base);
+                    truncate_stack(&mut self.stack, base);
                     if self.frames.len() <= stop {
                         return Ok(result);
                     }
@@ -721,6 +721,17 @@ fn take_top(stack: &mut Vec<Value>) -> Value {
             Value::Int(i)
         }
         _ => stack.pop().unwrap_or_default(),
+    }
+}
+
+/// Cut the stack back to `height`, dropping scalars inline (a frame's slots are mostly
+/// Ints; `Vec::truncate` calls the out-of-line drop for every one).
+#[inline(always)]
+fn truncate_stack(stack: &mut Vec<Value>, height: usize) {
+    while stack.len() > height {
+        if let Some(v) = stack.pop() {
+            discard(v);
+        }
     }
 }
 
