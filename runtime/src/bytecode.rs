@@ -66,6 +66,8 @@ pub enum Op {
     /// (saves cloning the callee onto the stack: the common `f(x)` of a top-level `fun`).
     CallGlobal(u32, u16),
     Return,
+    /// `return local;` (never in an `init`): `GetLocal(slot)` then `Return`.
+    ReturnLocal(u16),
     Closure(u32),
     MakeList(u32),
     MakeMap(u32),

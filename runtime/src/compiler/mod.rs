@@ -216,7 +216,7 @@ impl FnCompiler {
     }
 
     /// The slot of a name that is a plain (non-cell) local.
-    fn plain_local(&self, e: &Expr) -> Option<u16> {
+    pub(super) fn plain_local(&self, e: &Expr) -> Option<u16> {
         match &e.kind {
             ExprKind::Name(Name {
                 res: Res::Local(s), ..
