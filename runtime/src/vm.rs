@@ -353,7 +353,15 @@ impl Vm {
         }
         // A nested builtin call finds the buffer taken and uses a fresh one.
         let mut args = std::mem::take(&mut self.arg_buf);
-        args.extend(self.stack.drain(args_from..));
+        // Popped and reversed rather than drained: `Drain` costs ~100 instructions for the
+        // usual one or two arguments.
+        args.reserve(argc);
+        while self.stack.len() > args_from {
+            if let Some(v) = self.stack.pop() {
+                args.push(v);
+            }
+        }
+        args.reverse();
         let mut result = (n.func)(self, &args);
         args.clear();
         self.arg_buf = args;
