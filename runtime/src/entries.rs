@@ -175,6 +175,29 @@ mod tests {
     }
 
     #[test]
+    fn shaped_maps_become_small_when_keys_change() {
+        let keys: Rc<[MapKey]> = vec![key("a"), key("b")].into();
+        let mut e = Entries::shaped(keys.clone(), vec![Value::Int(1), Value::Int(2)]);
+        assert!(matches!(
+            e.insert(key("b"), Value::Int(3)),
+            Some(Value::Int(2))
+        ));
+        assert!(matches!(e, Entries::Shaped(..)));
+        assert!(e.insert(key("c"), Value::Int(4)).is_none());
+        assert!(matches!(e, Entries::Small(_)));
+        assert_eq!(e.len(), 3);
+        assert!(matches!(e.get_index(1), Some((_, Value::Int(3)))));
+        let mut f = Entries::shaped(keys, vec![Value::Int(1), Value::Int(2)]);
+        assert!(matches!(
+            f.shift_remove(&KeyRef::Str("a")),
+            Some(Value::Int(1))
+        ));
+        assert!(
+            matches!(f.get_index(0), Some((MapKey::Str(s), Value::Int(2))) if s.as_str() == "b")
+        );
+    }
+
+    #[test]
     fn small_maps_grow_into_indexed_maps_keeping_order() {
         let mut e = Entries::default();
         for i in 0..20 {
