@@ -1,6 +1,6 @@
 //! Bytecode: the instruction set and compiled function prototypes.
 
-use crate::value::Value;
+use crate::value::{MapKey, Value};
 use std::rc::Rc;
 use walia_lang::ast::{Capture, Span};
 
@@ -66,9 +66,13 @@ pub enum Op {
     /// (saves cloning the callee onto the stack: the common `f(x)` of a top-level `fun`).
     CallGlobal(u32, u16),
     Return,
+    /// `return local;` (never in an `init`): `GetLocal(slot)` then `Return`.
+    ReturnLocal(u16),
     Closure(u32),
     MakeList(u32),
     MakeMap(u32),
+    /// Pop the values of a map literal whose keys are the distinct constants `shapes[i]`.
+    MakeShapedMap(u32),
     MakeRange,
     GetField(u32),
     /// `local.name` (the commonest field read, `u => u.age > 18`) without pushing the object.
@@ -144,6 +148,8 @@ pub struct Proto {
     /// The source span of each instruction, for error messages.
     pub spans: Vec<Span>,
     pub consts: Vec<Value>,
+    /// The key lists of map literals with constant keys (see `Op::MakeShapedMap`).
+    pub shapes: Vec<Rc<[MapKey]>>,
     pub protos: Vec<Rc<Proto>>,
     pub classes: Vec<ClassDesc>,
     pub source: Rc<SourceFile>,

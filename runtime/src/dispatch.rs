@@ -90,13 +90,13 @@ impl Vm {
                     let (a, b) = (*a, *b);
                     if let Some(r) = ops::int_arith($kind, a, b) {
                         store_int(&mut self.stack[n - 2], r);
-                        self.stack.truncate(n - 1);
+                        pop_scalar(&mut self.stack);
                         continue;
                     }
                     if ops::is_comparison($kind) {
                         let r = ops::int_compare($kind, a, b);
                         self.stack[n - 2] = Value::Bool(r);
-                        self.stack.truncate(n - 1);
+                        pop_scalar(&mut self.stack);
                         continue;
                     }
                 }
@@ -106,6 +106,33 @@ impl Vm {
             ($kind:expr) => {{
                 int_fast2!($kind);
                 binary!(|a, b| ops::binary($kind, a, b));
+            }};
+        }
+
+        // Leave the current frame with `result`: back to the caller's frame, or out of the
+        // loop when the frame at depth `stop` returns.
+        macro_rules! do_return {
+            ($result:expr) => {{
+                let mut result = $result;
+                let depth = self.frames.len();
+                if depth == 0 {
+                    return Ok(result);
+                }
+                if proto.kind == ProtoKind::Init {
+                    result = match &self.stack[base] {
+                        Value::Cell(c) => c.value.borrow().clone(),
+                        v => v.clone(),
+                    };
+                }
+                // Truncate rather than pop: the frame is dropped in place, never moved
+                // (its ip was just written; a whole-frame load would stall).
+                self.frames.truncate(depth - 1);
+                truncate_stack(&mut self.stack, base);
+                if self.frames.len() <= stop {
+                    return Ok(result);
+                }
+                push!(result);
+                load_frame!();
             }};
         }
 
@@ -314,7 +341,7 @@ impl Vm {
                 Op::Sub => fused2!(BinKind::Sub),
                 Op::Mul => fused2!(BinKind::Mul),
                 Op::Div => binary!(|a, b| ops::arith('/', a, b)),
-                Op::Mod => binary!(|a, b| ops::arith('%', a, b)),
+                Op::Mod => fused2!(BinKind::Mod),
                 Op::Neg => {
                     let a = pop!();
                     let r = tri!(ops::negate(&a));
@@ -444,26 +471,15 @@ impl Vm {
                     }
                 }
                 Op::Return => {
-                    let mut result = take_top(&mut self.stack);
-                    let depth = self.frames.len();
-                    if depth == 0 {
-                        return Ok(result);
-                    }
-                    if proto.kind == ProtoKind::Init {
-                        result = match &self.stack[base] {
-                            Value::Cell(c) => c.value.borrow().clone(),
-                            v => v.clone(),
-                        };
-                    }
-                    // Truncate rather than pop: the frame is dropped in place, never moved
-                    // (its ip was just written; a whole-frame load would stall).
-                    self.frames.truncate(depth - 1);
-                    self.stack.truncate(base);
-                    if self.frames.len() <= stop {
-                        return Ok(result);
-                    }
-                    push!(result);
-                    load_frame!();
+                    let result = take_top(&mut self.stack);
+                    do_return!(result);
+                }
+                Op::ReturnLocal(s) => {
+                    let result = match &self.stack[base + s as usize] {
+                        Value::Int(i) => Value::Int(*i),
+                        other => other.clone(),
+                    };
+                    do_return!(result);
                 }
                 Op::Closure(i) => {
                     let Some(p) = proto.protos.get(i as usize).cloned() else {
@@ -499,6 +515,14 @@ impl Vm {
                         throw!(e);
                     }
                     push!(Value::map(map));
+                }
+                Op::MakeShapedMap(i) => {
+                    let Some(keys) = proto.shapes.get(i as usize) else {
+                        throw!(RtError::new("internal error: bad map shape"));
+                    };
+                    let at = self.stack.len() - keys.len();
+                    let values: Vec<Value> = self.stack.drain(at..).collect();
+                    push!(Value::map(Entries::shaped(keys.clone(), values)));
                 }
                 Op::MakeRange => {
                     let b = pop!();
@@ -713,6 +737,25 @@ fn take_top(stack: &mut Vec<Value>) -> Value {
             Value::Int(i)
         }
         _ => stack.pop().unwrap_or_default(),
+    }
+}
+
+/// Pop a value known to be a scalar (`Vec::truncate` would call the out-of-line drop).
+#[inline(always)]
+fn pop_scalar(stack: &mut Vec<Value>) {
+    if let Some(v) = stack.pop() {
+        discard(v);
+    }
+}
+
+/// Cut the stack back to `height`, dropping scalars inline (a frame's slots are mostly
+/// Ints; `Vec::truncate` calls the out-of-line drop for every one).
+#[inline(always)]
+fn truncate_stack(stack: &mut Vec<Value>, height: usize) {
+    while stack.len() > height {
+        if let Some(v) = stack.pop() {
+            discard(v);
+        }
     }
 }
 

@@ -7,6 +7,7 @@
 
 use crate::value::{FxBuild, KeyRef, MapKey, Value};
 use indexmap::IndexMap;
+use std::rc::Rc;
 
 /// Entries kept in a vector before the map grows a hash index.
 pub const SMALL_MAP: usize = 8;
@@ -14,7 +15,12 @@ pub const SMALL_MAP: usize = 8;
 #[derive(Clone, Debug)]
 pub enum Entries {
     Small(Vec<(MapKey, Value)>),
-    Large(IndexMap<MapKey, Value, FxBuild>),
+    /// A map literal with constant keys (`{id: i, age: a}`): the distinct keys are shared
+    /// with every map the literal builds, only the values are per map. Adding a key or
+    /// removing one turns it into `Small`.
+    Shaped(Rc<[MapKey]>, Vec<Value>),
+    /// Boxed: most maps are small, and the index would double every map's size.
+    Large(Box<IndexMap<MapKey, Value, FxBuild>>),
 }
 
 impl Default for Entries {
@@ -28,13 +34,23 @@ impl Entries {
         if n <= SMALL_MAP {
             Entries::Small(Vec::with_capacity(n))
         } else {
-            Entries::Large(IndexMap::with_capacity_and_hasher(n, FxBuild::default()))
+            Entries::Large(Box::new(IndexMap::with_capacity_and_hasher(
+                n,
+                FxBuild::default(),
+            )))
         }
+    }
+
+    /// A map of the distinct keys `keys` (at most [`SMALL_MAP`]) with `values` in order.
+    pub fn shaped(keys: Rc<[MapKey]>, values: Vec<Value>) -> Entries {
+        debug_assert_eq!(keys.len(), values.len());
+        Entries::Shaped(keys, values)
     }
 
     pub fn len(&self) -> usize {
         match self {
             Entries::Small(v) => v.len(),
+            Entries::Shaped(_, v) => v.len(),
             Entries::Large(m) => m.len(),
         }
     }
@@ -43,13 +59,14 @@ impl Entries {
         self.len() == 0
     }
 
-    fn position(v: &[(MapKey, Value)], key: &KeyRef) -> Option<usize> {
-        v.iter().position(|(k, _)| KeyRef::from(k) == *key)
+    fn position<'a>(mut keys: impl Iterator<Item = &'a MapKey>, key: &KeyRef) -> Option<usize> {
+        keys.position(|k| KeyRef::from(k) == *key)
     }
 
     pub fn get(&self, key: &KeyRef) -> Option<&Value> {
         match self {
-            Entries::Small(v) => Self::position(v, key).map(|i| &v[i].1),
+            Entries::Small(v) => Self::position(v.iter().map(|(k, _)| k), key).map(|i| &v[i].1),
+            Entries::Shaped(keys, v) => Self::position(keys.iter(), key).map(|i| &v[i]),
             Entries::Large(m) => m.get(key),
         }
     }
@@ -58,11 +75,26 @@ impl Entries {
         self.get(key).is_some()
     }
 
+    /// A shaped map as a plain small one (before a key is added or removed).
+    fn unshape(&mut self) {
+        if let Entries::Shaped(keys, values) = self {
+            let pairs = keys.iter().cloned().zip(std::mem::take(values)).collect();
+            *self = Entries::Small(pairs);
+        }
+    }
+
     /// Insert or replace (a replaced entry keeps its place); returns the old value.
     pub fn insert(&mut self, key: MapKey, value: Value) -> Option<Value> {
         match self {
+            Entries::Shaped(keys, v) => {
+                if let Some(i) = Self::position(keys.iter(), &KeyRef::from(&key)) {
+                    return Some(std::mem::replace(&mut v[i], value));
+                }
+                self.unshape();
+                self.insert(key, value)
+            }
             Entries::Small(v) => {
-                if let Some(i) = Self::position(v, &KeyRef::from(&key)) {
+                if let Some(i) = Self::position(v.iter().map(|(k, _)| k), &KeyRef::from(&key)) {
                     return Some(std::mem::replace(&mut v[i].1, value));
                 }
                 if v.len() < SMALL_MAP {
@@ -73,7 +105,7 @@ impl Entries {
                     IndexMap::with_capacity_and_hasher(v.len() * 2, FxBuild::default());
                 m.extend(v.drain(..));
                 m.insert(key, value);
-                *self = Entries::Large(m);
+                *self = Entries::Large(Box::new(m));
                 None
             }
             Entries::Large(m) => m.insert(key, value),
@@ -83,7 +115,13 @@ impl Entries {
     /// Remove an entry, keeping the order of the others.
     pub fn shift_remove(&mut self, key: &KeyRef) -> Option<Value> {
         match self {
-            Entries::Small(v) => Self::position(v, key).map(|i| v.remove(i).1),
+            Entries::Small(v) => {
+                Self::position(v.iter().map(|(k, _)| k), key).map(|i| v.remove(i).1)
+            }
+            Entries::Shaped(..) => {
+                self.unshape();
+                self.shift_remove(key)
+            }
             Entries::Large(m) => m.shift_remove(key),
         }
     }
@@ -92,19 +130,13 @@ impl Entries {
     pub fn get_index(&self, i: usize) -> Option<(&MapKey, &Value)> {
         match self {
             Entries::Small(v) => v.get(i).map(|(k, v)| (k, v)),
+            Entries::Shaped(keys, v) => Some((keys.get(i)?, v.get(i)?)),
             Entries::Large(m) => m.get_index(i),
         }
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&MapKey, &Value)> {
-        let (small, large) = match self {
-            Entries::Small(v) => (Some(v.iter().map(|(k, v)| (k, v))), None),
-            Entries::Large(m) => (None, Some(m.iter())),
-        };
-        small
-            .into_iter()
-            .flatten()
-            .chain(large.into_iter().flatten())
+        (0..self.len()).filter_map(|i| self.get_index(i))
     }
 
     pub fn keys(&self) -> impl Iterator<Item = &MapKey> {
@@ -118,6 +150,7 @@ impl Entries {
     pub fn into_values(self) -> Vec<Value> {
         match self {
             Entries::Small(v) => v.into_iter().map(|(_, v)| v).collect(),
+            Entries::Shaped(_, v) => v,
             Entries::Large(m) => m.into_values().collect(),
         }
     }
@@ -136,10 +169,32 @@ impl FromIterator<(MapKey, Value)> for Entries {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::rc::Rc;
 
     fn key(s: &str) -> MapKey {
         MapKey::Str(Rc::new(crate::value::Str::new(s.to_string())))
+    }
+
+    #[test]
+    fn shaped_maps_become_small_when_keys_change() {
+        let keys: Rc<[MapKey]> = vec![key("a"), key("b")].into();
+        let mut e = Entries::shaped(keys.clone(), vec![Value::Int(1), Value::Int(2)]);
+        assert!(matches!(
+            e.insert(key("b"), Value::Int(3)),
+            Some(Value::Int(2))
+        ));
+        assert!(matches!(e, Entries::Shaped(..)));
+        assert!(e.insert(key("c"), Value::Int(4)).is_none());
+        assert!(matches!(e, Entries::Small(_)));
+        assert_eq!(e.len(), 3);
+        assert!(matches!(e.get_index(1), Some((_, Value::Int(3)))));
+        let mut f = Entries::shaped(keys, vec![Value::Int(1), Value::Int(2)]);
+        assert!(matches!(
+            f.shift_remove(&KeyRef::Str("a")),
+            Some(Value::Int(1))
+        ));
+        assert!(
+            matches!(f.get_index(0), Some((MapKey::Str(s), Value::Int(2))) if s.as_str() == "b")
+        );
     }
 
     #[test]

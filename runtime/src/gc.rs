@@ -111,6 +111,19 @@ impl Tracked {
 }
 
 impl GcRef {
+    fn downgrade(&self) -> Tracked {
+        match self {
+            GcRef::List(r) => Tracked::List(Rc::downgrade(r)),
+            GcRef::Map(r) => Tracked::Map(Rc::downgrade(r)),
+            GcRef::Instance(r) => Tracked::Instance(Rc::downgrade(r)),
+            GcRef::Closure(r) => Tracked::Closure(Rc::downgrade(r)),
+            GcRef::Cell(r) => Tracked::Cell(Rc::downgrade(r)),
+            GcRef::Class(r) => Tracked::Class(Rc::downgrade(r)),
+            GcRef::Bound(r) => Tracked::Bound(Rc::downgrade(r)),
+            GcRef::Stream(r) => Tracked::Stream(Rc::downgrade(r)),
+        }
+    }
+
     fn header(&self) -> &GcHeader {
         match self {
             GcRef::List(r) => &r.gc,
@@ -243,19 +256,15 @@ fn visit_value(v: &Value, f: &mut dyn FnMut(&GcHeader)) {
 
 /// Run a full collection now.
 pub fn collect() {
-    let objects = REGISTRY.with(|r| {
+    let mut objects = REGISTRY.with(|r| {
         let mut r = r.borrow_mut();
         r.collecting = true;
         std::mem::take(&mut r.objects)
     });
-    let mut live: Vec<GcRef> = Vec::with_capacity(objects.len());
-    let mut entries: Vec<Tracked> = Vec::with_capacity(objects.len());
-    for t in objects {
-        if let Some(r) = t.upgrade() {
-            live.push(r);
-            entries.push(t);
-        }
-    }
+    let live: Vec<GcRef> = objects.iter().filter_map(Tracked::upgrade).collect();
+    // The weak handles go (freeing what only they kept allocated); the buffer is reused
+    // for the survivors, so a collection allocates one list, not three.
+    objects.clear();
     // References from outside the set: total count minus our own handle minus the
     // references found inside the set.
     for (i, obj) in live.iter().enumerate() {
@@ -273,7 +282,6 @@ pub fn collect() {
             }
         });
     }
-    let mut garbage = Vec::new();
     if readable {
         let mut work: Vec<u32> = (0..live.len() as u32)
             .filter(|i| live[*i as usize].header().refs.get() > 0)
@@ -291,25 +299,20 @@ pub fn collect() {
                 }
             });
         }
-        garbage = live
-            .iter()
-            .filter(|o| !o.header().reachable.get())
-            .cloned()
-            .collect();
     }
     // An object borrowed right now hides its references: collect nothing this time.
-    let survivors: Vec<Tracked> = entries
-        .into_iter()
-        .zip(live.iter())
-        .filter(|(_, o)| !readable || o.header().reachable.get())
-        .map(|(t, _)| t)
-        .collect();
-    for obj in &live {
+    let mut garbage = Vec::new();
+    for obj in live {
         let h = obj.header();
+        let keep = !readable || h.reachable.get();
         h.in_set.set(false);
         h.reachable.set(false);
+        if keep {
+            objects.push(obj.downgrade());
+        } else {
+            garbage.push(obj);
+        }
     }
-    drop(live);
     let mut grave = Vec::new();
     for obj in &garbage {
         obj.clear(&mut grave);
@@ -319,7 +322,7 @@ pub fn collect() {
     REGISTRY.with(|r| {
         let mut r = r.borrow_mut();
         let newer = std::mem::take(&mut r.objects);
-        r.objects = survivors;
+        r.objects = objects;
         r.objects.extend(newer);
         // Growth factor 3: amortised collection work stays linear with fewer passes.
         r.threshold = (r.objects.len() * 3).max(MIN_THRESHOLD);

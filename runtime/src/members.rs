@@ -74,6 +74,14 @@ impl Vm {
     /// `receiver.name(args)`, with the receiver and `argc` arguments on the stack.
     pub(crate) fn invoke(&mut self, name: &str, argc: usize) -> RtResult<Called> {
         let at = self.stack.len() - argc - 1;
+        // A built-in type's method (`list.add(x)`): no copy of the receiver needed.
+        if !matches!(self.stack[at], Value::Instance(_) | Value::Map(_)) {
+            let type_name = self.stack[at].type_name();
+            return match self.builtin_method(type_name, name) {
+                Some(method) => self.invoke_method(method, at, argc),
+                None => Err(no_member(&self.stack[at], name)),
+            };
+        }
         let receiver = self.stack[at].clone();
         let method = match &receiver {
             Value::Instance(inst) => {
@@ -106,6 +114,12 @@ impl Vm {
                 None => return Err(no_member(other, name)),
             },
         };
+        self.invoke_method(method, at, argc)
+    }
+
+    /// Call `method` with the receiver at `stack[at]` as `this` (or, for a builtin, as its
+    /// first argument) and the `argc` arguments above it.
+    fn invoke_method(&mut self, method: Value, at: usize, argc: usize) -> RtResult<Called> {
         match &method {
             Value::Function(c) => {
                 // `this` is already in slot 0.

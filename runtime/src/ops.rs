@@ -282,8 +282,8 @@ pub fn identical(a: &Value, b: &Value) -> bool {
     }
 }
 
-/// Int arithmetic of a fused instruction: `None` for comparisons, division, modulo and
-/// overflow (the slow path decides).
+/// Int arithmetic of a fused instruction: `None` for comparisons, division, modulo by a
+/// divisor that is not positive, and overflow (the slow path decides).
 #[inline(always)]
 pub fn int_arith(kind: crate::bytecode::BinKind, x: i64, y: i64) -> Option<i64> {
     use crate::bytecode::BinKind as K;
@@ -291,6 +291,8 @@ pub fn int_arith(kind: crate::bytecode::BinKind, x: i64, y: i64) -> Option<i64> 
         K::Add => x.checked_add(y),
         K::Sub => x.checked_sub(y),
         K::Mul => x.checked_mul(y),
+        // Floored modulo (`arith`); with a positive divisor it is the Euclidean remainder.
+        K::Mod if y > 0 => Some(x.rem_euclid(y)),
         _ => None,
     }
 }

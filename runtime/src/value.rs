@@ -585,7 +585,17 @@ fn drop_iteratively(mut work: Vec<Value>) {
                 if let Ok(closure) = Rc::try_unwrap(rc) {
                     let Closure { upvalues, .. } = closure;
                     for cell in upvalues {
-                        work.push(Value::Cell(cell));
+                        // A cell only this closure used holds a scalar more often than not:
+                        // free it here rather than through the work list.
+                        match Rc::try_unwrap(cell) {
+                            Ok(cell) => {
+                                let v = cell.value.take();
+                                if v.is_container() {
+                                    work.push(v);
+                                }
+                            }
+                            Err(shared) => drop(shared),
+                        }
                     }
                 }
             }

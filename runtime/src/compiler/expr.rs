@@ -2,7 +2,8 @@
 
 use super::FnCompiler;
 use crate::bytecode::{Op, ProtoKind};
-use crate::value::Value;
+use crate::value::{MapKey, Str, Value};
+use std::rc::Rc;
 use walia_lang::ast::*;
 
 impl FnCompiler {
@@ -48,6 +49,13 @@ impl FnCompiler {
                 self.emit(Op::MakeList(items.len() as u32), span);
             }
             ExprKind::Map(entries) => {
+                if let Some(shape) = self.map_shape(entries) {
+                    for (_, v) in entries {
+                        self.expr(v);
+                    }
+                    self.emit(Op::MakeShapedMap(shape), span);
+                    return;
+                }
                 for (k, v) in entries {
                     self.expr(k);
                     self.expr(v);
@@ -189,6 +197,38 @@ impl FnCompiler {
     }
 
     /// `a |> f(x)` is `f(a, x)`; `a |> f` is `f(a)`; `a |> obj.m(x)` is `obj.m(a, x)`.
+    /// For a map literal whose keys are distinct string constants (at most
+    /// [`SMALL_MAP`](crate::entries::SMALL_MAP) of them): the index of its key list in
+    /// `shapes`, shared with an identical earlier literal.
+    fn map_shape(&mut self, entries: &[(Expr, Expr)]) -> Option<u32> {
+        if entries.is_empty() || entries.len() > crate::entries::SMALL_MAP {
+            return None;
+        }
+        let mut names: Vec<&str> = Vec::with_capacity(entries.len());
+        for (k, _) in entries {
+            match &k.kind {
+                ExprKind::Str(s) if !names.contains(&s.as_str()) => names.push(s),
+                _ => return None,
+            }
+        }
+        let same = |shape: &Rc<[MapKey]>| {
+            shape.len() == names.len()
+                && shape
+                    .iter()
+                    .zip(&names)
+                    .all(|(k, n)| matches!(k, MapKey::Str(s) if s.as_str() == *n))
+        };
+        if let Some(i) = self.shapes.iter().position(same) {
+            return Some(i as u32);
+        }
+        let keys: Rc<[MapKey]> = names
+            .iter()
+            .map(|n| MapKey::Str(Rc::new(Str::new(n.to_string()))))
+            .collect();
+        self.shapes.push(keys);
+        Some((self.shapes.len() - 1) as u32)
+    }
+
     pub(super) fn pipe(&mut self, lhs: &Expr, rhs: &Expr, span: Span) {
         match &rhs.kind {
             ExprKind::Call { callee, args } => self.call(callee, Some(lhs), args, span),

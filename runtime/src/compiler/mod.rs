@@ -57,6 +57,7 @@ struct FnCompiler {
     code: Vec<Op>,
     spans: Vec<Span>,
     consts: Vec<Value>,
+    shapes: Vec<Rc<[crate::value::MapKey]>>,
     protos: Vec<Rc<Proto>>,
     classes: Vec<ClassDesc>,
     source: Rc<SourceFile>,
@@ -100,6 +101,7 @@ impl FnCompiler {
             code: Vec::new(),
             spans: Vec::new(),
             consts: Vec::new(),
+            shapes: Vec::new(),
             protos: Vec::new(),
             classes: Vec::new(),
             source,
@@ -129,6 +131,7 @@ impl FnCompiler {
             code: self.code,
             spans: self.spans,
             consts: self.consts,
+            shapes: self.shapes,
             protos: self.protos,
             classes: self.classes,
             source: self.source,
@@ -213,7 +216,7 @@ impl FnCompiler {
     }
 
     /// The slot of a name that is a plain (non-cell) local.
-    fn plain_local(&self, e: &Expr) -> Option<u16> {
+    pub(super) fn plain_local(&self, e: &Expr) -> Option<u16> {
         match &e.kind {
             ExprKind::Name(Name {
                 res: Res::Local(s), ..

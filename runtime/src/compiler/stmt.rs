@@ -290,6 +290,10 @@ impl FnCompiler {
             ExprKind::Block(b) => self.return_stmts(&b.stmts, b.span),
             ExprKind::Match { subject, arms } => self.match_expr(subject, arms, e.span, true),
             _ => {
+                if let Some(slot) = self.plain_local(e) {
+                    self.emit(Op::ReturnLocal(slot), e.span);
+                    return;
+                }
                 // A call directly followed by `Return` is run as a tail call by the VM.
                 self.expr(e);
                 self.emit(Op::Return, e.span);
