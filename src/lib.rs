@@ -193,9 +193,16 @@ impl Engine {
         T::from_value(&self.get_value(name)?)
     }
 
-    /// A global's value.
+    /// A global's value, loaded from the heap on first use (`None` also when a stored global
+    /// cannot be loaded: [`Engine::try_get_value`] says why).
     pub fn get_value(&mut self, name: &str) -> Option<Value> {
         self.vm.global_or_stored(name).ok().flatten()
+    }
+
+    /// Like [`Engine::get_value`], but a stored global that cannot be loaded (a damaged
+    /// heap) is an error rather than `None`.
+    pub fn try_get_value(&mut self, name: &str) -> Result<Option<Value>, Error> {
+        self.vm.global_or_stored(name).map_err(Error::Runtime)
     }
 
     /// Define or replace a global.

@@ -150,8 +150,18 @@ impl FileStorage {
         }
         let mut storage = FileStorage::map(file, true)?;
         if storage.pages < 2 && storage.raw_len == 0 {
-            // A new heap: make room at once so the lock holder's pid can be recorded.
+            // A new heap: make room at once so the lock holder's pid can be recorded, and
+            // make the new file's directory entry durable (its first commit syncs the file,
+            // not the directory that names it).
             storage.grow(16)?;
+            if let Some(dir) = path.parent() {
+                let dir = if dir.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    dir
+                };
+                File::open(dir)?.sync_all()?;
+            }
         }
         storage.record_pid()?;
         Ok(storage)
