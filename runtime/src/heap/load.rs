@@ -16,7 +16,7 @@ use crate::vm::{Vm, assemble_class, cell_rc};
 use std::rc::Rc;
 
 /// Deeper chains of immutable links than this mean a damaged heap.
-const MAX_LINK_DEPTH: usize = 10_000;
+const MAX_LINK_DEPTH: usize = 1_000;
 
 pub struct Loader<'a> {
     pub heap: &'a mut Persist,
