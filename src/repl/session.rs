@@ -120,8 +120,8 @@ impl Session {
             ":globals" => Reply::Out(self.globals_listing()),
             ".state" => Reply::Out(self.state_listing()),
             ".clear" => Reply::Clear,
-            ":tables" => not_yet("tables arrive with the heap feature"),
-            ":cursors" => not_yet("cursors arrive with the heap and pipeline features"),
+            ":tables" => not_yet("tables (@sql classes, db.*) are not implemented yet"),
+            ":cursors" => not_yet("cursors arrive with checkpointed pipes (checkpoint_at)"),
             ":explain" => not_yet("explain arrives with the pipeline features"),
             _ => Reply::Err(format!(
                 "unknown command '{name}' (:help lists the commands)"
