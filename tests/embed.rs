@@ -224,7 +224,10 @@ fn an_engine_heap_persists_commits_and_rolls_back() {
     assert_eq!(engine.get::<i64>("visits"), Some(100));
     assert_eq!(engine.get::<String>("note").as_deref(), Some("hello"));
     assert_eq!(engine.eval::<i64>("len(log)").expect("eval"), 2);
-    assert!(matches!(engine.try_get_value("visits"), Ok(Some(Value::Int(100)))));
+    assert!(matches!(
+        engine.try_get_value("visits"),
+        Ok(Some(Value::Int(100)))
+    ));
     assert!(matches!(engine.try_get_value("no_such_global"), Ok(None)));
     let mut mem = Engine::with_output(Box::new(std::io::sink()));
     mem.open_memory_heap().expect("memory heap");

@@ -67,26 +67,17 @@ impl Vm {
         self.heap.as_deref_mut()
     }
 
-    /// Is `name` a global with a value now or stored in the heap (declared for the resolver)?
-    pub fn is_declared_global(&self, name: &str) -> bool {
-        self.has_global(name) || self.heap.as_ref().is_some_and(|h| h.has_stored(name))
-    }
-
     /// A global's value, loading it from the heap when this run has not touched it yet.
     pub fn global_or_stored(&mut self, name: &str) -> RtResult<Option<Value>> {
         if let Some(v) = self.global(name) {
             return Ok(Some(v));
         }
-        let Some(slot) = self.names.get(name) else {
-            if !self.heap.as_ref().is_some_and(|h| h.has_stored(name)) {
-                return Ok(None);
+        let slot = match self.names.get(name) {
+            Some(slot) => slot,
+            None if self.heap.as_ref().is_some_and(|h| h.has_stored(name)) => {
+                self.names.intern(name)
             }
-            let slot = self.names.intern(name);
-            return Ok(if self.load_stored_global(slot)? {
-                self.global(name)
-            } else {
-                None
-            });
+            None => return Ok(None),
         };
         Ok(if self.load_stored_global(slot)? {
             self.global(name)
