@@ -120,3 +120,29 @@ fn heap_cases() {
         failures.join("\n\n")
     );
 }
+
+/// The README's persistence example keeps its state across runs.
+#[test]
+fn persist_example_counts_runs() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let example = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join("persist.wal");
+    let run = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_walia"))
+            .arg("--heap")
+            .arg(tmp.path().join("demo.wld"))
+            .arg("run")
+            .arg(&example)
+            .output()
+            .expect("run example");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert_eq!(run(), "warm boot: false\nrun 1, tick 1\n");
+    assert_eq!(run(), "warm boot: true\nrun 1, tick 1\nrun 2, tick 2\n");
+}
