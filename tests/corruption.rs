@@ -119,9 +119,12 @@ fn wrong_files_are_io_errors() {
         "this is not a heap, just some text\n".repeat(300),
     )
     .expect("write");
+    let before = std::fs::read(d.join("text.wld")).expect("read");
     let (_, err, code) = walia(d, &["--heap", "text.wld", "-e", "print 1;"]);
     assert_eq!(code, Some(74), "{err}");
     assert!(err.contains("not a Walia heap"), "{err}");
+    // Refusing the file must not have written a byte into it.
+    assert_eq!(std::fs::read(d.join("text.wld")).expect("read"), before);
     std::fs::create_dir(d.join("dir.wld")).expect("mkdir");
     let (_, err, code) = walia(d, &["--heap", "dir.wld", "-e", "print 1;"]);
     assert_eq!(code, Some(74), "{err}");

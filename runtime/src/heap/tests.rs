@@ -453,3 +453,54 @@ fn every_clean_commit_passes_the_commit_check() {
         }
     }
 }
+
+/// After a commit fails part-way (here: the power fails at its sync), the pager refuses to
+/// commit again until the heap is reopened.
+#[test]
+fn a_failed_commit_poisons_the_pager() {
+    let (mut pager, _) = Pager::open(Box::new(FaultyStorage::new(Some(12))), true).expect("open");
+    let mut failed = false;
+    for i in 0..20u64 {
+        let root = pager.meta().root;
+        let root = btree::put(&mut pager, root, &i.to_be_bytes(), b"v").expect("put");
+        pager.meta_mut().root = root;
+        if pager.commit().is_err() {
+            failed = true;
+            break;
+        }
+    }
+    assert!(failed, "the budget never ran out");
+    let again = pager.commit().expect_err("a second commit must be refused");
+    assert!(again.to_string().contains("reopen"), "{again}");
+}
+
+/// A sync while a savepoint is open, then a rollback to it: the next commit still passes
+/// the check a reopen makes.
+#[test]
+fn sync_during_a_savepoint_keeps_the_commit_checkable() {
+    let (mut pager, _) = Pager::open(Box::new(MemStorage::new()), true).expect("open");
+    pager.sync_every = 64;
+    pager.sync_interval = std::time::Duration::from_secs(3600);
+    let mut rng = Rng(11);
+    let mut models = Vec::new();
+    assert!(run_commits(&mut pager, &mut rng, &mut models, 3));
+    // Nothing written since the last (unsynced) commit, so the sync could mark everything
+    // durable, but the savepoint still holds the counts from before it.
+    pager.savepoint().expect("savepoint");
+    pager.sync().expect("sync");
+    assert!(pager.rollback_to_savepoint());
+    assert!(run_commits(&mut pager, &mut rng, &mut models, 5));
+    let image = mem_bytes(&pager);
+    let reopened = Pager::open_checked(
+        Box::new(MemStorage::from_bytes(image)),
+        false,
+        &mut super::persist::check_commit,
+    );
+    match reopened {
+        Ok((mut p, report)) => {
+            assert!(!report.fell_back);
+            assert_eq!(read_all(&mut p).expect("scan"), models[models.len() - 1]);
+        }
+        Err(e) => panic!("{e}"),
+    }
+}
