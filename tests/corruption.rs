@@ -2,6 +2,8 @@
 //! must report damage with exit 74 (or fall back to an intact earlier commit) and never
 //! crash, and a run that succeeds must see exactly the data of a real commit.
 
+mod common;
+use common::Rng;
 use std::path::Path;
 use std::process::Command;
 
@@ -21,16 +23,6 @@ fn walia(dir: &Path, args: &[&str]) -> (String, String, Option<i32>) {
 
 const READ: &str = "print total; print names; print table[\"b\"]; print f(2);";
 
-struct Rng(u64);
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n.max(1)
-    }
-}
-
 #[test]
 fn flipped_bytes_and_truncation_are_reported_not_crashing() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -48,10 +40,7 @@ fn flipped_bytes_and_truncation_are_reported_not_crashing() {
     // The commit before the last, for runs that legitimately fall back to it.
     let bytes = std::fs::read(d.join("good.wld")).expect("read heap");
     let mut rng = Rng(0xC0FFEE);
-    let rounds = std::env::var("WALIA_CORRUPT_ROUNDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(40);
+    let rounds = common::env_count("WALIA_CORRUPT_ROUNDS", 40);
     let mut reported = 0;
     for round in 0..rounds {
         let mut damaged = bytes.clone();

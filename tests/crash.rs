@@ -4,6 +4,8 @@
 //! the kill), with every invariant of the script intact. 50 cycles by default;
 //! `WALIA_CRASH_CYCLES=1000` for the long run.
 
+mod common;
+use common::Rng;
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -53,22 +55,9 @@ fn last_logged(dir: &Path, prefix: char) -> i64 {
         .unwrap_or(0)
 }
 
-struct Rng(u64);
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-}
-
 #[test]
 fn sigkill_during_commits_leaves_the_last_or_next_commit() {
-    let cycles: usize = std::env::var("WALIA_CRASH_CYCLES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(50);
+    let cycles: usize = common::env_count("WALIA_CRASH_CYCLES", 50);
     let dir = tempfile::tempdir().expect("temp dir");
     let script = dir.path().join("loop.wal");
     std::fs::write(&script, LOOP).expect("write script");

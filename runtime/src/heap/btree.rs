@@ -13,6 +13,18 @@ use super::{HeapError, HeapResult};
 
 pub use super::node::{NodeCache, flush};
 
+fn too_deep(page: u64) -> HeapError {
+    corrupt(page, "index deeper than possible (a loop?)")
+}
+
+/// A descent past [`MAX_DEPTH`] can only be a damaged tree that links back on itself.
+fn check_depth(page: u64, depth: usize) -> HeapResult<()> {
+    if depth > MAX_DEPTH {
+        return Err(too_deep(page));
+    }
+    Ok(())
+}
+
 /// Longest key (a global's name plus a one-byte prefix).
 pub const MAX_KEY: usize = 512;
 /// Longest value kept inside a leaf; longer ones go to overflow pages.
@@ -127,9 +139,7 @@ fn walk(
     depth: usize,
     f: &mut dyn FnMut(u64, PageKind),
 ) -> HeapResult<()> {
-    if depth > MAX_DEPTH {
-        return Err(corrupt(page, "index deeper than possible (a loop?)"));
-    }
+    check_depth(page, depth)?;
     let node = load(pager, page)?;
     match &*node {
         Node::Leaf(es) => {
@@ -176,9 +186,7 @@ fn walk_written_in(
     depth: usize,
     f: &mut dyn FnMut(u64, PageKind),
 ) -> HeapResult<()> {
-    if depth > MAX_DEPTH {
-        return Err(corrupt(page, "index deeper than possible (a loop?)"));
-    }
+    check_depth(page, depth)?;
     let (kind, bytes) = pager.page_of(page, &[PageKind::Leaf, PageKind::Branch])?;
     if page_seq(bytes) <= seq {
         return Ok(());
@@ -227,7 +235,7 @@ pub fn get(pager: &mut Pager, root: u64, key: &[u8]) -> HeapResult<Option<Vec<u8
             }
         }
     }
-    Err(corrupt(page, "index deeper than possible (a loop?)"))
+    Err(too_deep(page))
 }
 
 /// Insert or replace; returns the new root.
@@ -266,9 +274,7 @@ fn put_in(
     val: Val,
     depth: usize,
 ) -> HeapResult<Vec<Piece>> {
-    if depth > MAX_DEPTH {
-        return Err(corrupt(page, "index deeper than possible (a loop?)"));
-    }
+    check_depth(page, depth)?;
     let node = match take(pager, page)? {
         Node::Leaf(mut es) => {
             match es.binary_search_by(|e| e.0.as_slice().cmp(key)) {
@@ -310,9 +316,7 @@ pub fn delete(pager: &mut Pager, root: u64, key: &[u8]) -> HeapResult<(u64, bool
 }
 
 fn delete_in(pager: &mut Pager, page: u64, key: &[u8], depth: usize) -> HeapResult<Removed> {
-    if depth > MAX_DEPTH {
-        return Err(corrupt(page, "index deeper than possible (a loop?)"));
-    }
+    check_depth(page, depth)?;
     // Look first: a key that is not there changes nothing (and takes nothing out of the
     // node cache, which may hold the only copy of a changed node).
     let child = match &*load(pager, page)? {
@@ -408,9 +412,7 @@ fn scan_in(
     f: &mut dyn FnMut(Vec<u8>, Vec<u8>),
     values: bool,
 ) -> HeapResult<()> {
-    if depth > MAX_DEPTH {
-        return Err(corrupt(page, "index deeper than possible (a loop?)"));
-    }
+    check_depth(page, depth)?;
     let node = load(pager, page)?;
     match &*node {
         Node::Leaf(es) => {

@@ -35,6 +35,31 @@ fn read_all(pager: &mut Pager) -> super::HeapResult<Model> {
     Ok(btree::scan(pager, root, b"")?.into_iter().collect())
 }
 
+/// Put one key into the catalog index, keeping the new root.
+fn put_key(pager: &mut Pager, key: &[u8], value: &[u8]) {
+    let root = pager.meta().root;
+    let root = btree::put(pager, root, key, value).unwrap_or_else(|e| panic!("put: {e}"));
+    pager.meta_mut().root = root;
+}
+
+/// Reopen a copy of the pager's memory storage as a heap would (commit check included)
+/// and require exactly `expected`, with no fall-back.
+fn assert_reopens_to(pager: &Pager, expected: &Model, context: &str) {
+    let image = mem_bytes(pager);
+    let reopened = Pager::open_checked(
+        Box::new(MemStorage::from_bytes(image)),
+        false,
+        &mut super::persist::check_commit,
+    );
+    match reopened {
+        Ok((mut p, report)) => {
+            assert!(!report.fell_back, "{context}: fell back");
+            assert_eq!(&read_all(&mut p).expect("scan"), expected, "{context}");
+        }
+        Err(e) => panic!("{context}: {e}"),
+    }
+}
+
 fn mem_bytes(pager: &Pager) -> Vec<u8> {
     match pager.storage().as_any().downcast_ref::<MemStorage>() {
         Some(m) => m.bytes.clone(),
@@ -140,20 +165,14 @@ fn run_commits_tracked(
         for _ in 0..rng.below(6) {
             let key = format!("k{}", rng.below(40)).into_bytes();
             let step = rng.next();
+            let root = pager.meta().root;
             let result = if rng.below(4) == 0 {
                 model.remove(&key);
-                {
-                    let r = pager.meta().root;
-                    btree::delete(pager, r, &key)
-                }
-                .map(|(r, _)| r)
+                btree::delete(pager, root, &key).map(|(r, _)| r)
             } else {
                 let v = value(rng, step);
                 model.insert(key.clone(), v.clone());
-                {
-                    let r = pager.meta().root;
-                    btree::put(pager, r, &key, &v)
-                }
+                btree::put(pager, root, &key, &v)
             };
             match result {
                 Ok(root) => pager.meta_mut().root = root,
@@ -363,11 +382,7 @@ fn many_sequential_keys_stay_shallow() {
     let (mut pager, _) = Pager::open(Box::new(MemStorage::new()), true).expect("open");
     let n = 100_000u64;
     for id in 1..=n {
-        let key = super::persist::object_key(id);
-        let root = pager.meta().root;
-        let root = btree::put(&mut pager, root, &key, &[7u8; 30])
-            .unwrap_or_else(|e| panic!("put {id}: {e}"));
-        pager.meta_mut().root = root;
+        put_key(&mut pager, &super::persist::object_key(id), &[7u8; 30]);
     }
     pager.commit().expect("commit");
     let root = pager.meta().root;
@@ -428,28 +443,12 @@ fn every_clean_commit_passes_the_commit_check() {
         for round in 1..40 {
             if round % 7 == 0 {
                 pager.savepoint().expect("savepoint");
-                let root = pager.meta().root;
-                let root = btree::put(&mut pager, root, b"sp", b"x").expect("put");
-                pager.meta_mut().root = root;
+                put_key(&mut pager, b"sp", b"x");
                 assert!(pager.rollback_to_savepoint());
             }
             assert!(run_commits(&mut pager, &mut rng, &mut models, round));
-            let image = mem_bytes(&pager);
-            let reopened = Pager::open_checked(
-                Box::new(MemStorage::from_bytes(image)),
-                false,
-                &mut super::persist::check_commit,
-            );
-            match reopened {
-                Ok((mut p, report)) => {
-                    assert!(
-                        !report.fell_back,
-                        "sync every {sync_every}, commit {round}: fell back"
-                    );
-                    assert_eq!(read_all(&mut p).expect("scan"), models[models.len() - 1]);
-                }
-                Err(e) => panic!("sync every {sync_every}, after commit {round}: {e}"),
-            }
+            let context = format!("sync every {sync_every}, after commit {round}");
+            assert_reopens_to(&pager, &models[models.len() - 1], &context);
         }
     }
 }
@@ -461,9 +460,7 @@ fn a_failed_commit_poisons_the_pager() {
     let (mut pager, _) = Pager::open(Box::new(FaultyStorage::new(Some(12))), true).expect("open");
     let mut failed = false;
     for i in 0..20u64 {
-        let root = pager.meta().root;
-        let root = btree::put(&mut pager, root, &i.to_be_bytes(), b"v").expect("put");
-        pager.meta_mut().root = root;
+        put_key(&mut pager, &i.to_be_bytes(), b"v");
         if pager.commit().is_err() {
             failed = true;
             break;
@@ -490,17 +487,5 @@ fn sync_during_a_savepoint_keeps_the_commit_checkable() {
     pager.sync().expect("sync");
     assert!(pager.rollback_to_savepoint());
     assert!(run_commits(&mut pager, &mut rng, &mut models, 5));
-    let image = mem_bytes(&pager);
-    let reopened = Pager::open_checked(
-        Box::new(MemStorage::from_bytes(image)),
-        false,
-        &mut super::persist::check_commit,
-    );
-    match reopened {
-        Ok((mut p, report)) => {
-            assert!(!report.fell_back);
-            assert_eq!(read_all(&mut p).expect("scan"), models[models.len() - 1]);
-        }
-        Err(e) => panic!("{e}"),
-    }
+    assert_reopens_to(&pager, &models[models.len() - 1], "after the rollback");
 }

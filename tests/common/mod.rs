@@ -1,0 +1,25 @@
+//! Helpers shared by the integration tests.
+
+#![allow(dead_code)]
+
+/// A small deterministic generator (xorshift): the tests replay the same "random" runs.
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// A number below `n` (0 when `n` is 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n.max(1)
+    }
+}
+
+/// A count from an environment variable (the long versions of the soak tests), else
+/// `default`.
+pub fn env_count(var: &str, default: usize) -> usize {
+    std::env::var(var)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
