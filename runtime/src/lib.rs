@@ -13,6 +13,7 @@ mod members;
 pub mod ops;
 pub mod pipe;
 pub mod print;
+pub mod table;
 pub mod value;
 pub mod vm;
 pub mod vm_heap;

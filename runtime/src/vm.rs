@@ -63,7 +63,9 @@ pub struct Vm {
     /// Command-line arguments for `args()`.
     pub args: Vec<String>,
     /// The persistent heap, when one is attached (see `vm_heap`).
-    pub(crate) heap: Option<Box<crate::heap::persist::Persist>>,
+    /// Shared (not owned outright) so that row and table values, which refer to it weakly,
+    /// can read it wherever they are printed or passed.
+    pub(crate) heap: Option<crate::heap::persist::HeapRef>,
     /// Builtin functions by name, as registered.
     pub(crate) builtins: HashMap<String, Value, FxBuild>,
 }

@@ -4,12 +4,13 @@
 use crate::error::{ErrorKind, RtError, RtResult};
 use crate::heap::codec::{Item, Reader, kind};
 use crate::heap::load::{Loader, address};
-use crate::heap::persist::Persist;
+use crate::heap::persist::{HeapRef, Persist};
 use crate::heap::save::{Saver, maybe_sweep};
 use crate::heap::{HeapError, HeapResult};
 use crate::value::{Class, Value};
 use crate::vm::Vm;
 use std::collections::HashSet;
+use std::cell::{Ref, RefCell, RefMut};
 use std::rc::Rc;
 
 /// A heap failure surfacing inside a running script.
@@ -23,7 +24,7 @@ impl Vm {
     /// Give the VM a heap: stored globals become visible, and commits go to it.
     pub fn attach_heap(&mut self, heap: Persist) {
         let replacing = self.heap.is_some();
-        self.heap = Some(Box::new(heap));
+        self.heap = Some(Rc::new(RefCell::new(heap)));
         if replacing {
             // Globals of the heap being replaced must not leak into this one.
             let names: Vec<(u32, String)> =
@@ -45,7 +46,8 @@ impl Vm {
         let Some(heap) = &self.heap else {
             return;
         };
-        for name in heap.stored_names() {
+        let stored = heap.borrow().stored_names();
+        for name in stored {
             if let Some(slot) = self.names.get(&name)
                 && let Some(v) = self.globals.get_mut(slot as usize)
                 && matches!(v, Value::Native(n) if *n.name == *name)
@@ -55,16 +57,30 @@ impl Vm {
         }
     }
 
+    /// Take the heap back (to close it); `None` when none is attached.
     pub fn detach_heap(&mut self) -> Option<Persist> {
-        self.heap.take().map(|h| *h)
+        let heap = self.heap.take()?;
+        match Rc::try_unwrap(heap) {
+            Ok(cell) => Some(cell.into_inner()),
+            // Held elsewhere (cannot happen outside a heap operation): keep it attached.
+            Err(shared) => {
+                self.heap = Some(shared);
+                None
+            }
+        }
     }
 
-    pub fn heap(&self) -> Option<&Persist> {
-        self.heap.as_deref()
+    pub fn heap(&self) -> Option<Ref<'_, Persist>> {
+        self.heap.as_ref()?.try_borrow().ok()
     }
 
-    pub fn heap_mut(&mut self) -> Option<&mut Persist> {
-        self.heap.as_deref_mut()
+    pub fn heap_mut(&mut self) -> Option<RefMut<'_, Persist>> {
+        self.heap.as_ref()?.try_borrow_mut().ok()
+    }
+
+    /// The attached heap, shared (row and table values hold it weakly).
+    pub fn heap_ref(&self) -> Option<HeapRef> {
+        self.heap.clone()
     }
 
     /// A global's value, loading it from the heap when this run has not touched it yet.
@@ -74,7 +90,7 @@ impl Vm {
         }
         let slot = match self.names.get(name) {
             Some(slot) => slot,
-            None if self.heap.as_ref().is_some_and(|h| h.has_stored(name)) => {
+            None if self.heap().is_some_and(|h| h.has_stored(name)) => {
                 self.names.intern(name)
             }
             None => return Ok(None),
@@ -115,7 +131,7 @@ impl Vm {
         if let Some(Value::Class(old)) = self.globals.get(g as usize) {
             older.push(old.clone());
         }
-        if let Some(heap) = &self.heap {
+        if let Some(heap) = self.heap() {
             for v in heap.objects.values() {
                 if let Value::Class(c) = v {
                     older.push(c.clone());
@@ -130,7 +146,7 @@ impl Vm {
                 && old.replaced_by.borrow().is_none()
             {
                 *old.replaced_by.borrow_mut() = Some(new.clone());
-                if let Some(heap) = &mut self.heap
+                if let Some(mut heap) = self.heap_mut()
                     && let Some(addr) = address(&Value::Class(old.clone()))
                     && let Some(id) = heap.ids.remove(&addr)
                 {
@@ -140,7 +156,8 @@ impl Vm {
         }
         // The new declaration takes over the stored class's id, so instances stored earlier
         // refer to it (and are not rewritten just because the script declared it again).
-        if let Some(heap) = &mut self.heap {
+        if let Some(mut heap) = self.heap_mut() {
+            let heap = &mut *heap;
             let id = inherited_id.or_else(|| stored_class_id(heap, &new.name));
             if let (Some(id), Some(addr)) = (id, address(&Value::Class(new.clone())))
                 && !heap.ids.contains_key(&addr)
@@ -165,20 +182,17 @@ impl Vm {
 
     /// Load a stored global into its slot; `false` when the heap does not hold it.
     pub(crate) fn load_stored_global(&mut self, g: u32) -> RtResult<bool> {
-        let Some(mut heap) = self.heap.take() else {
-            return Ok(false);
-        };
         let name = self.names.name(g).to_string();
-        let result = if heap.has_stored(&name) {
-            match heap.global_entry(&name) {
-                Ok(Some(bytes)) => Loader::new(&mut heap, self).global(&name, &bytes).map(Some),
-                Ok(None) => Ok(None),
-                Err(e) => Err(e),
+        let result = self.with_heap(|vm, heap| {
+            if !heap.has_stored(&name) {
+                return Ok(None);
             }
-        } else {
-            Ok(None)
-        };
-        self.heap = Some(heap);
+            match heap.global_entry(&name)? {
+                Some(bytes) => Loader::new(heap, vm).global(&name, &bytes).map(Some),
+                None => Ok(None),
+            }
+        });
+        let result = result.map(Option::flatten);
         match result {
             Ok(Some(v)) => {
                 self.store_global(g, v);
@@ -228,11 +242,16 @@ impl Vm {
         &mut self,
         f: impl FnOnce(&mut Vm, &mut Persist) -> HeapResult<T>,
     ) -> HeapResult<Option<T>> {
-        let Some(mut heap) = self.heap.take() else {
+        // The heap is detached while `f` runs: code it calls back into sees no heap rather
+        // than a heap already borrowed.
+        let Some(shared) = self.heap.take() else {
             return Ok(None);
         };
-        let r = f(self, &mut heap);
-        self.heap = Some(heap);
+        let r = match shared.try_borrow_mut() {
+            Ok(mut heap) => f(self, &mut heap),
+            Err(_) => Err(HeapError::Record("the heap is in use".into())),
+        };
+        self.heap = Some(shared);
         r.map(Some)
     }
 
@@ -240,6 +259,7 @@ impl Vm {
     pub fn commit(&mut self) -> HeapResult<()> {
         self.with_heap(|vm, heap| {
             vm.save_globals(heap)?;
+            heap.flush_tables()?;
             heap.pager.commit()
         })
         .map(|_| ())
@@ -258,6 +278,7 @@ impl Vm {
     pub fn savepoint(&mut self) -> HeapResult<()> {
         self.with_heap(|vm, heap| {
             vm.save_globals(heap)?;
+            heap.flush_tables()?;
             heap.pager.savepoint()
         })
         .map(|_| ())

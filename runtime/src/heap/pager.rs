@@ -24,6 +24,15 @@ pub enum PageKind {
     Leaf = 2,
     Overflow = 3,
     FreeList = 4,
+    /// Values of one table column for a run of rows (see `table::column`).
+    Column = 5,
+    /// Page numbers of a table segment's pages (see `table::segment`).
+    Directory = 6,
+    /// A table's string bytes.
+    Strings = 7,
+    /// Primary-key index nodes (see `table::keys`).
+    KeyLeaf = 8,
+    KeyBranch = 9,
 }
 
 impl PageKind {
@@ -33,6 +42,11 @@ impl PageKind {
             PageKind::Leaf => "index leaf",
             PageKind::Overflow => "overflow",
             PageKind::FreeList => "free list",
+            PageKind::Column => "table column",
+            PageKind::Directory => "table directory",
+            PageKind::Strings => "table strings",
+            PageKind::KeyLeaf => "key index leaf",
+            PageKind::KeyBranch => "key index branch",
         }
     }
 }
@@ -417,6 +431,23 @@ impl Pager {
             ));
         }
         self.store.write(page).map_err(HeapError::Io)
+    }
+
+    /// A writable copy of a page: the page itself when this transaction allocated it since
+    /// the last savepoint, otherwise a new page holding the same content (the old one is
+    /// freed once the last commit no longer needs it). Returns the page to write.
+    pub fn copy_on_write(&mut self, page: u64, kind: PageKind) -> HeapResult<u64> {
+        if self.fresh.contains(&page) {
+            return Ok(page);
+        }
+        let mut content = vec![0u8; PAGE_SIZE];
+        content.copy_from_slice(self.page(page, kind)?);
+        let copy = self.allocate(kind)?;
+        let buf = self.page_mut(copy)?;
+        buf[1..4].copy_from_slice(&content[1..4]);
+        buf[HEADER_LEN..].copy_from_slice(&content[HEADER_LEN..]);
+        self.free(page);
+        Ok(copy)
     }
 
     /// Release a page: at once if this transaction allocated it since the last savepoint,

@@ -80,6 +80,8 @@ pub fn check_commit_pages(pager: &mut Pager, full: bool) -> HeapResult<()> {
             pages.push((p, k))
         })?;
     }
+    let since = (!full).then_some(meta.base_seq);
+    crate::table::walk_table_pages(pager, since, &mut |p, k| pages.push((p, k)))?;
     let mut chain = Vec::new();
     let mut p = meta.freelist_head;
     while p != 0 && chain.len() as u64 <= meta.page_count {
@@ -133,6 +135,9 @@ pub fn object_key(id: u64) -> [u8; 9] {
     k
 }
 
+/// The attached heap as the VM holds it.
+pub type HeapRef = std::rc::Rc<std::cell::RefCell<Persist>>;
+
 pub struct Persist {
     pub pager: Pager,
     /// Objects known to this process by stored id (strong: their addresses stay unique).
@@ -146,6 +151,8 @@ pub struct Persist {
     pub report: OpenReport,
     /// Where the heap lives, for messages (`<memory>` for an in-memory heap).
     pub label: String,
+    /// Tables open in this process.
+    pub tables: crate::table::TableSet,
 }
 
 impl Persist {
@@ -159,6 +166,7 @@ impl Persist {
             stored: HashSet::new(),
             report,
             label,
+            tables: Default::default(),
         };
         heap.reload_names()?;
         Ok(heap)
@@ -261,5 +269,6 @@ impl Persist {
     pub(crate) fn forget_objects(&mut self) {
         self.objects.clear();
         self.ids.clear();
+        self.forget_tables();
     }
 }

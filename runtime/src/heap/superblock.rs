@@ -4,7 +4,10 @@ use super::storage::PAGE_SIZE;
 use super::{HeapError, HeapResult};
 
 pub const MAGIC: &[u8; 8] = b"WALIAHP\0";
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
+/// The oldest format this build still opens (version 1 had no table pages; its files are
+/// valid version 2 files, and the next commit rewrites the superblock as version 2).
+pub const OLDEST_FORMAT_VERSION: u32 = 1;
 /// Bytes of a superblock page that hold the superblock (the rest is unused).
 pub(super) const SUPERBLOCK_LEN: usize = 128;
 const CRC_AT: usize = SUPERBLOCK_LEN - 4;
@@ -75,7 +78,7 @@ impl Meta {
             return Err(HeapError::corrupt(slot, "superblock checksum mismatch"));
         }
         let version = u32::from_le_bytes(b[8..12].try_into().unwrap_or_default());
-        if version != FORMAT_VERSION {
+        if !(OLDEST_FORMAT_VERSION..=FORMAT_VERSION).contains(&version) {
             return Err(HeapError::Version(version));
         }
         let page_size = u32::from_le_bytes(b[12..16].try_into().unwrap_or_default());

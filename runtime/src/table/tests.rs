@@ -1,0 +1,330 @@
+//! Tests of table storage: rows against a model across commits, rollbacks and reopening;
+//! the key index against a BTreeMap; power loss during bulk inserts.
+
+use super::keys;
+use super::store::{Cell, ROWS_PER_PAGE};
+use crate::heap::HeapResult;
+use crate::heap::pager::Pager;
+use crate::heap::persist::{Persist, check_commit};
+use crate::heap::storage::{FaultyStorage, MemStorage, Storage};
+use std::collections::BTreeMap;
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+fn ok<T>(r: HeapResult<T>) -> T {
+    r.unwrap_or_else(|e| panic!("heap: {e}"))
+}
+
+fn tok<T>(r: super::TableResult<T>) -> T {
+    match r {
+        Ok(v) => v,
+        Err(super::TableError::Heap(e)) => panic!("heap: {e}"),
+        Err(super::TableError::Data(m)) => panic!("data: {m}"),
+    }
+}
+
+fn mem_image(heap: &Persist) -> Vec<u8> {
+    match heap.pager.storage().as_any().downcast_ref::<MemStorage>() {
+        Some(m) => m.bytes.clone(),
+        None => Vec::new(),
+    }
+}
+
+/// A model row: id, name, score (None = nil).
+type Row = (i64, Option<String>, Option<f64>);
+
+fn cells(r: &Row) -> Vec<Cell> {
+    vec![
+        Cell::Int(r.0),
+        r.1.clone().map_or(Cell::Nil, Cell::Str),
+        r.2.map_or(Cell::Nil, Cell::Float),
+    ]
+}
+
+/// Every live row of table "T" in scan order, as the model spells rows.
+fn scan(heap: &mut Persist) -> Vec<Row> {
+    let h = heap.tables.handle("T");
+    let (t, pager) = ok(heap.table(h)).expect("table T");
+    let mut out = Vec::new();
+    for row in t.base..t.slots {
+        if !ok(t.is_live(pager, row)) {
+            continue;
+        }
+        let id = match ok(t.get(pager, row, 0)) {
+            Cell::Int(i) => i,
+            other => panic!("id {other:?}"),
+        };
+        let name = match ok(t.get(pager, row, 1)) {
+            Cell::Str(s) => Some(s),
+            Cell::Nil => None,
+            other => panic!("name {other:?}"),
+        };
+        let score = match ok(t.get(pager, row, 2)) {
+            Cell::Float(f) => Some(f),
+            Cell::Nil => None,
+            other => panic!("score {other:?}"),
+        };
+        out.push((id, name, score));
+    }
+    assert_eq!(t.live as usize, out.len(), "live count");
+    out
+}
+
+fn new_table(heap: &mut Persist) {
+    let h = ok(heap.create_table("T", true));
+    let (t, _) = ok(heap.table(h)).expect("T");
+    t.add_column("id");
+    t.add_column("name");
+    t.add_column("score");
+}
+
+fn random_row(rng: &mut Rng, id: i64) -> Row {
+    let name = match rng.below(4) {
+        0 => None,
+        1 => Some("x".repeat(rng.below(9000) as usize)),
+        _ => Some(format!("name {id} ü")),
+    };
+    let score = (rng.below(3) != 0).then(|| rng.below(1000) as f64 / 4.0);
+    (id, name, score)
+}
+
+/// Random inserts, updates, deletes, clears, commits and rollbacks agree with a model, and
+/// a reopened copy of the heap holds exactly the last commit.
+#[test]
+fn rows_match_a_model_across_commits_rollbacks_and_reopen() {
+    let mut rng = Rng(0x5eed_1234);
+    let mut heap = ok(Persist::in_memory());
+    new_table(&mut heap);
+    let mut model: Vec<Row> = Vec::new();
+    let mut committed = model.clone();
+    ok(heap.flush_tables());
+    ok(heap.pager.commit());
+    let mut next_id = 1;
+    for step in 0..400 {
+        let h = heap.tables.handle("T");
+        match rng.below(20) {
+            0..=9 => {
+                for _ in 0..1 + rng.below(300) {
+                    let r = random_row(&mut rng, next_id);
+                    next_id += 1 + rng.below(3) as i64;
+                    let (t, pager) = ok(heap.table(h)).expect("T");
+                    let prepared = tok(t.prepare(cells(&r)));
+                    tok(t.append(pager, &prepared));
+                    model.push(r);
+                }
+            }
+            10..=12 if !model.is_empty() => {
+                let i = rng.below(model.len() as u64) as usize;
+                let (t, pager) = ok(heap.table(h)).expect("T");
+                let row = ok(t.find_id(pager, &Cell::Int(model[i].0))).expect("row of id");
+                let new = random_row(&mut rng, model[i].0);
+                let prepared = tok(t.prepare(cells(&new)));
+                tok(t.replace(pager, row, prepared));
+                model[i] = new;
+            }
+            13..=14 if !model.is_empty() => {
+                let i = rng.below(model.len() as u64) as usize;
+                let (t, pager) = ok(heap.table(h)).expect("T");
+                let row = ok(t.find_id(pager, &Cell::Int(model[i].0))).expect("row of id");
+                tok(t.delete(pager, row));
+                assert_eq!(ok(t.find_id(pager, &Cell::Int(model[i].0))), None);
+                model.remove(i);
+            }
+            15 => {
+                let (t, pager) = ok(heap.table(h)).expect("T");
+                ok(t.clear(pager));
+                model.clear();
+            }
+            16 => {
+                heap.pager.rollback();
+                heap.forget_tables();
+                model = committed.clone();
+            }
+            _ => {
+                ok(heap.flush_tables());
+                ok(heap.pager.commit());
+                committed = model.clone();
+            }
+        }
+        assert_eq!(scan(&mut heap), model, "step {step}");
+        if step % 50 == 49 {
+            let image = mem_image(&heap);
+            let mut reopened = ok(Persist::with_storage(
+                Box::new(MemStorage::from_bytes(image)),
+                "copy",
+            ));
+            assert!(!reopened.report.fell_back);
+            ok(check_commit(&mut reopened.pager));
+            assert_eq!(scan(&mut reopened), committed, "reopened at step {step}");
+        }
+    }
+}
+
+#[test]
+fn duplicate_ids_are_refused_and_change_nothing() {
+    let mut heap = ok(Persist::in_memory());
+    new_table(&mut heap);
+    let h = heap.tables.handle("T");
+    let (t, pager) = ok(heap.table(h)).expect("T");
+    let row = (2, Some("a".to_string()), Some(1.5));
+    let prepared = tok(t.prepare(cells(&row)));
+    tok(t.append(pager, &prepared));
+    match t.append(pager, &prepared) {
+        Err(super::TableError::Data(m)) => {
+            assert_eq!(m, "constraint violation: T.id = 2 already exists")
+        }
+        _ => panic!("duplicate accepted"),
+    }
+    assert_eq!(t.live, 1);
+    // A nil id takes max + 1.
+    let prepared = tok(t.prepare(vec![Cell::Nil, Cell::Nil, Cell::Int(3)]));
+    assert_eq!(prepared[0], Cell::Int(3));
+    assert_eq!(prepared[2], Cell::Float(3.0), "Int into a Float column converts");
+}
+
+#[test]
+fn key_index_matches_a_btreemap() {
+    let mut rng = Rng(99);
+    let (mut pager, _) = ok(Pager::open(Box::new(MemStorage::new()), true));
+    let mut root = 0;
+    let mut model = BTreeMap::new();
+    for step in 0..30_000u64 {
+        let key = match rng.below(3) {
+            0 => step as i64,
+            1 => rng.below(5000) as i64 - 2500,
+            _ => rng.next() as i64,
+        };
+        if rng.below(4) == 0 {
+            let (r, found) = ok(keys::delete(&mut pager, root, key));
+            root = r;
+            assert_eq!(found, model.remove(&key).is_some());
+        } else {
+            match ok(keys::insert(&mut pager, root, key, step)) {
+                keys::Inserted::Root(r) => {
+                    root = r;
+                    assert!(model.insert(key, step).is_none());
+                }
+                keys::Inserted::Exists(v) => assert_eq!(model.get(&key), Some(&v)),
+            }
+        }
+        if step % 5000 == 0 {
+            ok(pager.commit());
+        }
+    }
+    for (k, v) in &model {
+        assert_eq!(ok(keys::get(&mut pager, root, *k)), Some(*v));
+    }
+    assert_eq!(ok(keys::get(&mut pager, root, i64::MIN)), model.get(&i64::MIN).copied());
+}
+
+#[test]
+fn sequential_ids_fill_index_pages() {
+    let (mut pager, _) = ok(Pager::open(Box::new(MemStorage::new()), true));
+    let mut root = 0;
+    let n = 200_000u64;
+    for i in 0..n {
+        match ok(keys::insert(&mut pager, root, i as i64, i)) {
+            keys::Inserted::Root(r) => root = r,
+            keys::Inserted::Exists(_) => panic!("dup"),
+        }
+    }
+    let mut pages = 0;
+    ok(keys::walk(&mut pager, root, None, &mut |_, _| pages += 1));
+    // 254 entries per leaf: full leaves when appending.
+    assert!(pages < n / 250 + 10, "{pages} pages for {n} keys");
+}
+
+/// A bulk insert cut by power loss at a random write reopens to the last commit or the
+/// one before, with the table's rows exactly those of that commit.
+#[test]
+fn power_loss_during_bulk_insert_keeps_a_committed_table() {
+    let seeds = std::env::var("WALIA_TABLE_POWER_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60u64);
+    for seed in 0..seeds {
+        let mut rng = Rng(seed * 7919 + 1);
+        let budget = rng.below(400) + 20;
+        let store = FaultyStorage::new(Some(budget));
+        let mut heap = match Persist::with_storage(Box::new(store), "faulty") {
+            Ok(h) => h,
+            Err(_) => continue,
+        };
+        let mut counts = vec![0usize];
+        let mut total = 0usize;
+        let result: super::TableResult<()> = (|| {
+            new_table(&mut heap);
+            heap.flush_tables()?;
+            heap.pager.commit()?;
+            for _ in 0..30 {
+                let h = heap.tables.handle("T");
+                let batch = 1 + rng.below(1500) as usize;
+                for _ in 0..batch {
+                    let (t, pager) = heap.table(h)?.expect("T");
+                    total += 1;
+                    let r = random_row(&mut rng, total as i64);
+                    let prepared = t.prepare(cells(&r))?;
+                    t.append(pager, &prepared)?;
+                }
+                heap.flush_tables()?;
+                heap.pager.commit()?;
+                counts.push(total);
+            }
+            Ok(())
+        })();
+        let _ = result;
+        let fake = heap
+            .pager
+            .storage()
+            .as_any()
+            .downcast_ref::<FaultyStorage>()
+            .expect("faulty storage");
+        let image = fake.power_loss_image(seed);
+        let mut reopened = match Persist::with_storage(
+            Box::new(MemStorage::from_bytes(image)),
+            "after power loss",
+        ) {
+            Ok(h) => h,
+            // Nothing was committed yet: a fresh heap is all there is.
+            Err(e) => panic!("seed {seed}: reopen failed: {e}"),
+        };
+        ok(check_commit(&mut reopened.pager));
+        let h = reopened.tables.handle("T");
+        let rows = match ok(reopened.table(h)) {
+            Some(_) => scan(&mut reopened).len(),
+            None => 0,
+        };
+        let last = counts.len() - 1;
+        let ok_counts = [counts[last], counts[last.saturating_sub(1)]];
+        assert!(
+            ok_counts.contains(&rows) || counts.contains(&rows),
+            "seed {seed}: {rows} rows after power loss, commits had {counts:?}"
+        );
+        assert!(
+            rows >= counts[last.saturating_sub(1)],
+            "seed {seed}: lost a durable commit ({rows} rows, commits {counts:?})"
+        );
+    }
+}
+
+#[test]
+fn rows_per_page_fit_the_page() {
+    // Bitmap of 64 bytes (500 bits) plus 500 values of 8 bytes after the header.
+    const {
+        assert!(ROWS_PER_PAGE.div_ceil(8) <= 64);
+        assert!(crate::heap::pager::HEADER_LEN + 64 + 8 * ROWS_PER_PAGE <= 4096);
+    }
+    let store: &dyn Storage = &MemStorage::new();
+    assert_eq!(store.page_count(), 0);
+}
