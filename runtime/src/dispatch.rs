@@ -562,8 +562,16 @@ impl Vm {
                     let v = pop!();
                     let obj = pop!();
                     let name = const_name(&proto, k);
-                    tri!(self.set_field(&obj, name, v.clone()));
-                    push!(v);
+                    // A row column may convert what it stores (Int into Float): the
+                    // assignment's value is what was stored.
+                    let stored = match &obj {
+                        Value::Row(_) => tri!(self.set_field(&obj, name, v)),
+                        _ => {
+                            tri!(self.set_field(&obj, name, v.clone()));
+                            v
+                        }
+                    };
+                    push!(stored);
                 }
                 Op::Invoke(k, argc) => {
                     budget -= 1;
@@ -640,11 +648,12 @@ impl Vm {
                         _ => None,
                     };
                     match plain {
-                        Some(Some(v)) => {
+                        Some(Ok(Some(v))) => {
                             push!(v);
                             continue;
                         }
-                        Some(None) => {
+                        Some(Err(e)) => throw!(e),
+                        Some(Ok(None)) => {
                             self.stack[base + s as usize] = Value::Nil;
                             ip = exit as usize;
                             continue;

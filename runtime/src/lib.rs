@@ -17,6 +17,7 @@ pub mod table;
 pub mod value;
 pub mod vm;
 pub mod vm_heap;
+pub mod vm_table;
 
 pub use error::{RtError, RtResult};
 pub use value::Value;

@@ -41,6 +41,16 @@ impl Vm {
                     None => Err(RtError::new(format!("map has no key '{name}'"))),
                 }
             }
+            Value::Db => self.db_table(name),
+            Value::Row(r) => {
+                if let Some(v) = crate::table::handle::row_field(*r, name)? {
+                    return Ok(v);
+                }
+                match self.row_method(*r, name)? {
+                    Some(m) => Ok(Value::bound(obj.clone(), m)),
+                    None => Err(self.no_column(*r, name)),
+                }
+            }
             _ => match self.builtin_method(obj.type_name(), name) {
                 Some(f) => Ok(Value::bound(obj.clone(), f)),
                 None => Err(no_member(obj, name)),
@@ -48,7 +58,8 @@ impl Vm {
         }
     }
 
-    pub(crate) fn set_field(&mut self, obj: &Value, name: &str, v: Value) -> RtResult<()> {
+    /// Set a field; returns the value stored (a row's column may convert it).
+    pub(crate) fn set_field(&mut self, obj: &Value, name: &str, v: Value) -> RtResult<Value> {
         match obj {
             Value::Instance(inst) => {
                 let mut fields = inst.fields.borrow_mut();
@@ -58,11 +69,17 @@ impl Vm {
                         fields.insert(name.into(), v);
                     }
                 }
-                Ok(())
+                Ok(Value::Nil)
             }
             Value::Map(m) => {
                 m.insert(MapKey::Str(std::rc::Rc::new(Str::new(name.to_string()))), v);
-                Ok(())
+                Ok(Value::Nil)
+            }
+            Value::Row(r) => {
+                let table = crate::table::handle::table_name(r.table);
+                let cell = crate::vm_table::to_cell(&table, name, &v)?;
+                crate::table::handle::set_row_field(*r, name, cell)
+                    .map(crate::table::handle::cell_value)
             }
             other => Err(RtError::new(format!(
                 "cannot set field '{name}' on a value of type {}",
@@ -74,6 +91,12 @@ impl Vm {
     /// `receiver.name(args)`, with the receiver and `argc` arguments on the stack.
     pub(crate) fn invoke(&mut self, name: &str, argc: usize) -> RtResult<Called> {
         let at = self.stack.len() - argc - 1;
+        if let Value::Row(r) = self.stack[at] {
+            return match self.row_method(r, name)? {
+                Some(m) => self.invoke_method(m, at, argc),
+                None => Err(self.no_column(r, name)),
+            };
+        }
         // A built-in type's method (`list.add(x)`): no copy of the receiver needed.
         if !matches!(self.stack[at], Value::Instance(_) | Value::Map(_)) {
             let type_name = self.stack[at].type_name();

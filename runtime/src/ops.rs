@@ -269,6 +269,9 @@ fn eq_depth(a: &Value, b: &Value, depth: usize) -> RtResult<bool> {
         (Value::Class(x), Value::Class(y)) => Rc::ptr_eq(x, y),
         (Value::Instance(x), Value::Instance(y)) => Rc::ptr_eq(x, y),
         (Value::Stream(x), Value::Stream(y)) => Rc::ptr_eq(x, y),
+        (Value::Table(x), Value::Table(y)) => x == y,
+        (Value::Row(x), Value::Row(y)) => x == y,
+        (Value::Db, Value::Db) => true,
         _ => false,
     })
 }

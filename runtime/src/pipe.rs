@@ -8,6 +8,7 @@
 
 use crate::error::{RtError, RtResult};
 use crate::gc::GcHeader;
+use crate::table::handle::{RowRef, TableId};
 use crate::value::*;
 use crate::vm::Vm;
 use std::rc::Rc;
@@ -93,9 +94,12 @@ impl Pipeline {
 
 fn check_iterable(v: &Value) -> RtResult<()> {
     match v {
-        Value::List(_) | Value::Range(_) | Value::Str(_) | Value::Map(_) | Value::Stream(_) => {
-            Ok(())
-        }
+        Value::List(_)
+        | Value::Range(_)
+        | Value::Str(_)
+        | Value::Map(_)
+        | Value::Stream(_)
+        | Value::Table(_) => Ok(()),
         other => Err(RtError::new(format!(
             "cannot iterate over a value of type {}",
             other.type_name()
@@ -123,7 +127,18 @@ enum SourceIter {
         next: usize,
         keys_only: bool,
     },
+    /// A table's live rows in insertion order, read a chunk of row numbers at a time.
+    Table {
+        table: TableId,
+        next: u64,
+        end: u64,
+        chunk: Vec<u32>,
+        at: usize,
+    },
 }
+
+/// Rows a table scan reads per visit to the heap.
+const TABLE_CHUNK: usize = 256;
 
 impl SourceIter {
     fn new(v: &Value, keys_only: bool) -> RtResult<SourceIter> {
@@ -145,6 +160,13 @@ impl SourceIter {
                 next: 0,
                 keys_only,
             },
+            Value::Table(t) => SourceIter::Table {
+                table: *t,
+                next: 0,
+                end: crate::table::handle::scan_end(*t)?,
+                chunk: Vec::new(),
+                at: 0,
+            },
             other => {
                 return Err(RtError::new(format!(
                     "cannot iterate over a value of type {}",
@@ -154,8 +176,38 @@ impl SourceIter {
         })
     }
 
-    fn next(&mut self) -> Option<Value> {
+    fn next(&mut self) -> RtResult<Option<Value>> {
+        if let SourceIter::Table {
+            table,
+            next,
+            end,
+            chunk,
+            at,
+        } = self
+        {
+            if *at >= chunk.len() {
+                if *next >= *end {
+                    return Ok(None);
+                }
+                let (rows, after) =
+                    crate::table::handle::live_rows(*table, *next, *end, TABLE_CHUNK)?;
+                *chunk = rows;
+                *next = after;
+                *at = 0;
+                if chunk.is_empty() {
+                    return Ok(None);
+                }
+            }
+            let row = chunk[*at];
+            *at += 1;
+            return Ok(Some(Value::Row(RowRef { table: *table, row })));
+        }
+        Ok(self.next_in_memory())
+    }
+
+    fn next_in_memory(&mut self) -> Option<Value> {
         match self {
+            SourceIter::Table { .. } => None,
             SourceIter::List { list, next } => {
                 let v = list.items.borrow().get(*next).cloned()?;
                 *next += 1;
@@ -245,15 +297,15 @@ impl PipeRun {
     /// The next element of a pipeline without stages (a `for` loop over a list, range,
     /// string or map), which needs no VM. `None` when there are stages.
     #[inline]
-    pub fn next_plain(&mut self) -> Option<Option<Value>> {
+    pub fn next_plain(&mut self) -> Option<RtResult<Option<Value>>> {
         if !self.stages.is_empty() {
             return None;
         }
         if self.done {
-            return Some(None);
+            return Some(Ok(None));
         }
         let v = self.source.next();
-        if v.is_none() {
+        if !matches!(v, Ok(Some(_))) {
             self.done = true;
         }
         Some(v)
@@ -278,7 +330,7 @@ impl PipeRun {
                     break;
                 }
                 if let StageState::Inner(Some(inner)) = &mut self.state[k] {
-                    let next = inner.next();
+                    let next = inner.next()?;
                     match next {
                         Some(v) => {
                             value = Some(v);
@@ -301,7 +353,7 @@ impl PipeRun {
                         self.tick = 0;
                         vm.check_limits()?;
                     }
-                    match self.source.next() {
+                    match self.source.next()? {
                         Some(v) => v,
                         None => {
                             self.done = true;

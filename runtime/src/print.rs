@@ -165,6 +165,24 @@ fn write_value(out: &mut String, v: &Value, seen: &mut Vec<usize>) {
             let _ = write!(out, "<class {}>", c.name);
         }
         Value::Stream(_) => out.push_str("<stream>"),
+        Value::Table(t) => out.push_str(&crate::table::handle::table_text(*t)),
+        Value::Db => out.push_str("<db>"),
+        Value::Row(r) => match crate::table::handle::row_for_print(*r) {
+            (name, Some(fields)) => {
+                let _ = write!(out, "{name} {{");
+                for (i, (k, v)) in fields.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    let _ = write!(out, "{k}: ");
+                    write_value(out, v, seen);
+                }
+                out.push('}');
+            }
+            (name, None) => {
+                let _ = write!(out, "<deleted {name} row>");
+            }
+        },
         Value::Iter(_) => out.push_str("<iterator>"),
         Value::Cell(c) => match c.value.try_borrow() {
             Ok(v) => write_value(out, &v, seen),

@@ -99,6 +99,12 @@ pub enum Value {
     Class(Rc<Class>),
     Instance(Rc<Instance>),
     Stream(Rc<Pipeline>),
+    /// A table of the attached heap (`db.User`).
+    Table(crate::table::handle::TableId),
+    /// A live reference to one row of a table.
+    Row(crate::table::handle::RowRef),
+    /// `db`: the attached heap's tables.
+    Db,
     /// A global slot whose declaration has not run yet. Never visible to scripts.
     Undefined,
     /// A captured variable's cell, in the frame slot of that variable. Never visible to
@@ -510,6 +516,9 @@ impl Value {
             Value::Class(_) => "Class",
             Value::Instance(_) => "Instance",
             Value::Stream(_) => "Stream",
+            Value::Table(_) => "Table",
+            Value::Row(_) => "Row",
+            Value::Db => "Database",
             Value::Cell(c) => c.value.try_borrow().map_or("Nil", |v| v.type_name()),
             Value::Iter(_) => "Iterator",
         }

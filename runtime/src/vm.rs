@@ -396,12 +396,9 @@ impl Vm {
         Ok(())
     }
 
-    pub(crate) fn construct(
-        &mut self,
-        class: Rc<Class>,
-        argc: usize,
-        callee_at: usize,
-    ) -> RtResult<Called> {
+    /// A new instance with every field at its default (superclass defaults first), before
+    /// any `init`.
+    pub(crate) fn blank_instance(&mut self, class: &Rc<Class>) -> RtResult<Value> {
         let mut fields = new_fields(class.fields.len());
         for f in &class.fields {
             fields.insert(f.clone(), Value::Nil);
@@ -419,6 +416,16 @@ impl Vm {
                 self.call_method(&inst, &d, &[])?;
             }
         }
+        Ok(inst)
+    }
+
+    pub(crate) fn construct(
+        &mut self,
+        class: Rc<Class>,
+        argc: usize,
+        callee_at: usize,
+    ) -> RtResult<Called> {
+        let inst = self.blank_instance(&class)?;
         if let Some(Value::Function(init)) = class.find_method("init") {
             if init.proto.arity as usize != argc {
                 // Name the class the script called, not its `init`.
@@ -506,9 +513,15 @@ impl Vm {
             None
         };
         let frame = &self.frames[frame_idx];
-        Ok(assemble_class(desc, &proto, superclass, |p, class| {
+        let class = assemble_class(desc, &proto, superclass, |p, class| {
             self.make_closure(p, frame, Some(class))
-        }))
+        });
+        if let Value::Class(c) = &class
+            && c.sql
+        {
+            self.declare_sql_table(c)?;
+        }
+        Ok(class)
     }
 
     /// After a call in tail position pushed its frame: drop the caller's frame, moving the

@@ -9,8 +9,8 @@ use crate::heap::save::{Saver, maybe_sweep};
 use crate::heap::{HeapError, HeapResult};
 use crate::value::{Class, Value};
 use crate::vm::Vm;
-use std::collections::HashSet;
 use std::cell::{Ref, RefCell, RefMut};
+use std::collections::HashSet;
 use std::rc::Rc;
 
 /// A heap failure surfacing inside a running script.
@@ -24,7 +24,9 @@ impl Vm {
     /// Give the VM a heap: stored globals become visible, and commits go to it.
     pub fn attach_heap(&mut self, heap: Persist) {
         let replacing = self.heap.is_some();
-        self.heap = Some(Rc::new(RefCell::new(heap)));
+        let shared = Rc::new(RefCell::new(heap));
+        crate::table::handle::register_heap(&shared);
+        self.heap = Some(shared);
         if replacing {
             // Globals of the heap being replaced must not leak into this one.
             let names: Vec<(u32, String)> =
@@ -90,9 +92,7 @@ impl Vm {
         }
         let slot = match self.names.get(name) {
             Some(slot) => slot,
-            None if self.heap().is_some_and(|h| h.has_stored(name)) => {
-                self.names.intern(name)
-            }
+            None if self.heap().is_some_and(|h| h.has_stored(name)) => self.names.intern(name),
             None => return Ok(None),
         };
         Ok(if self.load_stored_global(slot)? {
@@ -206,7 +206,7 @@ impl Vm {
     /// Is this global slot the script's (not a builtin registered under its own name)?
     fn is_script_global(name: &str, v: &Value) -> bool {
         match v {
-            Value::Undefined => false,
+            Value::Undefined | Value::Db => false,
             Value::Native(n) => *n.name != *name,
             _ => true,
         }
@@ -279,6 +279,8 @@ impl Vm {
         self.with_heap(|vm, heap| {
             vm.save_globals(heap)?;
             heap.flush_tables()?;
+            // A new `db_transaction_begin()` replaces the previous point.
+            heap.pager.release_savepoint();
             heap.pager.savepoint()
         })
         .map(|_| ())

@@ -130,17 +130,20 @@ pub fn expect_fn<'a>(args: &'a [Value], i: usize, fname: &str) -> RtResult<&'a V
     }
 }
 
-/// Something a pipeline can read: a list, range, string, map or stream.
+/// Something a pipeline can read: a list, range, string, map, stream or table.
 pub fn expect_iterable<'a>(args: &'a [Value], i: usize, fname: &str) -> RtResult<&'a Value> {
     let v = arg(args, i);
     match v {
-        Value::List(_) | Value::Range(_) | Value::Str(_) | Value::Map(_) | Value::Stream(_) => {
-            Ok(v)
-        }
+        Value::List(_)
+        | Value::Range(_)
+        | Value::Str(_)
+        | Value::Map(_)
+        | Value::Stream(_)
+        | Value::Table(_) => Ok(v),
         other => Err(type_error(
             fname,
             i,
-            "iterable (List, Range, String, Map or Stream)",
+            "iterable (List, Range, String, Map, Stream or Table)",
             other,
         )),
     }

@@ -60,7 +60,7 @@ fn json_str(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     Ok(Value::str(out))
 }
 
-fn write_string(out: &mut String, s: &str) {
+pub fn write_string(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
         match c {

@@ -4,6 +4,7 @@
 
 mod check;
 mod core;
+mod csv_text;
 mod files;
 mod json;
 mod lists;
@@ -12,6 +13,10 @@ mod math;
 mod persist;
 mod pipes;
 mod strings;
+mod table_io;
+mod tables;
+
+pub use table_io::{ImportOptions, Imported, export as export_table, import as import_table};
 
 #[cfg(test)]
 mod tests;
@@ -35,4 +40,5 @@ pub fn install(vm: &mut Vm) {
     json::install(vm);
     files::install(vm);
     persist::install(vm);
+    tables::install(vm);
 }

@@ -13,7 +13,7 @@ use walia_runtime::value::MapKey;
 use walia_runtime::{RtError, RtResult, Value, Vm, ops};
 
 /// Types that get the stages and terminals as methods.
-const SRC: &[&str] = &["Stream", "List", "Range"];
+const SRC: &[&str] = &["Stream", "List", "Range", "Table"];
 
 pub fn install(vm: &mut Vm) {
     both(vm, SRC, "filter", 2, 2, filter);

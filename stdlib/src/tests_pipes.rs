@@ -99,7 +99,7 @@ fn stage_argument_errors() {
     let mut vm = vm();
     assert_eq!(
         err(&mut vm, "filter", &[i(1), is_even()]),
-        "'filter' expects an iterable (List, Range, String, Map or Stream) for argument 1, got Int"
+        "'filter' expects an iterable (List, Range, String, Map, Stream or Table) for argument 1, got Int"
     );
     assert_eq!(
         err(&mut vm, "map", &[ints(&[1]), i(2)]),

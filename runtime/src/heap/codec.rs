@@ -15,6 +15,10 @@ const STR: u8 = 5;
 const REF: u8 = 6;
 const RANGE: u8 = 7;
 const NATIVE: u8 = 8;
+/// A table by name; a row by table name and row number; `db`.
+const TABLE: u8 = 9;
+const ROW: u8 = 10;
+const DB: u8 = 11;
 
 /// Kinds of object records.
 pub mod kind {
@@ -42,6 +46,9 @@ pub enum Item<'a> {
     Ref(u64),
     Range(i64, i64),
     Native(&'a str),
+    Table(&'a str),
+    Row(&'a str, u64),
+    Db,
 }
 
 #[derive(Default)]
@@ -77,6 +84,16 @@ impl Writer {
         self.buf.push(tag);
         self.buf.extend_from_slice(&(s.len() as u64).to_le_bytes());
         self.buf.extend_from_slice(s.as_bytes());
+    }
+    pub fn table(&mut self, name: &str) {
+        self.text(TABLE, name);
+    }
+    pub fn row(&mut self, table: &str, row: u64) {
+        self.text(ROW, table);
+        self.buf.extend_from_slice(&row.to_le_bytes());
+    }
+    pub fn db(&mut self) {
+        self.buf.push(DB);
     }
     pub fn reference(&mut self, id: u64) {
         self.buf.push(REF);
@@ -146,16 +163,18 @@ impl<'a> Reader<'a> {
                 let a = i64::from_le_bytes(self.word()?);
                 Item::Range(a, i64::from_le_bytes(self.word()?))
             }
-            tag @ (STR | NATIVE) => {
+            DB => Item::Db,
+            tag @ (STR | NATIVE | TABLE | ROW) => {
                 let len = u64::from_le_bytes(self.word()?);
                 let len = usize::try_from(len).map_err(|_| self.error("bad string length"))?;
                 let bytes = self.take(len)?;
                 let s =
                     std::str::from_utf8(bytes).map_err(|_| self.error("string is not UTF-8"))?;
-                if tag == STR {
-                    Item::Str(s)
-                } else {
-                    Item::Native(s)
+                match tag {
+                    STR => Item::Str(s),
+                    NATIVE => Item::Native(s),
+                    TABLE => Item::Table(s),
+                    _ => Item::Row(s, u64::from_le_bytes(self.word()?)),
                 }
             }
             t => return Err(self.error(&format!("unknown item tag {t}"))),

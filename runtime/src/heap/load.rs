@@ -73,6 +73,16 @@ impl<'a> Loader<'a> {
                 }
             },
             Item::Ref(id) => self.object(id, depth)?,
+            Item::Db => Value::Db,
+            Item::Table(name) => crate::table::handle::table_value(self.heap, name),
+            Item::Row(name, row) => {
+                let Value::Table(table) = crate::table::handle::table_value(self.heap, name) else {
+                    return Err(HeapError::Record("bad table value".into()));
+                };
+                let row = u32::try_from(row)
+                    .map_err(|_| HeapError::Record(format!("row {row} of {name} out of range")))?;
+                Value::Row(crate::table::handle::RowRef { table, row })
+            }
         })
     }
 

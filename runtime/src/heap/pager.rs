@@ -91,7 +91,8 @@ pub struct Pager {
     txn: TxnState,
     /// Pages allocated since the last savepoint: written in place until the next seal.
     fresh: IdSet,
-    savepoint: Option<(TxnState, IdSet)>,
+    /// Nested savepoints, innermost last.
+    savepoints: Vec<(TxnState, IdSet)>,
     /// Committed pages whose checksum this process has already checked.
     verified: IdSet,
     /// Sync data and superblock at each commit (`immediate`); otherwise every Nth commit.
@@ -139,7 +140,7 @@ impl Pager {
             committed_chain: Vec::new(),
             txn: TxnState::default(),
             fresh: IdSet::default(),
-            savepoint: None,
+            savepoints: Vec::new(),
             verified: IdSet::default(),
             sync_every: 1,
             sync_interval: std::time::Duration::ZERO,
@@ -497,16 +498,22 @@ impl Pager {
     /// Mark the current state: [`Pager::rollback_to_savepoint`] returns to it.
     pub fn savepoint(&mut self) -> HeapResult<()> {
         self.seal()?;
-        self.savepoint = Some((self.txn.clone(), IdSet::default()));
+        self.savepoints.push((self.txn.clone(), IdSet::default()));
         Ok(())
     }
 
     pub fn has_savepoint(&self) -> bool {
-        self.savepoint.is_some()
+        !self.savepoints.is_empty()
     }
 
+    /// Forget the innermost savepoint, keeping every change made since.
+    pub fn release_savepoint(&mut self) {
+        self.savepoints.pop();
+    }
+
+    /// Return to the innermost savepoint (which stays in place).
     pub fn rollback_to_savepoint(&mut self) -> bool {
-        match self.savepoint.clone() {
+        match self.savepoints.last().cloned() {
             Some((state, fresh)) => {
                 self.txn = state;
                 self.fresh = fresh;
@@ -522,7 +529,7 @@ impl Pager {
         self.txn = self.next_txn();
         self.fresh.clear();
         self.nodes.clear();
-        self.savepoint = None;
+        self.savepoints.clear();
     }
 
     /// Make the current state the new durable commit.
@@ -615,7 +622,7 @@ impl Pager {
             self.durable_seq = self.txn.meta.sequence;
         }
         self.committed_chain = chain;
-        self.savepoint = None;
+        self.savepoints.clear();
         Ok(())
     }
 
@@ -627,7 +634,7 @@ impl Pager {
             self.commits_since_sync = 0;
             self.last_sync = std::time::Instant::now();
             self.durable_slot = self.slot;
-            if self.txn.sealed.is_empty() && self.fresh.is_empty() && self.savepoint.is_none() {
+            if self.txn.sealed.is_empty() && self.fresh.is_empty() && self.savepoints.is_empty() {
                 self.mark_durable();
             }
             for state in [&mut self.txn, &mut self.committed] {

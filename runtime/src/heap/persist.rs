@@ -153,7 +153,11 @@ pub struct Persist {
     pub label: String,
     /// Tables open in this process.
     pub tables: crate::table::TableSet,
+    /// Identifies this open heap among others in the process (table values name it).
+    pub uid: u64,
 }
+
+static NEXT_UID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl Persist {
     fn new(store: Box<dyn Storage>, writable: bool, label: String) -> HeapResult<Persist> {
@@ -167,6 +171,7 @@ impl Persist {
             report,
             label,
             tables: Default::default(),
+            uid: NEXT_UID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         };
         heap.reload_names()?;
         Ok(heap)

@@ -91,6 +91,9 @@ impl<'a> Saver<'a> {
             Value::Float(f) => w.float(*f),
             Value::Str(s) => w.str(s.as_str()),
             Value::Native(n) => w.native(&n.name),
+            Value::Table(t) => w.table(&crate::table::handle::table_name(*t)),
+            Value::Row(r) => w.row(&crate::table::handle::table_name(r.table), r.row as u64),
+            Value::Db => w.db(),
             Value::Iter(_) => {
                 return Err(HeapError::TooLarge("a for-loop iterator".into()));
             }

@@ -53,7 +53,10 @@ fn node(pager: &mut Pager, page: u64) -> HeapResult<(PageKind, &[u8], usize)> {
         BRANCH_CAP
     };
     if n > cap {
-        return Err(HeapError::corrupt(page, "key index node has too many entries"));
+        return Err(HeapError::corrupt(
+            page,
+            "key index node has too many entries",
+        ));
     }
     Ok((kind, bytes, n))
 }
@@ -133,8 +136,11 @@ pub enum Inserted {
     Exists(u64),
 }
 
+/// Branches from the root down: (page, child index taken).
+type Path = Vec<(u64, usize)>;
+
 /// The branches from the root down to the leaf for `key`: (page, child index taken).
-fn descend(pager: &mut Pager, root: u64, key: i64) -> HeapResult<(Vec<(u64, usize)>, u64)> {
+fn descend(pager: &mut Pager, root: u64, key: i64) -> HeapResult<(Path, u64)> {
     let mut path = Vec::new();
     let mut page = root;
     for _ in 0..MAX_DEPTH {
@@ -159,7 +165,7 @@ fn writable_path(
     pager: &mut Pager,
     path: &[(u64, usize)],
     leaf: u64,
-) -> HeapResult<(u64, Vec<(u64, usize)>, u64)> {
+) -> HeapResult<(u64, Path, u64)> {
     let mut out = Vec::with_capacity(path.len());
     let mut parent: Option<(u64, usize)> = None;
     let mut root = 0;

@@ -5,6 +5,7 @@
 //! ties them together. This module keeps the tables a heap has open; `vm_table` gives
 //! scripts their view of them (`db.T`, rows as values).
 
+pub mod handle;
 pub mod keys;
 pub mod record;
 pub mod segment;

@@ -176,7 +176,11 @@ impl TableRecord {
             return Err(bad("row counts out of range"));
         }
         let mut names = std::collections::HashSet::new();
-        if rec.columns.iter().any(|c| c.name.is_empty() || !names.insert(&c.name)) {
+        if rec
+            .columns
+            .iter()
+            .any(|c| c.name.is_empty() || !names.insert(&c.name))
+        {
             return Err(bad("empty or repeated column name"));
         }
         Ok(rec)

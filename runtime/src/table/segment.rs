@@ -275,7 +275,12 @@ pub fn walk_stored(
             }
             f(dir, PageKind::Directory);
         }
-        if below.len() as u64 > pager.meta().page_count.max(pager.committed_meta().page_count) {
+        if below.len() as u64
+            > pager
+                .meta()
+                .page_count
+                .max(pager.committed_meta().page_count)
+        {
             return Err(corrupt(root.page, "table segment larger than the heap"));
         }
         if depth == 1 {

@@ -295,9 +295,8 @@ impl Table {
             out.extend_from_slice(&bytes[HEADER_LEN + within..HEADER_LEN + within + n]);
             at += n as u64;
         }
-        String::from_utf8(out).map_err(|_| {
-            HeapError::Record(format!("table '{}': a string is not UTF-8", self.name))
-        })
+        String::from_utf8(out)
+            .map_err(|_| HeapError::Record(format!("table '{}': a string is not UTF-8", self.name)))
     }
 
     fn write_string(&mut self, pager: &mut Pager, s: &str) -> TableResult<u64> {

@@ -190,7 +190,11 @@ fn duplicate_ids_are_refused_and_change_nothing() {
     // A nil id takes max + 1.
     let prepared = tok(t.prepare(vec![Cell::Nil, Cell::Nil, Cell::Int(3)]));
     assert_eq!(prepared[0], Cell::Int(3));
-    assert_eq!(prepared[2], Cell::Float(3.0), "Int into a Float column converts");
+    assert_eq!(
+        prepared[2],
+        Cell::Float(3.0),
+        "Int into a Float column converts"
+    );
 }
 
 #[test]
@@ -225,7 +229,10 @@ fn key_index_matches_a_btreemap() {
     for (k, v) in &model {
         assert_eq!(ok(keys::get(&mut pager, root, *k)), Some(*v));
     }
-    assert_eq!(ok(keys::get(&mut pager, root, i64::MIN)), model.get(&i64::MIN).copied());
+    assert_eq!(
+        ok(keys::get(&mut pager, root, i64::MIN)),
+        model.get(&i64::MIN).copied()
+    );
 }
 
 #[test]

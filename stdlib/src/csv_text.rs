@@ -1,0 +1,230 @@
+//! CSV text per RFC 4180, streaming: records of a `BufRead` one at a time, and fields
+//! quoted for writing only when they need it.
+//!
+//! Written here rather than taken from the `csv` crate because SPEC §15 gives quoting a
+//! meaning: an empty unquoted field is `nil` while `""` is the empty string, and the crate
+//! does not say whether a field was quoted. Errors carry the file's physical line numbers.
+
+use std::io::BufRead;
+
+/// One field of the current record: a byte range of [`CsvReader::record`] and whether it
+/// was quoted.
+#[derive(Clone, Copy, Debug)]
+pub struct Field {
+    pub start: usize,
+    pub end: usize,
+    pub quoted: bool,
+}
+
+pub struct CsvReader<R> {
+    input: R,
+    /// Physical lines read so far.
+    pub line: u64,
+    /// Bytes read so far (for progress).
+    pub bytes: u64,
+    /// The current record's unescaped field bytes.
+    pub record: Vec<u8>,
+    pub fields: Vec<Field>,
+    line_buf: Vec<u8>,
+}
+
+/// A malformed record: its first physical line and the reason.
+#[derive(Debug)]
+pub struct CsvError {
+    pub line: u64,
+    pub reason: String,
+}
+
+impl<R: BufRead> CsvReader<R> {
+    pub fn new(input: R) -> CsvReader<R> {
+        CsvReader {
+            input,
+            line: 0,
+            bytes: 0,
+            record: Vec::new(),
+            fields: Vec::new(),
+            line_buf: Vec::new(),
+        }
+    }
+
+    fn read_line(&mut self) -> Result<bool, CsvError> {
+        self.line_buf.clear();
+        let n = self
+            .input
+            .read_until(b'\n', &mut self.line_buf)
+            .map_err(|e| CsvError {
+                line: self.line + 1,
+                reason: e.to_string(),
+            })?;
+        if n == 0 {
+            return Ok(false);
+        }
+        self.line += 1;
+        self.bytes += n as u64;
+        Ok(true)
+    }
+
+    /// Read the next record; returns its first physical line, or `None` at the end.
+    /// Blank lines between records are skipped.
+    pub fn next_record(&mut self) -> Result<Option<u64>, CsvError> {
+        self.record.clear();
+        self.fields.clear();
+        loop {
+            if !self.read_line()? {
+                return Ok(None);
+            }
+            if !matches!(self.line_buf.as_slice(), b"\n" | b"\r\n") {
+                break;
+            }
+        }
+        let first = self.line;
+        let mut field = Field {
+            start: 0,
+            end: 0,
+            quoted: false,
+        };
+        let mut at_start = true;
+        let mut in_quotes = false;
+        let mut closed = false;
+        loop {
+            let line = std::mem::take(&mut self.line_buf);
+            let mut i = 0;
+            while i < line.len() {
+                let b = line[i];
+                if in_quotes {
+                    if b == b'"' {
+                        if line.get(i + 1) == Some(&b'"') {
+                            self.record.push(b'"');
+                            i += 1;
+                        } else {
+                            in_quotes = false;
+                            closed = true;
+                        }
+                    } else {
+                        self.record.push(b);
+                    }
+                } else if b == b',' {
+                    field.end = self.record.len();
+                    self.fields.push(field);
+                    field = Field {
+                        start: self.record.len(),
+                        end: 0,
+                        quoted: false,
+                    };
+                    at_start = true;
+                    closed = false;
+                    i += 1;
+                    continue;
+                } else if b == b'\n' || (b == b'\r' && line.get(i + 1) == Some(&b'\n')) {
+                    field.end = self.record.len();
+                    self.fields.push(field);
+                    self.line_buf = line;
+                    return Ok(Some(first));
+                } else if b == b'"' && at_start {
+                    in_quotes = true;
+                    field.quoted = true;
+                } else if closed {
+                    return Err(CsvError {
+                        line: self.line,
+                        reason: "unexpected text after a closing quote".into(),
+                    });
+                } else {
+                    self.record.push(b);
+                }
+                at_start = false;
+                i += 1;
+            }
+            self.line_buf = line;
+            if !in_quotes {
+                // The last line had no line end.
+                field.end = self.record.len();
+                self.fields.push(field);
+                return Ok(Some(first));
+            }
+            if !self.read_line()? {
+                return Err(CsvError {
+                    line: first,
+                    reason: "a quoted field is not closed before the end of the file".into(),
+                });
+            }
+        }
+    }
+
+    /// The bytes of field `i` of the current record.
+    pub fn field(&self, i: usize) -> &[u8] {
+        let f = self.fields[i];
+        &self.record[f.start..f.end]
+    }
+}
+
+/// Append a field to a CSV line, quoted when it must be: it holds a comma, a quote or a
+/// line break, or it is the empty string (an empty unquoted field is nil).
+pub fn push_field(out: &mut String, text: &str) {
+    let needs = text.is_empty() || text.contains([',', '"', '\n', '\r']);
+    if !needs {
+        out.push_str(text);
+        return;
+    }
+    out.push('"');
+    for c in text.chars() {
+        if c == '"' {
+            out.push('"');
+        }
+        out.push(c);
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn records(text: &str) -> Vec<(u64, Vec<(String, bool)>)> {
+        let mut r = CsvReader::new(text.as_bytes());
+        let mut out = Vec::new();
+        while let Some(line) = r.next_record().expect("valid csv") {
+            let fields = (0..r.fields.len())
+                .map(|i| {
+                    (
+                        String::from_utf8_lossy(r.field(i)).into_owned(),
+                        r.fields[i].quoted,
+                    )
+                })
+                .collect();
+            out.push((line, fields));
+        }
+        out
+    }
+
+    #[test]
+    fn quotes_commas_newlines_and_line_numbers() {
+        let recs = records("a,b\r\n\"x,1\",\"say \"\"hi\"\"\"\n\n\"two\nlines\",\n,\"\"\nlast,row");
+        let f = |s: &str, q: bool| (s.to_string(), q);
+        assert_eq!(recs[0], (1, vec![f("a", false), f("b", false)]));
+        assert_eq!(recs[1], (2, vec![f("x,1", true), f("say \"hi\"", true)]));
+        assert_eq!(recs[2], (4, vec![f("two\nlines", true), f("", false)]));
+        assert_eq!(recs[3], (6, vec![f("", false), f("", true)]));
+        assert_eq!(recs[4], (7, vec![f("last", false), f("row", false)]));
+        assert_eq!(recs.len(), 5);
+    }
+
+    #[test]
+    fn unclosed_quote_and_text_after_quote_are_errors() {
+        let mut r = CsvReader::new("a\n\"open\nnever closed".as_bytes());
+        assert!(r.next_record().is_ok());
+        let e = r.next_record().expect_err("unclosed");
+        assert_eq!(e.line, 2);
+        let mut r = CsvReader::new("\"a\"b\n".as_bytes());
+        assert_eq!(r.next_record().expect_err("junk").line, 1);
+    }
+
+    #[test]
+    fn fields_are_quoted_only_when_needed() {
+        let mut s = String::new();
+        for t in ["plain", "", "a,b", "q\"q", "l\nl", "ünï"] {
+            push_field(&mut s, t);
+            s.push('|');
+        }
+        assert_eq!(s, "plain|\"\"|\"a,b\"|\"q\"\"q\"|\"l\nl\"|ünï|");
+    }
+}

@@ -1,0 +1,475 @@
+//! Import and export of tables as CSV (header row) and JSON Lines, chosen by the file's
+//! extension (SPEC §7, §15). Imports stream the file (memory does not grow with its size)
+//! and are all-or-nothing: a bad line is reported with its physical line number and the
+//! table is left as it was, unless bad lines are to be skipped.
+
+use crate::check::*;
+use crate::csv_text::{CsvReader, push_field};
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Write};
+use std::rc::Rc;
+use walia_runtime::table::handle::{TableId, cell_value, with_table};
+use walia_runtime::table::record::ColType;
+use walia_runtime::table::{Cell, Table, TableError};
+use walia_runtime::vm_heap::heap_rt_error;
+use walia_runtime::{RtError, RtResult, Value, Vm};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    JsonLines,
+}
+
+impl Format {
+    pub fn of(path: &str) -> RtResult<Format> {
+        let lower = path.to_ascii_lowercase();
+        if lower.ends_with(".csv") {
+            Ok(Format::Csv)
+        } else if lower.ends_with(".jsonl") || lower.ends_with(".ndjson") {
+            Ok(Format::JsonLines)
+        } else {
+            Err(RtError::new(format!(
+                "cannot tell the format of '{path}': use a .csv or .jsonl file"
+            )))
+        }
+    }
+}
+
+/// How an import went.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Imported {
+    pub rows: u64,
+    pub skipped: u64,
+}
+
+/// Import options beyond the table and the path.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ImportOptions {
+    /// Skip bad lines (and count them) instead of failing the import.
+    pub skip_bad: bool,
+    /// Show a progress bar (only ever on a terminal).
+    pub progress: bool,
+}
+
+fn io_error(verb: &str, path: &str, e: std::io::Error) -> RtError {
+    RtError::new(format!("cannot {verb} '{path}': {e}"))
+}
+
+/// `db_import(T, path[, {skip_bad: true}])`: the number of rows imported.
+pub fn db_import(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
+    let path = expect_str(a, 1, "db_import")?.as_str().to_string();
+    let mut opts = ImportOptions {
+        skip_bad: false,
+        progress: true,
+    };
+    if let Value::Map(m) = arg(a, 2) {
+        opts.skip_bad = m
+            .entries
+            .borrow()
+            .get(&walia_runtime::value::KeyRef::Str("skip_bad"))
+            .is_some_and(Value::is_truthy);
+    }
+    let done = import(vm, arg(a, 0), &path, opts)?;
+    if done.skipped > 0 {
+        eprintln!(
+            "warning: skipped {} bad line{} of '{path}'",
+            done.skipped,
+            if done.skipped == 1 { "" } else { "s" }
+        );
+    }
+    Ok(Value::Int(done.rows as i64))
+}
+
+/// `db_export(T, path)`: the number of rows written.
+pub fn db_export(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
+    let path = expect_str(a, 1, "db_export")?.as_str().to_string();
+    let t = vm.table_arg(arg(a, 0), false)?;
+    Ok(Value::Int(export(t, &path)? as i64))
+}
+
+/// Import `path` into `table` (a table value or name; a missing table is created). The
+/// whole import is one savepoint: on a failure nothing of it remains.
+pub fn import(vm: &mut Vm, table: &Value, path: &str, opts: ImportOptions) -> RtResult<Imported> {
+    let format = Format::of(path)?;
+    let file = File::open(path).map_err(|e| io_error("read", path, e))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let heap = vm.tables_heap()?;
+    {
+        let mut h = heap
+            .try_borrow_mut()
+            .map_err(|_| RtError::new("the heap is busy"))?;
+        h.flush_tables().map_err(heap_rt_error)?;
+        h.pager.savepoint().map_err(heap_rt_error)?;
+    }
+    let result = (|| {
+        let t = vm.table_arg(table, true)?;
+        let bar = progress_bar(opts.progress, size);
+        let input = BufReader::with_capacity(1 << 16, file);
+        let r = match format {
+            Format::Csv => import_csv(t, input, path, opts.skip_bad, &bar),
+            Format::JsonLines => import_jsonl(t, input, path, opts.skip_bad, &bar),
+        };
+        if let Some(b) = bar {
+            b.finish_and_clear();
+        }
+        r
+    })();
+    let mut h = heap
+        .try_borrow_mut()
+        .map_err(|_| RtError::new("the heap is busy"))?;
+    if result.is_err() {
+        h.pager.rollback_to_savepoint();
+        h.tables.forget();
+    }
+    h.pager.release_savepoint();
+    result
+}
+
+fn progress_bar(wanted: bool, size: u64) -> Option<indicatif::ProgressBar> {
+    if !wanted || !std::io::stderr().is_terminal() || size < (4 << 20) {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(size);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{msg} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta} left)",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message("importing");
+    Some(bar)
+}
+
+/// A bad line: `line N: reason`.
+fn bad_line(path: &str, line: u64, reason: impl std::fmt::Display) -> TableError {
+    TableError::Data(format!("cannot import '{path}': line {line}: {reason}"))
+}
+
+/// The column index for each name of a header (adding columns to a table created by
+/// inserting; an `@sql` table refuses names it does not have).
+fn header_columns(table: &mut Table, names: &[Rc<str>]) -> Result<Vec<usize>, String> {
+    let mut seen = std::collections::HashSet::new();
+    let mut cols = Vec::with_capacity(names.len());
+    for n in names {
+        if n.is_empty() {
+            return Err("a column name is empty".into());
+        }
+        if !seen.insert(n.clone()) {
+            return Err(format!("column '{n}' appears twice"));
+        }
+        cols.push(match table.column_index(n) {
+            Some(c) => c,
+            None if table.sql => {
+                return Err(format!("table {} has no column '{n}'", table.name));
+            }
+            None => table.add_column(n),
+        });
+    }
+    Ok(cols)
+}
+
+fn import_csv(
+    t: TableId,
+    input: impl BufRead,
+    path: &str,
+    skip_bad: bool,
+    bar: &Option<indicatif::ProgressBar>,
+) -> RtResult<Imported> {
+    let mut csv = CsvReader::new(input);
+    let mut done = Imported::default();
+    with_table(t, |table, pager| {
+        let header = match csv.next_record() {
+            Ok(Some(_)) => csv.fields.len(),
+            Ok(None) => return Ok(()),
+            Err(e) => return Err(bad_line(path, e.line, e.reason)),
+        };
+        let mut names = Vec::with_capacity(header);
+        for i in 0..header {
+            match std::str::from_utf8(csv.field(i)) {
+                Ok(s) => names.push(Rc::<str>::from(s)),
+                Err(_) => return Err(bad_line(path, 1, "invalid UTF-8")),
+            }
+        }
+        let cols = header_columns(table, &names).map_err(|m| bad_line(path, 1, m))?;
+        let width = table.columns.len();
+        loop {
+            let line = match csv.next_record() {
+                Ok(Some(line)) => line,
+                Ok(None) => break,
+                Err(e) if skip_bad => {
+                    done.skipped += 1;
+                    let _ = e;
+                    continue;
+                }
+                Err(e) => return Err(bad_line(path, e.line, e.reason)),
+            };
+            if done.rows % 65536 == 0
+                && let Some(b) = bar
+            {
+                b.set_position(csv.bytes);
+            }
+            let row = csv_row(table, &csv, &cols, &names, width).and_then(|cells| {
+                let prepared = table.prepare(cells)?;
+                table.append(pager, &prepared)
+            });
+            match row {
+                Ok(_) => done.rows += 1,
+                Err(TableError::Data(_)) if skip_bad => done.skipped += 1,
+                Err(TableError::Data(m)) => return Err(bad_line(path, line, m)),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    })?;
+    Ok(done)
+}
+
+/// One CSV record as a row of cells in column order.
+fn csv_row<R: BufRead>(
+    table: &Table,
+    csv: &CsvReader<R>,
+    cols: &[usize],
+    names: &[Rc<str>],
+    width: usize,
+) -> Result<Vec<Cell>, TableError> {
+    if csv.fields.len() != cols.len() {
+        return Err(TableError::Data(format!(
+            "expected {} fields, found {}",
+            cols.len(),
+            csv.fields.len()
+        )));
+    }
+    let mut cells = vec![Cell::Nil; width.max(table.columns.len())];
+    for (i, &col) in cols.iter().enumerate() {
+        let f = csv.fields[i];
+        let bytes = csv.field(i);
+        if bytes.is_empty() && !f.quoted {
+            continue;
+        }
+        let text = std::str::from_utf8(bytes)
+            .map_err(|_| TableError::Data(format!("column {}: invalid UTF-8", names[i])))?;
+        cells[col] = parse_field(table.columns[col].ty, text).ok_or_else(|| {
+            TableError::Data(format!(
+                "column {} holds {} values, got \"{text}\"",
+                names[i],
+                table.columns[col].ty.name()
+            ))
+        })?;
+    }
+    Ok(cells)
+}
+
+/// A CSV field as a value for a column of type `ty` (inferred from its text when the
+/// column has no type yet).
+pub fn parse_field(ty: ColType, text: &str) -> Option<Cell> {
+    match ty {
+        ColType::Int => parse_int(text).map(Cell::Int),
+        ColType::Float => parse_float(text).map(Cell::Float),
+        ColType::Bool => match text {
+            "true" => Some(Cell::Bool(true)),
+            "false" => Some(Cell::Bool(false)),
+            _ => None,
+        },
+        ColType::Str => Some(Cell::Str(text.to_string())),
+        ColType::Unset => Some(infer(text)),
+    }
+}
+
+/// Int syntax gives an Int, float syntax a Float, `true`/`false` a Bool, anything else a
+/// String.
+pub fn infer(text: &str) -> Cell {
+    if let Some(i) = parse_int(text) {
+        return Cell::Int(i);
+    }
+    if let Some(f) = parse_float(text) {
+        return Cell::Float(f);
+    }
+    match text {
+        "true" => Cell::Bool(true),
+        "false" => Cell::Bool(false),
+        _ => Cell::Str(text.to_string()),
+    }
+}
+
+fn parse_int(text: &str) -> Option<i64> {
+    let b = text.as_bytes();
+    let digits = match b.first()? {
+        b'-' | b'+' => &b[1..],
+        _ => b,
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+/// Decimal float syntax only (`1.5`, `-2e3`, `7`): not `inf`, `nan` or `.5`.
+fn parse_float(text: &str) -> Option<f64> {
+    let b = text.as_bytes();
+    let body = match b.first()? {
+        b'-' | b'+' => &b[1..],
+        _ => b,
+    };
+    if !body.first()?.is_ascii_digit()
+        || !body
+            .iter()
+            .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'-' | b'+'))
+    {
+        return None;
+    }
+    text.parse().ok()
+}
+
+fn import_jsonl(
+    t: TableId,
+    mut input: impl BufRead,
+    path: &str,
+    skip_bad: bool,
+    bar: &Option<indicatif::ProgressBar>,
+) -> RtResult<Imported> {
+    let mut done = Imported::default();
+    let mut buf = Vec::new();
+    let mut line = 0u64;
+    let mut bytes = 0u64;
+    with_table(t, |table, pager| {
+        loop {
+            buf.clear();
+            let n = input
+                .read_until(b'\n', &mut buf)
+                .map_err(|e| bad_line(path, line + 1, e))?;
+            if n == 0 {
+                break;
+            }
+            line += 1;
+            bytes += n as u64;
+            if buf.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            if done.rows % 65536 == 0
+                && let Some(b) = bar
+            {
+                b.set_position(bytes);
+            }
+            let row = jsonl_row(table, &buf).and_then(|cells| {
+                let prepared = table.prepare(cells)?;
+                table.append(pager, &prepared)
+            });
+            match row {
+                Ok(_) => done.rows += 1,
+                Err(TableError::Data(_)) if skip_bad => done.skipped += 1,
+                Err(TableError::Data(m)) => return Err(bad_line(path, line, m)),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    })?;
+    Ok(done)
+}
+
+/// One JSON object as a row of cells in column order.
+fn jsonl_row(table: &mut Table, line: &[u8]) -> Result<Vec<Cell>, TableError> {
+    let text = std::str::from_utf8(line).map_err(|_| TableError::Data("invalid UTF-8".into()))?;
+    let json: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| TableError::Data(format!("invalid JSON: {e}")))?;
+    let serde_json::Value::Object(obj) = json else {
+        return Err(TableError::Data("expected a JSON object".into()));
+    };
+    let mut named = Vec::with_capacity(obj.len());
+    for (k, v) in obj {
+        let cell = match crate::json::from_json(v) {
+            Value::Nil => Cell::Nil,
+            Value::Int(i) => Cell::Int(i),
+            Value::Float(f) => Cell::Float(f),
+            Value::Bool(b) => Cell::Bool(b),
+            Value::Str(s) => Cell::Str(s.as_str().to_string()),
+            other => {
+                return Err(TableError::Data(format!(
+                    "type mismatch: column {}.{k} cannot hold a {} (columns hold Int, Float, Bool, String or nil)",
+                    table.name,
+                    other.type_name()
+                )));
+            }
+        };
+        named.push((k, cell));
+    }
+    let mut cells = vec![Cell::Nil; table.columns.len()];
+    for (k, cell) in named {
+        let col = match table.column_index(&k) {
+            Some(c) => c,
+            None if table.sql => {
+                return Err(TableError::Data(format!(
+                    "table {} has no column '{k}'",
+                    table.name
+                )));
+            }
+            None => {
+                cells.push(Cell::Nil);
+                table.add_column(&k)
+            }
+        };
+        cells[col] = cell;
+    }
+    Ok(cells)
+}
+
+/// Write every live row of `t` to `path`; returns the number of rows.
+pub fn export(t: TableId, path: &str) -> RtResult<u64> {
+    let format = Format::of(path)?;
+    let file = File::create(path).map_err(|e| io_error("write", path, e))?;
+    let mut out = BufWriter::with_capacity(1 << 16, file);
+    let mut line = String::new();
+    let mut rows = 0u64;
+    let write_err = |e: std::io::Error| TableError::Data(format!("cannot write '{path}': {e}"));
+    with_table(t, |table, pager| {
+        let names: Vec<Rc<str>> = table.columns.iter().map(|c| c.name.clone()).collect();
+        if format == Format::Csv {
+            for (i, n) in names.iter().enumerate() {
+                if i > 0 {
+                    line.push(',');
+                }
+                push_field(&mut line, n);
+            }
+            line.push('\n');
+            out.write_all(line.as_bytes()).map_err(write_err)?;
+        }
+        for row in table.base..table.slots {
+            if !table.is_live(pager, row)? {
+                continue;
+            }
+            line.clear();
+            match format {
+                Format::Csv => {
+                    for col in 0..names.len() {
+                        if col > 0 {
+                            line.push(',');
+                        }
+                        match table.get(pager, row, col)? {
+                            Cell::Nil => {}
+                            Cell::Str(s) => push_field(&mut line, &s),
+                            other => line.push_str(&walia_runtime::print::repr(&cell_value(other))),
+                        }
+                    }
+                }
+                Format::JsonLines => {
+                    line.push('{');
+                    for (col, name) in names.iter().enumerate() {
+                        if col > 0 {
+                            line.push(',');
+                        }
+                        crate::json::write_string(&mut line, name);
+                        line.push(':');
+                        let v = cell_value(table.get(pager, row, col)?);
+                        crate::json::write_json(&mut line, &v, 0)
+                            .map_err(|e| TableError::Data(e.message.clone()))?;
+                    }
+                    line.push('}');
+                }
+            }
+            line.push('\n');
+            out.write_all(line.as_bytes()).map_err(write_err)?;
+            rows += 1;
+        }
+        out.flush().map_err(write_err)?;
+        Ok(())
+    })?;
+    Ok(rows)
+}
