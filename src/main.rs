@@ -79,6 +79,31 @@ enum Command {
         /// The heap file.
         heap: PathBuf,
     },
+    /// Import a CSV file (header row) or JSON Lines file (by its extension: .csv, .jsonl)
+    /// into a table, creating the table when missing. All-or-nothing: a bad line is
+    /// reported with its line number and nothing is imported, unless --skip-bad. Shows a
+    /// progress bar on a terminal.
+    Import {
+        /// The heap file (created when missing).
+        heap: PathBuf,
+        /// The table.
+        table: String,
+        /// The file to read.
+        file: String,
+        /// Skip bad lines (reporting how many) instead of importing nothing.
+        #[arg(long)]
+        skip_bad: bool,
+    },
+    /// Export a table as CSV (header row, RFC 4180 quoting) or JSON Lines, by the file's
+    /// extension.
+    Export {
+        /// The heap file.
+        heap: PathBuf,
+        /// The table.
+        table: String,
+        /// The file to write.
+        file: String,
+    },
 }
 
 /// Options every command accepts.
@@ -177,6 +202,10 @@ fn run_cli(stack: usize) -> i32 {
         opts.heap = Some(heap.clone());
         opts.memory = false;
     }
+    if let Some(Command::Import { heap, .. } | Command::Export { heap, .. }) = &cli.command {
+        opts.heap = Some(heap.clone());
+        opts.memory = false;
+    }
     let code = match cli.command {
         Some(Command::Inspect { heap, json }) => {
             let path = heap.unwrap_or_else(|| heap_path(&opts));
@@ -249,6 +278,35 @@ fn dispatch(cli: Cli, engine: &mut Engine, color: bool) -> i32 {
         Some(Command::Test { file }) => run_tests(engine, &file, color),
         Some(Command::Check { .. } | Command::Inspect { .. } | Command::Verify { .. }) => {
             exit_code::OK
+        }
+        Some(Command::Import {
+            table,
+            file,
+            skip_bad,
+            ..
+        }) => {
+            let options = walia::ImportOptions {
+                skip_bad,
+                progress: !cli.opts.quiet,
+            };
+            let result = engine
+                .import_table(&table, &file, options)
+                .and_then(|done| {
+                    engine.commit()?;
+                    let skipped = match done.skipped {
+                        0 => String::new(),
+                        n => format!(" (skipped {n} bad line{})", if n == 1 { "" } else { "s" }),
+                    };
+                    println!("imported {} rows into {table}{skipped}", done.rows);
+                    Ok(())
+                });
+            report(result, color)
+        }
+        Some(Command::Export { table, file, .. }) => {
+            let result = engine.export_table(&table, &file).map(|n| {
+                println!("exported {n} rows of {table}");
+            });
+            report(result, color)
         }
         None => {
             if let Some(code) = cli.eval {

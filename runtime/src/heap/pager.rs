@@ -108,7 +108,15 @@ pub struct Pager {
     failed: bool,
     /// Decoded index nodes (owned by the index module).
     pub(super) nodes: super::btree::NodeCache,
+    /// Pages first read or allocated since resident memory was last released.
+    touched: u64,
 }
+
+/// After this many newly touched pages (8 MiB; the kernel maps neighbouring pages along
+/// with each one touched, so residency runs a few times higher) the storage may drop its
+/// resident copies, so that scanning or importing a table far larger than memory keeps a
+/// bounded RSS.
+const RELEASE_EVERY: u64 = 2048;
 
 /// Counters for the benchmarks (`WALIA_HEAP_STATS=1` prints them at exit).
 #[derive(Clone, Copy, Debug, Default)]
@@ -142,6 +150,7 @@ impl Pager {
             fresh: IdSet::default(),
             savepoints: Vec::new(),
             verified: IdSet::default(),
+            touched: 0,
             sync_every: 1,
             sync_interval: std::time::Duration::ZERO,
             last_sync: std::time::Instant::now(),
@@ -377,6 +386,7 @@ impl Pager {
         }
         let trusted = self.fresh.contains(&page) || self.txn.sealed.contains(&page);
         if !trusted && !self.verified.contains(&page) {
+            self.note_touched();
             let bytes = self.store.read(page);
             check_page(bytes, page)?;
             self.verified.insert(page);
@@ -396,8 +406,17 @@ impl Pager {
         self.fresh.contains(&page)
     }
 
+    fn note_touched(&mut self) {
+        self.touched += 1;
+        if self.touched >= RELEASE_EVERY {
+            self.touched = 0;
+            self.store.release_resident();
+        }
+    }
+
     /// A page to write, taken from the free list or by growing the file.
     pub fn allocate(&mut self, kind: PageKind) -> HeapResult<u64> {
+        self.note_touched();
         let page = match self.txn.free.pop() {
             Some(p) => p,
             None => {
@@ -480,6 +499,7 @@ impl Pager {
         let mut fresh: Vec<u64> = self.fresh.drain().collect();
         fresh.sort_unstable();
         for page in fresh {
+            self.note_touched();
             let buf = self.store.write(page).map_err(HeapError::Io)?;
             let crc = crc32fast::hash(&buf[8..]);
             buf[4..8].copy_from_slice(&crc.to_le_bytes());

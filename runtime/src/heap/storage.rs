@@ -35,6 +35,9 @@ pub trait Storage {
     }
     /// For tests that inspect a fake after the pager is done with it.
     fn as_any(&self) -> &dyn std::any::Any;
+    /// Let the OS reclaim this process's resident copies of pages (their contents stay as
+    /// they are): keeps the resident size of a long scan or import bounded.
+    fn release_resident(&mut self) {}
 }
 
 /// Pages in plain memory: the `--memory` heap, and the base of the test fakes.
@@ -297,6 +300,20 @@ impl Storage for FileStorage {
 
     fn syncs(&self) -> u64 {
         self.syncs
+    }
+
+    fn release_resident(&mut self) {
+        // SAFETY: the mapping is a shared mapping of a file. MADV_DONTNEED only drops this
+        // process's page-table entries: a dirty page stays dirty in the page cache, and a
+        // later access maps the page cache's (identical) contents again, so no byte a
+        // reader can see changes and slices into the map stay valid. Failure is harmless.
+        let _ = unsafe {
+            match &self.map {
+                Mapping::ReadOnly(m) => m.unchecked_advise(memmap2::UncheckedAdvice::DontNeed),
+                Mapping::ReadWrite(m) => m.unchecked_advise(memmap2::UncheckedAdvice::DontNeed),
+                Mapping::None => Ok(()),
+            }
+        };
     }
 
     fn as_any(&self) -> &dyn std::any::Any {

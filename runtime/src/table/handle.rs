@@ -24,7 +24,7 @@ pub struct RowRef {
 }
 
 struct Registered {
-    heap: u64,
+    heap: Weak<RefCell<Persist>>,
     local: u32,
     name: Rc<str>,
 }
@@ -58,8 +58,9 @@ pub fn table_value(heap: &mut Persist, name: &str) -> Value {
             return id;
         }
         let id = r.tables.len() as u32;
+        let heap = r.heaps.get(&key.0).cloned().unwrap_or_default();
         r.tables.push(Registered {
-            heap: key.0,
+            heap,
             local,
             name: name.into(),
         });
@@ -91,26 +92,28 @@ pub fn with_table<R>(
     t: TableId,
     f: impl FnOnce(&mut Table, &mut Pager) -> Result<R, TableError>,
 ) -> RtResult<R> {
-    let (heap, local, name) = REGISTRY
+    let (heap, local) = REGISTRY
         .with(|r| {
             let r = r.borrow();
             let e = r.tables.get(t.0 as usize)?;
-            Some((r.heaps.get(&e.heap)?.upgrade(), e.local, e.name.clone()))
+            Some((e.heap.upgrade(), e.local))
         })
         .ok_or_else(|| RtError::new("unknown table"))?;
     let Some(heap) = heap else {
         return Err(RtError::new(format!(
-            "table {name} belongs to a heap that was closed"
+            "table {} belongs to a heap that was closed",
+            table_name(t)
         )));
     };
     let Ok(mut heap) = heap.try_borrow_mut() else {
         return Err(RtError::new(format!(
-            "table {name} cannot be used while the heap is busy"
+            "table {} cannot be used while the heap is busy",
+            table_name(t)
         )));
     };
     match heap.table(local).map_err(crate::vm_heap::heap_rt_error)? {
         Some((table, pager)) => f(table, pager).map_err(table_error),
-        None => Err(RtError::new(format!("no table '{name}'"))),
+        None => Err(RtError::new(format!("no table '{}'", table_name(t)))),
     }
 }
 
