@@ -82,7 +82,23 @@ fn to_text(path: &Path, s: &Summary) -> String {
             human(g.bytes)
         ));
     }
-    out.push_str("tables (0):\ncursors (0):\n");
+    out.push_str(&format!("tables ({}):\n", s.tables.len()));
+    for t in &s.tables {
+        let columns: Vec<String> = t
+            .columns
+            .iter()
+            .map(|(n, ty)| format!("{n} {ty}"))
+            .collect();
+        out.push_str(&format!(
+            "  {}  {} row{}, {}  ({})\n",
+            t.name,
+            t.rows,
+            if t.rows == 1 { "" } else { "s" },
+            human(t.pages * PAGE_SIZE as u64),
+            columns.join(", ")
+        ));
+    }
+    out.push_str("cursors (0):\n");
     out
 }
 
@@ -91,6 +107,24 @@ fn to_json(path: &Path, s: &Summary) -> String {
         .globals
         .iter()
         .map(|g| serde_json::json!({"name": g.name, "type": g.type_name, "bytes": g.bytes}))
+        .collect();
+    let tables: Vec<serde_json::Value> = s
+        .tables
+        .iter()
+        .map(|t| {
+            let columns: Vec<serde_json::Value> = t
+                .columns
+                .iter()
+                .map(|(n, ty)| serde_json::json!({"name": n, "type": ty}))
+                .collect();
+            serde_json::json!({
+                "name": t.name,
+                "rows": t.rows,
+                "columns": columns,
+                "pages": t.pages,
+                "bytes": t.pages * PAGE_SIZE as u64,
+            })
+        })
         .collect();
     serde_json::json!({
         "heap": path.display().to_string(),
@@ -104,7 +138,7 @@ fn to_json(path: &Path, s: &Summary) -> String {
         "free_pages": s.free_pages,
         "objects": s.objects,
         "globals": globals,
-        "tables": [],
+        "tables": tables,
         "cursors": [],
     })
     .to_string()

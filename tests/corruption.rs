@@ -173,3 +173,51 @@ fn run_of_a_heap_file_is_a_warm_boot() {
     assert_eq!(code, Some(74), "{err}");
     assert!(!d.join("missing.wld").exists());
 }
+
+const TABLE_READ: &str = "var n = 0; var s = 0.0; var names = 0; \
+    for (r in db.items) { n = n + 1; s = s + r.score; names = names + len(r.name); } \
+    print n; print s; print names; print db.items.get(1234).name;";
+
+/// Damaged table pages (columns, strings, directories, the key index) are reported as
+/// corruption by `verify` and by a run that reads them, never a crash or wrong rows.
+#[test]
+fn damaged_table_pages_are_reported_not_crashing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let setup = "for (i in 1..4001) db_insert(\"items\", {id: i, name: \"item number \" + str(i), score: i * 0.25, ok: i % 3 == 0});";
+    let (_, err, status) = walia(d, &["--heap", "t.wld", "-e", setup]);
+    assert_eq!(status, Some(0), "{err}");
+    let (good, err, status) = walia(d, &["--heap", "t.wld", "-e", TABLE_READ]);
+    assert_eq!(status, Some(0), "{err}");
+    let bytes = std::fs::read(d.join("t.wld")).expect("read heap");
+    let pages = bytes.len() / 4096;
+    let mut rng = Rng(0x7AB1E);
+    let mut reported = 0;
+    for round in 0..common::env_count("WALIA_CORRUPT_ROUNDS", 40) {
+        let mut damaged = bytes.clone();
+        let page = 2 + rng.below(pages as u64 - 2) as usize;
+        let at = page * 4096 + rng.below(4096) as usize;
+        damaged[at] ^= 1 << rng.below(8);
+        let name = format!("t{round}.wld");
+        std::fs::write(d.join(&name), &damaged).expect("write damaged heap");
+        let (_, verr, vcode) = walia(d, &["verify", &name]);
+        let (out, err, code) = walia(d, &["--heap", &name, "-e", TABLE_READ]);
+        match code {
+            Some(0) => assert_eq!(out, good, "round {round}: wrong rows without an error"),
+            Some(74) => {
+                reported += 1;
+                assert!(
+                    err.contains("corrupt"),
+                    "round {round}: unclear report: {err}"
+                );
+                assert_eq!(vcode, Some(74), "round {round}: verify passed: {verr}");
+            }
+            other => panic!("round {round}: exit {other:?}: {err}"),
+        }
+        assert!(
+            vcode == Some(0) || vcode == Some(74),
+            "round {round}: verify exited {vcode:?}: {verr}"
+        );
+    }
+    assert!(reported > 0, "no damage was ever reported");
+}

@@ -30,6 +30,7 @@ pub struct Summary {
     pub free_pages: u64,
     pub objects: u64,
     pub format_version: u32,
+    pub tables: Vec<crate::table::TableInfo>,
 }
 
 fn type_of_record(rec: &[u8]) -> &'static str {
@@ -104,6 +105,7 @@ pub fn summary(heap: &mut Persist) -> HeapResult<Summary> {
         free_pages: free,
         objects,
         format_version: super::pager::FORMAT_VERSION,
+        tables: crate::table::table_infos(heap)?,
     })
 }
 
@@ -131,6 +133,17 @@ pub fn verify(heap: &mut Persist) -> HeapResult<VerifyReport> {
     })?;
     if let Some(page) = twice {
         return Err(HeapError::corrupt(page, "page is used twice in the index"));
+    }
+    let tables = crate::table::verify_tables(heap, &mut |page, kind| {
+        if owner.insert(page, kind).is_some() && twice.is_none() {
+            twice = Some(page);
+        }
+    })?;
+    if let Some(page) = twice {
+        return Err(HeapError::corrupt(
+            page,
+            "page is used twice (a table's pages)",
+        ));
     }
     let (free, chain) = {
         let (f, c) = heap.pager.freelist_pages();
@@ -178,7 +191,7 @@ pub fn verify(heap: &mut Persist) -> HeapResult<VerifyReport> {
     }
     Ok(VerifyReport {
         pages_checked: owner.len() as u64 + 2,
-        records_checked: records,
+        records_checked: records + tables,
         commit: heap.pager.committed_meta().sequence,
         fell_back: heap.report.fell_back,
     })

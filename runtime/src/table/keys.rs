@@ -355,6 +355,20 @@ pub fn walk(
     Ok(())
 }
 
+/// Add the number of keys in the tree to `n`.
+pub fn count_entries(pager: &mut Pager, root: u64, n: &mut u64) -> HeapResult<()> {
+    let mut leaves = Vec::new();
+    walk(pager, root, None, &mut |p, kind| {
+        if kind == PageKind::KeyLeaf {
+            leaves.push(p);
+        }
+    })?;
+    for leaf in leaves {
+        *n += node(pager, leaf)?.2 as u64;
+    }
+    Ok(())
+}
+
 /// Free every page of the tree.
 pub fn free_all(pager: &mut Pager, root: u64) -> HeapResult<()> {
     let mut pages = Vec::new();

@@ -11,10 +11,10 @@ pub mod record;
 pub mod segment;
 pub mod store;
 
+use crate::heap::HeapResult;
 use crate::heap::btree;
 use crate::heap::pager::{PageKind, Pager};
 use crate::heap::persist::Persist;
-use crate::heap::{HeapResult, IdMap};
 use record::{KeyKind, TABLE_PREFIX, TableRecord, table_key};
 use std::rc::Rc;
 pub use store::{Cell, Table, TableError, TableResult};
@@ -155,25 +155,110 @@ pub fn walk_table_pages(
     for (k, v) in btree::scan(pager, root, &[TABLE_PREFIX])? {
         let name = String::from_utf8_lossy(&k[1..]).into_owned();
         let rec = TableRecord::decode(&v, &name)?;
-        for c in &rec.columns {
-            segment::walk_stored(pager, c.root, PageKind::Column, since, f)?;
-        }
-        segment::walk_stored(pager, rec.deleted, PageKind::Column, since, f)?;
-        segment::walk_stored(pager, rec.strings, PageKind::Strings, since, f)?;
-        match rec.key_kind {
-            KeyKind::Int => keys::walk(pager, rec.key_root, since, f)?,
-            KeyKind::Str => match since {
-                None => btree::walk_pages(pager, rec.key_root, f)?,
-                Some(s) => btree::walk_written(pager, rec.key_root, s, f)?,
-            },
-            KeyKind::None => {}
-        }
+        walk_record_pages(pager, &rec, since, f)?;
     }
     Ok(())
 }
 
-/// What `walk_table_pages` found per page, for reports.
-pub type PageOwners = IdMap<PageKind>;
+/// One table as `walia inspect` shows it.
+#[derive(Clone, Debug)]
+pub struct TableInfo {
+    pub name: String,
+    pub rows: u64,
+    /// Column names and types (`Nil` for a column holding only nils so far).
+    pub columns: Vec<(String, &'static str)>,
+    /// Pages the table's columns, strings, deletion marks and key index use.
+    pub pages: u64,
+}
+
+/// Every table in creation order, from the last commit.
+pub fn table_infos(heap: &mut Persist) -> HeapResult<Vec<TableInfo>> {
+    let mut recs = heap.table_records()?;
+    recs.sort_by_key(|(_, r)| r.order);
+    let mut out = Vec::with_capacity(recs.len());
+    for (name, rec) in recs {
+        let mut pages = 0u64;
+        walk_record_pages(&mut heap.pager, &rec, None, &mut |_, _| pages += 1)?;
+        out.push(TableInfo {
+            rows: rec.live,
+            columns: rec
+                .columns
+                .iter()
+                .map(|c| (c.name.clone(), c.ty.name()))
+                .collect(),
+            name,
+            pages,
+        });
+    }
+    Ok(out)
+}
+
+/// Check every table of the last commit: each page (checksum, kind, number) is passed to
+/// `owner`; the live-row count must match the deletion marks, and the key index must hold
+/// one entry per live row with an id. Returns the number of tables checked.
+pub fn verify_tables(heap: &mut Persist, owner: &mut dyn FnMut(u64, PageKind)) -> HeapResult<u64> {
+    let recs = heap.table_records()?;
+    for (name, rec) in &recs {
+        walk_record_pages(&mut heap.pager, rec, None, owner)?;
+        let table = Table::load(&mut heap.pager, name, rec.clone())?;
+        let bad = |what: String| crate::heap::HeapError::Record(format!("table '{name}': {what}"));
+        let mut live = 0u64;
+        let mut with_id = 0u64;
+        let id_col = table.id_column();
+        for row in table.base..table.slots {
+            if table.is_live(&mut heap.pager, row)? {
+                live += 1;
+                if let Some(c) = id_col
+                    && table.raw(&mut heap.pager, row, c)?.is_some()
+                {
+                    with_id += 1;
+                }
+            }
+        }
+        if live != rec.live {
+            return Err(bad(format!(
+                "{} live rows recorded, {live} found",
+                rec.live
+            )));
+        }
+        let mut keys = 0u64;
+        match rec.key_kind {
+            KeyKind::Int => keys::count_entries(&mut heap.pager, rec.key_root, &mut keys)?,
+            KeyKind::Str => {
+                keys = btree::scan_keys(&mut heap.pager, rec.key_root, b"")?.len() as u64
+            }
+            KeyKind::None => {}
+        }
+        if rec.key_kind != KeyKind::None && keys != with_id {
+            return Err(bad(format!(
+                "the key index holds {keys} ids for {with_id} rows with an id"
+            )));
+        }
+    }
+    Ok(recs.len() as u64)
+}
+
+fn walk_record_pages(
+    pager: &mut Pager,
+    rec: &TableRecord,
+    since: Option<u64>,
+    f: &mut dyn FnMut(u64, PageKind),
+) -> HeapResult<()> {
+    for c in &rec.columns {
+        segment::walk_stored(pager, c.root, PageKind::Column, since, f)?;
+    }
+    segment::walk_stored(pager, rec.deleted, PageKind::Column, since, f)?;
+    segment::walk_stored(pager, rec.strings, PageKind::Strings, since, f)?;
+    match rec.key_kind {
+        KeyKind::Int => keys::walk(pager, rec.key_root, since, f)?,
+        KeyKind::Str => match since {
+            None => btree::walk_pages(pager, rec.key_root, f)?,
+            Some(s) => btree::walk_written(pager, rec.key_root, s, f)?,
+        },
+        KeyKind::None => {}
+    }
+    Ok(())
+}
 
 #[cfg(test)]
 mod tests;
