@@ -235,3 +235,98 @@ fn an_engine_heap_persists_commits_and_rolls_back() {
     assert!(mem.run("x = 2; error(\"e\");").is_err());
     assert_eq!(mem.get::<i64>("x"), Some(1));
 }
+
+#[test]
+fn tables_from_rust_create_insert_get_scan_import_export() {
+    let (mut engine, out) = engine();
+    engine.open_memory_heap().expect("heap");
+    engine
+        .create_table("users", &["id", "name", "age", "score"])
+        .expect("create");
+    for i in 1..=100i64 {
+        engine
+            .insert(
+                "users",
+                &[
+                    ("id", Value::from(i)),
+                    ("name", Value::from(format!("user {i}"))),
+                    ("age", Value::from(i % 40)),
+                    ("score", Value::from(i as f64 / 2.0)),
+                ],
+            )
+            .expect("insert");
+    }
+    // A wrong type is a runtime error naming the column, not a panic.
+    let err = engine
+        .insert(
+            "users",
+            &[("id", Value::from(101i64)), ("age", Value::from("old"))],
+        )
+        .expect_err("type mismatch");
+    assert!(err.to_string().contains("users.age"), "{err}");
+    let dup = engine
+        .insert("users", &[("id", Value::from(5i64))])
+        .expect_err("duplicate");
+    assert!(
+        dup.to_string().contains("users.id = 5 already exists"),
+        "{dup}"
+    );
+
+    let row = engine
+        .get_row("users", Value::from(7i64))
+        .expect("get")
+        .expect("row 7");
+    assert_eq!(row[1].0, "name");
+    assert!(matches!(&row[1].1, Value::Str(s) if s.as_str() == "user 7"));
+    assert!(
+        engine
+            .get_row("users", Value::from(1000i64))
+            .expect("get")
+            .is_none()
+    );
+
+    let mut total = 0.0;
+    let mut names = 0;
+    let visited = engine
+        .scan("users", |r| {
+            if r.int("age")?.unwrap_or(0) > 18 {
+                total += r.float("score")?.unwrap_or(0.0);
+            }
+            names += r.string("name")?.map_or(0, |s| s.len());
+            Ok(true)
+        })
+        .expect("scan");
+    assert_eq!(visited, 100);
+    let expected: f64 = (1..=100)
+        .filter(|i| i % 40 > 18)
+        .map(|i| i as f64 / 2.0)
+        .sum();
+    assert_eq!(total, expected);
+    assert!(names > 0);
+    // Reading a column with the wrong accessor is an error.
+    let wrong = engine.scan("users", |r| r.bool("age").map(|_| true));
+    assert!(wrong.is_err());
+    // Stop early.
+    let mut seen = 0;
+    engine
+        .scan("users", |_| {
+            seen += 1;
+            Ok(seen < 3)
+        })
+        .expect("scan");
+    assert_eq!(seen, 3);
+
+    engine
+        .run("print db.users.count(); print db.users.get(3).name;")
+        .expect("script");
+    assert_eq!(String::from_utf8_lossy(&out.0.borrow()), "100\nuser 3\n");
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let csv = dir.path().join("users.csv").to_string_lossy().into_owned();
+    assert_eq!(engine.export_table("users", &csv).expect("export"), 100);
+    let done = engine
+        .import_table("copy", &csv, walia::ImportOptions::default())
+        .expect("import");
+    assert_eq!(done.rows, 100);
+    assert_eq!(engine.tables().expect("tables"), ["users", "copy"]);
+}

@@ -146,3 +146,38 @@ fn persist_example_counts_runs() {
     assert_eq!(run(), "warm boot: false\nrun 1, tick 1\n");
     assert_eq!(run(), "warm boot: true\nrun 1, tick 1\nrun 2, tick 2\n");
 }
+
+/// The README's table example imports its CSV and queries it, on a heap file run twice
+/// (the second run clears and re-imports, so the output is the same).
+#[test]
+fn orders_example_imports_and_queries() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let run = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_walia"))
+            .current_dir(root)
+            .arg("--heap")
+            .arg(tmp.path().join("orders.wld"))
+            .args(["run", "examples/orders.wal"])
+            .output()
+            .expect("run example");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let first = run();
+    assert!(
+        first.starts_with(
+            "imported 6 orders: [\"id\", \"customer\", \"city\", \"amount\", \"paid\"]\n"
+        ),
+        "{first}"
+    );
+    assert!(first.contains("\n2 Bob (Porto, Norte): 35.0\n"), "{first}");
+    assert!(first.contains("\n5 Bob (Porto, Norte): nil\n"), "{first}");
+    assert!(first.contains("marked paid: 2\nAnn: 200.5\n"), "{first}");
+    assert!(first.ends_with("orders {id: 4, customer: \"Chloé \\\"CJ\\\" Martin\", city: \"Faro\", amount: 210.25, paid: true}\n"), "{first}");
+    assert_eq!(run(), first);
+}
