@@ -23,7 +23,7 @@ mod tables;
 
 pub use convert::{FromValue, IntoValue, NativeFunction, NativeResultOrErr};
 pub use error::{Error, exit_code};
-pub use tables::{ImportOptions, Imported, RowView};
+pub use tables::{ImportOptions, Imported, RowView, TableInfo};
 pub use walia_runtime::heap::persist::Durability;
 pub use walia_runtime::limits::Limits;
 pub use walia_runtime::{RtError, Value};

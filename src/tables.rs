@@ -10,6 +10,7 @@ use walia_runtime::table::{Cell, Table, TableError};
 use walia_runtime::value::{Entries, MapKey, Str};
 use walia_runtime::{RtError, Value};
 
+pub use walia_runtime::table::TableInfo;
 pub use walia_stdlib::{ImportOptions, Imported};
 
 /// One row during [`Engine::scan`]: typed reads of its columns, straight from the heap's
@@ -209,6 +210,17 @@ impl Engine {
             Some(e) => Err(e),
             None => Ok(visited),
         }
+    }
+
+    /// Each table's name, row count, columns and size, in creation order (as of the last
+    /// commit).
+    pub fn table_summaries(&mut self) -> Result<Vec<TableInfo>, Error> {
+        let heap = self.vm.tables_heap().map_err(Error::Runtime)?;
+        let mut heap = heap
+            .try_borrow_mut()
+            .map_err(|_| Error::Runtime(RtError::new("the heap is busy")))?;
+        walia_runtime::table::table_infos(&mut heap)
+            .map_err(|e| heap_error("cannot read tables", e))
     }
 
     /// Names of the heap's tables in creation order.

@@ -50,7 +50,8 @@ impl ConditionalEventHandler for EnterHandler {
 
 /// Completion candidates for the word before `pos` in `line` (the current line of the
 /// buffer is what matters): commands at the start of a line that begins with `:` or `.`,
-/// names after `:help `, otherwise keywords and global names. Returns the start of the
+/// names after `:help `, table names after `db.` (`names` holds them as `db.NAME`),
+/// otherwise keywords and global names. Returns the start of the
 /// replaced word and the sorted candidates.
 pub fn complete(line: &str, pos: usize, names: &[String]) -> (usize, Vec<String>) {
     let pos = pos.min(line.len());
@@ -83,14 +84,28 @@ pub fn complete(line: &str, pos: usize, names: &[String]) -> (usize, Vec<String>
     if word.is_empty() || word.starts_with(|c: char| c.is_ascii_digit()) {
         return (pos, Vec::new());
     }
-    // After `.` this is a member name: nothing to offer yet.
-    if before[..word_start].ends_with('.') {
+    // After `db.`: the tables (given among `names` as `db.NAME`).
+    let head = &before[..word_start];
+    if head.ends_with("db.")
+        && !head[..head.len() - 3].ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == '.')
+    {
+        let mut found: Vec<String> = names
+            .iter()
+            .filter_map(|n| n.strip_prefix("db."))
+            .filter(|t| t.starts_with(word))
+            .map(str::to_string)
+            .collect();
+        found.sort();
+        return (word_start, found);
+    }
+    // After any other `.` this is a member name: nothing to offer.
+    if head.ends_with('.') {
         return (pos, Vec::new());
     }
     let mut found: Vec<String> = KEYWORDS
         .iter()
         .map(|k| k.to_string())
-        .chain(names.iter().cloned())
+        .chain(names.iter().filter(|n| !n.contains('.')).cloned())
         .filter(|n| n.starts_with(word))
         .collect();
     found.sort();

@@ -24,7 +24,7 @@ Commands:
   :help            this list
   :help NAME       the documentation of a global function or class, or what NAME is
   :globals         your globals (not the builtins) and their types
-  :tables          persistent tables (not available yet)
+  :tables          tables: rows, columns and their types
   :cursors         checkpointed pipe cursors (not available yet)
   :explain EXPR    the plan of a pipeline (not available yet)
   :quit, .exit     leave the REPL (Ctrl-D also does)
@@ -120,7 +120,7 @@ impl Session {
             ":globals" => Reply::Out(self.globals_listing()),
             ".state" => Reply::Out(self.state_listing()),
             ".clear" => Reply::Clear,
-            ":tables" => not_yet("tables (@sql classes, db.*) are not implemented yet"),
+            ":tables" => Reply::Out(self.tables_listing()),
             ":cursors" => not_yet("cursors arrive with checkpointed pipes (checkpoint_at)"),
             ":explain" => not_yet("explain arrives with the pipeline features"),
             _ => Reply::Err(format!(
@@ -201,9 +201,40 @@ impl Session {
         lines.join("\n")
     }
 
-    /// Every global name (builtins included), for completion.
-    pub fn global_names(&self) -> Vec<String> {
-        self.engine.globals()
+    /// Every global name (builtins included), and every table as `db.NAME`, for
+    /// completion.
+    pub fn global_names(&mut self) -> Vec<String> {
+        let mut names = self.engine.globals();
+        if let Ok(tables) = self.engine.tables() {
+            names.extend(tables.into_iter().map(|t| format!("db.{t}")));
+        }
+        names
+    }
+
+    /// `:tables`: each table with its row count and typed columns.
+    fn tables_listing(&mut self) -> String {
+        let tables = self.engine.table_summaries().unwrap_or_default();
+        if tables.is_empty() {
+            return "no tables (declare one with @sql class, or db_insert into a new name)".into();
+        }
+        let lines: Vec<String> = tables
+            .iter()
+            .map(|t| {
+                let cols: Vec<String> = t
+                    .columns
+                    .iter()
+                    .map(|(n, ty)| format!("{n} {ty}"))
+                    .collect();
+                format!(
+                    "{}  {} row{}  ({})",
+                    t.name,
+                    t.rows,
+                    if t.rows == 1 { "" } else { "s" },
+                    cols.join(", ")
+                )
+            })
+            .collect();
+        lines.join("\n")
     }
 }
 

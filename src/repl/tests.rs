@@ -283,9 +283,22 @@ fn quit_clear_and_unknown_commands() {
 }
 
 #[test]
+fn tables_command_lists_tables() {
+    let (mut s, _) = session();
+    assert!(out(s.handle(":tables")).starts_with("no tables"));
+    s.handle("@sql class User { var id; var name; }");
+    s.handle("db.User.insert({id: 1, name: \"Ann\"});");
+    assert_eq!(
+        out(s.handle(":tables")),
+        "User  1 row  (id Int, name String)"
+    );
+    assert!(s.global_names().contains(&"db.User".to_string()));
+}
+
+#[test]
 fn later_features_say_so() {
     let (mut s, _) = session();
-    for c in [":tables", ":cursors", ":explain [1] |> sum"] {
+    for c in [":cursors", ":explain [1] |> sum"] {
         let text = out(s.handle(c));
         assert!(text.starts_with("not available yet: "), "{text}");
     }
@@ -320,6 +333,17 @@ fn completion_of_keywords_globals_and_commands() {
         complete(":help le", 8, &names),
         (6, vec!["len".to_string()])
     );
+    // Tables after `db.`.
+    let with_tables: Vec<String> = ["db.users", "db.logs", "len"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(
+        complete("print db.u", 10, &with_tables),
+        (9, vec!["users".to_string()])
+    );
+    // Dotted entries are only offered after `db.`.
+    assert!(complete("d", 1, &with_tables).1.is_empty());
     // Member names and numbers: nothing.
     assert_eq!(complete("x.le", 4, &names).1, Vec::<String>::new());
     assert_eq!(complete("12", 2, &names).1, Vec::<String>::new());
