@@ -538,6 +538,23 @@ impl Vm {
                 }
                 Op::GetLocalField(s, k) => {
                     let name = const_name(&proto, k);
+                    if let Value::Row(r) = self.stack[base + s as usize] {
+                        // A table scan's inner loop: the field's value goes straight onto
+                        // the stack.
+                        self.stack.push(Value::Nil);
+                        let at = self.stack.len() - 1;
+                        let found = {
+                            let (reader, stack) = (&mut self.row_reader, &mut self.stack);
+                            reader.read_into(r, name, &mut stack[at])
+                        };
+                        if !tri!(found) {
+                            // Not a column: a method of the table's class, or the error.
+                            self.stack.pop();
+                            let v = tri!(self.get_field(&Value::Row(r), name));
+                            push!(v);
+                        }
+                        continue;
+                    }
                     let found = match &self.stack[base + s as usize] {
                         Value::Map(m) => m.entries.borrow().get(&KeyRef::Str(name)).cloned(),
                         Value::Instance(i) => i.fields.borrow().get(name).cloned(),

@@ -43,7 +43,7 @@ impl Vm {
             }
             Value::Db => self.db_table(name),
             Value::Row(r) => {
-                if let Some(v) = crate::table::handle::row_field(*r, name)? {
+                if let Some(v) = self.row_reader.read(*r, name)? {
                     return Ok(v);
                 }
                 match self.row_method(*r, name)? {

@@ -68,6 +68,8 @@ pub struct Vm {
     pub(crate) heap: Option<crate::heap::persist::HeapRef>,
     /// Builtin functions by name, as registered.
     pub(crate) builtins: HashMap<String, Value, FxBuild>,
+    /// The table whose rows were read last, resolved (see `vm_table::RowReader`).
+    pub(crate) row_reader: crate::vm_table::RowReader,
 }
 
 pub(crate) enum Called {
@@ -96,6 +98,7 @@ impl Vm {
             args: Vec::new(),
             heap: None,
             builtins: HashMap::default(),
+            row_reader: Default::default(),
         }
     }
 

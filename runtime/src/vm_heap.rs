@@ -23,6 +23,7 @@ pub fn heap_rt_error(e: HeapError) -> RtError {
 impl Vm {
     /// Give the VM a heap: stored globals become visible, and commits go to it.
     pub fn attach_heap(&mut self, heap: Persist) {
+        self.row_reader = Default::default();
         let replacing = self.heap.is_some();
         let shared = Rc::new(RefCell::new(heap));
         crate::table::handle::register_heap(&shared);
@@ -61,6 +62,7 @@ impl Vm {
 
     /// Take the heap back (to close it); `None` when none is attached.
     pub fn detach_heap(&mut self) -> Option<Persist> {
+        self.row_reader = Default::default();
         let heap = self.heap.take()?;
         match Rc::try_unwrap(heap) {
             Ok(cell) => Some(cell.into_inner()),

@@ -10,6 +10,90 @@ use crate::vm::Vm;
 use crate::vm_heap::heap_rt_error;
 use std::rc::Rc;
 
+/// Reading row fields is the inner loop of a table scan, so the VM keeps the last table it
+/// read resolved (its heap and handle) and the columns recently asked for by name, instead
+/// of going through the table registry for every field.
+#[derive(Default)]
+pub struct RowReader {
+    table: Option<(TableId, HeapRef, u32)>,
+    /// (address of the name's text, column): names are constants of the running code.
+    columns: [(usize, u32); 4],
+    next: usize,
+}
+
+impl RowReader {
+    /// Read field `name` of a row: `Ok(None)` when the table has no such column.
+    pub fn read(&mut self, r: RowRef, name: &str) -> RtResult<Option<Value>> {
+        let mut v = Value::Nil;
+        Ok(self.read_into(r, name, &mut v)?.then_some(v))
+    }
+
+    /// Read field `name` of a row into `out`: `Ok(false)` when the table has no such
+    /// column.
+    pub fn read_into(&mut self, r: RowRef, name: &str, out: &mut Value) -> RtResult<bool> {
+        let fresh = !matches!(&self.table, Some((t, _, _)) if *t == r.table);
+        if fresh {
+            let Some((heap, local)) = crate::table::handle::resolve(r.table) else {
+                return Err(RtError::new(format!(
+                    "table {} belongs to a heap that was closed",
+                    table_name(r.table)
+                )));
+            };
+            self.table = Some((r.table, heap, local));
+            self.columns = [(0, 0); 4];
+        }
+        let Some((_, heap, local)) = &self.table else {
+            return Err(RtError::new("internal error: row reader"));
+        };
+        let Ok(mut persist) = heap.try_borrow_mut() else {
+            return Err(RtError::new(format!(
+                "table {} cannot be used while the heap is busy",
+                table_name(r.table)
+            )));
+        };
+        let Some((table, pager)) = persist.table(*local).map_err(heap_rt_error)? else {
+            return Err(RtError::new(format!("no table '{}'", table_name(r.table))));
+        };
+        let row = r.row as u64;
+        if !table.is_live(pager, row).map_err(heap_rt_error)? {
+            return Err(RtError::new(format!("this {} row was deleted", table.name)));
+        }
+        let key = name.as_ptr() as usize;
+        let cached = self
+            .columns
+            .iter()
+            .find(|(k, c)| {
+                *k == key
+                    && table
+                        .columns
+                        .get(*c as usize)
+                        .is_some_and(|col| &*col.name == name)
+            })
+            .map(|(_, c)| *c as usize);
+        let col = match cached.or_else(|| table.column_index(name)) {
+            Some(c) => c,
+            None => return Ok(false),
+        };
+        if cached.is_none() {
+            self.columns[self.next] = (key, col as u32);
+            self.next = (self.next + 1) % self.columns.len();
+        }
+        let Some(raw) = table.raw(pager, row, col).map_err(heap_rt_error)? else {
+            *out = Value::Nil;
+            return Ok(true);
+        };
+        *out = match table.columns[col].ty {
+            crate::table::record::ColType::Int => Value::Int(raw as i64),
+            crate::table::record::ColType::Float => Value::Float(f64::from_bits(raw)),
+            crate::table::record::ColType::Bool => Value::Bool(raw != 0),
+            _ => {
+                crate::table::handle::cell_value(table.get(pager, row, col).map_err(heap_rt_error)?)
+            }
+        };
+        Ok(true)
+    }
+}
+
 /// A record's fields: name and value, in the record's order.
 pub type Fields = Vec<(Rc<str>, Value)>;
 

@@ -70,6 +70,15 @@ pub fn table_value(heap: &mut Persist, name: &str) -> Value {
     Value::Table(TableId(id))
 }
 
+/// The heap and per-heap handle of a table value (`None` when its heap was closed).
+pub fn resolve(t: TableId) -> Option<(HeapRef, u32)> {
+    REGISTRY.with(|r| {
+        let r = r.borrow();
+        let e = r.tables.get(t.0 as usize)?;
+        Some((e.heap.upgrade()?, e.local))
+    })
+}
+
 /// The table's name.
 pub fn table_name(t: TableId) -> Rc<str> {
     REGISTRY.with(|r| {
