@@ -57,7 +57,7 @@ impl Vm {
         }
         macro_rules! pop {
             () => {
-                self.stack.pop().unwrap_or_default()
+                take_top(&mut self.stack)
             };
         }
         macro_rules! binary {
@@ -99,6 +99,14 @@ impl Vm {
                         pop_scalar(&mut self.stack);
                         continue;
                     }
+                }
+                // Float arithmetic (a Float with a Float or an Int), in place the same way.
+                if n >= 2
+                    && let Some(r) = ops::float_arith($kind, &self.stack[n - 2], &self.stack[n - 1])
+                {
+                    store_float(&mut self.stack[n - 2], r);
+                    pop_scalar(&mut self.stack);
+                    continue;
                 }
             }};
         }
@@ -403,10 +411,11 @@ impl Vm {
                     }
                 }
                 Op::JumpIfFalse(t) => {
-                    let v = pop!();
-                    if !v.is_truthy() {
+                    // Tested in place: the condition was usually just written in parts.
+                    if self.stack.last().is_some_and(|v| !v.is_truthy()) {
                         ip = t as usize;
                     }
+                    let v = pop!();
                     discard(v);
                 }
                 Op::JumpIfFalseKeep(t) => {
@@ -538,14 +547,16 @@ impl Vm {
                 }
                 Op::GetLocalField(s, k) => {
                     let name = const_name(&proto, k);
-                    if let Value::Row(r) = self.stack[base + s as usize] {
+                    if let Value::Row(r) = self.stack[base + s as usize]
+                        && let Some(Value::Str(key)) = proto.consts.get(k as usize)
+                    {
                         // A table scan's inner loop: the field's value goes straight onto
                         // the stack.
                         self.stack.push(Value::Nil);
                         let at = self.stack.len() - 1;
                         let found = {
                             let (reader, stack) = (&mut self.row_reader, &mut self.stack);
-                            reader.read_into(r, name, &mut stack[at])
+                            reader.read_const_into(r, key, &mut stack[at])
                         };
                         if !tri!(found) {
                             // Not a column: a method of the table's class, or the error.
@@ -658,6 +669,17 @@ impl Vm {
                 Op::IterNext(s, exit) => {
                     // A plain source (no stages) steps without the VM: no clone of the
                     // iterator handle, no re-entry. Limits are polled by the loop's back-edge.
+                    let row = match &self.stack[base + s as usize] {
+                        Value::Iter(it) => match it.try_borrow_mut() {
+                            Ok(mut run) => run.next_row(),
+                            Err(_) => crate::pipe::RowStep::Other,
+                        },
+                        _ => crate::pipe::RowStep::Other,
+                    };
+                    if let crate::pipe::RowStep::Row(r) = row {
+                        push!(Value::Row(r));
+                        continue;
+                    }
                     let plain = match &self.stack[base + s as usize] {
                         Value::Iter(it) => {
                             it.try_borrow_mut().ok().and_then(|mut r| r.next_plain())
@@ -754,16 +776,15 @@ fn push_clone(stack: &mut Vec<Value>, v: &Value) {
 /// load of it would stall.
 #[inline(always)]
 fn take_top(stack: &mut Vec<Value>) -> Value {
-    match stack.last() {
-        Some(Value::Int(i)) => {
-            let i = *i;
-            if let Some(old) = stack.pop() {
-                std::mem::forget(old); // a scalar: nothing to drop
-            }
-            Value::Int(i)
-        }
-        _ => stack.pop().unwrap_or_default(),
-    }
+    let v = match stack.last() {
+        Some(Value::Int(i)) => Value::Int(*i),
+        Some(Value::Float(f)) => Value::Float(*f),
+        Some(Value::Bool(b)) => Value::Bool(*b),
+        Some(Value::Nil) => Value::Nil,
+        _ => return stack.pop().unwrap_or_default(),
+    };
+    pop_scalar(stack);
+    v
 }
 
 /// Pop a value known to be a scalar (`Vec::truncate` would call the out-of-line drop).
@@ -782,6 +803,16 @@ fn truncate_stack(stack: &mut Vec<Value>, height: usize) {
         if let Some(v) = stack.pop() {
             discard(v);
         }
+    }
+}
+
+/// Store a Float into a slot, writing only the payload when it already holds a Float.
+#[inline(always)]
+fn store_float(slot: &mut Value, r: f64) {
+    if let Value::Float(x) = slot {
+        *x = r;
+    } else {
+        discard(std::mem::replace(slot, Value::Float(r)));
     }
 }
 

@@ -300,6 +300,25 @@ pub fn int_arith(kind: crate::bytecode::BinKind, x: i64, y: i64) -> Option<i64> 
     }
 }
 
+/// `+`, `-` or `*` where one side is a Float and the other a Float or an Int: the Float
+/// result (`None` for any other operator or operand types).
+#[inline(always)]
+pub fn float_arith(kind: crate::bytecode::BinKind, a: &Value, b: &Value) -> Option<f64> {
+    use crate::bytecode::BinKind as K;
+    let (x, y) = match (a, b) {
+        (Value::Float(x), Value::Float(y)) => (*x, *y),
+        (Value::Float(x), Value::Int(y)) => (*x, *y as f64),
+        (Value::Int(x), Value::Float(y)) => (*x as f64, *y),
+        _ => return None,
+    };
+    match kind {
+        K::Add => Some(x + y),
+        K::Sub => Some(x - y),
+        K::Mul => Some(x * y),
+        _ => None,
+    }
+}
+
 #[inline(always)]
 pub fn is_comparison(kind: crate::bytecode::BinKind) -> bool {
     use crate::bytecode::BinKind as K;

@@ -245,6 +245,14 @@ impl SourceIter {
     }
 }
 
+/// What [`PipeRun::next_row`] found.
+pub enum RowStep {
+    Row(RowRef),
+    /// Not a plain table scan, or the chunk of rows read ahead is used up: take the general
+    /// path.
+    Other,
+}
+
 /// Per-run state of a stage.
 enum StageState {
     Count(i64),
@@ -292,6 +300,32 @@ impl PipeRun {
             closed: None,
             tick: 0,
         })
+    }
+
+    /// A `for` loop straight over a table: the next row, small enough to come back in
+    /// registers (a table scan's loop runs this once per row).
+    #[inline]
+    pub fn next_row(&mut self) -> RowStep {
+        if !self.stages.is_empty() || self.done {
+            return RowStep::Other;
+        }
+        let SourceIter::Table {
+            table,
+            next,
+            end,
+            chunk,
+            at,
+        } = &mut self.source
+        else {
+            return RowStep::Other;
+        };
+        if *at >= chunk.len() {
+            return RowStep::Other;
+        }
+        let row = chunk[*at];
+        *at += 1;
+        let _ = (next, end);
+        RowStep::Row(RowRef { table: *table, row })
     }
 
     /// The next element of a pipeline without stages (a `for` loop over a list, range,

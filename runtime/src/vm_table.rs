@@ -12,12 +12,14 @@ use std::rc::Rc;
 
 /// Reading row fields is the inner loop of a table scan, so the VM keeps the last table it
 /// read resolved (its heap and handle) and the columns recently asked for by name, instead
-/// of going through the table registry for every field.
+/// of going through the table registry for every field. Names are the running code's
+/// string constants; the cache holds them, so a name's address identifies it while cached.
 #[derive(Default)]
 pub struct RowReader {
     table: Option<(TableId, HeapRef, u32)>,
-    /// (address of the name's text, column): names are constants of the running code.
-    columns: [(usize, u32); 4],
+    /// The table set's generation when the columns below were cached.
+    generation: u64,
+    columns: [(Option<Rc<Str>>, u32); 4],
     next: usize,
 }
 
@@ -25,14 +27,19 @@ impl RowReader {
     /// Read field `name` of a row: `Ok(None)` when the table has no such column.
     pub fn read(&mut self, r: RowRef, name: &str) -> RtResult<Option<Value>> {
         let mut v = Value::Nil;
-        Ok(self.read_into(r, name, &mut v)?.then_some(v))
+        let key = Rc::new(Str::new(name.to_string()));
+        Ok(self.read_const_into(r, &key, &mut v)?.then_some(v))
     }
 
-    /// Read field `name` of a row into `out`: `Ok(false)` when the table has no such
-    /// column.
-    pub fn read_into(&mut self, r: RowRef, name: &str, out: &mut Value) -> RtResult<bool> {
-        let fresh = !matches!(&self.table, Some((t, _, _)) if *t == r.table);
-        if fresh {
+    /// Read field `name` (a constant of the running code) of a row into `out`:
+    /// `Ok(false)` when the table has no such column.
+    pub fn read_const_into(
+        &mut self,
+        r: RowRef,
+        name: &Rc<Str>,
+        out: &mut Value,
+    ) -> RtResult<bool> {
+        if !matches!(&self.table, Some((t, _, _)) if *t == r.table) {
             let Some((heap, local)) = crate::table::handle::resolve(r.table) else {
                 return Err(RtError::new(format!(
                     "table {} belongs to a heap that was closed",
@@ -40,7 +47,7 @@ impl RowReader {
                 )));
             };
             self.table = Some((r.table, heap, local));
-            self.columns = [(0, 0); 4];
+            self.columns = Default::default();
         }
         let Some((_, heap, local)) = &self.table else {
             return Err(RtError::new("internal error: row reader"));
@@ -51,6 +58,7 @@ impl RowReader {
                 table_name(r.table)
             )));
         };
+        let generation = persist.tables.generation;
         let Some((table, pager)) = persist.table(*local).map_err(heap_rt_error)? else {
             return Err(RtError::new(format!("no table '{}'", table_name(r.table))));
         };
@@ -58,26 +66,26 @@ impl RowReader {
         if !table.is_live(pager, row).map_err(heap_rt_error)? {
             return Err(RtError::new(format!("this {} row was deleted", table.name)));
         }
-        let key = name.as_ptr() as usize;
+        if generation != self.generation {
+            self.generation = generation;
+            self.columns = Default::default();
+        }
         let cached = self
             .columns
             .iter()
-            .find(|(k, c)| {
-                *k == key
-                    && table
-                        .columns
-                        .get(*c as usize)
-                        .is_some_and(|col| &*col.name == name)
-            })
+            .find(|(k, _)| k.as_ref().is_some_and(|k| Rc::ptr_eq(k, name)))
             .map(|(_, c)| *c as usize);
-        let col = match cached.or_else(|| table.column_index(name)) {
-            Some(c) => c,
-            None => return Ok(false),
+        let col = match cached {
+            Some(c) if c < table.columns.len() => c,
+            _ => match table.column_index(name.as_str()) {
+                Some(c) => {
+                    self.columns[self.next] = (Some(name.clone()), c as u32);
+                    self.next = (self.next + 1) % self.columns.len();
+                    c
+                }
+                None => return Ok(false),
+            },
         };
-        if cached.is_none() {
-            self.columns[self.next] = (key, col as u32);
-            self.next = (self.next + 1) % self.columns.len();
-        }
         let Some(raw) = table.raw(pager, row, col).map_err(heap_rt_error)? else {
             *out = Value::Nil;
             return Ok(true);

@@ -24,6 +24,9 @@ pub use store::{Cell, Table, TableError, TableResult};
 #[derive(Default)]
 pub struct TableSet {
     entries: Vec<Entry>,
+    /// Counts [`TableSet::forget`]s: what was known about a table's columns before may
+    /// no longer hold.
+    pub generation: u64,
     by_name: std::collections::HashMap<Rc<str>, u32, crate::value::FxBuild>,
 }
 
@@ -54,6 +57,7 @@ impl TableSet {
 
     /// Forget every open table (after a rollback the catalog says what they hold).
     pub fn forget(&mut self) {
+        self.generation += 1;
         for e in &mut self.entries {
             e.table = None;
         }
@@ -62,6 +66,7 @@ impl TableSet {
 
 impl Persist {
     /// A table by handle, read from the catalog on first use; `None` if it does not exist.
+    #[inline]
     pub fn table(&mut self, handle: u32) -> HeapResult<Option<(&mut Table, &mut Pager)>> {
         let Some(entry) = self.tables.entries.get(handle as usize) else {
             return Ok(None);

@@ -225,6 +225,7 @@ impl Table {
     }
 
     /// Is `row` a slot that holds a row (not deleted, not cleared, not past the end)?
+    #[inline]
     pub fn is_live(&self, pager: &mut Pager, row: u64) -> HeapResult<bool> {
         if row < self.base || row >= self.slots {
             return Ok(false);
