@@ -677,6 +677,18 @@ impl Vm {
                         _ => crate::pipe::RowStep::Other,
                     };
                     if let crate::pipe::RowStep::Row(r) = row {
+                        // The loop body starts by binding the row: store it in the loop
+                        // variable's slot directly, in parts.
+                        if let Some(Op::DefineLocal(v)) = proto.code.get(ip) {
+                            let slot = &mut self.stack[base + *v as usize];
+                            if let Value::Row(old) = slot {
+                                *old = r;
+                            } else {
+                                discard(std::mem::replace(slot, Value::Row(r)));
+                            }
+                            ip += 1;
+                            continue;
+                        }
                         push!(Value::Row(r));
                         continue;
                     }
@@ -760,9 +772,16 @@ impl Vm {
 /// whole costs a store-forwarding stall).
 #[inline(always)]
 fn push_clone(stack: &mut Vec<Value>, v: &Value) {
+    // Scalars are built in place (see the `push!` macro of the dispatch loop).
     match v {
-        Value::Int(i) => stack.push(Value::Int(*i)),
-        Value::Float(f) => stack.push(Value::Float(*f)),
+        Value::Int(i) => {
+            let i = *i;
+            stack.extend(std::iter::once_with(|| Value::Int(i)))
+        }
+        Value::Float(f) => {
+            let f = *f;
+            stack.extend(std::iter::once_with(|| Value::Float(f)))
+        }
         Value::Bool(b) => stack.push(Value::Bool(*b)),
         Value::Nil => stack.push(Value::Nil),
         Value::Function(c) => stack.push(Value::Function(c.clone())),
@@ -781,6 +800,7 @@ fn take_top(stack: &mut Vec<Value>) -> Value {
         Some(Value::Float(f)) => Value::Float(*f),
         Some(Value::Bool(b)) => Value::Bool(*b),
         Some(Value::Nil) => Value::Nil,
+        Some(Value::Row(r)) => Value::Row(*r),
         _ => return stack.pop().unwrap_or_default(),
     };
     pop_scalar(stack);
@@ -832,7 +852,13 @@ fn store_int(slot: &mut Value, r: i64) {
 #[inline(always)]
 fn discard(v: Value) {
     match v {
-        Value::Nil | Value::Bool(_) | Value::Int(_) | Value::Float(_) => std::mem::forget(v),
+        Value::Nil
+        | Value::Bool(_)
+        | Value::Int(_)
+        | Value::Float(_)
+        | Value::Row(_)
+        | Value::Table(_)
+        | Value::Db => std::mem::forget(v),
         other => drop(other),
     }
 }

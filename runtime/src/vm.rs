@@ -69,7 +69,7 @@ pub struct Vm {
     /// Builtin functions by name, as registered.
     pub(crate) builtins: HashMap<String, Value, FxBuild>,
     /// The table whose rows were read last, resolved (see `vm_table::RowReader`).
-    pub(crate) row_reader: crate::vm_table::RowReader,
+    pub(crate) row_reader: crate::table::reader::RowReader,
 }
 
 pub(crate) enum Called {

@@ -4,103 +4,12 @@
 use crate::error::{RtError, RtResult};
 use crate::heap::persist::{HeapRef, Persist};
 use crate::table::handle::{RowRef, TableId, table_name, table_value, with_table};
+pub use crate::table::reader::RowReader;
 use crate::table::{Cell, Table, TableError};
 use crate::value::*;
 use crate::vm::Vm;
 use crate::vm_heap::heap_rt_error;
 use std::rc::Rc;
-
-/// Reading row fields is the inner loop of a table scan, so the VM keeps the last table it
-/// read resolved (its heap and handle) and the columns recently asked for by name, instead
-/// of going through the table registry for every field. Names are the running code's
-/// string constants; the cache holds them, so a name's address identifies it while cached.
-#[derive(Default)]
-pub struct RowReader {
-    table: Option<(TableId, HeapRef, u32)>,
-    /// The table set's generation when the columns below were cached.
-    generation: u64,
-    columns: [(Option<Rc<Str>>, u32); 4],
-    next: usize,
-}
-
-impl RowReader {
-    /// Read field `name` of a row: `Ok(None)` when the table has no such column.
-    pub fn read(&mut self, r: RowRef, name: &str) -> RtResult<Option<Value>> {
-        let mut v = Value::Nil;
-        let key = Rc::new(Str::new(name.to_string()));
-        Ok(self.read_const_into(r, &key, &mut v)?.then_some(v))
-    }
-
-    /// Read field `name` (a constant of the running code) of a row into `out`:
-    /// `Ok(false)` when the table has no such column.
-    pub fn read_const_into(
-        &mut self,
-        r: RowRef,
-        name: &Rc<Str>,
-        out: &mut Value,
-    ) -> RtResult<bool> {
-        if !matches!(&self.table, Some((t, _, _)) if *t == r.table) {
-            let Some((heap, local)) = crate::table::handle::resolve(r.table) else {
-                return Err(RtError::new(format!(
-                    "table {} belongs to a heap that was closed",
-                    table_name(r.table)
-                )));
-            };
-            self.table = Some((r.table, heap, local));
-            self.columns = Default::default();
-        }
-        let Some((_, heap, local)) = &self.table else {
-            return Err(RtError::new("internal error: row reader"));
-        };
-        let Ok(mut persist) = heap.try_borrow_mut() else {
-            return Err(RtError::new(format!(
-                "table {} cannot be used while the heap is busy",
-                table_name(r.table)
-            )));
-        };
-        let generation = persist.tables.generation;
-        let Some((table, pager)) = persist.table(*local).map_err(heap_rt_error)? else {
-            return Err(RtError::new(format!("no table '{}'", table_name(r.table))));
-        };
-        let row = r.row as u64;
-        if !table.is_live(pager, row).map_err(heap_rt_error)? {
-            return Err(RtError::new(format!("this {} row was deleted", table.name)));
-        }
-        if generation != self.generation {
-            self.generation = generation;
-            self.columns = Default::default();
-        }
-        let cached = self
-            .columns
-            .iter()
-            .find(|(k, _)| k.as_ref().is_some_and(|k| Rc::ptr_eq(k, name)))
-            .map(|(_, c)| *c as usize);
-        let col = match cached {
-            Some(c) if c < table.columns.len() => c,
-            _ => match table.column_index(name.as_str()) {
-                Some(c) => {
-                    self.columns[self.next] = (Some(name.clone()), c as u32);
-                    self.next = (self.next + 1) % self.columns.len();
-                    c
-                }
-                None => return Ok(false),
-            },
-        };
-        let Some(raw) = table.raw(pager, row, col).map_err(heap_rt_error)? else {
-            *out = Value::Nil;
-            return Ok(true);
-        };
-        *out = match table.columns[col].ty {
-            crate::table::record::ColType::Int => Value::Int(raw as i64),
-            crate::table::record::ColType::Float => Value::Float(f64::from_bits(raw)),
-            crate::table::record::ColType::Bool => Value::Bool(raw != 0),
-            _ => {
-                crate::table::handle::cell_value(table.get(pager, row, col).map_err(heap_rt_error)?)
-            }
-        };
-        Ok(true)
-    }
-}
 
 /// A record's fields: name and value, in the record's order.
 pub type Fields = Vec<(Rc<str>, Value)>;

@@ -7,6 +7,7 @@
 
 pub mod handle;
 pub mod keys;
+pub mod reader;
 pub mod record;
 pub mod segment;
 pub mod store;
@@ -58,6 +59,7 @@ impl TableSet {
     /// Forget every open table (after a rollback the catalog says what they hold).
     pub fn forget(&mut self) {
         self.generation += 1;
+        store::note_write();
         for e in &mut self.entries {
             e.table = None;
         }

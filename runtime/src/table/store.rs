@@ -128,7 +128,27 @@ fn string_key(s: &str) -> Vec<u8> {
     s.as_bytes().to_vec()
 }
 
+/// Counts changes to any table's rows or columns (and rollbacks) in this process: a reader
+/// that copied column pages knows its copies are current while this has not moved.
+static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// The current count of table changes (see [`WRITES`]).
+#[inline]
+pub fn write_epoch() -> u64 {
+    WRITES.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Note a change that page copies must not survive.
+pub fn note_write() {
+    WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}
+
 impl Table {
+    fn touch(&mut self) {
+        self.dirty = true;
+        note_write();
+    }
+
     pub fn new(name: &str, sql: bool, order: u64) -> Table {
         Table {
             name: name.into(),
@@ -220,7 +240,7 @@ impl Table {
             seg: Segment::new(PageKind::Column),
             checked: Checked::new(0),
         });
-        self.dirty = true;
+        self.touch();
         self.columns.len() - 1
     }
 
@@ -378,7 +398,7 @@ impl Table {
         set_bit(buf, slot, raw.is_some());
         let at = VALUES_AT + 8 * slot;
         buf[at..at + 8].copy_from_slice(&raw.unwrap_or(0).to_le_bytes());
-        self.dirty = true;
+        self.touch();
         Ok(())
     }
 
@@ -504,7 +524,7 @@ impl Table {
         }
         self.slots += 1;
         self.live += 1;
-        self.dirty = true;
+        self.touch();
         Ok(row)
     }
 
@@ -540,7 +560,7 @@ impl Table {
         let page = self.deleted.page_for_write(pager, idx)?;
         set_bit(pager.page_mut(page)?, row as usize % ROWS_PER_PAGE, true);
         self.live -= 1;
-        self.dirty = true;
+        self.touch();
         Ok(())
     }
 
@@ -566,8 +586,20 @@ impl Table {
         self.live = 0;
         self.max_id = None;
         self.string_len = 0;
-        self.dirty = true;
+        self.touch();
         Ok(())
+    }
+
+    /// The data page holding `row` in column `col` (0: never written, all nil).
+    #[inline]
+    pub fn column_page(&self, col: usize, row: u64) -> u64 {
+        self.columns[col].seg.page(row as usize / ROWS_PER_PAGE)
+    }
+
+    /// The deletion-mark page covering `row` (0: nothing deleted there).
+    #[inline]
+    pub fn deletion_page(&self, row: u64) -> u64 {
+        self.deleted.page(row as usize / ROWS_PER_PAGE)
     }
 
     /// Pages the table uses (for `inspect` sizes).
