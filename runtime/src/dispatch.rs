@@ -339,6 +339,22 @@ impl Vm {
                     self.store_global(g, v);
                 }
                 Op::DefineGlobal(g) => {
+                    // A number into a global that holds one: the payload only.
+                    if let Some(slot) = self.globals.get_mut(g as usize) {
+                        match self.stack.last() {
+                            Some(Value::Float(f)) => {
+                                store_float(slot, *f);
+                                pop_scalar(&mut self.stack);
+                                continue;
+                            }
+                            Some(Value::Int(i)) => {
+                                store_int(slot, *i);
+                                pop_scalar(&mut self.stack);
+                                continue;
+                            }
+                            _ => {}
+                        }
+                    }
                     let v = pop!();
                     self.store_global(g, v);
                 }
@@ -552,7 +568,7 @@ impl Vm {
                     {
                         // A table scan's inner loop: the field's value goes straight onto
                         // the stack.
-                        self.stack.push(Value::Nil);
+                        push!(Value::Nil);
                         let at = self.stack.len() - 1;
                         let found = {
                             let (reader, stack) = (&mut self.row_reader, &mut self.stack);

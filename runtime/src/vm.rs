@@ -70,6 +70,8 @@ pub struct Vm {
     pub(crate) builtins: HashMap<String, Value, FxBuild>,
     /// The table whose rows were read last, resolved (see `vm_table::RowReader`).
     pub(crate) row_reader: crate::table::reader::RowReader,
+    /// A heap operation has the heap detached (see `Vm::with_heap`).
+    pub(crate) heap_busy: bool,
 }
 
 pub(crate) enum Called {
@@ -99,6 +101,7 @@ impl Vm {
             heap: None,
             builtins: HashMap::default(),
             row_reader: Default::default(),
+            heap_busy: false,
         }
     }
 

@@ -249,10 +249,12 @@ impl Vm {
         let Some(shared) = self.heap.take() else {
             return Ok(None);
         };
+        self.heap_busy = true;
         let r = match shared.try_borrow_mut() {
             Ok(mut heap) => f(self, &mut heap),
             Err(_) => Err(HeapError::Record("the heap is in use".into())),
         };
+        self.heap_busy = false;
         self.heap = Some(shared);
         r.map(Some)
     }

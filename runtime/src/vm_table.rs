@@ -40,6 +40,10 @@ fn closest<'a>(name: &str, names: impl Iterator<Item = &'a str>) -> Option<Strin
 impl Vm {
     /// The heap tables live in: the attached one, or a new in-memory heap.
     pub fn tables_heap(&mut self) -> RtResult<HeapRef> {
+        if self.heap_busy {
+            // Code run while loading from the heap (never a new in-memory heap then).
+            return Err(RtError::new("tables cannot be used while the heap is busy"));
+        }
         if self.heap.is_none() {
             self.attach_heap(Persist::in_memory().map_err(heap_rt_error)?);
         }

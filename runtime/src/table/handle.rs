@@ -3,6 +3,7 @@
 //! row can be read, written and printed wherever it is — inside a list, from the embedding
 //! API, in an error message — without the VM at hand, and costs no allocation per row.
 
+use super::store::ROWS_PER_PAGE;
 use super::{Cell, Table, TableError};
 use crate::error::{RtError, RtResult};
 use crate::heap::pager::Pager;
@@ -207,6 +208,14 @@ pub fn live_rows(t: TableId, from: u64, end: u64, max: usize) -> RtResult<(Vec<u
         let mut row = from.max(table.base);
         let end = end.min(table.slots);
         while row < end && out.len() < max {
+            // Rows on a page without deletion marks are all live: no per-row check.
+            if table.deletion_page(row) == 0 {
+                let page_end = (row / ROWS_PER_PAGE as u64 + 1) * ROWS_PER_PAGE as u64;
+                let stop = page_end.min(end).min(row + (max - out.len()) as u64);
+                out.extend((row..stop).map(|r| r as u32));
+                row = stop;
+                continue;
+            }
             if table.is_live(pager, row)? {
                 out.push(row as u32);
             }
