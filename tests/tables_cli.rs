@@ -1,0 +1,107 @@
+//! `walia import` / `walia export` and bad import files: line numbers, all-or-nothing,
+//! `--skip-bad`, invalid UTF-8, and no progress output when stderr is not a terminal.
+
+use std::path::Path;
+use std::process::Command;
+
+fn walia(dir: &Path, args: &[&str]) -> (String, String, Option<i32>) {
+    let out = Command::new(env!("CARGO_BIN_EXE_walia"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("WALIA_HEAP")
+        .output()
+        .expect("run walia");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code(),
+    )
+}
+
+#[test]
+fn import_and_export_round_trip_through_the_cli() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let csv = "id,name,score,ok\n1,\"Ann, the first\",1.5,true\n2,\"say \"\"hi\"\"\",,false\n3,\"two\nlines\",-2,true\n4,ünï,0.25,\n5,\"\",7,false\n";
+    std::fs::write(d.join("in.csv"), csv).expect("write csv");
+    let (out, err, code) = walia(d, &["import", "h.wld", "people", "in.csv"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out, "imported 5 rows into people\n");
+    assert_eq!(err, "", "no progress output without a terminal");
+    let (out, err, code) = walia(d, &["export", "h.wld", "people", "out.csv"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out, "exported 5 rows of people\n");
+    let exported = std::fs::read_to_string(d.join("out.csv")).expect("read export");
+    assert_eq!(
+        exported,
+        "id,name,score,ok\n1,\"Ann, the first\",1.5,true\n2,\"say \"\"hi\"\"\",,false\n3,\"two\nlines\",-2.0,true\n4,ünï,0.25,\n5,\"\",7.0,false\n"
+    );
+    // JSON Lines, and back in.
+    let (_, err, code) = walia(d, &["export", "h.wld", "people", "out.jsonl"]);
+    assert_eq!(code, Some(0), "{err}");
+    let jsonl = std::fs::read_to_string(d.join("out.jsonl")).expect("read jsonl");
+    assert_eq!(
+        jsonl.lines().next(),
+        Some("{\"id\":1,\"name\":\"Ann, the first\",\"score\":1.5,\"ok\":true}")
+    );
+    assert!(jsonl.contains("{\"id\":4,\"name\":\"ünï\",\"score\":0.25,\"ok\":null}"));
+    let (out, err, code) = walia(d, &["import", "h.wld", "copy", "out.jsonl"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out, "imported 5 rows into copy\n");
+    let (out, err, code) = walia(
+        d,
+        &[
+            "--heap",
+            "h.wld",
+            "-e",
+            "for (r in db.copy) print r; print db_tables();",
+        ],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.starts_with("copy {id: 1, name: \"Ann, the first\", score: 1.5, ok: true}\n"));
+    assert!(out.contains("copy {id: 5, name: \"\", score: 7.0, ok: false}\n"));
+    assert!(out.ends_with("[\"people\", \"copy\"]\n"));
+}
+
+#[test]
+fn bad_lines_fail_the_whole_import_with_their_line_number() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let mut bad_utf8 = b"id,name\n1,ok\n2,\"quoted\nacross\"\n3,".to_vec();
+    bad_utf8.extend_from_slice(&[0xff, 0xfe]);
+    bad_utf8.extend_from_slice(b"\n4,fine\n");
+    std::fs::write(d.join("utf8.csv"), &bad_utf8).expect("write");
+    std::fs::write(d.join("count.csv"), "id,n\n1,2\n2\n3,4\n").expect("write");
+    std::fs::write(d.join("number.csv"), "id,n\n1,2\n2,3\n3,x4\n").expect("write");
+    std::fs::write(d.join("quote.csv"), "id,n\n1,\"never closed\n2,3\n").expect("write");
+    std::fs::write(d.join("dup.jsonl"), "{\"id\": 1}\n\n{\"id\": 1}\n").expect("write");
+    for (file, line, why) in [
+        ("utf8.csv", "line 5", "invalid UTF-8"),
+        ("count.csv", "line 3", "expected 2 fields, found 1"),
+        ("number.csv", "line 4", "x4"),
+        ("quote.csv", "line 2", "not closed"),
+        ("dup.jsonl", "line 3", "already exists"),
+    ] {
+        let (out, err, code) = walia(d, &["import", "h.wld", "t", file]);
+        assert_eq!(code, Some(70), "{file}: {err}");
+        assert_eq!(out, "", "{file}");
+        assert!(err.contains(line) && err.contains(why), "{file}: {err}");
+    }
+    // Nothing of any failed import stayed: not even the table.
+    let (out, err, code) = walia(d, &["--heap", "h.wld", "-e", "print db_tables();"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out, "[]\n");
+    // --skip-bad imports the good lines and says how many were skipped.
+    let (out, err, code) = walia(d, &["import", "--skip-bad", "h.wld", "t", "utf8.csv"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out, "imported 3 rows into t (skipped 1 bad line)\n");
+    let (out, _, _) = walia(
+        d,
+        &["--heap", "h.wld", "-e", "for (r in db.t) print r.name;"],
+    );
+    assert_eq!(out, "ok\nquoted\nacross\nfine\n");
+    // An unknown extension is refused before anything is read.
+    let (_, err, code) = walia(d, &["import", "h.wld", "t", "data.txt"]);
+    assert_eq!(code, Some(70));
+    assert!(err.contains(".csv or .jsonl"), "{err}");
+}
