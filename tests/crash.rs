@@ -55,6 +55,49 @@ fn last_logged(dir: &Path, prefix: char) -> i64 {
         .unwrap_or(0)
 }
 
+/// After a kill: the heap must pass `walia verify`, and `check` run on it must succeed.
+/// Returns the check's output lines and the number it printed first, which must be the
+/// last commit that returned or the one in flight; that number is then logged as committed
+/// (the next writer starts from it).
+fn verify_and_check(dir: &Path, cycle: usize, check: &str) -> (Vec<String>, i64) {
+    let verify = walia(dir)
+        .args(["verify", "h.wld"])
+        .output()
+        .expect("verify");
+    assert!(
+        verify.status.success(),
+        "cycle {cycle}: verify failed: {}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    let out = walia(dir)
+        .args(["--heap", "h.wld", "-e", check])
+        .output()
+        .expect("check run");
+    assert!(
+        out.status.success(),
+        "cycle {cycle}: reopening failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let n: i64 = lines.first().and_then(|l| l.parse().ok()).unwrap_or(-1);
+    let committed = last_logged(dir, 'a');
+    let in_flight = last_logged(dir, 'b');
+    assert!(
+        n == committed || n == in_flight,
+        "cycle {cycle}: the heap holds {n}; last returned commit {committed}, in flight {in_flight}"
+    );
+    let mut log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("log.txt"))
+        .expect("open log");
+    writeln!(log, "a{n}").expect("append to log");
+    (lines, n)
+}
+
 #[test]
 fn sigkill_during_commits_leaves_the_last_or_next_commit() {
     let cycles: usize = common::env_count("WALIA_CRASH_CYCLES", 50);
@@ -84,40 +127,7 @@ fn sigkill_during_commits_leaves_the_last_or_next_commit() {
         child.kill().expect("SIGKILL");
         let _ = child.wait();
 
-        let verify = walia(dir.path())
-            .args(["verify", "h.wld"])
-            .output()
-            .expect("verify");
-        assert!(
-            verify.status.success(),
-            "cycle {cycle}: verify failed: {}",
-            String::from_utf8_lossy(&verify.stderr)
-        );
-        let out = walia(dir.path())
-            .args(["--heap", "h.wld", "-e", CHECK])
-            .output()
-            .expect("check run");
-        let text = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "cycle {cycle}: reopening failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let lines: Vec<&str> = text.lines().collect();
-        let n: i64 = lines.first().and_then(|l| l.parse().ok()).unwrap_or(-1);
-        // The heap holds the last commit known to have returned, or the one in flight.
-        let committed = last_logged(dir.path(), 'a');
-        let in_flight = last_logged(dir.path(), 'b');
-        assert!(
-            n == committed || n == in_flight,
-            "cycle {cycle}: heap holds n = {n}; last returned commit {committed}, in flight {in_flight}"
-        );
-        // What the heap holds now is committed: the next cycle's writer starts from it.
-        let mut log = std::fs::OpenOptions::new()
-            .append(true)
-            .open(dir.path().join("log.txt"))
-            .expect("open log");
-        writeln!(log, "a{n}").expect("append to log");
+        let (lines, n) = verify_and_check(dir.path(), cycle, CHECK);
         assert!(
             n >= previous,
             "cycle {cycle}: n went back from {previous} to {n}"
@@ -236,39 +246,7 @@ fn sigkill_during_bulk_insert_keeps_whole_commits() {
         std::thread::sleep(Duration::from_millis(20 + rng.below(120)));
         child.kill().expect("SIGKILL");
         let _ = child.wait();
-        let verify = walia(dir.path())
-            .args(["verify", "h.wld"])
-            .output()
-            .expect("verify");
-        assert!(
-            verify.status.success(),
-            "cycle {cycle}: verify failed: {}",
-            String::from_utf8_lossy(&verify.stderr)
-        );
-        let out = walia(dir.path())
-            .args(["--heap", "h.wld", "-e", BULK_CHECK])
-            .output()
-            .expect("check run");
-        let text = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "cycle {cycle}: reopening failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let lines: Vec<&str> = text.lines().collect();
-        let n: i64 = lines.first().and_then(|l| l.parse().ok()).unwrap_or(-1);
-        let committed = last_logged(dir.path(), 'a');
-        let in_flight = last_logged(dir.path(), 'b');
-        assert!(
-            n == committed || n == in_flight,
-            "cycle {cycle}: table holds {n} rows; last returned commit {committed}, in flight {in_flight}"
-        );
-        let mut log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(dir.path().join("log.txt"))
-            .expect("open log");
-        writeln!(log, "a{n}").expect("append to log");
+        let (lines, n) = verify_and_check(dir.path(), cycle, BULK_CHECK);
         assert_eq!(&lines[1..], ["true", "true"], "cycle {cycle}: invariants");
         rows = n;
     }

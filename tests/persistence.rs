@@ -121,28 +121,28 @@ fn heap_cases() {
     );
 }
 
+/// Run `examples/NAME` from the repository root on heap `heap`; its stdout.
+fn run_example(heap: &Path, name: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_walia"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg("--heap")
+        .arg(heap)
+        .args(["run", &format!("examples/{name}")])
+        .output()
+        .expect("run example");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// The README's persistence example keeps its state across runs.
 #[test]
 fn persist_example_counts_runs() {
     let tmp = tempfile::tempdir().expect("temp dir");
-    let example = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("examples")
-        .join("persist.wal");
-    let run = || {
-        let out = Command::new(env!("CARGO_BIN_EXE_walia"))
-            .arg("--heap")
-            .arg(tmp.path().join("demo.wld"))
-            .arg("run")
-            .arg(&example)
-            .output()
-            .expect("run example");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
+    let run = || run_example(&tmp.path().join("demo.wld"), "persist.wal");
     assert_eq!(run(), "warm boot: false\nrun 1, tick 1\n");
     assert_eq!(run(), "warm boot: true\nrun 1, tick 1\nrun 2, tick 2\n");
 }
@@ -152,22 +152,7 @@ fn persist_example_counts_runs() {
 #[test]
 fn orders_example_imports_and_queries() {
     let tmp = tempfile::tempdir().expect("temp dir");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let run = || {
-        let out = Command::new(env!("CARGO_BIN_EXE_walia"))
-            .current_dir(root)
-            .arg("--heap")
-            .arg(tmp.path().join("orders.wld"))
-            .args(["run", "examples/orders.wal"])
-            .output()
-            .expect("run example");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
+    let run = || run_example(&tmp.path().join("orders.wld"), "orders.wal");
     let first = run();
     assert!(
         first.starts_with(

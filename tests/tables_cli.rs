@@ -1,21 +1,11 @@
 //! `walia import` / `walia export` and bad import files: line numbers, all-or-nothing,
 //! `--skip-bad`, invalid UTF-8, and no progress output when stderr is not a terminal.
 
+mod common;
 use std::path::Path;
-use std::process::Command;
 
 fn walia(dir: &Path, args: &[&str]) -> (String, String, Option<i32>) {
-    let out = Command::new(env!("CARGO_BIN_EXE_walia"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("WALIA_HEAP")
-        .output()
-        .expect("run walia");
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        out.status.code(),
-    )
+    common::walia_in(dir, args)
 }
 
 #[test]

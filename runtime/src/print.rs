@@ -112,6 +112,24 @@ fn write_key(out: &mut String, k: &MapKey) {
     }
 }
 
+/// `Name {field: value, ...}`: an instance or a row.
+fn write_record<'a>(
+    out: &mut String,
+    name: &str,
+    fields: impl Iterator<Item = (&'a std::rc::Rc<str>, &'a Value)>,
+    seen: &mut Vec<usize>,
+) {
+    let _ = write!(out, "{name} {{");
+    for (i, (k, v)) in fields.enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        let _ = write!(out, "{k}: ");
+        write_value(out, v, seen);
+    }
+    out.push('}');
+}
+
 fn write_value(out: &mut String, v: &Value, seen: &mut Vec<usize>) {
     if seen.len() > MAX_PRINT_DEPTH {
         out.push_str("...");
@@ -169,15 +187,7 @@ fn write_value(out: &mut String, v: &Value, seen: &mut Vec<usize>) {
         Value::Db => out.push_str("<db>"),
         Value::Row(r) => match crate::table::handle::row_for_print(*r) {
             (name, Some(fields)) => {
-                let _ = write!(out, "{name} {{");
-                for (i, (k, v)) in fields.iter().enumerate() {
-                    if i > 0 {
-                        out.push_str(", ");
-                    }
-                    let _ = write!(out, "{k}: ");
-                    write_value(out, v, seen);
-                }
-                out.push('}');
+                write_record(out, &name, fields.iter().map(|(k, v)| (k, v)), seen)
             }
             (name, None) => {
                 let _ = write!(out, "<deleted {name} row>");
@@ -235,17 +245,12 @@ fn write_value(out: &mut String, v: &Value, seen: &mut Vec<usize>) {
                 return;
             }
             seen.push(id);
-            let _ = write!(out, "{} {{", inst.class.name);
-            if let Ok(fields) = inst.fields.try_borrow() {
-                for (i, (k, v)) in fields.iter().enumerate() {
-                    if i > 0 {
-                        out.push_str(", ");
-                    }
-                    let _ = write!(out, "{k}: ");
-                    write_value(out, v, seen);
+            match inst.fields.try_borrow() {
+                Ok(fields) => write_record(out, &inst.class.name, fields.iter(), seen),
+                Err(_) => {
+                    let _ = write!(out, "{} {{}}", inst.class.name);
                 }
             }
-            out.push('}');
             seen.pop();
         }
     }

@@ -5,7 +5,7 @@ use crate::error::{RtError, RtResult};
 use crate::heap::persist::{HeapRef, Persist};
 use crate::table::handle::{RowRef, TableId, table_name, table_value, with_table};
 pub use crate::table::reader::RowReader;
-use crate::table::{Cell, Table, TableError};
+use crate::table::{Cell, TableError};
 use crate::value::*;
 use crate::vm::Vm;
 use crate::vm_heap::heap_rt_error;
@@ -218,7 +218,7 @@ impl Vm {
         for (k, v) in &fields {
             named.push((k.clone(), to_cell(&name, k, v)?));
         }
-        with_table(t, |table, _| cells_for(table, named))
+        with_table(t, |table, _| table.cells_by_name(named))
     }
 
     /// Insert a record; returns the new row.
@@ -245,7 +245,7 @@ impl Vm {
             let mut n = 0;
             for cells in rows {
                 let named = columns.iter().cloned().zip(cells).collect();
-                let cells = cells_for(table, named)?;
+                let cells = table.cells_by_name(named)?;
                 let prepared = table.prepare(cells)?;
                 table.append(pager, &prepared)?;
                 n += 1;
@@ -354,26 +354,4 @@ fn cell_text(c: &Cell) -> String {
         Cell::Bool(b) => b.to_string(),
         Cell::Str(s) => format!("\"{s}\""),
     }
-}
-
-/// Place named cells into column order (nil where a column is not named).
-fn cells_for(table: &mut Table, named: Vec<(Rc<str>, Cell)>) -> Result<Vec<Cell>, TableError> {
-    let mut cells = vec![Cell::Nil; table.columns.len()];
-    for (k, c) in named {
-        let col = match table.column_index(&k) {
-            Some(col) => col,
-            None if table.sql => {
-                return Err(TableError::Data(format!(
-                    "table {} has no column '{k}'",
-                    table.name
-                )));
-            }
-            None => {
-                cells.push(Cell::Nil);
-                table.add_column(&k)
-            }
-        };
-        cells[col] = c;
-    }
-    Ok(cells)
 }

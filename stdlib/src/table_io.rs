@@ -144,6 +144,54 @@ fn bad_line(path: &str, line: u64, reason: impl std::fmt::Display) -> TableError
     TableError::Data(format!("cannot import '{path}': line {line}: {reason}"))
 }
 
+/// Where an import is: the line being added and how to treat a bad one.
+struct Line<'a> {
+    path: &'a str,
+    line: u64,
+    /// Bytes of the file read so far (for the progress bar).
+    bytes: u64,
+    skip_bad: bool,
+    bar: &'a Option<indicatif::ProgressBar>,
+}
+
+impl<'a> Line<'a> {
+    fn new(path: &'a str, skip_bad: bool, bar: &'a Option<indicatif::ProgressBar>) -> Line<'a> {
+        Line {
+            path,
+            line: 0,
+            bytes: 0,
+            skip_bad,
+            bar,
+        }
+    }
+
+    /// Append one parsed line's row; a bad line is skipped and counted, or fails the import.
+    fn add(
+        &self,
+        table: &mut Table,
+        pager: &mut walia_runtime::heap::pager::Pager,
+        cells: Result<Vec<Cell>, TableError>,
+        done: &mut Imported,
+    ) -> Result<(), TableError> {
+        if done.rows.is_multiple_of(65536)
+            && let Some(b) = self.bar
+        {
+            b.set_position(self.bytes);
+        }
+        let row = cells.and_then(|cells| {
+            let prepared = table.prepare(cells)?;
+            table.append(pager, &prepared)
+        });
+        match row {
+            Ok(_) => done.rows += 1,
+            Err(TableError::Data(_)) if self.skip_bad => done.skipped += 1,
+            Err(TableError::Data(m)) => return Err(bad_line(self.path, self.line, m)),
+            Err(e) => return Err(e),
+        }
+        Ok(())
+    }
+}
+
 /// The column index for each name of a header (adding columns to a table created by
 /// inserting; an `@sql` table refuses names it does not have).
 fn header_columns(table: &mut Table, names: &[Rc<str>]) -> Result<Vec<usize>, String> {
@@ -156,13 +204,10 @@ fn header_columns(table: &mut Table, names: &[Rc<str>]) -> Result<Vec<usize>, St
         if !seen.insert(n.clone()) {
             return Err(format!("column '{n}' appears twice"));
         }
-        cols.push(match table.column_index(n) {
-            Some(c) => c,
-            None if table.sql => {
-                return Err(format!("table {} has no column '{n}'", table.name));
-            }
-            None => table.add_column(n),
-        });
+        cols.push(table.column_for_field(n).map_err(|e| match e {
+            TableError::Data(m) => m,
+            TableError::Heap(e) => e.to_string(),
+        })?);
     }
     Ok(cols)
 }
@@ -176,6 +221,7 @@ fn import_csv(
 ) -> RtResult<Imported> {
     let mut csv = CsvReader::new(input);
     let mut done = Imported::default();
+    let mut at = Line::new(path, skip_bad, bar);
     with_table(t, |table, pager| {
         let header = match csv.next_record() {
             Ok(Some(_)) => csv.fields.len(),
@@ -202,21 +248,10 @@ fn import_csv(
                 }
                 Err(e) => return Err(bad_line(path, e.line, e.reason)),
             };
-            if done.rows % 65536 == 0
-                && let Some(b) = bar
-            {
-                b.set_position(csv.bytes);
-            }
-            let row = csv_row(table, &csv, &cols, &names, width).and_then(|cells| {
-                let prepared = table.prepare(cells)?;
-                table.append(pager, &prepared)
-            });
-            match row {
-                Ok(_) => done.rows += 1,
-                Err(TableError::Data(_)) if skip_bad => done.skipped += 1,
-                Err(TableError::Data(m)) => return Err(bad_line(path, line, m)),
-                Err(e) => return Err(e),
-            }
+            let cells = csv_row(table, &csv, &cols, &names, width);
+            at.line = line;
+            at.bytes = csv.bytes;
+            at.add(table, pager, cells, &mut done)?;
         }
         Ok(())
     })?;
@@ -330,6 +365,7 @@ fn import_jsonl(
     let mut buf = Vec::new();
     let mut line = 0u64;
     let mut bytes = 0u64;
+    let mut at = Line::new(path, skip_bad, bar);
     with_table(t, |table, pager| {
         loop {
             buf.clear();
@@ -344,21 +380,10 @@ fn import_jsonl(
             if buf.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            if done.rows % 65536 == 0
-                && let Some(b) = bar
-            {
-                b.set_position(bytes);
-            }
-            let row = jsonl_row(table, &buf).and_then(|cells| {
-                let prepared = table.prepare(cells)?;
-                table.append(pager, &prepared)
-            });
-            match row {
-                Ok(_) => done.rows += 1,
-                Err(TableError::Data(_)) if skip_bad => done.skipped += 1,
-                Err(TableError::Data(m)) => return Err(bad_line(path, line, m)),
-                Err(e) => return Err(e),
-            }
+            let cells = jsonl_row(table, &buf);
+            at.line = line;
+            at.bytes = bytes;
+            at.add(table, pager, cells, &mut done)?;
         }
         Ok(())
     })?;
@@ -391,24 +416,11 @@ fn jsonl_row(table: &mut Table, line: &[u8]) -> Result<Vec<Cell>, TableError> {
         };
         named.push((k, cell));
     }
-    let mut cells = vec![Cell::Nil; table.columns.len()];
-    for (k, cell) in named {
-        let col = match table.column_index(&k) {
-            Some(c) => c,
-            None if table.sql => {
-                return Err(TableError::Data(format!(
-                    "table {} has no column '{k}'",
-                    table.name
-                )));
-            }
-            None => {
-                cells.push(Cell::Nil);
-                table.add_column(&k)
-            }
-        };
-        cells[col] = cell;
-    }
-    Ok(cells)
+    let named = named
+        .into_iter()
+        .map(|(k, c)| (Rc::from(k.as_str()), c))
+        .collect();
+    table.cells_by_name(named)
 }
 
 /// Write every live row of `t` to `path`; returns the number of rows.

@@ -23,3 +23,18 @@ pub fn env_count(var: &str, default: usize) -> usize {
         .and_then(|s| s.parse().ok())
         .unwrap_or(default)
 }
+
+/// Run the `walia` binary in `dir` (without `$WALIA_HEAP`): stdout, stderr, exit code.
+pub fn walia_in(dir: &std::path::Path, args: &[&str]) -> (String, String, Option<i32>) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_walia"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("WALIA_HEAP")
+        .output()
+        .expect("run walia");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code(),
+    )
+}

@@ -105,4 +105,4 @@ impl From<storage::OpenError> for HeapError {
     }
 }
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -5,15 +5,16 @@ use super::pager::Pager;
 use super::storage::{FaultyStorage, MemStorage};
 use std::collections::BTreeMap;
 
-struct Rng(u64);
+/// A small deterministic generator (xorshift), shared by the heap and table tests.
+pub(crate) struct Rng(pub(crate) u64);
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         self.0
     }
-    fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
 }

@@ -184,16 +184,7 @@ pub fn row_fields(r: RowRef) -> RtResult<RowFields> {
 pub fn set_row_field(r: RowRef, name: &str, cell: Cell) -> RtResult<Cell> {
     with_table(r.table, |t, pager| {
         let row = live_row(t, pager, r.row)?;
-        let col = match t.column_index(name) {
-            Some(c) => c,
-            None if t.sql => {
-                return Err(TableError::Data(format!(
-                    "table {} has no column '{name}'",
-                    t.name
-                )));
-            }
-            None => t.add_column(name),
-        };
+        let col = t.column_for_field(name)?;
         let cell = t.coerce(col, cell)?;
         t.set(pager, row, col, cell.clone())?;
         Ok(cell)

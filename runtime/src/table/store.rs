@@ -34,14 +34,9 @@ pub enum Cell {
 }
 
 impl Cell {
+    /// As `type_of` spells it.
     pub fn type_name(&self) -> &'static str {
-        match self {
-            Cell::Nil => "Nil",
-            Cell::Int(_) => "Int",
-            Cell::Float(_) => "Float",
-            Cell::Bool(_) => "Bool",
-            Cell::Str(_) => "String",
-        }
+        self.col_type().name()
     }
 
     fn col_type(&self) -> ColType {
@@ -242,6 +237,31 @@ impl Table {
         });
         self.touch();
         self.columns.len() - 1
+    }
+
+    /// The column a record's field `name` goes into: added when missing from a table
+    /// created by inserting, an error for an `@sql` table.
+    pub fn column_for_field(&mut self, name: &str) -> TableResult<usize> {
+        match self.column_index(name) {
+            Some(c) => Ok(c),
+            None if self.sql => Err(TableError::Data(format!(
+                "table {} has no column '{name}'",
+                self.name
+            ))),
+            None => Ok(self.add_column(name)),
+        }
+    }
+
+    /// Named values placed in column order (nil where a column is not named); see
+    /// [`Table::column_for_field`] for names that are not columns.
+    pub fn cells_by_name(&mut self, named: Vec<(Rc<str>, Cell)>) -> TableResult<Vec<Cell>> {
+        let mut cells = vec![Cell::Nil; self.columns.len()];
+        for (k, c) in named {
+            let col = self.column_for_field(&k)?;
+            cells.resize(self.columns.len(), Cell::Nil);
+            cells[col] = c;
+        }
+        Ok(cells)
     }
 
     /// Is `row` a slot that holds a row (not deleted, not cleared, not past the end)?
@@ -559,7 +579,7 @@ impl Table {
         let idx = row as usize / ROWS_PER_PAGE;
         let page = self.deleted.page_for_write(pager, idx)?;
         set_bit(pager.page_mut(page)?, row as usize % ROWS_PER_PAGE, true);
-        self.live -= 1;
+        self.live = self.live.saturating_sub(1);
         self.touch();
         Ok(())
     }

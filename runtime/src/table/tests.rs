@@ -9,18 +9,7 @@ use crate::heap::persist::{Persist, check_commit};
 use crate::heap::storage::{FaultyStorage, MemStorage, Storage};
 use std::collections::BTreeMap;
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+use crate::heap::tests::Rng;
 
 fn ok<T>(r: HeapResult<T>) -> T {
     r.unwrap_or_else(|e| panic!("heap: {e}"))
