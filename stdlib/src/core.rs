@@ -91,13 +91,21 @@ fn type_of(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     Ok(Value::str(arg(a, 0).type_name()))
 }
 
-fn len(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn len(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let n = match arg(a, 0) {
         Value::Str(s) => s.char_len() as i64,
         Value::List(l) => l.items.borrow().len() as i64,
         Value::Map(m) => m.entries.borrow().len() as i64,
         Value::Range(r) => r.len(),
-        other => return Err(type_error("len", 0, "String, List, Map or Range", other)),
+        Value::Table(t) => vm.table_count(*t)? as i64,
+        other => {
+            return Err(type_error(
+                "len",
+                0,
+                "String, List, Map, Range or Table",
+                other,
+            ));
+        }
     };
     Ok(Value::Int(n))
 }

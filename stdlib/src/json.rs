@@ -145,13 +145,18 @@ pub fn write_json(out: &mut String, v: &Value, depth: usize) -> RtResult<()> {
             }
             out.push('}');
         }
-        Value::Instance(inst) => {
-            let fields: Vec<(Rc<str>, Value)> = inst
-                .fields
-                .borrow()
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
+        Value::Instance(_) | Value::Row(_) => {
+            // A row is written like an instance: an object of its columns.
+            let fields: Vec<(Rc<str>, Value)> = match v {
+                Value::Row(r) => walia_runtime::table::handle::row_fields(*r)?,
+                Value::Instance(inst) => inst
+                    .fields
+                    .borrow()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+                _ => Vec::new(),
+            };
             out.push('{');
             for (i, (k, item)) in fields.iter().enumerate() {
                 if i > 0 {
