@@ -98,6 +98,11 @@ impl Engine {
             .max(1);
     }
 
+    /// Turn progress output (an import's progress bar on a terminal) off or on.
+    pub fn set_quiet(&mut self, quiet: bool) {
+        self.vm.quiet = quiet;
+    }
+
     /// The list `args()` returns to scripts.
     pub fn set_args(&mut self, args: Vec<String>) {
         self.vm.args = args;

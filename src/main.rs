@@ -185,6 +185,7 @@ fn run_cli(stack: usize) -> i32 {
     let color = std::io::stderr().is_terminal();
     let mut engine = Engine::new();
     engine.set_max_depth(cli.opts.max_depth);
+    engine.set_quiet(cli.opts.quiet);
     engine.set_stack_size(stack);
     let mut opts = cli.opts.clone();
     // `walia run HEAP.wld` (or `walia HEAP.wld`) is a warm boot of that heap.

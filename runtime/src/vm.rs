@@ -72,6 +72,8 @@ pub struct Vm {
     pub(crate) row_reader: crate::table::reader::RowReader,
     /// A heap operation has the heap detached (see `Vm::with_heap`).
     pub(crate) heap_busy: bool,
+    /// No progress output (`--quiet`): an import's progress bar stays off.
+    pub quiet: bool,
 }
 
 pub(crate) enum Called {
@@ -102,6 +104,7 @@ impl Vm {
             builtins: HashMap::default(),
             row_reader: Default::default(),
             heap_busy: false,
+            quiet: false,
         }
     }
 

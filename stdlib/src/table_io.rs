@@ -60,7 +60,7 @@ pub fn db_import(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let path = expect_str(a, 1, "db_import")?.as_str().to_string();
     let mut opts = ImportOptions {
         skip_bad: false,
-        progress: true,
+        progress: !vm.quiet,
     };
     if let Value::Map(m) = arg(a, 2) {
         opts.skip_bad = m
