@@ -95,3 +95,43 @@ fn bad_lines_fail_the_whole_import_with_their_line_number() {
     assert_eq!(code, Some(70));
     assert!(err.contains(".csv or .jsonl"), "{err}");
 }
+
+/// A skipped line leaves nothing behind: not a half-made key index (a String id too long
+/// to index, then Int ids), not an id without its row (a string too long for a column),
+/// not the columns a JSON Lines line added.
+#[test]
+fn skipped_lines_leave_no_trace() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let long_id = format!("id,name\n{},a\n1,b\n2,c\n", "x".repeat(600));
+    std::fs::write(d.join("longid.csv"), long_id).expect("write");
+    let (out, err, code) = walia(d, &["import", "--skip-bad", "h.wld", "L", "longid.csv"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out, "imported 2 rows into L (skipped 1 bad line)\n");
+    let huge = format!("id,name\n1,a\n2,{}\n3,c\n", "y".repeat(1 << 24));
+    std::fs::write(d.join("huge.csv"), huge).expect("write");
+    let (out, err, code) = walia(d, &["import", "--skip-bad", "h.wld", "S", "huge.csv"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out, "imported 2 rows into S (skipped 1 bad line)\n");
+    std::fs::write(
+        d.join("cols.jsonl"),
+        "{\"id\": 1}\n{\"id\": 1, \"extra\": 5}\n{\"id\": 2}\n",
+    )
+    .expect("write");
+    let (_, err, code) = walia(d, &["import", "--skip-bad", "h.wld", "J", "cols.jsonl"]);
+    assert_eq!(code, Some(0), "{err}");
+    let (out, err, code) = walia(
+        d,
+        &[
+            "--heap",
+            "h.wld",
+            "-e",
+            "print db.L.get(1).name; print db.S.get(2); print db.S.get(3).name; print db.J.columns();",
+        ],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out, "b\nnil\nc\n[\"id\"]\n");
+    let (out, err, code) = walia(d, &["verify", "h.wld"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.starts_with("ok:"), "{out}");
+}

@@ -127,13 +127,16 @@ enum SourceIter {
         next: usize,
         keys_only: bool,
     },
-    /// A table's live rows in insertion order, read a chunk of row numbers at a time.
+    /// A table's live rows in insertion order, read a chunk of row numbers at a time. The
+    /// chunk is good while no table changes (the write epoch it was read at); after a
+    /// change (the loop deleted a row, say) the rest is read again.
     Table {
         table: TableId,
         next: u64,
         end: u64,
         chunk: Vec<u32>,
         at: usize,
+        epoch: u64,
     },
 }
 
@@ -166,6 +169,7 @@ impl SourceIter {
                 end: crate::table::handle::scan_end(*t)?,
                 chunk: Vec::new(),
                 at: 0,
+                epoch: 0,
             },
             other => {
                 return Err(RtError::new(format!(
@@ -183,24 +187,34 @@ impl SourceIter {
             end,
             chunk,
             at,
+            epoch,
         } = self
         {
-            if *at >= chunk.len() {
-                if *next >= *end {
-                    return Ok(None);
+            loop {
+                if *at >= chunk.len() {
+                    *epoch = crate::table::store::write_epoch();
+                    if *next >= *end {
+                        return Ok(None);
+                    }
+                    let (rows, after) =
+                        crate::table::handle::live_rows(*table, *next, *end, TABLE_CHUNK)?;
+                    *chunk = rows;
+                    *next = after;
+                    *at = 0;
+                    if chunk.is_empty() {
+                        return Ok(None);
+                    }
                 }
-                let (rows, after) =
-                    crate::table::handle::live_rows(*table, *next, *end, TABLE_CHUNK)?;
-                *chunk = rows;
-                *next = after;
-                *at = 0;
-                if chunk.is_empty() {
-                    return Ok(None);
+                let row = chunk[*at];
+                *at += 1;
+                // A table changed since the chunk was read (the loop deleted a row,
+                // cleared the table, rolled back): check this row again.
+                if *epoch == crate::table::store::write_epoch()
+                    || crate::table::handle::is_live_row(*table, row)?
+                {
+                    return Ok(Some(Value::Row(RowRef { table: *table, row })));
                 }
             }
-            let row = chunk[*at];
-            *at += 1;
-            return Ok(Some(Value::Row(RowRef { table: *table, row })));
         }
         Ok(self.next_in_memory())
     }
@@ -311,20 +325,19 @@ impl PipeRun {
         }
         let SourceIter::Table {
             table,
-            next,
-            end,
             chunk,
             at,
+            epoch,
+            ..
         } = &mut self.source
         else {
             return RowStep::Other;
         };
-        if *at >= chunk.len() {
+        if *at >= chunk.len() || *epoch != crate::table::store::write_epoch() {
             return RowStep::Other;
         }
         let row = chunk[*at];
         *at += 1;
-        let _ = (next, end);
         RowStep::Row(RowRef { table: *table, row })
     }
 

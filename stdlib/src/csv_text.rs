@@ -26,6 +26,9 @@ pub struct CsvReader<R> {
     pub record: Vec<u8>,
     pub fields: Vec<Field>,
     line_buf: Vec<u8>,
+    /// A blank line is a record (of one empty field) rather than skipped: right for a
+    /// one-column file, where it is that column's nil.
+    pub blank_is_record: bool,
 }
 
 /// A malformed record: its first physical line and the reason.
@@ -44,6 +47,7 @@ impl<R: BufRead> CsvReader<R> {
             record: Vec::new(),
             fields: Vec::new(),
             line_buf: Vec::new(),
+            blank_is_record: false,
         }
     }
 
@@ -65,7 +69,7 @@ impl<R: BufRead> CsvReader<R> {
     }
 
     /// Read the next record; returns its first physical line, or `None` at the end.
-    /// Blank lines between records are skipped.
+    /// Blank lines between records are skipped (unless `blank_is_record`).
     pub fn next_record(&mut self) -> Result<Option<u64>, CsvError> {
         self.record.clear();
         self.fields.clear();
@@ -73,7 +77,7 @@ impl<R: BufRead> CsvReader<R> {
             if !self.read_line()? {
                 return Ok(None);
             }
-            if !matches!(self.line_buf.as_slice(), b"\n" | b"\r\n") {
+            if self.blank_is_record || !matches!(self.line_buf.as_slice(), b"\n" | b"\r\n") {
                 break;
             }
         }

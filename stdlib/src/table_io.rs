@@ -150,6 +150,8 @@ struct Line<'a> {
     line: u64,
     /// Bytes of the file read so far (for the progress bar).
     bytes: u64,
+    /// The table's columns before this line (a skipped line's new columns are removed).
+    columns: usize,
     skip_bad: bool,
     bar: &'a Option<indicatif::ProgressBar>,
 }
@@ -160,6 +162,7 @@ impl<'a> Line<'a> {
             path,
             line: 0,
             bytes: 0,
+            columns: usize::MAX,
             skip_bad,
             bar,
         }
@@ -184,7 +187,10 @@ impl<'a> Line<'a> {
         });
         match row {
             Ok(_) => done.rows += 1,
-            Err(TableError::Data(_)) if self.skip_bad => done.skipped += 1,
+            Err(TableError::Data(_)) if self.skip_bad => {
+                table.drop_unwritten_columns(self.columns);
+                done.skipped += 1;
+            }
             Err(TableError::Data(m)) => return Err(bad_line(self.path, self.line, m)),
             Err(e) => return Err(e),
         }
@@ -236,6 +242,7 @@ fn import_csv(
             }
         }
         let cols = header_columns(table, &names).map_err(|m| bad_line(path, 1, m))?;
+        csv.blank_is_record = cols.len() == 1;
         let width = table.columns.len();
         loop {
             let line = match csv.next_record() {
@@ -380,7 +387,9 @@ fn import_jsonl(
             if buf.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
+            let columns = table.columns.len();
             let cells = jsonl_row(table, &buf);
+            at.columns = columns;
             at.line = line;
             at.bytes = bytes;
             at.add(table, pager, cells, &mut done)?;

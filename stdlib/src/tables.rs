@@ -13,7 +13,7 @@ pub fn install(vm: &mut Vm) {
     global(vm, "db_update", 2, 2, db_update);
     global(vm, "db_delete_sql", 2, 2, db_delete);
     global(vm, "db_tables", 0, 0, db_tables);
-    global(vm, "db_import", 2, 2, crate::table_io::db_import);
+    global(vm, "db_import", 2, 3, crate::table_io::db_import);
     global(vm, "db_export", 2, 2, crate::table_io::db_export);
     method(vm, T, "insert", 2, 2, insert);
     method(vm, T, "get", 2, 2, get);

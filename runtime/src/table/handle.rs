@@ -216,6 +216,11 @@ pub fn live_rows(t: TableId, from: u64, end: u64, max: usize) -> RtResult<(Vec<u
     })
 }
 
+/// Does this row exist (not deleted, cleared or rolled back)?
+pub fn is_live_row(t: TableId, row: u32) -> RtResult<bool> {
+    with_table(t, |table, pager| Ok(table.is_live(pager, row as u64)?))
+}
+
 /// The end of the table's row numbers now: a scan started now stops there, so rows
 /// inserted while it runs are not visited.
 pub fn scan_end(t: TableId) -> RtResult<u64> {

@@ -337,9 +337,14 @@ pub fn walk(
         return Ok(());
     }
     let mut stack = vec![(root, 0usize)];
+    // A damaged file could link a node from several branches and multiply the walk.
+    let mut seen = crate::heap::IdSet::default();
     while let Some((page, depth)) = stack.pop() {
         if depth > MAX_DEPTH {
             return Err(too_deep(page));
+        }
+        if !seen.insert(page) {
+            return Err(HeapError::corrupt(page, "key index node linked twice"));
         }
         let (kind, bytes, n) = node(pager, page)?;
         if since.is_some_and(|s| page_seq(bytes) <= s) {

@@ -28,6 +28,10 @@ pub struct TableSet {
     /// Counts [`TableSet::forget`]s: what was known about a table's columns before may
     /// no longer hold.
     pub generation: u64,
+    /// The most row slots each table has had in this process. A rollback brings back a
+    /// record with fewer, but a row value taken in between may still be held, so those
+    /// slots are never handed out again (see [`Table::burn_slots`]).
+    high_water: std::collections::HashMap<Rc<str>, u64, crate::value::FxBuild>,
     by_name: std::collections::HashMap<Rc<str>, u32, crate::value::FxBuild>,
 }
 
@@ -61,7 +65,10 @@ impl TableSet {
         self.generation += 1;
         store::note_write();
         for e in &mut self.entries {
-            e.table = None;
+            if let Some(t) = e.table.take() {
+                let hw = self.high_water.entry(e.name.clone()).or_default();
+                *hw = (*hw).max(t.slots);
+            }
         }
     }
 }
@@ -80,7 +87,13 @@ impl Persist {
                 return Ok(None);
             };
             let rec = TableRecord::decode(&bytes, &name)?;
-            let table = Table::load(&mut self.pager, &name, rec)?;
+            let mut table = Table::load(&mut self.pager, &name, rec)?;
+            if let Some(&hw) = self.tables.high_water.get(&name)
+                && hw > table.slots
+                && self.pager.writable
+            {
+                table.burn_slots(&mut self.pager, hw)?;
+            }
             self.tables.entries[handle as usize].table = Some(table);
         }
         let table = self.tables.entries[handle as usize].table.as_mut();

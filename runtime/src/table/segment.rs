@@ -64,10 +64,16 @@ impl Segment {
         let depth = root.depth as usize;
         seg.levels = vec![Vec::new(); depth + 1];
         seg.levels[depth].push(root.page);
+        // A damaged file could link one directory from several places and multiply the
+        // tree: every directory must be read once.
+        let mut seen = crate::heap::IdSet::default();
         for level in (1..=depth).rev() {
             let dirs = std::mem::take(&mut seg.levels[level]);
             let mut below = Vec::new();
             for (i, &dir) in dirs.iter().enumerate() {
+                if !seen.insert(dir) {
+                    return Err(corrupt(dir, "table directory linked twice"));
+                }
                 let bytes = pager.page(dir, PageKind::Directory)?;
                 let count = u16::from_le_bytes([bytes[2], bytes[3]]) as usize;
                 let last = i + 1 == dirs.len();
@@ -81,9 +87,6 @@ impl Segment {
                     }
                     below.push(p);
                 }
-            }
-            if below.len() as u64 > pager.meta().page_count {
-                return Err(corrupt(root.page, "table segment larger than the heap"));
             }
             seg.levels[level] = dirs;
             seg.levels[level - 1] = below;
@@ -161,8 +164,15 @@ impl Segment {
             if self.levels.len() <= level {
                 self.levels.push(Vec::new());
             }
-            if self.levels[level].len() < needed {
+            let old_len = self.levels[level].len();
+            if old_len < needed {
+                // New directories, and the old last one (no longer last, so now full),
+                // must be written even when no page under them changed (a write far past
+                // the end skips whole directories).
                 self.levels[level].resize(needed, 0);
+                for j in old_len.saturating_sub(1)..needed {
+                    self.mark_dirty(level, j);
+                }
             }
             let dirty = self
                 .dirty
@@ -259,9 +269,13 @@ pub fn walk_stored(
         return Err(corrupt(root.page, "table segment deeper than possible"));
     }
     let mut level = vec![root.page];
+    let mut seen = crate::heap::IdSet::default();
     for depth in (1..=root.depth).rev() {
         let mut below = Vec::new();
         for dir in level {
+            if !seen.insert(dir) {
+                return Err(corrupt(dir, "table directory linked twice"));
+            }
             let bytes = pager.page(dir, PageKind::Directory)?;
             if since.is_some_and(|s| page_seq(bytes) <= s) {
                 continue;
@@ -274,14 +288,6 @@ pub fn walk_stored(
                 }
             }
             f(dir, PageKind::Directory);
-        }
-        if below.len() as u64
-            > pager
-                .meta()
-                .page_count
-                .max(pager.committed_meta().page_count)
-        {
-            return Err(corrupt(root.page, "table segment larger than the heap"));
         }
         if depth == 1 {
             for p in below {

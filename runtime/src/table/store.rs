@@ -227,6 +227,19 @@ impl Table {
         self.column_index("id")
     }
 
+    /// Remove the columns from `count` on that were added and never written (what a
+    /// skipped import line added).
+    pub fn drop_unwritten_columns(&mut self, count: usize) {
+        while self.columns.len() > count
+            && self
+                .columns
+                .last()
+                .is_some_and(|c| c.seg.is_empty() && c.ty == ColType::Unset)
+        {
+            self.columns.pop();
+        }
+    }
+
     /// Add a column that reads nil on every existing row.
     pub fn add_column(&mut self, name: &str) -> usize {
         self.columns.push(Column {
@@ -385,6 +398,16 @@ impl Table {
                 )));
             }
         };
+        if let Cell::Str(s) = &cell
+            && s.len() > MAX_STRING
+        {
+            return Err(TableError::Data(format!(
+                "cannot store a string of {} bytes in {}.{} (the limit is {MAX_STRING})",
+                s.len(),
+                self.name,
+                c.name
+            )));
+        }
         if &*c.name == "id" && matches!(cell, Cell::Float(_) | Cell::Bool(_)) {
             return Err(TableError::Data(format!(
                 "type mismatch: {}.id is the primary key and must be an Int or a String, got {}",
@@ -449,26 +472,37 @@ impl Table {
     }
 
     /// Index `id -> row`; a duplicate is an error and changes nothing.
+    /// Nothing changes unless the id is indexed: a failure leaves the index as it was.
     fn index_id(&mut self, pager: &mut Pager, id: &Cell, row: u64) -> TableResult<()> {
+        let kind = match id {
+            Cell::Int(_) => KeyKind::Int,
+            Cell::Str(_) => KeyKind::Str,
+            _ => KeyKind::None,
+        };
+        if kind != KeyKind::None && self.key_kind != KeyKind::None && kind != self.key_kind {
+            return Err(TableError::Data(format!(
+                "type mismatch: {}.id holds {} ids, got {}",
+                self.name,
+                if self.key_kind == KeyKind::Int {
+                    "Int"
+                } else {
+                    "String"
+                },
+                id.type_name()
+            )));
+        }
         match id {
             Cell::Nil => Ok(()),
-            Cell::Int(i) => {
-                if self.key_kind == KeyKind::None {
+            Cell::Int(i) => match keys::insert(pager, self.key_root, *i, row)? {
+                keys::Inserted::Root(r) => {
+                    self.key_root = r;
                     self.key_kind = KeyKind::Int;
+                    self.max_id = Some(self.max_id.map_or(*i, |m| m.max(*i)));
+                    Ok(())
                 }
-                match keys::insert(pager, self.key_root, *i, row)? {
-                    keys::Inserted::Root(r) => {
-                        self.key_root = r;
-                        self.max_id = Some(self.max_id.map_or(*i, |m| m.max(*i)));
-                        Ok(())
-                    }
-                    keys::Inserted::Exists(_) => Err(self.duplicate(id)),
-                }
-            }
+                keys::Inserted::Exists(_) => Err(self.duplicate(id)),
+            },
             Cell::Str(s) => {
-                if self.key_kind == KeyKind::None {
-                    self.key_kind = KeyKind::Str;
-                }
                 let key = string_key(s);
                 if key.len() > btree::MAX_KEY {
                     return Err(TableError::Data(format!(
@@ -481,6 +515,7 @@ impl Table {
                     return Err(self.duplicate(id));
                 }
                 self.key_root = btree::put(pager, self.key_root, &key, &row.to_le_bytes())?;
+                self.key_kind = KeyKind::Str;
                 Ok(())
             }
             other => Err(TableError::Data(format!(
@@ -580,6 +615,25 @@ impl Table {
         let page = self.deleted.page_for_write(pager, idx)?;
         set_bit(pager.page_mut(page)?, row as usize % ROWS_PER_PAGE, true);
         self.live = self.live.saturating_sub(1);
+        self.touch();
+        Ok(())
+    }
+
+    /// Mark the slots up to `end` used and deleted: rows rolled back in this process may
+    /// still be held as values, and must read as deleted rather than as new rows.
+    pub fn burn_slots(&mut self, pager: &mut Pager, end: u64) -> HeapResult<()> {
+        let mut row = self.slots;
+        while row < end {
+            let idx = row as usize / ROWS_PER_PAGE;
+            let page = self.deleted.page_for_write(pager, idx)?;
+            let buf = pager.page_mut(page)?;
+            let stop = end.min((idx as u64 + 1) * ROWS_PER_PAGE as u64);
+            for r in row..stop {
+                set_bit(buf, r as usize % ROWS_PER_PAGE, true);
+            }
+            row = stop;
+        }
+        self.slots = end;
         self.touch();
         Ok(())
     }
