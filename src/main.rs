@@ -65,8 +65,9 @@ enum Command {
         /// The script file.
         file: String,
     },
-    /// List a heap's globals (type and stored size) and file and commit statistics. Reads
-    /// the last commit without taking the lock, so it never blocks a running writer.
+    /// List a heap's globals (type and stored size), tables (rows, typed columns, size)
+    /// and file and commit statistics. Reads the last commit without taking the lock, so
+    /// it never blocks a running writer.
     Inspect {
         /// The heap file (default: --heap, $WALIA_HEAP, else ./walia.wld).
         heap: Option<PathBuf>,
