@@ -97,18 +97,17 @@ impl Vm {
             }
         };
         let found = match self.find_table(&name)? {
-            Some(t) => Some(t),
-            None if create => Some(self.with_persist(|heap| {
+            Some(t) => t,
+            None if create => self.with_persist(|heap| {
                 heap.create_table(&name, false).map_err(heap_rt_error)?;
                 Ok(table_value(heap, &name))
-            })?),
-            None => None,
+            })?,
+            // The error naming the table (with "did you mean").
+            None => self.db_table(&name)?,
         };
         match found {
-            Some(Value::Table(t)) => Ok(t),
-            _ => self
-                .db_table(&name)
-                .and_then(|_| Err(RtError::new("no table"))),
+            Value::Table(t) => Ok(t),
+            _ => Err(RtError::new(format!("no table '{name}'"))),
         }
     }
 
@@ -232,26 +231,6 @@ impl Vm {
             table: t,
             row: row as u32,
         }))
-    }
-
-    /// Insert many records at once (import): one cell row per record, names given once.
-    pub fn table_insert_cells(
-        &mut self,
-        t: TableId,
-        columns: &[Rc<str>],
-        rows: impl IntoIterator<Item = Vec<Cell>>,
-    ) -> RtResult<u64> {
-        with_table(t, |table, pager| {
-            let mut n = 0;
-            for cells in rows {
-                let named = columns.iter().cloned().zip(cells).collect();
-                let cells = table.cells_by_name(named)?;
-                let prepared = table.prepare(cells)?;
-                table.append(pager, &prepared)?;
-                n += 1;
-            }
-            Ok(n)
-        })
     }
 
     /// `db_update(T, rec)`: replace the row with the record's id; returns the row.

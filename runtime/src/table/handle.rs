@@ -149,17 +149,6 @@ pub fn cell_value(c: Cell) -> Value {
     }
 }
 
-/// Read a field of a row: `None` when the table has no such column.
-pub fn row_field(r: RowRef, name: &str) -> RtResult<Option<Value>> {
-    with_table(r.table, |t, pager| {
-        let row = live_row(t, pager, r.row)?;
-        match t.column_index(name) {
-            Some(col) => Ok(Some(cell_value(t.get(pager, row, col)?))),
-            None => Ok(None),
-        }
-    })
-}
-
 /// A row's columns and values.
 pub type RowFields = Vec<(Rc<str>, Value)>;
 
