@@ -13,6 +13,7 @@ mod members;
 pub mod ops;
 pub mod pipe;
 pub mod print;
+pub mod source;
 pub mod table;
 pub mod value;
 pub mod vm;

@@ -272,6 +272,7 @@ fn eq_depth(a: &Value, b: &Value, depth: usize) -> RtResult<bool> {
         (Value::Table(x), Value::Table(y)) => x == y,
         (Value::Row(x), Value::Row(y)) => x == y,
         (Value::Db, Value::Db) => true,
+        (Value::File(x), Value::File(y)) => Rc::ptr_eq(x, y),
         _ => false,
     })
 }

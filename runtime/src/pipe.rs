@@ -81,6 +81,17 @@ impl Pipeline {
         Ok(Value::Stream(rc))
     }
 
+    /// A stream reading `source` with no stage yet (`lines(path)`).
+    pub fn of_source(source: Value) -> Value {
+        let rc = Rc::new(Pipeline {
+            gc: GcHeader::default(),
+            source,
+            stages: Vec::new(),
+        });
+        crate::gc::track(crate::gc::Tracked::Stream(Rc::downgrade(&rc)));
+        Value::Stream(rc)
+    }
+
     /// Every value this stream refers to (for the cycle collector).
     pub(crate) fn values(&self, f: &mut dyn FnMut(&Value)) {
         f(&self.source);
@@ -99,7 +110,8 @@ fn check_iterable(v: &Value) -> RtResult<()> {
         | Value::Str(_)
         | Value::Map(_)
         | Value::Stream(_)
-        | Value::Table(_) => Ok(()),
+        | Value::Table(_)
+        | Value::File(_) => Ok(()),
         other => Err(RtError::new(format!(
             "cannot iterate over a value of type {}",
             other.type_name()
@@ -127,6 +139,8 @@ enum SourceIter {
         next: usize,
         keys_only: bool,
     },
+    /// A file, record by record.
+    File(FileRead),
     /// A table's live rows in insertion order, read a chunk of row numbers at a time. The
     /// chunk is good while no table changes (the write epoch it was read at); after a
     /// change (the loop deleted a row, say) the rest is read again.
@@ -139,6 +153,9 @@ enum SourceIter {
         epoch: u64,
     },
 }
+
+/// A file source being read.
+pub struct FileRead(Box<dyn crate::source::RecordReader>);
 
 /// Rows a table scan reads per visit to the heap.
 const TABLE_CHUNK: usize = 256;
@@ -163,6 +180,7 @@ impl SourceIter {
                 next: 0,
                 keys_only,
             },
+            Value::File(f) => SourceIter::File(FileRead((f.open)(&f.path)?)),
             Value::Table(t) => SourceIter::Table {
                 table: *t,
                 next: 0,
@@ -181,6 +199,9 @@ impl SourceIter {
     }
 
     fn next(&mut self) -> RtResult<Option<Value>> {
+        if let SourceIter::File(f) = self {
+            return f.0.next_record();
+        }
         if let SourceIter::Table {
             table,
             next,
@@ -221,7 +242,7 @@ impl SourceIter {
 
     fn next_in_memory(&mut self) -> Option<Value> {
         match self {
-            SourceIter::Table { .. } => None,
+            SourceIter::Table { .. } | SourceIter::File(_) => None,
             SourceIter::List { list, next } => {
                 let v = list.items.borrow().get(*next).cloned()?;
                 *next += 1;

@@ -105,6 +105,8 @@ pub enum Value {
     Row(crate::table::handle::RowRef),
     /// `db`: the attached heap's tables.
     Db,
+    /// A file a pipeline reads (only ever the source of a stream).
+    File(Rc<crate::source::FileSource>),
     /// A global slot whose declaration has not run yet. Never visible to scripts.
     Undefined,
     /// A captured variable's cell, in the frame slot of that variable. Never visible to
@@ -519,6 +521,7 @@ impl Value {
             Value::Table(_) => "Table",
             Value::Row(_) => "Row",
             Value::Db => "Database",
+            Value::File(_) => "Stream",
             Value::Cell(c) => c.value.try_borrow().map_or("Nil", |v| v.type_name()),
             Value::Iter(_) => "Iterator",
         }

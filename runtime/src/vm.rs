@@ -74,6 +74,8 @@ pub struct Vm {
     pub(crate) heap_busy: bool,
     /// No progress output (`--quiet`): an import's progress bar stays off.
     pub quiet: bool,
+    /// File sources by name (`lines`...), for streams loaded from the heap.
+    pub(crate) sources: HashMap<String, crate::source::SourceOpener, FxBuild>,
 }
 
 pub(crate) enum Called {
@@ -105,6 +107,7 @@ impl Vm {
             row_reader: Default::default(),
             heap_busy: false,
             quiet: false,
+            sources: HashMap::default(),
         }
     }
 
@@ -153,6 +156,17 @@ impl Vm {
 
     /// A builtin function stored by name: `name` for a global builtin, `Type.name` for a
     /// method of a built-in type.
+    /// Register a kind of file source (`lines`, `read_csv`...): how a stream over such a
+    /// file reads it, also after the stream is loaded from the heap.
+    pub fn register_source(&mut self, name: &str, open: crate::source::SourceOpener) {
+        self.sources.insert(name.to_string(), open);
+    }
+
+    /// The opener of a registered file source.
+    pub fn source_opener(&self, name: &str) -> Option<crate::source::SourceOpener> {
+        self.sources.get(name).copied()
+    }
+
     pub fn builtin_by_name(&self, name: &str) -> Option<Value> {
         if let Some((ty, method)) = name.split_once('.') {
             return self.methods.get(ty)?.get(method).cloned();

@@ -5,6 +5,7 @@
 mod check;
 mod core;
 mod csv_text;
+mod file_sources;
 mod files;
 mod json;
 mod lists;
@@ -41,4 +42,5 @@ pub fn install(vm: &mut Vm) {
     files::install(vm);
     persist::install(vm);
     tables::install(vm);
+    file_sources::install(vm);
 }

@@ -19,6 +19,8 @@ const NATIVE: u8 = 8;
 const TABLE: u8 = 9;
 const ROW: u8 = 10;
 const DB: u8 = 11;
+/// A file source of a stream: its kind and path.
+const FILE: u8 = 12;
 
 /// Kinds of object records.
 pub mod kind {
@@ -49,6 +51,7 @@ pub enum Item<'a> {
     Table(&'a str),
     Row(&'a str, u64),
     Db,
+    File(&'a str, &'a str),
 }
 
 #[derive(Default)]
@@ -94,6 +97,12 @@ impl Writer {
     }
     pub fn db(&mut self) {
         self.buf.push(DB);
+    }
+    pub fn file(&mut self, kind: &str, path: &str) {
+        self.text(FILE, kind);
+        self.buf
+            .extend_from_slice(&(path.len() as u64).to_le_bytes());
+        self.buf.extend_from_slice(path.as_bytes());
     }
     pub fn reference(&mut self, id: u64) {
         self.buf.push(REF);
@@ -164,6 +173,10 @@ impl<'a> Reader<'a> {
                 Item::Range(a, i64::from_le_bytes(self.word()?))
             }
             DB => Item::Db,
+            FILE => {
+                let kind = self.text_after_tag()?;
+                Item::File(kind, self.text_after_tag()?)
+            }
             tag @ (STR | NATIVE | TABLE | ROW) => {
                 let len = u64::from_le_bytes(self.word()?);
                 let len = usize::try_from(len).map_err(|_| self.error("bad string length"))?;
@@ -179,6 +192,14 @@ impl<'a> Reader<'a> {
             }
             t => return Err(self.error(&format!("unknown item tag {t}"))),
         })
+    }
+
+    /// A length-prefixed UTF-8 string (the tag already read).
+    fn text_after_tag(&mut self) -> HeapResult<&'a str> {
+        let len = u64::from_le_bytes(self.word()?);
+        let len = usize::try_from(len).map_err(|_| self.error("bad string length"))?;
+        let bytes = self.take(len)?;
+        std::str::from_utf8(bytes).map_err(|_| self.error("string is not UTF-8"))
     }
 
     pub fn int(&mut self) -> HeapResult<i64> {

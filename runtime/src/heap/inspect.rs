@@ -66,6 +66,7 @@ pub fn summary(heap: &mut Persist) -> HeapResult<Summary> {
             Item::Table(_) => "Table".to_string(),
             Item::Row(..) => "Row".to_string(),
             Item::Db => "Database".to_string(),
+            Item::File(..) => "Stream".to_string(),
             Item::Ref(id) => match heap.object_record(id)? {
                 Some(rec) => type_of_record(&rec).to_string(),
                 None => return Err(HeapError::Record(format!("{what}: object {id} is missing"))),

@@ -74,6 +74,14 @@ impl<'a> Loader<'a> {
             },
             Item::Ref(id) => self.object(id, depth)?,
             Item::Db => Value::Db,
+            Item::File(kind, path) => match self.vm.source_opener(kind) {
+                Some(open) => crate::source::FileSource::value(kind, path, open),
+                None => {
+                    return Err(HeapError::Record(format!(
+                        "a stored stream reads a '{kind}' source, which this build does not have"
+                    )));
+                }
+            },
             Item::Table(name) => crate::table::handle::table_value(self.heap, name),
             Item::Row(name, row) => {
                 let Value::Table(table) = crate::table::handle::table_value(self.heap, name) else {

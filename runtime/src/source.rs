@@ -1,0 +1,36 @@
+//! Sources a pipeline reads from outside memory: files read record by record (`lines`,
+//! `read_csv`, `read_jsonl`). The runtime knows them only by name and path; how a file is
+//! read is registered on the VM by whoever provides the source (the stdlib), through the
+//! same API an embedder would use for a source of its own.
+
+use crate::error::RtResult;
+use crate::value::Value;
+use std::rc::Rc;
+
+/// Reads one record at a time.
+pub trait RecordReader {
+    /// The next record, `None` at the end.
+    fn next_record(&mut self) -> RtResult<Option<Value>>;
+}
+
+/// Opens a source at a path.
+pub type SourceOpener = fn(&str) -> RtResult<Box<dyn RecordReader>>;
+
+/// A file source: re-opened each time a pipeline over it runs (a stream is a reusable
+/// description), stored in the heap by kind and path.
+pub struct FileSource {
+    /// The source's registered name (`lines`, `read_csv`...).
+    pub kind: Rc<str>,
+    pub path: Rc<str>,
+    pub open: SourceOpener,
+}
+
+impl FileSource {
+    pub fn value(kind: &str, path: &str, open: SourceOpener) -> Value {
+        Value::File(Rc::new(FileSource {
+            kind: kind.into(),
+            path: path.into(),
+            open,
+        }))
+    }
+}

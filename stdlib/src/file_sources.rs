@@ -1,0 +1,235 @@
+//! File sources of pipelines (SPEC §8): `lines(path)`, `read_csv(path)` (a map per row, with
+//! the typing of CSV import: a column's type is fixed by its first non-empty value, and a
+//! later value must parse as that type; `7` in a Float column is `7.0`) and `read_jsonl(path)` (a value per line, objects as
+//! maps in the file's key order). Each returns a stream; the file is opened when the stream
+//! runs and read one record at a time, so memory does not grow with the file. Errors name
+//! the file and its physical line.
+
+use crate::check::*;
+use crate::csv_text::CsvReader;
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::rc::Rc;
+use walia_runtime::pipe::Pipeline;
+use walia_runtime::source::{FileSource, RecordReader, SourceOpener};
+use walia_runtime::table::handle::cell_value;
+use walia_runtime::table::record::ColType;
+use walia_runtime::value::{MapKey, Str, new_entries};
+use walia_runtime::{RtError, RtResult, Value, Vm};
+
+pub fn install(vm: &mut Vm) {
+    source(vm, "lines", open_lines);
+    source(vm, "read_csv", open_csv);
+    source(vm, "read_jsonl", open_jsonl);
+}
+
+fn source(vm: &mut Vm, name: &'static str, open: SourceOpener) {
+    vm.register_source(name, open);
+    vm.set_global(
+        name,
+        Value::native(name, 1, 1, move |_, a| {
+            let path = expect_str(a, 0, name)?;
+            Ok(Pipeline::of_source(FileSource::value(
+                name,
+                path.as_str(),
+                open,
+            )))
+        }),
+    );
+}
+
+fn open(path: &str) -> RtResult<BufReader<File>> {
+    File::open(path)
+        .map(|f| BufReader::with_capacity(1 << 16, f))
+        .map_err(|e| RtError::new(format!("cannot read '{path}': {e}")))
+}
+
+fn line_error(path: &str, line: u64, reason: impl std::fmt::Display) -> RtError {
+    RtError::new(format!("'{path}' line {line}: {reason}"))
+}
+
+/// One line at a time (its `\n` or `\r\n` removed).
+struct Lines {
+    input: BufReader<File>,
+    path: Rc<str>,
+    line: u64,
+    buf: Vec<u8>,
+}
+
+fn open_lines(path: &str) -> RtResult<Box<dyn RecordReader>> {
+    Ok(Box::new(Lines {
+        input: open(path)?,
+        path: path.into(),
+        line: 0,
+        buf: Vec::new(),
+    }))
+}
+
+/// Read one physical line into `buf` without its line end; `false` at the end.
+fn read_line(
+    input: &mut BufReader<File>,
+    buf: &mut Vec<u8>,
+    path: &str,
+    line: &mut u64,
+) -> RtResult<bool> {
+    buf.clear();
+    let n = input
+        .read_until(b'\n', buf)
+        .map_err(|e| line_error(path, *line + 1, e))?;
+    if n == 0 {
+        return Ok(false);
+    }
+    *line += 1;
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+        if buf.last() == Some(&b'\r') {
+            buf.pop();
+        }
+    }
+    Ok(true)
+}
+
+impl RecordReader for Lines {
+    fn next_record(&mut self) -> RtResult<Option<Value>> {
+        if !read_line(&mut self.input, &mut self.buf, &self.path, &mut self.line)? {
+            return Ok(None);
+        }
+        match std::str::from_utf8(&self.buf) {
+            Ok(s) => Ok(Some(Value::str(s))),
+            Err(_) => Err(line_error(&self.path, self.line, "invalid UTF-8")),
+        }
+    }
+}
+
+/// A map per CSV record, keyed by the header.
+struct CsvMaps {
+    csv: CsvReader<BufReader<File>>,
+    path: Rc<str>,
+    header: Option<Vec<Rc<Str>>>,
+    types: Vec<ColType>,
+}
+
+fn open_csv(path: &str) -> RtResult<Box<dyn RecordReader>> {
+    Ok(Box::new(CsvMaps {
+        csv: CsvReader::new(open(path)?),
+        path: path.into(),
+        header: None,
+        types: Vec::new(),
+    }))
+}
+
+impl CsvMaps {
+    fn text(&self, i: usize, line: u64) -> RtResult<&str> {
+        std::str::from_utf8(self.csv.field(i))
+            .map_err(|_| line_error(&self.path, line, "invalid UTF-8"))
+    }
+}
+
+impl RecordReader for CsvMaps {
+    fn next_record(&mut self) -> RtResult<Option<Value>> {
+        if self.header.is_none() {
+            match self.csv.next_record() {
+                Ok(Some(line)) => {
+                    let mut names = Vec::with_capacity(self.csv.fields.len());
+                    for i in 0..self.csv.fields.len() {
+                        names.push(Rc::new(Str::new(self.text(i, line)?.to_string())));
+                    }
+                    self.csv.blank_is_record = names.len() == 1;
+                    self.types = vec![ColType::Unset; names.len()];
+                    self.header = Some(names);
+                }
+                Ok(None) => return Ok(None),
+                Err(e) => return Err(line_error(&self.path, e.line, e.reason)),
+            }
+        }
+        let line = match self.csv.next_record() {
+            Ok(Some(line)) => line,
+            Ok(None) => return Ok(None),
+            Err(e) => return Err(line_error(&self.path, e.line, e.reason)),
+        };
+        let names = self.header.clone().unwrap_or_default();
+        if self.csv.fields.len() != names.len() {
+            return Err(line_error(
+                &self.path,
+                line,
+                format!(
+                    "expected {} fields, found {}",
+                    names.len(),
+                    self.csv.fields.len()
+                ),
+            ));
+        }
+        let mut entries = new_entries(names.len());
+        for (i, name) in names.iter().enumerate() {
+            let value = if self.csv.field(i).is_empty() && !self.csv.fields[i].quoted {
+                Value::Nil
+            } else {
+                let text = self.text(i, line)?;
+                let ty = self.types[i];
+                let Some(cell) = crate::table_io::parse_field(ty, text) else {
+                    return Err(line_error(
+                        &self.path,
+                        line,
+                        format!(
+                            "column {} holds {} values, got \"{text}\"",
+                            name.as_str(),
+                            ty.name()
+                        ),
+                    ));
+                };
+                let value = cell_value(cell);
+                if ty == ColType::Unset {
+                    self.types[i] = match &value {
+                        Value::Int(_) => ColType::Int,
+                        Value::Float(_) => ColType::Float,
+                        Value::Bool(_) => ColType::Bool,
+                        _ => ColType::Str,
+                    };
+                }
+                value
+            };
+            entries.insert(MapKey::Str(name.clone()), value);
+        }
+        Ok(Some(Value::map(entries)))
+    }
+}
+
+/// A value per JSON line (blank lines skipped).
+struct JsonLines {
+    input: BufReader<File>,
+    path: Rc<str>,
+    line: u64,
+    buf: Vec<u8>,
+}
+
+fn open_jsonl(path: &str) -> RtResult<Box<dyn RecordReader>> {
+    Ok(Box::new(JsonLines {
+        input: open(path)?,
+        path: path.into(),
+        line: 0,
+        buf: Vec::new(),
+    }))
+}
+
+impl RecordReader for JsonLines {
+    fn next_record(&mut self) -> RtResult<Option<Value>> {
+        loop {
+            if !read_line(&mut self.input, &mut self.buf, &self.path, &mut self.line)? {
+                return Ok(None);
+            }
+            if self.buf.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let text = std::str::from_utf8(&self.buf)
+                .map_err(|_| line_error(&self.path, self.line, "invalid UTF-8"))?;
+            return match serde_json::from_str::<serde_json::Value>(text) {
+                Ok(j) => Ok(Some(crate::json::from_json(j))),
+                Err(e) => Err(line_error(
+                    &self.path,
+                    self.line,
+                    format!("invalid JSON: {e}"),
+                )),
+            };
+        }
+    }
+}
