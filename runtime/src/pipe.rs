@@ -24,6 +24,9 @@ pub enum Stage {
     Each(Value),
     Enumerate,
     FlatMap(Value),
+    /// `db_insert(table)`: insert each element into the table (a name or a table value,
+    /// created when missing), passing the element on.
+    DbInsert(Value),
 }
 
 impl Stage {
@@ -37,6 +40,7 @@ impl Stage {
             Stage::Each(_) => "each",
             Stage::Enumerate => "enumerate",
             Stage::FlatMap(_) => "flat_map",
+            Stage::DbInsert(_) => "db_insert",
         }
     }
 
@@ -441,6 +445,10 @@ impl PipeRun {
                     Stage::Map(f) => v = vm.call_value(f, std::slice::from_ref(&v))?,
                     Stage::Each(f) => {
                         vm.call_value(f, std::slice::from_ref(&v))?;
+                    }
+                    Stage::DbInsert(table) => {
+                        let t = vm.table_arg(table, true)?;
+                        vm.table_insert(t, &v)?;
                     }
                     Stage::TakeWhile(f) => {
                         if !vm.call_value(f, std::slice::from_ref(&v))?.is_truthy() {

@@ -169,10 +169,17 @@ impl Vm {
                 Ok(out)
             }
             Value::Row(r) => crate::table::handle::row_fields(*r),
-            other => Err(RtError::new(format!(
-                "cannot insert a {} into table {table} (expected an instance, a map or a row)",
-                other.type_name()
-            ))),
+            other => {
+                let ty = other.type_name();
+                let article = if ty.starts_with(['A', 'E', 'I', 'O', 'U']) {
+                    "an"
+                } else {
+                    "a"
+                };
+                Err(RtError::new(format!(
+                    "cannot insert {article} {ty} into table {table} (expected an instance, a map or a row)"
+                )))
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 //! Table builtins (SPEC §7): `db_*` functions and the methods of `db.T`.
 
 use crate::check::*;
+use walia_runtime::pipe::{Pipeline, Stage};
 use walia_runtime::table::handle::TableId;
 use walia_runtime::{RtError, RtResult, Value, Vm};
 
@@ -36,8 +37,18 @@ fn receiver(a: &[Value]) -> RtResult<TableId> {
     }
 }
 
+/// `db_insert(T, record)`, or as a stage `source |> db_insert(T)`: a stream that inserts
+/// each element into `T` and passes it on.
 fn db_insert(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
-    let t = vm.table_arg(arg(a, 0), true)?;
+    let source = arg(a, 0);
+    if matches!(
+        source,
+        Value::Stream(_) | Value::List(_) | Value::Range(_) | Value::File(_)
+    ) && matches!(arg(a, 1), Value::Str(_) | Value::Table(_))
+    {
+        return Pipeline::with_stage(source, Stage::DbInsert(arg(a, 1).clone()));
+    }
+    let t = vm.table_arg(source, true)?;
     vm.table_insert(t, arg(a, 1))
 }
 

@@ -275,6 +275,7 @@ impl<'a> Loader<'a> {
                 5 => Stage::Each(arg),
                 6 => Stage::Enumerate,
                 7 => Stage::FlatMap(arg),
+                8 => Stage::DbInsert(arg),
                 _ => return Err(r.error("unknown stream stage")),
             });
         }

@@ -205,6 +205,7 @@ impl<'a> Saver<'a> {
                         Stage::Each(f) => (5, f.clone()),
                         Stage::Enumerate => (6, Value::Nil),
                         Stage::FlatMap(f) => (7, f.clone()),
+                        Stage::DbInsert(t) => (8, t.clone()),
                     };
                     w.int(tag);
                     self.item(&mut w, &arg)?;
