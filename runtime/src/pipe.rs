@@ -310,6 +310,10 @@ pub struct PipeRun {
     closed: Option<usize>,
     /// Elements counted for limit polling.
     tick: u32,
+    /// Source elements read so far.
+    read: u64,
+    /// The stage running now (for errors: which stage, at which element).
+    stage: Option<usize>,
 }
 
 impl PipeRun {
@@ -338,6 +342,8 @@ impl PipeRun {
             done,
             closed: None,
             tick: 0,
+            read: 0,
+            stage: None,
         })
     }
 
@@ -387,8 +393,25 @@ impl PipeRun {
         self.closed = Some(self.closed.map_or(stage, |c| c.max(stage)));
     }
 
-    /// The next element out of the last stage, or `None` at the end.
+    /// The next element out of the last stage, or `None` at the end. An error inside a
+    /// stage says which stage and at which source element (counting from 0).
     pub fn next(&mut self, vm: &mut Vm) -> RtResult<Option<Value>> {
+        self.stage = None;
+        self.next_element(vm).map_err(|mut e| {
+            if let Some(k) = self.stage.take() {
+                let note = format!(
+                    "in stage {} ({}) of the pipeline, at source element {}",
+                    k + 1,
+                    self.stages[k].name(),
+                    self.read.saturating_sub(1)
+                );
+                e.notes.push(note);
+            }
+            e
+        })
+    }
+
+    fn next_element(&mut self, vm: &mut Vm) -> RtResult<Option<Value>> {
         'outer: loop {
             if self.done {
                 return Ok(None);
@@ -426,7 +449,10 @@ impl PipeRun {
                         vm.check_limits()?;
                     }
                     match self.source.next()? {
-                        Some(v) => v,
+                        Some(v) => {
+                            self.read += 1;
+                            v
+                        }
                         None => {
                             self.done = true;
                             return Ok(None);
@@ -435,6 +461,7 @@ impl PipeRun {
                 }
             };
             for k in start..self.stages.len() {
+                self.stage = Some(k);
                 match &self.stages[k] {
                     Stage::Filter(f) => {
                         let keep = vm.call_value(f, std::slice::from_ref(&v))?;
