@@ -135,3 +135,37 @@ fn skipped_lines_leave_no_trace() {
     assert_eq!(code, Some(0), "{err}");
     assert!(out.starts_with("ok:"), "{out}");
 }
+
+/// The note naming a failing stage appears only when a stage failed: an error reading the
+/// source after a filter passed an element over carries no such note.
+#[test]
+fn stage_notes_blame_only_failing_stages() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let mut bytes = b"skip\n".to_vec();
+    bytes.extend_from_slice(&[0xff, 0xfe, b'\n']);
+    bytes.extend_from_slice(b"ok\n");
+    std::fs::write(d.join("bad.txt"), bytes).expect("write");
+    for pipeline in [
+        "lines(\"bad.txt\") |> filter(l => l != \"skip\") |> collect()",
+        "lines(\"bad.txt\") |> skip(1) |> collect()",
+    ] {
+        let (_, err, code) = walia(d, &["--memory", "-e", &format!("print {pipeline};")]);
+        assert_eq!(code, Some(70), "{err}");
+        assert!(err.contains("line 2: invalid UTF-8"), "{err}");
+        assert!(!err.contains("in stage"), "{pipeline}: {err}");
+    }
+    let (_, err, code) = walia(
+        d,
+        &[
+            "--memory",
+            "-e",
+            "print lines(\"bad.txt\") |> map(l => l.nope) |> collect();",
+        ],
+    );
+    assert_eq!(code, Some(70));
+    assert!(
+        err.contains("in stage 1 (map) of the pipeline, at source element 0"),
+        "{err}"
+    );
+}

@@ -413,6 +413,8 @@ impl PipeRun {
 
     fn next_element(&mut self, vm: &mut Vm) -> RtResult<Option<Value>> {
         'outer: loop {
+            // No stage is running while the source (or a flat_map's inner stream) is read.
+            self.stage = None;
             if self.done {
                 return Ok(None);
             }

@@ -119,7 +119,8 @@ pub fn import(vm: &mut Vm, table: &Value, path: &str, opts: ImportOptions) -> Rt
         .map_err(|_| RtError::new("the heap is busy"))?;
     if result.is_err() {
         h.pager.rollback_to_savepoint();
-        h.tables.forget();
+        // The import handed out no rows, so their slots need not be burned.
+        h.tables.forget_unseen();
     }
     h.pager.release_savepoint();
     result

@@ -43,7 +43,7 @@ fn db_insert(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let source = arg(a, 0);
     if matches!(
         source,
-        Value::Stream(_) | Value::List(_) | Value::Range(_) | Value::File(_)
+        Value::Stream(_) | Value::List(_) | Value::Range(_) | Value::File(_) | Value::Table(_)
     ) && matches!(arg(a, 1), Value::Str(_) | Value::Table(_))
     {
         return Pipeline::with_stage(source, Stage::DbInsert(arg(a, 1).clone()));

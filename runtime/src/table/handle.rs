@@ -183,6 +183,9 @@ pub fn set_row_field(r: RowRef, name: &str, cell: Cell) -> RtResult<Cell> {
 /// The live rows from row number `from` up to `end`, at most `max` of them, and the row
 /// number to continue from (a scan reads the table in chunks: no list of every row).
 pub fn live_rows(t: TableId, from: u64, end: u64, max: usize) -> RtResult<(Vec<u32>, u64)> {
+    if !table_exists(t)? {
+        return Ok((Vec::new(), end));
+    }
     with_table(t, |table, pager| {
         let mut out = Vec::with_capacity(max.min(1024));
         let mut row = from.max(table.base);
@@ -206,8 +209,26 @@ pub fn live_rows(t: TableId, from: u64, end: u64, max: usize) -> RtResult<(Vec<u
 }
 
 /// Does this row exist (not deleted, cleared or rolled back)?
+/// A table that no longer exists (its creation was rolled back) has no live rows.
 pub fn is_live_row(t: TableId, row: u32) -> RtResult<bool> {
+    if !table_exists(t)? {
+        return Ok(false);
+    }
     with_table(t, |table, pager| Ok(table.is_live(pager, row as u64)?))
+}
+
+/// Does the table of this value exist now?
+fn table_exists(t: TableId) -> RtResult<bool> {
+    let Some((heap, local)) = resolve(t) else {
+        return Ok(false);
+    };
+    let Ok(mut heap) = heap.try_borrow_mut() else {
+        return Ok(true);
+    };
+    Ok(heap
+        .table(local)
+        .map_err(crate::vm_heap::heap_rt_error)?
+        .is_some())
 }
 
 /// The end of the table's row numbers now: a scan started now stops there, so rows

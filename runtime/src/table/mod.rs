@@ -60,6 +60,16 @@ impl TableSet {
         self.entries.get(handle as usize).map(|e| &e.name)
     }
 
+    /// Forget every open table after a rollback that no script saw the rows of (a failed
+    /// import): their slots may be given out again.
+    pub fn forget_unseen(&mut self) {
+        self.generation += 1;
+        store::note_write();
+        for e in &mut self.entries {
+            e.table = None;
+        }
+    }
+
     /// Forget every open table (after a rollback the catalog says what they hold).
     pub fn forget(&mut self) {
         self.generation += 1;
@@ -116,6 +126,12 @@ impl Persist {
             .unwrap_or(0);
         let h = self.tables.handle(name);
         let mut table = Table::new(name, sql, order);
+        // A table of this name whose creation was rolled back may have left row values
+        // behind: the new table starts after their slots.
+        if let Some(&hw) = self.tables.high_water.get(name) {
+            table.slots = hw;
+            table.base = hw;
+        }
         let rec = table.flush(&mut self.pager)?;
         self.put(&table_key(name), &rec.encode())?;
         table.dirty = false;
