@@ -48,56 +48,64 @@ fn line_error(path: &str, line: u64, reason: impl std::fmt::Display) -> RtError 
     RtError::new(format!("'{path}' line {line}: {reason}"))
 }
 
-/// One line at a time (its `\n` or `\r\n` removed).
-struct Lines {
+/// A text file read a line at a time (each line's `\n` or `\r\n` removed).
+struct LineFile {
     input: BufReader<File>,
     path: Rc<str>,
+    /// Physical lines read so far.
     line: u64,
     buf: Vec<u8>,
 }
 
-fn open_lines(path: &str) -> RtResult<Box<dyn RecordReader>> {
-    Ok(Box::new(Lines {
-        input: open(path)?,
-        path: path.into(),
-        line: 0,
-        buf: Vec::new(),
-    }))
+impl LineFile {
+    fn open(path: &str) -> RtResult<LineFile> {
+        Ok(LineFile {
+            input: open(path)?,
+            path: path.into(),
+            line: 0,
+            buf: Vec::new(),
+        })
+    }
+
+    /// Read the next line into `buf`; `false` at the end.
+    fn read(&mut self) -> RtResult<bool> {
+        self.buf.clear();
+        let n = self
+            .input
+            .read_until(b'\n', &mut self.buf)
+            .map_err(|e| line_error(&self.path, self.line + 1, e))?;
+        if n == 0 {
+            return Ok(false);
+        }
+        self.line += 1;
+        if self.buf.last() == Some(&b'\n') {
+            self.buf.pop();
+            if self.buf.last() == Some(&b'\r') {
+                self.buf.pop();
+            }
+        }
+        Ok(true)
+    }
+
+    fn text(&self) -> RtResult<&str> {
+        std::str::from_utf8(&self.buf)
+            .map_err(|_| line_error(&self.path, self.line, "invalid UTF-8"))
+    }
 }
 
-/// Read one physical line into `buf` without its line end; `false` at the end.
-fn read_line(
-    input: &mut BufReader<File>,
-    buf: &mut Vec<u8>,
-    path: &str,
-    line: &mut u64,
-) -> RtResult<bool> {
-    buf.clear();
-    let n = input
-        .read_until(b'\n', buf)
-        .map_err(|e| line_error(path, *line + 1, e))?;
-    if n == 0 {
-        return Ok(false);
-    }
-    *line += 1;
-    if buf.last() == Some(&b'\n') {
-        buf.pop();
-        if buf.last() == Some(&b'\r') {
-            buf.pop();
-        }
-    }
-    Ok(true)
+/// `lines(path)`: a String per line.
+struct Lines(LineFile);
+
+fn open_lines(path: &str) -> RtResult<Box<dyn RecordReader>> {
+    Ok(Box::new(Lines(LineFile::open(path)?)))
 }
 
 impl RecordReader for Lines {
     fn next_record(&mut self) -> RtResult<Option<Value>> {
-        if !read_line(&mut self.input, &mut self.buf, &self.path, &mut self.line)? {
+        if !self.0.read()? {
             return Ok(None);
         }
-        match std::str::from_utf8(&self.buf) {
-            Ok(s) => Ok(Some(Value::str(s))),
-            Err(_) => Err(line_error(&self.path, self.line, "invalid UTF-8")),
-        }
+        Ok(Some(Value::str(self.0.text()?)))
     }
 }
 
@@ -194,41 +202,26 @@ impl RecordReader for CsvMaps {
     }
 }
 
-/// A value per JSON line (blank lines skipped).
-struct JsonLines {
-    input: BufReader<File>,
-    path: Rc<str>,
-    line: u64,
-    buf: Vec<u8>,
-}
+/// `read_jsonl(path)`: a value per JSON line (blank lines skipped).
+struct JsonLines(LineFile);
 
 fn open_jsonl(path: &str) -> RtResult<Box<dyn RecordReader>> {
-    Ok(Box::new(JsonLines {
-        input: open(path)?,
-        path: path.into(),
-        line: 0,
-        buf: Vec::new(),
-    }))
+    Ok(Box::new(JsonLines(LineFile::open(path)?)))
 }
 
 impl RecordReader for JsonLines {
     fn next_record(&mut self) -> RtResult<Option<Value>> {
+        let f = &mut self.0;
         loop {
-            if !read_line(&mut self.input, &mut self.buf, &self.path, &mut self.line)? {
+            if !f.read()? {
                 return Ok(None);
             }
-            if self.buf.iter().all(u8::is_ascii_whitespace) {
+            if f.buf.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            let text = std::str::from_utf8(&self.buf)
-                .map_err(|_| line_error(&self.path, self.line, "invalid UTF-8"))?;
-            return match serde_json::from_str::<serde_json::Value>(text) {
+            return match serde_json::from_str::<serde_json::Value>(f.text()?) {
                 Ok(j) => Ok(Some(crate::json::from_json(j))),
-                Err(e) => Err(line_error(
-                    &self.path,
-                    self.line,
-                    format!("invalid JSON: {e}"),
-                )),
+                Err(e) => Err(line_error(&f.path, f.line, format!("invalid JSON: {e}"))),
             };
         }
     }
