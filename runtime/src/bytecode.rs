@@ -111,6 +111,11 @@ pub enum Op {
     JumpUnlessLL(BinKind, u16, u16, u32),
     /// `if (a op k)`: jump when the comparison of a local and a small Int is false.
     JumpUnlessLK(BinKind, u16, i32, u32),
+    /// `e op k`: the value on top of the stack and a small Int constant (`u.score * 2`).
+    BinTK(BinKind, i32),
+    /// `if (e op k)`: pop the top value and jump when its comparison with a small Int is
+    /// false (`if (u.age > 18)`).
+    JumpUnlessTK(BinKind, i32, u32),
     /// `dst = a op b;` on locals, as a statement.
     SetBinLL(BinKind, u16, u16, u16),
     /// `dst = a op k;` on locals and a small Int, as a statement (also `dst += k;`).

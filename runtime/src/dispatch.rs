@@ -244,6 +244,41 @@ impl Vm {
                         ip = t as usize;
                     }
                 }
+                Op::BinTK(kind, k) => {
+                    let n = self.stack.len();
+                    if let Some(Value::Int(a)) = self.stack.last() {
+                        let a = *a;
+                        if let Some(r) = ops::int_arith(kind, a, k as i64) {
+                            store_int(&mut self.stack[n - 1], r);
+                            continue;
+                        }
+                        if ops::is_comparison(kind) {
+                            self.stack[n - 1] = Value::Bool(ops::int_compare(kind, a, k as i64));
+                            continue;
+                        }
+                    }
+                    if let Some(top) = self.stack.last()
+                        && let Some(r) = ops::float_arith(kind, top, &Value::Int(k as i64))
+                    {
+                        store_float(&mut self.stack[n - 1], r);
+                        continue;
+                    }
+                    let a = pop!();
+                    let r = tri!(ops::binary(kind, &a, &Value::Int(k as i64)));
+                    push!(r);
+                }
+                Op::JumpUnlessTK(kind, k, t) => {
+                    let yes = match self.stack.last() {
+                        Some(Value::Int(a)) => ops::int_compare(kind, *a, k as i64),
+                        Some(a) => tri!(ops::binary(kind, a, &Value::Int(k as i64))).is_truthy(),
+                        None => false,
+                    };
+                    let v = pop!();
+                    discard(v);
+                    if !yes {
+                        ip = t as usize;
+                    }
+                }
                 Op::JumpUnlessLK(kind, x, k, t) => {
                     let a = &self.stack[base + x as usize];
                     let yes = match a {

@@ -82,6 +82,12 @@ impl FnCompiler {
                     }
                 }
                 self.expr(a);
+                if let Some(k) = small_int(b)
+                    && *op != walia_lang::ast::BinOp::Div
+                {
+                    self.emit(Op::BinTK(*op, k), span);
+                    return;
+                }
                 self.expr(b);
                 self.emit(bin_op(*op), span);
             }

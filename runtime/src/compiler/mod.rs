@@ -183,6 +183,13 @@ impl FnCompiler {
                 return self.emit(Op::JumpUnlessLK(*op, x, k, 0), cond.span);
             }
         }
+        if let ExprKind::Binary(op, a, b) = &cond.kind
+            && is_comparison(*op)
+            && let Some(k) = small_int(b)
+        {
+            self.expr(a);
+            return self.emit(Op::JumpUnlessTK(*op, k, 0), cond.span);
+        }
         self.expr(cond);
         self.emit(Op::JumpIfFalse(0), cond.span)
     }
@@ -240,7 +247,8 @@ impl FnCompiler {
             | Op::JumpIfTrueKeep(t)
             | Op::IterNext(_, t)
             | Op::JumpUnlessLL(_, _, _, t)
-            | Op::JumpUnlessLK(_, _, _, t) => *t = target,
+            | Op::JumpUnlessLK(_, _, _, t)
+            | Op::JumpUnlessTK(_, _, t) => *t = target,
             _ => {}
         }
     }
