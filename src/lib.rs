@@ -103,6 +103,17 @@ impl Engine {
         self.vm.quiet = quiet;
     }
 
+    /// Run pipelines through stage kernels where they allow it (the default; off is
+    /// `--no-jit`: everything in the interpreter, with the same results).
+    pub fn set_jit(&mut self, on: bool) {
+        self.vm.jit = on;
+    }
+
+    /// Write each pipeline's plan to stderr when it first runs (`--explain`).
+    pub fn set_explain(&mut self, on: bool) {
+        self.vm.explain = on;
+    }
+
     /// The list `args()` returns to scripts.
     pub fn set_args(&mut self, args: Vec<String>) {
         self.vm.args = args;

@@ -125,12 +125,13 @@ struct Options {
     #[arg(long, global = true, value_name = "MODE", value_parser = ["immediate", "batched", "async"])]
     durability: Option<String>,
 
-    /// Disable native compilation of pipelines (the JIT is not implemented yet; every
-    /// pipeline is interpreted).
+    /// Run every pipeline in the interpreter: no stage kernels or native loop (also
+    /// WALIA_JIT=0).
     #[arg(long, global = true)]
     no_jit: bool,
 
-    /// Print each pipeline's plan to stderr as it first runs (not implemented yet).
+    /// Write each pipeline's plan to stderr as it first runs: source, stages, terminal,
+    /// and `compiled` or `not compiled: REASON`.
     #[arg(long, global = true)]
     explain: bool,
 
@@ -187,6 +188,10 @@ fn run_cli(stack: usize) -> i32 {
     let mut engine = Engine::new();
     engine.set_max_depth(cli.opts.max_depth);
     engine.set_quiet(cli.opts.quiet);
+    if cli.opts.no_jit {
+        engine.set_jit(false);
+    }
+    engine.set_explain(cli.opts.explain);
     engine.set_stack_size(stack);
     let mut opts = cli.opts.clone();
     // `walia run HEAP.wld` (or `walia HEAP.wld`) is a warm boot of that heap.

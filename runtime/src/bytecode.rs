@@ -161,6 +161,8 @@ pub struct Proto {
     /// The declaration's span in `source` (its text is the function's source).
     pub span: Span,
     pub doc: Option<String>,
+    /// The body as a stage kernel (lambdas), or why it is not one.
+    pub kernel: crate::kernel::Kernel,
 }
 
 impl Proto {

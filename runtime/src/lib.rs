@@ -8,6 +8,7 @@ pub mod error;
 pub mod gc;
 pub mod heap;
 pub mod index;
+pub mod kernel;
 pub mod limits;
 mod members;
 pub mod ops;

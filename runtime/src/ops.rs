@@ -155,7 +155,7 @@ pub fn negate(a: &Value) -> RtResult<Value> {
 }
 
 /// Exact comparison of an Int with a Float (no rounding of large ints).
-fn cmp_int_float(i: i64, f: f64) -> Option<Ordering> {
+pub fn cmp_int_float(i: i64, f: f64) -> Option<Ordering> {
     if f.is_nan() {
         return None;
     }

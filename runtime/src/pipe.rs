@@ -6,11 +6,15 @@
 //! The executor owns the loop: this is where chunking over row ranges, checkpoints,
 //! progress and interrupts plug in.
 
+mod batched;
+
 use crate::error::{RtError, RtResult};
 use crate::gc::GcHeader;
 use crate::table::handle::{RowRef, TableId};
 use crate::value::*;
+use crate::kernel::plan::Plan;
 use crate::vm::Vm;
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 /// A lazy stage of a pipeline.
@@ -128,6 +132,8 @@ enum SourceIter {
     List {
         list: Rc<List>,
         next: usize,
+        /// Read no further than this index (a batch the interpreter runs).
+        end: usize,
     },
     Range {
         next: i64,
@@ -170,6 +176,7 @@ impl SourceIter {
             Value::List(l) => SourceIter::List {
                 list: l.clone(),
                 next: 0,
+                end: usize::MAX,
             },
             Value::Range(r) => SourceIter::Range {
                 next: r.start,
@@ -247,7 +254,10 @@ impl SourceIter {
     fn next_in_memory(&mut self) -> Option<Value> {
         match self {
             SourceIter::Table { .. } | SourceIter::File(_) => None,
-            SourceIter::List { list, next } => {
+            SourceIter::List { list, next, end } => {
+                if *next >= *end {
+                    return None;
+                }
                 let v = list.items.borrow().get(*next).cloned()?;
                 *next += 1;
                 Some(v)
@@ -314,6 +324,12 @@ pub struct PipeRun {
     read: u64,
     /// The stage running now (for errors: which stage, at which element).
     stage: Option<usize>,
+    /// What is being run (a stream, or a bare source), for planning.
+    what: Value,
+    /// Running batch by batch through stage kernels (see `crate::kernel`).
+    batches: Option<Box<Plan>>,
+    /// Elements a batch produced, not yet taken.
+    out: VecDeque<Value>,
 }
 
 impl PipeRun {
@@ -344,6 +360,9 @@ impl PipeRun {
             tick: 0,
             read: 0,
             stage: None,
+            what: v.clone(),
+            batches: None,
+            out: VecDeque::new(),
         })
     }
 
@@ -412,6 +431,13 @@ impl PipeRun {
     }
 
     fn next_element(&mut self, vm: &mut Vm) -> RtResult<Option<Value>> {
+        if self.batches.is_some() {
+            return self.next_batched(vm);
+        }
+        self.next_interpreted(vm)
+    }
+
+    fn next_interpreted(&mut self, vm: &mut Vm) -> RtResult<Option<Value>> {
         'outer: loop {
             // No stage is running while the source (or a flat_map's inner stream) is read.
             self.stage = None;

@@ -76,6 +76,13 @@ pub struct Vm {
     pub quiet: bool,
     /// File sources by name (`lines`...), for streams loaded from the heap.
     pub(crate) sources: HashMap<String, crate::source::SourceOpener, FxBuild>,
+    /// Run pipeline stages in kernels where they allow it (`--no-jit` / `WALIA_JIT=0`
+    /// turns this off: everything runs in the interpreter).
+    pub jit: bool,
+    /// `--explain`: write each pipeline's plan to stderr when it first runs.
+    pub explain: bool,
+    /// Pipelines already explained, by where they are (source name, line, column).
+    pub(crate) explained: std::collections::HashSet<(String, usize, usize)>,
 }
 
 pub(crate) enum Called {
@@ -108,6 +115,9 @@ impl Vm {
             heap_busy: false,
             quiet: false,
             sources: HashMap::default(),
+            jit: std::env::var("WALIA_JIT").map_or(true, |v| v != "0"),
+            explain: false,
+            explained: Default::default(),
         }
     }
 
@@ -264,6 +274,14 @@ impl Vm {
                 self.call_value(method, &all)
             }
         }
+    }
+
+    /// The source and span of the instruction running now (a builtin's call site).
+    pub fn current_location(&self) -> Option<(Rc<crate::bytecode::SourceFile>, walia_lang::ast::Span)> {
+        let f = self.frames.last()?;
+        let proto = &f.closure.proto;
+        let at = f.ip.saturating_sub(1).min(proto.spans.len().saturating_sub(1));
+        Some((proto.source.clone(), proto.spans.get(at).copied()?))
     }
 
     /// Attach the span and call stack of the current instruction to an error (once).

@@ -7,6 +7,7 @@
 use crate::check::*;
 use indexmap::IndexMap;
 use std::cmp::Ordering;
+use walia_runtime::kernel::explain::TerminalArgs;
 use walia_runtime::pipe::{PipeRun, Pipeline, Stage};
 use walia_runtime::print::display;
 use walia_runtime::value::MapKey;
@@ -107,9 +108,23 @@ fn enumerate(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 
 // ---- terminals ----
 
-/// Start running the iterable argument `i` of `fname` (a map yields `[key, value]` pairs).
-pub fn start(a: &[Value], i: usize, fname: &str) -> RtResult<PipeRun> {
-    PipeRun::new(expect_iterable(a, i, fname)?, false)
+/// Start running the iterable argument `i` of the terminal `fname` (a map yields
+/// `[key, value]` pairs), in batches where its stages allow.
+pub fn start(vm: &mut Vm, a: &[Value], i: usize, fname: &str) -> RtResult<PipeRun> {
+    let mut run = PipeRun::new(expect_iterable(a, i, fname)?, false)?;
+    let function = match fname {
+        "reduce" => a.get(2),
+        "any" | "all" | "group_by" | "sort_by" => a.get(1),
+        _ => None,
+    };
+    let terminal = TerminalArgs {
+        name: fname,
+        init: if fname == "reduce" { a.get(1) } else { None },
+        function,
+    };
+    let drains = !matches!(fname, "first" | "any" | "all");
+    run.for_terminal(vm, &terminal, drains);
+    Ok(run)
 }
 
 fn count(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
@@ -121,7 +136,7 @@ fn count(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
         Value::Map(m) => return Ok(Value::Int(m.entries.borrow().len() as i64)),
         _ => {}
     }
-    let mut run = start(a, 0, "count")?;
+    let mut run = start(vm, a, 0, "count")?;
     let mut n: i64 = 0;
     while run.next(vm)?.is_some() {
         n += 1;
@@ -167,7 +182,7 @@ impl Acc {
 }
 
 fn sum(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
-    let mut run = start(a, 0, "sum")?;
+    let mut run = start(vm, a, 0, "sum")?;
     let mut acc = Acc::Int(0);
     while let Some(v) = run.next(vm)? {
         acc = acc.add(&v, "sum")?;
@@ -180,7 +195,7 @@ fn sum(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
 
 /// Always a Float; Ints are summed exactly (an overflowing sum is an error, as in `sum`).
 fn avg(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
-    let mut run = start(a, 0, "avg")?;
+    let mut run = start(vm, a, 0, "avg")?;
     let mut acc = Acc::Int(0);
     let mut n: u64 = 0;
     while let Some(v) = run.next(vm)? {
@@ -199,7 +214,7 @@ fn avg(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// `min`/`max` of an iterable: `nil` when empty, `nan` if any element is nan; ties keep
 /// the first. Mixed types that cannot be ordered are an error.
 pub fn extreme_of(vm: &mut Vm, src: &Value, fname: &str, want: Ordering) -> RtResult<Value> {
-    let mut run = PipeRun::new(expect_iterable(std::slice::from_ref(src), 0, fname)?, false)?;
+    let mut run = start(vm, std::slice::from_ref(src), 0, fname)?;
     let Some(mut best) = run.next(vm)? else {
         return Ok(Value::Nil);
     };
@@ -220,7 +235,7 @@ pub fn extreme_of(vm: &mut Vm, src: &Value, fname: &str, want: Ordering) -> RtRe
 }
 
 fn reduce(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
-    let mut run = start(a, 0, "reduce")?;
+    let mut run = start(vm, a, 0, "reduce")?;
     let f = expect_fn(a, 2, "reduce")?.clone();
     let mut acc = arg(a, 1).clone();
     while let Some(v) = run.next(vm)? {
@@ -230,7 +245,7 @@ fn reduce(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
 }
 
 fn first(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
-    let mut run = start(a, 0, "first")?;
+    let mut run = start(vm, a, 0, "first")?;
     Ok(run.next(vm)?.unwrap_or_default())
 }
 
@@ -243,7 +258,7 @@ fn last(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
             Value::Int(r.end - 1)
         }),
         _ => {
-            let mut run = start(a, 0, "last")?;
+            let mut run = start(vm, a, 0, "last")?;
             let mut last = Value::Nil;
             while let Some(v) = run.next(vm)? {
                 last = v;
@@ -255,7 +270,7 @@ fn last(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
 
 /// Every element of an iterable, in order.
 pub fn collect_values(vm: &mut Vm, src: &Value, fname: &str) -> RtResult<Vec<Value>> {
-    let mut run = PipeRun::new(expect_iterable(std::slice::from_ref(src), 0, fname)?, false)?;
+    let mut run = start(vm, std::slice::from_ref(src), 0, fname)?;
     let cap = match src {
         Value::List(l) => l.items.borrow().len(),
         _ => 0,
@@ -273,7 +288,7 @@ fn collect(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
 }
 
 fn group_by(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
-    let mut run = start(a, 0, "group_by")?;
+    let mut run = start(vm, a, 0, "group_by")?;
     let f = expect_fn(a, 1, "group_by")?.clone();
     let mut groups: IndexMap<MapKey, Vec<Value>> = IndexMap::new();
     while let Some(v) = run.next(vm)? {
@@ -340,7 +355,7 @@ pub fn sort_keyed(fname: &str, mut pairs: Vec<(Value, Value)>) -> RtResult<Vec<V
 }
 
 fn sort_by(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
-    let mut run = start(a, 0, "sort_by")?;
+    let mut run = start(vm, a, 0, "sort_by")?;
     let f = expect_fn(a, 1, "sort_by")?.clone();
     let mut pairs = Vec::new();
     while let Some(v) = run.next(vm)? {
@@ -352,7 +367,7 @@ fn sort_by(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
 
 /// `join(src, sep)`: elements in their printed form (strings raw), separated by `sep`.
 fn join(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
-    let mut run = start(a, 0, "join")?;
+    let mut run = start(vm, a, 0, "join")?;
     let sep = match a.get(1) {
         Some(_) => expect_str(a, 1, "join")?.as_str().to_string(),
         None => String::new(),
@@ -374,7 +389,7 @@ fn join(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
 
 /// `any`/`all` with an optional predicate (without one, the elements' truthiness).
 fn quantifier(vm: &mut Vm, a: &[Value], fname: &str, want: bool) -> RtResult<Value> {
-    let mut run = start(a, 0, fname)?;
+    let mut run = start(vm, a, 0, fname)?;
     let pred = match a.get(1) {
         Some(_) => Some(expect_fn(a, 1, fname)?.clone()),
         None => None,

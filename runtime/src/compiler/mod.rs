@@ -137,6 +137,7 @@ impl FnCompiler {
             source: self.source,
             span: self.span,
             doc: self.doc,
+            kernel: Err("is not a lambda".into()),
         }
     }
 

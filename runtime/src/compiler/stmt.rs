@@ -259,7 +259,11 @@ impl FnCompiler {
             ExprKind::Block(b) => c.return_stmts(&b.stmts, b.span),
             _ => c.return_expr(&f.body),
         }
-        self.protos.push(Rc::new(c.finish()));
+        let mut proto = c.finish();
+        if kind == ProtoKind::Function {
+            proto.kernel = crate::kernel::lower(f);
+        }
+        self.protos.push(Rc::new(proto));
         let idx = (self.protos.len() - 1) as u32;
         self.emit(Op::Closure(idx), f.span);
     }

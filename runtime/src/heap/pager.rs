@@ -401,6 +401,12 @@ impl Pager {
         }
     }
 
+    /// The bytes of a page already returned by [`Pager::page`] in this transaction (so
+    /// validated): many can be held at once, for reading a row range of several columns.
+    pub fn validated(&self, page: u64) -> &[u8] {
+        self.store.read(page)
+    }
+
     /// May this page be changed in place (it belongs to no commit or savepoint)?
     pub fn is_fresh(&self, page: u64) -> bool {
         self.fresh.contains(&page)

@@ -218,7 +218,7 @@ pub fn is_live_row(t: TableId, row: u32) -> RtResult<bool> {
 }
 
 /// Does the table of this value exist now?
-fn table_exists(t: TableId) -> RtResult<bool> {
+pub fn table_exists(t: TableId) -> RtResult<bool> {
     let Some((heap, local)) = resolve(t) else {
         return Ok(false);
     };

@@ -17,7 +17,7 @@ use std::cell::Cell as Checked;
 use std::rc::Rc;
 
 pub const ROWS_PER_PAGE: usize = 500;
-const VALUES_AT: usize = HEADER_LEN + 64;
+pub const VALUES_AT: usize = HEADER_LEN + 64;
 const STRING_PAGE_DATA: usize = PAGE_SIZE - HEADER_LEN;
 /// Longest string a column holds (its length has 24 bits).
 pub const MAX_STRING: usize = (1 << 24) - 1;

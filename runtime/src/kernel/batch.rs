@@ -1,0 +1,401 @@
+//! The batch executor: a plan's stages over one batch of source elements at a time.
+//!
+//! A table batch is the live rows of one column page (up to 500 rows), read straight from
+//! the validated pages of the mapped file; a range batch is 1,024 numbers; a list batch is
+//! 1,024 items. Each stage runs over the whole batch before the next stage (a filter
+//! shrinks the selection, a map replaces the element values), then the surviving elements
+//! go out in source order. The result is the interpreter's: a batch that bails is run by
+//! the interpreter instead, and a batch's effects (take/skip counts, row writes) are kept
+//! only when it completes.
+
+use super::KVal;
+use super::eval::{BExpr, Bail, Batch, Elements, KResult};
+use super::plan::{Plan, PlanSource, PlanStage};
+use crate::error::{RtError, RtResult};
+use crate::heap::pager::{HEADER_LEN, PageKind, read_u64};
+use crate::table::handle::{RowRef, TableId, with_table};
+use crate::table::record::ColType;
+use crate::table::store::{Cell, ROWS_PER_PAGE, VALUES_AT};
+use crate::value::{KeyRef, Value};
+
+/// Elements per batch of a range or list.
+pub const MEMORY_BATCH: u64 = 1024;
+
+/// The elements that come out of a batch, in source order.
+pub enum Outputs {
+    /// Source elements, by position in the batch (a filter kept them, no map ran).
+    Positions(Vec<u32>),
+    /// Values the last map produced.
+    Values(Vec<KVal>),
+}
+
+/// A completed batch.
+pub struct BatchDone {
+    /// Source elements read (rows that are live, list items, numbers).
+    pub read: u64,
+    /// Where the source continues (row number or index).
+    pub next: u64,
+    /// Values that come out of the last stage, in order.
+    pub out: Vec<Value>,
+    /// A `take` or `take_while` finished: nothing more is read.
+    pub closed: bool,
+}
+
+/// What running the stages over one batch produced.
+struct StagesDone {
+    outputs: Outputs,
+    /// `(position, field, value)` for each row write, in order.
+    writes: Vec<(u32, usize, Cell)>,
+    /// The position at which a take or take_while closed the pipeline.
+    closed_at: Option<u32>,
+}
+
+/// Run the plan's stages over the positions `live` of a batch. `counts` holds each
+/// stage's take/skip count and is updated only when the batch completes.
+fn run_stages(
+    plan: &Plan,
+    counts: &mut [i64],
+    source: &dyn Elements,
+    mut sel: Vec<u32>,
+    len: usize,
+    coerce: &dyn Fn(usize, KVal) -> KResult<Cell>,
+) -> KResult<StagesDone> {
+    let mut new_counts = counts.to_vec();
+    let mut mapped: Option<Vec<KVal>> = None;
+    let mut writes = Vec::new();
+    let mut closed_at: Option<u32> = None;
+    for (k, stage) in plan.stages.iter().enumerate() {
+        if sel.is_empty() {
+            break;
+        }
+        let batch = Batch {
+            source,
+            mapped: mapped.as_deref(),
+            acc: KVal::Nil,
+        };
+        match stage {
+            PlanStage::Filter(e) => {
+                let keep = batch.eval(e, &sel)?;
+                let mut j = 0;
+                sel.retain(|_| {
+                    j += 1;
+                    keep[j - 1].is_truthy()
+                });
+            }
+            PlanStage::Map(e) => {
+                let vals = batch.eval(e, &sel)?;
+                let m = mapped.get_or_insert_with(|| vec![KVal::Nil; len]);
+                for (i, v) in sel.iter().zip(vals) {
+                    m[*i as usize] = v;
+                }
+            }
+            PlanStage::SetField { field, value } => {
+                let vals = batch.eval(value, &sel)?;
+                let m = mapped.get_or_insert_with(|| vec![KVal::Nil; len]);
+                for (i, v) in sel.iter().zip(vals) {
+                    let cell = coerce(*field, v)?;
+                    m[*i as usize] = match &cell {
+                        Cell::Int(x) => KVal::Int(*x),
+                        Cell::Float(x) => KVal::Float(*x),
+                        Cell::Bool(x) => KVal::Bool(*x),
+                        _ => return Err(Bail),
+                    };
+                    writes.push((*i, *field, cell));
+                }
+            }
+            PlanStage::Skip(n) => {
+                let drop = (n - new_counts[k]).clamp(0, sel.len() as i64) as usize;
+                new_counts[k] += drop as i64;
+                sel.drain(..drop);
+            }
+            PlanStage::Take(n) => {
+                let room = (n - new_counts[k]).max(0) as usize;
+                if sel.len() >= room {
+                    sel.truncate(room);
+                    new_counts[k] = *n;
+                    let at = sel.last().copied().unwrap_or(0);
+                    closed_at = Some(closed_at.map_or(at, |c| c.min(at)));
+                } else {
+                    new_counts[k] += sel.len() as i64;
+                }
+            }
+            PlanStage::TakeWhile(e) => {
+                let ok = batch.eval(e, &sel)?;
+                if let Some(j) = ok.iter().position(|v| !v.is_truthy()) {
+                    let at = sel[j];
+                    closed_at = Some(closed_at.map_or(at, |c| c.min(at)));
+                    sel.truncate(j);
+                }
+            }
+        }
+    }
+    if let Some(stop) = closed_at {
+        // Elements after the one that closed the pipeline are never read.
+        writes.retain(|(i, _, _)| *i <= stop);
+        sel.retain(|i| *i <= stop);
+    }
+    counts.copy_from_slice(&new_counts);
+    let outputs = match mapped {
+        Some(m) => Outputs::Values(sel.iter().map(|i| m[*i as usize]).collect()),
+        None => Outputs::Positions(sel),
+    };
+    Ok(StagesDone {
+        outputs,
+        writes,
+        closed_at,
+    })
+}
+
+fn no_coerce(_: usize, _: KVal) -> KResult<Cell> {
+    Err(Bail)
+}
+
+/// One page of table rows, read in place.
+struct TablePage<'p> {
+    /// Slot (within the page) of batch position 0.
+    first: usize,
+    /// Per plan field: the column's page (`None`: never written, all nil) and type.
+    columns: Vec<(Option<&'p [u8]>, ColType)>,
+}
+
+fn present(bytes: &[u8], slot: usize) -> bool {
+    bytes[HEADER_LEN + slot / 8] & (1 << (slot % 8)) != 0
+}
+
+impl Elements for TablePage<'_> {
+    fn gather(&self, field: usize, sel: &[u32], out: &mut Vec<KVal>) -> KResult<()> {
+        let (page, ty) = *self.columns.get(field).ok_or(Bail)?;
+        let Some(b) = page else {
+            out.resize(out.len() + sel.len(), KVal::Nil);
+            return Ok(());
+        };
+        let first = self.first;
+        let read = |i: u32| {
+            let slot = first + i as usize;
+            (present(b, slot), read_u64(b, VALUES_AT + 8 * slot))
+        };
+        match ty {
+            ColType::Int => out.extend(sel.iter().map(|&i| match read(i) {
+                (true, raw) => KVal::Int(raw as i64),
+                _ => KVal::Nil,
+            })),
+            ColType::Float => out.extend(sel.iter().map(|&i| match read(i) {
+                (true, raw) => KVal::Float(f64::from_bits(raw)),
+                _ => KVal::Nil,
+            })),
+            ColType::Bool => out.extend(sel.iter().map(|&i| match read(i) {
+                (true, raw) => KVal::Bool(raw != 0),
+                _ => KVal::Nil,
+            })),
+            ColType::Unset => out.resize(out.len() + sel.len(), KVal::Nil),
+            ColType::Str => return Err(Bail),
+        }
+        Ok(())
+    }
+
+    fn elems(&self, _: &[u32], _: &mut Vec<KVal>) -> KResult<()> {
+        Err(Bail)
+    }
+}
+
+/// Turn a batch's outputs into values.
+fn values(outputs: Outputs, of_position: impl Fn(u32) -> Value) -> Vec<Value> {
+    match outputs {
+        Outputs::Positions(p) => p.into_iter().map(of_position).collect(),
+        Outputs::Values(v) => v.into_iter().map(KVal::to_value).collect(),
+    }
+}
+
+/// Run the batch of table rows starting at row `from` (up to the end of its page and
+/// `end`). `Ok(None)`: the table has no rows left.
+pub fn table_batch(
+    plan: &Plan,
+    counts: &mut [i64],
+    table: TableId,
+    from: u64,
+    end: u64,
+) -> RtResult<Option<KResult<BatchDone>>> {
+    let PlanSource::Table { columns, .. } = &plan.source else {
+        return Err(RtError::new("internal error: not a table plan"));
+    };
+    if !crate::table::handle::table_exists(table)? {
+        return Ok(None);
+    }
+    with_table(table, |t, pager| {
+        let from = from.max(t.base);
+        let end = end.min(t.slots);
+        if from >= end {
+            return Ok(None);
+        }
+        let per_page = ROWS_PER_PAGE as u64;
+        let stop = ((from / per_page + 1) * per_page).min(end);
+        let len = (stop - from) as usize;
+        let first = (from % per_page) as usize;
+        // Validate every page the batch reads, then hold them all.
+        let deletion = t.deletion_page(from);
+        let pages: Vec<u64> = columns.iter().map(|(c, _)| t.column_page(*c, from)).collect();
+        for p in pages.iter().chain(std::iter::once(&deletion)) {
+            if *p != 0 {
+                pager.page(*p, PageKind::Column)?;
+            }
+        }
+        let done = {
+            let dead = (deletion != 0).then(|| pager.validated(deletion));
+            let live: Vec<u32> = (0..len as u32)
+                .filter(|i| dead.is_none_or(|d| !present(d, first + *i as usize)))
+                .collect();
+            let read = live.len() as u64;
+            let page = TablePage {
+                first,
+                columns: pages
+                    .iter()
+                    .zip(columns)
+                    .map(|(p, (_, ty))| ((*p != 0).then(|| pager.validated(*p)), *ty))
+                    .collect(),
+            };
+            let coerce = |field: usize, v: KVal| -> KResult<Cell> {
+                let cell = match v {
+                    KVal::Int(i) => Cell::Int(i),
+                    KVal::Float(f) => Cell::Float(f),
+                    KVal::Bool(b) => Cell::Bool(b),
+                    KVal::Nil => return Err(Bail),
+                };
+                let col = columns.get(field).ok_or(Bail)?.0;
+                t.coerce(col, cell).map_err(|_| Bail)
+            };
+            run_stages(plan, counts, &page, live, len, &coerce).map(|s| (s, read))
+        };
+        let (stages, read) = match done {
+            Ok(d) => d,
+            Err(b) => return Ok(Some(Err(b))),
+        };
+        for (i, field, cell) in stages.writes {
+            let row = from + i as u64;
+            let col = columns[field].0;
+            t.set(pager, row, col, cell)?;
+        }
+        let closed = stages.closed_at.is_some();
+        let out = values(stages.outputs, |i| {
+            Value::Row(RowRef {
+                table,
+                row: (from + i as u64) as u32,
+            })
+        });
+        Ok(Some(Ok(BatchDone {
+            read,
+            next: stop,
+            out,
+            closed,
+        })))
+    })
+}
+
+/// A batch of a range's numbers.
+struct Numbers {
+    first: i64,
+}
+
+impl Elements for Numbers {
+    fn gather(&self, _: usize, _: &[u32], _: &mut Vec<KVal>) -> KResult<()> {
+        Err(Bail)
+    }
+
+    fn elems(&self, sel: &[u32], out: &mut Vec<KVal>) -> KResult<()> {
+        out.extend(sel.iter().map(|&i| KVal::Int(self.first + i as i64)));
+        Ok(())
+    }
+}
+
+/// The batch of a range's numbers from `from` to at most `end` (exclusive).
+pub fn range_batch(plan: &Plan, counts: &mut [i64], from: i64, end: i64) -> Option<KResult<BatchDone>> {
+    if from >= end {
+        return None;
+    }
+    let len = (end as i128 - from as i128).min(MEMORY_BATCH as i128) as usize;
+    let numbers = Numbers { first: from };
+    let live = (0..len as u32).collect();
+    Some(
+        run_stages(plan, counts, &numbers, live, len, &no_coerce).map(|s| BatchDone {
+            read: len as u64,
+            next: (from + len as i64) as u64,
+            out: values(s.outputs, |i| Value::Int(from + i as i64)),
+            closed: s.closed_at.is_some(),
+        }),
+    )
+}
+
+/// A batch of list items: numbers, or maps and instances whose fields are read by name.
+struct Items<'a> {
+    items: &'a [Value],
+    fields: &'a [std::rc::Rc<str>],
+}
+
+impl Elements for Items<'_> {
+    fn gather(&self, field: usize, sel: &[u32], out: &mut Vec<KVal>) -> KResult<()> {
+        let name = self.fields.get(field).ok_or(Bail)?;
+        for &i in sel {
+            let v = match self.items.get(i as usize).ok_or(Bail)? {
+                Value::Map(m) => m
+                    .entries
+                    .borrow()
+                    .get(&KeyRef::Str(name))
+                    .and_then(KVal::from_value),
+                Value::Instance(inst) => inst.fields.borrow().get(&**name).and_then(KVal::from_value),
+                _ => None,
+            };
+            out.push(v.ok_or(Bail)?);
+        }
+        Ok(())
+    }
+
+    fn elems(&self, sel: &[u32], out: &mut Vec<KVal>) -> KResult<()> {
+        for &i in sel {
+            let v = self.items.get(i as usize).ok_or(Bail)?;
+            out.push(KVal::from_value(v).ok_or(Bail)?);
+        }
+        Ok(())
+    }
+}
+
+/// The batch of list items from index `from`.
+pub fn list_batch(
+    plan: &Plan,
+    counts: &mut [i64],
+    list: &crate::value::List,
+    from: u64,
+) -> Option<KResult<BatchDone>> {
+    let items = list.items.borrow();
+    let from_i = from as usize;
+    if from_i >= items.len() {
+        return None;
+    }
+    let stop = (from_i + MEMORY_BATCH as usize).min(items.len());
+    let slice = &items[from_i..stop];
+    let source = Items {
+        items: slice,
+        fields: &plan.fields,
+    };
+    let live = (0..slice.len() as u32).collect();
+    Some(
+        run_stages(plan, counts, &source, live, slice.len(), &no_coerce).map(|s| BatchDone {
+            read: slice.len() as u64,
+            next: stop as u64,
+            out: values(s.outputs, |i| slice[i as usize].clone()),
+            closed: s.closed_at.is_some(),
+        }),
+    )
+}
+
+/// `reduce` over one batch's outputs with a bound reducer: the new accumulator.
+pub fn reduce_values(f: &BExpr, mut acc: KVal, items: &[Value]) -> KResult<KVal> {
+    let source = Items { items, fields: &[] };
+    for i in 0..items.len() as u32 {
+        let batch = Batch {
+            source: &source,
+            mapped: None,
+            acc,
+        };
+        acc = *batch.eval(f, &[i])?.first().ok_or(Bail)?;
+    }
+    Ok(acc)
+}

@@ -1,0 +1,167 @@
+//! `--explain` and the REPL's `:explain`: a pipeline's plan, and whether it runs as one
+//! native loop (SPEC §11) or why not.
+
+use super::plan::{Plan, PlanSource, bind_reducer, source_name};
+use crate::pipe::Stage;
+use crate::value::Value;
+use crate::vm::Vm;
+
+/// Terminals the native loop implements (SPEC §11).
+const NATIVE_TERMINALS: &[&str] = &[
+    "sum", "count", "length", "min", "max", "avg", "reduce", "first", "last", "any", "all", "run",
+];
+
+/// The text of a stage's function: a lambda's source, or a function's name.
+fn function_text(f: &Value) -> String {
+    match f {
+        Value::Function(c) => {
+            let p = &c.proto;
+            match (&p.name, p.source.text.get(p.span.range())) {
+                (Some(n), _) => n.to_string(),
+                (None, Some(text)) => text.to_string(),
+                (None, None) => "<fun>".to_string(),
+            }
+        }
+        Value::Native(n) => n.name.to_string(),
+        other => other.type_name().to_string(),
+    }
+}
+
+fn stage_text(s: &Stage) -> String {
+    let arg = match s {
+        Stage::Filter(f)
+        | Stage::Map(f)
+        | Stage::TakeWhile(f)
+        | Stage::Each(f)
+        | Stage::FlatMap(f) => function_text(f),
+        Stage::Take(n) | Stage::Skip(n) => n.to_string(),
+        Stage::Enumerate => String::new(),
+        Stage::DbInsert(t) => match t {
+            Value::Table(t) => crate::table::handle::table_name(*t).to_string(),
+            Value::Str(s) => s.as_str().to_string(),
+            other => other.type_name().to_string(),
+        },
+    };
+    format!("{}({arg})", s.name())
+}
+
+/// What the terminal is called with: `reduce`'s initial value and function, `any`/`all`'s
+/// predicate.
+pub struct TerminalArgs<'a> {
+    pub name: &'a str,
+    pub init: Option<&'a Value>,
+    pub function: Option<&'a Value>,
+}
+
+/// Why the pipeline is not one native loop, or `None` when it is.
+fn not_native(
+    vm: &Vm,
+    source: &Value,
+    terminal: &TerminalArgs,
+    plan: &Result<Plan, String>,
+) -> Option<String> {
+    if !vm.jit {
+        return Some("compilation is off (--no-jit or WALIA_JIT=0)".into());
+    }
+    let plan = match plan {
+        Ok(p) => p,
+        Err(why) => return Some(why.clone()),
+    };
+    if matches!(plan.source, PlanSource::List) {
+        return Some("the source is a list (the native loop reads tables and ranges)".into());
+    }
+    if !NATIVE_TERMINALS.contains(&terminal.name) {
+        return Some(format!("the terminal {}() is not in the native subset", terminal.name));
+    }
+    if let Some(f) = terminal.function {
+        let mut plan = plan.clone();
+        if let Err(why) = bind_terminal_function(vm, &mut plan, f, source, terminal.name) {
+            return Some(format!("terminal {}(): {why}", terminal.name));
+        }
+    }
+    if let Some(init) = terminal.init
+        && !matches!(init, Value::Int(_) | Value::Float(_))
+    {
+        return Some("terminal reduce(): the initial value is not a number".into());
+    }
+    None
+}
+
+pub fn bind_terminal_function(
+    vm: &Vm,
+    plan: &mut Plan,
+    f: &Value,
+    source: &Value,
+    terminal: &str,
+) -> Result<(), String> {
+    let base = match source {
+        Value::Stream(p) => p.source.clone(),
+        other => other.clone(),
+    };
+    if terminal == "reduce" {
+        return bind_reducer(vm, plan, f, &base).map(|_| ());
+    }
+    // A predicate or key function is bound like a filter stage.
+    let mut stages: Vec<Stage> = Vec::new();
+    if let Value::Stream(p) = source {
+        stages.extend(p.stages.iter().cloned());
+    }
+    stages.push(Stage::Filter(f.clone()));
+    super::plan::bind(vm, &base, &stages).map(|_| ())
+}
+
+/// The plan's lines: `source: ...`, one per stage, `terminal: ...`, then `compiled` or
+/// `not compiled: REASON`.
+pub fn plan_lines(
+    vm: &Vm,
+    source: &Value,
+    stages: &[Stage],
+    terminal: &TerminalArgs,
+    plan: &Result<Plan, String>,
+) -> Vec<String> {
+    let mut lines = vec![format!("  source: {}", source_name(source))];
+    for (k, s) in stages.iter().enumerate() {
+        lines.push(format!("  stage {}: {}", k + 1, stage_text(s)));
+    }
+    let arg = terminal.function.map(function_text).unwrap_or_default();
+    lines.push(format!("  terminal: {}({arg})", terminal.name));
+    let pipeline = Value::Stream(std::rc::Rc::new(crate::pipe::Pipeline {
+        gc: Default::default(),
+        source: source.clone(),
+        stages: stages.to_vec(),
+    }));
+    lines.push(match not_native(vm, &pipeline, terminal, plan) {
+        None => "compiled".to_string(),
+        Some(why) => format!("not compiled: {why}"),
+    });
+    lines
+}
+
+/// `--explain`: write the plan of the pipeline a terminal is about to run to stderr, the
+/// first time the pipeline at this place runs.
+pub fn report(
+    vm: &mut Vm,
+    source: &Value,
+    stages: &[Stage],
+    terminal: &TerminalArgs,
+    plan: &Result<Plan, String>,
+) {
+    let (file, line, col) = match vm.current_location() {
+        Some((src, span)) => {
+            let before = src.text.get(..span.start as usize).unwrap_or("");
+            let line = before.matches('\n').count() + 1;
+            let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            (src.name.clone(), line, col)
+        }
+        None => (String::new(), 0, 0),
+    };
+    if !vm.explained.insert((file, line, col)) {
+        return;
+    }
+    let mut text = format!("pipe {line}:{col}\n");
+    for l in plan_lines(vm, source, stages, terminal, plan) {
+        text.push_str(&l);
+        text.push('\n');
+    }
+    eprint!("{text}");
+}

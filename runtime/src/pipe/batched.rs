@@ -1,0 +1,191 @@
+//! Running a pipeline batch by batch through stage kernels (see `crate::kernel`).
+//!
+//! A terminal that drains its pipeline (or one that stops early, when no stage writes)
+//! asks for batches with [`PipeRun::for_terminal`]. When the stages have a plan, the run
+//! reads a batch of source elements, runs every stage over it in kernels, and queues what
+//! comes out. A batch a kernel cannot decide is run again by the interpreter, element by
+//! element, with the same stage state: the results and diagnostics are the interpreter's.
+
+use super::{PipeRun, SourceIter, StageState};
+use crate::error::RtResult;
+use crate::kernel::batch::{BatchDone, MEMORY_BATCH, list_batch, range_batch, table_batch};
+use crate::kernel::eval::KResult;
+use crate::kernel::explain::TerminalArgs;
+use crate::table::store::ROWS_PER_PAGE;
+use crate::value::Value;
+use crate::vm::Vm;
+
+impl PipeRun {
+    /// Called by a terminal before it pulls: run in batches when the stages allow it.
+    /// `drains`: the terminal reads every element (so a stage that writes rows may run a
+    /// batch ahead of what the terminal has taken).
+    pub fn for_terminal(&mut self, vm: &mut Vm, terminal: &TerminalArgs, drains: bool) {
+        let (source, stages) = match &self.what {
+            Value::Stream(p) => (p.source.clone(), p.stages.clone()),
+            other => (other.clone(), Vec::new()),
+        };
+        let plan = crate::kernel::plan::bind(vm, &source, &stages);
+        if vm.explain {
+            crate::kernel::explain::report(vm, &source, &stages, terminal, &plan);
+        }
+        if !vm.jit || stages.is_empty() || self.done {
+            return;
+        }
+        // A terminal's own function must be pure too: it runs between batches.
+        let pure_terminal = terminal.function.is_none_or(|f| {
+            plan.as_ref().is_ok_and(|p| {
+                crate::kernel::explain::bind_terminal_function(vm, &mut p.clone(), f, &self.what, terminal.name)
+                    .is_ok()
+            })
+        });
+        if let Ok(plan) = plan
+            && pure_terminal
+            && (drains || !plan.writes())
+        {
+            self.batches = Some(Box::new(plan));
+        }
+    }
+
+    /// The next element when running in batches.
+    pub(super) fn next_batched(&mut self, vm: &mut Vm) -> RtResult<Option<Value>> {
+        loop {
+            if let Some(v) = self.out.pop_front() {
+                return Ok(Some(v));
+            }
+            if self.done {
+                return Ok(None);
+            }
+            vm.check_limits()?;
+            self.fill(vm)?;
+        }
+    }
+
+    /// Each stage's take/skip count.
+    fn counts(&self) -> Vec<i64> {
+        self.state
+            .iter()
+            .map(|s| match s {
+                StageState::Count(c) => *c,
+                _ => 0,
+            })
+            .collect()
+    }
+
+    fn set_counts(&mut self, counts: &[i64]) {
+        for (s, c) in self.state.iter_mut().zip(counts) {
+            if let StageState::Count(n) = s {
+                *n = *c;
+            }
+        }
+    }
+
+    /// Run the next batch (in kernels, or in the interpreter when they bail).
+    fn fill(&mut self, vm: &mut Vm) -> RtResult<()> {
+        let Some(plan) = self.batches.take() else {
+            return Ok(());
+        };
+        let mut counts = self.counts();
+        let (ran, stop): (Option<KResult<BatchDone>>, u64) = match &mut self.source {
+            SourceIter::Table {
+                table,
+                next,
+                end,
+                chunk,
+                at,
+                ..
+            } => {
+                // Continue after the rows already taken from a chunk read ahead.
+                let from = chunk.get(*at).map_or(*next, |r| *r as u64);
+                chunk.clear();
+                *at = 0;
+                *next = from;
+                let per_page = ROWS_PER_PAGE as u64;
+                let stop = ((from / per_page + 1) * per_page).min(*end);
+                (table_batch(&plan, &mut counts, *table, from, *end)?, stop)
+            }
+            SourceIter::Range { next, end } => {
+                let stop = next.saturating_add(MEMORY_BATCH as i64).min(*end);
+                (range_batch(&plan, &mut counts, *next, *end), stop as u64)
+            }
+            SourceIter::List { list, next, .. } => {
+                let stop = *next as u64 + MEMORY_BATCH;
+                (list_batch(&plan, &mut counts, list, *next as u64), stop)
+            }
+            _ => {
+                // Not a batch source after all: the interpreter runs the rest.
+                self.done = false;
+                return Ok(());
+            }
+        };
+        let result = match ran {
+            None => {
+                self.done = true;
+                Ok(())
+            }
+            Some(Ok(b)) => {
+                self.set_counts(&counts);
+                self.read += b.read;
+                self.seek(b.next);
+                self.out.extend(b.out);
+                if b.closed {
+                    self.done = true;
+                }
+                Ok(())
+            }
+            Some(Err(_)) => self.interpret_batch(vm, stop),
+        };
+        self.batches = Some(plan);
+        result
+    }
+
+    fn seek(&mut self, to: u64) {
+        match &mut self.source {
+            SourceIter::Table { next, .. } => *next = to,
+            SourceIter::Range { next, .. } => *next = to as i64,
+            SourceIter::List { next, .. } => *next = to as usize,
+            _ => {}
+        }
+    }
+
+    /// Set the source's end (returning the old one).
+    fn bound(&mut self, stop: u64) -> u64 {
+        match &mut self.source {
+            SourceIter::Table { end, .. } => std::mem::replace(end, stop.min(*end)),
+            SourceIter::Range { end, .. } => {
+                std::mem::replace(end, (stop as i64).min(*end)) as u64
+            }
+            SourceIter::List { end, .. } => {
+                std::mem::replace(end, (stop as usize).min(*end)) as u64
+            }
+            _ => stop,
+        }
+    }
+
+    /// Run the source elements before `stop` through the interpreter, queueing the results.
+    fn interpret_batch(&mut self, vm: &mut Vm, stop: u64) -> RtResult<()> {
+        let old = self.bound(stop);
+        let mut result = Ok(());
+        loop {
+            match self.next_interpreted(vm) {
+                Ok(Some(v)) => self.out.push_back(v),
+                Ok(None) => break,
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
+        // Restore the real end (of a range as stored: `bound` returned its bits).
+        match &mut self.source {
+            SourceIter::Table { end, .. } => *end = old,
+            SourceIter::Range { end, .. } => *end = old as i64,
+            SourceIter::List { end, .. } => *end = old as usize,
+            _ => {}
+        }
+        if result.is_ok() && self.closed.is_none() {
+            // The batch's end, not the source's.
+            self.done = false;
+        }
+        result
+    }
+}
