@@ -165,7 +165,13 @@ enum SourceIter {
 }
 
 /// A file source being read.
-pub struct FileRead(Box<dyn crate::source::RecordReader>);
+pub struct FileRead {
+    reader: Box<dyn crate::source::RecordReader>,
+    /// Read only the records containing this (the first stage is that filter).
+    needle: Option<Rc<str>>,
+    /// Records passed over by the search since the last look.
+    skipped: u64,
+}
 
 /// Rows a table scan reads per visit to the heap.
 const TABLE_CHUNK: usize = 256;
@@ -191,7 +197,11 @@ impl SourceIter {
                 next: 0,
                 keys_only,
             },
-            Value::File(f) => SourceIter::File(FileRead((f.open)(&f.path)?)),
+            Value::File(f) => SourceIter::File(FileRead {
+                reader: (f.open)(&f.path)?,
+                needle: None,
+                skipped: 0,
+            }),
             Value::Table(t) => SourceIter::Table {
                 table: *t,
                 next: 0,
@@ -211,7 +221,20 @@ impl SourceIter {
 
     fn next(&mut self) -> RtResult<Option<Value>> {
         if let SourceIter::File(f) = self {
-            return f.0.next_record();
+            if let Some(needle) = &f.needle {
+                match f.reader.next_containing(needle) {
+                    Some(found) => {
+                        return found.map(|r| {
+                            r.map(|(skipped, v)| {
+                                f.skipped += skipped;
+                                v
+                            })
+                        });
+                    }
+                    None => f.needle = None,
+                }
+            }
+            return f.reader.next_record();
         }
         if let SourceIter::Table {
             table,
@@ -414,7 +437,16 @@ impl PipeRun {
 
     /// The next element out of the last stage, or `None` at the end. An error inside a
     /// stage says which stage and at which source element (counting from 0).
+    #[inline]
     pub fn next(&mut self, vm: &mut Vm) -> RtResult<Option<Value>> {
+        // What a batch produced comes first (the hot path of a batched terminal).
+        if let Some(v) = self.out.pop_front() {
+            return Ok(Some(v));
+        }
+        self.next_slow(vm)
+    }
+
+    fn next_slow(&mut self, vm: &mut Vm) -> RtResult<Option<Value>> {
         self.stage = None;
         self.next_element(vm).map_err(|mut e| {
             if let Some(k) = self.stage.take() {
@@ -479,6 +511,13 @@ impl PipeRun {
                     match self.source.next()? {
                         Some(v) => {
                             self.read += 1;
+                            if let SourceIter::File(f) = &mut self.source
+                                && f.needle.is_some()
+                            {
+                                // The search already applied the first stage's filter.
+                                self.read += std::mem::take(&mut f.skipped);
+                                start = 1;
+                            }
                             v
                         }
                         None => {

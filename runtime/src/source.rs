@@ -11,6 +11,15 @@ use std::rc::Rc;
 pub trait RecordReader {
     /// The next record, `None` at the end.
     fn next_record(&mut self) -> RtResult<Option<Value>>;
+
+    /// The next record whose text contains `needle`, with the number of records passed
+    /// over before it; `None` when this reader cannot search (then `next_record` is used).
+    /// A pipeline whose first stage is `filter(l => contains(l, "literal"))` reads this
+    /// way; records passed over must be checked exactly as `next_record` would (a bad
+    /// record is the same error at the same place).
+    fn next_containing(&mut self, _needle: &str) -> Option<RtResult<Option<(u64, Value)>>> {
+        None
+    }
 }
 
 /// Opens a source at a path.

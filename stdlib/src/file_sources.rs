@@ -8,7 +8,7 @@
 use crate::check::*;
 use crate::csv_text::CsvReader;
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::rc::Rc;
 use walia_runtime::pipe::Pipeline;
 use walia_runtime::source::{FileSource, RecordReader, SourceOpener};
@@ -94,10 +94,10 @@ impl LineFile {
 }
 
 /// `lines(path)`: a String per line.
-struct Lines(LineFile);
+struct Lines(LineFile, Option<LineSearch>);
 
 fn open_lines(path: &str) -> RtResult<Box<dyn RecordReader>> {
-    Ok(Box::new(Lines(LineFile::open(path)?)))
+    Ok(Box::new(Lines(LineFile::open(path)?, None)))
 }
 
 impl RecordReader for Lines {
@@ -106,6 +106,121 @@ impl RecordReader for Lines {
             return Ok(None);
         }
         Ok(Some(Value::str(self.0.text()?)))
+    }
+
+    fn next_containing(&mut self, needle: &str) -> Option<RtResult<Option<(u64, Value)>>> {
+        if needle.is_empty() || needle.contains(['\n', '\r']) {
+            return None;
+        }
+        let search = self.1.get_or_insert_with(|| LineSearch::new(needle));
+        Some(search.next(&mut self.0))
+    }
+}
+
+/// Searching a text file for lines that contain a literal, the way `grep` does: whole
+/// blocks are checked for UTF-8 and searched at once, and only matching lines become
+/// strings. Lines passed over are counted (the file's line numbers stay exact) and an
+/// invalid line is the same error `lines` gives, after the matches before it.
+struct LineSearch {
+    finder: memchr::memmem::Finder<'static>,
+    block: Vec<u8>,
+    /// Next unread byte of `block`.
+    pos: usize,
+    /// End of the complete, valid lines in `block`.
+    end: usize,
+    /// Bytes read into `block`.
+    filled: usize,
+    eof: bool,
+    /// The line at `end` is not valid UTF-8.
+    bad: bool,
+}
+
+const SEARCH_BLOCK: usize = 1 << 20;
+
+impl LineSearch {
+    fn new(needle: &str) -> LineSearch {
+        LineSearch {
+            finder: memchr::memmem::Finder::new(needle.as_bytes()).into_owned(),
+            block: vec![0; SEARCH_BLOCK],
+            pos: 0,
+            end: 0,
+            filled: 0,
+            eof: false,
+            bad: false,
+        }
+    }
+
+    /// Read more of the file: `block[..end]` becomes whole lines (the last one may lack
+    /// its newline only at the end of the file), checked to be UTF-8 up to a bad line.
+    fn refill(&mut self, file: &mut LineFile) -> RtResult<()> {
+        self.block.copy_within(self.pos..self.filled, 0);
+        self.filled -= self.pos;
+        self.pos = 0;
+        loop {
+            if self.filled == self.block.len() {
+                self.block.resize(self.block.len() * 2, 0);
+            }
+            let n = file
+                .input
+                .read(&mut self.block[self.filled..])
+                .map_err(|e| line_error(&file.path, file.line + 1, e))?;
+            self.filled += n;
+            if n == 0 {
+                self.eof = true;
+                self.end = self.filled;
+                break;
+            }
+            if let Some(last) = memchr::memrchr(b'\n', &self.block[..self.filled]) {
+                self.end = last + 1;
+                break;
+            }
+        }
+        if let Err(e) = std::str::from_utf8(&self.block[..self.end]) {
+            let valid = e.valid_up_to();
+            self.end = memchr::memrchr(b'\n', &self.block[..valid]).map_or(0, |i| i + 1);
+            self.bad = true;
+        }
+        Ok(())
+    }
+
+    fn next(&mut self, file: &mut LineFile) -> RtResult<Option<(u64, Value)>> {
+        let mut passed = 0u64;
+        loop {
+            if self.pos >= self.end {
+                if self.bad {
+                    return Err(line_error(&file.path, file.line + 1, "invalid UTF-8"));
+                }
+                if self.eof {
+                    return Ok(None);
+                }
+                self.refill(file)?;
+                continue;
+            }
+            let region = &self.block[self.pos..self.end];
+            let Some(hit) = self.finder.find(region) else {
+                let mut n = memchr::memchr_iter(b'\n', region).count() as u64;
+                if region.last() != Some(&b'\n') {
+                    n += 1; // the file's last line, without a newline
+                }
+                passed += n;
+                file.line += n;
+                self.pos = self.end;
+                continue;
+            };
+            let start = memchr::memrchr(b'\n', &region[..hit]).map_or(0, |i| i + 1);
+            let newline = memchr::memchr(b'\n', &region[hit..]).map(|i| hit + i);
+            let mut stop = newline.unwrap_or(region.len());
+            if newline.is_some() && stop > start && region[stop - 1] == b'\r' {
+                stop -= 1;
+            }
+            let skipped = memchr::memchr_iter(b'\n', &region[..start]).count() as u64;
+            let text = std::str::from_utf8(&region[start..stop])
+                .map_err(|_| line_error(&file.path, file.line + skipped + 1, "invalid UTF-8"))?;
+            let value = Value::str(text);
+            file.line += skipped + 1;
+            self.pos += newline.map_or(region.len(), |i| i + 1);
+            return Ok(Some((passed + skipped, value)));
+        }
     }
 }
 

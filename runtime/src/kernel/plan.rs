@@ -299,3 +299,17 @@ pub fn bind_reducer(vm: &Vm, plan: &mut Plan, f: &Value, source: &Value) -> Resu
     }
     bound
 }
+
+/// The literal of a filter `l => contains(l, "literal")` (with the builtin `contains`):
+/// a file source can search for it instead of reading every line into a string.
+pub fn contains_needle(vm: &Vm, f: &Value) -> Option<Rc<str>> {
+    let (kernel, _) = kernel_of(f).ok()?;
+    let KExpr::Call(g, name, args) = &*kernel else {
+        return None;
+    };
+    let builtin = matches!(vm.globals.get(*g as usize), Some(Value::Native(n)) if &*n.name == "contains");
+    match args.as_slice() {
+        [KExpr::Param(0), KExpr::Str(lit)] if builtin && &**name == "contains" => Some(lit.clone()),
+        _ => None,
+    }
+}

@@ -6,7 +6,7 @@
 //! comes out. A batch a kernel cannot decide is run again by the interpreter, element by
 //! element, with the same stage state: the results and diagnostics are the interpreter's.
 
-use super::{PipeRun, SourceIter, StageState};
+use super::{PipeRun, SourceIter, Stage, StageState};
 use crate::error::RtResult;
 use crate::kernel::batch::{BatchDone, MEMORY_BATCH, list_batch, range_batch, table_batch};
 use crate::kernel::eval::KResult;
@@ -30,6 +30,9 @@ impl PipeRun {
         }
         if !vm.jit || stages.is_empty() || self.done {
             return;
+        }
+        if let (SourceIter::File(f), Some(Stage::Filter(pred))) = (&mut self.source, stages.first()) {
+            f.needle = crate::kernel::plan::contains_needle(vm, pred);
         }
         // A terminal's own function must be pure too: it runs between batches.
         let pure_terminal = terminal.function.is_none_or(|f| {
