@@ -12,6 +12,7 @@ use crate::error::{RtError, RtResult};
 use crate::gc::GcHeader;
 use crate::table::handle::{RowRef, TableId};
 use crate::value::*;
+use crate::kernel::KVal;
 use crate::kernel::plan::Plan;
 use crate::vm::Vm;
 use std::collections::VecDeque;
@@ -31,6 +32,9 @@ pub enum Stage {
     /// `db_insert(table)`: insert each element into the table (a name or a table value,
     /// created when missing), passing the element on.
     DbInsert(Value),
+    /// `parallel(n)` (SPEC §10): run the pure stages over shards of the source on `n`
+    /// threads. Passes elements on unchanged; the executor decides how to split.
+    Parallel(i64),
 }
 
 impl Stage {
@@ -45,6 +49,7 @@ impl Stage {
             Stage::Enumerate => "enumerate",
             Stage::FlatMap(_) => "flat_map",
             Stage::DbInsert(_) => "db_insert",
+            Stage::Parallel(_) => "parallel",
         }
     }
 
@@ -317,6 +322,26 @@ impl SourceIter {
     }
 }
 
+/// Numbers taken from a run at once: chunks, the first one from `skip` on.
+pub struct TakenNumbers {
+    skip: usize,
+    chunks: VecDeque<Vec<KVal>>,
+}
+
+impl TakenNumbers {
+    /// Call `f` on each number in order, stopping at its first error.
+    #[inline]
+    pub fn each<E>(self, mut f: impl FnMut(KVal) -> Result<(), E>) -> Result<(), E> {
+        for (i, chunk) in self.chunks.iter().enumerate() {
+            let from = if i == 0 { self.skip } else { 0 };
+            for k in chunk.get(from..).unwrap_or(&[]) {
+                f(*k)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// What [`PipeRun::next_row`] found.
 pub enum RowStep {
     Row(RowRef),
@@ -353,6 +378,10 @@ pub struct PipeRun {
     batches: Option<Box<Plan>>,
     /// Elements a batch produced, not yet taken.
     out: VecDeque<Value>,
+    /// Values batches' last map produced, not yet taken (the front chunk from
+    /// `numbers_at` on).
+    numbers: VecDeque<Vec<KVal>>,
+    numbers_at: usize,
 }
 
 impl PipeRun {
@@ -386,6 +415,8 @@ impl PipeRun {
             what: v.clone(),
             batches: None,
             out: VecDeque::new(),
+            numbers: VecDeque::new(),
+            numbers_at: 0,
         })
     }
 
@@ -440,10 +471,35 @@ impl PipeRun {
     #[inline]
     pub fn next(&mut self, vm: &mut Vm) -> RtResult<Option<Value>> {
         // What a batch produced comes first (the hot path of a batched terminal).
+        if let Some(k) = self.next_number() {
+            return Ok(Some(k.to_value()));
+        }
         if let Some(v) = self.out.pop_front() {
             return Ok(Some(v));
         }
         self.next_slow(vm)
+    }
+
+    #[inline]
+    fn next_number(&mut self) -> Option<KVal> {
+        loop {
+            let front = self.numbers.front()?;
+            if let Some(k) = front.get(self.numbers_at) {
+                self.numbers_at += 1;
+                return Some(*k);
+            }
+            self.numbers.pop_front();
+            self.numbers_at = 0;
+        }
+    }
+
+    /// The values batches produced that are not yet taken, all at once (a numeric
+    /// terminal folds them directly); empty when the next elements are not such values.
+    pub fn take_numbers(&mut self) -> TakenNumbers {
+        TakenNumbers {
+            skip: std::mem::take(&mut self.numbers_at),
+            chunks: std::mem::take(&mut self.numbers),
+        }
     }
 
     fn next_slow(&mut self, vm: &mut Vm) -> RtResult<Option<Value>> {
@@ -568,6 +624,7 @@ impl PipeRun {
                             continue 'outer;
                         }
                     }
+                    Stage::Parallel(_) => {}
                     Stage::Enumerate => {
                         if let StageState::Count(c) = &mut self.state[k] {
                             v = Value::list(vec![Value::Int(*c), v]);

@@ -24,6 +24,7 @@ pub fn install(vm: &mut Vm) {
     both(vm, SRC, "take_while", 2, 2, take_while);
     both(vm, SRC, "each", 2, 2, each);
     both(vm, SRC, "enumerate", 1, 1, enumerate);
+    both(vm, SRC, "parallel", 2, 2, parallel);
     both(vm, SRC, "flat_map", 2, 2, flat_map);
 
     both(vm, SRC, "count", 1, 1, count);
@@ -106,6 +107,19 @@ fn enumerate(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     Pipeline::with_stage(src, Stage::Enumerate)
 }
 
+/// `parallel(n)`: shard the pure stages over `n` threads (SPEC §10). Where the stages or
+/// the source do not allow it, the pipeline runs on one thread with the same results.
+fn parallel(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+    let src = expect_iterable(a, 0, "parallel")?;
+    let n = expect_int(a, 1, "parallel")?;
+    if n < 1 {
+        return Err(RtError::new(format!(
+            "'parallel' expects a thread count of at least 1, got {n}"
+        )));
+    }
+    Pipeline::with_stage(src, Stage::Parallel(n))
+}
+
 // ---- terminals ----
 
 /// Start running the iterable argument `i` of the terminal `fname` (a map yields
@@ -161,12 +175,24 @@ fn not_number(fname: &str, v: &Value) -> RtError {
 }
 
 /// A running sum: exact while every element is an Int, Float from the first Float on.
+#[derive(Clone, Copy)]
 enum Acc {
     Int(i64),
     Float(f64),
 }
 
 impl Acc {
+    /// [`Acc::add`] of a number a batch produced.
+    #[inline]
+    fn add_number(self, k: walia_runtime::kernel::KVal, fname: &str) -> RtResult<Acc> {
+        use walia_runtime::kernel::KVal;
+        match (self, k) {
+            (Acc::Float(s), KVal::Float(f)) => Ok(Acc::Float(s + f)),
+            (Acc::Int(s), KVal::Int(i)) if let Some(t) = s.checked_add(i) => Ok(Acc::Int(t)),
+            (acc, k) => acc.add(&k.to_value(), fname),
+        }
+    }
+
     fn add(self, v: &Value, fname: &str) -> RtResult<Acc> {
         Ok(match (self, v) {
             (Acc::Int(s), Value::Int(i)) => Acc::Int(
@@ -184,8 +210,16 @@ impl Acc {
 fn sum(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let mut run = start(vm, a, 0, "sum")?;
     let mut acc = Acc::Int(0);
-    while let Some(v) = run.next(vm)? {
-        acc = acc.add(&v, "sum")?;
+    loop {
+        // A batch's numbers in one go, then the next element (which runs the next batch).
+        run.take_numbers().each(|k| {
+            acc = acc.add_number(k, "sum")?;
+            Ok::<(), RtError>(())
+        })?;
+        match run.next(vm)? {
+            Some(v) => acc = acc.add(&v, "sum")?,
+            None => break,
+        }
     }
     Ok(match acc {
         Acc::Int(i) => Value::Int(i),
@@ -198,8 +232,16 @@ fn avg(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let mut run = start(vm, a, 0, "avg")?;
     let mut acc = Acc::Int(0);
     let mut n: u64 = 0;
-    while let Some(v) = run.next(vm)? {
-        acc = acc.add(&v, "avg")?;
+    loop {
+        run.take_numbers().each(|k| {
+            acc = acc.add_number(k, "avg")?;
+            n += 1;
+            Ok::<(), RtError>(())
+        })?;
+        match run.next(vm)? {
+            Some(v) => acc = acc.add(&v, "avg")?,
+            None => break,
+        }
         n += 1;
     }
     if n == 0 {

@@ -276,6 +276,7 @@ impl<'a> Loader<'a> {
                 6 => Stage::Enumerate,
                 7 => Stage::FlatMap(arg),
                 8 => Stage::DbInsert(arg),
+                9 => Stage::Parallel(int(&arg)),
                 _ => return Err(r.error("unknown stream stage")),
             });
         }

@@ -407,6 +407,29 @@ impl Pager {
         self.store.read(page)
     }
 
+    /// A page's bytes for a reader that checks them itself ([`check_kind`]) before it
+    /// uses what it read, then calls [`Pager::mark_checked`]: `None` when the page
+    /// number is out of range. The second value says whether the check is still due.
+    pub fn unchecked(&self, page: u64) -> Option<(&[u8], bool)> {
+        if page < 2
+            || page >= self.txn.meta.page_count.max(self.committed.meta.page_count)
+            || page >= self.store.page_count()
+        {
+            return None;
+        }
+        let trusted = self.fresh.contains(&page)
+            || self.txn.sealed.contains(&page)
+            || self.verified.contains(&page);
+        Some((self.store.read(page), !trusted))
+    }
+
+    /// Record that a page handed out by [`Pager::unchecked`] passed [`check_kind`].
+    pub fn mark_checked(&mut self, page: u64) {
+        if self.verified.insert(page) {
+            self.note_touched();
+        }
+    }
+
     /// May this page be changed in place (it belongs to no commit or savepoint)?
     pub fn is_fresh(&self, page: u64) -> bool {
         self.fresh.contains(&page)
@@ -720,6 +743,11 @@ pub fn read_u64(b: &[u8], at: usize) -> u64 {
 }
 
 /// Check a committed page's checksum and self-number.
+/// [`check_page`], and that the page is of `kind` (what [`Pager::page`] checks).
+pub fn check_kind(bytes: &[u8], page: u64, kind: PageKind) -> bool {
+    check_page(bytes, page).is_ok() && bytes.first() == Some(&(kind as u8))
+}
+
 pub fn check_page(bytes: &[u8], page: u64) -> HeapResult<()> {
     let stored = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
     if crc32fast::hash(&bytes[8..]) != stored {

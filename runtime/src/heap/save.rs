@@ -206,6 +206,7 @@ impl<'a> Saver<'a> {
                         Stage::Enumerate => (6, Value::Nil),
                         Stage::FlatMap(f) => (7, f.clone()),
                         Stage::DbInsert(t) => (8, t.clone()),
+                        Stage::Parallel(n) => (9, Value::Int(*n)),
                     };
                     w.int(tag);
                     self.item(&mut w, &arg)?;

@@ -35,25 +35,25 @@ pub struct BatchDone {
     pub read: u64,
     /// Where the source continues (row number or index).
     pub next: u64,
-    /// Values that come out of the last stage, in order.
-    pub out: Vec<Value>,
+    /// What comes out of the last stage, in order.
+    pub out: Produced,
     /// A `take` or `take_while` finished: nothing more is read.
     pub closed: bool,
 }
 
 /// What running the stages over one batch produced.
-struct StagesDone {
-    outputs: Outputs,
+pub(super) struct StagesDone {
+    pub outputs: Outputs,
     /// `(position, field, value)` for each row write, in order.
-    writes: Vec<(u32, usize, Cell)>,
+    pub writes: Vec<(u32, usize, Cell)>,
     /// The position at which a take or take_while closed the pipeline.
-    closed_at: Option<u32>,
+    pub closed_at: Option<u32>,
 }
 
 /// Run the plan's stages over the positions `live` of a batch. `counts` holds each
 /// stage's take/skip count and is updated only when the batch completes.
-fn run_stages(
-    plan: &Plan,
+pub(super) fn run_stages(
+    stages: &[PlanStage],
     counts: &mut [i64],
     source: &dyn Elements,
     mut sel: Vec<u32>,
@@ -64,7 +64,7 @@ fn run_stages(
     let mut mapped: Option<Vec<KVal>> = None;
     let mut writes = Vec::new();
     let mut closed_at: Option<u32> = None;
-    for (k, stage) in plan.stages.iter().enumerate() {
+    for (k, stage) in stages.iter().enumerate() {
         if sel.is_empty() {
             break;
         }
@@ -119,6 +119,7 @@ fn run_stages(
                     new_counts[k] += sel.len() as i64;
                 }
             }
+            PlanStage::Pass => {}
             PlanStage::TakeWhile(e) => {
                 let ok = batch.eval(e, &sel)?;
                 if let Some(j) = ok.iter().position(|v| !v.is_truthy()) {
@@ -146,19 +147,19 @@ fn run_stages(
     })
 }
 
-fn no_coerce(_: usize, _: KVal) -> KResult<Cell> {
+pub(super) fn no_coerce(_: usize, _: KVal) -> KResult<Cell> {
     Err(Bail)
 }
 
 /// One page of table rows, read in place.
-struct TablePage<'p> {
+pub(super) struct TablePage<'p> {
     /// Slot (within the page) of batch position 0.
-    first: usize,
+    pub first: usize,
     /// Per plan field: the column's page (`None`: never written, all nil) and type.
-    columns: Vec<(Option<&'p [u8]>, ColType)>,
+    pub columns: Vec<(Option<&'p [u8]>, ColType)>,
 }
 
-fn present(bytes: &[u8], slot: usize) -> bool {
+pub(super) fn present(bytes: &[u8], slot: usize) -> bool {
     bytes[HEADER_LEN + slot / 8] & (1 << (slot % 8)) != 0
 }
 
@@ -198,11 +199,38 @@ impl Elements for TablePage<'_> {
     }
 }
 
-/// Turn a batch's outputs into values.
-fn values(outputs: Outputs, of_position: impl Fn(u32) -> Value) -> Vec<Value> {
+/// What a batch hands to the terminal.
+pub enum Produced {
+    /// Source elements (rows, list items, numbers of a range).
+    Values(Vec<Value>),
+    /// The values a map produced, in chunks (a numeric terminal folds them without
+    /// making values).
+    Numbers(Vec<Vec<KVal>>),
+}
+
+impl Produced {
+    /// Append another batch's outputs (of the same plan, so of the same kind).
+    pub fn append(&mut self, other: Produced) {
+        if let (Produced::Numbers(a), Produced::Values(_)) = (&mut *self, &other) {
+            let all: Vec<Value> = a.drain(..).flatten().map(KVal::to_value).collect();
+            *self = Produced::Values(all);
+        }
+        match (self, other) {
+            (Produced::Values(a), Produced::Values(b)) => a.extend(b),
+            (Produced::Numbers(a), Produced::Numbers(b)) => a.extend(b),
+            (Produced::Values(a), Produced::Numbers(b)) => {
+                a.extend(b.into_iter().flatten().map(KVal::to_value))
+            }
+            (Produced::Numbers(_), Produced::Values(_)) => {}
+        }
+    }
+}
+
+/// Turn a batch's outputs into what the terminal takes.
+pub(super) fn values(outputs: Outputs, of_position: impl Fn(u32) -> Value) -> Produced {
     match outputs {
-        Outputs::Positions(p) => p.into_iter().map(of_position).collect(),
-        Outputs::Values(v) => v.into_iter().map(KVal::to_value).collect(),
+        Outputs::Positions(p) => Produced::Values(p.into_iter().map(of_position).collect()),
+        Outputs::Values(v) => Produced::Numbers(vec![v]),
     }
 }
 
@@ -263,7 +291,7 @@ pub fn table_batch(
                 let col = columns.get(field).ok_or(Bail)?.0;
                 t.coerce(col, cell).map_err(|_| Bail)
             };
-            run_stages(plan, counts, &page, live, len, &coerce).map(|s| (s, read))
+            run_stages(&plan.stages, counts, &page, live, len, &coerce).map(|s| (s, read))
         };
         let (stages, read) = match done {
             Ok(d) => d,
@@ -291,8 +319,8 @@ pub fn table_batch(
 }
 
 /// A batch of a range's numbers.
-struct Numbers {
-    first: i64,
+pub(super) struct Numbers {
+    pub first: i64,
 }
 
 impl Elements for Numbers {
@@ -315,7 +343,7 @@ pub fn range_batch(plan: &Plan, counts: &mut [i64], from: i64, end: i64) -> Opti
     let numbers = Numbers { first: from };
     let live = (0..len as u32).collect();
     Some(
-        run_stages(plan, counts, &numbers, live, len, &no_coerce).map(|s| BatchDone {
+        run_stages(&plan.stages, counts, &numbers, live, len, &no_coerce).map(|s| BatchDone {
             read: len as u64,
             next: (from + len as i64) as u64,
             out: values(s.outputs, |i| Value::Int(from + i as i64)),
@@ -377,7 +405,7 @@ pub fn list_batch(
     };
     let live = (0..slice.len() as u32).collect();
     Some(
-        run_stages(plan, counts, &source, live, slice.len(), &no_coerce).map(|s| BatchDone {
+        run_stages(&plan.stages, counts, &source, live, slice.len(), &no_coerce).map(|s| BatchDone {
             read: slice.len() as u64,
             next: stop as u64,
             out: values(s.outputs, |i| slice[i as usize].clone()),

@@ -34,7 +34,7 @@ fn stage_text(s: &Stage) -> String {
         | Stage::TakeWhile(f)
         | Stage::Each(f)
         | Stage::FlatMap(f) => function_text(f),
-        Stage::Take(n) | Stage::Skip(n) => n.to_string(),
+        Stage::Take(n) | Stage::Skip(n) | Stage::Parallel(n) => n.to_string(),
         Stage::Enumerate => String::new(),
         Stage::DbInsert(t) => match t {
             Value::Table(t) => crate::table::handle::table_name(*t).to_string(),

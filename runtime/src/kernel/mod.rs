@@ -18,6 +18,7 @@ pub mod batch;
 pub mod eval;
 pub mod explain;
 pub mod plan;
+pub mod shards;
 
 use crate::bytecode::BinKind;
 use std::rc::Rc;

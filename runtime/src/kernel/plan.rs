@@ -38,6 +38,8 @@ pub enum PlanStage {
     Take(i64),
     Skip(i64),
     TakeWhile(BExpr),
+    /// `parallel(n)`: nothing to do per element.
+    Pass,
 }
 
 #[derive(Clone, Debug)]
@@ -46,10 +48,26 @@ pub struct Plan {
     /// Field names, numbered as `BExpr::Field` refers to them.
     pub fields: Vec<Rc<str>>,
     pub stages: Vec<PlanStage>,
+    /// `parallel(n)`: the thread count asked for.
+    pub parallel: Option<i64>,
 }
 
 impl Plan {
     /// Does running the plan write to the heap?
+    /// The threads to shard over: `parallel(n)` with n > 1, on a table or range, with
+    /// stages that do not depend on order or write (take, skip, take_while and row
+    /// writes run on one thread).
+    pub fn threads(&self) -> usize {
+        let sharded = matches!(self.source, PlanSource::Table { .. } | PlanSource::Range)
+            && self.stages.iter().all(|s| {
+                matches!(s, PlanStage::Filter(_) | PlanStage::Map(_) | PlanStage::Pass)
+            });
+        match self.parallel {
+            Some(n) if sharded && n > 1 => n.min(64) as usize,
+            _ => 1,
+        }
+    }
+
     pub fn writes(&self) -> bool {
         self.stages
             .iter()
@@ -205,6 +223,7 @@ pub fn bind(vm: &Vm, source: &Value, stages: &[Stage]) -> Result<Plan, String> {
         columns: Vec::new(),
     };
     let mut out = Vec::new();
+    let mut parallel = None;
     for (k, stage) in stages.iter().enumerate() {
         let named = |why: String| format!("stage {} ({}): {why}", k + 1, stage.name());
         let one = |binder: &mut Binder, f: &Value, elem: Elem| -> Result<BExpr, String> {
@@ -218,6 +237,10 @@ pub fn bind(vm: &Vm, source: &Value, stages: &[Stage]) -> Result<Plan, String> {
             Stage::Filter(f) => one(&mut binder, f, elem).map(PlanStage::Filter),
             Stage::TakeWhile(f) => one(&mut binder, f, elem).map(PlanStage::TakeWhile),
             Stage::Take(n) => Ok(PlanStage::Take(*n)),
+            Stage::Parallel(n) => {
+                parallel = Some(*n);
+                Ok(PlanStage::Pass)
+            }
             Stage::Skip(n) => Ok(PlanStage::Skip(*n)),
             Stage::Map(f) => {
                 let set = kernel_of(f).ok().and_then(|(k, c)| match &*k {
@@ -254,6 +277,7 @@ pub fn bind(vm: &Vm, source: &Value, stages: &[Stage]) -> Result<Plan, String> {
         source,
         fields: binder.fields,
         stages: out,
+        parallel,
     })
 }
 

@@ -8,9 +8,10 @@
 
 use super::{PipeRun, SourceIter, Stage, StageState};
 use crate::error::RtResult;
-use crate::kernel::batch::{BatchDone, MEMORY_BATCH, list_batch, range_batch, table_batch};
+use crate::kernel::batch::{BatchDone, Produced, MEMORY_BATCH, list_batch, range_batch, table_batch};
 use crate::kernel::eval::KResult;
 use crate::kernel::explain::TerminalArgs;
+use crate::kernel::shards::{PER_THREAD, block_end, range_block, table_block};
 use crate::table::store::ROWS_PER_PAGE;
 use crate::value::Value;
 use crate::vm::Vm;
@@ -55,6 +56,9 @@ impl PipeRun {
             if let Some(v) = self.out.pop_front() {
                 return Ok(Some(v));
             }
+            if let Some(k) = self.next_number() {
+                return Ok(Some(k.to_value()));
+            }
             if self.done {
                 return Ok(None);
             }
@@ -88,6 +92,7 @@ impl PipeRun {
             return Ok(());
         };
         let mut counts = self.counts();
+        let threads = plan.threads();
         let (ran, stop): (Option<KResult<BatchDone>>, u64) = match &mut self.source {
             SourceIter::Table {
                 table,
@@ -102,9 +107,19 @@ impl PipeRun {
                 chunk.clear();
                 *at = 0;
                 *next = from;
-                let per_page = ROWS_PER_PAGE as u64;
-                let stop = ((from / per_page + 1) * per_page).min(*end);
-                (table_batch(&plan, &mut counts, *table, from, *end)?, stop)
+                if threads > 1 {
+                    let stop = block_end(from, *end, threads, true);
+                    (table_block(&plan, *table, from, *end, threads)?, stop)
+                } else {
+                    let per_page = ROWS_PER_PAGE as u64;
+                    let stop = ((from / per_page + 1) * per_page).min(*end);
+                    (table_batch(&plan, &mut counts, *table, from, *end)?, stop)
+                }
+            }
+            SourceIter::Range { next, end } if threads > 1 => {
+                let units = (PER_THREAD * threads as u64 * MEMORY_BATCH) as i64;
+                let stop = next.saturating_add(units).min(*end);
+                (range_block(&plan, *next, *end, threads), stop as u64)
             }
             SourceIter::Range { next, end } => {
                 let stop = next.saturating_add(MEMORY_BATCH as i64).min(*end);
@@ -129,7 +144,13 @@ impl PipeRun {
                 self.set_counts(&counts);
                 self.read += b.read;
                 self.seek(b.next);
-                self.out.extend(b.out);
+                match b.out {
+                    Produced::Values(v) => self.out.extend(v),
+                    Produced::Numbers(n) => {
+                        self.numbers = n.into();
+                        self.numbers_at = 0;
+                    }
+                }
                 if b.closed {
                     self.done = true;
                 }
