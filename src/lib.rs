@@ -18,6 +18,7 @@
 
 mod convert;
 mod error;
+mod explain;
 mod persist;
 mod tables;
 

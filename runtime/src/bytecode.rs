@@ -22,6 +22,9 @@ pub enum Op {
     True,
     False,
     Pop,
+    /// Entering (`true`) or leaving a `fused { ... }` expression: every pipeline a
+    /// terminal runs inside must be in the native subset (SPEC §8, §11).
+    Fused(bool),
     Dup,
     GetLocal(u16),
     SetLocal(u16),

@@ -164,6 +164,13 @@ impl Vm {
                         discard(v);
                     }
                 }
+                Op::Fused(enter) => {
+                    if enter {
+                        self.fused += 1;
+                    } else {
+                        self.fused = self.fused.saturating_sub(1);
+                    }
+                }
                 Op::Dup => {
                     let v = self.stack.last().cloned().unwrap_or_default();
                     push!(v);

@@ -10,10 +10,10 @@ mod batched;
 
 use crate::error::{RtError, RtResult};
 use crate::gc::GcHeader;
-use crate::table::handle::{RowRef, TableId};
-use crate::value::*;
 use crate::kernel::KVal;
 use crate::kernel::plan::Plan;
+use crate::table::handle::{RowRef, TableId};
+use crate::value::*;
 use crate::vm::Vm;
 use std::collections::VecDeque;
 use std::rc::Rc;

@@ -81,6 +81,8 @@ pub struct Vm {
     pub jit: bool,
     /// `--explain`: write each pipeline's plan to stderr when it first runs.
     pub explain: bool,
+    /// Depth of `fused { ... }` expressions being evaluated.
+    pub(crate) fused: u32,
     /// Pipelines already explained, by where they are (source name, line, column).
     pub(crate) explained: std::collections::HashSet<(String, usize, usize)>,
 }
@@ -117,6 +119,7 @@ impl Vm {
             sources: HashMap::default(),
             jit: std::env::var("WALIA_JIT").map_or(true, |v| v != "0"),
             explain: false,
+            fused: 0,
             explained: Default::default(),
         }
     }
@@ -202,6 +205,8 @@ impl Vm {
     /// Run a compiled script to completion; returns the value of its final statement.
     pub fn run_script(&mut self, proto: Rc<Proto>) -> RtResult<Value> {
         self.limits.start();
+        // A `fused` expression that an error left does not reach into the next run.
+        self.fused = 0;
         let n = self.names.len();
         if self.globals.len() < n {
             self.globals.resize(n, Value::Undefined);
@@ -277,10 +282,14 @@ impl Vm {
     }
 
     /// The source and span of the instruction running now (a builtin's call site).
-    pub fn current_location(&self) -> Option<(Rc<crate::bytecode::SourceFile>, walia_lang::ast::Span)> {
+    pub fn current_location(
+        &self,
+    ) -> Option<(Rc<crate::bytecode::SourceFile>, walia_lang::ast::Span)> {
         let f = self.frames.last()?;
         let proto = &f.closure.proto;
-        let at = f.ip.saturating_sub(1).min(proto.spans.len().saturating_sub(1));
+        let at =
+            f.ip.saturating_sub(1)
+                .min(proto.spans.len().saturating_sub(1));
         Some((proto.source.clone(), proto.spans.get(at).copied()?))
     }
 

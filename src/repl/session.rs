@@ -26,7 +26,7 @@ Commands:
   :globals         your globals (not the builtins) and their types
   :tables          tables: rows, columns and their types
   :cursors         checkpointed pipe cursors (not available yet)
-  :explain EXPR    the plan of a pipeline (not available yet)
+  :explain EXPR    the plan of a pipeline ending in a terminal (not run)
   :quit, .exit     leave the REPL (Ctrl-D also does)
   .help            same as :help
   .clear           abandon the current multi-line input and clear the screen
@@ -122,7 +122,14 @@ impl Session {
             ".clear" => Reply::Clear,
             ":tables" => Reply::Out(self.tables_listing()),
             ":cursors" => not_yet("cursors arrive with checkpointed pipes (checkpoint_at)"),
-            ":explain" => not_yet("explain arrives with the pipeline features"),
+            ":explain" if arg.is_empty() => Reply::Err(
+                "usage: :explain EXPR (a pipeline ending in a terminal, e.g. xs |> map(f) |> sum())"
+                    .to_string(),
+            ),
+            ":explain" => match self.engine.explain(arg) {
+                Ok(plan) => Reply::Out(plan),
+                Err(e) => Reply::Err(e.render(self.color)),
+            },
             _ => Reply::Err(format!(
                 "unknown command '{name}' (:help lists the commands)"
             )),

@@ -298,10 +298,28 @@ fn tables_command_lists_tables() {
 #[test]
 fn later_features_say_so() {
     let (mut s, _) = session();
-    for c in [":cursors", ":explain [1] |> sum"] {
-        let text = out(s.handle(c));
-        assert!(text.starts_with("not available yet: "), "{text}");
-    }
+    let text = out(s.handle(":cursors"));
+    assert!(text.starts_with("not available yet: "), "{text}");
+}
+
+#[test]
+fn explain_shows_a_plan_without_running_it() {
+    let (mut s, _) = session();
+    s.handle("var hits = 0;");
+    let plan = out(s.handle(":explain (0..10) |> filter(x => x > 3) |> sum()"));
+    assert_eq!(
+        plan,
+        "pipe 1:1\n  source: range\n  stage 1: filter(x => x > 3)\n  terminal: sum()\ncompiled"
+    );
+    let plan = out(s.handle(":explain [1, 2] |> each(x => hits = hits + 1) |> count()"));
+    assert!(
+        plan.ends_with("not compiled: stage 1 (each): each runs a function for its side effects"),
+        "{plan}"
+    );
+    // Nothing ran: the `each` did not count anything.
+    assert_eq!(out(s.handle("hits")), "0");
+    let usage = err(s.handle(":explain 1 + 2"));
+    assert!(usage.contains("explain expects a pipeline"), "{usage}");
 }
 
 // ---- completion ------------------------------------------------------------------------

@@ -137,7 +137,7 @@ pub fn start(vm: &mut Vm, a: &[Value], i: usize, fname: &str) -> RtResult<PipeRu
         function,
     };
     let drains = !matches!(fname, "first" | "any" | "all");
-    run.for_terminal(vm, &terminal, drains);
+    run.for_terminal(vm, &terminal, drains)?;
     Ok(run)
 }
 

@@ -141,7 +141,11 @@ impl FnCompiler {
             }
             ExprKind::Match { subject, arms } => self.match_expr(subject, arms, span, false),
             ExprKind::Block(b) => self.block_value(&b.stmts, b.span),
-            ExprKind::Fused(x) => self.expr(x),
+            ExprKind::Fused(x) => {
+                self.emit(Op::Fused(true), span);
+                self.expr(x);
+                self.emit(Op::Fused(false), span);
+            }
             ExprKind::Print(x) => {
                 self.expr(x);
                 self.emit(Op::Print, span);
@@ -367,7 +371,8 @@ pub(super) fn no_effects(e: &Expr, calls_ok: bool) -> bool {
         ExprKind::Map(entries) => entries
             .iter()
             .all(|(k, v)| no_effects(k, calls_ok) && no_effects(v, calls_ok)),
-        ExprKind::Unary(_, x) | ExprKind::Fused(x) => no_effects(x, calls_ok),
+        ExprKind::Unary(_, x) => no_effects(x, calls_ok),
+        ExprKind::Fused(_) => false,
         ExprKind::Field { object, .. } => no_effects(object, calls_ok),
         ExprKind::Binary(_, a, b)
         | ExprKind::And(a, b)

@@ -261,7 +261,10 @@ pub fn table_batch(
         let first = (from % per_page) as usize;
         // Validate every page the batch reads, then hold them all.
         let deletion = t.deletion_page(from);
-        let pages: Vec<u64> = columns.iter().map(|(c, _)| t.column_page(*c, from)).collect();
+        let pages: Vec<u64> = columns
+            .iter()
+            .map(|(c, _)| t.column_page(*c, from))
+            .collect();
         for p in pages.iter().chain(std::iter::once(&deletion)) {
             if *p != 0 {
                 pager.page(*p, PageKind::Column)?;
@@ -335,7 +338,12 @@ impl Elements for Numbers {
 }
 
 /// The batch of a range's numbers from `from` to at most `end` (exclusive).
-pub fn range_batch(plan: &Plan, counts: &mut [i64], from: i64, end: i64) -> Option<KResult<BatchDone>> {
+pub fn range_batch(
+    plan: &Plan,
+    counts: &mut [i64],
+    from: i64,
+    end: i64,
+) -> Option<KResult<BatchDone>> {
     if from >= end {
         return None;
     }
@@ -368,7 +376,9 @@ impl Elements for Items<'_> {
                     .borrow()
                     .get(&KeyRef::Str(name))
                     .and_then(KVal::from_value),
-                Value::Instance(inst) => inst.fields.borrow().get(&**name).and_then(KVal::from_value),
+                Value::Instance(inst) => {
+                    inst.fields.borrow().get(&**name).and_then(KVal::from_value)
+                }
                 _ => None,
             };
             out.push(v.ok_or(Bail)?);
@@ -405,11 +415,13 @@ pub fn list_batch(
     };
     let live = (0..slice.len() as u32).collect();
     Some(
-        run_stages(&plan.stages, counts, &source, live, slice.len(), &no_coerce).map(|s| BatchDone {
-            read: slice.len() as u64,
-            next: stop as u64,
-            out: values(s.outputs, |i| slice[i as usize].clone()),
-            closed: s.closed_at.is_some(),
+        run_stages(&plan.stages, counts, &source, live, slice.len(), &no_coerce).map(|s| {
+            BatchDone {
+                read: slice.len() as u64,
+                next: stop as u64,
+                out: values(s.outputs, |i| slice[i as usize].clone()),
+                closed: s.closed_at.is_some(),
+            }
         }),
     )
 }

@@ -129,7 +129,11 @@ impl Batch<'_> {
                 }
             }
             BExpr::Not(x) => {
-                out.extend(self.eval(x, sel)?.into_iter().map(|v| KVal::Bool(!v.is_truthy())));
+                out.extend(
+                    self.eval(x, sel)?
+                        .into_iter()
+                        .map(|v| KVal::Bool(!v.is_truthy())),
+                );
             }
             BExpr::Bin(op, x, y) => {
                 let a = self.eval(x, sel)?;
@@ -359,9 +363,10 @@ pub fn math(f: MathFn, a: &[KVal]) -> KResult<KVal> {
         MathFn::Pow => {
             let e = *a.get(1).ok_or(Bail)?;
             match (x, e) {
-                (KVal::Int(b), KVal::Int(e)) if e >= 0 => {
-                    KVal::Int(b.checked_pow(u32::try_from(e).map_err(|_| Bail)?).ok_or(Bail)?)
-                }
+                (KVal::Int(b), KVal::Int(e)) if e >= 0 => KVal::Int(
+                    b.checked_pow(u32::try_from(e).map_err(|_| Bail)?)
+                        .ok_or(Bail)?,
+                ),
                 _ => KVal::Float(num(x)?.powf(num(e)?)),
             }
         }

@@ -53,8 +53,9 @@ pub struct TerminalArgs<'a> {
     pub function: Option<&'a Value>,
 }
 
-/// Why the pipeline is not one native loop, or `None` when it is.
-fn not_native(
+/// Why the pipeline is not one native loop, or `None` when it is. `source` is the
+/// pipeline (a stream) or a bare source.
+pub fn not_native(
     vm: &Vm,
     source: &Value,
     terminal: &TerminalArgs,
@@ -63,6 +64,16 @@ fn not_native(
     if !vm.jit {
         return Some("compilation is off (--no-jit or WALIA_JIT=0)".into());
     }
+    outside_subset(vm, source, terminal, plan)
+}
+
+/// Why the pipeline is outside the native subset (whether or not compilation is on).
+pub fn outside_subset(
+    vm: &Vm,
+    source: &Value,
+    terminal: &TerminalArgs,
+    plan: &Result<Plan, String>,
+) -> Option<String> {
     let plan = match plan {
         Ok(p) => p,
         Err(why) => return Some(why.clone()),
@@ -71,7 +82,10 @@ fn not_native(
         return Some("the source is a list (the native loop reads tables and ranges)".into());
     }
     if !NATIVE_TERMINALS.contains(&terminal.name) {
-        return Some(format!("the terminal {}() is not in the native subset", terminal.name));
+        return Some(format!(
+            "the terminal {}() is not in the native subset",
+            terminal.name
+        ));
     }
     if let Some(f) = terminal.function {
         let mut plan = plan.clone();

@@ -119,7 +119,9 @@ pub fn lower(f: &FunDecl) -> Kernel {
             let ExprKind::Field { object, name } = &target.kind else {
                 return Err("assigns to a variable".into());
             };
-            let p = cx.param_of(object).ok_or("assigns to a field of a non-parameter")?;
+            let p = cx
+                .param_of(object)
+                .ok_or("assigns to a field of a non-parameter")?;
             let mut v = cx.expr(value)?;
             if let Some(op) = op {
                 let old = KExpr::Field(p, name.name.as_str().into());

@@ -34,7 +34,10 @@ pub enum PlanStage {
     Filter(BExpr),
     Map(BExpr),
     /// `map(u => u.f = value)` on a table row: field `field` of the plan.
-    SetField { field: usize, value: BExpr },
+    SetField {
+        field: usize,
+        value: BExpr,
+    },
     Take(i64),
     Skip(i64),
     TakeWhile(BExpr),
@@ -60,7 +63,10 @@ impl Plan {
     pub fn threads(&self) -> usize {
         let sharded = matches!(self.source, PlanSource::Table { .. } | PlanSource::Range)
             && self.stages.iter().all(|s| {
-                matches!(s, PlanStage::Filter(_) | PlanStage::Map(_) | PlanStage::Pass)
+                matches!(
+                    s,
+                    PlanStage::Filter(_) | PlanStage::Map(_) | PlanStage::Pass
+                )
             });
         match self.parallel {
             Some(n) if sharded && n > 1 => n.min(64) as usize,
@@ -111,9 +117,7 @@ impl Binder<'_> {
         match (elem, self.source) {
             (Elem::Row, Value::Table(t)) => {
                 let col = crate::table::handle::with_table(*t, |table, _| {
-                    Ok(table
-                        .column_index(name)
-                        .map(|c| (c, table.columns[c].ty)))
+                    Ok(table.column_index(name).map(|c| (c, table.columns[c].ty)))
                 })
                 .map_err(|e| e.message.to_string())?;
                 let Some((c, ty)) = col else {
@@ -153,7 +157,10 @@ impl Binder<'_> {
         let mut b = |x: &KExpr| self.bind(x, c, params, elem).map(Box::new);
         Ok(match e {
             KExpr::Param(p) => {
-                let bound = params.get(*p as usize).cloned().ok_or("too many parameters")?;
+                let bound = params
+                    .get(*p as usize)
+                    .cloned()
+                    .ok_or("too many parameters")?;
                 if matches!(bound, BExpr::Elem) && elem == Elem::Row {
                     return Err("it uses the whole row".into());
                 }
@@ -173,7 +180,12 @@ impl Binder<'_> {
                 self.constant(&v, name)?
             }
             KExpr::Global(g, name) => {
-                let v = self.vm.globals.get(*g as usize).cloned().unwrap_or_default();
+                let v = self
+                    .vm
+                    .globals
+                    .get(*g as usize)
+                    .cloned()
+                    .unwrap_or_default();
                 self.constant(&v, name)?
             }
             KExpr::Neg(x) => BExpr::Neg(b(x)?),
@@ -250,12 +262,12 @@ pub fn bind(vm: &Vm, source: &Value, stages: &[Stage]) -> Result<Plan, String> {
                     _ => None,
                 });
                 let planned = match set {
-                    Some((name, value, c)) if elem == Elem::Row => binder
-                        .field(&name, elem, true)
-                        .and_then(|field| {
+                    Some((name, value, c)) if elem == Elem::Row => {
+                        binder.field(&name, elem, true).and_then(|field| {
                             let value = binder.bind(&value, &c, &[BExpr::Elem], elem)?;
                             Ok(PlanStage::SetField { field, value })
-                        }),
+                        })
+                    }
                     Some(_) => Err("it assigns a field of a value that is not a table row".into()),
                     None => one(&mut binder, f, elem).map(PlanStage::Map),
                 };
@@ -296,9 +308,11 @@ pub fn bind_reducer(vm: &Vm, plan: &mut Plan, f: &Value, source: &Value) -> Resu
     if c.proto.arity != 2 {
         return Err("its function does not take two parameters".into());
     }
-    let elem = if plan.stages.iter().any(|s| {
-        matches!(s, PlanStage::Map(_) | PlanStage::SetField { .. })
-    }) {
+    let elem = if plan
+        .stages
+        .iter()
+        .any(|s| matches!(s, PlanStage::Map(_) | PlanStage::SetField { .. }))
+    {
         Elem::Number
     } else {
         match plan.source {
@@ -331,7 +345,8 @@ pub fn contains_needle(vm: &Vm, f: &Value) -> Option<Rc<str>> {
     let KExpr::Call(g, name, args) = &*kernel else {
         return None;
     };
-    let builtin = matches!(vm.globals.get(*g as usize), Some(Value::Native(n)) if &*n.name == "contains");
+    let builtin =
+        matches!(vm.globals.get(*g as usize), Some(Value::Native(n)) if &*n.name == "contains");
     match args.as_slice() {
         [KExpr::Param(0), KExpr::Str(lit)] if builtin && &**name == "contains" => Some(lit.clone()),
         _ => None,

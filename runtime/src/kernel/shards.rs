@@ -6,7 +6,8 @@
 //! run again on one thread by the interpreter, so results and errors are the serial ones.
 
 use super::batch::{
-    BatchDone, MEMORY_BATCH, Numbers, Outputs, Produced, TablePage, no_coerce, present, run_stages, values,
+    BatchDone, MEMORY_BATCH, Numbers, Outputs, Produced, TablePage, no_coerce, present, run_stages,
+    values,
 };
 use super::eval::{Bail, Elements, KResult};
 use super::plan::{Plan, PlanSource, PlanStage};
@@ -82,7 +83,10 @@ fn run_page(stages: &[PlanStage], span: &PageSpan) -> KResult<(u64, Outputs)> {
     }
     let first = span.page.first;
     let live: Vec<u32> = (0..span.len as u32)
-        .filter(|i| span.deletion.is_none_or(|d| !present(d, first + *i as usize)))
+        .filter(|i| {
+            span.deletion
+                .is_none_or(|d| !present(d, first + *i as usize))
+        })
         .collect();
     let read = live.len() as u64;
     let mut counts = vec![0; stages.len()];
@@ -127,7 +131,10 @@ pub fn table_block(
         while row < stop {
             let page_end = ((row / per_page + 1) * per_page).min(stop);
             let deletion = t.deletion_page(row);
-            let pages: Vec<u64> = columns.iter().map(|(c, _)| t.column_page(*c, row)).collect();
+            let pages: Vec<u64> = columns
+                .iter()
+                .map(|(c, _)| t.column_page(*c, row))
+                .collect();
             for p in pages.iter().chain(std::iter::once(&deletion)) {
                 if *p != 0 && pager.unchecked(*p).is_none() {
                     // Out of range: the pager's own read reports it.
@@ -220,8 +227,7 @@ pub fn range_block(plan: &Plan, from: i64, end: i64, threads: usize) -> Option<K
         let elements: &dyn Elements = &numbers;
         let mut counts = vec![0; stages.len()];
         let live = (0..len as u32).collect();
-        run_stages(stages, &mut counts, elements, live, len, &no_coerce)
-            .map(|d| (first, d.outputs))
+        run_stages(stages, &mut counts, elements, live, len, &no_coerce).map(|d| (first, d.outputs))
     });
     Some(ran.map(|batches| {
         let mut out = Produced::Numbers(Vec::new());

@@ -7,8 +7,10 @@
 //! element, with the same stage state: the results and diagnostics are the interpreter's.
 
 use super::{PipeRun, SourceIter, Stage, StageState};
-use crate::error::RtResult;
-use crate::kernel::batch::{BatchDone, Produced, MEMORY_BATCH, list_batch, range_batch, table_batch};
+use crate::error::{RtError, RtResult};
+use crate::kernel::batch::{
+    BatchDone, MEMORY_BATCH, Produced, list_batch, range_batch, table_batch,
+};
 use crate::kernel::eval::KResult;
 use crate::kernel::explain::TerminalArgs;
 use crate::kernel::shards::{PER_THREAD, block_end, range_block, table_block};
@@ -20,7 +22,13 @@ impl PipeRun {
     /// Called by a terminal before it pulls: run in batches when the stages allow it.
     /// `drains`: the terminal reads every element (so a stage that writes rows may run a
     /// batch ahead of what the terminal has taken).
-    pub fn for_terminal(&mut self, vm: &mut Vm, terminal: &TerminalArgs, drains: bool) {
+    /// Inside `fused { ... }`, a pipeline outside the native subset is an error.
+    pub fn for_terminal(
+        &mut self,
+        vm: &mut Vm,
+        terminal: &TerminalArgs,
+        drains: bool,
+    ) -> RtResult<()> {
         let (source, stages) = match &self.what {
             Value::Stream(p) => (p.source.clone(), p.stages.clone()),
             other => (other.clone(), Vec::new()),
@@ -29,17 +37,32 @@ impl PipeRun {
         if vm.explain {
             crate::kernel::explain::report(vm, &source, &stages, terminal, &plan);
         }
-        if !vm.jit || stages.is_empty() || self.done {
-            return;
+        if vm.fused > 0
+            && let Some(why) =
+                crate::kernel::explain::outside_subset(vm, &self.what, terminal, &plan)
+        {
+            return Err(RtError::new(format!(
+                "fused: the pipeline cannot be compiled to a native loop: {why}"
+            )));
         }
-        if let (SourceIter::File(f), Some(Stage::Filter(pred))) = (&mut self.source, stages.first()) {
+        if !vm.jit || stages.is_empty() || self.done {
+            return Ok(());
+        }
+        if let (SourceIter::File(f), Some(Stage::Filter(pred))) = (&mut self.source, stages.first())
+        {
             f.needle = crate::kernel::plan::contains_needle(vm, pred);
         }
         // A terminal's own function must be pure too: it runs between batches.
         let pure_terminal = terminal.function.is_none_or(|f| {
             plan.as_ref().is_ok_and(|p| {
-                crate::kernel::explain::bind_terminal_function(vm, &mut p.clone(), f, &self.what, terminal.name)
-                    .is_ok()
+                crate::kernel::explain::bind_terminal_function(
+                    vm,
+                    &mut p.clone(),
+                    f,
+                    &self.what,
+                    terminal.name,
+                )
+                .is_ok()
             })
         });
         if let Ok(plan) = plan
@@ -48,6 +71,7 @@ impl PipeRun {
         {
             self.batches = Some(Box::new(plan));
         }
+        Ok(())
     }
 
     /// The next element when running in batches.
@@ -175,9 +199,7 @@ impl PipeRun {
     fn bound(&mut self, stop: u64) -> u64 {
         match &mut self.source {
             SourceIter::Table { end, .. } => std::mem::replace(end, stop.min(*end)),
-            SourceIter::Range { end, .. } => {
-                std::mem::replace(end, (stop as i64).min(*end)) as u64
-            }
+            SourceIter::Range { end, .. } => std::mem::replace(end, (stop as i64).min(*end)) as u64,
             SourceIter::List { end, .. } => {
                 std::mem::replace(end, (stop as usize).min(*end)) as u64
             }

@@ -1,0 +1,79 @@
+//! `:explain` in the REPL (and [`Engine::explain`]): the plan of a pipeline expression,
+//! shown without running the pipeline.
+
+use crate::{Engine, Error};
+use walia_lang::ast::{Expr, ExprKind, StmtKind};
+use walia_runtime::kernel::explain::{TerminalArgs, plan_lines};
+use walia_runtime::{RtError, Value, Vm};
+
+fn usage() -> Error {
+    Error::Runtime(RtError::new(
+        "explain expects a pipeline that ends in a terminal, like `xs |> map(f) |> sum()`",
+    ))
+}
+
+/// The terminal of `lhs |> rhs`: its name and argument expressions.
+fn terminal_of(rhs: &Expr) -> Option<(&str, &[Expr])> {
+    match &rhs.kind {
+        ExprKind::Name(n) => Some((n.name.as_str(), &[])),
+        ExprKind::Call { callee, args } => match &callee.kind {
+            ExprKind::Name(n) => Some((n.name.as_str(), args.as_slice())),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+impl Engine {
+    /// The plan of `code`, a pipeline ending in a terminal (`db.users |> filter(f) |>
+    /// sum()`): its source, stages and terminal, then `compiled` or `not compiled:
+    /// REASON`, as `--explain` prints it. The source and the terminal's arguments are
+    /// evaluated (building a stream runs nothing); the pipeline itself is not run.
+    pub fn explain(&mut self, code: &str) -> Result<String, Error> {
+        let code = code.trim().trim_end_matches(';').trim_end();
+        let (program, diags) = walia_lang::parse(code);
+        if !diags.is_empty() {
+            // The compiler reports the syntax errors the usual way.
+            self.run_named("<explain>", code)?;
+            return Err(usage());
+        }
+        let [stmt] = program.stmts.as_slice() else {
+            return Err(usage());
+        };
+        let StmtKind::Expr { expr, .. } = &stmt.kind else {
+            return Err(usage());
+        };
+        let ExprKind::Pipe(lhs, rhs) = &expr.kind else {
+            return Err(usage());
+        };
+        let (name, arg_exprs) = terminal_of(rhs).ok_or_else(usage)?;
+        let text = |e: &Expr| code.get(e.span.range()).unwrap_or("").to_string();
+        let pipeline = self.run_named("<explain>", &text(lhs))?;
+        let mut args = Vec::new();
+        for a in arg_exprs {
+            args.push(self.run_named("<explain>", &text(a))?);
+        }
+        let (init, function) = match name {
+            "reduce" => (args.first(), args.get(1)),
+            "any" | "all" | "group_by" | "sort_by" => (None, args.first()),
+            _ => (None, None),
+        };
+        let terminal = TerminalArgs {
+            name,
+            init,
+            function,
+        };
+        let (source, stages) = match &pipeline {
+            Value::Stream(p) => (p.source.clone(), p.stages.clone()),
+            other => (other.clone(), Vec::new()),
+        };
+        let vm: &Vm = self.vm();
+        let plan = walia_runtime::kernel::plan::bind(vm, &source, &stages);
+        let mut out = String::from("pipe 1:1\n");
+        for line in plan_lines(vm, &source, &stages, &terminal, &plan) {
+            out.push_str(&line);
+            out.push('\n');
+        }
+        Ok(out.trim_end().to_string())
+    }
+}
