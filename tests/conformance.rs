@@ -3,6 +3,10 @@
 //! Every `tests/cases/**/*.wal` is run through the binary and its stdout, exit code and stderr
 //! are compared with the sibling `.out` and `.err` files. See `tests/cases/README.md` for the
 //! file format. Set `WALIA_CASES=substring` to run only the cases whose path contains it.
+//!
+//! Every `walia run` case is run twice against the same expectations: once as is (pipelines
+//! use stage kernels where they can) and once with `WALIA_JIT=0` (every pipeline in the
+//! interpreter). SPEC §11 requires the two to give identical output and diagnostics.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -32,6 +36,28 @@ enum Mode {
     Check,
 }
 
+/// Which pipeline execution a run uses (SPEC §11).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Exec {
+    /// The default: stage kernels and native loops where the pipeline allows them
+    /// (`WALIA_JIT` removed from the environment).
+    Default,
+    /// `WALIA_JIT=0`: every pipeline runs in the interpreter.
+    Interpreter,
+}
+
+impl Exec {
+    fn label(self) -> &'static str {
+        match self {
+            Exec::Default => "default",
+            Exec::Interpreter => "interpreter, WALIA_JIT=0",
+        }
+    }
+}
+
+/// One run of one case: the case's index in the sorted list and the execution.
+type Job = (usize, Exec);
+
 /// What a case expects.
 struct Expected {
     stdout: String,
@@ -39,7 +65,7 @@ struct Expected {
     stderr_substrings: Vec<String>,
 }
 
-/// A case's index in the sorted list and its failure report (`None` when it passed).
+/// A job's index in the job list and its failure report (`None` when it passed).
 type CaseResult = (usize, Option<String>);
 
 /// What the binary did.
@@ -144,13 +170,17 @@ fn drain<R: Read + Send + 'static>(mut reader: R) -> thread::JoinHandle<Vec<u8>>
     })
 }
 
-fn run_binary(case: &Path, mode: Mode) -> Result<Actual, String> {
+fn run_binary(case: &Path, mode: Mode, exec: Exec) -> Result<Actual, String> {
     let workdir = tempfile::tempdir().map_err(|e| format!("cannot create temp dir: {e}"))?;
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_walia"));
     match mode {
         Mode::Run => cmd.arg("run").arg("--memory"),
         Mode::Test => cmd.arg("test").arg("--memory"),
         Mode::Check => cmd.arg("check"),
+    };
+    match exec {
+        Exec::Default => cmd.env_remove("WALIA_JIT"),
+        Exec::Interpreter => cmd.env("WALIA_JIT", "0"),
     };
     cmd.arg(case)
         .current_dir(workdir.path())
@@ -230,21 +260,31 @@ fn first_difference(expected: &str, actual: &str) -> String {
     String::new()
 }
 
-/// Runs one case; `None` when it passed, else the failure report.
-fn check_case(case: &Path) -> Option<String> {
+/// Runs one case in one execution; `None` when it passed, else the failure report.
+fn check_case(case: &Path, exec: Exec) -> Option<String> {
     let name = display_name(case);
     let source = match fs::read_to_string(case) {
         Ok(s) => s,
-        Err(e) => return Some(format!("FAIL {name}: cannot read the case: {e}\n")),
+        Err(e) => {
+            return Some(format!(
+                "FAIL {name} [{}]: cannot read the case: {e}\n",
+                exec.label()
+            ));
+        }
     };
     let mode = mode_of(&source);
     let expected = match load_expected(case) {
         Ok(e) => e,
-        Err(e) => return Some(format!("FAIL {name}: bad expectation files: {e}\n")),
+        Err(e) => {
+            return Some(format!(
+                "FAIL {name} [{}]: bad expectation files: {e}\n",
+                exec.label()
+            ));
+        }
     };
-    let actual = match run_binary(case, mode) {
+    let actual = match run_binary(case, mode, exec) {
         Ok(a) => a,
-        Err(e) => return Some(format!("FAIL {name}: {e}\n")),
+        Err(e) => return Some(format!("FAIL {name} [{}]: {e}\n", exec.label())),
     };
 
     let mut problems = Vec::new();
@@ -271,7 +311,12 @@ fn check_case(case: &Path) -> Option<String> {
     }
 
     let mut report = String::new();
-    let _ = writeln!(report, "FAIL {name} ({mode:?}, {:.2?})", actual.elapsed);
+    let _ = writeln!(
+        report,
+        "FAIL {name} [{}] ({mode:?}, {:.2?})",
+        exec.label(),
+        actual.elapsed
+    );
     for p in &problems {
         let _ = writeln!(report, "  - {p}");
     }
@@ -298,22 +343,36 @@ fn conformance() {
         "no conformance cases found (filter: {filter:?})"
     );
 
+    // Every case runs as is; a `walia run` case runs a second time in the interpreter.
+    let mut jobs: Vec<Job> = Vec::new();
+    for (i, case) in cases.iter().enumerate() {
+        jobs.push((i, Exec::Default));
+        let is_run = fs::read_to_string(case).is_ok_and(|s| mode_of(&s) == Mode::Run);
+        if is_run {
+            jobs.push((i, Exec::Interpreter));
+        }
+    }
+
     let threads = thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2)
         .clamp(2, 8)
-        .min(cases.len());
+        .min(jobs.len());
     let cases = Arc::new(cases);
+    let jobs = Arc::new(jobs);
     let next = Arc::new(AtomicUsize::new(0));
     let results: Arc<Mutex<Vec<CaseResult>>> = Arc::new(Mutex::new(Vec::new()));
     let workers: Vec<_> = (0..threads)
         .map(|_| {
-            let (cases, next, results) = (cases.clone(), next.clone(), results.clone());
+            let (cases, jobs, next, results) =
+                (cases.clone(), jobs.clone(), next.clone(), results.clone());
             thread::spawn(move || {
                 loop {
                     let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(case) = cases.get(i) else { break };
-                    let outcome = check_case(case);
+                    let Some(&(case, exec)) = jobs.get(i) else {
+                        break;
+                    };
+                    let outcome = check_case(&cases[case], exec);
                     results.lock().expect("results lock").push((i, outcome));
                 }
             })
@@ -330,7 +389,12 @@ fn conformance() {
         println!("{f}");
     }
     let passed = results.len() - failures.len();
-    println!("conformance: {passed} passed, {} failed", failures.len());
+    let interpreted = jobs.iter().filter(|(_, e)| *e == Exec::Interpreter).count();
+    println!(
+        "conformance: {passed} passed, {} failed ({} cases; {interpreted} of them also run with WALIA_JIT=0)",
+        failures.len(),
+        cases.len()
+    );
     if !failures.is_empty() {
         let names: Vec<String> = failures
             .iter()
@@ -338,7 +402,7 @@ fn conformance() {
             .map(|l| l.trim_start_matches("FAIL ").to_owned())
             .collect();
         panic!(
-            "conformance: {} of {} cases failed:\n  {}",
+            "conformance: {} of {} runs failed:\n  {}",
             failures.len(),
             results.len(),
             names.join("\n  ")

@@ -382,6 +382,8 @@ pub struct PipeRun {
     /// `numbers_at` on).
     numbers: VecDeque<Vec<KVal>>,
     numbers_at: usize,
+    /// A batch is being run by the interpreter: the source's real end, restored after.
+    interpreting: Option<u64>,
 }
 
 impl PipeRun {
@@ -417,6 +419,7 @@ impl PipeRun {
             out: VecDeque::new(),
             numbers: VecDeque::new(),
             numbers_at: 0,
+            interpreting: None,
         })
     }
 

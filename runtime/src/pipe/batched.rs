@@ -83,6 +83,12 @@ impl PipeRun {
             if let Some(k) = self.next_number() {
                 return Ok(Some(k.to_value()));
             }
+            if let Some(old) = self.interpreting {
+                if let Some(v) = self.next_in_interpreted_batch(vm, old)? {
+                    return Ok(Some(v));
+                }
+                continue;
+            }
             if self.done {
                 return Ok(None);
             }
@@ -207,31 +213,32 @@ impl PipeRun {
         }
     }
 
-    /// Run the source elements before `stop` through the interpreter, queueing the results.
-    fn interpret_batch(&mut self, vm: &mut Vm, stop: u64) -> RtResult<()> {
+    /// Hand the source elements before `stop` to the interpreter: they are pulled one at
+    /// a time (a terminal that stops early reads no further than the interpreter would).
+    fn interpret_batch(&mut self, _vm: &mut Vm, stop: u64) -> RtResult<()> {
         let old = self.bound(stop);
-        let mut result = Ok(());
-        loop {
-            match self.next_interpreted(vm) {
-                Ok(Some(v)) => self.out.push_back(v),
-                Ok(None) => break,
-                Err(e) => {
-                    result = Err(e);
-                    break;
-                }
-            }
+        self.interpreting = Some(old);
+        Ok(())
+    }
+
+    /// The next element of a batch the interpreter runs; at the batch's end the source's
+    /// real end is restored and `None` returned (then batches continue).
+    fn next_in_interpreted_batch(&mut self, vm: &mut Vm, old: u64) -> RtResult<Option<Value>> {
+        let next = self.next_interpreted(vm);
+        if matches!(next, Ok(Some(_))) {
+            return next;
         }
-        // Restore the real end (of a range as stored: `bound` returned its bits).
+        self.interpreting = None;
         match &mut self.source {
             SourceIter::Table { end, .. } => *end = old,
             SourceIter::Range { end, .. } => *end = old as i64,
             SourceIter::List { end, .. } => *end = old as usize,
             _ => {}
         }
-        if result.is_ok() && self.closed.is_none() {
+        if next.is_ok() && self.closed.is_none() {
             // The batch's end, not the source's.
             self.done = false;
         }
-        result
+        next
     }
 }
