@@ -12,10 +12,10 @@ use super::KVal;
 use super::eval::{BExpr, Bail, Batch, Elements, KResult};
 use super::plan::{Plan, PlanSource, PlanStage};
 use crate::error::{RtError, RtResult};
-use crate::heap::pager::{HEADER_LEN, PageKind, read_u64};
+use crate::heap::pager::{HEADER_LEN, PageKind, Pager, read_u64};
 use crate::table::handle::{RowRef, TableId, with_table};
 use crate::table::record::ColType;
-use crate::table::store::{Cell, ROWS_PER_PAGE, VALUES_AT};
+use crate::table::store::{Cell, ROWS_PER_PAGE, Table, TableError, VALUES_AT};
 use crate::value::{KeyRef, Value};
 
 /// Elements per batch of a range or list.
@@ -234,15 +234,19 @@ pub(super) fn values(outputs: Outputs, of_position: impl Fn(u32) -> Value) -> Pr
     }
 }
 
-/// Run the batch of table rows starting at row `from` (up to the end of its page and
-/// `end`). `Ok(None)`: the table has no rows left.
-pub fn table_batch(
+/// The columns a table plan reads, with their types.
+pub(super) type PlanColumns = [(usize, ColType)];
+
+/// Run `f` on the table of a plan with `from..end` narrowed to the table's row slots
+/// (`f` gets the table, its pager, the plan's columns and the narrowed range); `Ok(None)`
+/// when no rows are left (or the table is gone).
+pub(super) fn with_rows<R>(
     plan: &Plan,
-    counts: &mut [i64],
     table: TableId,
     from: u64,
     end: u64,
-) -> RtResult<Option<KResult<BatchDone>>> {
+    f: impl FnOnce(&mut Table, &mut Pager, &PlanColumns, u64, u64) -> Result<Option<R>, TableError>,
+) -> RtResult<Option<R>> {
     let PlanSource::Table { columns, .. } = &plan.source else {
         return Err(RtError::new("internal error: not a table plan"));
     };
@@ -255,16 +259,53 @@ pub fn table_batch(
         if from >= end {
             return Ok(None);
         }
+        f(t, pager, columns, from, end)
+    })
+}
+
+/// The pages the rows of one page starting at `row` are read from: deletion marks, and
+/// one per column (0: never written).
+pub(super) fn page_numbers(t: &Table, columns: &PlanColumns, row: u64) -> (u64, Vec<u64>) {
+    let pages = columns
+        .iter()
+        .map(|(c, _)| t.column_page(*c, row))
+        .collect();
+    (t.deletion_page(row), pages)
+}
+
+/// Positions `0..len` of a page (position 0 at slot `first`) whose rows are not deleted.
+pub(super) fn live_positions(dead: Option<&[u8]>, first: usize, len: usize) -> Vec<u32> {
+    (0..len as u32)
+        .filter(|i| dead.is_none_or(|d| !present(d, first + *i as usize)))
+        .collect()
+}
+
+/// What a batch of rows starting at row `from` hands to the terminal.
+pub(super) fn row_outputs(outputs: Outputs, table: TableId, from: u64) -> Produced {
+    values(outputs, |i| {
+        Value::Row(RowRef {
+            table,
+            row: (from + i as u64) as u32,
+        })
+    })
+}
+
+/// Run the batch of table rows starting at row `from` (up to the end of its page and
+/// `end`). `Ok(None)`: the table has no rows left.
+pub fn table_batch(
+    plan: &Plan,
+    counts: &mut [i64],
+    table: TableId,
+    from: u64,
+    end: u64,
+) -> RtResult<Option<KResult<BatchDone>>> {
+    with_rows(plan, table, from, end, |t, pager, columns, from, end| {
         let per_page = ROWS_PER_PAGE as u64;
         let stop = ((from / per_page + 1) * per_page).min(end);
         let len = (stop - from) as usize;
         let first = (from % per_page) as usize;
         // Validate every page the batch reads, then hold them all.
-        let deletion = t.deletion_page(from);
-        let pages: Vec<u64> = columns
-            .iter()
-            .map(|(c, _)| t.column_page(*c, from))
-            .collect();
+        let (deletion, pages) = page_numbers(t, columns, from);
         for p in pages.iter().chain(std::iter::once(&deletion)) {
             if *p != 0 {
                 pager.page(*p, PageKind::Column)?;
@@ -272,9 +313,7 @@ pub fn table_batch(
         }
         let done = {
             let dead = (deletion != 0).then(|| pager.validated(deletion));
-            let live: Vec<u32> = (0..len as u32)
-                .filter(|i| dead.is_none_or(|d| !present(d, first + *i as usize)))
-                .collect();
+            let live = live_positions(dead, first, len);
             let read = live.len() as u64;
             let page = TablePage {
                 first,
@@ -306,12 +345,7 @@ pub fn table_batch(
             t.set(pager, row, col, cell)?;
         }
         let closed = stages.closed_at.is_some();
-        let out = values(stages.outputs, |i| {
-            Value::Row(RowRef {
-                table,
-                row: (from + i as u64) as u32,
-            })
-        });
+        let out = row_outputs(stages.outputs, table, from);
         Ok(Some(Ok(BatchDone {
             read,
             next: stop,

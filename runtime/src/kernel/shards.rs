@@ -6,14 +6,14 @@
 //! run again on one thread by the interpreter, so results and errors are the serial ones.
 
 use super::batch::{
-    BatchDone, MEMORY_BATCH, Numbers, Outputs, Produced, TablePage, no_coerce, present, run_stages,
-    values,
+    BatchDone, MEMORY_BATCH, Numbers, Outputs, Produced, TablePage, live_positions, no_coerce,
+    page_numbers, row_outputs, run_stages, values, with_rows,
 };
 use super::eval::{Bail, Elements, KResult};
-use super::plan::{Plan, PlanSource, PlanStage};
-use crate::error::{RtError, RtResult};
+use super::plan::{Plan, PlanStage};
+use crate::error::RtResult;
 use crate::heap::pager::{PageKind, Pager, check_kind};
-use crate::table::handle::{RowRef, TableId, with_table};
+use crate::table::handle::TableId;
 use crate::table::store::ROWS_PER_PAGE;
 use crate::value::Value;
 
@@ -81,13 +81,7 @@ fn run_page(stages: &[PlanStage], span: &PageSpan) -> KResult<(u64, Outputs)> {
         // The interpreter reads the block again and reports the damaged page.
         return Err(Bail);
     }
-    let first = span.page.first;
-    let live: Vec<u32> = (0..span.len as u32)
-        .filter(|i| {
-            span.deletion
-                .is_none_or(|d| !present(d, first + *i as usize))
-        })
-        .collect();
+    let live = live_positions(span.deletion, span.page.first, span.len);
     let read = live.len() as u64;
     let mut counts = vec![0; stages.len()];
     let done = run_stages(stages, &mut counts, &span.page, live, span.len, &no_coerce)?;
@@ -111,18 +105,7 @@ pub fn table_block(
     end: u64,
     threads: usize,
 ) -> RtResult<Option<KResult<BatchDone>>> {
-    let PlanSource::Table { columns, .. } = &plan.source else {
-        return Err(RtError::new("internal error: not a table plan"));
-    };
-    if !crate::table::handle::table_exists(table)? {
-        return Ok(None);
-    }
-    with_table(table, |t, pager| {
-        let from = from.max(t.base);
-        let end = end.min(t.slots);
-        if from >= end {
-            return Ok(None);
-        }
+    with_rows(plan, table, from, end, |t, pager, columns, from, end| {
         let stop = block_end(from, end, threads, true);
         let per_page = ROWS_PER_PAGE as u64;
         // Each page: (first row, end row, deletion page, column pages).
@@ -130,11 +113,7 @@ pub fn table_block(
         let mut row = from;
         while row < stop {
             let page_end = ((row / per_page + 1) * per_page).min(stop);
-            let deletion = t.deletion_page(row);
-            let pages: Vec<u64> = columns
-                .iter()
-                .map(|(c, _)| t.column_page(*c, row))
-                .collect();
+            let (deletion, pages) = page_numbers(t, columns, row);
             for p in pages.iter().chain(std::iter::once(&deletion)) {
                 if *p != 0 && pager.unchecked(*p).is_none() {
                     // Out of range: the pager's own read reports it.
@@ -192,12 +171,7 @@ pub fn table_block(
         let mut out = Produced::Numbers(Vec::new());
         for (first, n, outputs) in pages {
             read += n;
-            out.append(values(outputs, |i| {
-                Value::Row(RowRef {
-                    table,
-                    row: (first + i as u64) as u32,
-                })
-            }));
+            out.append(row_outputs(outputs, table, first));
         }
         Ok(Some(Ok(BatchDone {
             read,
