@@ -33,7 +33,9 @@ fn row_expr(rng: &mut Rng) -> String {
 
 fn number_expr(rng: &mut Rng) -> String {
     let k = rng.below(40) as i64 - 5;
-    match rng.below(8) {
+    match rng.below(10) {
+        8 => format!("(x * 1.5) % {}", k as f64 / 2.0),
+        9 => format!("x % {k} - x / 3"),
         0 => format!("x > {k}"),
         1 => format!("x % 5 == {}", k.rem_euclid(5)),
         2 => format!("x * {k}"),

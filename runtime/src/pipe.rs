@@ -11,6 +11,7 @@ mod batched;
 use crate::error::{RtError, RtResult};
 use crate::gc::GcHeader;
 use crate::kernel::KVal;
+use crate::kernel::eval::Col;
 use crate::kernel::plan::Plan;
 use crate::table::handle::{RowRef, TableId};
 use crate::value::*;
@@ -325,17 +326,26 @@ impl SourceIter {
 /// Numbers taken from a run at once: chunks, the first one from `skip` on.
 pub struct TakenNumbers {
     skip: usize,
-    chunks: VecDeque<Vec<KVal>>,
+    chunks: VecDeque<Col>,
 }
 
 impl TakenNumbers {
+    /// Each chunk in order, with the index its untaken values start at.
+    pub fn chunks(&self) -> impl Iterator<Item = (&Col, usize)> {
+        self.chunks
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c, if i == 0 { self.skip } else { 0 }))
+    }
+
     /// Call `f` on each number in order, stopping at its first error.
     #[inline]
     pub fn each<E>(self, mut f: impl FnMut(KVal) -> Result<(), E>) -> Result<(), E> {
-        for (i, chunk) in self.chunks.iter().enumerate() {
-            let from = if i == 0 { self.skip } else { 0 };
-            for k in chunk.get(from..).unwrap_or(&[]) {
-                f(*k)?;
+        for (chunk, from) in self.chunks() {
+            for j in from..chunk.len() {
+                if let Some(k) = chunk.get(j) {
+                    f(k)?;
+                }
             }
         }
         Ok(())
@@ -380,7 +390,7 @@ pub struct PipeRun {
     out: VecDeque<Value>,
     /// Values batches' last map produced, not yet taken (the front chunk from
     /// `numbers_at` on).
-    numbers: VecDeque<Vec<KVal>>,
+    numbers: VecDeque<Col>,
     numbers_at: usize,
     /// A batch is being run by the interpreter: the source's real end, restored after.
     interpreting: Option<u64>,
@@ -489,11 +499,22 @@ impl PipeRun {
             let front = self.numbers.front()?;
             if let Some(k) = front.get(self.numbers_at) {
                 self.numbers_at += 1;
-                return Some(*k);
+                return Some(k);
             }
             self.numbers.pop_front();
             self.numbers_at = 0;
         }
+    }
+
+    /// How many elements batches produced that are not yet taken, dropping them (`count`
+    /// needs no values).
+    pub fn take_pending_count(&mut self) -> u64 {
+        let numbers: usize = self.numbers.iter().map(Col::len).sum();
+        let n = numbers.saturating_sub(self.numbers_at) + self.out.len();
+        self.numbers.clear();
+        self.numbers_at = 0;
+        self.out.clear();
+        n as u64
     }
 
     /// The values batches produced that are not yet taken, all at once (a numeric

@@ -7,8 +7,9 @@
 use crate::check::*;
 use indexmap::IndexMap;
 use std::cmp::Ordering;
+use walia_runtime::kernel::eval::Col;
 use walia_runtime::kernel::explain::TerminalArgs;
-use walia_runtime::pipe::{PipeRun, Pipeline, Stage};
+use walia_runtime::pipe::{PipeRun, Pipeline, Stage, TakenNumbers};
 use walia_runtime::print::display;
 use walia_runtime::value::MapKey;
 use walia_runtime::{RtError, RtResult, Value, Vm, ops};
@@ -153,7 +154,7 @@ fn count(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let mut run = start(vm, a, 0, "count")?;
     let mut n: i64 = 0;
     while run.next(vm)?.is_some() {
-        n += 1;
+        n += 1 + run.take_pending_count() as i64;
     }
     Ok(Value::Int(n))
 }
@@ -182,6 +183,39 @@ enum Acc {
 }
 
 impl Acc {
+    /// Add every number of a batch's output in order (plain loops over typed chunks);
+    /// also returns how many there were.
+    fn add_numbers(mut self, taken: TakenNumbers, fname: &str) -> RtResult<(Acc, u64)> {
+        let mut n = 0u64;
+        for (chunk, from) in taken.chunks() {
+            n += chunk.len().saturating_sub(from) as u64;
+            match (self, chunk) {
+                (Acc::Float(mut s), Col::Float(v)) => {
+                    for x in v.get(from..).unwrap_or(&[]) {
+                        s += x;
+                    }
+                    self = Acc::Float(s);
+                }
+                (Acc::Int(mut s), Col::Int(v)) => {
+                    for x in v.get(from..).unwrap_or(&[]) {
+                        s = s.checked_add(*x).ok_or_else(|| {
+                            RtError::new(format!("integer overflow in '{fname}'"))
+                        })?;
+                    }
+                    self = Acc::Int(s);
+                }
+                _ => {
+                    for j in from..chunk.len() {
+                        if let Some(k) = chunk.get(j) {
+                            self = self.add_number(k, fname)?;
+                        }
+                    }
+                }
+            }
+        }
+        Ok((self, n))
+    }
+
     /// [`Acc::add`] of a number a batch produced.
     #[inline]
     fn add_number(self, k: walia_runtime::kernel::KVal, fname: &str) -> RtResult<Acc> {
@@ -212,10 +246,7 @@ fn sum(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let mut acc = Acc::Int(0);
     loop {
         // A batch's numbers in one go, then the next element (which runs the next batch).
-        run.take_numbers().each(|k| {
-            acc = acc.add_number(k, "sum")?;
-            Ok::<(), RtError>(())
-        })?;
+        acc = acc.add_numbers(run.take_numbers(), "sum")?.0;
         match run.next(vm)? {
             Some(v) => acc = acc.add(&v, "sum")?,
             None => break,
@@ -233,11 +264,9 @@ fn avg(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let mut acc = Acc::Int(0);
     let mut n: u64 = 0;
     loop {
-        run.take_numbers().each(|k| {
-            acc = acc.add_number(k, "avg")?;
-            n += 1;
-            Ok::<(), RtError>(())
-        })?;
+        let (sum, count) = acc.add_numbers(run.take_numbers(), "avg")?;
+        acc = sum;
+        n += count;
         match run.next(vm)? {
             Some(v) => acc = acc.add(&v, "avg")?,
             None => break,

@@ -9,7 +9,7 @@
 //! only when it completes.
 
 use super::KVal;
-use super::eval::{BExpr, Bail, Batch, Elements, KResult};
+use super::eval::{Bail, Batch, Col, Elements, KResult, Mapped};
 use super::plan::{Plan, PlanSource, PlanStage};
 use crate::error::{RtError, RtResult};
 use crate::heap::pager::{HEADER_LEN, PageKind, Pager, read_u64};
@@ -26,7 +26,7 @@ pub enum Outputs {
     /// Source elements, by position in the batch (a filter kept them, no map ran).
     Positions(Vec<u32>),
     /// Values the last map produced.
-    Values(Vec<KVal>),
+    Values(Col),
 }
 
 /// A completed batch.
@@ -57,11 +57,11 @@ pub(super) fn run_stages(
     counts: &mut [i64],
     source: &dyn Elements,
     mut sel: Vec<u32>,
-    len: usize,
     coerce: &dyn Fn(usize, KVal) -> KResult<Cell>,
 ) -> KResult<StagesDone> {
     let mut new_counts = counts.to_vec();
-    let mut mapped: Option<Vec<KVal>> = None;
+    // What the last map produced: positions, and their values.
+    let mut mapped: Option<(Vec<u32>, Col)> = None;
     let mut writes = Vec::new();
     let mut closed_at: Option<u32> = None;
     for (k, stage) in stages.iter().enumerate() {
@@ -70,7 +70,9 @@ pub(super) fn run_stages(
         }
         let batch = Batch {
             source,
-            mapped: mapped.as_deref(),
+            mapped: mapped
+                .as_ref()
+                .map(|(positions, values)| Mapped { positions, values }),
             acc: KVal::Nil,
         };
         match stage {
@@ -79,29 +81,27 @@ pub(super) fn run_stages(
                 let mut j = 0;
                 sel.retain(|_| {
                     j += 1;
-                    keep[j - 1].is_truthy()
+                    keep.truthy(j - 1)
                 });
             }
             PlanStage::Map(e) => {
                 let vals = batch.eval(e, &sel)?;
-                let m = mapped.get_or_insert_with(|| vec![KVal::Nil; len]);
-                for (i, v) in sel.iter().zip(vals) {
-                    m[*i as usize] = v;
-                }
+                mapped = Some((sel.clone(), vals));
             }
             PlanStage::SetField { field, value } => {
                 let vals = batch.eval(value, &sel)?;
-                let m = mapped.get_or_insert_with(|| vec![KVal::Nil; len]);
-                for (i, v) in sel.iter().zip(vals) {
-                    let cell = coerce(*field, v)?;
-                    m[*i as usize] = match &cell {
+                let mut stored = Vec::with_capacity(sel.len());
+                for (j, i) in sel.iter().enumerate() {
+                    let cell = coerce(*field, vals.get(j).ok_or(Bail)?)?;
+                    stored.push(match &cell {
                         Cell::Int(x) => KVal::Int(*x),
                         Cell::Float(x) => KVal::Float(*x),
                         Cell::Bool(x) => KVal::Bool(*x),
                         _ => return Err(Bail),
-                    };
+                    });
                     writes.push((*i, *field, cell));
                 }
+                mapped = Some((sel.clone(), Col::from_any(stored)));
             }
             PlanStage::Skip(n) => {
                 let drop = (n - new_counts[k]).clamp(0, sel.len() as i64) as usize;
@@ -122,7 +122,7 @@ pub(super) fn run_stages(
             PlanStage::Pass => {}
             PlanStage::TakeWhile(e) => {
                 let ok = batch.eval(e, &sel)?;
-                if let Some(j) = ok.iter().position(|v| !v.is_truthy()) {
+                if let Some(j) = (0..sel.len()).position(|j| !ok.truthy(j)) {
                     let at = sel[j];
                     closed_at = Some(closed_at.map_or(at, |c| c.min(at)));
                     sel.truncate(j);
@@ -137,7 +137,13 @@ pub(super) fn run_stages(
     }
     counts.copy_from_slice(&new_counts);
     let outputs = match mapped {
-        Some(m) => Outputs::Values(sel.iter().map(|i| m[*i as usize]).collect()),
+        Some((positions, values)) => Outputs::Values(
+            Mapped {
+                positions: &positions,
+                values: &values,
+            }
+            .of(&sel)?,
+        ),
         None => Outputs::Positions(sel),
     };
     Ok(StagesDone {
@@ -164,37 +170,42 @@ pub(super) fn present(bytes: &[u8], slot: usize) -> bool {
 }
 
 impl Elements for TablePage<'_> {
-    fn gather(&self, field: usize, sel: &[u32], out: &mut Vec<KVal>) -> KResult<()> {
+    fn gather(&self, field: usize, sel: &[u32]) -> KResult<Col> {
         let (page, ty) = *self.columns.get(field).ok_or(Bail)?;
+        let nils = || Col::Any(vec![KVal::Nil; sel.len()]);
         let Some(b) = page else {
-            out.resize(out.len() + sel.len(), KVal::Nil);
-            return Ok(());
+            return Ok(nils());
         };
         let first = self.first;
-        let read = |i: u32| {
-            let slot = first + i as usize;
-            (present(b, slot), read_u64(b, VALUES_AT + 8 * slot))
-        };
-        match ty {
-            ColType::Int => out.extend(sel.iter().map(|&i| match read(i) {
-                (true, raw) => KVal::Int(raw as i64),
-                _ => KVal::Nil,
-            })),
-            ColType::Float => out.extend(sel.iter().map(|&i| match read(i) {
-                (true, raw) => KVal::Float(f64::from_bits(raw)),
-                _ => KVal::Nil,
-            })),
-            ColType::Bool => out.extend(sel.iter().map(|&i| match read(i) {
-                (true, raw) => KVal::Bool(raw != 0),
-                _ => KVal::Nil,
-            })),
-            ColType::Unset => out.resize(out.len() + sel.len(), KVal::Nil),
-            ColType::Str => return Err(Bail),
+        let raw = |i: u32| read_u64(b, VALUES_AT + 8 * (first + i as usize));
+        if !sel.iter().all(|&i| present(b, first + i as usize)) {
+            // Some nils: value by value.
+            let kval = |i: u32| -> KVal {
+                if !present(b, first + i as usize) {
+                    return KVal::Nil;
+                }
+                match ty {
+                    ColType::Int => KVal::Int(raw(i) as i64),
+                    ColType::Float => KVal::Float(f64::from_bits(raw(i))),
+                    _ => KVal::Bool(raw(i) != 0),
+                }
+            };
+            return match ty {
+                ColType::Str => Err(Bail),
+                ColType::Unset => Ok(nils()),
+                _ => Ok(Col::Any(sel.iter().map(|&i| kval(i)).collect())),
+            };
         }
-        Ok(())
+        Ok(match ty {
+            ColType::Int => Col::Int(sel.iter().map(|&i| raw(i) as i64).collect()),
+            ColType::Float => Col::Float(sel.iter().map(|&i| f64::from_bits(raw(i))).collect()),
+            ColType::Bool => Col::Bool(sel.iter().map(|&i| raw(i) != 0).collect()),
+            ColType::Unset => nils(),
+            ColType::Str => return Err(Bail),
+        })
     }
 
-    fn elems(&self, _: &[u32], _: &mut Vec<KVal>) -> KResult<()> {
+    fn elems(&self, _: &[u32]) -> KResult<Col> {
         Err(Bail)
     }
 }
@@ -205,21 +216,25 @@ pub enum Produced {
     Values(Vec<Value>),
     /// The values a map produced, in chunks (a numeric terminal folds them without
     /// making values).
-    Numbers(Vec<Vec<KVal>>),
+    Numbers(Vec<Col>),
 }
 
 impl Produced {
     /// Append another batch's outputs (of the same plan, so of the same kind).
     pub fn append(&mut self, other: Produced) {
         if let (Produced::Numbers(a), Produced::Values(_)) = (&mut *self, &other) {
-            let all: Vec<Value> = a.drain(..).flatten().map(KVal::to_value).collect();
+            let all: Vec<Value> = a
+                .drain(..)
+                .flat_map(Col::into_any)
+                .map(KVal::to_value)
+                .collect();
             *self = Produced::Values(all);
         }
         match (self, other) {
             (Produced::Values(a), Produced::Values(b)) => a.extend(b),
             (Produced::Numbers(a), Produced::Numbers(b)) => a.extend(b),
             (Produced::Values(a), Produced::Numbers(b)) => {
-                a.extend(b.into_iter().flatten().map(KVal::to_value))
+                a.extend(b.into_iter().flat_map(Col::into_any).map(KVal::to_value))
             }
             (Produced::Numbers(_), Produced::Values(_)) => {}
         }
@@ -333,7 +348,7 @@ pub fn table_batch(
                 let col = columns.get(field).ok_or(Bail)?.0;
                 t.coerce(col, cell).map_err(|_| Bail)
             };
-            run_stages(&plan.stages, counts, &page, live, len, &coerce).map(|s| (s, read))
+            run_stages(&plan.stages, counts, &page, live, &coerce).map(|s| (s, read))
         };
         let (stages, read) = match done {
             Ok(d) => d,
@@ -361,13 +376,14 @@ pub(super) struct Numbers {
 }
 
 impl Elements for Numbers {
-    fn gather(&self, _: usize, _: &[u32], _: &mut Vec<KVal>) -> KResult<()> {
+    fn gather(&self, _: usize, _: &[u32]) -> KResult<Col> {
         Err(Bail)
     }
 
-    fn elems(&self, sel: &[u32], out: &mut Vec<KVal>) -> KResult<()> {
-        out.extend(sel.iter().map(|&i| KVal::Int(self.first + i as i64)));
-        Ok(())
+    fn elems(&self, sel: &[u32]) -> KResult<Col> {
+        Ok(Col::Int(
+            sel.iter().map(|&i| self.first + i as i64).collect(),
+        ))
     }
 }
 
@@ -385,7 +401,7 @@ pub fn range_batch(
     let numbers = Numbers { first: from };
     let live = (0..len as u32).collect();
     Some(
-        run_stages(&plan.stages, counts, &numbers, live, len, &no_coerce).map(|s| BatchDone {
+        run_stages(&plan.stages, counts, &numbers, live, &no_coerce).map(|s| BatchDone {
             read: len as u64,
             next: (from + len as i64) as u64,
             out: values(s.outputs, |i| Value::Int(from + i as i64)),
@@ -401,8 +417,9 @@ struct Items<'a> {
 }
 
 impl Elements for Items<'_> {
-    fn gather(&self, field: usize, sel: &[u32], out: &mut Vec<KVal>) -> KResult<()> {
+    fn gather(&self, field: usize, sel: &[u32]) -> KResult<Col> {
         let name = self.fields.get(field).ok_or(Bail)?;
+        let mut out = Vec::with_capacity(sel.len());
         for &i in sel {
             let v = match self.items.get(i as usize).ok_or(Bail)? {
                 Value::Map(m) => m
@@ -417,15 +434,16 @@ impl Elements for Items<'_> {
             };
             out.push(v.ok_or(Bail)?);
         }
-        Ok(())
+        Ok(Col::from_any(out))
     }
 
-    fn elems(&self, sel: &[u32], out: &mut Vec<KVal>) -> KResult<()> {
+    fn elems(&self, sel: &[u32]) -> KResult<Col> {
+        let mut out = Vec::with_capacity(sel.len());
         for &i in sel {
             let v = self.items.get(i as usize).ok_or(Bail)?;
             out.push(KVal::from_value(v).ok_or(Bail)?);
         }
-        Ok(())
+        Ok(Col::from_any(out))
     }
 }
 
@@ -449,27 +467,11 @@ pub fn list_batch(
     };
     let live = (0..slice.len() as u32).collect();
     Some(
-        run_stages(&plan.stages, counts, &source, live, slice.len(), &no_coerce).map(|s| {
-            BatchDone {
-                read: slice.len() as u64,
-                next: stop as u64,
-                out: values(s.outputs, |i| slice[i as usize].clone()),
-                closed: s.closed_at.is_some(),
-            }
+        run_stages(&plan.stages, counts, &source, live, &no_coerce).map(|s| BatchDone {
+            read: slice.len() as u64,
+            next: stop as u64,
+            out: values(s.outputs, |i| slice[i as usize].clone()),
+            closed: s.closed_at.is_some(),
         }),
     )
-}
-
-/// `reduce` over one batch's outputs with a bound reducer: the new accumulator.
-pub fn reduce_values(f: &BExpr, mut acc: KVal, items: &[Value]) -> KResult<KVal> {
-    let source = Items { items, fields: &[] };
-    for i in 0..items.len() as u32 {
-        let batch = Batch {
-            source: &source,
-            mapped: None,
-            acc,
-        };
-        acc = *batch.eval(f, &[i])?.first().ok_or(Bail)?;
-    }
-    Ok(acc)
 }

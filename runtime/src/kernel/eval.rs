@@ -85,70 +85,194 @@ pub enum BExpr {
     Math(MathFn, Vec<BExpr>),
 }
 
+/// A vector of values, typed when every value has the same type (the common case: a
+/// column without nils, arithmetic on it), so the operators run as plain loops.
+#[derive(Clone, Debug)]
+pub enum Col {
+    Int(Vec<i64>),
+    Float(Vec<f64>),
+    Bool(Vec<bool>),
+    Any(Vec<KVal>),
+}
+
+impl Col {
+    pub fn len(&self) -> usize {
+        match self {
+            Col::Int(v) => v.len(),
+            Col::Float(v) => v.len(),
+            Col::Bool(v) => v.len(),
+            Col::Any(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    #[inline]
+    pub fn get(&self, j: usize) -> Option<KVal> {
+        Some(match self {
+            Col::Int(v) => KVal::Int(*v.get(j)?),
+            Col::Float(v) => KVal::Float(*v.get(j)?),
+            Col::Bool(v) => KVal::Bool(*v.get(j)?),
+            Col::Any(v) => *v.get(j)?,
+        })
+    }
+
+    #[inline]
+    pub fn truthy(&self, j: usize) -> bool {
+        match self {
+            Col::Bool(v) => v.get(j).copied().unwrap_or(false),
+            Col::Int(_) | Col::Float(_) => j < self.len(),
+            Col::Any(v) => v.get(j).is_some_and(|k| k.is_truthy()),
+        }
+    }
+
+    pub fn into_any(self) -> Vec<KVal> {
+        match self {
+            Col::Int(v) => v.into_iter().map(KVal::Int).collect(),
+            Col::Float(v) => v.into_iter().map(KVal::Float).collect(),
+            Col::Bool(v) => v.into_iter().map(KVal::Bool).collect(),
+            Col::Any(v) => v,
+        }
+    }
+
+    /// Typed when every value has one type.
+    pub fn from_any(v: Vec<KVal>) -> Col {
+        match v.first() {
+            Some(KVal::Int(_)) if v.iter().all(|k| matches!(k, KVal::Int(_))) => Col::Int(
+                v.into_iter()
+                    .map(|k| if let KVal::Int(i) = k { i } else { 0 })
+                    .collect(),
+            ),
+            Some(KVal::Float(_)) if v.iter().all(|k| matches!(k, KVal::Float(_))) => Col::Float(
+                v.into_iter()
+                    .map(|k| if let KVal::Float(f) = k { f } else { 0.0 })
+                    .collect(),
+            ),
+            Some(KVal::Bool(_)) if v.iter().all(|k| matches!(k, KVal::Bool(_))) => Col::Bool(
+                v.into_iter()
+                    .map(|k| matches!(k, KVal::Bool(true)))
+                    .collect(),
+            ),
+            _ => Col::Any(v),
+        }
+    }
+
+    /// The values at indices `at` (ascending), of the same type.
+    pub fn pick(&self, at: impl Iterator<Item = usize>) -> Col {
+        match self {
+            Col::Int(v) => Col::Int(at.map(|j| v[j]).collect()),
+            Col::Float(v) => Col::Float(at.map(|j| v[j]).collect()),
+            Col::Bool(v) => Col::Bool(at.map(|j| v[j]).collect()),
+            Col::Any(v) => Col::Any(at.map(|j| v[j]).collect()),
+        }
+    }
+
+    fn repeat(k: KVal, n: usize) -> Col {
+        match k {
+            KVal::Int(i) => Col::Int(vec![i; n]),
+            KVal::Float(f) => Col::Float(vec![f; n]),
+            KVal::Bool(b) => Col::Bool(vec![b; n]),
+            KVal::Nil => Col::Any(vec![KVal::Nil; n]),
+        }
+    }
+}
+
 /// Where a batch's element values and fields come from.
 pub trait Elements {
     /// Field `field` of each selected element.
-    fn gather(&self, field: usize, sel: &[u32], out: &mut Vec<KVal>) -> KResult<()>;
+    fn gather(&self, field: usize, sel: &[u32]) -> KResult<Col>;
     /// Each selected element itself.
-    fn elems(&self, sel: &[u32], out: &mut Vec<KVal>) -> KResult<()>;
+    fn elems(&self, sel: &[u32]) -> KResult<Col>;
 }
 
-/// The element values of one batch: the source's, or those a `map` produced (indexed by
-/// position).
+/// Values a `map` produced: `values[j]` belongs to position `positions[j]`.
+pub struct Mapped<'a> {
+    pub positions: &'a [u32],
+    pub values: &'a Col,
+}
+
+impl Mapped<'_> {
+    /// The values of the positions `sel` (a subsequence of `positions`: later stages only
+    /// drop elements).
+    pub fn of(&self, sel: &[u32]) -> KResult<Col> {
+        let mut j = 0;
+        let mut at = Vec::with_capacity(sel.len());
+        for &i in sel {
+            while self.positions.get(j).is_some_and(|p| *p < i) {
+                j += 1;
+            }
+            if self.positions.get(j) != Some(&i) {
+                return Err(Bail);
+            }
+            at.push(j);
+        }
+        Ok(self.values.pick(at.into_iter()))
+    }
+}
+
+/// The element values of one batch: the source's, or those a `map` produced.
 pub struct Batch<'a> {
     pub source: &'a dyn Elements,
-    pub mapped: Option<&'a [KVal]>,
+    pub mapped: Option<Mapped<'a>>,
     /// `reduce`'s accumulator, for [`BExpr::Acc`].
     pub acc: KVal,
 }
 
 impl Batch<'_> {
     /// Evaluate `e` for the positions `sel`; the result is aligned with `sel`.
-    pub fn eval(&self, e: &BExpr, sel: &[u32]) -> KResult<Vec<KVal>> {
-        let mut out = Vec::with_capacity(sel.len());
-        match e {
-            BExpr::Elem => match self.mapped {
-                Some(m) => out.extend(sel.iter().map(|&i| m[i as usize])),
-                None => self.source.elems(sel, &mut out)?,
+    pub fn eval(&self, e: &BExpr, sel: &[u32]) -> KResult<Col> {
+        Ok(match e {
+            BExpr::Elem => match &self.mapped {
+                Some(m) => m.of(sel)?,
+                None => self.source.elems(sel)?,
             },
-            BExpr::Acc => out.resize(sel.len(), self.acc),
             BExpr::Field(f) => {
                 if self.mapped.is_some() {
                     return Err(Bail);
                 }
-                self.source.gather(*f, sel, &mut out)?;
+                self.source.gather(*f, sel)?
             }
-            BExpr::Const(k) => out.resize(sel.len(), *k),
-            BExpr::Neg(x) => {
-                for v in self.eval(x, sel)? {
-                    out.push(match v {
-                        KVal::Int(i) => KVal::Int(i.checked_neg().ok_or(Bail)?),
-                        KVal::Float(f) => KVal::Float(-f),
-                        _ => return Err(Bail),
-                    });
-                }
-            }
-            BExpr::Not(x) => {
-                out.extend(
-                    self.eval(x, sel)?
-                        .into_iter()
-                        .map(|v| KVal::Bool(!v.is_truthy())),
-                );
-            }
+            BExpr::Const(k) => Col::repeat(*k, sel.len()),
+            BExpr::Neg(x) => match self.eval(x, sel)? {
+                Col::Float(v) => Col::Float(v.into_iter().map(|f| -f).collect()),
+                Col::Int(v) => Col::Int(
+                    v.into_iter()
+                        .map(|i| i.checked_neg().ok_or(Bail))
+                        .collect::<KResult<_>>()?,
+                ),
+                other => Col::from_any(neg_any(other.into_any())?),
+            },
             BExpr::Bin(op, x, y) => {
                 let a = self.eval(x, sel)?;
-                match &**y {
-                    // `u.score * 2`: no vector of the constant.
-                    BExpr::Const(k) => binary_vec(*op, &a, std::iter::repeat(*k), &mut out)?,
-                    _ => {
-                        let b = self.eval(y, sel)?;
-                        binary_vec(*op, &a, b.into_iter(), &mut out)?;
+                let b = self.eval(y, sel)?;
+                match typed_binary(*op, &a, &b)? {
+                    Some(c) => c,
+                    None => {
+                        let mut out = Vec::with_capacity(sel.len());
+                        binary_vec(*op, &a.into_any(), b.into_any().into_iter(), &mut out)?;
+                        Col::from_any(out)
                     }
                 }
             }
+            _ => Col::from_any(self.eval_any(e, sel)?),
+        })
+    }
+
+    /// The nodes evaluated value by value: `!`, `and`, `or`, `if`, math calls, `reduce`'s
+    /// accumulator.
+    fn eval_any(&self, e: &BExpr, sel: &[u32]) -> KResult<Vec<KVal>> {
+        let mut out = Vec::with_capacity(sel.len());
+        match e {
+            BExpr::Acc => out.resize(sel.len(), self.acc),
+            BExpr::Not(x) => {
+                let v = self.eval(x, sel)?;
+                out.extend((0..sel.len()).map(|j| KVal::Bool(!v.truthy(j))));
+            }
             BExpr::And(x, y) | BExpr::Or(x, y) => {
                 let is_and = matches!(e, BExpr::And(..));
-                let left = self.eval(x, sel)?;
+                let left = self.eval(x, sel)?.into_any();
                 // Positions whose value is the right side's.
                 let sub: Vec<u32> = sel
                     .iter()
@@ -156,11 +280,10 @@ impl Batch<'_> {
                     .filter(|(_, v)| v.is_truthy() == is_and)
                     .map(|(i, _)| *i)
                     .collect();
-                let right = self.eval(y, &sub)?;
-                let mut r = right.into_iter();
+                let mut right = self.eval(y, &sub)?.into_any().into_iter();
                 for v in left {
                     out.push(if v.is_truthy() == is_and {
-                        r.next().ok_or(Bail)?
+                        right.next().ok_or(Bail)?
                     } else {
                         v
                     });
@@ -169,17 +292,17 @@ impl Batch<'_> {
             BExpr::If(c, t, f) => {
                 let cond = self.eval(c, sel)?;
                 let (mut yes, mut no) = (Vec::new(), Vec::new());
-                for (i, v) in sel.iter().zip(&cond) {
-                    if v.is_truthy() {
+                for (j, i) in sel.iter().enumerate() {
+                    if cond.truthy(j) {
                         yes.push(*i);
                     } else {
                         no.push(*i);
                     }
                 }
-                let mut tv = self.eval(t, &yes)?.into_iter();
-                let mut fv = self.eval(f, &no)?.into_iter();
-                for v in cond {
-                    out.push(if v.is_truthy() { tv.next() } else { fv.next() }.ok_or(Bail)?);
+                let mut tv = self.eval(t, &yes)?.into_any().into_iter();
+                let mut fv = self.eval(f, &no)?.into_any().into_iter();
+                for j in 0..sel.len() {
+                    out.push(if cond.truthy(j) { tv.next() } else { fv.next() }.ok_or(Bail)?);
                 }
             }
             BExpr::Math(f, args) => {
@@ -190,13 +313,159 @@ impl Batch<'_> {
                 let mut row = Vec::with_capacity(cols.len());
                 for j in 0..sel.len() {
                     row.clear();
-                    row.extend(cols.iter().map(|c| c[j]));
+                    for c in &cols {
+                        row.push(c.get(j).ok_or(Bail)?);
+                    }
                     out.push(math(*f, &row)?);
                 }
             }
+            other => return Ok(self.eval(other, sel)?.into_any()),
         }
         Ok(out)
     }
+}
+
+/// `%` of two Ints, `y` not 0: the result takes the divisor's sign (`ops::arith`).
+#[inline]
+fn int_mod(x: i64, y: i64) -> i64 {
+    // i64::MIN % -1 is 0 (checked_rem reports it as an overflow).
+    let r = x.checked_rem(y).unwrap_or(0);
+    if r != 0 && ((r < 0) != (y < 0)) {
+        r + y
+    } else {
+        r
+    }
+}
+
+/// `%` of two Floats, `y` not 0 (`ops::arith`): the divisor's sign, a zero result included.
+#[inline]
+fn float_mod(x: f64, y: f64) -> f64 {
+    let r = x % y;
+    if r == 0.0 {
+        0.0f64.copysign(y)
+    } else if (r < 0.0) != (y < 0.0) {
+        r + y
+    } else {
+        r
+    }
+}
+
+fn neg_any(v: Vec<KVal>) -> KResult<Vec<KVal>> {
+    v.into_iter()
+        .map(|k| match k {
+            KVal::Int(i) => i.checked_neg().map(KVal::Int).ok_or(Bail),
+            KVal::Float(f) => Ok(KVal::Float(-f)),
+            _ => Err(Bail),
+        })
+        .collect()
+}
+
+/// An operator over two typed vectors as a plain loop; `None` for the combinations left
+/// to [`binary_vec`] (mixed types, `%`, `==` across types...).
+fn typed_binary(op: BinKind, a: &Col, b: &Col) -> KResult<Option<Col>> {
+    use BinKind as K;
+    let ints = |f: fn(i64, i64) -> (i64, bool), x: &[i64], y: &[i64]| -> KResult<Col> {
+        let mut overflow = false;
+        let out = x
+            .iter()
+            .zip(y)
+            .map(|(p, q)| {
+                let (r, o) = f(*p, *q);
+                overflow |= o;
+                r
+            })
+            .collect();
+        if overflow {
+            Err(Bail)
+        } else {
+            Ok(Col::Int(out))
+        }
+    };
+    let floats = |f: fn(f64, f64) -> f64, x: &[f64], y: &[f64]| {
+        Col::Float(x.iter().zip(y).map(|(p, q)| f(*p, *q)).collect())
+    };
+    macro_rules! cmp {
+        ($x:expr, $y:expr, $op:tt) => {
+            Col::Bool($x.iter().zip($y.iter()).map(|(p, q)| p $op q).collect())
+        };
+    }
+    let mixed;
+    let (a, b) = match (a, b) {
+        // Arithmetic of an Int with a Float is Float arithmetic (`ops::add`); comparisons
+        // across them are exact and stay on the value-by-value path.
+        (Col::Int(x), Col::Float(_))
+            if matches!(op, K::Add | K::Sub | K::Mul | K::Div | K::Mod) =>
+        {
+            mixed = Col::Float(x.iter().map(|i| *i as f64).collect());
+            (&mixed, b)
+        }
+        (Col::Float(_), Col::Int(y))
+            if matches!(op, K::Add | K::Sub | K::Mul | K::Div | K::Mod) =>
+        {
+            mixed = Col::Float(y.iter().map(|i| *i as f64).collect());
+            (a, &mixed)
+        }
+        _ => (a, b),
+    };
+    Ok(Some(match (a, b) {
+        (Col::Int(x), Col::Int(y)) => match op {
+            K::Add => ints(i64::overflowing_add, x, y)?,
+            K::Sub => ints(i64::overflowing_sub, x, y)?,
+            K::Mul => ints(i64::overflowing_mul, x, y)?,
+            K::Div => {
+                if y.contains(&0) {
+                    return Err(Bail);
+                }
+                Col::Float(
+                    x.iter()
+                        .zip(y)
+                        .map(|(p, q)| *p as f64 / *q as f64)
+                        .collect(),
+                )
+            }
+            K::Lt => cmp!(x, y, <),
+            K::Le => cmp!(x, y, <=),
+            K::Gt => cmp!(x, y, >),
+            K::Ge => cmp!(x, y, >=),
+            K::Eq => cmp!(x, y, ==),
+            K::Ne => cmp!(x, y, !=),
+            K::Mod => {
+                if y.contains(&0) {
+                    return Err(Bail);
+                }
+                Col::Int(x.iter().zip(y).map(|(p, q)| int_mod(*p, *q)).collect())
+            }
+        },
+        (Col::Float(x), Col::Float(y)) => match op {
+            K::Add => floats(|p, q| p + q, x, y),
+            K::Sub => floats(|p, q| p - q, x, y),
+            K::Mul => floats(|p, q| p * q, x, y),
+            K::Div => {
+                if y.contains(&0.0) {
+                    return Err(Bail);
+                }
+                floats(|p, q| p / q, x, y)
+            }
+            K::Lt => cmp!(x, y, <),
+            K::Le => cmp!(x, y, <=),
+            K::Gt => cmp!(x, y, >),
+            K::Ge => cmp!(x, y, >=),
+            K::Eq => cmp!(x, y, ==),
+            K::Ne => cmp!(x, y, !=),
+            K::Mod => {
+                if y.contains(&0.0) {
+                    return Err(Bail);
+                }
+                floats(float_mod, x, y)
+            }
+        },
+        (Col::Bool(x), Col::Bool(y)) => match op {
+            K::Eq => cmp!(x, y, ==),
+            K::Ne => cmp!(x, y, !=),
+            _ => return Ok(None),
+        },
+        _ => return Ok(None),
+    }))
 }
 
 /// One operator over two vectors, matched once per batch rather than per element.

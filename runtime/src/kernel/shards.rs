@@ -18,7 +18,7 @@ use crate::table::store::ROWS_PER_PAGE;
 use crate::value::Value;
 
 /// Pages (or range batches) each thread runs per block.
-pub const PER_THREAD: u64 = 256;
+pub const PER_THREAD: u64 = 32;
 
 /// Where a block that starts at row (or number) `from` ends.
 pub fn block_end(from: u64, end: u64, threads: usize, table: bool) -> u64 {
@@ -84,7 +84,7 @@ fn run_page(stages: &[PlanStage], span: &PageSpan) -> KResult<(u64, Outputs)> {
     let live = live_positions(span.deletion, span.page.first, span.len);
     let read = live.len() as u64;
     let mut counts = vec![0; stages.len()];
-    let done = run_stages(stages, &mut counts, &span.page, live, span.len, &no_coerce)?;
+    let done = run_stages(stages, &mut counts, &span.page, live, &no_coerce)?;
     Ok((read, done.outputs))
 }
 
@@ -201,7 +201,7 @@ pub fn range_block(plan: &Plan, from: i64, end: i64, threads: usize) -> Option<K
         let elements: &dyn Elements = &numbers;
         let mut counts = vec![0; stages.len()];
         let live = (0..len as u32).collect();
-        run_stages(stages, &mut counts, elements, live, len, &no_coerce).map(|d| (first, d.outputs))
+        run_stages(stages, &mut counts, elements, live, &no_coerce).map(|d| (first, d.outputs))
     });
     Some(ran.map(|batches| {
         let mut out = Produced::Numbers(Vec::new());
