@@ -197,6 +197,10 @@ impl Mapped<'_> {
     /// The values of the positions `sel` (a subsequence of `positions`: later stages only
     /// drop elements).
     pub fn of(&self, sel: &[u32]) -> KResult<Col> {
+        if sel.len() == self.positions.len() {
+            // Nothing was dropped since the map.
+            return Ok(self.values.clone());
+        }
         let mut j = 0;
         let mut at = Vec::with_capacity(sel.len());
         for &i in sel {
@@ -364,26 +368,30 @@ fn neg_any(v: Vec<KVal>) -> KResult<Vec<KVal>> {
 /// to [`binary_vec`] (mixed types, `%`, `==` across types...).
 fn typed_binary(op: BinKind, a: &Col, b: &Col) -> KResult<Option<Col>> {
     use BinKind as K;
-    let ints = |f: fn(i64, i64) -> (i64, bool), x: &[i64], y: &[i64]| -> KResult<Col> {
-        let mut overflow = false;
-        let out = x
-            .iter()
-            .zip(y)
-            .map(|(p, q)| {
-                let (r, o) = f(*p, *q);
-                overflow |= o;
-                r
-            })
-            .collect();
-        if overflow {
-            Err(Bail)
-        } else {
-            Ok(Col::Int(out))
-        }
-    };
-    let floats = |f: fn(f64, f64) -> f64, x: &[f64], y: &[f64]| {
-        Col::Float(x.iter().zip(y).map(|(p, q)| f(*p, *q)).collect())
-    };
+    // Macros, not closures taking `fn` pointers: the operation must inline into the loop.
+    macro_rules! ints {
+        ($f:path, $x:expr, $y:expr) => {{
+            let mut overflow = false;
+            let out = $x
+                .iter()
+                .zip($y.iter())
+                .map(|(p, q)| {
+                    let (r, o) = $f(*p, *q);
+                    overflow |= o;
+                    r
+                })
+                .collect();
+            if overflow {
+                return Err(Bail);
+            }
+            Col::Int(out)
+        }};
+    }
+    macro_rules! floats {
+        ($x:expr, $y:expr, |$p:ident, $q:ident| $e:expr) => {
+            Col::Float($x.iter().zip($y.iter()).map(|(&$p, &$q)| $e).collect())
+        };
+    }
     macro_rules! cmp {
         ($x:expr, $y:expr, $op:tt) => {
             Col::Bool($x.iter().zip($y.iter()).map(|(p, q)| p $op q).collect())
@@ -409,9 +417,9 @@ fn typed_binary(op: BinKind, a: &Col, b: &Col) -> KResult<Option<Col>> {
     };
     Ok(Some(match (a, b) {
         (Col::Int(x), Col::Int(y)) => match op {
-            K::Add => ints(i64::overflowing_add, x, y)?,
-            K::Sub => ints(i64::overflowing_sub, x, y)?,
-            K::Mul => ints(i64::overflowing_mul, x, y)?,
+            K::Add => ints!(i64::overflowing_add, x, y),
+            K::Sub => ints!(i64::overflowing_sub, x, y),
+            K::Mul => ints!(i64::overflowing_mul, x, y),
             K::Div => {
                 if y.contains(&0) {
                     return Err(Bail);
@@ -437,14 +445,14 @@ fn typed_binary(op: BinKind, a: &Col, b: &Col) -> KResult<Option<Col>> {
             }
         },
         (Col::Float(x), Col::Float(y)) => match op {
-            K::Add => floats(|p, q| p + q, x, y),
-            K::Sub => floats(|p, q| p - q, x, y),
-            K::Mul => floats(|p, q| p * q, x, y),
+            K::Add => floats!(x, y, |p, q| p + q),
+            K::Sub => floats!(x, y, |p, q| p - q),
+            K::Mul => floats!(x, y, |p, q| p * q),
             K::Div => {
                 if y.contains(&0.0) {
                     return Err(Bail);
                 }
-                floats(|p, q| p / q, x, y)
+                floats!(x, y, |p, q| p / q)
             }
             K::Lt => cmp!(x, y, <),
             K::Le => cmp!(x, y, <=),
@@ -456,7 +464,7 @@ fn typed_binary(op: BinKind, a: &Col, b: &Col) -> KResult<Option<Col>> {
                 if y.contains(&0.0) {
                     return Err(Bail);
                 }
-                floats(float_mod, x, y)
+                floats!(x, y, |p, q| float_mod(p, q))
             }
         },
         (Col::Bool(x), Col::Bool(y)) => match op {

@@ -18,7 +18,7 @@ use crate::table::store::ROWS_PER_PAGE;
 use crate::value::Value;
 
 /// Pages (or range batches) each thread runs per block.
-pub const PER_THREAD: u64 = 32;
+pub const PER_THREAD: u64 = 256;
 
 /// Where a block that starts at row (or number) `from` ends.
 pub fn block_end(from: u64, end: u64, threads: usize, table: bool) -> u64 {
@@ -35,25 +35,46 @@ pub fn block_end(from: u64, end: u64, threads: usize, table: bool) -> u64 {
     }
 }
 
+/// The worker threads of `parallel(n)`, one pool per thread count, kept for the process:
+/// warm threads (and their allocator caches) for every block.
+fn pool(threads: usize) -> Option<std::sync::Arc<rayon::ThreadPool>> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    static POOLS: OnceLock<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> = OnceLock::new();
+    let mut pools = POOLS.get_or_init(Default::default).lock().ok()?;
+    if let Some(p) = pools.get(&threads) {
+        return Some(p.clone());
+    }
+    let p = Arc::new(
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("walia-parallel-{i}"))
+            .build()
+            .ok()?,
+    );
+    pools.insert(threads, p.clone());
+    Some(p)
+}
+
 /// Run `work` over `items` split into `threads` contiguous shards; results in order.
 fn sharded<T: Sync, R: Send>(
     items: &[T],
     threads: usize,
     work: impl Fn(&T) -> KResult<R> + Sync,
 ) -> KResult<Vec<R>> {
+    use rayon::prelude::*;
     let per = items.len().div_ceil(threads.max(1)).max(1);
-    let work = &work;
-    let run = move |part: &[T]| part.iter().map(work).collect::<KResult<Vec<R>>>();
-    let parts: Vec<KResult<Vec<R>>> = std::thread::scope(|s| {
-        let mut shards = items.chunks(per);
-        // This thread runs the first shard while the others run the rest.
-        let mine = shards.next().unwrap_or(&[]);
-        let handles: Vec<_> = shards.map(|part| s.spawn(move || run(part))).collect();
-        let mut parts = vec![run(mine)];
+    let run = |part: &[T]| {
         // A shard that panicked is a bail: the interpreter runs the block.
-        parts.extend(handles.into_iter().map(|h| h.join().unwrap_or(Err(Bail))));
-        parts
-    });
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            part.iter().map(&work).collect::<KResult<Vec<R>>>()
+        }))
+        .unwrap_or(Err(Bail))
+    };
+    let parts: Vec<KResult<Vec<R>>> = match pool(threads) {
+        Some(pool) => pool.install(|| items.par_chunks(per).map(run).collect()),
+        None => items.chunks(per).map(run).collect(),
+    };
     let mut out = Vec::with_capacity(items.len());
     for p in parts {
         out.extend(p?);
