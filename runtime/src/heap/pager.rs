@@ -646,7 +646,9 @@ impl Pager {
         };
         let slot = 1 - self.durable_slot;
         let bytes = self.txn.meta.encode();
-        self.store.write(slot).map_err(HeapError::Io)?[..SUPERBLOCK_LEN].copy_from_slice(&bytes);
+        self.store
+            .write_at_once(slot, &bytes[..SUPERBLOCK_LEN])
+            .map_err(HeapError::Io)?;
         if sync_now {
             self.store.sync().map_err(HeapError::Io)?;
             self.commits_since_sync = 0;

@@ -22,6 +22,13 @@ pub trait Storage {
     fn read(&self, page: u64) -> &[u8];
     /// The bytes of a page, for writing; `page < page_count()`.
     fn write(&mut self, page: u64) -> io::Result<&mut [u8]>;
+    /// Write `bytes` (at most a page) at the start of `page` in one step, so that a
+    /// process killed during the call leaves either the old bytes or the new ones: the
+    /// superblock is written this way, and a writer killed mid-commit never tears it.
+    fn write_at_once(&mut self, page: u64, bytes: &[u8]) -> io::Result<()> {
+        self.write(page)?[..bytes.len()].copy_from_slice(bytes);
+        Ok(())
+    }
     /// Make room for at least `pages` pages (reserving the space, so a full disk is an
     /// error here rather than a fault on a later write).
     fn grow(&mut self, pages: u64) -> io::Result<()>;
@@ -258,6 +265,17 @@ impl Storage for FileStorage {
             Mapping::ReadWrite(m) => Ok(&mut m[at..at + PAGE_SIZE]),
             _ => Err(io::Error::other("heap opened read-only")),
         }
+    }
+
+    fn write_at_once(&mut self, page: u64, bytes: &[u8]) -> io::Result<()> {
+        if !matches!(self.map, Mapping::ReadWrite(_)) {
+            return Err(io::Error::other("heap opened read-only"));
+        }
+        // One `pwrite` of less than a page: the kernel copies it whole before a signal
+        // can stop the process (a copy into the mapping could be cut off mid-way, for
+        // instance at a page fault after the page was released). The shared mapping
+        // sees the new bytes at once: both are the same page cache.
+        self.file.write_all_at(bytes, page * PAGE_SIZE as u64)
     }
 
     fn grow(&mut self, pages: u64) -> io::Result<()> {
