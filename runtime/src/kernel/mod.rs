@@ -15,8 +15,10 @@
 //! optimisation and never a semantics (DESIGN decision 6).
 
 pub mod batch;
+pub mod col;
 pub mod eval;
 pub mod explain;
+pub mod ops;
 pub mod plan;
 pub mod shards;
 
