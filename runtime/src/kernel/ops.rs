@@ -126,6 +126,20 @@ pub(super) fn typed_binary(op: BinKind, a: &Col, b: &Col) -> KResult<Option<Col>
             Col::Bool($x.iter().zip($y.iter()).map(|(p, q)| p $op q).collect())
         };
     }
+    // The six comparisons of two vectors of one type, or `None` for another operator.
+    macro_rules! comparison {
+        ($x:expr, $y:expr) => {
+            match op {
+                K::Lt => Some(cmp!($x, $y, <)),
+                K::Le => Some(cmp!($x, $y, <=)),
+                K::Gt => Some(cmp!($x, $y, >)),
+                K::Ge => Some(cmp!($x, $y, >=)),
+                K::Eq => Some(cmp!($x, $y, ==)),
+                K::Ne => Some(cmp!($x, $y, !=)),
+                _ => None,
+            }
+        };
+    }
     let mixed;
     let (a, b) = match (a, b) {
         // Arithmetic of an Int with a Float is Float arithmetic (`ops::add`); comparisons
@@ -160,18 +174,14 @@ pub(super) fn typed_binary(op: BinKind, a: &Col, b: &Col) -> KResult<Option<Col>
                         .collect(),
                 )
             }
-            K::Lt => cmp!(x, y, <),
-            K::Le => cmp!(x, y, <=),
-            K::Gt => cmp!(x, y, >),
-            K::Ge => cmp!(x, y, >=),
-            K::Eq => cmp!(x, y, ==),
-            K::Ne => cmp!(x, y, !=),
+            _ if let Some(c) = comparison!(x, y) => c,
             K::Mod => {
                 if y.contains(&0) {
                     return Err(Bail);
                 }
                 Col::Int(x.iter().zip(y).map(|(p, q)| int_mod(*p, *q)).collect())
             }
+            _ => return Ok(None),
         },
         (Col::Float(x), Col::Float(y)) => match op {
             K::Add => floats!(x, y, |p, q| p + q),
@@ -183,18 +193,14 @@ pub(super) fn typed_binary(op: BinKind, a: &Col, b: &Col) -> KResult<Option<Col>
                 }
                 floats!(x, y, |p, q| p / q)
             }
-            K::Lt => cmp!(x, y, <),
-            K::Le => cmp!(x, y, <=),
-            K::Gt => cmp!(x, y, >),
-            K::Ge => cmp!(x, y, >=),
-            K::Eq => cmp!(x, y, ==),
-            K::Ne => cmp!(x, y, !=),
+            _ if let Some(c) = comparison!(x, y) => c,
             K::Mod => {
                 if y.contains(&0.0) {
                     return Err(Bail);
                 }
                 floats!(x, y, |p, q| float_mod(p, q))
             }
+            _ => return Ok(None),
         },
         (Col::Bool(x), Col::Bool(y)) => match op {
             K::Eq => cmp!(x, y, ==),
