@@ -65,9 +65,17 @@ pub enum Op {
     /// Call the value below the arguments. When the next instruction is `Return`, the
     /// callee's frame replaces the caller's (a tail call); so do `Invoke` and `InvokeSuper`.
     Call(u16),
-    /// Call the function in a global slot; a `Nil` placeholder sits below the arguments
-    /// (saves cloning the callee onto the stack: the common `f(x)` of a top-level `fun`).
+    /// Call the function in a global slot with the `argc` values on top of the stack; the
+    /// call puts a `Nil` under them for the callee's slot 0 (saves a dispatch and a clone
+    /// of the callee: the common `f(x)` of a top-level `fun`).
     CallGlobal(u32, u16),
+    /// `BinLK` whose result is the one argument of the `CallGlobal(g, 1)` right after it
+    /// (`fib(n - 1)`): with two Ints it pushes the callee's slot 0 and the argument and
+    /// makes the call itself, skipping that `CallGlobal`; otherwise it is a plain `BinLK`.
+    BinLKCallGlobal(BinKind, u16, i32, u32),
+    /// `GetLocal(s)` followed by `Call(0)`: when the local holds a function it calls it
+    /// without copying it to the stack, skipping the `Call`; otherwise a plain `GetLocal`.
+    CallLocal0(u16),
     Return,
     /// `return local;` (never in an `init`): `GetLocal(slot)` then `Return`.
     ReturnLocal(u16),

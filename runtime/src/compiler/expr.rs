@@ -184,7 +184,6 @@ impl FnCompiler {
                 res: Res::Global(g),
                 ..
             }) => {
-                self.emit(Op::Nil, callee.span);
                 if let Some(p) = pre {
                     self.expr(p);
                 }

@@ -32,8 +32,22 @@ pub fn compile(program: &Program, source: Rc<SourceFile>) -> Compiled {
     );
     c.block_value(&program.stmts, Span::new(0, 0));
     c.emit(Op::Return, Span::new(source.text.len(), source.text.len()));
-    Compiled {
-        script: Rc::new(c.finish()),
+    let script = Rc::new(c.finish());
+    if std::env::var_os("WALIA_DUMP_BYTECODE").is_some() {
+        dump(&script);
+    }
+    Compiled { script }
+}
+
+/// Print a function's instructions and those of the functions inside it to stderr: a tool
+/// for working on the compiler (`WALIA_DUMP_BYTECODE=1`).
+fn dump(proto: &Proto) {
+    eprintln!("== {} ({} slots)", proto.display_name(), proto.num_slots);
+    for (at, op) in proto.code.iter().enumerate() {
+        eprintln!("{at:5} {op:?}");
+    }
+    for p in &proto.protos {
+        dump(p);
     }
 }
 
@@ -155,6 +169,21 @@ impl FnCompiler {
                 self.code[at] = m;
                 return at;
             }
+        }
+        // A call whose argument (or callee) the previous instruction computes: that
+        // instruction becomes the fused form, which makes the call on its fast path. The
+        // call stays in place, for the slow path and for its span in diagnostics.
+        let fused = match (op, self.code.last()) {
+            (Op::CallGlobal(g, 1), Some(Op::BinLK(kind, x, k))) => {
+                Some(Op::BinLKCallGlobal(*kind, *x, *k, g))
+            }
+            (Op::Call(0), Some(Op::GetLocal(s))) => Some(Op::CallLocal0(*s)),
+            _ => None,
+        };
+        if let Some(f) = fused
+            && let Some(last) = self.code.last_mut()
+        {
+            *last = f;
         }
         self.code.push(op);
         self.spans.push(span);
