@@ -20,7 +20,11 @@ struct FnCtx {
     kind: FunKind,
     scopes: Vec<Vec<(String, u16)>>,
     next_slot: u32,
+    /// Slots some inner function captures.
     cells: BTreeSet<u16>,
+    /// Slots written after their declaration (assignments, and local `fun`/`class` names,
+    /// which their own bodies can capture before they are set).
+    assigned: BTreeSet<u16>,
     captures: Vec<Capture>,
     capture_names: Vec<String>,
     loop_depth: u32,
@@ -34,6 +38,7 @@ impl FnCtx {
             scopes: vec![Vec::new()],
             next_slot: 1, // slot 0: the callee, or `this` in a method
             cells: BTreeSet::new(),
+            assigned: BTreeSet::new(),
             captures: Vec::new(),
             capture_names: Vec::new(),
             loop_depth: 0,
@@ -44,7 +49,9 @@ impl FnCtx {
     fn info(self) -> FunInfo {
         FunInfo {
             num_slots: self.next_slot,
-            cell_slots: self.cells.into_iter().collect(),
+            // A captured variable that is never written again is captured by value: no
+            // cell, and the closure holds a copy.
+            cell_slots: self.cells.intersection(&self.assigned).copied().collect(),
             captures: self.captures,
             capture_names: self.capture_names,
             uses_this: self.uses_this,
@@ -188,6 +195,30 @@ impl Resolver<'_> {
         Some(Res::Upvalue((f.captures.len() - 1) as u16))
     }
 
+    /// Note that the variable `res` (resolved in the innermost function) is written after
+    /// its declaration: in the function that declares it, following captures outwards.
+    fn mark_assigned(&mut self, res: Res) {
+        let mut depth = self.fns.len() - 1;
+        let mut res = res;
+        loop {
+            match res {
+                Res::Local(slot) => {
+                    self.fns[depth].assigned.insert(slot);
+                    return;
+                }
+                Res::Upvalue(i) if depth > 0 => {
+                    res = match self.fns[depth].captures.get(i as usize) {
+                        Some(Capture::Local(slot)) => Res::Local(*slot),
+                        Some(Capture::Upvalue(j)) => Res::Upvalue(*j),
+                        None => return,
+                    };
+                    depth -= 1;
+                }
+                _ => return,
+            }
+        }
+    }
+
     fn lookup(&mut self, name: &str) -> Option<Res> {
         let depth = self.fns.len() - 1;
         self.find_in(depth, name)
@@ -264,6 +295,7 @@ impl Resolver<'_> {
             StmtKind::Fun(f) => {
                 if let Some(name) = &mut f.name {
                     self.declare(name);
+                    self.mark_assigned(name.res);
                 }
                 self.function(f, FunKind::Function);
             }
@@ -410,6 +442,7 @@ impl Resolver<'_> {
             }
         }
         self.declare(&mut c.name);
+        self.mark_assigned(c.name.res);
         self.classes.push(c.superclass.is_some());
         // Field defaults run as a hidden method with `this` in slot 0.
         self.fns.push(FnCtx::new(FunKind::Defaults));
@@ -495,6 +528,9 @@ impl Resolver<'_> {
             }
             ExprKind::Assign { target, value, .. } => {
                 self.expr(target);
+                if let ExprKind::Name(n) = &target.kind {
+                    self.mark_assigned(n.res);
+                }
                 self.expr(value);
             }
             ExprKind::Call { callee, args } => {

@@ -356,25 +356,30 @@ impl Vm {
                     }
                 }
                 Op::GetUpval(i) => {
-                    let v = match self.frames.last() {
-                        Some(f) => f
-                            .closure
-                            .upvalues
-                            .get(i as usize)
-                            .map(|c| c.value.borrow().clone())
-                            .unwrap_or_default(),
+                    let v = match self
+                        .frames
+                        .last()
+                        .and_then(|f| f.closure.upvalues.get(i as usize))
+                    {
+                        Some(Value::Cell(c)) => c.value.borrow().clone(),
+                        Some(Value::Int(n)) => Value::Int(*n),
+                        Some(v) => v.clone(),
                         None => Value::Nil,
                     };
                     push!(v);
                 }
                 Op::SetUpval(i) => {
                     let v = self.stack.last().cloned().unwrap_or_default();
-                    if let Some(c) = self
+                    // Assigned variables are always captured as cells.
+                    match self
                         .frames
                         .last()
                         .and_then(|f| f.closure.upvalues.get(i as usize))
                     {
-                        c.set(v);
+                        Some(Value::Cell(c)) => c.set(v),
+                        _ => throw!(RtError::new(
+                            "internal error: assigned capture without a cell"
+                        )),
                     }
                 }
                 Op::GetGlobal(g) => match self.globals.get(g as usize) {

@@ -170,7 +170,7 @@ impl GcRef {
                 }
             }
             GcRef::Closure(r) => {
-                r.upvalues.iter().for_each(|c| f(&c.gc));
+                r.upvalues.iter().for_each(|v| visit_value(v, f));
                 if let Some(h) = &r.home {
                     f(&h.gc);
                 }

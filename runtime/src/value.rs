@@ -343,7 +343,10 @@ impl UpCell {
 pub struct Closure {
     pub gc: GcHeader,
     pub proto: Rc<Proto>,
-    pub upvalues: Box<[Rc<UpCell>]>,
+    /// One entry per capture: a `Value::Cell` shared with the defining frame when the
+    /// variable is ever assigned, else a copy of its value (taken when the closure is made;
+    /// nothing can change it afterwards, and no cell is allocated).
+    pub upvalues: Box<[Value]>,
     /// The class whose method this is (or encloses this lambda): where `super` looks.
     pub home: Option<Rc<Class>>,
 }
@@ -594,19 +597,24 @@ fn drop_iteratively(mut work: Vec<Value>) {
                 }
             }
             Value::Function(rc) => {
-                if let Ok(closure) = Rc::try_unwrap(rc) {
-                    let Closure { upvalues, .. } = closure;
-                    for cell in upvalues {
+                if let Ok(mut closure) = Rc::try_unwrap(rc) {
+                    let upvalues = std::mem::take(&mut closure.upvalues);
+                    drop(closure);
+                    for up in upvalues {
                         // A cell only this closure used holds a scalar more often than not:
                         // free it here rather than through the work list.
-                        match Rc::try_unwrap(cell) {
-                            Ok(cell) => {
-                                let v = cell.value.take();
-                                if v.is_container() {
-                                    work.push(v);
+                        match up {
+                            Value::Cell(cell) => match Rc::try_unwrap(cell) {
+                                Ok(cell) => {
+                                    let v = cell.value.take();
+                                    if v.is_container() {
+                                        work.push(v);
+                                    }
                                 }
-                            }
-                            Err(shared) => drop(shared),
+                                Err(shared) => drop(shared),
+                            },
+                            v if v.is_container() => work.push(v),
+                            v => drop(v),
                         }
                     }
                 }
@@ -642,6 +650,15 @@ impl Drop for Instance {
         let fields = self.fields.take();
         if fields.values().any(Value::is_container) {
             drop_iteratively(fields.into_values().collect());
+        }
+    }
+}
+
+impl Drop for Closure {
+    fn drop(&mut self) {
+        // Captured copies can chain closures arbitrarily deep (`f = () => g` in a loop).
+        if self.upvalues.iter().any(Value::is_container) {
+            drop_iteratively(std::mem::take(&mut self.upvalues).into_vec());
         }
     }
 }

@@ -512,25 +512,27 @@ impl Vm {
         frame: &Frame,
         home: Option<Rc<Class>>,
     ) -> Value {
-        let upvalues: Box<[Rc<UpCell>]> = proto
+        // A slot holds a cell when its variable is ever assigned (the cell is shared);
+        // otherwise the value is copied (see `Closure::upvalues`).
+        let upvalues: Box<[Value]> = proto
             .captures
             .iter()
             .map(|c| match c {
-                Capture::Local(slot) => match self.stack.get(frame.base + *slot as usize) {
-                    Some(Value::Cell(cell)) => cell.clone(),
-                    // Not yet a cell (cannot happen for resolved code): capture a copy.
-                    Some(v) => cell_rc(v.clone()),
-                    None => cell_rc(Value::Nil),
-                },
+                Capture::Local(slot) => self
+                    .stack
+                    .get(frame.base + *slot as usize)
+                    .cloned()
+                    .unwrap_or_default(),
                 Capture::Upvalue(i) => frame
                     .closure
                     .upvalues
                     .get(*i as usize)
                     .cloned()
-                    .unwrap_or_else(|| cell_rc(Value::Nil)),
+                    .unwrap_or_default(),
             })
             .collect();
-        let tracked = !upvalues.is_empty() || home.is_some();
+        // Only a closure that can reach a container can be part of a cycle.
+        let tracked = home.is_some() || upvalues.iter().any(Value::is_container);
         let rc = Rc::new(Closure {
             gc: Default::default(),
             proto,

@@ -110,7 +110,8 @@ fn string_append_in_place() {
 #[test]
 fn cyclic_garbage_is_collected() {
     // Maps that point at each other, lists that contain themselves, closures that capture
-    // themselves: all unreachable after each iteration.
+    // themselves, a list holding a closure that captured it by value: all unreachable
+    // after each iteration.
     ok("var i = 0;
         while (i < 300000) {
             var a = {};
@@ -119,6 +120,9 @@ fn cyclic_garbage_is_collected() {
             var l = [1];
             l[0] = l;
             fun self_ref() { return self_ref; }
+            var items = [i];
+            var size = () => items;
+            items[0] = size;
             i = i + 1;
         }");
     walia_runtime::gc::collect();

@@ -186,10 +186,12 @@ impl<'a> Loader<'a> {
         let mut out = Vec::with_capacity(n.min(1024));
         for _ in 0..n {
             let name = r.str()?.to_string();
-            let id = r.reference()?;
-            match self.object(id, depth + 1)? {
+            // A cell (a reference), or a captured copy stored as itself: given a cell of
+            // its own here, so any capture can be assigned whatever the stored code.
+            let it = r.item()?;
+            match self.item(it, depth + 1)? {
                 Value::Cell(c) => out.push((name, c)),
-                _ => return Err(bad(id, "captured variable is not a cell")),
+                v => out.push((name, cell_rc(v))),
             }
         }
         Ok(out)
@@ -353,14 +355,15 @@ fn closure_with(
     cells: &[(String, Rc<UpCell>)],
     home: Option<Rc<Class>>,
 ) -> Value {
-    let upvalues: Box<[Rc<UpCell>]> = proto
+    let upvalues: Box<[Value]> = proto
         .capture_names
         .iter()
         .map(|n| {
-            cells
+            let cell = cells
                 .iter()
                 .find(|(c, _)| **c == **n)
-                .map_or_else(|| cell_rc(Value::Nil), |(_, cell)| cell.clone())
+                .map_or_else(|| cell_rc(Value::Nil), |(_, cell)| cell.clone());
+            Value::Cell(cell)
         })
         .collect();
     let rc = Rc::new(Closure {

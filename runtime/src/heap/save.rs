@@ -226,9 +226,11 @@ impl<'a> Saver<'a> {
     fn captures(&mut self, w: &mut Writer, closures: &[Rc<Closure>]) -> HeapResult<()> {
         let mut seen: Vec<(Rc<str>, Value)> = Vec::new();
         for c in closures {
-            for (name, cell) in c.proto.capture_names.iter().zip(c.upvalues.iter()) {
+            // A cell is stored as an object (shared by the closures that capture it); a
+            // copied value is stored as itself.
+            for (name, up) in c.proto.capture_names.iter().zip(c.upvalues.iter()) {
                 if !seen.iter().any(|(n, _)| n == name) {
-                    seen.push((name.clone(), Value::Cell(cell.clone())));
+                    seen.push((name.clone(), up.clone()));
                 }
             }
         }

@@ -175,8 +175,10 @@ impl Binder<'_> {
             KExpr::Const(k) => BExpr::Const(*k),
             KExpr::Str(_) => return Err("it uses a string".into()),
             KExpr::Captured(u, name) => {
-                let cell = c.upvalues.get(*u as usize).ok_or("bad capture")?;
-                let v = cell.value.borrow().clone();
+                let v = match c.upvalues.get(*u as usize).ok_or("bad capture")? {
+                    Value::Cell(cell) => cell.value.borrow().clone(),
+                    v => v.clone(),
+                };
                 self.constant(&v, name)?
             }
             KExpr::Global(g, name) => {
