@@ -832,8 +832,7 @@ impl Vm {
                         Some(Ok(Some(v))) => {
                             // Straight into the loop variable, as for rows above.
                             if let Some(Op::DefineLocal(d)) = proto.code.get(ip) {
-                                let old = std::mem::replace(&mut self.stack[base + *d as usize], v);
-                                discard(old);
+                                store_value(&mut self.stack[base + *d as usize], v);
                                 ip += 1;
                                 continue;
                             }
@@ -960,6 +959,22 @@ fn truncate_stack(stack: &mut Vec<Value>, height: usize) {
         if let Some(v) = stack.pop() {
             discard(v);
         }
+    }
+}
+
+/// Store a value into a slot, rebuilt from its parts: the value usually arrives through
+/// memory written in parts, and a whole 16-byte copy of it would stall.
+#[inline(always)]
+fn store_value(slot: &mut Value, v: Value) {
+    match v {
+        Value::Int(i) => store_int(slot, i),
+        Value::Float(f) => store_float(slot, f),
+        Value::Function(c) => discard(std::mem::replace(slot, Value::Function(c))),
+        Value::Str(s) => discard(std::mem::replace(slot, Value::Str(s))),
+        Value::List(l) => discard(std::mem::replace(slot, Value::List(l))),
+        Value::Map(m) => discard(std::mem::replace(slot, Value::Map(m))),
+        Value::Instance(i) => discard(std::mem::replace(slot, Value::Instance(i))),
+        other => discard(std::mem::replace(slot, other)),
     }
 }
 
