@@ -20,6 +20,11 @@ use crate::value::Value;
 /// Pages (or range batches) each thread runs per block.
 pub const PER_THREAD: u64 = 256;
 
+/// Each thread's share of a block is cut into this many pieces, which the pool's threads
+/// take as they are free: a thread the host preempts for a while leaves its pieces to the
+/// others instead of holding up the whole block.
+const SPLITS_PER_THREAD: usize = 8;
+
 /// Where a block that starts at row (or number) `from` ends.
 pub fn block_end(from: u64, end: u64, threads: usize, table: bool) -> u64 {
     let unit = if table {
@@ -63,7 +68,10 @@ fn sharded<T: Sync, R: Send>(
     work: impl Fn(&T) -> KResult<R> + Sync,
 ) -> KResult<Vec<R>> {
     use rayon::prelude::*;
-    let per = items.len().div_ceil(threads.max(1)).max(1);
+    let per = items
+        .len()
+        .div_ceil(threads.max(1) * SPLITS_PER_THREAD)
+        .max(1);
     let run = |part: &[T]| {
         // A shard that panicked is a bail: the interpreter runs the block.
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
