@@ -1,5 +1,5 @@
 //! `parallel(n)` (SPEC §10): a block of a table's pages (or of a range's numbers) split
-//! into `n` contiguous shards, each run through the plan's stages on its own thread; the
+//! into contiguous shards, run through the plan's stages on `n` threads; the
 //! outputs are joined in source order. Only plans whose stages are filters and maps
 //! (pure, order-free) are sharded. Threads read the validated pages of the mapped file in
 //! place; nothing they touch is a script value. If any shard bails, the whole block is
@@ -61,7 +61,8 @@ fn pool(threads: usize) -> Option<std::sync::Arc<rayon::ThreadPool>> {
     Some(p)
 }
 
-/// Run `work` over `items` split into `threads` contiguous shards; results in order.
+/// Run `work` over `items` cut into contiguous pieces ([`SPLITS_PER_THREAD`] per thread)
+/// on `threads` threads; results in order.
 fn sharded<T: Sync, R: Send>(
     items: &[T],
     threads: usize,
