@@ -35,6 +35,16 @@ impl Vm {
                 base = f.base;
             }};
         }
+        // Count a backward jump or a call; every `POLL_EVERY` of them, check the limits.
+        macro_rules! poll {
+            () => {
+                budget -= 1;
+                if budget == 0 {
+                    budget = POLL_EVERY;
+                    tri!(self.check_limits());
+                }
+            };
+        }
         macro_rules! save_ip {
             () => {
                 if let Some(f) = self.frames.last_mut() {
@@ -116,6 +126,31 @@ impl Vm {
                     pop_scalar(&mut self.stack);
                     continue;
                 }
+            }};
+        }
+        // A fused call instruction's fast path: enter `callee` with its slot 0 and `argc`
+        // arguments on top of the stack, skipping the plain call instruction that follows
+        // (diagnostics of the call point at that instruction, so `ip` moves past it first).
+        macro_rules! enter_skipping_call {
+            ($callee:expr, $argc:expr) => {{
+                poll!();
+                ip += 1;
+                save_ip!();
+                let callee_at = self.stack.len() - $argc - 1;
+                tri!(self.push_frame($callee, $argc, callee_at));
+                tail_collapse!();
+                load_frame!();
+            }};
+        }
+        // `local op k` by the general operator (the Int fast path did not apply).
+        macro_rules! bin_lk_generic {
+            ($kind:expr, $x:expr, $k:expr) => {{
+                let r = tri!(ops::binary(
+                    $kind,
+                    &self.stack[base + $x as usize],
+                    &Value::Int($k as i64)
+                ));
+                push!(r);
             }};
         }
         macro_rules! fused2 {
@@ -237,12 +272,7 @@ impl Vm {
                             continue;
                         }
                     }
-                    let r = tri!(ops::binary(
-                        kind,
-                        &self.stack[base + x as usize],
-                        &Value::Int(k as i64)
-                    ));
-                    push!(r);
+                    bin_lk_generic!(kind, x, k);
                 }
                 Op::SetLocal(s) => {
                     let v = self.stack.last().cloned().unwrap_or_default();
@@ -475,11 +505,7 @@ impl Vm {
                 Op::Jump(t) => ip = t as usize,
                 Op::Loop(t) => {
                     ip = t as usize;
-                    budget -= 1;
-                    if budget == 0 {
-                        budget = POLL_EVERY;
-                        tri!(self.check_limits());
-                    }
+                    poll!();
                 }
                 Op::JumpIfFalse(t) => {
                     // Tested in place: the condition was usually just written in parts.
@@ -513,28 +539,12 @@ impl Vm {
                         _ => None,
                     };
                     if let (Some(arg), Some(callee)) = (int, callee) {
-                        budget -= 1;
-                        if budget == 0 {
-                            budget = POLL_EVERY;
-                            tri!(self.check_limits());
-                        }
-                        // Past the `CallGlobal`: diagnostics of the call point at it.
-                        ip += 1;
-                        save_ip!();
-                        let callee_at = self.stack.len();
                         push!(Value::Nil);
                         push!(Value::Int(arg));
-                        tri!(self.push_frame(callee, 1, callee_at));
-                        tail_collapse!();
-                        load_frame!();
+                        enter_skipping_call!(callee, 1);
                         continue;
                     }
-                    let r = tri!(ops::binary(
-                        kind,
-                        &self.stack[base + x as usize],
-                        &Value::Int(k as i64)
-                    ));
-                    push!(r);
+                    bin_lk_generic!(kind, x, k);
                 }
                 Op::CallLocal0(s) => {
                     let Value::Function(c) = &self.stack[base + s as usize] else {
@@ -543,25 +553,11 @@ impl Vm {
                         continue;
                     };
                     let callee = c.clone();
-                    budget -= 1;
-                    if budget == 0 {
-                        budget = POLL_EVERY;
-                        tri!(self.check_limits());
-                    }
-                    ip += 1;
-                    save_ip!();
-                    let callee_at = self.stack.len();
                     push!(Value::Nil);
-                    tri!(self.push_frame(callee, 0, callee_at));
-                    tail_collapse!();
-                    load_frame!();
+                    enter_skipping_call!(callee, 0);
                 }
                 Op::Call(argc) => {
-                    budget -= 1;
-                    if budget == 0 {
-                        budget = POLL_EVERY;
-                        tri!(self.check_limits());
-                    }
+                    poll!();
                     save_ip!();
                     if let Called::Frame = tri!(self.call(argc as usize)) {
                         tail_collapse!();
@@ -569,11 +565,7 @@ impl Vm {
                     }
                 }
                 Op::CallGlobal(g, argc) => {
-                    budget -= 1;
-                    if budget == 0 {
-                        budget = POLL_EVERY;
-                        tri!(self.check_limits());
-                    }
+                    poll!();
                     save_ip!();
                     let argc = argc as usize;
                     // The callee's slot 0 goes under the arguments here rather than as a
@@ -732,11 +724,7 @@ impl Vm {
                     push!(stored);
                 }
                 Op::Invoke(k, argc) => {
-                    budget -= 1;
-                    if budget == 0 {
-                        budget = POLL_EVERY;
-                        tri!(self.check_limits());
-                    }
+                    poll!();
                     save_ip!();
                     let name = const_name(&proto, k);
                     if let Called::Frame = tri!(self.invoke(name, argc as usize)) {
