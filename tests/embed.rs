@@ -123,6 +123,23 @@ fn deadline_stops_an_endless_loop() {
     assert!(t.elapsed() < Duration::from_secs(5));
     let err = e.run("fun f() { return f(); } f();").unwrap_err();
     assert!(err.is_limit(), "tail-recursive spin: {err}");
+    // Recursion on Ints runs in the VM's hot tier, which must hand the limits back too.
+    let err = e.run("fun g(n) { return g(n + 1); } g(0);").unwrap_err();
+    assert!(err.is_limit(), "hot tail recursion: {err}");
+    let err = e
+        .run("fun fib(n) { if (n < 2) return n; return fib(n - 1) + fib(n - 2); } fib(90);")
+        .unwrap_err();
+    assert!(err.is_limit(), "hot recursion: {err}");
+}
+
+#[test]
+fn operation_limit_stops_hot_recursion() {
+    let (mut e, _) = engine();
+    e.set_limits(Limits::default().with_max_operations(1_000_000));
+    let err = e
+        .run("fun fib(n) { if (n < 2) return n; return fib(n - 1) + fib(n - 2); } fib(60);")
+        .unwrap_err();
+    assert!(err.to_string().contains("operation limit"), "{err}");
 }
 
 #[test]

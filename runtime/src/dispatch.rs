@@ -2,6 +2,7 @@
 
 use crate::bytecode::{BinKind, Op, Proto, ProtoKind};
 use crate::error::{RtError, RtResult};
+use crate::hot::Hot;
 use crate::ops;
 use crate::pipe::PipeRun;
 use crate::print::display;
@@ -530,6 +531,24 @@ impl Vm {
                     }
                 }
                 Op::BinLKCallGlobal(kind, x, k, g) => {
+                    // Recursion: the hot tier runs from this instruction on, for as long
+                    // as it can (see `crate::hot`).
+                    let (at, depth, entry) = (ip - 1, self.frames.len(), proto.clone());
+                    ip = at;
+                    save_ip!();
+                    match self.run_hot(stop, &mut budget) {
+                        Ok(Hot::Done(v)) => return Ok(v),
+                        Ok(Hot::Slow) => {}
+                        Err(e) => return Err(self.locate(e)),
+                    }
+                    load_frame!();
+                    if ip != at || self.frames.len() != depth || !Rc::ptr_eq(&proto, &entry) {
+                        // It stopped elsewhere: the loop runs that instruction.
+                        continue;
+                    }
+                    // It stopped right here (an operand is not an Int, or the limits are
+                    // due): this instruction runs in full.
+                    ip += 1;
                     let int = match &self.stack[base + x as usize] {
                         Value::Int(a) => ops::int_arith(kind, *a, k as i64),
                         _ => None,
@@ -933,7 +952,7 @@ fn take_top(stack: &mut Vec<Value>) -> Value {
 
 /// Pop a value known to be a scalar (`Vec::truncate` would call the out-of-line drop).
 #[inline(always)]
-fn pop_scalar(stack: &mut Vec<Value>) {
+pub(crate) fn pop_scalar(stack: &mut Vec<Value>) {
     if let Some(v) = stack.pop() {
         discard(v);
     }
@@ -942,7 +961,7 @@ fn pop_scalar(stack: &mut Vec<Value>) {
 /// Cut the stack back to `height`, dropping scalars inline (a frame's slots are mostly
 /// Ints; `Vec::truncate` calls the out-of-line drop for every one).
 #[inline(always)]
-fn truncate_stack(stack: &mut Vec<Value>, height: usize) {
+pub(crate) fn truncate_stack(stack: &mut Vec<Value>, height: usize) {
     while stack.len() > height {
         if let Some(v) = stack.pop() {
             discard(v);

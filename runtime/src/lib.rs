@@ -7,6 +7,7 @@ pub mod entries;
 pub mod error;
 pub mod gc;
 pub mod heap;
+mod hot;
 pub mod index;
 pub mod kernel;
 pub mod limits;
