@@ -177,3 +177,24 @@ fn a_large_table_is_sharded_with_the_serial_results() {
         assert_eq!(run(source, threads, true), serial, "parallel({threads})");
     }
 }
+
+#[test]
+fn folds_over_many_blocks_keep_the_serial_order() {
+    // Float sums depend on the order of the additions; the Int sum promotes to Float in a
+    // late block, and the last sum overflows in a late block (an error with its element).
+    let source = "print (0..3000000) |> parallel(P) |> map(x => sqrt(x)) |> sum();\n\
+        print (0..3000000) |> parallel(P) |> map(x => x * 1.1 / 7) |> avg();\n\
+        print (0..3000000) |> parallel(P) |> filter(x => x % 3 == 0) |> count();\n\
+        print (0..3000000) |> parallel(P) |> map(x => if (x == 2500000) 0.5 else x) |> sum();\n\
+        print (0..3000000) |> parallel(P) |> map(x => x * 3000000) |> sum();\n";
+    let serial = run(source, 1, true);
+    assert_eq!(serial.2, Some(70), "{}", serial.1);
+    assert!(
+        serial.1.contains("integer overflow in 'sum'"),
+        "{}",
+        serial.1
+    );
+    for threads in [2, 3] {
+        assert_eq!(run(source, threads, true), serial, "parallel({threads})");
+    }
+}

@@ -15,6 +15,7 @@ use crate::error::{RtError, RtResult};
 use crate::gc::GcHeader;
 use crate::kernel::KVal;
 use crate::kernel::eval::Col;
+use crate::kernel::fold::Fold;
 use crate::kernel::plan::Plan;
 use crate::table::handle::RowRef;
 use crate::value::*;
@@ -207,6 +208,8 @@ pub struct PipeRun {
     numbers_at: usize,
     /// A batch is being run by the interpreter: the source's real end, restored after.
     interpreting: Option<u64>,
+    /// The terminal's fold during [`PipeRun::next_folding`].
+    fold: Option<Fold>,
 }
 
 impl PipeRun {
@@ -243,6 +246,7 @@ impl PipeRun {
             numbers: VecDeque::new(),
             numbers_at: 0,
             interpreting: None,
+            fold: None,
         })
     }
 
@@ -328,6 +332,18 @@ impl PipeRun {
         self.numbers_at = 0;
         self.out.clear();
         n as u64
+    }
+
+    /// [`PipeRun::next`] for a terminal that folds (`count`, `sum`, `avg`): the batches
+    /// run now may fold what they produce into `fold` (a parallel block does, on its
+    /// own threads, in order) before the element returned.
+    pub fn next_folding(&mut self, vm: &mut Vm, fold: &mut Fold) -> RtResult<Option<Value>> {
+        self.fold = Some(*fold);
+        let next = self.next(vm);
+        if let Some(f) = self.fold.take() {
+            *fold = f;
+        }
+        next
     }
 
     /// The values batches produced that are not yet taken, all at once (a numeric

@@ -7,8 +7,9 @@
 use crate::check::*;
 use indexmap::IndexMap;
 use std::cmp::Ordering;
-use walia_runtime::kernel::eval::Col;
+use walia_runtime::kernel::KVal;
 use walia_runtime::kernel::explain::TerminalArgs;
+use walia_runtime::kernel::fold::{Fold, FoldKind, Sum};
 use walia_runtime::pipe::{PipeRun, Pipeline, Stage, TakenNumbers};
 use walia_runtime::print::display;
 use walia_runtime::value::MapKey;
@@ -152,11 +153,11 @@ fn count(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
         _ => {}
     }
     let mut run = start(vm, a, 0, "count")?;
-    let mut n: i64 = 0;
-    while run.next(vm)?.is_some() {
-        n += 1 + run.take_pending_count() as i64;
+    let mut fold = Fold::new(FoldKind::Count);
+    while run.next_folding(vm, &mut fold)?.is_some() {
+        fold.count += 1 + run.take_pending_count();
     }
-    Ok(Value::Int(n))
+    Ok(Value::Int(fold.count as i64))
 }
 
 fn run(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
@@ -175,110 +176,70 @@ fn not_number(fname: &str, v: &Value) -> RtError {
     ))
 }
 
-/// A running sum: exact while every element is an Int, Float from the first Float on.
-#[derive(Clone, Copy)]
-enum Acc {
-    Int(i64),
-    Float(f64),
+/// Add a number the terminal took (`sum`, `avg`); the errors name the terminal.
+fn add_value(sum: Sum, v: &Value, fname: &str) -> RtResult<Sum> {
+    match v {
+        Value::Int(_) | Value::Float(_) => KVal::from_value(v)
+            .and_then(|k| sum.plus(k))
+            .ok_or_else(|| RtError::new(format!("integer overflow in '{fname}'"))),
+        other => Err(not_number(fname, other)),
+    }
 }
 
-impl Acc {
-    /// Add every number of a batch's output in order (plain loops over typed chunks);
-    /// also returns how many there were.
-    fn add_numbers(mut self, taken: TakenNumbers, fname: &str) -> RtResult<(Acc, u64)> {
-        let mut n = 0u64;
-        for (chunk, from) in taken.chunks() {
-            n += chunk.len().saturating_sub(from) as u64;
-            match (self, chunk) {
-                (Acc::Float(mut s), Col::Float(v)) => {
-                    for x in v.get(from..).unwrap_or(&[]) {
-                        s += x;
-                    }
-                    self = Acc::Float(s);
-                }
-                (Acc::Int(mut s), Col::Int(v)) => {
-                    for x in v.get(from..).unwrap_or(&[]) {
-                        s = s.checked_add(*x).ok_or_else(|| {
-                            RtError::new(format!("integer overflow in '{fname}'"))
-                        })?;
-                    }
-                    self = Acc::Int(s);
-                }
-                _ => {
-                    for j in from..chunk.len() {
-                        if let Some(k) = chunk.get(j) {
-                            self = self.add_number(k, fname)?;
-                        }
-                    }
-                }
+/// Add every number of the batches' outputs in order; also returns how many there were.
+fn add_numbers(mut sum: Sum, taken: TakenNumbers, fname: &str) -> RtResult<(Sum, u64)> {
+    let mut n = 0u64;
+    for (chunk, from) in taken.chunks() {
+        n += chunk.len().saturating_sub(from) as u64;
+        let mut at = from;
+        while let Err(j) = sum.add_col(chunk, at) {
+            // An overflow or a non-number: `add_value` reports it.
+            if let Some(k) = chunk.get(j) {
+                sum = add_value(sum, &k.to_value(), fname)?;
             }
-        }
-        Ok((self, n))
-    }
-
-    /// [`Acc::add`] of a number a batch produced.
-    #[inline]
-    fn add_number(self, k: walia_runtime::kernel::KVal, fname: &str) -> RtResult<Acc> {
-        use walia_runtime::kernel::KVal;
-        match (self, k) {
-            (Acc::Float(s), KVal::Float(f)) => Ok(Acc::Float(s + f)),
-            (Acc::Int(s), KVal::Int(i)) if let Some(t) = s.checked_add(i) => Ok(Acc::Int(t)),
-            (acc, k) => acc.add(&k.to_value(), fname),
+            at = j + 1;
         }
     }
-
-    fn add(self, v: &Value, fname: &str) -> RtResult<Acc> {
-        Ok(match (self, v) {
-            (Acc::Int(s), Value::Int(i)) => Acc::Int(
-                s.checked_add(*i)
-                    .ok_or_else(|| RtError::new(format!("integer overflow in '{fname}'")))?,
-            ),
-            (Acc::Int(s), Value::Float(f)) => Acc::Float(s as f64 + f),
-            (Acc::Float(s), Value::Int(i)) => Acc::Float(s + *i as f64),
-            (Acc::Float(s), Value::Float(f)) => Acc::Float(s + f),
-            (_, other) => return Err(not_number(fname, other)),
-        })
-    }
+    Ok((sum, n))
 }
 
-fn sum(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
-    let mut run = start(vm, a, 0, "sum")?;
-    let mut acc = Acc::Int(0);
+/// Run a `sum` or `avg`: the sum, and how many numbers were added.
+fn fold_sum(vm: &mut Vm, a: &[Value], fname: &str) -> RtResult<Fold> {
+    let mut run = start(vm, a, 0, fname)?;
+    let mut fold = Fold::new(FoldKind::Sum);
     loop {
         // A batch's numbers in one go, then the next element (which runs the next batch).
-        acc = acc.add_numbers(run.take_numbers(), "sum")?.0;
-        match run.next(vm)? {
-            Some(v) => acc = acc.add(&v, "sum")?,
+        let (sum, n) = add_numbers(fold.sum, run.take_numbers(), fname)?;
+        fold.sum = sum;
+        fold.count += n;
+        match run.next_folding(vm, &mut fold)? {
+            Some(v) => {
+                fold.sum = add_value(fold.sum, &v, fname)?;
+                fold.count += 1;
+            }
             None => break,
         }
     }
-    Ok(match acc {
-        Acc::Int(i) => Value::Int(i),
-        Acc::Float(f) => Value::Float(f),
+    Ok(fold)
+}
+
+fn sum(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
+    Ok(match fold_sum(vm, a, "sum")?.sum {
+        Sum::Int(i) => Value::Int(i),
+        Sum::Float(f) => Value::Float(f),
     })
 }
 
 /// Always a Float; Ints are summed exactly (an overflowing sum is an error, as in `sum`).
 fn avg(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
-    let mut run = start(vm, a, 0, "avg")?;
-    let mut acc = Acc::Int(0);
-    let mut n: u64 = 0;
-    loop {
-        let (sum, count) = acc.add_numbers(run.take_numbers(), "avg")?;
-        acc = sum;
-        n += count;
-        match run.next(vm)? {
-            Some(v) => acc = acc.add(&v, "avg")?,
-            None => break,
-        }
-        n += 1;
-    }
-    if n == 0 {
+    let fold = fold_sum(vm, a, "avg")?;
+    if fold.count == 0 {
         return Ok(Value::Nil);
     }
-    Ok(Value::Float(match acc {
-        Acc::Int(i) => i as f64 / n as f64,
-        Acc::Float(f) => f / n as f64,
+    let n = fold.count as f64;
+    Ok(Value::Float(match fold.sum {
+        Sum::Int(i) => i as f64 / n,
+        Sum::Float(f) => f / n,
     }))
 }
 

@@ -18,6 +18,7 @@ pub mod batch;
 pub mod col;
 pub mod eval;
 pub mod explain;
+pub mod fold;
 pub mod ops;
 pub mod plan;
 pub mod shards;

@@ -10,20 +10,22 @@ use super::batch::{
     page_numbers, row_outputs, run_stages, values, with_rows,
 };
 use super::eval::{Bail, Elements, KResult};
+use super::fold::Fold;
 use super::plan::{Plan, PlanStage};
 use crate::error::RtResult;
 use crate::heap::pager::{PageKind, Pager, check_kind};
 use crate::table::handle::TableId;
 use crate::table::store::ROWS_PER_PAGE;
 use crate::value::Value;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Pages (or range batches) each thread runs per block.
 pub const PER_THREAD: u64 = 256;
 
-/// Each thread's share of a block is cut into this many pieces, which the pool's threads
-/// take as they are free: a thread the host preempts for a while leaves its pieces to the
-/// others instead of holding up the whole block.
-const SPLITS_PER_THREAD: usize = 8;
+/// Pages (or range batches) in each piece of a block. Threads take the next piece as
+/// they come free, so pieces finish about in source order and a thread the host preempts
+/// for a while leaves the rest of the block to the others.
+const PIECE: usize = 16;
 
 /// Where a block that starts at row (or number) `from` ends.
 pub fn block_end(from: u64, end: u64, threads: usize, table: bool) -> u64 {
@@ -61,34 +63,93 @@ fn pool(threads: usize) -> Option<std::sync::Arc<rayon::ThreadPool>> {
     Some(p)
 }
 
-/// Run `work` over `items` cut into contiguous pieces ([`SPLITS_PER_THREAD`] per thread)
-/// on `threads` threads; results in order.
+/// The pieces of a block that are done, folded in source order as soon as every earlier
+/// piece is.
+struct Chain<R> {
+    /// The first piece not yet folded.
+    next: usize,
+    /// Results of finished pieces waiting for an earlier one.
+    waiting: Vec<Option<Vec<R>>>,
+    /// The block's fold (a copy: it replaces the terminal's only if the block completes).
+    fold: Option<Fold>,
+    /// Results the fold did not take (from the first it could not), in order.
+    kept: Vec<R>,
+    bailed: bool,
+}
+
+impl<R> Chain<R> {
+    fn finish(&mut self, piece: usize, results: Vec<R>, absorb: impl Fn(&mut Fold, &R) -> bool) {
+        self.waiting[piece] = Some(results);
+        while let Some(ready) = self.waiting.get_mut(self.next).and_then(Option::take) {
+            self.next += 1;
+            for r in ready {
+                let taken =
+                    self.kept.is_empty() && self.fold.as_mut().is_some_and(|f| absorb(f, &r));
+                if !taken {
+                    self.kept.push(r);
+                }
+            }
+        }
+    }
+}
+
+/// Run `work` over `items` on `threads` threads, in pieces of [`PIECE`] items that each
+/// thread takes as it comes free. With a fold, each piece's results are folded in source
+/// order by whichever thread completes the chain (`absorb` takes a result or declines
+/// it). Returns the results not folded, in order, and the fold.
 fn sharded<T: Sync, R: Send>(
     items: &[T],
     threads: usize,
+    fold: Option<Fold>,
     work: impl Fn(&T) -> KResult<R> + Sync,
-) -> KResult<Vec<R>> {
-    use rayon::prelude::*;
-    let per = items
-        .len()
-        .div_ceil(threads.max(1) * SPLITS_PER_THREAD)
-        .max(1);
-    let run = |part: &[T]| {
-        // A shard that panicked is a bail: the interpreter runs the block.
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            part.iter().map(&work).collect::<KResult<Vec<R>>>()
-        }))
-        .unwrap_or(Err(Bail))
+    absorb: impl Fn(&mut Fold, &R) -> bool + Sync,
+) -> KResult<(Vec<R>, Option<Fold>)> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, AtomicUsize};
+    let pieces = items.len().div_ceil(PIECE);
+    let chain = Mutex::new(Chain {
+        next: 0,
+        waiting: (0..pieces).map(|_| None).collect(),
+        fold,
+        kept: Vec::new(),
+        bailed: false,
+    });
+    let taken = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let worker = || {
+        loop {
+            let i = taken.fetch_add(1, Ordering::Relaxed);
+            if i >= pieces || stop.load(Ordering::Relaxed) {
+                return;
+            }
+            let part = &items[i * PIECE..((i + 1) * PIECE).min(items.len())];
+            // A piece that panicked is a bail: the interpreter runs the block.
+            let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                part.iter().map(&work).collect::<KResult<Vec<R>>>()
+            }))
+            .unwrap_or(Err(Bail));
+            let mut c = chain.lock().unwrap_or_else(|e| e.into_inner());
+            match ran {
+                Ok(results) => c.finish(i, results, &absorb),
+                Err(_) => {
+                    c.bailed = true;
+                    stop.store(true, Ordering::Relaxed);
+                    return;
+                }
+            }
+        }
     };
-    let parts: Vec<KResult<Vec<R>>> = match pool(threads) {
-        Some(pool) => pool.install(|| items.par_chunks(per).map(run).collect()),
-        None => items.chunks(per).map(run).collect(),
-    };
-    let mut out = Vec::with_capacity(items.len());
-    for p in parts {
-        out.extend(p?);
+    match pool(threads) {
+        Some(pool) => {
+            pool.broadcast(|_| worker());
+        }
+        None => worker(),
     }
-    Ok(out)
+    let c = chain.into_inner().unwrap_or_else(|e| e.into_inner());
+    if c.bailed || c.next < pieces {
+        return Err(Bail);
+    }
+    Ok((c.kept, c.fold))
 }
 
 /// One page of a block: its first row, length, and pages.
@@ -131,9 +192,9 @@ fn due_page<'a>(pager: &'a Pager, page: u64, list: &mut Vec<(u64, &'a [u8])>) ->
 pub fn table_block(
     plan: &Plan,
     table: TableId,
-    from: u64,
-    end: u64,
+    (from, end): (u64, u64),
     threads: usize,
+    fold: Option<&mut Fold>,
 ) -> RtResult<Option<KResult<BatchDone>>> {
     with_rows(plan, table, from, end, |t, pager, columns, from, end| {
         let stop = block_end(from, end, threads, true);
@@ -186,25 +247,35 @@ pub fn table_block(
         };
         due_pages.extend(spans.iter().flat_map(|s| s.due.iter().map(|(p, _)| *p)));
         let stages = plan.stages.as_slice();
-        let ran = sharded(&spans, threads, |span| {
-            run_page(stages, span).map(|(read, out)| (span.from, read, out))
-        });
+        let read = AtomicU64::new(0);
+        let ran = sharded(
+            &spans,
+            threads,
+            fold.as_deref().copied(),
+            |span| {
+                let (n, out) = run_page(stages, span)?;
+                read.fetch_add(n, Ordering::Relaxed);
+                Ok((span.from, out))
+            },
+            |f, (_, out)| f.absorb(out),
+        );
         drop(spans);
-        let pages = match ran {
+        let (pages, folded) = match ran {
             Ok(p) => p,
             Err(b) => return Ok(Some(Err(b))),
         };
         for p in due_pages {
             pager.mark_checked(p);
         }
-        let mut read = 0;
+        if let (Some(f), Some(done)) = (fold, folded) {
+            *f = done;
+        }
         let mut out = Produced::Numbers(Vec::new());
-        for (first, n, outputs) in pages {
-            read += n;
+        for (first, outputs) in pages {
             out.append(row_outputs(outputs, table, first));
         }
         Ok(Some(Ok(BatchDone {
-            read,
+            read: read.into_inner(),
             next: stop,
             out,
             closed: false,
@@ -213,7 +284,12 @@ pub fn table_block(
 }
 
 /// The block of a range's numbers from `from`, on `threads` threads.
-pub fn range_block(plan: &Plan, from: i64, end: i64, threads: usize) -> Option<KResult<BatchDone>> {
+pub fn range_block(
+    plan: &Plan,
+    (from, end): (i64, i64),
+    threads: usize,
+    fold: Option<&mut Fold>,
+) -> Option<KResult<BatchDone>> {
     if from >= end {
         return None;
     }
@@ -225,15 +301,24 @@ pub fn range_block(plan: &Plan, from: i64, end: i64, threads: usize) -> Option<K
         .collect();
     let stop = from + total;
     let stages = plan.stages.as_slice();
-    let ran = sharded(&starts, threads, |&first| {
-        let len = (stop - first).min(MEMORY_BATCH as i64) as usize;
-        let numbers = Numbers { first };
-        let elements: &dyn Elements = &numbers;
-        let mut counts = vec![0; stages.len()];
-        let live = (0..len as u32).collect();
-        run_stages(stages, &mut counts, elements, live, &no_coerce).map(|d| (first, d.outputs))
-    });
-    Some(ran.map(|batches| {
+    let ran = sharded(
+        &starts,
+        threads,
+        fold.as_deref().copied(),
+        |&first| {
+            let len = (stop - first).min(MEMORY_BATCH as i64) as usize;
+            let numbers = Numbers { first };
+            let elements: &dyn Elements = &numbers;
+            let mut counts = vec![0; stages.len()];
+            let live = (0..len as u32).collect();
+            run_stages(stages, &mut counts, elements, live, &no_coerce).map(|d| (first, d.outputs))
+        },
+        |f, (_, out)| f.absorb(out),
+    );
+    Some(ran.map(|(batches, folded)| {
+        if let (Some(f), Some(done)) = (fold, folded) {
+            *f = done;
+        }
         let mut out = Produced::Numbers(Vec::new());
         for (first, outputs) in batches {
             out.append(values(outputs, |i| Value::Int(first + i as i64)));

@@ -139,7 +139,10 @@ impl PipeRun {
                 *next = from;
                 if threads > 1 {
                     let stop = block_end(from, *end, threads, true);
-                    (table_block(&plan, *table, from, *end, threads)?, stop)
+                    (
+                        table_block(&plan, *table, (from, *end), threads, self.fold.as_mut())?,
+                        stop,
+                    )
                 } else {
                     let per_page = ROWS_PER_PAGE as u64;
                     let stop = ((from / per_page + 1) * per_page).min(*end);
@@ -149,7 +152,10 @@ impl PipeRun {
             SourceIter::Range { next, end } if threads > 1 => {
                 let units = (PER_THREAD * threads as u64 * MEMORY_BATCH) as i64;
                 let stop = next.saturating_add(units).min(*end);
-                (range_block(&plan, *next, *end, threads), stop as u64)
+                (
+                    range_block(&plan, (*next, *end), threads, self.fold.as_mut()),
+                    stop as u64,
+                )
             }
             SourceIter::Range { next, end } => {
                 let stop = next.saturating_add(MEMORY_BATCH as i64).min(*end);
