@@ -430,6 +430,30 @@ impl Pager {
         }
     }
 
+    /// [`Pager::mark_checked`] for a caller that releases resident memory itself, when
+    /// [`Pager::take_release_due`] says so, while it works on other threads.
+    pub fn mark_checked_deferred(&mut self, page: u64) {
+        if self.verified.insert(page) {
+            self.touched += 1;
+        }
+    }
+
+    /// Whether enough pages were touched since resident memory was last released that a
+    /// release is due; if so, the count starts again.
+    pub fn take_release_due(&mut self) -> bool {
+        let due = self.touched >= RELEASE_EVERY;
+        if due {
+            self.touched = 0;
+        }
+        due
+    }
+
+    /// Let the OS drop this process's resident copies of the file's pages (see
+    /// [`RELEASE_EVERY`]). Pages being read meanwhile, on any thread, are mapped again.
+    pub fn release_resident(&self) {
+        self.store.release_resident();
+    }
+
     /// May this page be changed in place (it belongs to no commit or savepoint)?
     pub fn is_fresh(&self, page: u64) -> bool {
         self.fresh.contains(&page)

@@ -44,7 +44,7 @@ pub trait Storage {
     fn as_any(&self) -> &dyn std::any::Any;
     /// Let the OS reclaim this process's resident copies of pages (their contents stay as
     /// they are): keeps the resident size of a long scan or import bounded.
-    fn release_resident(&mut self) {}
+    fn release_resident(&self) {}
 }
 
 /// Pages in plain memory: the `--memory` heap, and the base of the test fakes.
@@ -320,11 +320,13 @@ impl Storage for FileStorage {
         self.syncs
     }
 
-    fn release_resident(&mut self) {
+    fn release_resident(&self) {
         // SAFETY: the mapping is a shared mapping of a file. MADV_DONTNEED only drops this
         // process's page-table entries: a dirty page stays dirty in the page cache, and a
         // later access maps the page cache's (identical) contents again, so no byte a
-        // reader can see changes and slices into the map stay valid. Failure is harmless.
+        // reader can see changes and slices into the map stay valid, including those that
+        // `parallel(n)` threads are reading at that moment (they fault the page in again).
+        // Failure is harmless.
         let _ = unsafe {
             match &self.map {
                 Mapping::ReadOnly(m) => m.unchecked_advise(memmap2::UncheckedAdvice::DontNeed),

@@ -96,11 +96,12 @@ impl<R> Chain<R> {
 /// Run `work` over `items` on `threads` threads, in pieces of [`PIECE`] items that each
 /// thread takes as it comes free. With a fold, each piece's results are folded in source
 /// order by whichever thread completes the chain (`absorb` takes a result or declines
-/// it). Returns the results not folded, in order, and the fold.
+/// it). Meanwhile the calling thread runs `alongside`. Returns the results not folded,
+/// in order, and the fold.
 fn sharded<T: Sync, R: Send>(
     items: &[T],
     threads: usize,
-    fold: Option<Fold>,
+    (fold, alongside): (Option<Fold>, impl FnOnce()),
     work: impl Fn(&T) -> KResult<R> + Sync,
     absorb: impl Fn(&mut Fold, &R) -> bool + Sync,
 ) -> KResult<(Vec<R>, Option<Fold>)> {
@@ -140,10 +141,14 @@ fn sharded<T: Sync, R: Send>(
         }
     };
     match pool(threads) {
-        Some(pool) => {
-            pool.broadcast(|_| worker());
+        Some(pool) => pool.in_place_scope(|scope| {
+            scope.spawn_broadcast(|_, _| worker());
+            alongside();
+        }),
+        None => {
+            alongside();
+            worker();
         }
-        None => worker(),
     }
     let c = chain.into_inner().unwrap_or_else(|e| e.into_inner());
     if c.bailed || c.next < pieces {
@@ -215,6 +220,7 @@ pub fn table_block(
             row = page_end;
         }
         let mut due_pages = Vec::new();
+        let release_due = pager.take_release_due();
         let reader: &Pager = pager;
         let spans: Vec<PageSpan> = {
             located
@@ -248,10 +254,17 @@ pub fn table_block(
         due_pages.extend(spans.iter().flat_map(|s| s.due.iter().map(|(p, _)| *p)));
         let stages = plan.stages.as_slice();
         let read = AtomicU64::new(0);
+        // The release of resident pages that is due runs while the threads work, instead
+        // of holding them up.
+        let release = || {
+            if release_due {
+                reader.release_resident();
+            }
+        };
         let ran = sharded(
             &spans,
             threads,
-            fold.as_deref().copied(),
+            (fold.as_deref().copied(), release),
             |span| {
                 let (n, out) = run_page(stages, span)?;
                 read.fetch_add(n, Ordering::Relaxed);
@@ -265,7 +278,7 @@ pub fn table_block(
             Err(b) => return Ok(Some(Err(b))),
         };
         for p in due_pages {
-            pager.mark_checked(p);
+            pager.mark_checked_deferred(p);
         }
         if let (Some(f), Some(done)) = (fold, folded) {
             *f = done;
@@ -304,7 +317,7 @@ pub fn range_block(
     let ran = sharded(
         &starts,
         threads,
-        fold.as_deref().copied(),
+        (fold.as_deref().copied(), || {}),
         |&first| {
             let len = (stop - first).min(MEMORY_BATCH as i64) as usize;
             let numbers = Numbers { first };
