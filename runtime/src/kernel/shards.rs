@@ -42,8 +42,9 @@ pub fn block_end(from: u64, end: u64, threads: usize, table: bool) -> u64 {
     }
 }
 
-/// The worker threads of `parallel(n)`, one pool per thread count, kept for the process:
-/// warm threads (and their allocator caches) for every block.
+/// The helper threads of `parallel(n)` (n - 1 of them: the script's thread works too),
+/// one pool per count, kept for the process: warm threads (and their allocator caches)
+/// for every block.
 fn pool(threads: usize) -> Option<std::sync::Arc<rayon::ThreadPool>> {
     use std::collections::HashMap;
     use std::sync::{Arc, Mutex, OnceLock};
@@ -96,8 +97,8 @@ impl<R> Chain<R> {
 /// Run `work` over `items` on `threads` threads, in pieces of [`PIECE`] items that each
 /// thread takes as it comes free. With a fold, each piece's results are folded in source
 /// order by whichever thread completes the chain (`absorb` takes a result or declines
-/// it). Meanwhile the calling thread runs `alongside`. Returns the results not folded,
-/// in order, and the fold.
+/// it). The calling thread runs `alongside` first, then takes pieces too. Returns the
+/// results not folded, in order, and the fold.
 fn sharded<T: Sync, R: Send>(
     items: &[T],
     threads: usize,
@@ -140,10 +141,15 @@ fn sharded<T: Sync, R: Send>(
             }
         }
     };
-    match pool(threads) {
+    // The calling thread is one of the `threads`: it is running already, where a pool
+    // thread woken for each block starts late on a virtual machine (half a millisecond
+    // and more has been seen).
+    let helpers = if threads > 1 { pool(threads - 1) } else { None };
+    match helpers {
         Some(pool) => pool.in_place_scope(|scope| {
             scope.spawn_broadcast(|_, _| worker());
             alongside();
+            worker();
         }),
         None => {
             alongside();
