@@ -116,7 +116,7 @@ pub struct Pager {
 /// with each one touched, so residency runs a few times higher) the storage may drop its
 /// resident copies, so that scanning or importing a table far larger than memory keeps a
 /// bounded RSS.
-const RELEASE_EVERY: u64 = 2048;
+pub const RELEASE_EVERY: u64 = 2048;
 
 /// Counters for the benchmarks (`WALIA_HEAP_STATS=1` prints them at exit).
 #[derive(Clone, Copy, Debug, Default)]
@@ -430,22 +430,16 @@ impl Pager {
         }
     }
 
-    /// [`Pager::mark_checked`] for a caller that releases resident memory itself, when
-    /// [`Pager::take_release_due`] says so, while it works on other threads.
-    pub fn mark_checked_deferred(&mut self, page: u64) {
-        if self.verified.insert(page) {
-            self.touched += 1;
-        }
+    /// [`Pager::mark_checked`] for a caller that counts the pages it touches itself
+    /// ([`Pager::touched`]) and releases resident memory when that count says so.
+    pub fn mark_checked_uncounted(&mut self, page: u64) {
+        self.verified.insert(page);
     }
 
-    /// Whether enough pages were touched since resident memory was last released that a
-    /// release is due; if so, the count starts again.
-    pub fn take_release_due(&mut self) -> bool {
-        let due = self.touched >= RELEASE_EVERY;
-        if due {
-            self.touched = 0;
-        }
-        due
+    /// Pages first read or allocated since resident memory was last released (read and
+    /// set by a caller that releases it itself, see [`RELEASE_EVERY`]).
+    pub fn touched(&mut self) -> &mut u64 {
+        &mut self.touched
     }
 
     /// Let the OS drop this process's resident copies of the file's pages (see

@@ -13,14 +13,14 @@ use super::eval::{Bail, Elements, KResult};
 use super::fold::Fold;
 use super::plan::{Plan, PlanStage};
 use crate::error::RtResult;
-use crate::heap::pager::{PageKind, Pager, check_kind};
+use crate::heap::pager::{PageKind, Pager, RELEASE_EVERY, check_kind};
 use crate::table::handle::TableId;
 use crate::table::store::ROWS_PER_PAGE;
 use crate::value::Value;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Pages (or range batches) each thread runs per block.
-pub const PER_THREAD: u64 = 256;
+pub const PER_THREAD: u64 = 1024;
 
 /// Pages (or range batches) in each piece of a block. Threads take the next piece as
 /// they come free, so pieces finish about in source order and a thread the host preempts
@@ -97,12 +97,12 @@ impl<R> Chain<R> {
 /// Run `work` over `items` on `threads` threads, in pieces of [`PIECE`] items that each
 /// thread takes as it comes free. With a fold, each piece's results are folded in source
 /// order by whichever thread completes the chain (`absorb` takes a result or declines
-/// it). The calling thread runs `alongside` first, then takes pieces too. Returns the
-/// results not folded, in order, and the fold.
+/// it). The calling thread takes pieces too, and runs `alongside` before each of them.
+/// Returns the results not folded, in order, and the fold.
 fn sharded<T: Sync, R: Send>(
     items: &[T],
     threads: usize,
-    (fold, alongside): (Option<Fold>, impl FnOnce()),
+    (fold, mut alongside): (Option<Fold>, impl FnMut()),
     work: impl Fn(&T) -> KResult<R> + Sync,
     absorb: impl Fn(&mut Fold, &R) -> bool + Sync,
 ) -> KResult<(Vec<R>, Option<Fold>)> {
@@ -118,8 +118,9 @@ fn sharded<T: Sync, R: Send>(
     });
     let taken = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
-    let worker = || {
+    let worker = |before_piece: &mut dyn FnMut()| {
         loop {
+            before_piece();
             let i = taken.fetch_add(1, Ordering::Relaxed);
             if i >= pieces || stop.load(Ordering::Relaxed) {
                 return;
@@ -147,14 +148,10 @@ fn sharded<T: Sync, R: Send>(
     let helpers = if threads > 1 { pool(threads - 1) } else { None };
     match helpers {
         Some(pool) => pool.in_place_scope(|scope| {
-            scope.spawn_broadcast(|_, _| worker());
-            alongside();
-            worker();
+            scope.spawn_broadcast(|_, _| worker(&mut || {}));
+            worker(&mut alongside);
         }),
-        None => {
-            alongside();
-            worker();
-        }
+        None => worker(&mut alongside),
     }
     let c = chain.into_inner().unwrap_or_else(|e| e.into_inner());
     if c.bailed || c.next < pieces {
@@ -226,7 +223,7 @@ pub fn table_block(
             row = page_end;
         }
         let mut due_pages = Vec::new();
-        let release_due = pager.take_release_due();
+        let touched_before = *pager.touched();
         let reader: &Pager = pager;
         let spans: Vec<PageSpan> = {
             located
@@ -260,10 +257,14 @@ pub fn table_block(
         due_pages.extend(spans.iter().flat_map(|s| s.due.iter().map(|(p, _)| *p)));
         let stages = plan.stages.as_slice();
         let read = AtomicU64::new(0);
-        // The release of resident pages that is due runs while the threads work, instead
-        // of holding them up.
+        // Resident pages are released as pages are checked (as the pager does), by this
+        // thread between its pieces: the others go on meanwhile.
+        let checked = AtomicU64::new(0);
+        let mut released_at = 0;
         let release = || {
-            if release_due {
+            let touched = touched_before + checked.load(Ordering::Relaxed);
+            if touched - released_at >= RELEASE_EVERY {
+                released_at = touched;
                 reader.release_resident();
             }
         };
@@ -274,6 +275,7 @@ pub fn table_block(
             |span| {
                 let (n, out) = run_page(stages, span)?;
                 read.fetch_add(n, Ordering::Relaxed);
+                checked.fetch_add(span.due.len() as u64, Ordering::Relaxed);
                 Ok((span.from, out))
             },
             |f, (_, out)| f.absorb(out),
@@ -284,8 +286,9 @@ pub fn table_block(
             Err(b) => return Ok(Some(Err(b))),
         };
         for p in due_pages {
-            pager.mark_checked_deferred(p);
+            pager.mark_checked_uncounted(p);
         }
+        *pager.touched() = touched_before + checked.into_inner() - released_at;
         if let (Some(f), Some(done)) = (fold, folded) {
             *f = done;
         }
