@@ -94,7 +94,7 @@ pub struct Pager {
     /// Nested savepoints, innermost last.
     savepoints: Vec<(TxnState, IdSet)>,
     /// Committed pages whose checksum this process has already checked.
-    verified: IdSet,
+    verified: super::PageBits,
     /// Sync data and superblock at each commit (`immediate`); otherwise every Nth commit.
     pub sync_every: u32,
     /// ... or when this much time has passed since the last sync.
@@ -149,7 +149,7 @@ impl Pager {
             txn: TxnState::default(),
             fresh: IdSet::default(),
             savepoints: Vec::new(),
-            verified: IdSet::default(),
+            verified: super::PageBits::default(),
             touched: 0,
             sync_every: 1,
             sync_interval: std::time::Duration::ZERO,
@@ -385,7 +385,7 @@ impl Pager {
             return Err(HeapError::corrupt(page, "page beyond the end of the file"));
         }
         let trusted = self.fresh.contains(&page) || self.txn.sealed.contains(&page);
-        if !trusted && !self.verified.contains(&page) {
+        if !trusted && !self.verified.contains(page) {
             self.note_touched();
             let bytes = self.store.read(page);
             check_page(bytes, page)?;
@@ -419,7 +419,7 @@ impl Pager {
         }
         let trusted = self.fresh.contains(&page)
             || self.txn.sealed.contains(&page)
-            || self.verified.contains(&page);
+            || self.verified.contains(page);
         Some((self.store.read(page), !trusted))
     }
 
