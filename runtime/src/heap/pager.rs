@@ -112,6 +112,35 @@ pub struct Pager {
     touched: u64,
 }
 
+/// The pager's pages as threads other than its owner read them (`parallel(n)`), while
+/// nothing changes them: [`Pager::unchecked`] without the rest of the pager.
+pub struct PageView<'p> {
+    store: &'p dyn Storage,
+    /// Pages in range.
+    pages: u64,
+    fresh: &'p IdSet,
+    sealed: &'p IdSet,
+    verified: &'p super::PageBits,
+}
+
+impl<'p> PageView<'p> {
+    /// See [`Pager::unchecked`].
+    pub fn unchecked(&self, page: u64) -> Option<(&'p [u8], bool)> {
+        if page < 2 || page >= self.pages {
+            return None;
+        }
+        let trusted = self.fresh.contains(&page)
+            || self.sealed.contains(&page)
+            || self.verified.contains(page);
+        Some((self.store.read(page), !trusted))
+    }
+
+    /// See [`Pager::release_resident`].
+    pub fn release_resident(&self) {
+        self.store.release_resident();
+    }
+}
+
 /// After this many newly touched pages (8 MiB; the kernel maps neighbouring pages along
 /// with each one touched, so residency runs a few times higher) the storage may drop its
 /// resident copies, so that scanning or importing a table far larger than memory keeps a
@@ -411,16 +440,23 @@ impl Pager {
     /// uses what it read, then calls [`Pager::mark_checked`]: `None` when the page
     /// number is out of range. The second value says whether the check is still due.
     pub fn unchecked(&self, page: u64) -> Option<(&[u8], bool)> {
-        if page < 2
-            || page >= self.txn.meta.page_count.max(self.committed.meta.page_count)
-            || page >= self.store.page_count()
-        {
-            return None;
+        self.view().unchecked(page)
+    }
+
+    /// What threads other than the pager's own may read ([`PageView`]).
+    pub fn view(&self) -> PageView<'_> {
+        PageView {
+            store: &*self.store,
+            pages: self
+                .txn
+                .meta
+                .page_count
+                .max(self.committed.meta.page_count)
+                .min(self.store.page_count()),
+            fresh: &self.fresh,
+            sealed: &self.txn.sealed,
+            verified: &self.verified,
         }
-        let trusted = self.fresh.contains(&page)
-            || self.txn.sealed.contains(&page)
-            || self.verified.contains(page);
-        Some((self.store.read(page), !trusted))
     }
 
     /// Record that a page handed out by [`Pager::unchecked`] passed [`check_kind`].

@@ -14,8 +14,9 @@ pub const PAGE_SIZE: usize = 4096;
 /// checksum), so a second writer can name the holder of the lock.
 pub const LOCK_PID_OFFSET: usize = 4088;
 
-/// Page-granular storage with an explicit durability barrier.
-pub trait Storage {
+/// Page-granular storage with an explicit durability barrier. `Sync`: `parallel(n)` threads
+/// read pages through a shared [`super::pager::PageView`].
+pub trait Storage: Sync {
     /// Pages the storage currently holds.
     fn page_count(&self) -> u64;
     /// The bytes of a page; `page < page_count()`.

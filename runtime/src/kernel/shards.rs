@@ -13,7 +13,7 @@ use super::eval::{Bail, Elements, KResult};
 use super::fold::Fold;
 use super::plan::{Plan, PlanStage};
 use crate::error::RtResult;
-use crate::heap::pager::{PageKind, Pager, RELEASE_EVERY, check_kind};
+use crate::heap::pager::{PageKind, PageView, RELEASE_EVERY, check_kind};
 use crate::table::handle::TableId;
 use crate::table::store::ROWS_PER_PAGE;
 use crate::value::Value;
@@ -160,6 +160,10 @@ fn sharded<T: Sync, R: Send>(
     Ok((c.kept, c.fold))
 }
 
+/// One page of a block as the script thread finds it: first row, end row, deletion page,
+/// column pages (0: never written).
+type Located = (u64, u64, u64, Vec<u64>);
+
 /// One page of a block: its first row, length, and pages.
 struct PageSpan<'p> {
     from: u64,
@@ -188,7 +192,11 @@ fn run_page(stages: &[PlanStage], span: &PageSpan) -> KResult<(u64, Outputs)> {
 }
 
 /// A page's bytes, noting it in `list` when its check is still due.
-fn due_page<'a>(pager: &'a Pager, page: u64, list: &mut Vec<(u64, &'a [u8])>) -> Option<&'a [u8]> {
+fn due_page<'a>(
+    pager: &PageView<'a>,
+    page: u64,
+    list: &mut Vec<(u64, &'a [u8])>,
+) -> Option<&'a [u8]> {
     let (bytes, check) = pager.unchecked(page)?;
     if check {
         list.push((page, bytes));
@@ -222,41 +230,36 @@ pub fn table_block(
             located.push((row, page_end, deletion, pages));
             row = page_end;
         }
-        let mut due_pages = Vec::new();
         let touched_before = *pager.touched();
-        let reader: &Pager = pager;
-        let spans: Vec<PageSpan> = {
-            located
+        let reader = pager.view();
+        // Each thread reads the pages of its own rows (and checks those not yet checked).
+        let span_of = |(row, page_end, deletion, pages): &Located| {
+            let mut list = Vec::new();
+            let deletion = (*deletion != 0)
+                .then(|| due_page(&reader, *deletion, &mut list))
+                .flatten();
+            let columns = pages
                 .iter()
-                .map(|(row, page_end, deletion, pages)| {
-                    let mut list = Vec::new();
-                    let deletion = (*deletion != 0)
-                        .then(|| due_page(reader, *deletion, &mut list))
-                        .flatten();
-                    let columns = pages
-                        .iter()
-                        .zip(columns)
-                        .map(|(p, (_, ty))| {
-                            let bytes = (*p != 0).then(|| due_page(reader, *p, &mut list));
-                            (bytes.flatten(), *ty)
-                        })
-                        .collect();
-                    PageSpan {
-                        from: *row,
-                        len: (page_end - row) as usize,
-                        deletion,
-                        page: TablePage {
-                            first: (row % per_page) as usize,
-                            columns,
-                        },
-                        due: list,
-                    }
+                .zip(columns)
+                .map(|(p, (_, ty))| {
+                    let bytes = (*p != 0).then(|| due_page(&reader, *p, &mut list));
+                    (bytes.flatten(), *ty)
                 })
-                .collect()
+                .collect();
+            PageSpan {
+                from: *row,
+                len: (page_end - row) as usize,
+                deletion,
+                page: TablePage {
+                    first: (row % per_page) as usize,
+                    columns,
+                },
+                due: list,
+            }
         };
-        due_pages.extend(spans.iter().flat_map(|s| s.due.iter().map(|(p, _)| *p)));
         let stages = plan.stages.as_slice();
         let read = AtomicU64::new(0);
+        let due_pages = std::sync::Mutex::new(Vec::new());
         // Resident pages are released as pages are checked (as the pager does), by this
         // thread between its pieces: the others go on meanwhile.
         let checked = AtomicU64::new(0);
@@ -269,23 +272,27 @@ pub fn table_block(
             }
         };
         let ran = sharded(
-            &spans,
+            &located,
             threads,
             (fold.as_deref().copied(), release),
-            |span| {
-                let (n, out) = run_page(stages, span)?;
+            |located| {
+                let span = span_of(located);
+                let (n, out) = run_page(stages, &span)?;
                 read.fetch_add(n, Ordering::Relaxed);
-                checked.fetch_add(span.due.len() as u64, Ordering::Relaxed);
+                if !span.due.is_empty() {
+                    checked.fetch_add(span.due.len() as u64, Ordering::Relaxed);
+                    let mut all = due_pages.lock().unwrap_or_else(|e| e.into_inner());
+                    all.extend(span.due.iter().map(|(p, _)| *p));
+                }
                 Ok((span.from, out))
             },
             |f, (_, out)| f.absorb(out),
         );
-        drop(spans);
         let (pages, folded) = match ran {
             Ok(p) => p,
             Err(b) => return Ok(Some(Err(b))),
         };
-        for p in due_pages {
+        for p in due_pages.into_inner().unwrap_or_else(|e| e.into_inner()) {
             pager.mark_checked_uncounted(p);
         }
         *pager.touched() = touched_before + checked.into_inner() - released_at;
