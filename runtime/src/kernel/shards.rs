@@ -1,13 +1,15 @@
-//! `parallel(n)` (SPEC §10): a block of a table's pages (or of a range's numbers) split
-//! into contiguous shards, run through the plan's stages on `n` threads; the
-//! outputs are joined in source order. Only plans whose stages are filters and maps
-//! (pure, order-free) are sharded. Threads read the validated pages of the mapped file in
-//! place; nothing they touch is a script value. If any shard bails, the whole block is
-//! run again on one thread by the interpreter, so results and errors are the serial ones.
+//! `parallel(n)` (SPEC §10): a block of a table's pages (or of a range's numbers) cut
+//! into pieces that `n` threads (the script's and n - 1 of a pool) take as they come free
+//! and run through the plan's stages; the outputs are joined, or folded into the
+//! terminal's count or sum, in source order. Only plans whose stages are filters and maps
+//! (pure, order-free) are sharded. Threads read the pages of the mapped file in place and
+//! check those not yet checked; nothing they touch is a script value. If any piece bails,
+//! the whole block is run again on one thread by the interpreter, so results and errors
+//! are the serial ones.
 
 use super::batch::{
     BatchDone, MEMORY_BATCH, Numbers, Outputs, Produced, TablePage, live_positions, no_coerce,
-    page_numbers, row_outputs, run_stages, values, with_rows,
+    row_outputs, run_stages, values, with_rows,
 };
 use super::eval::{Bail, Elements, KResult};
 use super::fold::Fold;
@@ -160,10 +162,6 @@ fn sharded<T: Sync, R: Send>(
     Ok((c.kept, c.fold))
 }
 
-/// One page of a block as the script thread finds it: first row, end row, deletion page,
-/// column pages (0: never written).
-type Located = (u64, u64, u64, Vec<u64>);
-
 /// One page of a block: its first row, length, and pages.
 struct PageSpan<'p> {
     from: u64,
@@ -215,47 +213,42 @@ pub fn table_block(
     with_rows(plan, table, from, end, |t, pager, columns, from, end| {
         let stop = block_end(from, end, threads, true);
         let per_page = ROWS_PER_PAGE as u64;
-        // Each page: (first row, end row, deletion page, column pages).
-        let mut located = Vec::new();
-        let mut row = from;
-        while row < stop {
-            let page_end = ((row / per_page + 1) * per_page).min(stop);
-            let (deletion, pages) = page_numbers(t, columns, row);
-            for p in pages.iter().chain(std::iter::once(&deletion)) {
-                if *p != 0 && pager.unchecked(*p).is_none() {
-                    // Out of range: the pager's own read reports it.
-                    pager.page(*p, PageKind::Column)?;
-                }
-            }
-            located.push((row, page_end, deletion, pages));
-            row = page_end;
-        }
+        // The first row of each page of the block.
+        let starts: Vec<u64> = std::iter::successors(Some(from), |r| {
+            Some((r / per_page + 1) * per_page).filter(|next| *next < stop)
+        })
+        .collect();
+        let (column_pages, deletion_pages) = t.page_lists(columns.iter().map(|(c, _)| *c));
         let touched_before = *pager.touched();
         let reader = pager.view();
-        // Each thread reads the pages of its own rows (and checks those not yet checked).
-        let span_of = |(row, page_end, deletion, pages): &Located| {
+        // Each thread finds, reads and checks (when not yet checked) the pages of its own
+        // rows. A page number out of range bails: the interpreter's read reports it.
+        let span_of = |&row: &u64| -> KResult<PageSpan> {
+            let index = (row / per_page) as usize;
+            let page_at = |pages: &[u64]| pages.get(index).copied().unwrap_or(0);
             let mut list = Vec::new();
-            let deletion = (*deletion != 0)
-                .then(|| due_page(&reader, *deletion, &mut list))
-                .flatten();
-            let columns = pages
+            let mut read_page = |page: u64| -> KResult<Option<&[u8]>> {
+                if page == 0 {
+                    return Ok(None);
+                }
+                due_page(&reader, page, &mut list).map(Some).ok_or(Bail)
+            };
+            let deletion = read_page(page_at(deletion_pages))?;
+            let columns = column_pages
                 .iter()
                 .zip(columns)
-                .map(|(p, (_, ty))| {
-                    let bytes = (*p != 0).then(|| due_page(&reader, *p, &mut list));
-                    (bytes.flatten(), *ty)
-                })
-                .collect();
-            PageSpan {
-                from: *row,
-                len: (page_end - row) as usize,
+                .map(|(pages, (_, ty))| Ok((read_page(page_at(pages))?, *ty)))
+                .collect::<KResult<_>>()?;
+            Ok(PageSpan {
+                from: row,
+                len: (((row / per_page + 1) * per_page).min(stop) - row) as usize,
                 deletion,
                 page: TablePage {
                     first: (row % per_page) as usize,
                     columns,
                 },
                 due: list,
-            }
+            })
         };
         let stages = plan.stages.as_slice();
         let read = AtomicU64::new(0);
@@ -272,11 +265,11 @@ pub fn table_block(
             }
         };
         let ran = sharded(
-            &located,
+            &starts,
             threads,
             (fold.as_deref().copied(), release),
-            |located| {
-                let span = span_of(located);
+            |row| {
+                let span = span_of(row)?;
                 let (n, out) = run_page(stages, &span)?;
                 read.fetch_add(n, Ordering::Relaxed);
                 if !span.due.is_empty() {

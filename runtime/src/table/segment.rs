@@ -108,6 +108,11 @@ impl Segment {
         self.levels[0].is_empty()
     }
 
+    /// The data pages by index (0: never written; indices past the end too).
+    pub fn data_pages(&self) -> &[u64] {
+        &self.levels[0]
+    }
+
     /// The data page at `index` (0: never written).
     #[inline]
     pub fn page(&self, index: usize) -> u64 {

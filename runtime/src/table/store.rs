@@ -670,6 +670,20 @@ impl Table {
         self.columns[col].seg.page(row as usize / ROWS_PER_PAGE)
     }
 
+    /// A column's data pages by page index (`row / ROWS_PER_PAGE`; 0 or past the end:
+    /// never written), and the deletion-mark pages likewise: what `parallel(n)` threads
+    /// look pages up in (the table itself stays on the script's thread).
+    pub fn page_lists(&self, cols: impl Iterator<Item = usize>) -> (Vec<&[u64]>, &[u64]) {
+        let columns = cols
+            .map(|c| {
+                self.columns
+                    .get(c)
+                    .map_or(&[][..], |col| col.seg.data_pages())
+            })
+            .collect();
+        (columns, self.deleted.data_pages())
+    }
+
     /// The deletion-mark page covering `row` (0: nothing deleted there).
     #[inline]
     pub fn deletion_page(&self, row: u64) -> u64 {
