@@ -9,6 +9,7 @@ pub mod codec;
 pub mod inspect;
 pub mod load;
 mod node;
+pub mod page_view;
 pub mod pager;
 pub mod persist;
 pub mod recompile;
@@ -45,35 +46,6 @@ pub type HeapResult<T> = Result<T, HeapError>;
 /// Sets of page numbers and object ids: hashed with Fx (they are not attacker-chosen keys
 /// of a long-lived table, and SipHash showed up in profiles of large commits).
 pub type IdSet = std::collections::HashSet<u64, crate::value::FxBuild>;
-/// A set of page numbers as a bitmap (one bit per page of the file): a scan asks about
-/// every page it reads, and a hashed set of ~100,000 pages missed the cache each time.
-#[derive(Default)]
-pub struct PageBits(Vec<u64>);
-
-impl PageBits {
-    pub fn contains(&self, page: u64) -> bool {
-        self.0
-            .get((page / 64) as usize)
-            .is_some_and(|w| w & (1 << (page % 64)) != 0)
-    }
-
-    /// Add `page`; `false` when it was there already.
-    pub fn insert(&mut self, page: u64) -> bool {
-        let at = (page / 64) as usize;
-        if at >= self.0.len() {
-            self.0.resize(at + 1, 0);
-        }
-        let bit = 1 << (page % 64);
-        let new = self.0[at] & bit == 0;
-        self.0[at] |= bit;
-        new
-    }
-
-    pub fn clear(&mut self) {
-        self.0.clear();
-    }
-}
-
 /// Maps keyed by page number or object id.
 pub type IdMap<V> = std::collections::HashMap<u64, V, crate::value::FxBuild>;
 
@@ -135,21 +107,3 @@ impl From<storage::OpenError> for HeapError {
 }
 #[cfg(test)]
 pub(crate) mod tests;
-
-#[cfg(test)]
-mod page_bits_tests {
-    use super::PageBits;
-
-    #[test]
-    fn page_bits_remember_pages_far_apart() {
-        let mut bits = PageBits::default();
-        assert!(!bits.contains(5));
-        assert!(bits.insert(5));
-        assert!(!bits.insert(5));
-        assert!(bits.insert(64 * 1000 + 3));
-        assert!(bits.contains(5) && bits.contains(64_003) && !bits.contains(64_004));
-        assert!(!bits.contains(u64::MAX));
-        bits.clear();
-        assert!(!bits.contains(5));
-    }
-}

@@ -7,6 +7,7 @@
 //! durable, the one before) intact. Pages freed by a transaction are reused only after that
 //! transaction has committed: until then the previous commit may still need them.
 
+use super::page_view::{PageBits, PageView};
 use super::storage::{PAGE_SIZE, Storage};
 use super::{HeapError, HeapResult, IdSet};
 
@@ -94,7 +95,7 @@ pub struct Pager {
     /// Nested savepoints, innermost last.
     savepoints: Vec<(TxnState, IdSet)>,
     /// Committed pages whose checksum this process has already checked.
-    verified: super::PageBits,
+    verified: PageBits,
     /// Sync data and superblock at each commit (`immediate`); otherwise every Nth commit.
     pub sync_every: u32,
     /// ... or when this much time has passed since the last sync.
@@ -110,35 +111,6 @@ pub struct Pager {
     pub(super) nodes: super::btree::NodeCache,
     /// Pages first read or allocated since resident memory was last released.
     touched: u64,
-}
-
-/// The pager's pages as threads other than its owner read them (`parallel(n)`), while
-/// nothing changes them: [`Pager::unchecked`] without the rest of the pager.
-pub struct PageView<'p> {
-    store: &'p dyn Storage,
-    /// Pages in range.
-    pages: u64,
-    fresh: &'p IdSet,
-    sealed: &'p IdSet,
-    verified: &'p super::PageBits,
-}
-
-impl<'p> PageView<'p> {
-    /// See [`Pager::unchecked`].
-    pub fn unchecked(&self, page: u64) -> Option<(&'p [u8], bool)> {
-        if page < 2 || page >= self.pages {
-            return None;
-        }
-        let trusted = self.fresh.contains(&page)
-            || self.sealed.contains(&page)
-            || self.verified.contains(page);
-        Some((self.store.read(page), !trusted))
-    }
-
-    /// See [`Pager::release_resident`].
-    pub fn release_resident(&self) {
-        self.store.release_resident();
-    }
 }
 
 /// After this many newly touched pages (8 MiB; the kernel maps neighbouring pages along
@@ -178,7 +150,7 @@ impl Pager {
             txn: TxnState::default(),
             fresh: IdSet::default(),
             savepoints: Vec::new(),
-            verified: super::PageBits::default(),
+            verified: PageBits::default(),
             touched: 0,
             sync_every: 1,
             sync_interval: std::time::Duration::ZERO,

@@ -15,7 +15,7 @@ pub const PAGE_SIZE: usize = 4096;
 pub const LOCK_PID_OFFSET: usize = 4088;
 
 /// Page-granular storage with an explicit durability barrier. `Sync`: `parallel(n)` threads
-/// read pages through a shared [`super::pager::PageView`].
+/// read pages through a shared [`super::page_view::PageView`].
 pub trait Storage: Sync {
     /// Pages the storage currently holds.
     fn page_count(&self) -> u64;
