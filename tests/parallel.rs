@@ -164,7 +164,8 @@ fn parallel_equals_serial_on_random_pipelines() {
 
 #[test]
 fn a_large_table_is_sharded_with_the_serial_results() {
-    // Several blocks of 256 pages per thread, deleted rows and nils included.
+    // 600 pages: several blocks for terminals that hold outputs (256 pages per thread),
+    // many pieces of one block for folds; deleted rows and nils included.
     let source = "@sql class T { var id; var a; var b; }\n\
         for (i in 0..300000) db.T.insert({a: if (i % 1000 == 7) nil else i % 100, b: i * 0.5});\n\
         for (i in 0..300) db_delete_sql(\"T\", i * 1000 + 11);\n\
@@ -195,6 +196,23 @@ fn folds_over_many_blocks_keep_the_serial_order() {
         serial.1
     );
     for threads in [2, 3] {
+        assert_eq!(run(source, threads, true), serial, "parallel({threads})");
+    }
+}
+
+#[test]
+fn table_folds_across_blocks_keep_the_serial_order() {
+    // 2,200 pages: two blocks of 2,048 pages for a fold at any thread count; the Float
+    // sum depends on the order of the additions.
+    let source = "@sql class T { var id; var a; var b; }\n\
+        for (i in 0..1100000) db.T.insert({a: i % 100, b: sqrt(i)});\n\
+        for (i in 0..200) db_delete_sql(\"T\", i * 5000 + 7);\n\
+        print db.T |> parallel(P) |> map(u => u.b) |> sum();\n\
+        print db.T |> parallel(P) |> filter(u => u.a > 50) |> map(u => u.b * 1.1 / 7) |> avg();\n\
+        print db.T |> parallel(P) |> filter(u => u.a % 3 == 0) |> count();\n";
+    let serial = run(source, 1, true);
+    assert_eq!(serial.2, Some(0), "{}", serial.1);
+    for threads in [2, 4] {
         assert_eq!(run(source, threads, true), serial, "parallel({threads})");
     }
 }

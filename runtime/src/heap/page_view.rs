@@ -19,13 +19,18 @@ pub struct PageView<'p> {
 impl<'p> PageView<'p> {
     /// See [`Pager::unchecked`](super::pager::Pager::unchecked).
     pub fn unchecked(&self, page: u64) -> Option<(&'p [u8], bool)> {
-        if page < 2 || page >= self.pages {
+        if !self.in_range(page) {
             return None;
         }
         let trusted = self.fresh.contains(&page)
             || self.sealed.contains(&page)
             || self.verified.contains(page);
         Some((self.store.read(page), !trusted))
+    }
+
+    /// Is `page` a page number the heap can hold (not the superblocks, not past the end)?
+    pub fn in_range(&self, page: u64) -> bool {
+        page >= 2 && page < self.pages
     }
 
     /// See [`Pager::release_resident`](super::pager::Pager::release_resident).

@@ -101,7 +101,8 @@ impl Fold {
             Outputs::Values(c) => c.len(),
         };
         if self.kind == FoldKind::Sum {
-            // Rows (no map ran) are not numbers: the terminal reports them.
+            // Positions of table rows (no map ran) are rows, not numbers: the terminal
+            // reports them (a range's are numbers: `absorb_range`).
             let Outputs::Values(col) = outputs else {
                 return n == 0;
             };
@@ -112,6 +113,29 @@ impl Fold {
             self.sum = sum;
         }
         self.count += n as u64;
+        true
+    }
+
+    /// [`Fold::absorb`] for a batch of a range's numbers starting at `first`: positions
+    /// (no map ran) stand for the numbers `first + position`.
+    pub fn absorb_range(&mut self, outputs: &Outputs, first: i64) -> bool {
+        let Outputs::Positions(positions) = outputs else {
+            return self.absorb(outputs);
+        };
+        if self.kind == FoldKind::Sum {
+            let mut sum = self.sum;
+            for &i in positions {
+                match first
+                    .checked_add(i as i64)
+                    .and_then(|x| sum.plus(KVal::Int(x)))
+                {
+                    Some(s) => sum = s,
+                    None => return false,
+                }
+            }
+            self.sum = sum;
+        }
+        self.count += positions.len() as u64;
         true
     }
 }
@@ -145,6 +169,11 @@ mod tests {
         assert!(!f.absorb(&Outputs::Positions(vec![0, 1])));
         assert!(f.absorb(&Outputs::Positions(vec![])));
         assert_eq!((f.sum, f.count), (Sum::Int(3), 2));
+        let mut r = Fold::new(FoldKind::Sum);
+        assert!(r.absorb_range(&Outputs::Positions(vec![0, 2]), 10));
+        assert_eq!((r.sum, r.count), (Sum::Int(22), 2));
+        assert!(!r.absorb_range(&Outputs::Positions(vec![0]), i64::MAX));
+        assert_eq!((r.sum, r.count), (Sum::Int(22), 2));
         let mut c = Fold::new(FoldKind::Count);
         assert!(c.absorb(&Outputs::Positions(vec![0, 4, 9])));
         assert!(c.absorb(&Outputs::Values(Col::Bool(vec![false]))));

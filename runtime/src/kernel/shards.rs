@@ -22,22 +22,41 @@ use crate::table::store::ROWS_PER_PAGE;
 use crate::value::Value;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Pages (or range batches) each thread runs per block.
-pub const PER_THREAD: u64 = 1024;
+/// Pages (or range batches) per thread in a block whose outputs a fold takes as pieces
+/// complete: large, so that per-block costs (waking a pool thread, listing the pages)
+/// are rare.
+const PER_THREAD_FOLDED: u64 = 1024;
+
+/// ... and in a block whose outputs are held for the terminal until the block ends.
+const PER_THREAD_KEPT: u64 = 256;
+
+/// A block never spans more pages (or batches) than this, whatever the thread count:
+/// what a block holds for its terminal stays bounded.
+const MAX_BLOCK: u64 = 2048;
+
+/// Pages (or range batches) in a block on `threads` threads; `folding`: the terminal's
+/// fold takes the outputs.
+pub fn block_units(threads: usize, folding: bool) -> u64 {
+    let per = if folding {
+        PER_THREAD_FOLDED
+    } else {
+        PER_THREAD_KEPT
+    };
+    (per * threads as u64).min(MAX_BLOCK)
+}
 
 /// Pages (or range batches) in each piece of a block. Threads take the next piece as
 /// they come free, so pieces finish about in source order and a thread the host preempts
 /// for a while leaves the rest of the block to the others.
 const PIECE: usize = 16;
 
-/// Where a block that starts at row (or number) `from` ends.
-pub fn block_end(from: u64, end: u64, threads: usize, table: bool) -> u64 {
+/// Where a block of `units` pages (or batches) that starts at row (or number) `from` ends.
+pub fn block_end(from: u64, end: u64, units: u64, table: bool) -> u64 {
     let unit = if table {
         ROWS_PER_PAGE as u64
     } else {
         MEMORY_BATCH
     };
-    let units = PER_THREAD * threads as u64;
     if table {
         ((from / unit + units) * unit).min(end)
     } else {
@@ -212,7 +231,8 @@ pub fn table_block(
     fold: Option<&mut Fold>,
 ) -> RtResult<Option<KResult<BatchDone>>> {
     with_rows(plan, table, from, end, |t, pager, columns, from, end| {
-        let stop = block_end(from, end, threads, true);
+        let units = block_units(threads, fold.is_some());
+        let stop = block_end(from, end, units, true);
         let per_page = ROWS_PER_PAGE as u64;
         // The first row of each page of the block.
         let starts: Vec<u64> = std::iter::successors(Some(from), |r| {
@@ -220,6 +240,20 @@ pub fn table_block(
         })
         .collect();
         let (column_pages, deletion_pages) = t.page_lists(columns.iter().map(|(c, _)| *c));
+        // A page number out of range is reported now, as the serial run would, even when
+        // no row of its page would be read.
+        let (first_page, end_page) = ((from / per_page) as usize, stop.div_ceil(per_page) as usize);
+        let bad = column_pages
+            .iter()
+            .chain(std::iter::once(&deletion_pages))
+            .flat_map(|pages| {
+                let end = end_page.min(pages.len());
+                pages.get(first_page.min(end)..end).unwrap_or(&[])
+            })
+            .find(|p| **p != 0 && !pager.view().in_range(**p));
+        if let Some(p) = bad {
+            pager.page(*p, PageKind::Column)?;
+        }
         let touched_before = *pager.touched();
         let reader = pager.view();
         // Each thread finds, reads and checks (when not yet checked) the pages of its own
@@ -316,7 +350,7 @@ pub fn range_block(
     if from >= end {
         return None;
     }
-    let units = (PER_THREAD * threads as u64) as i128;
+    let units = block_units(threads, fold.is_some()) as i128;
     let total = (end as i128 - from as i128).min(units * MEMORY_BATCH as i128) as i64;
     let starts: Vec<i64> = (0..total)
         .step_by(MEMORY_BATCH as usize)
@@ -336,7 +370,7 @@ pub fn range_block(
             let live = (0..len as u32).collect();
             run_stages(stages, &mut counts, elements, live, &no_coerce).map(|d| (first, d.outputs))
         },
-        |f, (_, out)| f.absorb(out),
+        |f, (first, out)| f.absorb_range(out, *first),
     );
     Some(ran.map(|(batches, folded)| {
         if let (Some(f), Some(done)) = (fold, folded) {

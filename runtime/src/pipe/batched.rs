@@ -13,7 +13,7 @@ use crate::kernel::batch::{
 };
 use crate::kernel::eval::KResult;
 use crate::kernel::explain::TerminalArgs;
-use crate::kernel::shards::{PER_THREAD, block_end, range_block, table_block};
+use crate::kernel::shards::{block_end, block_units, range_block, table_block};
 use crate::table::store::ROWS_PER_PAGE;
 use crate::value::Value;
 use crate::vm::Vm;
@@ -138,7 +138,8 @@ impl PipeRun {
                 *at = 0;
                 *next = from;
                 if threads > 1 {
-                    let stop = block_end(from, *end, threads, true);
+                    let units = block_units(threads, self.fold.is_some());
+                    let stop = block_end(from, *end, units, true);
                     (
                         table_block(&plan, *table, (from, *end), threads, self.fold.as_mut())?,
                         stop,
@@ -150,8 +151,8 @@ impl PipeRun {
                 }
             }
             SourceIter::Range { next, end } if threads > 1 => {
-                let units = (PER_THREAD * threads as u64 * MEMORY_BATCH) as i64;
-                let stop = next.saturating_add(units).min(*end);
+                let units = block_units(threads, self.fold.is_some()) * MEMORY_BATCH;
+                let stop = next.saturating_add(units as i64).min(*end);
                 (
                     range_block(&plan, (*next, *end), threads, self.fold.as_mut()),
                     stop as u64,
