@@ -117,7 +117,7 @@ impl<R> Chain<R> {
 }
 
 /// Run `work` over `items` on `threads` threads, in pieces of [`PIECE`] items that each
-/// thread takes as it comes free. With a fold, each piece's results are folded in source
+/// thread takes as it comes free (`work` gets a piece, and gives a result per item). With a fold, each piece's results are folded in source
 /// order by whichever thread completes the chain (`absorb` takes a result or declines
 /// it). The calling thread takes pieces too, and runs `alongside` before each of them.
 /// Returns the results not folded, in order, and the fold.
@@ -125,7 +125,7 @@ fn sharded<T: Sync, R: Send>(
     items: &[T],
     threads: usize,
     (fold, mut alongside): (Option<Fold>, impl FnMut()),
-    work: impl Fn(&T) -> KResult<R> + Sync,
+    work: impl Fn(&[T]) -> KResult<Vec<R>> + Sync,
     absorb: impl Fn(&mut Fold, &R) -> bool + Sync,
 ) -> KResult<(Vec<R>, Option<Fold>)> {
     use std::sync::Mutex;
@@ -149,10 +149,8 @@ fn sharded<T: Sync, R: Send>(
             }
             let part = &items[i * PIECE..((i + 1) * PIECE).min(items.len())];
             // A piece that panicked is a bail: the interpreter runs the block.
-            let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                part.iter().map(&work).collect::<KResult<Vec<R>>>()
-            }))
-            .unwrap_or(Err(Bail));
+            let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(part)))
+                .unwrap_or(Err(Bail));
             let mut c = chain.lock().unwrap_or_else(|e| e.into_inner());
             match ran {
                 Ok(results) => c.finish(i, results, &absorb),
@@ -303,16 +301,24 @@ pub fn table_block(
             &starts,
             threads,
             (fold.as_deref().copied(), release),
-            |row| {
-                let span = span_of(row)?;
-                let (n, out) = run_page(stages, &span)?;
-                read.fetch_add(n, Ordering::Relaxed);
-                if !span.due.is_empty() {
-                    checked.fetch_add(span.due.len() as u64, Ordering::Relaxed);
-                    let mut all = due_pages.lock().unwrap_or_else(|e| e.into_inner());
-                    all.extend(span.due.iter().map(|(p, _)| *p));
+            |rows| {
+                // Counters shared by the threads are touched once per piece, not per page.
+                let mut outputs = Vec::with_capacity(rows.len());
+                let (mut n_read, mut due) = (0, Vec::new());
+                for row in rows {
+                    let span = span_of(row)?;
+                    let (n, out) = run_page(stages, &span)?;
+                    n_read += n;
+                    due.extend(span.due.iter().map(|(p, _)| *p));
+                    outputs.push((span.from, out));
                 }
-                Ok((span.from, out))
+                read.fetch_add(n_read, Ordering::Relaxed);
+                if !due.is_empty() {
+                    checked.fetch_add(due.len() as u64, Ordering::Relaxed);
+                    let mut all = due_pages.lock().unwrap_or_else(|e| e.into_inner());
+                    all.extend(due);
+                }
+                Ok(outputs)
             },
             |f, (_, out)| f.absorb(out),
         );
@@ -362,13 +368,19 @@ pub fn range_block(
         &starts,
         threads,
         (fold.as_deref().copied(), || {}),
-        |&first| {
-            let len = (stop - first).min(MEMORY_BATCH as i64) as usize;
-            let numbers = Numbers { first };
-            let elements: &dyn Elements = &numbers;
-            let mut counts = vec![0; stages.len()];
-            let live = (0..len as u32).collect();
-            run_stages(stages, &mut counts, elements, live, &no_coerce).map(|d| (first, d.outputs))
+        |firsts| {
+            firsts
+                .iter()
+                .map(|&first| {
+                    let len = (stop - first).min(MEMORY_BATCH as i64) as usize;
+                    let numbers = Numbers { first };
+                    let elements: &dyn Elements = &numbers;
+                    let mut counts = vec![0; stages.len()];
+                    let live = (0..len as u32).collect();
+                    run_stages(stages, &mut counts, elements, live, &no_coerce)
+                        .map(|d| (first, d.outputs))
+                })
+                .collect()
         },
         |f, (first, out)| f.absorb_range(out, *first),
     );
