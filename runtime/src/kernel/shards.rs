@@ -255,7 +255,7 @@ pub fn table_block(
         let touched_before = *pager.touched();
         let reader = pager.view();
         // Each thread finds, reads and checks (when not yet checked) the pages of its own
-        // rows. A page number out of range bails: the interpreter's read reports it.
+        // rows. (A page number out of range, ruled out above, would bail.)
         let span_of = |&row: &u64| -> KResult<PageSpan> {
             let index = (row / per_page) as usize;
             let page_at = |pages: &[u64]| pages.get(index).copied().unwrap_or(0);
