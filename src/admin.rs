@@ -2,10 +2,10 @@
 
 use std::path::Path;
 use walia::exit_code;
-use walia_runtime::heap::HeapError;
-use walia_runtime::heap::inspect::{Summary, summary, verify as verify_heap};
-use walia_runtime::heap::persist::Persist;
-use walia_runtime::heap::storage::PAGE_SIZE;
+use walia_runtime::api::Heap;
+use walia_runtime::api::HeapError;
+use walia_runtime::api::PAGE_SIZE;
+use walia_runtime::api::{Summary, summary, verify as verify_heap};
 
 fn fail(path: &Path, e: &HeapError) -> i32 {
     eprintln!("error: heap '{}': {e}", path.display());
@@ -26,10 +26,10 @@ fn human(bytes: u64) -> String {
 /// tells a race from real damage.
 const READ_ATTEMPTS: usize = 3;
 
-fn read_summary(path: &Path) -> Result<(Persist, Summary), HeapError> {
+fn read_summary(path: &Path) -> Result<(Heap, Summary), HeapError> {
     let mut last = None;
     for _ in 0..READ_ATTEMPTS {
-        let attempt = Persist::open_reader(path).and_then(|mut h| summary(&mut h).map(|s| (h, s)));
+        let attempt = Heap::open_reader(path).and_then(|mut h| summary(&mut h).map(|s| (h, s)));
         match attempt {
             Ok(r) => return Ok(r),
             Err(e @ (HeapError::Corrupt { .. } | HeapError::Record(_))) => last = Some(e),
@@ -145,10 +145,10 @@ fn to_json(path: &Path, s: &Summary) -> String {
 }
 
 /// Verify, reading again when a concurrent writer may have recycled pages under us.
-fn read_verify(path: &Path) -> Result<walia_runtime::heap::inspect::VerifyReport, HeapError> {
+fn read_verify(path: &Path) -> Result<walia_runtime::api::VerifyReport, HeapError> {
     let mut last = None;
     for _ in 0..READ_ATTEMPTS {
-        match Persist::open_reader(path).and_then(|mut h| verify_heap(&mut h)) {
+        match Heap::open_reader(path).and_then(|mut h| verify_heap(&mut h)) {
             Ok(r) if !r.fell_back => return Ok(r),
             Ok(r) => last = Some(Ok(r)),
             Err(e @ (HeapError::Corrupt { .. } | HeapError::Record(_))) => last = Some(Err(e)),

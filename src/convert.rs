@@ -2,8 +2,8 @@
 
 use std::rc::Rc;
 use walia_runtime::Value;
-use walia_runtime::error::RtError;
-use walia_runtime::vm::Vm;
+use walia_runtime::api::RtError;
+use walia_runtime::api::Vm;
 
 /// A Rust type a Walia value can be converted into (function arguments, `eval` results).
 pub trait FromValue: Sized {

@@ -3,7 +3,7 @@
 
 use walia_lang::diagnostic::{Diagnostic, render_all};
 use walia_runtime::RtError;
-use walia_runtime::error::ErrorKind;
+use walia_runtime::api::ErrorKind;
 
 /// Why running or compiling a script failed.
 #[derive(Debug)]

@@ -3,7 +3,7 @@
 
 use crate::{Engine, Error};
 use walia_lang::ast::{Expr, ExprKind, StmtKind};
-use walia_runtime::kernel::explain::{TerminalArgs, plan_lines};
+use walia_runtime::api::{TerminalArgs, plan_lines};
 use walia_runtime::{RtError, Value, Vm};
 
 fn usage() -> Error {
@@ -68,7 +68,7 @@ impl Engine {
             other => (other.clone(), Vec::new()),
         };
         let vm: &Vm = self.vm();
-        let plan = walia_runtime::kernel::plan::bind(vm, &source, &stages);
+        let plan = walia_runtime::api::bind_plan(vm, &source, &stages);
         let mut out = String::from("pipe 1:1\n");
         for line in plan_lines(vm, &source, &stages, &terminal, &plan) {
             out.push_str(&line);

@@ -25,8 +25,8 @@ mod tables;
 pub use convert::{FromValue, IntoValue, NativeFunction, NativeResultOrErr};
 pub use error::{Error, exit_code};
 pub use tables::{ImportOptions, Imported, RowView, TableInfo};
-pub use walia_runtime::heap::persist::Durability;
-pub use walia_runtime::limits::Limits;
+pub use walia_runtime::api::Durability;
+pub use walia_runtime::api::Limits;
 pub use walia_runtime::{RtError, Value};
 
 use std::collections::HashSet;
@@ -34,9 +34,9 @@ use std::io::Write;
 use std::path::Path;
 use std::rc::Rc;
 use walia_lang::resolve::parse_and_resolve;
-use walia_runtime::bytecode::{Proto, SourceFile};
-use walia_runtime::compiler::compile;
-use walia_runtime::vm::Vm;
+use walia_runtime::api::Vm;
+use walia_runtime::api::compile;
+use walia_runtime::api::{Proto, SourceFile};
 
 /// A Walia interpreter instance: globals, builtins, limits and output.
 pub struct Engine {
@@ -94,7 +94,7 @@ impl Engine {
     /// (one level per 16 KB; the default assumes an 8 MB thread and allows 200 levels).
     /// The `walia` command runs scripts on a 4 GB thread.
     pub fn set_stack_size(&mut self, bytes: usize) {
-        self.vm.max_native_depth = (bytes / walia_runtime::vm::STACK_PER_NATIVE_LEVEL)
+        self.vm.max_native_depth = (bytes / walia_runtime::api::STACK_PER_NATIVE_LEVEL)
             .saturating_sub(16)
             .max(1);
     }

@@ -3,8 +3,8 @@
 
 use crate::{Engine, Error};
 use std::path::Path;
-use walia_runtime::heap::HeapError;
-use walia_runtime::heap::persist::{Durability, Persist};
+use walia_runtime::api::HeapError;
+use walia_runtime::api::{Durability, Heap};
 use walia_runtime::{RtResult, Value};
 
 /// A heap failure as an embedding error (exit code 74).
@@ -27,7 +27,7 @@ impl Engine {
         let path = path.as_ref();
         // Release (and sync) a heap this engine already has before taking another.
         self.close_heap()?;
-        let heap = Persist::open_file(path, durability)
+        let heap = Heap::open_file(path, durability)
             .map_err(|e| heap_error(&format!("cannot open heap '{}'", path.display()), e))?;
         self.vm.attach_heap(heap);
         Ok(())
@@ -41,7 +41,7 @@ impl Engine {
 
     /// Use an empty in-memory heap: commits and rollbacks work, nothing touches a file.
     pub fn open_memory_heap(&mut self) -> Result<(), Error> {
-        let heap = Persist::in_memory().map_err(|e| heap_error("cannot create heap", e))?;
+        let heap = Heap::in_memory().map_err(|e| heap_error("cannot create heap", e))?;
         self.vm.attach_heap(heap);
         Ok(())
     }
@@ -113,7 +113,7 @@ impl Engine {
     /// declared (`walia check`). Runs against it cannot commit.
     pub fn open_heap_read_only(&mut self, path: impl AsRef<Path>) -> Result<(), Error> {
         let path = path.as_ref();
-        let heap = Persist::open_reader(path)
+        let heap = Heap::open_reader(path)
             .map_err(|e| heap_error(&format!("cannot open heap '{}'", path.display()), e))?;
         self.vm.attach_heap(heap);
         Ok(())

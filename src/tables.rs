@@ -3,14 +3,14 @@
 
 use crate::persist::heap_error;
 use crate::{Engine, Error};
-use walia_runtime::heap::pager::Pager;
-use walia_runtime::table::handle::{TableId, cell_value, with_table};
-use walia_runtime::table::record::ColType;
-use walia_runtime::table::{Cell, Table, TableError};
-use walia_runtime::value::{Entries, MapKey, Str};
+use walia_runtime::api::ColType;
+use walia_runtime::api::Pager;
+use walia_runtime::api::{Cell, Table, TableError};
+use walia_runtime::api::{Entries, MapKey, Str};
+use walia_runtime::api::{TableId, cell_value, with_table};
 use walia_runtime::{RtError, Value};
 
-pub use walia_runtime::table::TableInfo;
+pub use walia_runtime::api::TableInfo;
 pub use walia_stdlib::{ImportOptions, Imported};
 
 /// One row during [`Engine::scan`]: typed reads of its columns, straight from the heap's
@@ -152,7 +152,7 @@ impl Engine {
         let t = self.table_id(table, false)?;
         match self.vm.table_get(t, &id).map_err(Error::Runtime)? {
             Value::Row(r) => {
-                let fields = walia_runtime::table::handle::row_fields(r).map_err(Error::Runtime)?;
+                let fields = walia_runtime::api::row_fields(r).map_err(Error::Runtime)?;
                 Ok(Some(
                     fields
                         .into_iter()
@@ -219,7 +219,7 @@ impl Engine {
         let mut heap = heap
             .try_borrow_mut()
             .map_err(|_| Error::Runtime(RtError::new("the heap is busy")))?;
-        walia_runtime::table::table_infos(&mut heap)
+        heap.table_infos()
             .map_err(|e| heap_error("cannot read tables", e))
     }
 

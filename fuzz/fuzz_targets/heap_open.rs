@@ -3,12 +3,12 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use walia_runtime::heap::inspect::{summary, verify};
-use walia_runtime::heap::persist::Persist;
-use walia_runtime::heap::storage::MemStorage;
+use walia_runtime::api::{summary, verify};
+use walia_runtime::api::Heap;
+use walia_runtime::api::MemStorage;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(mut heap) = Persist::with_storage(Box::new(MemStorage::from_bytes(data.to_vec())), "<fuzz>") {
+    if let Ok(mut heap) = Heap::with_storage(Box::new(MemStorage::from_bytes(data.to_vec())), "<fuzz>") {
         let _ = summary(&mut heap);
         let _ = verify(&mut heap);
     }

@@ -1,26 +1,34 @@
 //! walia-runtime: values, the bytecode compiler, the VM and the pipeline executor.
+//!
+//! The modules stand in floors, lowest first: values and their rules (`value`, `ops`,
+//! `print`, `gc`, `entries`, `index`, `limits`, `error`); the compiler and bytecode;
+//! `kernel/` (stage kernels and the bound plan); `pipe/` (the executor, which owns every
+//! terminal loop); `db/` (table and row values); `persist/` (values into the heap's catalog
+//! records and back); the VM. Pages, commits and table storage are in walia-store.
+//! Everything above the runtime comes in through [`api`].
 
-pub mod bytecode;
-pub mod compiler;
+pub mod api;
+mod bytecode;
+mod compiler;
+mod db;
 mod dispatch;
-pub mod entries;
-pub mod error;
-pub mod gc;
-pub mod heap;
+mod entries;
+mod error;
+mod gc;
 mod hot;
-pub mod index;
-pub mod kernel;
-pub mod limits;
+mod index;
+mod kernel;
+mod limits;
 mod members;
-pub mod ops;
-pub mod pipe;
-pub mod print;
-pub mod source;
-pub mod table;
-pub mod value;
-pub mod vm;
-pub mod vm_heap;
-pub mod vm_table;
+mod ops;
+mod persist;
+mod pipe;
+mod print;
+mod source;
+mod value;
+mod vm;
+mod vm_heap;
+mod vm_table;
 
 pub use error::{RtError, RtResult};
 pub use value::Value;

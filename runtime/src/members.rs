@@ -76,10 +76,9 @@ impl Vm {
                 Ok(Value::Nil)
             }
             Value::Row(r) => {
-                let table = crate::table::handle::table_name(r.table);
+                let table = crate::db::handle::table_name(r.table);
                 let cell = crate::vm_table::to_cell(&table, name, &v)?;
-                crate::table::handle::set_row_field(*r, name, cell)
-                    .map(crate::table::handle::cell_value)
+                crate::db::handle::set_row_field(*r, name, cell).map(crate::db::handle::cell_value)
             }
             other => Err(RtError::new(format!(
                 "cannot set field '{name}' on a value of type {}",

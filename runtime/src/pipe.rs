@@ -8,16 +8,19 @@
 
 mod batched;
 mod source;
+mod terminal;
+
+pub use terminal::not_a_number;
 
 use source::SourceIter;
 
+use crate::db::handle::RowRef;
 use crate::error::{RtError, RtResult};
 use crate::gc::GcHeader;
 use crate::kernel::KVal;
 use crate::kernel::eval::Col;
 use crate::kernel::fold::Fold;
 use crate::kernel::plan::Plan;
-use crate::table::handle::RowRef;
 use crate::value::*;
 use crate::vm::Vm;
 use std::collections::VecDeque;
@@ -267,7 +270,7 @@ impl PipeRun {
         else {
             return RowStep::Other;
         };
-        if *at >= chunk.len() || *epoch != crate::table::store::write_epoch() {
+        if *at >= chunk.len() || *epoch != walia_store::write_epoch() {
             return RowStep::Other;
         }
         let row = chunk[*at];

@@ -183,10 +183,10 @@ fn write_value(out: &mut String, v: &Value, seen: &mut Vec<usize>) {
             let _ = write!(out, "<class {}>", c.name);
         }
         Value::Stream(_) => out.push_str("<stream>"),
-        Value::Table(t) => out.push_str(&crate::table::handle::table_text(*t)),
+        Value::Table(t) => out.push_str(&crate::db::handle::table_text(*t)),
         Value::Db => out.push_str("<db>"),
         Value::File(_) => out.push_str("<stream>"),
-        Value::Row(r) => match crate::table::handle::row_for_print(*r) {
+        Value::Row(r) => match crate::db::handle::row_for_print(*r) {
             (name, Some(fields)) => {
                 write_record(out, &name, fields.iter().map(|(k, v)| (k, v)), seen)
             }

@@ -65,11 +65,11 @@ pub struct Vm {
     /// The persistent heap, when one is attached (see `vm_heap`).
     /// Shared (not owned outright) so that row and table values, which refer to it weakly,
     /// can read it wherever they are printed or passed.
-    pub(crate) heap: Option<crate::heap::persist::HeapRef>,
+    pub(crate) heap: Option<crate::persist::HeapRef>,
     /// Builtin functions by name, as registered.
     pub(crate) builtins: HashMap<String, Value, FxBuild>,
     /// The table whose rows were read last, resolved (see `vm_table::RowReader`).
-    pub(crate) row_reader: crate::table::reader::RowReader,
+    pub(crate) row_reader: crate::db::reader::RowReader,
     /// A heap operation has the heap detached (see `Vm::with_heap`).
     pub(crate) heap_busy: bool,
     /// No progress output (`--quiet`): an import's progress bar stays off.

@@ -2,16 +2,16 @@
 //! rollback and savepoints over the attached heap.
 
 use crate::error::{ErrorKind, RtError, RtResult};
-use crate::heap::codec::{Item, Reader, kind};
-use crate::heap::load::{Loader, address};
-use crate::heap::persist::{HeapRef, Persist};
-use crate::heap::save::{Saver, maybe_sweep};
-use crate::heap::{HeapError, HeapResult};
+use crate::persist::load::{Loader, address};
+use crate::persist::save::{Saver, maybe_sweep};
+use crate::persist::{HeapRef, Persist};
 use crate::value::{Class, Value};
 use crate::vm::Vm;
 use std::cell::{Ref, RefCell, RefMut};
 use std::collections::HashSet;
 use std::rc::Rc;
+use walia_store::codec::{Item, Reader, kind};
+use walia_store::{Heap, HeapError, HeapResult};
 
 /// A heap failure surfacing inside a running script.
 pub fn heap_rt_error(e: HeapError) -> RtError {
@@ -22,11 +22,11 @@ pub fn heap_rt_error(e: HeapError) -> RtError {
 
 impl Vm {
     /// Give the VM a heap: stored globals become visible, and commits go to it.
-    pub fn attach_heap(&mut self, heap: Persist) {
+    pub fn attach_heap(&mut self, heap: Heap) {
         self.row_reader = Default::default();
         let replacing = self.heap.is_some();
-        let shared = Rc::new(RefCell::new(heap));
-        crate::table::handle::register_heap(&shared);
+        let shared = Rc::new(RefCell::new(Persist::new(heap)));
+        crate::db::handle::register_heap(&shared);
         self.heap = Some(shared);
         if replacing {
             // Globals of the heap being replaced must not leak into this one.
@@ -234,7 +234,7 @@ impl Vm {
         let live: HashSet<usize> = heap
             .objects
             .values()
-            .filter_map(crate::heap::load::address)
+            .filter_map(crate::persist::load::address)
             .collect();
         heap.ids.retain(|addr, _| live.contains(addr));
         Ok(())

@@ -1,15 +1,15 @@
 //! The VM's side of tables (SPEC §7): `db.T`, `@sql class` declarations, and the table
 //! operations the builtins and the embedding API share.
 
+use crate::db::handle::{RowRef, TableId, table_name, table_value, with_table};
 use crate::error::{RtError, RtResult};
-use crate::heap::persist::{HeapRef, Persist};
-use crate::table::handle::{RowRef, TableId, table_name, table_value, with_table};
-pub use crate::table::reader::RowReader;
-use crate::table::{Cell, TableError};
+use crate::persist::{HeapRef, Persist};
+
 use crate::value::*;
 use crate::vm::Vm;
 use crate::vm_heap::heap_rt_error;
 use std::rc::Rc;
+use walia_store::{Cell, Heap, TableError};
 
 /// A record's fields: name and value, in the record's order.
 pub type Fields = Vec<(Rc<str>, Value)>;
@@ -38,6 +38,31 @@ fn closest<'a>(name: &str, names: impl Iterator<Item = &'a str>) -> Option<Strin
 }
 
 impl Vm {
+    /// Run `body` (which adds rows nobody has seen yet, such as an import) inside a
+    /// savepoint of the tables' heap: when it fails, nothing it wrote remains, and the
+    /// row slots it used are handed out again.
+    pub fn in_table_savepoint<T>(
+        &mut self,
+        body: impl FnOnce(&mut Vm) -> RtResult<T>,
+    ) -> RtResult<T> {
+        let heap = self.tables_heap()?;
+        let busy = || RtError::new("the heap is busy");
+        {
+            let mut h = heap.try_borrow_mut().map_err(|_| busy())?;
+            h.flush_tables().map_err(heap_rt_error)?;
+            h.pager.savepoint().map_err(heap_rt_error)?;
+        }
+        let result = body(self);
+        let mut h = heap.try_borrow_mut().map_err(|_| busy())?;
+        if result.is_err() {
+            h.pager.rollback_to_savepoint();
+            // The body handed out no rows, so their slots need not be burned.
+            h.tables.forget_unseen();
+        }
+        h.pager.release_savepoint();
+        result
+    }
+
     /// The heap tables live in: the attached one, or a new in-memory heap.
     pub fn tables_heap(&mut self) -> RtResult<HeapRef> {
         if self.heap_busy {
@@ -45,7 +70,7 @@ impl Vm {
             return Err(RtError::new("tables cannot be used while the heap is busy"));
         }
         if self.heap.is_none() {
-            self.attach_heap(Persist::in_memory().map_err(heap_rt_error)?);
+            self.attach_heap(Heap::in_memory().map_err(heap_rt_error)?);
         }
         self.heap_ref()
             .ok_or_else(|| RtError::new("no heap is attached"))
@@ -168,7 +193,7 @@ impl Vm {
                 }
                 Ok(out)
             }
-            Value::Row(r) => crate::table::handle::row_fields(*r),
+            Value::Row(r) => crate::db::handle::row_fields(*r),
             other => {
                 let ty = other.type_name();
                 let article = if ty.starts_with(['A', 'E', 'I', 'O', 'U']) {

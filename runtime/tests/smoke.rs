@@ -4,9 +4,7 @@ use std::cell::RefCell;
 use std::io::Write;
 use std::rc::Rc;
 use walia_lang::resolve::{GlobalNames, resolve};
-use walia_runtime::bytecode::SourceFile;
-use walia_runtime::compiler::compile;
-use walia_runtime::vm::Vm;
+use walia_runtime::api::{SourceFile, Vm, compile};
 
 #[derive(Clone, Default)]
 struct Shared(Rc<RefCell<Vec<u8>>>);
@@ -125,8 +123,8 @@ fn cyclic_garbage_is_collected() {
             items[0] = size;
             i = i + 1;
         }");
-    walia_runtime::gc::collect();
-    let left = walia_runtime::gc::tracked_count();
+    walia_runtime::api::collect();
+    let left = walia_runtime::api::tracked_count();
     assert!(left < 1000, "{left} objects survived");
 }
 

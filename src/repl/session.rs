@@ -4,8 +4,8 @@
 use super::input::{ends_with_clear, is_command, strip_prompts};
 use std::collections::HashMap;
 use walia::{Engine, Value};
-use walia_runtime::ops::identical;
-use walia_runtime::print::repr;
+use walia_runtime::api::ops::identical;
+use walia_runtime::api::repr;
 
 /// The language's keywords (SPEC §1), for completion and `:help`.
 pub const KEYWORDS: &[&str] = &[

@@ -1,7 +1,7 @@
 //! Argument checking and registration helpers shared by every builtin module.
 
 use std::rc::Rc;
-use walia_runtime::value::{List, Map, Str};
+use walia_runtime::api::{List, Map, Str};
 use walia_runtime::{RtError, RtResult, Value, Vm};
 
 /// The shape of every builtin: the VM and the arguments (a method's receiver first).

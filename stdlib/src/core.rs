@@ -4,7 +4,7 @@
 use crate::check::*;
 use std::sync::OnceLock;
 use std::time::Instant;
-use walia_runtime::print::display;
+use walia_runtime::api::display;
 use walia_runtime::{RtError, RtResult, Value, Vm};
 
 static START: OnceLock<Instant> = OnceLock::new();
@@ -38,7 +38,7 @@ pub fn float_to_int(f: f64, fname: &str) -> RtResult<i64> {
     if f.is_nan() || !(-LIMIT..LIMIT).contains(&f) {
         return Err(RtError::new(format!(
             "'{fname}' cannot convert {} to an Int",
-            walia_runtime::print::format_float(f)
+            walia_runtime::api::format_float(f)
         )));
     }
     Ok(f as i64)
@@ -55,7 +55,7 @@ fn int(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
             if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(RtError::new(format!(
                     "'int' cannot parse {} as an Int",
-                    walia_runtime::print::repr(arg(a, 0))
+                    walia_runtime::api::repr(arg(a, 0))
                 )));
             }
             t.parse::<i64>().map(Value::Int).map_err(|_| {
@@ -79,7 +79,7 @@ fn float(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
             t.parse::<f64>().map(Value::Float).map_err(|_| {
                 RtError::new(format!(
                     "'float' cannot parse {} as a Float",
-                    walia_runtime::print::repr(arg(a, 0))
+                    walia_runtime::api::repr(arg(a, 0))
                 ))
             })
         }

@@ -10,11 +10,11 @@ use crate::csv_text::CsvReader;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::rc::Rc;
-use walia_runtime::pipe::Pipeline;
-use walia_runtime::source::{FileSource, RecordReader, SourceOpener};
-use walia_runtime::table::handle::cell_value;
-use walia_runtime::table::record::ColType;
-use walia_runtime::value::{MapKey, Str, new_entries};
+use walia_runtime::api::ColType;
+use walia_runtime::api::Pipeline;
+use walia_runtime::api::cell_value;
+use walia_runtime::api::{FileSource, RecordReader, SourceOpener};
+use walia_runtime::api::{MapKey, Str, new_entries};
 use walia_runtime::{RtError, RtResult, Value, Vm};
 
 pub fn install(vm: &mut Vm) {

@@ -3,7 +3,7 @@
 
 use crate::check::*;
 use std::io::Write;
-use walia_runtime::print::display;
+use walia_runtime::api::display;
 use walia_runtime::{RtError, RtResult, Value, Vm};
 
 pub fn install(vm: &mut Vm) {

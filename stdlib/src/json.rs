@@ -3,8 +3,8 @@
 use crate::check::*;
 use std::fmt::Write;
 use std::rc::Rc;
-use walia_runtime::print::format_float;
-use walia_runtime::value::{MapKey, Str};
+use walia_runtime::api::format_float;
+use walia_runtime::api::{MapKey, Str};
 use walia_runtime::{RtError, RtResult, Value, Vm};
 
 /// Deeper nesting than this is refused by `json_str` (and cycles are caught by it).
@@ -45,7 +45,7 @@ pub fn from_json(j: serde_json::Value) -> Value {
         J::String(s) => Value::str(s),
         J::Array(items) => Value::list(items.into_iter().map(from_json).collect()),
         J::Object(obj) => {
-            let mut m = walia_runtime::value::new_entries(obj.len());
+            let mut m = walia_runtime::api::new_entries(obj.len());
             for (k, v) in obj {
                 m.insert(MapKey::Str(Rc::new(Str::new(k))), from_json(v));
             }
@@ -91,9 +91,9 @@ fn write_key(out: &mut String, k: &MapKey) {
 /// Compact JSON: maps and instances become objects (insertion / field order), lists
 /// arrays; floats keep a `.0`; nan, inf and values with no JSON form are errors.
 pub fn write_json(out: &mut String, v: &Value, depth: usize) -> RtResult<()> {
-    walia_runtime::limits::tick()?;
+    walia_runtime::api::tick()?;
     if out.len() > 1 << 20 {
-        walia_runtime::limits::note_alloc(out.len())?;
+        walia_runtime::api::note_alloc(out.len())?;
     }
     if depth > MAX_DEPTH {
         return Err(RtError::new(
@@ -148,7 +148,7 @@ pub fn write_json(out: &mut String, v: &Value, depth: usize) -> RtResult<()> {
         Value::Instance(_) | Value::Row(_) => {
             // A row is written like an instance: an object of its columns.
             let fields: Vec<(Rc<str>, Value)> = match v {
-                Value::Row(r) => walia_runtime::table::handle::row_fields(*r)?,
+                Value::Row(r) => walia_runtime::api::row_fields(*r)?,
                 Value::Instance(inst) => inst
                     .fields
                     .borrow()

@@ -2,7 +2,7 @@
 
 use crate::check::*;
 use crate::pipes;
-use walia_runtime::index::norm_index;
+use walia_runtime::api::norm_index;
 use walia_runtime::{RtError, RtResult, Value, Vm};
 
 const L: &[&str] = &["List"];

@@ -2,7 +2,7 @@
 //! Keys are strings, ints and bools; maps keep insertion order.
 
 use crate::check::*;
-use walia_runtime::value::{KeyRef, MapKey};
+use walia_runtime::api::{KeyRef, MapKey};
 use walia_runtime::{RtResult, Value, Vm};
 
 const M: &[&str] = &["Map"];
@@ -22,7 +22,7 @@ pub fn install(vm: &mut Vm) {
 }
 
 fn new_map(_: &mut Vm, _: &[Value]) -> RtResult<Value> {
-    Ok(Value::map(walia_runtime::value::new_entries(0)))
+    Ok(Value::map(walia_runtime::api::new_entries(0)))
 }
 
 /// The value for `k`, else `nil` (or the optional default).

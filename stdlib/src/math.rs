@@ -5,7 +5,8 @@ use crate::check::*;
 use crate::core::float_to_int;
 use crate::pipes;
 use std::cmp::Ordering;
-use walia_runtime::{RtError, RtResult, Value, Vm, ops};
+use walia_runtime::api::ops;
+use walia_runtime::{RtError, RtResult, Value, Vm};
 
 const NUM: &[&str] = &["Int", "Float"];
 

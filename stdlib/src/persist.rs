@@ -1,7 +1,7 @@
 //! Persistence builtins (SPEC §6): commit points, explicit transactions, warm boot.
 
 use crate::check::*;
-use walia_runtime::vm_heap::heap_rt_error;
+use walia_runtime::api::heap_rt_error;
 use walia_runtime::{RtResult, Value, Vm};
 
 pub fn install(vm: &mut Vm) {

@@ -7,13 +7,12 @@
 use crate::check::*;
 use indexmap::IndexMap;
 use std::cmp::Ordering;
-use walia_runtime::kernel::KVal;
-use walia_runtime::kernel::explain::TerminalArgs;
-use walia_runtime::kernel::fold::{Fold, FoldKind, Sum};
-use walia_runtime::pipe::{PipeRun, Pipeline, Stage, TakenNumbers};
-use walia_runtime::print::display;
-use walia_runtime::value::MapKey;
-use walia_runtime::{RtError, RtResult, Value, Vm, ops};
+use walia_runtime::api::MapKey;
+use walia_runtime::api::TerminalArgs;
+use walia_runtime::api::display;
+use walia_runtime::api::ops;
+use walia_runtime::api::{PipeRun, Pipeline, Stage, not_a_number};
+use walia_runtime::{RtError, RtResult, Value, Vm};
 
 /// Types that get the stages and terminals as methods.
 const SRC: &[&str] = &["Stream", "List", "Range", "Table"];
@@ -152,94 +151,29 @@ fn count(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
         Value::Map(m) => return Ok(Value::Int(m.entries.borrow().len() as i64)),
         _ => {}
     }
-    let mut run = start(vm, a, 0, "count")?;
-    let mut fold = Fold::new(FoldKind::Count);
-    while run.next_folding(vm, &mut fold)?.is_some() {
-        fold.count += 1 + run.take_pending_count();
-    }
-    Ok(Value::Int(fold.count as i64))
+    let count = start(vm, a, 0, "count")?.count_all(vm)?;
+    Ok(Value::Int(count as i64))
 }
 
 fn run(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
     count(vm, a)
 }
 
-fn not_number(fname: &str, v: &Value) -> RtError {
-    RtError::new(format!(
-        "'{fname}' expects numbers, got {} {}",
-        if v.type_name().starts_with(['A', 'E', 'I', 'O', 'U']) {
-            "an"
-        } else {
-            "a"
-        },
-        v.type_name()
-    ))
-}
-
-/// Add a number the terminal took (`sum`, `avg`); the errors name the terminal.
-fn add_value(sum: Sum, v: &Value, fname: &str) -> RtResult<Sum> {
-    match v {
-        Value::Int(_) | Value::Float(_) => KVal::from_value(v)
-            .and_then(|k| sum.plus(k))
-            .ok_or_else(|| RtError::new(format!("integer overflow in '{fname}'"))),
-        other => Err(not_number(fname, other)),
-    }
-}
-
-/// Add every number of the batches' outputs in order; also returns how many there were.
-fn add_numbers(mut sum: Sum, taken: TakenNumbers, fname: &str) -> RtResult<(Sum, u64)> {
-    let mut n = 0u64;
-    for (chunk, from) in taken.chunks() {
-        n += chunk.len().saturating_sub(from) as u64;
-        let mut at = from;
-        while let Err(j) = sum.add_col(chunk, at) {
-            // An overflow or a non-number: `add_value` reports it.
-            if let Some(k) = chunk.get(j) {
-                sum = add_value(sum, &k.to_value(), fname)?;
-            }
-            at = j + 1;
-        }
-    }
-    Ok((sum, n))
-}
-
-/// Run a `sum` or `avg`: the sum, and how many numbers were added.
-fn fold_sum(vm: &mut Vm, a: &[Value], fname: &str) -> RtResult<Fold> {
-    let mut run = start(vm, a, 0, fname)?;
-    let mut fold = Fold::new(FoldKind::Sum);
-    loop {
-        // A batch's numbers in one go, then the next element (which runs the next batch).
-        let (sum, n) = add_numbers(fold.sum, run.take_numbers(), fname)?;
-        fold.sum = sum;
-        fold.count += n;
-        match run.next_folding(vm, &mut fold)? {
-            Some(v) => {
-                fold.sum = add_value(fold.sum, &v, fname)?;
-                fold.count += 1;
-            }
-            None => break,
-        }
-    }
-    Ok(fold)
-}
-
 fn sum(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
-    Ok(match fold_sum(vm, a, "sum")?.sum {
-        Sum::Int(i) => Value::Int(i),
-        Sum::Float(f) => Value::Float(f),
-    })
+    Ok(start(vm, a, 0, "sum")?.sum_all(vm, "sum")?.0)
 }
 
 /// Always a Float; Ints are summed exactly (an overflowing sum is an error, as in `sum`).
 fn avg(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
-    let fold = fold_sum(vm, a, "avg")?;
-    if fold.count == 0 {
+    let (sum, count) = start(vm, a, 0, "avg")?.sum_all(vm, "avg")?;
+    if count == 0 {
         return Ok(Value::Nil);
     }
-    let n = fold.count as f64;
-    Ok(Value::Float(match fold.sum {
-        Sum::Int(i) => i as f64 / n,
-        Sum::Float(f) => f / n,
+    let n = count as f64;
+    Ok(Value::Float(match sum {
+        Value::Int(i) => i as f64 / n,
+        Value::Float(f) => f / n,
+        _ => f64::NAN,
     }))
 }
 
@@ -251,7 +185,7 @@ pub fn extreme_of(vm: &mut Vm, src: &Value, fname: &str, want: Ordering) -> RtRe
         return Ok(Value::Nil);
     };
     if !matches!(best, Value::Int(_) | Value::Float(_) | Value::Str(_)) {
-        return Err(not_number(fname, &best));
+        return Err(not_a_number(fname, &best));
     }
     while let Some(v) = run.next(vm)? {
         if matches!(best, Value::Float(f) if f.is_nan()) {

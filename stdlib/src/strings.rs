@@ -3,8 +3,9 @@
 
 use crate::check::*;
 use crate::pipes;
-use walia_runtime::value::Str;
-use walia_runtime::{RtError, RtResult, Value, Vm, ops};
+use walia_runtime::api::Str;
+use walia_runtime::api::ops;
+use walia_runtime::{RtError, RtResult, Value, Vm};
 
 const S: &[&str] = &["String"];
 
@@ -84,7 +85,7 @@ fn contains(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
             Value::Float(f) => f.fract() == 0.0 && (r.start as f64..r.end as f64).contains(f),
             _ => false,
         },
-        Value::Map(m) => walia_runtime::value::KeyRef::from_value(x)
+        Value::Map(m) => walia_runtime::api::KeyRef::from_value(x)
             .is_some_and(|k| m.entries.borrow().contains_key(&k)),
         other => {
             return Err(type_error(

@@ -8,10 +8,9 @@ use crate::csv_text::{CsvReader, push_field};
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Write};
 use std::rc::Rc;
-use walia_runtime::table::handle::{TableId, cell_value, with_table};
-use walia_runtime::table::record::ColType;
-use walia_runtime::table::{Cell, Table, TableError};
-use walia_runtime::vm_heap::heap_rt_error;
+use walia_runtime::api::ColType;
+use walia_runtime::api::{Cell, Table, TableError};
+use walia_runtime::api::{TableId, cell_value, with_table};
 use walia_runtime::{RtError, RtResult, Value, Vm};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,7 +65,7 @@ pub fn db_import(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
         opts.skip_bad = m
             .entries
             .borrow()
-            .get(&walia_runtime::value::KeyRef::Str("skip_bad"))
+            .get(&walia_runtime::api::KeyRef::Str("skip_bad"))
             .is_some_and(Value::is_truthy);
     }
     let done = import(vm, arg(a, 0), &path, opts)?;
@@ -93,15 +92,7 @@ pub fn import(vm: &mut Vm, table: &Value, path: &str, opts: ImportOptions) -> Rt
     let format = Format::of(path)?;
     let file = File::open(path).map_err(|e| io_error("read", path, e))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let heap = vm.tables_heap()?;
-    {
-        let mut h = heap
-            .try_borrow_mut()
-            .map_err(|_| RtError::new("the heap is busy"))?;
-        h.flush_tables().map_err(heap_rt_error)?;
-        h.pager.savepoint().map_err(heap_rt_error)?;
-    }
-    let result = (|| {
+    vm.in_table_savepoint(|vm| {
         let t = vm.table_arg(table, true)?;
         let bar = progress_bar(opts.progress, size);
         let input = BufReader::with_capacity(1 << 16, file);
@@ -113,17 +104,7 @@ pub fn import(vm: &mut Vm, table: &Value, path: &str, opts: ImportOptions) -> Rt
             b.finish_and_clear();
         }
         r
-    })();
-    let mut h = heap
-        .try_borrow_mut()
-        .map_err(|_| RtError::new("the heap is busy"))?;
-    if result.is_err() {
-        h.pager.rollback_to_savepoint();
-        // The import handed out no rows, so their slots need not be burned.
-        h.tables.forget_unseen();
-    }
-    h.pager.release_savepoint();
-    result
+    })
 }
 
 fn progress_bar(wanted: bool, size: u64) -> Option<indicatif::ProgressBar> {
@@ -173,7 +154,7 @@ impl<'a> Line<'a> {
     fn add(
         &self,
         table: &mut Table,
-        pager: &mut walia_runtime::heap::pager::Pager,
+        pager: &mut walia_runtime::api::Pager,
         cells: Result<Vec<Cell>, TableError>,
         done: &mut Imported,
     ) -> Result<(), TableError> {
@@ -467,7 +448,7 @@ pub fn export(t: TableId, path: &str) -> RtResult<u64> {
                         match table.get(pager, row, col)? {
                             Cell::Nil => {}
                             Cell::Str(s) => push_field(&mut line, &s),
-                            other => line.push_str(&walia_runtime::print::repr(&cell_value(other))),
+                            other => line.push_str(&walia_runtime::api::repr(&cell_value(other))),
                         }
                     }
                 }

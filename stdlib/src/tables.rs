@@ -1,8 +1,8 @@
 //! Table builtins (SPEC §7): `db_*` functions and the methods of `db.T`.
 
 use crate::check::*;
-use walia_runtime::pipe::{Pipeline, Stage};
-use walia_runtime::table::handle::TableId;
+use walia_runtime::api::TableId;
+use walia_runtime::api::{Pipeline, Stage};
 use walia_runtime::{RtError, RtResult, Value, Vm};
 
 const T: &[&str] = &["Table"];
@@ -108,7 +108,7 @@ fn clear(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
 fn find(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
     receiver(a)?;
     let pred = expect_fn(a, 1, "find")?.clone();
-    let mut run = walia_runtime::pipe::PipeRun::new(arg(a, 0), false)?;
+    let mut run = walia_runtime::api::PipeRun::new(arg(a, 0), false)?;
     let mut out = Vec::new();
     while let Some(row) = run.next(vm)? {
         if vm

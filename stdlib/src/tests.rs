@@ -3,8 +3,8 @@
 #![allow(clippy::cloned_ref_to_slice_refs)]
 
 use crate::install;
-use walia_runtime::print::repr;
-use walia_runtime::value::MapKey;
+use walia_runtime::api::MapKey;
+use walia_runtime::api::repr;
 use walia_runtime::{RtResult, Value, Vm};
 
 pub fn vm() -> Vm {
@@ -66,10 +66,10 @@ pub fn ints(xs: &[i64]) -> Value {
 }
 
 pub fn map(pairs: &[(&str, Value)]) -> Value {
-    let mut m = walia_runtime::value::new_entries(0);
+    let mut m = walia_runtime::api::new_entries(0);
     for (k, v) in pairs {
         m.insert(
-            MapKey::Str(std::rc::Rc::new(walia_runtime::value::Str::new(
+            MapKey::Str(std::rc::Rc::new(walia_runtime::api::Str::new(
                 k.to_string(),
             ))),
             v.clone(),

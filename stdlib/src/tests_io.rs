@@ -4,7 +4,7 @@
 
 use crate::tests::*;
 use walia_runtime::Value;
-use walia_runtime::print::repr;
+use walia_runtime::api::repr;
 
 #[test]
 fn json_parse_values() {
@@ -56,11 +56,11 @@ fn json_str_values() {
         &[map(&[("k", list(vec![i(1), Value::Nil]))])],
     )
     .unwrap();
-    assert_eq!(walia_runtime::print::display(&plain), r#"{"k":[1,null]}"#);
+    assert_eq!(walia_runtime::api::display(&plain), r#"{"k":[1,null]}"#);
     let m = call(&mut vm, "Map", &[]).unwrap();
     meth(&mut vm, &m, "set", &[i(1), Value::Bool(false)]).unwrap();
     let r = call(&mut vm, "json_str", &[m]).unwrap();
-    assert_eq!(walia_runtime::print::display(&r), r#"{"1":false}"#);
+    assert_eq!(walia_runtime::api::display(&r), r#"{"1":false}"#);
     assert!(err(&mut vm, "json_str", &[f(f64::NAN)]).contains("cannot encode nan"));
     assert!(
         err(&mut vm, "json_str", &[list(vec![f(f64::INFINITY)])]).contains("cannot encode inf")

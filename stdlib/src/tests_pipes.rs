@@ -5,7 +5,7 @@
 use crate::tests::*;
 use std::cell::Cell;
 use std::rc::Rc;
-use walia_runtime::print::repr;
+use walia_runtime::api::repr;
 use walia_runtime::{RtError, Value};
 
 fn int_of(v: &Value) -> i64 {

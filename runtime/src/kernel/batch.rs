@@ -11,12 +11,11 @@
 use super::KVal;
 use super::eval::{Bail, Batch, Col, Elements, KResult, Mapped};
 use super::plan::{Plan, PlanSource, PlanStage};
+use crate::db::handle::{RowRef, TableId, with_table};
 use crate::error::{RtError, RtResult};
-use crate::heap::pager::{HEADER_LEN, PageKind, Pager, read_u64};
-use crate::table::handle::{RowRef, TableId, with_table};
-use crate::table::record::ColType;
-use crate::table::store::{Cell, ROWS_PER_PAGE, Table, TableError, VALUES_AT};
 use crate::value::{KeyRef, Value};
+use walia_store::column_page::{self, bit as present};
+use walia_store::{Cell, ColType, PageKind, Pager, ROWS_PER_PAGE, Table, TableError};
 
 /// Elements per batch of a range or list.
 pub const MEMORY_BATCH: u64 = 1024;
@@ -165,10 +164,6 @@ pub(super) struct TablePage<'p> {
     pub columns: Vec<(Option<&'p [u8]>, ColType)>,
 }
 
-pub(super) fn present(bytes: &[u8], slot: usize) -> bool {
-    bytes[HEADER_LEN + slot / 8] & (1 << (slot % 8)) != 0
-}
-
 impl Elements for TablePage<'_> {
     fn gather(&self, field: usize, sel: &[u32]) -> KResult<Col> {
         let (page, ty) = *self.columns.get(field).ok_or(Bail)?;
@@ -177,7 +172,7 @@ impl Elements for TablePage<'_> {
             return Ok(nils());
         };
         let first = self.first;
-        let raw = |i: u32| read_u64(b, VALUES_AT + 8 * (first + i as usize));
+        let raw = |i: u32| column_page::raw(b, first + i as usize);
         if !sel.iter().all(|&i| present(b, first + i as usize)) {
             // Some nils: value by value.
             let kval = |i: u32| -> KVal {
@@ -265,7 +260,7 @@ pub(super) fn with_rows<R>(
     let PlanSource::Table { columns, .. } = &plan.source else {
         return Err(RtError::new("internal error: not a table plan"));
     };
-    if !crate::table::handle::table_exists(table)? {
+    if !crate::db::handle::table_exists(table)? {
         return Ok(None);
     }
     with_table(table, |t, pager| {

@@ -7,7 +7,7 @@
 
 use super::KVal;
 pub use super::col::Col;
-pub use super::ops::{MathFn, binary, math};
+pub use super::ops::{MathFn, math};
 use super::ops::{binary_vec, neg_any, typed_binary};
 use crate::bytecode::BinKind;
 

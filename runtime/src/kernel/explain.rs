@@ -37,7 +37,7 @@ fn stage_text(s: &Stage) -> String {
         Stage::Take(n) | Stage::Skip(n) | Stage::Parallel(n) => n.to_string(),
         Stage::Enumerate => String::new(),
         Stage::DbInsert(t) => match t {
-            Value::Table(t) => crate::table::handle::table_name(*t).to_string(),
+            Value::Table(t) => crate::db::handle::table_name(*t).to_string(),
             Value::Str(s) => s.as_str().to_string(),
             other => other.type_name().to_string(),
         },

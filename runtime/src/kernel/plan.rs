@@ -8,12 +8,12 @@
 
 use super::eval::{BExpr, MathFn};
 use super::{KExpr, KVal};
+use crate::db::handle::TableId;
 use crate::pipe::Stage;
-use crate::table::handle::TableId;
-use crate::table::record::ColType;
 use crate::value::{Closure, Value};
 use crate::vm::Vm;
 use std::rc::Rc;
+use walia_store::ColType;
 
 /// What a plan reads its elements from.
 #[derive(Clone, Debug)]
@@ -116,7 +116,7 @@ impl Binder<'_> {
         }
         match (elem, self.source) {
             (Elem::Row, Value::Table(t)) => {
-                let col = crate::table::handle::with_table(*t, |table, _| {
+                let col = crate::db::handle::with_table(*t, |table, _| {
                     Ok(table.column_index(name).map(|c| (c, table.columns[c].ty)))
                 })
                 .map_err(|e| e.message.to_string())?;
@@ -298,7 +298,7 @@ pub fn bind(vm: &Vm, source: &Value, stages: &[Stage]) -> Result<Plan, String> {
 /// How a source is named in plans and reasons.
 pub fn source_name(v: &Value) -> String {
     match v {
-        Value::Table(t) => format!("table {}", crate::table::handle::table_name(*t)),
+        Value::Table(t) => format!("table {}", crate::db::handle::table_name(*t)),
         Value::File(f) => format!("{}(\"{}\")", f.kind, f.path),
         other => other.type_name().to_lowercase(),
     }

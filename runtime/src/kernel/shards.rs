@@ -14,13 +14,13 @@ use super::batch::{
 use super::eval::{Bail, Elements, KResult};
 use super::fold::Fold;
 use super::plan::{Plan, PlanStage};
+use crate::db::handle::TableId;
 use crate::error::RtResult;
-use crate::heap::page_view::PageView;
-use crate::heap::pager::{PageKind, RELEASE_EVERY, check_kind};
-use crate::table::handle::TableId;
-use crate::table::store::ROWS_PER_PAGE;
 use crate::value::Value;
 use std::sync::atomic::{AtomicU64, Ordering};
+use walia_store::PageView;
+use walia_store::ROWS_PER_PAGE;
+use walia_store::{PageKind, RELEASE_EVERY, check_kind};
 
 /// Pages (or range batches) per thread in a block whose outputs a fold takes as pieces
 /// complete: large, so that per-block costs (waking a pool thread, listing the pages)

@@ -14,9 +14,9 @@ use crate::kernel::batch::{
 use crate::kernel::eval::KResult;
 use crate::kernel::explain::TerminalArgs;
 use crate::kernel::shards::{block_end, block_units, range_block, table_block};
-use crate::table::store::ROWS_PER_PAGE;
 use crate::value::Value;
 use crate::vm::Vm;
+use walia_store::ROWS_PER_PAGE;
 
 impl PipeRun {
     /// Called by a terminal before it pulls: run in batches when the stages allow it.

@@ -2,8 +2,8 @@
 //! files (record by record, or searching for a literal) and tables (a chunk of live row
 //! numbers at a time).
 
+use crate::db::handle::{RowRef, TableId};
 use crate::error::{RtError, RtResult};
-use crate::table::handle::{RowRef, TableId};
 use crate::value::*;
 use std::rc::Rc;
 
@@ -85,7 +85,7 @@ impl SourceIter {
             Value::Table(t) => SourceIter::Table {
                 table: *t,
                 next: 0,
-                end: crate::table::handle::scan_end(*t)?,
+                end: crate::db::handle::scan_end(*t)?,
                 chunk: Vec::new(),
                 at: 0,
                 epoch: 0,
@@ -127,12 +127,12 @@ impl SourceIter {
         {
             loop {
                 if *at >= chunk.len() {
-                    *epoch = crate::table::store::write_epoch();
+                    *epoch = walia_store::write_epoch();
                     if *next >= *end {
                         return Ok(None);
                     }
                     let (rows, after) =
-                        crate::table::handle::live_rows(*table, *next, *end, TABLE_CHUNK)?;
+                        crate::db::handle::live_rows(*table, *next, *end, TABLE_CHUNK)?;
                     *chunk = rows;
                     *next = after;
                     *at = 0;
@@ -144,8 +144,8 @@ impl SourceIter {
                 *at += 1;
                 // A table changed since the chunk was read (the loop deleted a row,
                 // cleared the table, rolled back): check this row again.
-                if *epoch == crate::table::store::write_epoch()
-                    || crate::table::handle::is_live_row(*table, row)?
+                if *epoch == walia_store::write_epoch()
+                    || crate::db::handle::is_live_row(*table, row)?
                 {
                     return Ok(Some(Value::Row(RowRef { table: *table, row })));
                 }

@@ -1,23 +1,21 @@
 //! One table's rows in heap pages: typed columns, deletion marks, string bytes and the
 //! primary-key index, read and written in place through the pager.
 //!
-//! Row `r` of every column lives on data page `r / ROWS_PER_PAGE` of that column's segment.
-//! A column page holds a 64-byte bitmap (bit set: the value is present, clear: nil) and 500
-//! 8-byte values: Int and Float as their bits, Bool as 0/1, a String as the offset (low 40
-//! bits) and length (high 24 bits) of its bytes in the table's string segment. A page that
-//! was never written reads as all nil, so a column added later costs nothing for old rows.
+//! Row `r` of every column lives on data page `r / ROWS_PER_PAGE` of that column's segment;
+//! `column_page.rs` is the layout of those pages.
 
+use super::column_page::{self, ROWS_PER_PAGE, bit, set_bit};
 use super::keys;
 use super::record::{ColType, ColumnRecord, KeyKind, TableRecord};
 use super::segment::{Segment, SegmentRoot};
-use crate::heap::pager::{HEADER_LEN, PageKind, Pager, read_u64};
-use crate::heap::storage::PAGE_SIZE;
-use crate::heap::{HeapError, HeapResult, btree};
+use crate::btree;
+use crate::error::{HeapError, HeapResult};
+use crate::page::{HEADER_LEN, PageKind};
+use crate::pager::Pager;
+use crate::storage::PAGE_SIZE;
 use std::cell::Cell as Checked;
 use std::rc::Rc;
 
-pub const ROWS_PER_PAGE: usize = 500;
-pub const VALUES_AT: usize = HEADER_LEN + 64;
 const STRING_PAGE_DATA: usize = PAGE_SIZE - HEADER_LEN;
 /// Longest string a column holds (its length has 24 bits).
 pub const MAX_STRING: usize = (1 << 24) - 1;
@@ -90,19 +88,6 @@ pub struct Table {
     string_len: u64,
     /// Changed since the record was last written.
     pub dirty: bool,
-}
-
-fn bit(bytes: &[u8], slot: usize) -> bool {
-    bytes[HEADER_LEN + slot / 8] & (1 << (slot % 8)) != 0
-}
-
-fn set_bit(buf: &mut [u8], slot: usize, on: bool) {
-    let b = &mut buf[HEADER_LEN + slot / 8];
-    if on {
-        *b |= 1 << (slot % 8);
-    } else {
-        *b &= !(1 << (slot % 8));
-    }
 }
 
 /// The bytes of a segment's data page, its checksum checked once per page in a row.
@@ -302,11 +287,7 @@ impl Table {
             return Ok(None);
         }
         let bytes = data_page(pager, page, PageKind::Column, &c.checked)?;
-        let slot = row as usize % ROWS_PER_PAGE;
-        if !bit(bytes, slot) {
-            return Ok(None);
-        }
-        Ok(Some(read_u64(bytes, VALUES_AT + 8 * slot)))
+        Ok(column_page::value(bytes, row as usize % ROWS_PER_PAGE))
     }
 
     /// Read one value.
@@ -438,9 +419,7 @@ impl Table {
         }
         let page = c.seg.page_for_write(pager, idx)?;
         let buf = pager.page_mut(page)?;
-        set_bit(buf, slot, raw.is_some());
-        let at = VALUES_AT + 8 * slot;
-        buf[at..at + 8].copy_from_slice(&raw.unwrap_or(0).to_le_bytes());
+        column_page::write(buf, slot, raw);
         self.touch();
         Ok(())
     }

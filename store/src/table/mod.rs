@@ -2,23 +2,26 @@
 //!
 //! [`segment`] maps a table's page indices to heap pages, [`store`] reads and writes rows
 //! in those pages, [`keys`] is the primary-key index, and [`record`] the catalog entry that
-//! ties them together. This module keeps the tables a heap has open; `vm_table` gives
-//! scripts their view of them (`db.T`, rows as values).
+//! ties them together; [`column_page`] is the layout of a column page. This module keeps
+//! the tables a heap has open; the runtime's db/ gives scripts their view of them (`db.T`,
+//! rows as values).
 
-pub mod handle;
-pub mod keys;
-pub mod reader;
-pub mod record;
-pub mod segment;
-pub mod store;
+pub mod column_page;
+mod keys;
+mod record;
+mod segment;
+mod store;
 
-use crate::heap::HeapResult;
-use crate::heap::btree;
-use crate::heap::pager::{PageKind, Pager};
-use crate::heap::persist::Persist;
-use record::{KeyKind, TABLE_PREFIX, TableRecord, table_key};
+use crate::btree;
+use crate::error::HeapResult;
+use crate::page::PageKind;
+use crate::pager::Pager;
+use record::{KeyKind, TABLE_PREFIX, table_key};
 use std::rc::Rc;
-pub use store::{Cell, Table, TableError, TableResult};
+
+pub use column_page::ROWS_PER_PAGE;
+pub use record::{ColType, TableRecord};
+pub use store::{Cell, MAX_STRING, Table, TableError, TableResult, note_write, write_epoch};
 
 /// The tables a heap has open in this process, by a handle that stays valid across
 /// rollbacks (the table is re-read from the catalog on its next use).
@@ -31,8 +34,8 @@ pub struct TableSet {
     /// The most row slots each table has had in this process. A rollback brings back a
     /// record with fewer, but a row value taken in between may still be held, so those
     /// slots are never handed out again (see [`Table::burn_slots`]).
-    high_water: std::collections::HashMap<Rc<str>, u64, crate::value::FxBuild>,
-    by_name: std::collections::HashMap<Rc<str>, u32, crate::value::FxBuild>,
+    high_water: std::collections::HashMap<Rc<str>, u64, crate::hash::FxBuild>,
+    by_name: std::collections::HashMap<Rc<str>, u32, crate::hash::FxBuild>,
 }
 
 struct Entry {
@@ -83,101 +86,89 @@ impl TableSet {
     }
 }
 
-impl Persist {
+impl TableSet {
     /// A table by handle, read from the catalog on first use; `None` if it does not exist.
     #[inline]
-    pub fn table(&mut self, handle: u32) -> HeapResult<Option<(&mut Table, &mut Pager)>> {
-        let Some(entry) = self.tables.entries.get(handle as usize) else {
+    pub fn open(&mut self, pager: &mut Pager, handle: u32) -> HeapResult<Option<&mut Table>> {
+        let Some(entry) = self.entries.get(handle as usize) else {
             return Ok(None);
         };
         if entry.table.is_none() {
             let name = entry.name.clone();
-            let root = self.pager.meta().root;
-            let Some(bytes) = btree::get(&mut self.pager, root, &table_key(&name))? else {
+            let root = pager.meta().root;
+            let Some(bytes) = btree::get(pager, root, &table_key(&name))? else {
                 return Ok(None);
             };
             let rec = TableRecord::decode(&bytes, &name)?;
-            let mut table = Table::load(&mut self.pager, &name, rec)?;
-            if let Some(&hw) = self.tables.high_water.get(&name)
+            let mut table = Table::load(pager, &name, rec)?;
+            if let Some(&hw) = self.high_water.get(&name)
                 && hw > table.slots
-                && self.pager.writable
+                && pager.writable
             {
-                table.burn_slots(&mut self.pager, hw)?;
+                table.burn_slots(pager, hw)?;
             }
-            self.tables.entries[handle as usize].table = Some(table);
+            self.entries[handle as usize].table = Some(table);
         }
-        let table = self.tables.entries[handle as usize].table.as_mut();
-        Ok(table.map(|t| (t, &mut self.pager)))
-    }
-
-    /// Does table `name` exist (committed, or created in this transaction)?
-    pub fn table_exists(&mut self, name: &str) -> HeapResult<bool> {
-        let h = self.tables.handle(name);
-        Ok(self.table(h)?.is_some())
+        Ok(self.entries[handle as usize].table.as_mut())
     }
 
     /// Create an empty table; its record goes into the catalog at once.
-    pub fn create_table(&mut self, name: &str, sql: bool) -> HeapResult<u32> {
-        let order = self
-            .table_records()?
+    pub fn create(&mut self, pager: &mut Pager, name: &str, sql: bool) -> HeapResult<u32> {
+        let order = records(pager)?
             .iter()
             .map(|(_, r)| r.order + 1)
             .max()
             .unwrap_or(0);
-        let h = self.tables.handle(name);
+        let h = self.handle(name);
         let mut table = Table::new(name, sql, order);
         // A table of this name whose creation was rolled back may have left row values
         // behind: the new table starts after their slots.
-        if let Some(&hw) = self.tables.high_water.get(name) {
+        if let Some(&hw) = self.high_water.get(name) {
             table.slots = hw;
             table.base = hw;
         }
-        let rec = table.flush(&mut self.pager)?;
-        self.put(&table_key(name), &rec.encode())?;
+        let rec = table.flush(pager)?;
+        put_record(pager, name, &rec)?;
         table.dirty = false;
-        self.tables.entries[h as usize].table = Some(table);
+        self.entries[h as usize].table = Some(table);
         Ok(h)
     }
 
-    /// Every stored table record (as of the last flush), by name.
-    pub fn table_records(&mut self) -> HeapResult<Vec<(String, TableRecord)>> {
-        let root = self.pager.meta().root;
-        let mut out = Vec::new();
-        for (k, v) in btree::scan(&mut self.pager, root, &[TABLE_PREFIX])? {
-            let name = String::from_utf8_lossy(&k[1..]).into_owned();
-            let rec = TableRecord::decode(&v, &name)?;
-            out.push((name, rec));
-        }
-        Ok(out)
-    }
-
-    /// Table names in creation order.
-    pub fn table_names(&mut self) -> HeapResult<Vec<String>> {
-        let mut recs = self.table_records()?;
-        recs.sort_by_key(|(_, r)| r.order);
-        Ok(recs.into_iter().map(|(n, _)| n).collect())
-    }
-
     /// Write every changed table's pages and record (before a commit or savepoint).
-    pub fn flush_tables(&mut self) -> HeapResult<()> {
+    pub fn flush(&mut self, pager: &mut Pager) -> HeapResult<()> {
         let mut records = Vec::new();
-        for e in &mut self.tables.entries {
+        for e in &mut self.entries {
             if let Some(t) = &mut e.table
                 && t.dirty
             {
-                records.push((e.name.clone(), t.flush(&mut self.pager)?));
+                records.push((e.name.clone(), t.flush(pager)?));
                 t.dirty = false;
             }
         }
         for (name, rec) in records {
-            self.put(&table_key(&name), &rec.encode())?;
+            put_record(pager, &name, &rec)?;
         }
         Ok(())
     }
+}
 
-    pub(crate) fn forget_tables(&mut self) {
-        self.tables.forget();
+fn put_record(pager: &mut Pager, name: &str, rec: &TableRecord) -> HeapResult<()> {
+    let root = pager.meta().root;
+    let root = btree::put(pager, root, &table_key(name), &rec.encode())?;
+    pager.meta_mut().root = root;
+    Ok(())
+}
+
+/// Every stored table record (as of the last flush), by name.
+pub fn records(pager: &mut Pager) -> HeapResult<Vec<(String, TableRecord)>> {
+    let root = pager.meta().root;
+    let mut out = Vec::new();
+    for (k, v) in btree::scan(pager, root, &[TABLE_PREFIX])? {
+        let name = String::from_utf8_lossy(&k[1..]).into_owned();
+        let rec = TableRecord::decode(&v, &name)?;
+        out.push((name, rec));
     }
+    Ok(out)
 }
 
 /// Visit the pages of every stored table (all of them, or those written after commit
@@ -208,13 +199,13 @@ pub struct TableInfo {
 }
 
 /// Every table in creation order, from the last commit.
-pub fn table_infos(heap: &mut Persist) -> HeapResult<Vec<TableInfo>> {
-    let mut recs = heap.table_records()?;
+pub fn table_infos(pager: &mut Pager) -> HeapResult<Vec<TableInfo>> {
+    let mut recs = records(pager)?;
     recs.sort_by_key(|(_, r)| r.order);
     let mut out = Vec::with_capacity(recs.len());
     for (name, rec) in recs {
         let mut pages = 0u64;
-        walk_record_pages(&mut heap.pager, &rec, None, &mut |_, _| pages += 1)?;
+        walk_record_pages(pager, &rec, None, &mut |_, _| pages += 1)?;
         out.push(TableInfo {
             rows: rec.live,
             columns: rec
@@ -232,20 +223,20 @@ pub fn table_infos(heap: &mut Persist) -> HeapResult<Vec<TableInfo>> {
 /// Check every table of the last commit: each page (checksum, kind, number) is passed to
 /// `owner`; the live-row count must match the deletion marks, and the key index must hold
 /// one entry per live row with an id. Returns the number of tables checked.
-pub fn verify_tables(heap: &mut Persist, owner: &mut dyn FnMut(u64, PageKind)) -> HeapResult<u64> {
-    let recs = heap.table_records()?;
+pub fn verify_tables(pager: &mut Pager, owner: &mut dyn FnMut(u64, PageKind)) -> HeapResult<u64> {
+    let recs = records(pager)?;
     for (name, rec) in &recs {
-        walk_record_pages(&mut heap.pager, rec, None, owner)?;
-        let table = Table::load(&mut heap.pager, name, rec.clone())?;
-        let bad = |what: String| crate::heap::HeapError::Record(format!("table '{name}': {what}"));
+        walk_record_pages(pager, rec, None, owner)?;
+        let table = Table::load(pager, name, rec.clone())?;
+        let bad = |what: String| crate::error::HeapError::Record(format!("table '{name}': {what}"));
         let mut live = 0u64;
         let mut with_id = 0u64;
         let id_col = table.id_column();
         for row in table.base..table.slots {
-            if table.is_live(&mut heap.pager, row)? {
+            if table.is_live(pager, row)? {
                 live += 1;
                 if let Some(c) = id_col
-                    && table.raw(&mut heap.pager, row, c)?.is_some()
+                    && table.raw(pager, row, c)?.is_some()
                 {
                     with_id += 1;
                 }
@@ -259,10 +250,8 @@ pub fn verify_tables(heap: &mut Persist, owner: &mut dyn FnMut(u64, PageKind)) -
         }
         let mut keys = 0u64;
         match rec.key_kind {
-            KeyKind::Int => keys::count_entries(&mut heap.pager, rec.key_root, &mut keys)?,
-            KeyKind::Str => {
-                keys = btree::scan_keys(&mut heap.pager, rec.key_root, b"")?.len() as u64
-            }
+            KeyKind::Int => keys::count_entries(pager, rec.key_root, &mut keys)?,
+            KeyKind::Str => keys = btree::scan_keys(pager, rec.key_root, b"")?.len() as u64,
             KeyKind::None => {}
         }
         if rec.key_kind != KeyKind::None && keys != with_id {

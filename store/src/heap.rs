@@ -1,12 +1,14 @@
-//! A heap opened by a VM: the pager plus the map between stored object ids and the live
-//! objects this process has loaded or stored, so shared references stay shared.
+//! An open heap: the pager, the catalog's global names and the tables open in this
+//! process. The runtime adds the live objects it has loaded or stored (runtime/src/persist).
 
-use super::btree;
-use super::pager::{HEADER_LEN, OpenReport, PageKind, Pager, page_seq, read_u64, written_mix};
-use super::storage::{FileStorage, MemStorage, Storage};
-use super::{HeapError, HeapResult};
-use crate::value::{FxBuild, Value};
-use std::collections::{HashMap, HashSet};
+use crate::btree;
+use crate::error::{HeapError, HeapResult};
+use crate::page::{HEADER_LEN, PageKind, page_seq, read_u64, written_mix};
+use crate::pager::{OpenReport, Pager};
+use crate::storage::{FileStorage, MemStorage, Storage};
+use crate::superblock::MAGIC;
+use crate::table::{self, Table, TableRecord, TableSet};
+use std::collections::HashSet;
 use std::path::Path;
 
 /// Catalog key prefixes.
@@ -135,38 +137,29 @@ pub fn object_key(id: u64) -> [u8; 9] {
     k
 }
 
-/// The attached heap as the VM holds it.
-pub type HeapRef = std::rc::Rc<std::cell::RefCell<Persist>>;
-
-pub struct Persist {
+pub struct Heap {
     pub pager: Pager,
-    /// Objects known to this process by stored id (strong: their addresses stay unique).
-    pub(crate) objects: HashMap<u64, Value, FxBuild>,
-    /// The reverse: object address to stored id.
-    pub(crate) ids: HashMap<usize, u64, FxBuild>,
     /// Names of the globals the catalog holds.
-    pub(crate) stored: HashSet<String>,
+    stored: HashSet<String>,
     /// The heap held committed state when it was opened.
     pub warm: bool,
     pub report: OpenReport,
     /// Where the heap lives, for messages (`<memory>` for an in-memory heap).
     pub label: String,
     /// Tables open in this process.
-    pub tables: crate::table::TableSet,
+    pub tables: TableSet,
     /// Identifies this open heap among others in the process (table values name it).
     pub uid: u64,
 }
 
 static NEXT_UID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
-impl Persist {
-    fn new(store: Box<dyn Storage>, writable: bool, label: String) -> HeapResult<Persist> {
+impl Heap {
+    fn new(store: Box<dyn Storage>, writable: bool, label: String) -> HeapResult<Heap> {
         let (pager, report) = Pager::open_checked(store, writable, &mut check_catalog)?;
-        let mut heap = Persist {
+        let mut heap = Heap {
             warm: pager.committed_meta().sequence > 0,
             pager,
-            objects: HashMap::default(),
-            ids: HashMap::default(),
             stored: HashSet::new(),
             report,
             label,
@@ -178,27 +171,27 @@ impl Persist {
     }
 
     /// Open (or create) a heap file for writing, holding its lock while this value lives.
-    pub fn open_file(path: &Path, durability: Durability) -> HeapResult<Persist> {
-        let store = FileStorage::open_writer(path)?;
-        let mut heap = Persist::new(Box::new(store), true, path.display().to_string())?;
+    pub fn open_file(path: &Path, durability: Durability) -> HeapResult<Heap> {
+        let store = FileStorage::open_writer(path, MAGIC)?;
+        let mut heap = Heap::new(Box::new(store), true, path.display().to_string())?;
         heap.set_durability(durability);
         Ok(heap)
     }
 
     /// Open a heap file read-only, without taking the lock (`walia inspect`).
-    pub fn open_reader(path: &Path) -> HeapResult<Persist> {
+    pub fn open_reader(path: &Path) -> HeapResult<Heap> {
         let store = FileStorage::open_reader(path)?;
-        Persist::new(Box::new(store), false, path.display().to_string())
+        Heap::new(Box::new(store), false, path.display().to_string())
     }
 
     /// An empty heap in memory: commits and rollbacks work, nothing touches a file.
-    pub fn in_memory() -> HeapResult<Persist> {
-        Persist::new(Box::new(MemStorage::new()), true, "<memory>".into())
+    pub fn in_memory() -> HeapResult<Heap> {
+        Heap::new(Box::new(MemStorage::new()), true, "<memory>".into())
     }
 
     /// Open over any storage (tests use the fault-injecting one).
-    pub fn with_storage(store: Box<dyn Storage>, label: &str) -> HeapResult<Persist> {
-        Persist::new(store, true, label.to_string())
+    pub fn with_storage(store: Box<dyn Storage>, label: &str) -> HeapResult<Heap> {
+        Heap::new(store, true, label.to_string())
     }
 
     pub fn set_durability(&mut self, d: Durability) {
@@ -213,7 +206,7 @@ impl Persist {
     }
 
     /// Re-read the names of the stored globals (after open or a rollback).
-    pub(crate) fn reload_names(&mut self) -> HeapResult<()> {
+    pub fn reload_names(&mut self) -> HeapResult<()> {
         let root = self.pager.meta().root;
         let keys = btree::scan_keys(&mut self.pager, root, &[GLOBAL_PREFIX])?;
         self.stored = keys
@@ -258,6 +251,18 @@ impl Persist {
         btree::get(&mut self.pager, root, key)
     }
 
+    /// Every catalog entry whose key starts with `prefix`, in key order.
+    pub fn scan(&mut self, prefix: &[u8]) -> HeapResult<Vec<(Vec<u8>, Vec<u8>)>> {
+        let root = self.pager.meta().root;
+        btree::scan(&mut self.pager, root, prefix)
+    }
+
+    /// The keys of [`Heap::scan`].
+    pub fn scan_keys(&mut self, prefix: &[u8]) -> HeapResult<Vec<Vec<u8>>> {
+        let root = self.pager.meta().root;
+        btree::scan_keys(&mut self.pager, root, prefix)
+    }
+
     pub fn delete(&mut self, key: &[u8]) -> HeapResult<bool> {
         let root = self.pager.meta().root;
         let (root, found) = btree::delete(&mut self.pager, root, key)?;
@@ -270,10 +275,56 @@ impl Persist {
         self.pager.committed_meta().sequence
     }
 
-    /// Forget the live objects (after a rollback they no longer match the heap).
-    pub(crate) fn forget_objects(&mut self) {
-        self.objects.clear();
-        self.ids.clear();
-        self.forget_tables();
+    /// A global was just written to the catalog.
+    pub fn note_stored(&mut self, name: &str) {
+        self.stored.insert(name.to_string());
+    }
+}
+
+/// Tables, through the set this heap has open.
+impl Heap {
+    /// A table by handle, read from the catalog on first use; `None` if it does not exist.
+    #[inline]
+    pub fn table(&mut self, handle: u32) -> HeapResult<Option<(&mut Table, &mut Pager)>> {
+        let table = self.tables.open(&mut self.pager, handle)?;
+        Ok(table.map(|t| (t, &mut self.pager)))
+    }
+
+    /// Does table `name` exist (committed, or created in this transaction)?
+    pub fn table_exists(&mut self, name: &str) -> HeapResult<bool> {
+        let h = self.tables.handle(name);
+        Ok(self.table(h)?.is_some())
+    }
+
+    /// Create an empty table; its record goes into the catalog at once.
+    pub fn create_table(&mut self, name: &str, sql: bool) -> HeapResult<u32> {
+        self.tables.create(&mut self.pager, name, sql)
+    }
+
+    /// Every stored table record (as of the last flush), by name.
+    pub fn table_records(&mut self) -> HeapResult<Vec<(String, TableRecord)>> {
+        table::records(&mut self.pager)
+    }
+
+    /// Table names in creation order.
+    pub fn table_names(&mut self) -> HeapResult<Vec<String>> {
+        let mut recs = self.table_records()?;
+        recs.sort_by_key(|(_, r)| r.order);
+        Ok(recs.into_iter().map(|(n, _)| n).collect())
+    }
+
+    /// Every table in creation order: name, rows, columns and pages (as of the last flush).
+    pub fn table_infos(&mut self) -> HeapResult<Vec<table::TableInfo>> {
+        table::table_infos(&mut self.pager)
+    }
+
+    /// Write every changed table's pages and record (before a commit or savepoint).
+    pub fn flush_tables(&mut self) -> HeapResult<()> {
+        self.tables.flush(&mut self.pager)
+    }
+
+    /// Forget every open table (after a rollback the catalog says what they hold).
+    pub fn forget_tables(&mut self) {
+        self.tables.forget();
     }
 }

@@ -1,11 +1,11 @@
 //! A read-only view of the pager's pages that threads other than the pager's own can
 //! share (`parallel(n)` pipelines), and the bitmap of checked pages it consults.
 
-use super::IdSet;
-use super::storage::Storage;
+use crate::error::IdSet;
+use crate::storage::Storage;
 
 /// The pager's pages as threads other than its owner read them (`parallel(n)`), while
-/// nothing changes them: [`Pager::unchecked`](super::pager::Pager::unchecked) without the
+/// nothing changes them: [`Pager::unchecked`](crate::pager::Pager::unchecked) without the
 /// rest of the pager.
 pub struct PageView<'p> {
     pub(super) store: &'p dyn Storage,
@@ -17,7 +17,7 @@ pub struct PageView<'p> {
 }
 
 impl<'p> PageView<'p> {
-    /// See [`Pager::unchecked`](super::pager::Pager::unchecked).
+    /// See [`Pager::unchecked`](crate::pager::Pager::unchecked).
     pub fn unchecked(&self, page: u64) -> Option<(&'p [u8], bool)> {
         if !self.in_range(page) {
             return None;
@@ -33,7 +33,7 @@ impl<'p> PageView<'p> {
         page >= 2 && page < self.pages
     }
 
-    /// See [`Pager::release_resident`](super::pager::Pager::release_resident).
+    /// See [`Pager::release_resident`](crate::pager::Pager::release_resident).
     pub fn release_resident(&self) {
         self.store.release_resident();
     }

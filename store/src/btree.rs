@@ -6,12 +6,12 @@
 //! Deletion removes empty nodes but does not rebalance; the catalog mostly grows. The node
 //! encoding and the node cache are in `node.rs`.
 
-use super::node::{Node, Piece, Val, corrupt, load, store, take};
-use super::pager::{HEADER_LEN, PageKind, Pager, page_seq, read_u64};
-use super::storage::PAGE_SIZE;
-use super::{HeapError, HeapResult};
-
-pub use super::node::{NodeCache, flush};
+use crate::error::{HeapError, HeapResult};
+use crate::node::{self, Node, Piece, Val, corrupt, split};
+use crate::page::{HEADER_LEN, PageKind, page_seq, read_u64};
+use crate::pager::Pager;
+use crate::storage::PAGE_SIZE;
+use std::rc::Rc;
 
 fn too_deep(page: u64) -> HeapError {
     corrupt(page, "index deeper than possible (a loop?)")
@@ -453,4 +453,43 @@ fn scan_in(
         }
     }
     Ok(())
+}
+
+/// The node stored at `page` (shared; from the cache when possible).
+fn load(pager: &mut Pager, page: u64) -> HeapResult<Rc<Node>> {
+    if let Some(n) = pager.nodes.get(page) {
+        return Ok(n.clone());
+    }
+    let (kind, bytes) = pager.page_of(page, &[PageKind::Leaf, PageKind::Branch])?;
+    let node = Rc::new(node::decode(page, kind, bytes)?);
+    pager.nodes.insert_clean(page, node.clone());
+    Ok(node)
+}
+
+/// The node at `page`, owned, for changing (taken out of the cache when only it holds it).
+fn take(pager: &mut Pager, page: u64) -> HeapResult<Node> {
+    let shared = load(pager, page)?;
+    pager.nodes.forget(page);
+    Ok(Rc::try_unwrap(shared).unwrap_or_else(|rc| (*rc).clone()))
+}
+
+/// Write a node, splitting it into as many pages as it needs. The first piece reuses
+/// `old` when this transaction already owns it; otherwise `old` is freed.
+fn store(pager: &mut Pager, old: Option<u64>, node: Node) -> HeapResult<Vec<Piece>> {
+    let kind = node.kind();
+    let mut pieces = Vec::new();
+    for (i, (sep, n)) in split(node).into_iter().enumerate() {
+        let page = match (i, old) {
+            (0, Some(p)) if pager.is_fresh(p) => p,
+            _ => pager.allocate(kind)?,
+        };
+        pager.nodes.insert_dirty(page, Rc::new(n));
+        pieces.push((sep, page));
+    }
+    if let Some(p) = old
+        && pieces.first().map(|x| x.1) != Some(p)
+    {
+        pager.free(p);
+    }
+    Ok(pieces)
 }

@@ -1,131 +1,28 @@
-//! Pages, copy-on-write bookkeeping and the commit protocol.
+//! Opening a heap and committing to it: the part of the pager the invariants below rest on.
 //!
 //! A commit writes every page changed since the last one to pages the last commit does not
 //! use, syncs, then writes the *other* superblock slot with a higher sequence number and a
 //! crc32, and syncs again. Opening takes the valid slot with the higher sequence number, so
 //! a crash at any moment leaves the last commit (or, if the newest superblock never became
-//! durable, the one before) intact. Pages freed by a transaction are reused only after that
-//! transaction has committed: until then the previous commit may still need them.
+//! durable, the one before) intact.
+//!
+//! Invariants (docs/heap-format.md, "Invariants"; checked by `debug_assert!`s here and in
+//! `mod.rs`):
+//! 1. No page the last durable commit uses is written before it is replaced.
+//! 2. Pages freed by commit N are reused only once N is durable.
+//! 3. A superblock names only pages whose sequence number is at most its own.
+//! 4. The superblock's written count and hash cover every page above its base sequence.
 
-use super::page_view::{PageBits, PageView};
-use super::storage::{PAGE_SIZE, Storage};
-use super::{HeapError, HeapResult, IdSet};
+use super::{OpenReport, Pager, Stats, TxnState};
+use crate::error::IdSet;
+use crate::error::{HeapError, HeapResult};
+use crate::page::{HEADER_LEN, PageKind, read_u64, written_mix};
+use crate::page_view::PageBits;
+use crate::storage::{PAGE_SIZE, Storage};
+use crate::superblock::{MAGIC, Meta, SUPERBLOCK_LEN};
 
-use super::superblock::SUPERBLOCK_LEN;
-pub use super::superblock::{FORMAT_VERSION, MAGIC, Meta};
-
-/// Page header: kind, reserved, entry count, crc32 of bytes 8.., the page's own number,
-/// the sequence number of the commit that wrote it.
-pub const HEADER_LEN: usize = 24;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
-pub enum PageKind {
-    Branch = 1,
-    Leaf = 2,
-    Overflow = 3,
-    FreeList = 4,
-    /// Values of one table column for a run of rows, or deletion marks (see `table::store`).
-    Column = 5,
-    /// Page numbers of a table segment's pages (see `table::segment`).
-    Directory = 6,
-    /// A table's string bytes.
-    Strings = 7,
-    /// Primary-key index nodes (see `table::keys`).
-    KeyLeaf = 8,
-    KeyBranch = 9,
-}
-
-impl PageKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            PageKind::Branch => "index branch",
-            PageKind::Leaf => "index leaf",
-            PageKind::Overflow => "overflow",
-            PageKind::FreeList => "free list",
-            PageKind::Column => "table column",
-            PageKind::Directory => "table directory",
-            PageKind::Strings => "table strings",
-            PageKind::KeyLeaf => "key index leaf",
-            PageKind::KeyBranch => "key index branch",
-        }
-    }
-}
-
-/// The allocation state that a savepoint captures and a rollback restores.
-#[derive(Clone, Default)]
-struct TxnState {
-    meta: Meta,
-    /// Pages free to reuse now.
-    free: Vec<u64>,
-    /// Pages freed by this transaction: the last commit still uses them.
-    pending: Vec<u64>,
-    /// Pages freed by commits that have not been synced yet (`batched`): until a sync, a
-    /// power cut could bring back the commit that uses them, so they are not reused.
-    unsynced: Vec<u64>,
-    /// Pages allocated by this transaction before the last savepoint: part of the
-    /// savepoint's state, so they are copied on write like committed pages.
-    sealed: IdSet,
-}
-
-/// What `open` found.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct OpenReport {
-    /// A newer superblock was damaged and an older commit was used.
-    pub fell_back: bool,
-    pub was_new: bool,
-}
-
-pub struct Pager {
-    store: Box<dyn Storage>,
-    /// The last durable commit, and which slot (page 0 or 1) holds it.
-    committed: TxnState,
-    slot: u64,
-    /// The slot holding the last commit known to be on disk. Commits are written to the
-    /// other slot, so an unsynced (`batched`) commit never overwrites the superblock that a
-    /// power cut would fall back to.
-    durable_slot: u64,
-    /// The sequence of the newest commit whose pages are on disk.
-    durable_seq: u64,
-    /// Freelist chain pages of the last commit (freed when the next commit replaces them).
-    committed_chain: Vec<u64>,
-    txn: TxnState,
-    /// Pages allocated since the last savepoint: written in place until the next seal.
-    fresh: IdSet,
-    /// Nested savepoints, innermost last.
-    savepoints: Vec<(TxnState, IdSet)>,
-    /// Committed pages whose checksum this process has already checked.
-    verified: PageBits,
-    /// Sync data and superblock at each commit (`immediate`); otherwise every Nth commit.
-    pub sync_every: u32,
-    /// ... or when this much time has passed since the last sync.
-    pub sync_interval: std::time::Duration,
-    last_sync: std::time::Instant,
-    commits_since_sync: u32,
-    pub durability_code: u32,
-    pub writable: bool,
-    pub stats: Stats,
-    /// A commit failed part-way: refuse further commits.
-    failed: bool,
-    /// Decoded index nodes (owned by the index module).
-    pub(super) nodes: super::btree::NodeCache,
-    /// Pages first read or allocated since resident memory was last released.
-    touched: u64,
-}
-
-/// After this many newly touched pages (8 MiB; the kernel maps neighbouring pages along
-/// with each one touched, so residency runs a few times higher) the storage may drop its
-/// resident copies, so that scanning or importing a table far larger than memory keeps a
-/// bounded RSS.
-pub const RELEASE_EVERY: u64 = 2048;
-
-/// Counters for the benchmarks (`WALIA_HEAP_STATS=1` prints them at exit).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Stats {
-    pub commits: u64,
-    /// Pages written (each once per commit or savepoint, however often it changed).
-    pub pages_written: u64,
-}
+const FREE_AT: usize = HEADER_LEN + 8;
+const FREE_PER_PAGE: usize = (PAGE_SIZE - FREE_AT) / 8;
 
 impl Pager {
     /// Open storage: an empty one becomes a new heap.
@@ -322,40 +219,9 @@ impl Pager {
         Ok((free, chain))
     }
 
-    pub fn meta(&self) -> &Meta {
-        &self.txn.meta
-    }
-
-    pub fn meta_mut(&mut self) -> &mut Meta {
-        &mut self.txn.meta
-    }
-
-    pub fn committed_meta(&self) -> &Meta {
-        &self.committed.meta
-    }
-
-    pub fn syncs(&self) -> u64 {
-        self.store.syncs()
-    }
-
-    pub fn file_pages(&self) -> u64 {
-        self.store.page_count()
-    }
-
-    pub fn free_pages(&self) -> usize {
-        self.txn.free.len() + self.txn.pending.len() + self.txn.unsynced.len()
-    }
-
-    /// Is anything uncommitted?
-    pub fn is_dirty(&self) -> bool {
-        self.txn.meta != self.committed.meta
-            || !self.fresh.is_empty()
-            || !self.txn.sealed.is_empty()
-    }
-
     /// A new transaction starting from the last commit (carrying its count of pages not
     /// yet durable).
-    fn next_txn(&self) -> TxnState {
+    pub(super) fn next_txn(&self) -> TxnState {
         self.committed.clone()
     }
 
@@ -369,188 +235,11 @@ impl Pager {
     }
 
     /// A page of the expected kind, its number, length and checksum validated.
-    pub fn page(&mut self, page: u64, kind: PageKind) -> HeapResult<&[u8]> {
-        Ok(self.page_of(page, &[kind])?.1)
-    }
-
-    /// A page of one of the accepted kinds, validated; with the kind it has.
-    pub fn page_of(&mut self, page: u64, accept: &[PageKind]) -> HeapResult<(PageKind, &[u8])> {
-        let kind = accept[0];
-        if page < 2 || page >= self.txn.meta.page_count.max(self.committed.meta.page_count) {
-            return Err(HeapError::corrupt(
-                page,
-                format!("{} page number out of range", kind.name()),
-            ));
-        }
-        if page >= self.store.page_count() {
-            return Err(HeapError::corrupt(page, "page beyond the end of the file"));
-        }
-        let trusted = self.fresh.contains(&page) || self.txn.sealed.contains(&page);
-        if !trusted && !self.verified.contains(page) {
-            self.note_touched();
-            let bytes = self.store.read(page);
-            check_page(bytes, page)?;
-            self.verified.insert(page);
-        }
-        let bytes = self.store.read(page);
-        match accept.iter().find(|k| **k as u8 == bytes[0]) {
-            Some(k) => Ok((*k, bytes)),
-            None => Err(HeapError::corrupt(
-                page,
-                format!("expected a {} page, found kind {}", kind.name(), bytes[0]),
-            )),
-        }
-    }
-
-    /// The bytes of a page already returned by [`Pager::page`] in this transaction (so
-    /// validated): many can be held at once, for reading a row range of several columns.
-    pub fn validated(&self, page: u64) -> &[u8] {
-        self.store.read(page)
-    }
-
-    /// A page's bytes for a reader that checks them itself ([`check_kind`]) before it
-    /// uses what it read, then calls [`Pager::mark_checked`]: `None` when the page
-    /// number is out of range. The second value says whether the check is still due.
-    pub fn unchecked(&self, page: u64) -> Option<(&[u8], bool)> {
-        self.view().unchecked(page)
-    }
-
-    /// What threads other than the pager's own may read ([`PageView`]).
-    pub fn view(&self) -> PageView<'_> {
-        PageView {
-            store: &*self.store,
-            pages: self
-                .txn
-                .meta
-                .page_count
-                .max(self.committed.meta.page_count)
-                .min(self.store.page_count()),
-            fresh: &self.fresh,
-            sealed: &self.txn.sealed,
-            verified: &self.verified,
-        }
-    }
-
-    /// Record that a page handed out by [`Pager::unchecked`] passed [`check_kind`].
-    pub fn mark_checked(&mut self, page: u64) {
-        if self.verified.insert(page) {
-            self.note_touched();
-        }
-    }
-
-    /// [`Pager::mark_checked`] for a caller that counts the pages it touches itself
-    /// ([`Pager::touched`]) and releases resident memory when that count says so.
-    pub fn mark_checked_uncounted(&mut self, page: u64) {
-        self.verified.insert(page);
-    }
-
-    /// Pages first read or allocated since resident memory was last released (read and
-    /// set by a caller that releases it itself, see [`RELEASE_EVERY`]).
-    pub fn touched(&mut self) -> &mut u64 {
-        &mut self.touched
-    }
-
-    /// Let the OS drop this process's resident copies of the file's pages (see
-    /// [`RELEASE_EVERY`]). Pages being read meanwhile, on any thread, are mapped again.
-    pub fn release_resident(&self) {
-        self.store.release_resident();
-    }
-
-    /// May this page be changed in place (it belongs to no commit or savepoint)?
-    pub fn is_fresh(&self, page: u64) -> bool {
-        self.fresh.contains(&page)
-    }
-
-    fn note_touched(&mut self) {
-        self.touched += 1;
-        if self.touched >= RELEASE_EVERY {
-            self.touched = 0;
-            self.store.release_resident();
-        }
-    }
-
-    /// A page to write, taken from the free list or by growing the file.
-    pub fn allocate(&mut self, kind: PageKind) -> HeapResult<u64> {
-        self.note_touched();
-        let page = match self.txn.free.pop() {
-            Some(p) => p,
-            None => {
-                let p = self.txn.meta.page_count;
-                self.txn.meta.page_count += 1;
-                if p >= self.store.page_count() {
-                    let room = (p + 1)
-                        .max(self.store.page_count() + self.store.page_count() / 8)
-                        .max(16);
-                    self.store.grow(room).map_err(HeapError::Io)?;
-                }
-                p
-            }
-        };
-        self.fresh.insert(page);
-        self.nodes.forget(page);
-        let buf = self.store.write(page).map_err(HeapError::Io)?;
-        buf.fill(0);
-        buf[0] = kind as u8;
-        buf[8..16].copy_from_slice(&page.to_le_bytes());
-        let seq = self.committed.meta.sequence + 1;
-        buf[16..24].copy_from_slice(&seq.to_le_bytes());
-        Ok(page)
-    }
-
-    /// Writable bytes of a page allocated in this transaction.
-    pub fn page_mut(&mut self, page: u64) -> HeapResult<&mut [u8]> {
-        if !self.fresh.contains(&page) {
-            return Err(HeapError::corrupt(
-                page,
-                "internal: write to a committed page",
-            ));
-        }
-        self.store.write(page).map_err(HeapError::Io)
-    }
-
-    /// A writable copy of a page: the page itself when this transaction allocated it since
-    /// the last savepoint, otherwise a new page holding the same content (the old one is
-    /// freed once the last commit no longer needs it). Returns the page to write.
-    pub fn copy_on_write(&mut self, page: u64, kind: PageKind) -> HeapResult<u64> {
-        if self.fresh.contains(&page) {
-            return Ok(page);
-        }
-        let mut content = vec![0u8; PAGE_SIZE];
-        content.copy_from_slice(self.page(page, kind)?);
-        let copy = self.allocate(kind)?;
-        let buf = self.page_mut(copy)?;
-        buf[1..4].copy_from_slice(&content[1..4]);
-        buf[HEADER_LEN..].copy_from_slice(&content[HEADER_LEN..]);
-        self.free(page);
-        Ok(copy)
-    }
-
-    /// Release a page: at once if this transaction allocated it since the last savepoint,
-    /// otherwise after the next commit.
-    pub fn free(&mut self, page: u64) {
-        self.nodes.forget(page);
-        if self.fresh.remove(&page) {
-            self.txn.free.push(page);
-        } else {
-            self.txn.sealed.remove(&page);
-            // A page written since the last durable commit no longer counts among the
-            // pages the next commit leaves behind.
-            if page < self.store.page_count() {
-                let b = self.store.read(page);
-                if page_seq(b) > self.durable_seq {
-                    let crc = u32::from_le_bytes([b[4], b[5], b[6], b[7]]);
-                    let meta = &mut self.txn.meta;
-                    meta.written_count = meta.written_count.wrapping_sub(1);
-                    meta.written_hash = meta.written_hash.wrapping_sub(written_mix(page, crc));
-                }
-            }
-            self.txn.pending.push(page);
-        }
-    }
-
     /// Seal the pages written so far: a savepoint (or commit) must see them unchanged.
-    fn seal(&mut self) -> HeapResult<()> {
-        super::btree::flush(self)?;
+    pub(super) fn seal(&mut self) -> HeapResult<()> {
+        for (page, node) in self.nodes.take_dirty() {
+            crate::node::write_page(self.page_mut(page)?, &node);
+        }
         let mut fresh: Vec<u64> = self.fresh.drain().collect();
         fresh.sort_unstable();
         for page in fresh {
@@ -571,42 +260,6 @@ impl Pager {
     }
 
     /// Mark the current state: [`Pager::rollback_to_savepoint`] returns to it.
-    pub fn savepoint(&mut self) -> HeapResult<()> {
-        self.seal()?;
-        self.savepoints.push((self.txn.clone(), IdSet::default()));
-        Ok(())
-    }
-
-    pub fn has_savepoint(&self) -> bool {
-        !self.savepoints.is_empty()
-    }
-
-    /// Forget the innermost savepoint, keeping every change made since.
-    pub fn release_savepoint(&mut self) {
-        self.savepoints.pop();
-    }
-
-    /// Return to the innermost savepoint (which stays in place).
-    pub fn rollback_to_savepoint(&mut self) -> bool {
-        match self.savepoints.last().cloned() {
-            Some((state, fresh)) => {
-                self.txn = state;
-                self.fresh = fresh;
-                self.nodes.clear();
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// Drop everything since the last commit.
-    pub fn rollback(&mut self) {
-        self.txn = self.next_txn();
-        self.fresh.clear();
-        self.nodes.clear();
-        self.savepoints.clear();
-    }
-
     /// Make the current state the new durable commit.
     pub fn commit(&mut self) -> HeapResult<()> {
         if !self.writable {
@@ -759,50 +412,4 @@ impl Pager {
     pub fn freelist_pages(&self) -> (&[u64], &[u64]) {
         (&self.committed.free, &self.committed_chain)
     }
-}
-
-const FREE_AT: usize = HEADER_LEN + 8;
-const FREE_PER_PAGE: usize = (PAGE_SIZE - FREE_AT) / 8;
-
-pub fn read_u64(b: &[u8], at: usize) -> u64 {
-    let mut w = [0u8; 8];
-    w.copy_from_slice(&b[at..at + 8]);
-    u64::from_le_bytes(w)
-}
-
-/// Check a committed page's checksum and self-number.
-/// [`check_page`], and that the page is of `kind` (what [`Pager::page`] checks).
-pub fn check_kind(bytes: &[u8], page: u64, kind: PageKind) -> bool {
-    check_page(bytes, page).is_ok() && bytes.first() == Some(&(kind as u8))
-}
-
-pub fn check_page(bytes: &[u8], page: u64) -> HeapResult<()> {
-    let stored = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
-    if crc32fast::hash(&bytes[8..]) != stored {
-        return Err(HeapError::corrupt(page, "page checksum mismatch"));
-    }
-    if read_u64(bytes, 8) != page {
-        return Err(HeapError::corrupt(
-            page,
-            "page holds another page's number (misplaced write)",
-        ));
-    }
-    Ok(())
-}
-
-impl Pager {
-    /// The storage underneath (tests inspect their fakes through this).
-    pub fn storage(&self) -> &dyn Storage {
-        self.store.as_ref()
-    }
-}
-
-/// One written page's share of a commit's `written_hash`.
-pub fn written_mix(page: u64, crc: u32) -> u64 {
-    (page.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ crc as u64).rotate_left(17)
-}
-
-/// The sequence number in a page's header (the commit that wrote it).
-pub fn page_seq(bytes: &[u8]) -> u64 {
-    read_u64(bytes, 16)
 }

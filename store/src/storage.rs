@@ -15,7 +15,7 @@ pub const PAGE_SIZE: usize = 4096;
 pub const LOCK_PID_OFFSET: usize = 4088;
 
 /// Page-granular storage with an explicit durability barrier. `Sync`: `parallel(n)` threads
-/// read pages through a shared [`super::page_view::PageView`].
+/// read pages through a shared [`crate::page_view::PageView`].
 pub trait Storage: Sync {
     /// Pages the storage currently holds.
     fn page_count(&self) -> u64;
@@ -128,6 +128,9 @@ pub struct FileStorage {
     pages: u64,
     writable: bool,
     syncs: u64,
+    /// The first bytes of a heap file (the superblock's magic): the lock holder's pid is
+    /// recorded only in a file that starts with them, or in a new one.
+    magic: [u8; 8],
 }
 
 /// Why a heap file could not be opened.
@@ -145,8 +148,9 @@ impl From<io::Error> for OpenError {
 }
 
 impl FileStorage {
-    /// Open (creating when missing) for writing, taking the exclusive lock at once.
-    pub fn open_writer(path: &Path) -> Result<FileStorage, OpenError> {
+    /// Open (creating when missing) for writing, taking the exclusive lock at once. `magic`
+    /// is how a heap file starts: the writer never records its pid in any other file.
+    pub fn open_writer(path: &Path, magic: &[u8; 8]) -> Result<FileStorage, OpenError> {
         let file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -160,6 +164,7 @@ impl FileStorage {
             };
         }
         let mut storage = FileStorage::map(file, true)?;
+        storage.magic = *magic;
         if storage.pages < 2 && storage.raw_len == 0 {
             // A new heap: make room at once so the lock holder's pid can be recorded, and
             // make the new file's directory entry durable (its first commit syncs the file,
@@ -197,6 +202,7 @@ impl FileStorage {
             pages,
             writable,
             syncs: 0,
+            magic: [0; 8],
         };
         storage.remap()?;
         Ok(storage)
@@ -230,7 +236,7 @@ impl FileStorage {
         }
         // Never write into a file that is not a heap (or a new, still empty one).
         let start = &self.read(0)[..8];
-        if start != super::superblock::MAGIC && start != [0u8; 8] {
+        if start != self.magic && start != [0u8; 8] {
             return Ok(());
         }
         let pid = std::process::id().to_le_bytes();

@@ -3,10 +3,8 @@
 //! (an instance's class, a class's superclass, a closure's home, a bound method's parts)
 //! are followed directly, and those cannot form a cycle in a sound heap.
 
-use super::codec::{Item, Reader, kind};
-use super::persist::Persist;
+use super::Persist;
 use super::recompile;
-use super::{HeapError, HeapResult, IdSet};
 use crate::bytecode::Proto;
 use crate::pipe::{Pipeline, Stage};
 use crate::value::{
@@ -14,6 +12,8 @@ use crate::value::{
 };
 use crate::vm::{Vm, assemble_class, cell_rc};
 use std::rc::Rc;
+use walia_store::codec::{Item, Reader, kind};
+use walia_store::{HeapError, HeapResult, IdSet};
 
 /// Deeper chains of immutable links than this mean a damaged heap.
 const MAX_LINK_DEPTH: usize = 1_000;
@@ -82,14 +82,14 @@ impl<'a> Loader<'a> {
                     )));
                 }
             },
-            Item::Table(name) => crate::table::handle::table_value(self.heap, name),
+            Item::Table(name) => crate::db::handle::table_value(self.heap, name),
             Item::Row(name, row) => {
-                let Value::Table(table) = crate::table::handle::table_value(self.heap, name) else {
+                let Value::Table(table) = crate::db::handle::table_value(self.heap, name) else {
                     return Err(HeapError::Record("bad table value".into()));
                 };
                 let row = u32::try_from(row)
                     .map_err(|_| HeapError::Record(format!("row {row} of {name} out of range")))?;
-                Value::Row(crate::table::handle::RowRef { table, row })
+                Value::Row(crate::db::handle::RowRef { table, row })
             }
         })
     }

@@ -10,9 +10,10 @@
 //! them are rewritten (again copy-on-write) at [`Segment::flush`], before a commit or
 //! savepoint, so a commit writes each directory page once however many rows changed.
 
-use crate::heap::pager::{HEADER_LEN, PageKind, Pager, page_seq, read_u64};
-use crate::heap::storage::PAGE_SIZE;
-use crate::heap::{HeapError, HeapResult};
+use crate::error::{HeapError, HeapResult, IdSet};
+use crate::page::{HEADER_LEN, PageKind, page_seq, read_u64};
+use crate::pager::Pager;
+use crate::storage::PAGE_SIZE;
 use std::collections::BTreeSet;
 
 /// Page numbers per directory page.
@@ -66,7 +67,7 @@ impl Segment {
         seg.levels[depth].push(root.page);
         // A damaged file could link one directory from several places and multiply the
         // tree: every directory must be read once.
-        let mut seen = crate::heap::IdSet::default();
+        let mut seen = IdSet::default();
         for level in (1..=depth).rev() {
             let dirs = std::mem::take(&mut seg.levels[level]);
             let mut below = Vec::new();
@@ -100,6 +101,7 @@ impl Segment {
     }
 
     /// Data pages the segment spans (written or not).
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.levels[0].len()
     }
@@ -274,7 +276,7 @@ pub fn walk_stored(
         return Err(corrupt(root.page, "table segment deeper than possible"));
     }
     let mut level = vec![root.page];
-    let mut seen = crate::heap::IdSet::default();
+    let mut seen = IdSet::default();
     for depth in (1..=root.depth).rev() {
         let mut below = Vec::new();
         for dir in level {

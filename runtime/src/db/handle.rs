@@ -3,15 +3,13 @@
 //! row can be read, written and printed wherever it is — inside a list, from the embedding
 //! API, in an error message — without the VM at hand, and costs no allocation per row.
 
-use super::store::ROWS_PER_PAGE;
-use super::{Cell, Table, TableError};
 use crate::error::{RtError, RtResult};
-use crate::heap::pager::Pager;
-use crate::heap::persist::{HeapRef, Persist};
+use crate::persist::{HeapRef, Persist};
 use crate::value::Value;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::{Rc, Weak};
+use walia_store::{Cell, Pager, ROWS_PER_PAGE, Table, TableError};
 
 /// A table value: an index into this thread's table registry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

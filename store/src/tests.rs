@@ -1,8 +1,8 @@
 //! Tests of the pager and index: a model check, power loss, and corruption.
 
-use super::btree;
-use super::pager::Pager;
-use super::storage::{FaultyStorage, MemStorage};
+use crate::btree;
+use crate::pager::Pager;
+use crate::storage::{FaultyStorage, MemStorage};
 use std::collections::BTreeMap;
 
 /// A small deterministic generator (xorshift), shared by the heap and table tests.
@@ -31,7 +31,7 @@ fn value(rng: &mut Rng, tag: u64) -> Vec<u8> {
     v
 }
 
-fn read_all(pager: &mut Pager) -> super::HeapResult<Model> {
+fn read_all(pager: &mut Pager) -> crate::error::HeapResult<Model> {
     let root = pager.meta().root;
     Ok(btree::scan(pager, root, b"")?.into_iter().collect())
 }
@@ -50,7 +50,7 @@ fn assert_reopens_to(pager: &Pager, expected: &Model, context: &str) {
     let reopened = Pager::open_checked(
         Box::new(MemStorage::from_bytes(image)),
         false,
-        &mut super::persist::check_commit,
+        &mut crate::heap::check_commit,
     );
     match reopened {
         Ok((mut p, report)) => {
@@ -219,7 +219,7 @@ fn power_loss_seed(seed: u64) {
     // As the heap does: a commit whose pages fail their checksums gives way to the other.
     // Half the seeds use the check large heaps get (only the last commit's own pages).
     let full = seed.is_multiple_of(2);
-    let mut check = |p: &mut Pager| super::persist::check_commit_pages(p, full);
+    let mut check = |p: &mut Pager| crate::heap::check_commit_pages(p, full);
     let reopened = Pager::open_checked(Box::new(MemStorage::from_bytes(image)), true, &mut check);
     let (mut reopened, _) = match reopened {
         Ok(p) => p,
@@ -318,14 +318,14 @@ fn immediate_commit_costs_two_syncs() {
 }
 
 mod prop {
-    use super::super::inspect::{summary, verify};
-    use super::super::persist::Persist;
-    use super::super::storage::MemStorage;
+    use crate::heap::{Heap, object_key};
+    use crate::inspect::{summary, verify};
+    use crate::storage::MemStorage;
     use proptest::prelude::*;
 
     /// A small valid heap image with globals and object records.
     fn image() -> Vec<u8> {
-        let mut heap = match Persist::with_storage(Box::new(MemStorage::new()), "<test>") {
+        let mut heap = match Heap::with_storage(Box::new(MemStorage::new()), "<test>") {
             Ok(h) => h,
             Err(e) => panic!("{e}"),
         };
@@ -337,8 +337,7 @@ mod prop {
         ];
         rec.extend_from_slice(b"two");
         rec.extend_from_slice(&[6, 1, 0, 0, 0, 0, 0, 0, 0]);
-        heap.put(&super::super::persist::object_key(1), &rec)
-            .expect("put");
+        heap.put(&object_key(1), &rec).expect("put");
         heap.pager.commit().expect("commit");
         heap.put(b"gb", &[0]).expect("put");
         heap.pager.commit().expect("commit");
@@ -354,7 +353,7 @@ mod prop {
         /// Random bytes never panic the open, inspect or verify paths.
         #[test]
         fn random_heap_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..20000)) {
-            if let Ok(mut h) = Persist::with_storage(Box::new(MemStorage::from_bytes(bytes)), "<fuzz>") {
+            if let Ok(mut h) = Heap::with_storage(Box::new(MemStorage::from_bytes(bytes)), "<fuzz>") {
                 let _ = summary(&mut h);
                 let _ = verify(&mut h);
             }
@@ -369,7 +368,7 @@ mod prop {
                     bytes[at] = b;
                 }
             }
-            if let Ok(mut h) = Persist::with_storage(Box::new(MemStorage::from_bytes(bytes)), "<fuzz>") {
+            if let Ok(mut h) = Heap::with_storage(Box::new(MemStorage::from_bytes(bytes)), "<fuzz>") {
                 let _ = summary(&mut h);
                 let _ = verify(&mut h);
             }
@@ -383,7 +382,7 @@ fn many_sequential_keys_stay_shallow() {
     let (mut pager, _) = Pager::open(Box::new(MemStorage::new()), true).expect("open");
     let n = 100_000u64;
     for id in 1..=n {
-        put_key(&mut pager, &super::persist::object_key(id), &[7u8; 30]);
+        put_key(&mut pager, &crate::heap::object_key(id), &[7u8; 30]);
     }
     pager.commit().expect("commit");
     let root = pager.meta().root;
@@ -396,38 +395,10 @@ fn many_sequential_keys_stay_shallow() {
         "file has {} pages",
         pager.file_pages()
     );
-    let k = super::persist::object_key(77_777);
+    let k = crate::heap::object_key(77_777);
     assert_eq!(
         btree::get(&mut pager, root, &k).expect("get"),
         Some(vec![7u8; 30])
-    );
-}
-
-/// Saving a list of many small maps writes about one page per few dozen maps.
-#[test]
-fn saving_many_objects_stays_compact() {
-    use super::persist::Persist;
-    use super::save::Saver;
-    use crate::value::{MapKey, Value, new_entries};
-    let mut heap = Persist::in_memory().expect("heap");
-    let items: Vec<Value> = (0..5000)
-        .map(|i| {
-            let mut e = new_entries(2);
-            e.insert(
-                MapKey::Str(std::rc::Rc::new(crate::value::Str::new("a".into()))),
-                Value::Int(i),
-            );
-            Value::map(e)
-        })
-        .collect();
-    let big = Value::list(items);
-    let mut saver = Saver::new(&mut heap);
-    saver.global("big", &big).expect("save");
-    heap.pager.commit().expect("commit");
-    assert!(
-        heap.pager.file_pages() < 400,
-        "{} pages",
-        heap.pager.file_pages()
     );
 }
 

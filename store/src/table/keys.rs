@@ -7,9 +7,10 @@
 //! moving only the new entry to the right, so ids inserted in increasing order fill every
 //! page (as SQLite does for rowids). Deletion leaves nodes in place (no rebalancing).
 
-use crate::heap::pager::{HEADER_LEN, PageKind, Pager, page_seq, read_u64};
-use crate::heap::storage::PAGE_SIZE;
-use crate::heap::{HeapError, HeapResult};
+use crate::error::{HeapError, HeapResult, IdSet};
+use crate::page::{HEADER_LEN, PageKind, page_seq, read_u64};
+use crate::pager::Pager;
+use crate::storage::PAGE_SIZE;
 
 const LEAF_CAP: usize = (PAGE_SIZE - HEADER_LEN) / 16;
 const BRANCH_AT: usize = HEADER_LEN + 8;
@@ -132,8 +133,9 @@ pub fn get(pager: &mut Pager, root: u64, key: i64) -> HeapResult<Option<u64>> {
 pub enum Inserted {
     /// Added; the tree's new root.
     Root(u64),
-    /// The key was already there, mapped to this row; nothing changed.
-    Exists(u64),
+    /// The key was already there, mapped to this row (only the tests read it); nothing
+    /// changed.
+    Exists(#[cfg_attr(not(test), allow(dead_code))] u64),
 }
 
 /// Branches from the root down: (page, child index taken).
@@ -338,7 +340,7 @@ pub fn walk(
     }
     let mut stack = vec![(root, 0usize)];
     // A damaged file could link a node from several branches and multiply the walk.
-    let mut seen = crate::heap::IdSet::default();
+    let mut seen = IdSet::default();
     while let Some((page, depth)) = stack.pop() {
         if depth > MAX_DEPTH {
             return Err(too_deep(page));

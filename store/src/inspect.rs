@@ -1,11 +1,11 @@
 //! `walia inspect` and `walia verify`: what a heap holds, and whether every page of it is
 //! sound. Both read stored bytes only; no script value is built.
 
-use super::btree;
-use super::codec::{Item, Reader, kind, references};
-use super::pager::PageKind;
-use super::persist::{GLOBAL_PREFIX, OBJECT_PREFIX, Persist};
-use super::{HeapError, HeapResult};
+use crate::btree;
+use crate::codec::{Item, Reader, kind, references};
+use crate::error::{HeapError, HeapResult};
+use crate::heap::{GLOBAL_PREFIX, Heap, OBJECT_PREFIX};
+use crate::page::PageKind;
 use std::collections::{HashMap, HashSet};
 
 /// One stored global.
@@ -47,7 +47,7 @@ fn type_of_record(rec: &[u8]) -> &'static str {
     }
 }
 
-pub fn summary(heap: &mut Persist) -> HeapResult<Summary> {
+pub fn summary(heap: &mut Heap) -> HeapResult<Summary> {
     let root = heap.pager.meta().root;
     let entries = btree::scan(&mut heap.pager, root, &[GLOBAL_PREFIX])?;
     let mut globals = Vec::with_capacity(entries.len());
@@ -105,8 +105,8 @@ pub fn summary(heap: &mut Persist) -> HeapResult<Summary> {
         used_pages: meta.page_count.saturating_sub(free),
         free_pages: free,
         objects,
-        format_version: super::pager::FORMAT_VERSION,
-        tables: crate::table::table_infos(heap)?,
+        format_version: crate::superblock::FORMAT_VERSION,
+        tables: crate::table::table_infos(&mut heap.pager)?,
     })
 }
 
@@ -123,7 +123,7 @@ pub struct VerifyReport {
 /// Check every page the last commit uses (checksums, kinds, page numbers), that no page is
 /// both in use and free or used twice, and that every record decodes and every reference
 /// it holds points at a stored object.
-pub fn verify(heap: &mut Persist) -> HeapResult<VerifyReport> {
+pub fn verify(heap: &mut Heap) -> HeapResult<VerifyReport> {
     let root = heap.pager.meta().root;
     let mut owner: HashMap<u64, PageKind> = HashMap::new();
     let mut twice = None;
@@ -135,7 +135,7 @@ pub fn verify(heap: &mut Persist) -> HeapResult<VerifyReport> {
     if let Some(page) = twice {
         return Err(HeapError::corrupt(page, "page is used twice in the index"));
     }
-    let tables = crate::table::verify_tables(heap, &mut |page, kind| {
+    let tables = crate::table::verify_tables(&mut heap.pager, &mut |page, kind| {
         if owner.insert(page, kind).is_some() && twice.is_none() {
             twice = Some(page);
         }

@@ -9,17 +9,13 @@
 //! rollback) moves the process-wide write epoch, and copies made before it are not used.
 
 use super::handle::{RowRef, TableId, cell_value, table_name};
-use super::record::ColType;
-use super::store::{ROWS_PER_PAGE, write_epoch};
 use crate::error::{RtError, RtResult};
-use crate::heap::pager::{HEADER_LEN, PageKind, Pager, read_u64};
-use crate::heap::persist::HeapRef;
-use crate::heap::storage::PAGE_SIZE;
+use crate::persist::HeapRef;
 use crate::value::{Str, Value};
 use crate::vm_heap::heap_rt_error;
 use std::rc::Rc;
-
-const VALUES_AT: usize = HEADER_LEN + 64;
+use walia_store::column_page::{bit, raw};
+use walia_store::{ColType, PAGE_SIZE, PageKind, Pager, ROWS_PER_PAGE, write_epoch};
 const COPIES: usize = 4;
 
 /// A copy of one data page (`None`: a page never written, all nil or nothing deleted).
@@ -46,10 +42,6 @@ pub struct RowReader {
     pages: [Option<PageCopy>; COPIES],
     /// Boxes of dropped copies, reused.
     spare: Vec<Box<[u8]>>,
-}
-
-fn bit(bytes: &[u8], slot: usize) -> bool {
-    bytes[HEADER_LEN + slot / 8] & (1 << (slot % 8)) != 0
 }
 
 fn scalar(ty: u8, raw: u64) -> Value {
@@ -113,7 +105,7 @@ impl RowReader {
             return None;
         }
         Some(match &page.bytes {
-            Some(b) if bit(b, slot) => scalar(ty, read_u64(b, VALUES_AT + 8 * slot)),
+            Some(b) if bit(b, slot) => scalar(ty, raw(b, slot)),
             _ => Value::Nil,
         })
     }

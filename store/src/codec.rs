@@ -4,7 +4,7 @@
 //! flat sequence of items. Every item carries its own tag, so the references inside any
 //! record can be listed without knowing its layout (the heap's collector relies on that).
 
-use super::{HeapError, HeapResult};
+use crate::error::{HeapError, HeapResult};
 
 const NIL: u8 = 0;
 const FALSE: u8 = 1;

@@ -2,7 +2,7 @@
 //! segments and key index. Layout in docs/heap-format.md.
 
 use super::segment::SegmentRoot;
-use crate::heap::{HeapError, HeapResult};
+use crate::error::{HeapError, HeapResult};
 
 pub const TABLE_PREFIX: u8 = b't';
 const RECORD_VERSION: u8 = 1;

@@ -3,15 +3,18 @@
 //! changes one global of thousands writes a few pages. Unreachable records are swept once
 //! enough rewrites have happened since the last sweep (amortised over those rewrites).
 
-use super::codec::{Writer, kind, references};
+use super::Persist;
 use super::load::address;
-use super::persist::{GC_KEY, OBJECT_PREFIX, Persist, global_key, object_key};
 use super::recompile::{class_body, span_text};
-use super::{HeapError, HeapResult, IdSet, btree};
 use crate::bytecode::ProtoKind;
 use crate::pipe::Stage;
 use crate::value::{Class, Closure, MapKey, Value};
 use std::rc::Rc;
+use walia_store::codec::{Writer, kind, references};
+use walia_store::{
+    GC_KEY, GLOBAL_PREFIX, HeapError, HeapResult, IdSet, MAX_KEY, OBJECT_PREFIX, global_key,
+    object_key,
+};
 
 pub struct Saver<'a> {
     heap: &'a mut Persist,
@@ -37,13 +40,13 @@ impl<'a> Saver<'a> {
         let mut w = Writer::default();
         self.item(&mut w, value)?;
         let key = global_key(name);
-        if key.len() > btree::MAX_KEY {
+        if key.len() > MAX_KEY {
             return Err(HeapError::TooLarge(format!(
                 "global '{name}': its name is too long"
             )));
         }
         self.write_if_changed(&key, w.buf)?;
-        self.heap.stored.insert(name.to_string());
+        self.heap.note_stored(name);
         self.drain()
     }
 
@@ -91,8 +94,8 @@ impl<'a> Saver<'a> {
             Value::Float(f) => w.float(*f),
             Value::Str(s) => w.str(s.as_str()),
             Value::Native(n) => w.native(&n.name),
-            Value::Table(t) => w.table(&crate::table::handle::table_name(*t)),
-            Value::Row(r) => w.row(&crate::table::handle::table_name(r.table), r.row as u64),
+            Value::Table(t) => w.table(&crate::db::handle::table_name(*t)),
+            Value::Row(r) => w.row(&crate::db::handle::table_name(r.table), r.row as u64),
             Value::Db => w.db(),
             Value::File(f) => w.file(&f.kind, &f.path),
             Value::Iter(_) => {
@@ -336,8 +339,7 @@ pub fn maybe_sweep(heap: &mut Persist, rewrites: u64) -> HeapResult<()> {
 
 /// Delete every object record that no global reaches; returns how many remain.
 pub fn sweep(heap: &mut Persist) -> HeapResult<u64> {
-    let root = heap.pager.meta().root;
-    let globals = btree::scan(&mut heap.pager, root, b"g")?;
+    let globals = heap.scan(&[GLOBAL_PREFIX])?;
     let mut live = IdSet::default();
     let mut stack: Vec<u64> = Vec::new();
     for (k, v) in &globals {
@@ -352,7 +354,7 @@ pub fn sweep(heap: &mut Persist) -> HeapResult<u64> {
             stack.extend(references(&rec, true, &format!("object {id}"))?);
         }
     }
-    let all = btree::scan_keys(&mut heap.pager, root, &[OBJECT_PREFIX])?;
+    let all = heap.scan_keys(&[OBJECT_PREFIX])?;
     for key in all {
         if key.len() != 9 {
             continue;

@@ -1,7 +1,7 @@
 //! The superblock: what a commit records in one of the two slots (pages 0 and 1).
 
-use super::storage::PAGE_SIZE;
-use super::{HeapError, HeapResult};
+use crate::error::{HeapError, HeapResult};
+use crate::storage::PAGE_SIZE;
 
 pub const MAGIC: &[u8; 8] = b"WALIAHP\0";
 pub const FORMAT_VERSION: u32 = 2;

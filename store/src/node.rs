@@ -1,10 +1,11 @@
-//! Index nodes: their decoded form, the page encoding, splitting an overfull node into
-//! pages, and the cache of decoded nodes that lets a transaction change nodes in memory and
-//! encode each changed page once, when the pager seals it.
+//! Catalog index nodes: their decoded form, the page encoding, splitting an overfull node
+//! into pieces, and the cache of decoded nodes that lets a transaction change nodes in
+//! memory and encode each changed page once, when the pager seals it. Nothing here reads
+//! or allocates pages: the btree module does that through the pager.
 
-use super::pager::{HEADER_LEN, PageKind, Pager, read_u64};
-use super::storage::PAGE_SIZE;
-use super::{HeapError, HeapResult, IdMap, IdSet};
+use crate::error::{HeapError, HeapResult, IdMap, IdSet};
+use crate::page::{HEADER_LEN, PageKind, read_u64};
+use crate::storage::PAGE_SIZE;
 use std::rc::Rc;
 
 /// Bytes of a page after its header.
@@ -49,47 +50,51 @@ impl NodeCache {
         self.nodes.clear();
         self.dirty.clear();
     }
+
+    pub fn get(&self, page: u64) -> Option<&Rc<Node>> {
+        self.nodes.get(&page)
+    }
+
+    /// Cache a node just decoded from its page (clean nodes beyond the limit are dropped).
+    pub fn insert_clean(&mut self, page: u64, node: Rc<Node>) {
+        if self.nodes.len() >= CACHE_LIMIT {
+            let dirty = &self.dirty;
+            self.nodes.retain(|p, _| dirty.contains(p));
+        }
+        self.nodes.insert(page, node);
+    }
+
+    /// Cache a changed node of a fresh page: its page is written when the pager seals.
+    pub fn insert_dirty(&mut self, page: u64, node: Rc<Node>) {
+        self.nodes.insert(page, node);
+        self.dirty.insert(page);
+    }
+
+    /// The changed nodes, each to be written into its page; they are clean afterwards.
+    pub fn take_dirty(&mut self) -> Vec<(u64, Rc<Node>)> {
+        let dirty: Vec<u64> = self.dirty.drain().collect();
+        dirty
+            .into_iter()
+            .filter_map(|p| self.nodes.get(&p).map(|n| (p, n.clone())))
+            .collect()
+    }
 }
 
-/// Encode every changed node into its page (called by the pager before it seals pages).
-pub fn flush(pager: &mut Pager) -> HeapResult<()> {
-    let dirty: Vec<u64> = pager.nodes.dirty.drain().collect();
-    for page in dirty {
-        let Some(node) = pager.nodes.nodes.get(&page).cloned() else {
-            continue;
-        };
-        let kind = match *node {
+/// Write `node` into the body of its page and set the page's kind (the pager calls this
+/// for every dirty node when it seals pages).
+pub fn write_page(buf: &mut [u8], node: &Node) {
+    buf[HEADER_LEN..].fill(0);
+    buf[0] = node.kind() as u8;
+    encode_into(buf, node);
+}
+
+impl Node {
+    pub fn kind(&self) -> PageKind {
+        match self {
             Node::Leaf(_) => PageKind::Leaf,
             Node::Branch { .. } => PageKind::Branch,
-        };
-        let buf = pager.page_mut(page)?;
-        buf[HEADER_LEN..].fill(0);
-        buf[0] = kind as u8;
-        encode_into(buf, &node);
+        }
     }
-    Ok(())
-}
-
-/// The node stored at `page` (shared; from the cache when possible).
-pub(super) fn load(pager: &mut Pager, page: u64) -> HeapResult<Rc<Node>> {
-    if let Some(n) = pager.nodes.nodes.get(&page) {
-        return Ok(n.clone());
-    }
-    let node = Rc::new(decode(pager, page)?);
-    if pager.nodes.nodes.len() >= CACHE_LIMIT {
-        let dirty = &pager.nodes.dirty;
-        pager.nodes.nodes.retain(|p, _| dirty.contains(p));
-    }
-    pager.nodes.nodes.insert(page, node.clone());
-    Ok(node)
-}
-
-/// The node at `page`, owned, for changing (taken out of the cache when only it holds it).
-pub(super) fn take(pager: &mut Pager, page: u64) -> HeapResult<Node> {
-    let shared = load(pager, page)?;
-    pager.nodes.nodes.remove(&page);
-    pager.nodes.dirty.remove(&page);
-    Ok(Rc::try_unwrap(shared).unwrap_or_else(|rc| (*rc).clone()))
 }
 
 pub(super) fn corrupt(page: u64, what: &str) -> HeapError {
@@ -124,8 +129,8 @@ impl Reader<'_> {
     }
 }
 
-pub(super) fn decode(pager: &mut Pager, page: u64) -> HeapResult<Node> {
-    let (kind_byte, bytes) = pager.page_of(page, &[PageKind::Leaf, PageKind::Branch])?;
+/// Decode the node on `page`, whose bytes passed the pager's checks as `kind_byte`.
+pub fn decode(page: u64, kind_byte: PageKind, bytes: &[u8]) -> HeapResult<Node> {
     let count = u16::from_le_bytes([bytes[2], bytes[3]]) as usize;
     let mut r = Reader {
         b: bytes,
@@ -317,29 +322,4 @@ pub(super) fn split(node: Node) -> Vec<(Option<Vec<u8>>, Node)> {
 
 fn first_key(chunk: &[(Vec<u8>, Val)]) -> Option<Vec<u8>> {
     chunk.first().map(|e| e.0.clone())
-}
-
-/// Write a node, splitting it into as many pages as it needs. The first piece reuses
-/// `old` when this transaction already owns it; otherwise `old` is freed.
-pub(super) fn store(pager: &mut Pager, old: Option<u64>, node: Node) -> HeapResult<Vec<Piece>> {
-    let kind = match node {
-        Node::Leaf(_) => PageKind::Leaf,
-        Node::Branch { .. } => PageKind::Branch,
-    };
-    let mut pieces = Vec::new();
-    for (i, (sep, n)) in split(node).into_iter().enumerate() {
-        let page = match (i, old) {
-            (0, Some(p)) if pager.is_fresh(p) => p,
-            _ => pager.allocate(kind)?,
-        };
-        pager.nodes.nodes.insert(page, Rc::new(n));
-        pager.nodes.dirty.insert(page);
-        pieces.push((sep, page));
-    }
-    if let Some(p) = old
-        && pieces.first().map(|x| x.1) != Some(p)
-    {
-        pager.free(p);
-    }
-    Ok(pieces)
 }

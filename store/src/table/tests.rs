@@ -1,15 +1,15 @@
 //! Tests of table storage: rows against a model across commits, rollbacks and reopening;
 //! the key index against a BTreeMap; power loss during bulk inserts.
 
+use super::ROWS_PER_PAGE;
 use super::keys;
-use super::store::{Cell, ROWS_PER_PAGE};
-use crate::heap::HeapResult;
-use crate::heap::pager::Pager;
-use crate::heap::persist::{Persist, check_commit};
-use crate::heap::storage::{FaultyStorage, MemStorage, Storage};
+use super::store::Cell;
+use crate::error::HeapResult;
+use crate::pager::Pager;
+use crate::storage::{FaultyStorage, MemStorage, Storage};
+use crate::tests::Rng;
+use crate::{Heap, check_commit};
 use std::collections::BTreeMap;
-
-use crate::heap::tests::Rng;
 
 fn ok<T>(r: HeapResult<T>) -> T {
     r.unwrap_or_else(|e| panic!("heap: {e}"))
@@ -23,7 +23,7 @@ fn tok<T>(r: super::TableResult<T>) -> T {
     }
 }
 
-fn mem_image(heap: &Persist) -> Vec<u8> {
+fn mem_image(heap: &Heap) -> Vec<u8> {
     match heap.pager.storage().as_any().downcast_ref::<MemStorage>() {
         Some(m) => m.bytes.clone(),
         None => Vec::new(),
@@ -42,7 +42,7 @@ fn cells(r: &Row) -> Vec<Cell> {
 }
 
 /// Every live row of table "T" in scan order, as the model spells rows.
-fn scan(heap: &mut Persist) -> Vec<Row> {
+fn scan(heap: &mut Heap) -> Vec<Row> {
     let h = heap.tables.handle("T");
     let (t, pager) = ok(heap.table(h)).expect("table T");
     let mut out = Vec::new();
@@ -70,7 +70,7 @@ fn scan(heap: &mut Persist) -> Vec<Row> {
     out
 }
 
-fn new_table(heap: &mut Persist) {
+fn new_table(heap: &mut Heap) {
     let h = ok(heap.create_table("T", true));
     let (t, _) = ok(heap.table(h)).expect("T");
     t.add_column("id");
@@ -93,7 +93,7 @@ fn random_row(rng: &mut Rng, id: i64) -> Row {
 #[test]
 fn rows_match_a_model_across_commits_rollbacks_and_reopen() {
     let mut rng = Rng(0x5eed_1234);
-    let mut heap = ok(Persist::in_memory());
+    let mut heap = ok(Heap::in_memory());
     new_table(&mut heap);
     let mut model: Vec<Row> = Vec::new();
     let mut committed = model.clone();
@@ -149,7 +149,7 @@ fn rows_match_a_model_across_commits_rollbacks_and_reopen() {
         assert_eq!(scan(&mut heap), model, "step {step}");
         if step % 50 == 49 {
             let image = mem_image(&heap);
-            let mut reopened = ok(Persist::with_storage(
+            let mut reopened = ok(Heap::with_storage(
                 Box::new(MemStorage::from_bytes(image)),
                 "copy",
             ));
@@ -162,7 +162,7 @@ fn rows_match_a_model_across_commits_rollbacks_and_reopen() {
 
 #[test]
 fn duplicate_ids_are_refused_and_change_nothing() {
-    let mut heap = ok(Persist::in_memory());
+    let mut heap = ok(Heap::in_memory());
     new_table(&mut heap);
     let h = heap.tables.handle("T");
     let (t, pager) = ok(heap.table(h)).expect("T");
@@ -255,7 +255,7 @@ fn power_loss_during_bulk_insert_keeps_a_committed_table() {
         let mut rng = Rng(seed * 7919 + 1);
         let budget = rng.below(900) + 20;
         let store = FaultyStorage::new(Some(budget));
-        let Ok(mut heap) = Persist::with_storage(Box::new(store), "faulty") else {
+        let Ok(mut heap) = Heap::with_storage(Box::new(store), "faulty") else {
             continue;
         };
         heap.pager.sync_every = 1 + (seed % 3) as u32;
@@ -295,13 +295,13 @@ fn power_loss_during_bulk_insert_keeps_a_committed_table() {
             .expect("faulty storage");
         let image = fake.power_loss_image(seed);
         let full = seed.is_multiple_of(2);
-        let mut check = |p: &mut Pager| crate::heap::persist::check_commit_pages(p, full);
+        let mut check = |p: &mut Pager| crate::heap::check_commit_pages(p, full);
         let reopened =
             Pager::open_checked(Box::new(MemStorage::from_bytes(image)), true, &mut check);
         let (pager, _) = reopened.unwrap_or_else(|e| panic!("seed {seed}: reopen failed: {e}"));
         drop(pager);
         let image = fake.power_loss_image(seed);
-        let mut reopened = ok(Persist::with_storage(
+        let mut reopened = ok(Heap::with_storage(
             Box::new(MemStorage::from_bytes(image)),
             "after power loss",
         ));
@@ -330,7 +330,7 @@ fn rows_per_page_fit_the_page() {
     // Bitmap of 64 bytes (500 bits) plus 500 values of 8 bytes after the header.
     const {
         assert!(ROWS_PER_PAGE.div_ceil(8) <= 64);
-        assert!(crate::heap::pager::HEADER_LEN + 64 + 8 * ROWS_PER_PAGE <= 4096);
+        assert!(crate::page::HEADER_LEN + 64 + 8 * ROWS_PER_PAGE <= 4096);
     }
     let store: &dyn Storage = &MemStorage::new();
     assert_eq!(store.page_count(), 0);
@@ -341,7 +341,7 @@ fn rows_per_page_fit_the_page() {
 #[test]
 fn segments_written_far_past_their_end_stay_loadable() {
     use super::segment::{FAN, Segment};
-    use crate::heap::pager::PageKind;
+    use crate::page::PageKind;
     for (first, second) in [
         (0, FAN + 3),
         (5, 3 * FAN + 1),

@@ -1,21 +1,4 @@
-//! The persistent heap: a `.wld` file of 4 KiB pages (see docs/heap-format.md).
-//!
-//! [`storage`] holds pages (a mapped file, memory, or a test fake), [`pager`] does
-//! copy-on-write allocation and the two-superblock commit, [`btree`] is the catalog index
-//! over those pages, and [`codec`] turns script values into index records and back.
-
-pub mod btree;
-pub mod codec;
-pub mod inspect;
-pub mod load;
-mod node;
-pub mod page_view;
-pub mod pager;
-pub mod persist;
-pub mod recompile;
-pub mod save;
-pub mod storage;
-mod superblock;
+//! Why a heap operation failed, and the page and object sets the store keeps.
 
 use std::fmt;
 use std::io;
@@ -45,9 +28,9 @@ pub type HeapResult<T> = Result<T, HeapError>;
 
 /// Sets of page numbers and object ids: hashed with Fx (they are not attacker-chosen keys
 /// of a long-lived table, and SipHash showed up in profiles of large commits).
-pub type IdSet = std::collections::HashSet<u64, crate::value::FxBuild>;
+pub type IdSet = std::collections::HashSet<u64, crate::hash::FxBuild>;
 /// Maps keyed by page number or object id.
-pub type IdMap<V> = std::collections::HashMap<u64, V, crate::value::FxBuild>;
+pub type IdMap<V> = std::collections::HashMap<u64, V, crate::hash::FxBuild>;
 
 impl HeapError {
     pub fn corrupt(page: u64, what: impl Into<String>) -> HeapError {
@@ -81,7 +64,7 @@ impl fmt::Display for HeapError {
             HeapError::Version(v) => write!(
                 f,
                 "heap format version {v} is not supported (this build reads version {})",
-                pager::FORMAT_VERSION
+                crate::superblock::FORMAT_VERSION
             ),
             HeapError::Corrupt { page, what } => write!(f, "heap is corrupt: page {page}: {what}"),
             HeapError::Locked(Some(pid)) => {
@@ -97,13 +80,11 @@ impl fmt::Display for HeapError {
 
 impl std::error::Error for HeapError {}
 
-impl From<storage::OpenError> for HeapError {
-    fn from(e: storage::OpenError) -> HeapError {
+impl From<crate::storage::OpenError> for HeapError {
+    fn from(e: crate::storage::OpenError) -> HeapError {
         match e {
-            storage::OpenError::Io(e) => HeapError::Io(e),
-            storage::OpenError::Locked(pid) => HeapError::Locked(pid),
+            crate::storage::OpenError::Io(e) => HeapError::Io(e),
+            crate::storage::OpenError::Locked(pid) => HeapError::Locked(pid),
         }
     }
 }
-#[cfg(test)]
-pub(crate) mod tests;

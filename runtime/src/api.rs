@@ -1,0 +1,45 @@
+//! The door to the runtime for what is built on it: the standard library (stdlib/), the
+//! CLI and embedding facade (src/) and the fuzz targets. Everything they use is named
+//! here; the runtime's modules are private, so a new need grows this list (embedders will
+//! need it too) instead of reaching into a module.
+
+pub use crate::error::{ErrorKind, RtError, RtResult};
+pub use crate::value::{Entries, KeyRef, List, Map, MapKey, Str, Value, new_entries};
+pub use crate::vm::{STACK_PER_NATIVE_LEVEL, Vm};
+
+/// The cycle collector: run it now; how many objects it tracks.
+pub use crate::gc::{collect, tracked_count};
+
+/// Printing values as `print` and the REPL show them.
+pub use crate::print::{display, format_float, repr};
+
+/// Equality and ordering as the language defines them.
+pub mod ops {
+    pub use crate::ops::{compare, equal, identical};
+}
+
+/// Negative list and string indices counted from the end.
+pub use crate::index::norm_index;
+/// Limits of a run: operations, time, memory (SPEC §12).
+pub use crate::limits::{Limits, note_alloc, tick};
+
+/// Compiling a script: the bytecode and its source file.
+pub use crate::bytecode::{Proto, SourceFile};
+pub use crate::compiler::compile;
+
+/// Pipelines: stages, the executor, and the explanation of a plan.
+pub use crate::kernel::explain::{TerminalArgs, plan_lines};
+pub use crate::kernel::plan::bind as bind_plan;
+pub use crate::pipe::{PipeRun, Pipeline, Stage, not_a_number};
+/// File sources of pipelines (`lines`, `read_csv`, `read_jsonl`).
+pub use crate::source::{FileSource, RecordReader, SourceOpener};
+
+/// Tables: table values, their rows and cells.
+pub use crate::db::handle::{TableId, cell_value, row_fields, with_table};
+pub use walia_store::{Cell, ColType, Pager, Table, TableError, TableInfo};
+
+/// Heaps: opening, durability, the admin reports, and heap errors in a script.
+pub use crate::vm_heap::heap_rt_error;
+pub use walia_store::{
+    Durability, Heap, HeapError, MemStorage, PAGE_SIZE, Summary, VerifyReport, summary, verify,
+};

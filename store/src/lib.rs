@@ -1,0 +1,46 @@
+//! walia-store: the heap file (`.wld`). Pages in a memory-mapped file, copy-on-write
+//! commits through a pair of superblocks, the catalog B+tree, and tables stored as typed
+//! columns. It never sees a script value: the runtime turns values into the catalog's
+//! records (`codec`) and table cells ([`Cell`]) and back. docs/heap-format.md is the
+//! format, and its "Invariants" section the rules the pager keeps.
+//!
+//! The modules, lowest first (each uses only those above it):
+//! `hash`, `error` · `storage` (mapped file, memory, fault injection) · `superblock`,
+//! `page` (page header and checks), `page_view` · `node` (catalog node encoding and cache)
+//! · `pager` (allocation, copy-on-write, savepoints; `pager/commit.rs`: open and commit)
+//! · `btree` (the catalog index) · `codec` (record encoding) · `table` (columnar tables)
+//! · `heap` (an open heap: pager, catalog names, open tables) · `inspect` (reports).
+
+mod btree;
+pub mod codec;
+mod error;
+mod hash;
+mod heap;
+mod inspect;
+mod node;
+mod page;
+mod page_view;
+mod pager;
+mod storage;
+mod superblock;
+mod table;
+
+pub use btree::MAX_KEY;
+pub use error::{HeapError, HeapResult, IdMap, IdSet};
+pub use hash::{FxBuild, FxHasher};
+pub use heap::{
+    Durability, GC_KEY, GLOBAL_PREFIX, Heap, OBJECT_PREFIX, check_commit, global_key, object_key,
+};
+pub use inspect::{GlobalInfo, Summary, VerifyReport, summary, verify};
+pub use page::{PageKind, check_kind};
+pub use page_view::PageView;
+pub use pager::{OpenReport, Pager, RELEASE_EVERY, Stats};
+pub use storage::{FaultyStorage, FileStorage, MemStorage, PAGE_SIZE, Storage};
+pub use superblock::FORMAT_VERSION;
+pub use table::{
+    Cell, ColType, MAX_STRING, ROWS_PER_PAGE, Table, TableError, TableInfo, TableResult,
+    column_page, note_write, write_epoch,
+};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,51 @@
+//! The layout of a column page, read and written here and nowhere else.
+//!
+//! A column page holds the values of one column for [`ROWS_PER_PAGE`] consecutive rows:
+//! after the page header, a 64-byte bitmap (bit set: the value is present, clear: nil),
+//! then one 8-byte little-endian value per row: Int and Float as their bits, Bool as 0/1,
+//! a String as the offset (low 40 bits) and length (high 24 bits) of its bytes in the
+//! table's string segment. A table's deletion marks use the same page with only the bitmap
+//! (bit set: the row is deleted). A page that was never written reads as all nil (page
+//! number 0 in the segment), so a column added later costs nothing for old rows.
+
+use crate::page::{HEADER_LEN, read_u64};
+
+/// Rows per column page.
+pub const ROWS_PER_PAGE: usize = 500;
+const BITMAP_AT: usize = HEADER_LEN;
+const VALUES_AT: usize = HEADER_LEN + 64;
+
+/// The bitmap bit of `slot`: the value is present (column pages) or the row is deleted
+/// (deletion-mark pages).
+#[inline]
+pub fn bit(bytes: &[u8], slot: usize) -> bool {
+    bytes[BITMAP_AT + slot / 8] & (1 << (slot % 8)) != 0
+}
+
+/// The stored 8 bytes of `slot` (meaningful only where [`bit`] is set).
+#[inline]
+pub fn raw(bytes: &[u8], slot: usize) -> u64 {
+    read_u64(bytes, VALUES_AT + 8 * slot)
+}
+
+/// The value of `slot`, `None` for nil.
+#[inline]
+pub fn value(bytes: &[u8], slot: usize) -> Option<u64> {
+    bit(bytes, slot).then(|| raw(bytes, slot))
+}
+
+pub fn set_bit(buf: &mut [u8], slot: usize, on: bool) {
+    let b = &mut buf[BITMAP_AT + slot / 8];
+    if on {
+        *b |= 1 << (slot % 8);
+    } else {
+        *b &= !(1 << (slot % 8));
+    }
+}
+
+/// Store the value of `slot` (`None`: nil).
+pub fn write(buf: &mut [u8], slot: usize, value: Option<u64>) {
+    set_bit(buf, slot, value.is_some());
+    let at = VALUES_AT + 8 * slot;
+    buf[at..at + 8].copy_from_slice(&value.unwrap_or(0).to_le_bytes());
+}
