@@ -28,18 +28,18 @@ pub use crate::bytecode::{Proto, SourceFile};
 pub use crate::compiler::compile;
 
 /// Pipelines: stages, the executor, and the explanation of a plan.
-pub use crate::kernel::explain::{TerminalArgs, plan_lines};
-pub use crate::kernel::plan::bind as bind_plan;
-pub use crate::pipe::{PipeRun, Pipeline, Stage, not_a_number};
+pub use crate::pipe::explain::{TerminalArgs, plan_lines};
 /// File sources of pipelines (`lines`, `read_csv`, `read_jsonl`).
-pub use crate::source::{FileSource, RecordReader, SourceOpener};
+pub use crate::pipe::files::{FileSource, RecordReader, SourceOpener};
+pub use crate::pipe::plan::bind as bind_plan;
+pub use crate::pipe::{PipeRun, Pipeline, Stage, not_a_number};
 
 /// Tables: table values, their rows and cells.
 pub use crate::db::handle::{TableId, cell_value, row_fields, with_table};
 pub use walia_store::{Cell, ColType, Pager, Table, TableError, TableInfo};
 
 /// Heaps: opening, durability, the admin reports, and heap errors in a script.
-pub use crate::vm_heap::heap_rt_error;
+pub use crate::error::heap_rt_error;
 pub use walia_store::{
     Durability, Heap, HeapError, MemStorage, PAGE_SIZE, Summary, VerifyReport, summary, verify,
 };

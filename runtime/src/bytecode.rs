@@ -4,12 +4,7 @@ use crate::value::{MapKey, Value};
 use std::rc::Rc;
 use walia_lang::ast::{Capture, Span};
 
-/// A script's name and text, kept for error messages and for storing code as data.
-#[derive(Debug)]
-pub struct SourceFile {
-    pub name: String,
-    pub text: String,
-}
+pub use crate::error::SourceFile;
 
 /// One instruction. The VM is a stack machine; operands are slots, constant indices or
 /// absolute jump targets. Twelve bytes each; the fused `*LL`/`*LK` forms do the work of
@@ -185,12 +180,6 @@ impl Proto {
             (Some(n), _) => n.to_string(),
             (None, _) => "<fun>".to_string(),
         }
-    }
-}
-
-impl std::fmt::Debug for Value {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&crate::print::repr(self))
     }
 }
 

@@ -1,9 +1,15 @@
 //! Runtime errors: a message, the span of the failing operation and the Walia call stack.
 
-use crate::bytecode::SourceFile;
 use std::rc::Rc;
 use walia_lang::ast::Span;
 use walia_lang::diagnostic::{Diagnostic, line_col};
+
+/// A script's name and text, kept for error messages and for storing code as data.
+#[derive(Debug)]
+pub struct SourceFile {
+    pub name: String,
+    pub text: String,
+}
 
 /// One line of a Walia call stack: the function and where in its source it was.
 #[derive(Clone, Debug)]
@@ -125,3 +131,10 @@ impl std::fmt::Display for RtError {
 impl std::error::Error for RtError {}
 
 pub type RtResult<T> = Result<T, RtError>;
+
+/// A heap failure surfacing inside a running script.
+pub fn heap_rt_error(e: walia_store::HeapError) -> RtError {
+    let mut err = RtError::new(e.to_string());
+    err.kind = ErrorKind::Heap;
+    err
+}

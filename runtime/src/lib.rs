@@ -8,27 +8,22 @@
 //! Everything above the runtime comes in through [`api`].
 
 pub mod api;
+mod arith;
 mod bytecode;
 mod compiler;
 mod db;
-mod dispatch;
 mod entries;
 mod error;
 mod gc;
-mod hot;
 mod index;
 mod kernel;
 mod limits;
-mod members;
 mod ops;
 mod persist;
 mod pipe;
 mod print;
-mod source;
 mod value;
 mod vm;
-mod vm_heap;
-mod vm_table;
 
 pub use error::{RtError, RtResult};
 pub use value::Value;

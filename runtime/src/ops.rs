@@ -1,5 +1,7 @@
 //! Operator semantics (SPEC §2, §15): arithmetic, comparison and equality.
 
+pub use crate::arith::cmp_int_float;
+use crate::arith::{float_mod, int_mod};
 use crate::error::{RtError, RtResult};
 use crate::print::display;
 use crate::value::{KeyRef, Value};
@@ -95,18 +97,9 @@ pub fn arith(op: char, a: &Value, b: &Value) -> RtResult<Value> {
                         Ok(Value::Float(x as f64 / y as f64))
                     }
                 }
-                _ => {
-                    if y == 0 {
-                        return Err(RtError::new("modulo by zero"));
-                    }
-                    // i64::MIN % -1 is 0 (checked_rem reports it as an overflow).
-                    let r = x.checked_rem(y).unwrap_or(0);
-                    Ok(Value::Int(if r != 0 && ((r < 0) != (y < 0)) {
-                        r + y
-                    } else {
-                        r
-                    }))
-                }
+                _ => int_mod(x, y)
+                    .map(Value::Int)
+                    .ok_or_else(|| RtError::new("modulo by zero")),
             }
         }
         _ => {
@@ -123,21 +116,9 @@ pub fn arith(op: char, a: &Value, b: &Value) -> RtResult<Value> {
                         Ok(Value::Float(x / y))
                     }
                 }
-                _ => {
-                    if y == 0.0 {
-                        return Err(RtError::new("modulo by zero"));
-                    }
-                    let r = x % y;
-                    // Python: the result takes the divisor's sign, a zero result included.
-                    let r = if r == 0.0 {
-                        0.0f64.copysign(y)
-                    } else if (r < 0.0) != (y < 0.0) {
-                        r + y
-                    } else {
-                        r
-                    };
-                    Ok(Value::Float(r))
-                }
+                _ => float_mod(x, y)
+                    .map(Value::Float)
+                    .ok_or_else(|| RtError::new("modulo by zero")),
             }
         }
     }
@@ -151,33 +132,6 @@ pub fn negate(a: &Value) -> RtResult<Value> {
             "cannot apply '-' to {}",
             a.type_name()
         ))),
-    }
-}
-
-/// Exact comparison of an Int with a Float (no rounding of large ints).
-pub fn cmp_int_float(i: i64, f: f64) -> Option<Ordering> {
-    if f.is_nan() {
-        return None;
-    }
-    if f >= 9.223_372_036_854_776e18 {
-        return Some(Ordering::Less);
-    }
-    if f < -9.223_372_036_854_776e18 {
-        return Some(Ordering::Greater);
-    }
-    let t = f.trunc();
-    let ti = t as i64;
-    match i.cmp(&ti) {
-        Ordering::Equal => {
-            if f > t {
-                Some(Ordering::Less)
-            } else if f < t {
-                Some(Ordering::Greater)
-            } else {
-                Some(Ordering::Equal)
-            }
-        }
-        o => Some(o),
     }
 }
 
@@ -289,8 +243,8 @@ pub fn identical(a: &Value, b: &Value) -> bool {
 /// Int arithmetic of a fused instruction: `None` for comparisons, division, modulo by a
 /// divisor that is not positive, and overflow (the slow path decides).
 #[inline(always)]
-pub fn int_arith(kind: crate::bytecode::BinKind, x: i64, y: i64) -> Option<i64> {
-    use crate::bytecode::BinKind as K;
+pub fn int_arith(kind: walia_lang::ast::BinOp, x: i64, y: i64) -> Option<i64> {
+    use walia_lang::ast::BinOp as K;
     match kind {
         K::Add => x.checked_add(y),
         K::Sub => x.checked_sub(y),
@@ -304,8 +258,8 @@ pub fn int_arith(kind: crate::bytecode::BinKind, x: i64, y: i64) -> Option<i64> 
 /// `+`, `-` or `*` where one side is a Float and the other a Float or an Int: the Float
 /// result (`None` for any other operator or operand types).
 #[inline(always)]
-pub fn float_arith(kind: crate::bytecode::BinKind, a: &Value, b: &Value) -> Option<f64> {
-    use crate::bytecode::BinKind as K;
+pub fn float_arith(kind: walia_lang::ast::BinOp, a: &Value, b: &Value) -> Option<f64> {
+    use walia_lang::ast::BinOp as K;
     let (x, y) = match (a, b) {
         (Value::Float(x), Value::Float(y)) => (*x, *y),
         (Value::Float(x), Value::Int(y)) => (*x, *y as f64),
@@ -321,15 +275,15 @@ pub fn float_arith(kind: crate::bytecode::BinKind, a: &Value, b: &Value) -> Opti
 }
 
 #[inline(always)]
-pub fn is_comparison(kind: crate::bytecode::BinKind) -> bool {
-    use crate::bytecode::BinKind as K;
+pub fn is_comparison(kind: walia_lang::ast::BinOp) -> bool {
+    use walia_lang::ast::BinOp as K;
     matches!(kind, K::Lt | K::Le | K::Gt | K::Ge | K::Eq | K::Ne)
 }
 
 /// A comparison of two Ints (the operator is always a comparison here).
 #[inline(always)]
-pub fn int_compare(kind: crate::bytecode::BinKind, x: i64, y: i64) -> bool {
-    use crate::bytecode::BinKind as K;
+pub fn int_compare(kind: walia_lang::ast::BinOp, x: i64, y: i64) -> bool {
+    use walia_lang::ast::BinOp as K;
     match kind {
         K::Lt => x < y,
         K::Le => x <= y,
@@ -342,8 +296,8 @@ pub fn int_compare(kind: crate::bytecode::BinKind, x: i64, y: i64) -> bool {
 
 /// The operator of a fused instruction, with Int fast paths.
 #[inline]
-pub fn binary(kind: crate::bytecode::BinKind, a: &Value, b: &Value) -> RtResult<Value> {
-    use crate::bytecode::BinKind as K;
+pub fn binary(kind: walia_lang::ast::BinOp, a: &Value, b: &Value) -> RtResult<Value> {
+    use walia_lang::ast::BinOp as K;
     if let (Value::Int(x), Value::Int(y)) = (a, b) {
         let (x, y) = (*x, *y);
         match kind {

@@ -257,6 +257,12 @@ fn write_value(out: &mut String, v: &Value, seen: &mut Vec<usize>) {
     }
 }
 
+impl std::fmt::Debug for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&repr(self))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::format_float;

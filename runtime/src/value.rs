@@ -7,6 +7,7 @@
 use crate::bytecode::Proto;
 use crate::error::RtError;
 use crate::gc::{GcHeader, track};
+use crate::kernel::KVal;
 use crate::pipe::Pipeline;
 use crate::vm::Vm;
 use indexmap::IndexMap;
@@ -45,13 +46,13 @@ pub enum Value {
     Instance(Rc<Instance>),
     Stream(Rc<Pipeline>),
     /// A table of the attached heap (`db.User`).
-    Table(crate::db::handle::TableId),
+    Table(crate::db::ids::TableId),
     /// A live reference to one row of a table.
-    Row(crate::db::handle::RowRef),
+    Row(crate::db::ids::RowRef),
     /// `db`: the attached heap's tables.
     Db,
     /// A file a pipeline reads (only ever the source of a stream).
-    File(Rc<crate::source::FileSource>),
+    File(Rc<crate::pipe::files::FileSource>),
     /// A global slot whose declaration has not run yet. Never visible to scripts.
     Undefined,
     /// A captured variable's cell, in the frame slot of that variable. Never visible to
@@ -614,5 +615,27 @@ impl Drop for UpCell {
         if v.is_container() {
             drop_iteratively(vec![v]);
         }
+    }
+}
+
+/// Scalars between the interpreter and the stage kernels (which never see a `Value`).
+impl KVal {
+    pub fn to_value(self) -> Value {
+        match self {
+            KVal::Nil => Value::Nil,
+            KVal::Bool(b) => Value::Bool(b),
+            KVal::Int(i) => Value::Int(i),
+            KVal::Float(f) => Value::Float(f),
+        }
+    }
+
+    pub fn from_value(v: &Value) -> Option<KVal> {
+        Some(match v {
+            Value::Nil => KVal::Nil,
+            Value::Bool(b) => KVal::Bool(*b),
+            Value::Int(i) => KVal::Int(*i),
+            Value::Float(f) => KVal::Float(*f),
+            _ => return None,
+        })
     }
 }

@@ -64,7 +64,7 @@ impl fmt::Display for HeapError {
             HeapError::Version(v) => write!(
                 f,
                 "heap format version {v} is not supported (this build reads version {})",
-                crate::superblock::FORMAT_VERSION
+                crate::format::FORMAT_VERSION
             ),
             HeapError::Corrupt { page, what } => write!(f, "heap is corrupt: page {page}: {what}"),
             HeapError::Locked(Some(pid)) => {
@@ -79,12 +79,3 @@ impl fmt::Display for HeapError {
 }
 
 impl std::error::Error for HeapError {}
-
-impl From<crate::storage::OpenError> for HeapError {
-    fn from(e: crate::storage::OpenError) -> HeapError {
-        match e {
-            crate::storage::OpenError::Io(e) => HeapError::Io(e),
-            crate::storage::OpenError::Locked(pid) => HeapError::Locked(pid),
-        }
-    }
-}

@@ -5,7 +5,7 @@
 //! format, and its "Invariants" section the rules the pager keeps.
 //!
 //! The modules, lowest first (each uses only those above it):
-//! `hash`, `error` · `storage` (mapped file, memory, fault injection) · `superblock`,
+//! `hash`, `format`, `error` · `storage` (mapped file, memory, fault injection) · `superblock`,
 //! `page` (page header and checks), `page_view` · `node` (catalog node encoding and cache)
 //! · `pager` (allocation, copy-on-write, savepoints; `pager/commit.rs`: open and commit)
 //! · `btree` (the catalog index) · `codec` (record encoding) · `table` (columnar tables)
@@ -14,6 +14,7 @@
 mod btree;
 pub mod codec;
 mod error;
+mod format;
 mod hash;
 mod heap;
 mod inspect;

@@ -2,6 +2,7 @@
 //! runs unchanged over a memory-mapped file, plain memory, or the fault-injecting fake the
 //! power-loss tests use.
 
+use crate::error::HeapError;
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileExt;
@@ -469,5 +470,14 @@ impl Storage for FaultyStorage {
 
     fn as_any(&self) -> &dyn std::any::Any {
         self
+    }
+}
+
+impl From<OpenError> for HeapError {
+    fn from(e: OpenError) -> HeapError {
+        match e {
+            OpenError::Io(e) => HeapError::Io(e),
+            OpenError::Locked(pid) => HeapError::Locked(pid),
+        }
     }
 }

@@ -3,11 +3,7 @@
 use crate::error::{HeapError, HeapResult};
 use crate::storage::PAGE_SIZE;
 
-pub const MAGIC: &[u8; 8] = b"WALIAHP\0";
-pub const FORMAT_VERSION: u32 = 2;
-/// The oldest format this build still opens (version 1 had no table pages; its files are
-/// valid version 2 files, and the next commit rewrites the superblock as version 2).
-pub const OLDEST_FORMAT_VERSION: u32 = 1;
+pub use crate::format::{FORMAT_VERSION, MAGIC, OLDEST_FORMAT_VERSION};
 /// Bytes of a superblock page that hold the superblock (the rest is unused).
 pub(super) const SUPERBLOCK_LEN: usize = 128;
 const CRC_AT: usize = SUPERBLOCK_LEN - 4;

@@ -1,6 +1,6 @@
 //! Expressions: operators, calls, pipes, assignment and `match`.
 
-use super::FnCompiler;
+use super::{FnCompiler, small_int};
 use crate::bytecode::{Op, ProtoKind};
 use crate::value::{MapKey, Str, Value};
 use std::rc::Rc;
@@ -390,20 +390,6 @@ pub(super) fn no_effects(e: &Expr, calls_ok: bool) -> bool {
         | ExprKind::Match { .. }
         | ExprKind::Block(_)
         | ExprKind::Print(_) => false,
-    }
-}
-
-pub(super) fn is_comparison(op: BinOp) -> bool {
-    matches!(
-        op,
-        BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
-    )
-}
-
-pub(super) fn small_int(e: &Expr) -> Option<i32> {
-    match e.kind {
-        ExprKind::Int(k) => i32::try_from(k).ok(),
-        _ => None,
     }
 }
 

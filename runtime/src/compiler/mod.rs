@@ -10,7 +10,6 @@ mod stmt;
 
 use crate::bytecode::{ClassDesc, Op, Proto, ProtoKind, SourceFile};
 use crate::value::Value;
-use expr::{is_comparison, small_int};
 use std::rc::Rc;
 use walia_lang::ast::*;
 
@@ -340,4 +339,20 @@ impl FnCompiler {
     }
 
     // ---- statements ----
+}
+
+/// `==`, `!=`, `<`, `<=`, `>` or `>=`: the operators of the fused compare-and-jump forms.
+fn is_comparison(op: BinOp) -> bool {
+    matches!(
+        op,
+        BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
+    )
+}
+
+/// An Int literal small enough to be a fused instruction's operand.
+fn small_int(e: &Expr) -> Option<i32> {
+    match e.kind {
+        ExprKind::Int(k) => i32::try_from(k).ok(),
+        _ => None,
+    }
 }

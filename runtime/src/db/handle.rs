@@ -11,16 +11,7 @@ use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 use walia_store::{Cell, Pager, ROWS_PER_PAGE, Table, TableError};
 
-/// A table value: an index into this thread's table registry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TableId(pub u32);
-
-/// A row value: a table and a row number in it (rows keep their number for life).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RowRef {
-    pub table: TableId,
-    pub row: u32,
-}
+pub use super::ids::{RowRef, TableId};
 
 struct Registered {
     heap: Weak<RefCell<Persist>>,
@@ -91,7 +82,7 @@ pub fn table_name(t: TableId) -> Rc<str> {
 pub fn table_error(e: TableError) -> RtError {
     match e {
         TableError::Data(m) => RtError::new(m),
-        TableError::Heap(e) => crate::vm_heap::heap_rt_error(e),
+        TableError::Heap(e) => crate::error::heap_rt_error(e),
     }
 }
 
@@ -119,7 +110,7 @@ pub fn with_table<R>(
             table_name(t)
         )));
     };
-    match heap.table(local).map_err(crate::vm_heap::heap_rt_error)? {
+    match heap.table(local).map_err(crate::error::heap_rt_error)? {
         Some((table, pager)) => f(table, pager).map_err(table_error),
         None => Err(RtError::new(format!("no table '{}'", table_name(t)))),
     }
@@ -225,7 +216,7 @@ pub fn table_exists(t: TableId) -> RtResult<bool> {
     };
     Ok(heap
         .table(local)
-        .map_err(crate::vm_heap::heap_rt_error)?
+        .map_err(crate::error::heap_rt_error)?
         .is_some())
 }
 

@@ -1,5 +1,6 @@
 //! Tables as scripts see them (SPEC §7): `db` and `db.T` values, rows as values, and the
 //! fast field reads of a table scan. The rows themselves live in walia-store's tables.
 
-pub mod handle;
-pub mod reader;
+pub(crate) mod handle;
+pub(crate) mod ids;
+pub(crate) mod reader;

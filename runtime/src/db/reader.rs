@@ -9,10 +9,10 @@
 //! rollback) moves the process-wide write epoch, and copies made before it are not used.
 
 use super::handle::{RowRef, TableId, cell_value, table_name};
+use crate::error::heap_rt_error;
 use crate::error::{RtError, RtResult};
 use crate::persist::HeapRef;
 use crate::value::{Str, Value};
-use crate::vm_heap::heap_rt_error;
 use std::rc::Rc;
 use walia_store::column_page::{bit, raw};
 use walia_store::{ColType, PAGE_SIZE, PageKind, Pager, ROWS_PER_PAGE, write_epoch};

@@ -9,13 +9,9 @@ use super::KVal;
 pub use super::col::Col;
 pub use super::ops::{MathFn, math};
 use super::ops::{binary_vec, neg_any, typed_binary};
-use crate::bytecode::BinKind;
+use walia_lang::ast::BinOp as BinKind;
 
-/// A kernel cannot decide this batch: the interpreter runs it instead.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Bail;
-
-pub type KResult<T> = Result<T, Bail>;
+pub use super::{Bail, KResult};
 
 /// A stage expression bound to its pipeline: fields are column (or key) numbers of the
 /// plan, captured variables and globals are constants.
@@ -185,4 +181,12 @@ impl Batch<'_> {
         }
         Ok(out)
     }
+}
+
+/// The elements that come out of a batch, in source order.
+pub enum Outputs {
+    /// Source elements, by position in the batch (a filter kept them, no map ran).
+    Positions(Vec<u32>),
+    /// Values the last map produced.
+    Values(Col),
 }

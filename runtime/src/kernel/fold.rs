@@ -9,8 +9,8 @@
 //! would.
 
 use super::KVal;
-use super::batch::Outputs;
 use super::col::Col;
+use super::eval::Outputs;
 
 /// A running sum: exact while every element is an Int, Float from the first Float on
 /// (`sum` and `avg`, SPEC §8).

@@ -3,10 +3,11 @@
 //! When the compiler compiles a lambda it also tries to *lower* its body to a [`KExpr`], a
 //! small expression tree over the lambda's parameters (row fields, numbers, arithmetic,
 //! comparisons, `and`/`or`/`!`, `if` expressions, math builtins: SPEC §11's native subset).
-//! When a pipeline runs, [`plan`] binds the kernels of its stages to the source (field names
-//! to table columns, captured numbers and numeric globals to constants) and the executor
-//! ([`batch`]) evaluates whole batches of elements (a column page of a table, 500 rows)
-//! one stage at a time, instead of calling the lambda once per element.
+//! When a pipeline runs, the executor (`pipe/plan.rs`) binds the kernels of its stages to
+//! the source (field names to table columns, captured numbers and numeric globals to
+//! constants) and (`pipe/batch.rs`) evaluates whole batches of elements (a column page of a
+//! table, 500 rows) one stage at a time through [`eval`], instead of calling the lambda
+//! once per element. Nothing here sees a script value, the VM or the heap.
 //!
 //! A kernel never decides an error: any element whose evaluation would fail or is not
 //! plainly numeric (a nil operand, an overflow, a division by zero, a non-number in a
@@ -14,18 +15,20 @@
 //! exactly the interpreter's result or diagnostic. That is what makes the kernels an
 //! optimisation and never a semantics (DESIGN decision 6).
 
-pub mod batch;
-pub mod col;
-pub mod eval;
-pub mod explain;
-pub mod fold;
-pub mod ops;
-pub mod plan;
-pub mod shards;
+pub(crate) mod col;
+pub(crate) mod eval;
+pub(crate) mod fold;
+pub(crate) mod ops;
 
-use crate::bytecode::BinKind;
 use std::rc::Rc;
+use walia_lang::ast::BinOp as BinKind;
 use walia_lang::ast::{Expr, ExprKind, FunDecl, Res, StmtKind, UnOp};
+
+/// A kernel cannot decide this batch: the interpreter runs it instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bail;
+
+pub type KResult<T> = Result<T, Bail>;
 
 /// A scalar a kernel computes with.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -39,27 +42,6 @@ pub enum KVal {
 impl KVal {
     pub fn is_truthy(self) -> bool {
         !matches!(self, KVal::Nil | KVal::Bool(false))
-    }
-
-    pub fn to_value(self) -> crate::value::Value {
-        use crate::value::Value;
-        match self {
-            KVal::Nil => Value::Nil,
-            KVal::Bool(b) => Value::Bool(b),
-            KVal::Int(i) => Value::Int(i),
-            KVal::Float(f) => Value::Float(f),
-        }
-    }
-
-    pub fn from_value(v: &crate::value::Value) -> Option<KVal> {
-        use crate::value::Value;
-        Some(match v {
-            Value::Nil => KVal::Nil,
-            Value::Bool(b) => KVal::Bool(*b),
-            Value::Int(i) => KVal::Int(*i),
-            Value::Float(f) => KVal::Float(*f),
-            _ => return None,
-        })
     }
 }
 

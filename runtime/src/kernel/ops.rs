@@ -4,10 +4,10 @@
 
 use super::KVal;
 use super::col::Col;
-use super::eval::{Bail, KResult};
-use crate::bytecode::BinKind;
-use crate::ops;
+use super::{Bail, KResult};
+use crate::arith::{cmp_int_float, float_mod, float_mod_nonzero, int_mod, int_mod_nonzero};
 use std::cmp::Ordering;
+use walia_lang::ast::BinOp as BinKind;
 
 /// A math builtin a kernel may call (SPEC §12).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,31 +55,6 @@ impl MathFn {
             _ => argc == 1,
         };
         ok.then_some(f)
-    }
-}
-
-/// `%` of two Ints, `y` not 0: the result takes the divisor's sign (`ops::arith`).
-#[inline]
-fn int_mod(x: i64, y: i64) -> i64 {
-    // i64::MIN % -1 is 0 (checked_rem reports it as an overflow).
-    let r = x.checked_rem(y).unwrap_or(0);
-    if r != 0 && ((r < 0) != (y < 0)) {
-        r + y
-    } else {
-        r
-    }
-}
-
-/// `%` of two Floats, `y` not 0 (`ops::arith`): the divisor's sign, a zero result included.
-#[inline]
-fn float_mod(x: f64, y: f64) -> f64 {
-    let r = x % y;
-    if r == 0.0 {
-        0.0f64.copysign(y)
-    } else if (r < 0.0) != (y < 0.0) {
-        r + y
-    } else {
-        r
     }
 }
 
@@ -179,7 +154,12 @@ pub(super) fn typed_binary(op: BinKind, a: &Col, b: &Col) -> KResult<Option<Col>
                 if y.contains(&0) {
                     return Err(Bail);
                 }
-                Col::Int(x.iter().zip(y).map(|(p, q)| int_mod(*p, *q)).collect())
+                Col::Int(
+                    x.iter()
+                        .zip(y)
+                        .map(|(p, q)| int_mod_nonzero(*p, *q))
+                        .collect(),
+                )
             }
             _ => return Ok(None),
         },
@@ -198,7 +178,7 @@ pub(super) fn typed_binary(op: BinKind, a: &Col, b: &Col) -> KResult<Option<Col>
                 if y.contains(&0.0) {
                     return Err(Bail);
                 }
-                floats!(x, y, |p, q| float_mod(p, q))
+                floats!(x, y, |p, q| float_mod_nonzero(p, q))
             }
             _ => return Ok(None),
         },
@@ -241,10 +221,10 @@ pub(super) fn binary_vec(
                         KVal::Bool(p.partial_cmp(&q).is_some_and($test))
                     }
                     (KVal::Int(p), KVal::Float(q)) => {
-                        KVal::Bool(ops::cmp_int_float(p, q).is_some_and($test))
+                        KVal::Bool(cmp_int_float(p, q).is_some_and($test))
                     }
                     (KVal::Float(p), KVal::Int(q)) => KVal::Bool(
-                        ops::cmp_int_float(q, p)
+                        cmp_int_float(q, p)
                             .map(Ordering::reverse)
                             .is_some_and($test),
                     ),
@@ -320,10 +300,74 @@ pub fn binary(op: BinKind, a: KVal, b: KVal) -> KResult<KVal> {
     generic(op, a, b)
 }
 
-/// Through the interpreter's own operator code.
+/// What `binary`'s fast paths leave: Div and Mod, and operands of mixed or non-numeric
+/// types, by the interpreter's rules (`ops::binary`); what would be an error there bails.
 fn generic(op: BinKind, a: KVal, b: KVal) -> KResult<KVal> {
-    let v = ops::binary(op, &a.to_value(), &b.to_value()).map_err(|_| Bail)?;
-    KVal::from_value(&v).ok_or(Bail)
+    use BinKind as K;
+    use std::cmp::Ordering as O;
+    let ordered = |test: fn(O) -> bool| Ok(KVal::Bool(num_cmp(a, b)?.is_some_and(test)));
+    match op {
+        K::Eq => Ok(KVal::Bool(scalar_eq(a, b))),
+        K::Ne => Ok(KVal::Bool(!scalar_eq(a, b))),
+        K::Lt => ordered(|o| o == O::Less),
+        K::Le => ordered(|o| o != O::Greater),
+        K::Gt => ordered(|o| o == O::Greater),
+        K::Ge => ordered(|o| o != O::Less),
+        K::Add | K::Sub | K::Mul => match (a, b) {
+            (KVal::Int(x), KVal::Int(y)) => match op {
+                K::Add => x.checked_add(y),
+                K::Sub => x.checked_sub(y),
+                _ => x.checked_mul(y),
+            }
+            .map(KVal::Int)
+            .ok_or(Bail),
+            _ => {
+                let (x, y) = (num(a)?, num(b)?);
+                Ok(KVal::Float(match op {
+                    K::Add => x + y,
+                    K::Sub => x - y,
+                    _ => x * y,
+                }))
+            }
+        },
+        K::Div => {
+            let (x, y) = (num(a)?, num(b)?);
+            if y == 0.0 {
+                return Err(Bail);
+            }
+            Ok(KVal::Float(x / y))
+        }
+        K::Mod => match (a, b) {
+            (KVal::Int(x), KVal::Int(y)) => int_mod(x, y).map(KVal::Int).ok_or(Bail),
+            _ => float_mod(num(a)?, num(b)?).map(KVal::Float).ok_or(Bail),
+        },
+    }
+}
+
+/// `==` of two scalars: numbers by value (an Int equals a Float exactly), nil and bools
+/// by value, any other pair of types unequal.
+fn scalar_eq(a: KVal, b: KVal) -> bool {
+    match (a, b) {
+        (KVal::Nil, KVal::Nil) => true,
+        (KVal::Bool(x), KVal::Bool(y)) => x == y,
+        (KVal::Int(x), KVal::Int(y)) => x == y,
+        (KVal::Float(x), KVal::Float(y)) => x == y,
+        (KVal::Int(x), KVal::Float(y)) | (KVal::Float(y), KVal::Int(x)) => {
+            cmp_int_float(x, y) == Some(Ordering::Equal)
+        }
+        _ => false,
+    }
+}
+
+/// The order of two numbers (`None`: a NaN); anything else bails, as `<` on it is an error.
+fn num_cmp(a: KVal, b: KVal) -> KResult<Option<Ordering>> {
+    Ok(match (a, b) {
+        (KVal::Int(x), KVal::Int(y)) => Some(x.cmp(&y)),
+        (KVal::Float(x), KVal::Float(y)) => x.partial_cmp(&y),
+        (KVal::Int(x), KVal::Float(y)) => cmp_int_float(x, y),
+        (KVal::Float(x), KVal::Int(y)) => cmp_int_float(y, x).map(Ordering::reverse),
+        _ => return Err(Bail),
+    })
 }
 
 fn num(v: KVal) -> KResult<f64> {
@@ -396,7 +440,7 @@ pub fn math(f: MathFn, a: &[KVal]) -> KResult<KVal> {
             }
             let mut best = x;
             for v in &a[1..] {
-                let o = ops::compare("", &v.to_value(), &best.to_value()).map_err(|_| Bail)?;
+                let o = num_cmp(*v, best)?;
                 if o == Some(want) {
                     best = *v;
                 }

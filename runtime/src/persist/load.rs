@@ -75,7 +75,7 @@ impl<'a> Loader<'a> {
             Item::Ref(id) => self.object(id, depth)?,
             Item::Db => Value::Db,
             Item::File(kind, path) => match self.vm.source_opener(kind) {
-                Some(open) => crate::source::FileSource::value(kind, path, open),
+                Some(open) => crate::pipe::files::FileSource::value(kind, path, open),
                 None => {
                     return Err(HeapError::Record(format!(
                         "a stored stream reads a '{kind}' source, which this build does not have"

@@ -8,12 +8,10 @@
 
 use super::{PipeRun, SourceIter, Stage, StageState};
 use crate::error::{RtError, RtResult};
-use crate::kernel::batch::{
-    BatchDone, MEMORY_BATCH, Produced, list_batch, range_batch, table_batch,
-};
 use crate::kernel::eval::KResult;
-use crate::kernel::explain::TerminalArgs;
-use crate::kernel::shards::{block_end, block_units, range_block, table_block};
+use crate::pipe::batch::{BatchDone, MEMORY_BATCH, Produced, list_batch, range_batch, table_batch};
+use crate::pipe::explain::TerminalArgs;
+use crate::pipe::shards::{block_end, block_units, range_block, table_block};
 use crate::value::Value;
 use crate::vm::Vm;
 use walia_store::ROWS_PER_PAGE;
@@ -33,13 +31,12 @@ impl PipeRun {
             Value::Stream(p) => (p.source.clone(), p.stages.clone()),
             other => (other.clone(), Vec::new()),
         };
-        let plan = crate::kernel::plan::bind(vm, &source, &stages);
+        let plan = crate::pipe::plan::bind(vm, &source, &stages);
         if vm.explain {
-            crate::kernel::explain::report(vm, &source, &stages, terminal, &plan);
+            crate::pipe::explain::report(vm, &source, &stages, terminal, &plan);
         }
         if vm.fused > 0
-            && let Some(why) =
-                crate::kernel::explain::outside_subset(vm, &self.what, terminal, &plan)
+            && let Some(why) = crate::pipe::explain::outside_subset(vm, &self.what, terminal, &plan)
         {
             return Err(RtError::new(format!(
                 "fused: the pipeline cannot be compiled to a native loop: {why}"
@@ -50,12 +47,12 @@ impl PipeRun {
         }
         if let (SourceIter::File(f), Some(Stage::Filter(pred))) = (&mut self.source, stages.first())
         {
-            f.needle = crate::kernel::plan::contains_needle(vm, pred);
+            f.needle = crate::pipe::plan::contains_needle(vm, pred);
         }
         // A terminal's own function must be pure too: it runs between batches.
         let pure_terminal = terminal.function.is_none_or(|f| {
             plan.as_ref().is_ok_and(|p| {
-                crate::kernel::explain::bind_terminal_function(
+                crate::pipe::explain::bind_terminal_function(
                     vm,
                     &mut p.clone(),
                     f,

@@ -46,7 +46,7 @@ pub(super) enum SourceIter {
 
 /// A file source being read.
 pub struct FileRead {
-    reader: Box<dyn crate::source::RecordReader>,
+    reader: Box<dyn crate::pipe::files::RecordReader>,
     /// Read only the records containing this (the first stage is that filter).
     pub(super) needle: Option<Rc<str>>,
     /// Records passed over by the search since the last look.

@@ -2,6 +2,13 @@
 //! Rust stack. Builtins that call back into Walia code (pipeline stages, `sort_by`) re-enter
 //! through [`Vm::call_value`]; that nesting is bounded by [`Vm::max_native_depth`].
 
+mod dispatch;
+pub(crate) mod heap;
+mod hot;
+mod members;
+mod stack;
+mod tables;
+
 use crate::bytecode::ClassDesc;
 use crate::bytecode::{Proto, ProtoKind};
 use crate::error::{RtError, RtResult, StackFrame};
@@ -75,7 +82,7 @@ pub struct Vm {
     /// No progress output (`--quiet`): an import's progress bar stays off.
     pub quiet: bool,
     /// File sources by name (`lines`...), for streams loaded from the heap.
-    pub(crate) sources: HashMap<String, crate::source::SourceOpener, FxBuild>,
+    pub(crate) sources: HashMap<String, crate::pipe::files::SourceOpener, FxBuild>,
     /// Run pipeline stages in kernels where they allow it (`--no-jit` / `WALIA_JIT=0`
     /// turns this off: everything runs in the interpreter).
     pub jit: bool,
@@ -171,12 +178,12 @@ impl Vm {
     /// method of a built-in type.
     /// Register a kind of file source (`lines`, `read_csv`...): how a stream over such a
     /// file reads it, also after the stream is loaded from the heap.
-    pub fn register_source(&mut self, name: &str, open: crate::source::SourceOpener) {
+    pub fn register_source(&mut self, name: &str, open: crate::pipe::files::SourceOpener) {
         self.sources.insert(name.to_string(), open);
     }
 
     /// The opener of a registered file source.
-    pub fn source_opener(&self, name: &str) -> Option<crate::source::SourceOpener> {
+    pub fn source_opener(&self, name: &str) -> Option<crate::pipe::files::SourceOpener> {
         self.sources.get(name).copied()
     }
 

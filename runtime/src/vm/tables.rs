@@ -5,9 +5,9 @@ use crate::db::handle::{RowRef, TableId, table_name, table_value, with_table};
 use crate::error::{RtError, RtResult};
 use crate::persist::{HeapRef, Persist};
 
+use crate::error::heap_rt_error;
 use crate::value::*;
 use crate::vm::Vm;
-use crate::vm_heap::heap_rt_error;
 use std::rc::Rc;
 use walia_store::{Cell, Heap, TableError};
 

@@ -2,11 +2,12 @@
 
 use crate::bytecode::{BinKind, Op, Proto, ProtoKind};
 use crate::error::{RtError, RtResult};
-use crate::hot::Hot;
 use crate::ops;
 use crate::pipe::PipeRun;
 use crate::print::display;
 use crate::value::*;
+use crate::vm::hot::Hot;
+use crate::vm::stack::{discard, pop_scalar, truncate_stack};
 use crate::vm::{Called, Vm, new_cell};
 use std::rc::Rc;
 
@@ -532,7 +533,7 @@ impl Vm {
                 }
                 Op::BinLKCallGlobal(kind, x, k, g) => {
                     // Recursion: the hot tier runs from this instruction on, for as long
-                    // as it can (see `crate::hot`).
+                    // as it can (see `crate::vm::hot`).
                     let (at, depth, entry) = (ip - 1, self.frames.len(), proto.clone());
                     ip = at;
                     save_ip!();
@@ -950,25 +951,6 @@ fn take_top(stack: &mut Vec<Value>) -> Value {
     v
 }
 
-/// Pop a value known to be a scalar (`Vec::truncate` would call the out-of-line drop).
-#[inline(always)]
-pub(crate) fn pop_scalar(stack: &mut Vec<Value>) {
-    if let Some(v) = stack.pop() {
-        discard(v);
-    }
-}
-
-/// Cut the stack back to `height`, dropping scalars inline (a frame's slots are mostly
-/// Ints; `Vec::truncate` calls the out-of-line drop for every one).
-#[inline(always)]
-pub(crate) fn truncate_stack(stack: &mut Vec<Value>, height: usize) {
-    while stack.len() > height {
-        if let Some(v) = stack.pop() {
-            discard(v);
-        }
-    }
-}
-
 /// Store a value into a slot, rebuilt from its parts: the value usually arrives through
 /// memory written in parts, and a whole 16-byte copy of it would stall.
 #[inline(always)]
@@ -1003,22 +985,6 @@ fn store_int(slot: &mut Value, r: i64) {
         *x = r;
     } else {
         discard(std::mem::replace(slot, Value::Int(r)));
-    }
-}
-
-/// Drop a value, skipping the out-of-line drop call for scalars (the common case in
-/// arithmetic loops).
-#[inline(always)]
-fn discard(v: Value) {
-    match v {
-        Value::Nil
-        | Value::Bool(_)
-        | Value::Int(_)
-        | Value::Float(_)
-        | Value::Row(_)
-        | Value::Table(_)
-        | Value::Db => std::mem::forget(v),
-        other => drop(other),
     }
 }
 

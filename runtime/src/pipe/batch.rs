@@ -8,25 +8,17 @@
 //! the interpreter instead, and a batch's effects (take/skip counts, row writes) are kept
 //! only when it completes.
 
-use super::KVal;
-use super::eval::{Bail, Batch, Col, Elements, KResult, Mapped};
 use super::plan::{Plan, PlanSource, PlanStage};
 use crate::db::handle::{RowRef, TableId, with_table};
 use crate::error::{RtError, RtResult};
+use crate::kernel::KVal;
+use crate::kernel::eval::{Bail, Batch, Col, Elements, KResult, Mapped, Outputs};
 use crate::value::{KeyRef, Value};
 use walia_store::column_page::{self, bit as present};
 use walia_store::{Cell, ColType, PageKind, Pager, ROWS_PER_PAGE, Table, TableError};
 
 /// Elements per batch of a range or list.
 pub const MEMORY_BATCH: u64 = 1024;
-
-/// The elements that come out of a batch, in source order.
-pub enum Outputs {
-    /// Source elements, by position in the batch (a filter kept them, no map ran).
-    Positions(Vec<u32>),
-    /// Values the last map produced.
-    Values(Col),
-}
 
 /// A completed batch.
 pub struct BatchDone {

@@ -6,9 +6,9 @@
 //! field is a numeric or Bool column of the table (or a key of a list's maps and
 //! instances). Otherwise the reason names the first stage that is not.
 
-use super::eval::{BExpr, MathFn};
-use super::{KExpr, KVal};
 use crate::db::handle::TableId;
+use crate::kernel::eval::{BExpr, MathFn};
+use crate::kernel::{KExpr, KVal};
 use crate::pipe::Stage;
 use crate::value::{Closure, Value};
 use crate::vm::Vm;

@@ -6,11 +6,11 @@
 //! loop at that instruction, so every slow path and every diagnostic is the full loop's.
 
 use crate::bytecode::{BinKind, Op, Proto, ProtoKind};
-use crate::dispatch::{pop_scalar, truncate_stack};
 use crate::error::RtResult;
 use crate::ops;
 use crate::value::Value;
 use crate::vm::Vm;
+use crate::vm::stack::{pop_scalar, truncate_stack};
 use std::rc::Rc;
 
 /// How the hot tier stopped.

@@ -1,7 +1,7 @@
 //! The VM's side of persistence: loading stored globals on first use, and commit,
 //! rollback and savepoints over the attached heap.
 
-use crate::error::{ErrorKind, RtError, RtResult};
+use crate::error::{RtError, RtResult};
 use crate::persist::load::{Loader, address};
 use crate::persist::save::{Saver, maybe_sweep};
 use crate::persist::{HeapRef, Persist};
@@ -13,12 +13,7 @@ use std::rc::Rc;
 use walia_store::codec::{Item, Reader, kind};
 use walia_store::{Heap, HeapError, HeapResult};
 
-/// A heap failure surfacing inside a running script.
-pub fn heap_rt_error(e: HeapError) -> RtError {
-    let mut err = RtError::new(e.to_string());
-    err.kind = ErrorKind::Heap;
-    err
-}
+use crate::error::heap_rt_error;
 
 impl Vm {
     /// Give the VM a heap: stored globals become visible, and commits go to it.

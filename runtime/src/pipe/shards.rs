@@ -8,14 +8,14 @@
 //! are the serial ones.
 
 use super::batch::{
-    BatchDone, MEMORY_BATCH, Numbers, Outputs, Produced, TablePage, live_positions, no_coerce,
-    row_outputs, run_stages, values, with_rows,
+    BatchDone, MEMORY_BATCH, Numbers, Produced, TablePage, live_positions, no_coerce, row_outputs,
+    run_stages, values, with_rows,
 };
-use super::eval::{Bail, Elements, KResult};
-use super::fold::Fold;
 use super::plan::{Plan, PlanStage};
 use crate::db::handle::TableId;
 use crate::error::RtResult;
+use crate::kernel::eval::{Bail, Elements, KResult, Outputs};
+use crate::kernel::fold::Fold;
 use crate::value::Value;
 use std::sync::atomic::{AtomicU64, Ordering};
 use walia_store::PageView;

@@ -77,7 +77,7 @@ impl Vm {
             }
             Value::Row(r) => {
                 let table = crate::db::handle::table_name(r.table);
-                let cell = crate::vm_table::to_cell(&table, name, &v)?;
+                let cell = crate::vm::tables::to_cell(&table, name, &v)?;
                 crate::db::handle::set_row_field(*r, name, cell).map(crate::db::handle::cell_value)
             }
             other => Err(RtError::new(format!(

@@ -6,7 +6,12 @@
 //! The executor owns the loop: this is where chunking over row ranges, checkpoints,
 //! progress and interrupts plug in.
 
+pub(crate) mod batch;
 mod batched;
+pub(crate) mod explain;
+pub(crate) mod files;
+pub(crate) mod plan;
+pub(crate) mod shards;
 mod source;
 mod terminal;
 
@@ -20,7 +25,7 @@ use crate::gc::GcHeader;
 use crate::kernel::KVal;
 use crate::kernel::eval::Col;
 use crate::kernel::fold::Fold;
-use crate::kernel::plan::Plan;
+use crate::pipe::plan::Plan;
 use crate::value::*;
 use crate::vm::Vm;
 use std::collections::VecDeque;
