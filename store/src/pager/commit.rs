@@ -16,7 +16,7 @@
 use super::{OpenReport, Pager, Stats, TxnState};
 use crate::error::IdSet;
 use crate::error::{HeapError, HeapResult};
-use crate::page::{HEADER_LEN, PageKind, read_u64, written_mix};
+use crate::page::{HEADER_LEN, PageKind, page_seq, read_u64, written_mix};
 use crate::page_view::PageBits;
 use crate::storage::{PAGE_SIZE, Storage};
 use crate::superblock::{MAGIC, Meta, SUPERBLOCK_LEN};
@@ -234,17 +234,23 @@ impl Pager {
         }
     }
 
-    /// A page of the expected kind, its number, length and checksum validated.
     /// Seal the pages written so far: a savepoint (or commit) must see them unchanged.
     pub(super) fn seal(&mut self) -> HeapResult<()> {
         for (page, node) in self.nodes.take_dirty() {
             crate::node::write_page(self.page_mut(page)?, &node);
         }
+        let next_seq = self.committed.meta.sequence + 1;
         let mut fresh: Vec<u64> = self.fresh.drain().collect();
         fresh.sort_unstable();
         for page in fresh {
             self.note_touched();
             let buf = self.store.write(page).map_err(HeapError::Io)?;
+            // Invariant 3: no page the next commit names is from a later commit. (Not `==`:
+            // the fault-injecting test storage may have dropped the page's bytes.)
+            debug_assert!(
+                page_seq(buf) <= next_seq,
+                "page {page} carries a sequence newer than commit {next_seq}"
+            );
             let crc = crc32fast::hash(&buf[8..]);
             buf[4..8].copy_from_slice(&crc.to_le_bytes());
             self.txn.sealed.insert(page);
@@ -259,7 +265,6 @@ impl Pager {
         Ok(())
     }
 
-    /// Mark the current state: [`Pager::rollback_to_savepoint`] returns to it.
     /// Make the current state the new durable commit.
     pub fn commit(&mut self) -> HeapResult<()> {
         if !self.writable {
@@ -347,6 +352,8 @@ impl Pager {
             self.txn.unsynced.append(&mut pending);
         }
         self.txn.sealed.clear();
+        #[cfg(debug_assertions)]
+        self.debug_check_free_lists();
         self.committed = self.txn.clone();
         if !counted {
             self.durable_seq = self.txn.meta.sequence;
@@ -354,6 +361,23 @@ impl Pager {
         self.committed_chain = chain;
         self.savepoints.clear();
         Ok(())
+    }
+
+    /// Invariants 1 and 2, checked after every commit in debug builds: the reusable list
+    /// holds no page twice, and no page still waiting for the commit that freed it (or for
+    /// that commit to become durable).
+    #[cfg(debug_assertions)]
+    fn debug_check_free_lists(&self) {
+        let mut reusable = IdSet::default();
+        for &p in &self.txn.free {
+            assert!(reusable.insert(p), "page {p} is listed free twice");
+        }
+        for &p in self.txn.pending.iter().chain(&self.txn.unsynced) {
+            assert!(
+                !reusable.contains(&p),
+                "page {p} is reusable before the commit that freed it is durable"
+            );
+        }
     }
 
     /// Force every commit so far to stable storage (`batched` mode's timer, and close).

@@ -122,6 +122,7 @@ impl Pager {
             || !self.txn.sealed.is_empty()
     }
 
+    /// A page of the expected kind, its number, length and checksum validated.
     pub fn page(&mut self, page: u64, kind: PageKind) -> HeapResult<&[u8]> {
         Ok(self.page_of(page, &[kind])?.1)
     }
@@ -239,6 +240,13 @@ impl Pager {
                 p
             }
         };
+        // Invariant 1 (pager/commit.rs): a page handed out is not already this
+        // transaction's, and never one a savepoint sealed.
+        debug_assert!(page >= 2, "allocated superblock page {page}");
+        debug_assert!(
+            !self.fresh.contains(&page) && !self.txn.sealed.contains(&page),
+            "page {page} allocated twice"
+        );
         self.fresh.insert(page);
         self.nodes.forget(page);
         let buf = self.store.write(page).map_err(HeapError::Io)?;
@@ -281,6 +289,10 @@ impl Pager {
     /// Release a page: at once if this transaction allocated it since the last savepoint,
     /// otherwise after the next commit.
     pub fn free(&mut self, page: u64) {
+        debug_assert!(
+            (2..self.txn.meta.page_count).contains(&page),
+            "freeing page {page}, outside the heap's pages"
+        );
         self.nodes.forget(page);
         if self.fresh.remove(&page) {
             self.txn.free.push(page);
@@ -301,6 +313,7 @@ impl Pager {
         }
     }
 
+    /// Mark the current state: [`Pager::rollback_to_savepoint`] returns to it.
     pub fn savepoint(&mut self) -> HeapResult<()> {
         self.seal()?;
         self.savepoints.push((self.txn.clone(), IdSet::default()));
