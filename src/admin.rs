@@ -2,10 +2,7 @@
 
 use std::path::Path;
 use walia::exit_code;
-use walia_runtime::api::Heap;
-use walia_runtime::api::HeapError;
-use walia_runtime::api::PAGE_SIZE;
-use walia_runtime::api::{Summary, summary, verify as verify_heap};
+use walia_runtime::api::{Heap, HeapError, PAGE_SIZE, Summary, summary, verify as verify_heap};
 
 fn fail(path: &Path, e: &HeapError) -> i32 {
     eprintln!("error: heap '{}': {e}", path.display());

@@ -2,8 +2,7 @@
 
 use std::rc::Rc;
 use walia_runtime::Value;
-use walia_runtime::api::RtError;
-use walia_runtime::api::Vm;
+use walia_runtime::api::{RtError, Vm};
 
 /// A Rust type a Walia value can be converted into (function arguments, `eval` results).
 pub trait FromValue: Sized {

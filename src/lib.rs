@@ -34,9 +34,7 @@ use std::io::Write;
 use std::path::Path;
 use std::rc::Rc;
 use walia_lang::resolve::parse_and_resolve;
-use walia_runtime::api::Vm;
-use walia_runtime::api::compile;
-use walia_runtime::api::{Proto, SourceFile};
+use walia_runtime::api::{Proto, SourceFile, Vm, compile};
 
 /// A Walia interpreter instance: globals, builtins, limits and output.
 pub struct Engine {

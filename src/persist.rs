@@ -3,8 +3,7 @@
 
 use crate::{Engine, Error};
 use std::path::Path;
-use walia_runtime::api::HeapError;
-use walia_runtime::api::{Durability, Heap};
+use walia_runtime::api::{Durability, Heap, HeapError};
 use walia_runtime::{RtResult, Value};
 
 /// A heap failure as an embedding error (exit code 74).

@@ -3,11 +3,9 @@
 
 use crate::persist::heap_error;
 use crate::{Engine, Error};
-use walia_runtime::api::ColType;
-use walia_runtime::api::Pager;
-use walia_runtime::api::{Cell, Table, TableError};
-use walia_runtime::api::{Entries, MapKey, Str};
-use walia_runtime::api::{TableId, cell_value, with_table};
+use walia_runtime::api::{
+    Cell, ColType, Entries, MapKey, Pager, Str, Table, TableError, TableId, cell_value, with_table,
+};
 use walia_runtime::{RtError, Value};
 
 pub use walia_runtime::api::TableInfo;

@@ -3,9 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use walia_runtime::api::{summary, verify};
-use walia_runtime::api::Heap;
-use walia_runtime::api::MemStorage;
+use walia_runtime::api::{Heap, MemStorage, summary, verify};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(mut heap) = Heap::with_storage(Box::new(MemStorage::from_bytes(data.to_vec())), "<fuzz>") {

@@ -10,11 +10,9 @@ use crate::csv_text::CsvReader;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::rc::Rc;
-use walia_runtime::api::ColType;
-use walia_runtime::api::Pipeline;
-use walia_runtime::api::cell_value;
-use walia_runtime::api::{FileSource, RecordReader, SourceOpener};
-use walia_runtime::api::{MapKey, Str, new_entries};
+use walia_runtime::api::{
+    ColType, FileSource, MapKey, Pipeline, RecordReader, SourceOpener, Str, cell_value, new_entries,
+};
 use walia_runtime::{RtError, RtResult, Value, Vm};
 
 pub fn install(vm: &mut Vm) {

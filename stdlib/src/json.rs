@@ -3,8 +3,7 @@
 use crate::check::*;
 use std::fmt::Write;
 use std::rc::Rc;
-use walia_runtime::api::format_float;
-use walia_runtime::api::{MapKey, Str};
+use walia_runtime::api::{MapKey, Str, format_float};
 use walia_runtime::{RtError, RtResult, Value, Vm};
 
 /// Deeper nesting than this is refused by `json_str` (and cycles are caught by it).

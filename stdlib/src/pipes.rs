@@ -2,16 +2,13 @@
 //!
 //! Stages build a lazy [`Pipeline`] (a `Stream`); terminals run any iterable through one
 //! fused [`PipeRun`] loop, pulling one element at a time and never building an intermediate
-//! collection. `first`, `any` and `all` stop pulling as soon as their result is known.
+//! collection. `first`, `any` and `all` stop pulling as soon as their result is known. The
+//! loops themselves are the executor's (`PipeRun::sum_all`, `reduce`, `group_by`...): a
+//! builtin here checks its arguments, starts the run and shapes the result.
 
 use crate::check::*;
-use indexmap::IndexMap;
 use std::cmp::Ordering;
-use walia_runtime::api::MapKey;
-use walia_runtime::api::TerminalArgs;
-use walia_runtime::api::display;
-use walia_runtime::api::ops;
-use walia_runtime::api::{PipeRun, Pipeline, Stage, not_a_number};
+use walia_runtime::api::{PipeRun, Pipeline, Stage, TerminalArgs, ops};
 use walia_runtime::{RtError, RtResult, Value, Vm};
 
 /// Types that get the stages and terminals as methods.
@@ -169,45 +166,22 @@ fn avg(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
     if count == 0 {
         return Ok(Value::Nil);
     }
-    let n = count as f64;
-    Ok(Value::Float(match sum {
-        Value::Int(i) => i as f64 / n,
-        Value::Float(f) => f / n,
-        _ => f64::NAN,
-    }))
+    // `sum_all` gives an Int or a Float.
+    Ok(sum
+        .as_f64()
+        .map_or(Value::Nil, |s| Value::Float(s / count as f64)))
 }
 
 /// `min`/`max` of an iterable: `nil` when empty, `nan` if any element is nan; ties keep
 /// the first. Mixed types that cannot be ordered are an error.
 pub fn extreme_of(vm: &mut Vm, src: &Value, fname: &str, want: Ordering) -> RtResult<Value> {
-    let mut run = start(vm, std::slice::from_ref(src), 0, fname)?;
-    let Some(mut best) = run.next(vm)? else {
-        return Ok(Value::Nil);
-    };
-    if !matches!(best, Value::Int(_) | Value::Float(_) | Value::Str(_)) {
-        return Err(not_a_number(fname, &best));
-    }
-    while let Some(v) = run.next(vm)? {
-        if matches!(best, Value::Float(f) if f.is_nan()) {
-            continue;
-        }
-        match ops::compare(fname, &v, &best)? {
-            Some(o) if o == want => best = v,
-            Some(_) => {}
-            None => best = Value::Float(f64::NAN),
-        }
-    }
-    Ok(best)
+    start(vm, std::slice::from_ref(src), 0, fname)?.extreme(vm, fname, want)
 }
 
 fn reduce(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let mut run = start(vm, a, 0, "reduce")?;
     let f = expect_fn(a, 2, "reduce")?.clone();
-    let mut acc = arg(a, 1).clone();
-    while let Some(v) = run.next(vm)? {
-        acc = vm.call_value(&f, &[acc, v])?;
-    }
-    Ok(acc)
+    run.reduce(vm, &f, arg(a, 1).clone())
 }
 
 fn first(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
@@ -223,14 +197,7 @@ fn last(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
         } else {
             Value::Int(r.end - 1)
         }),
-        _ => {
-            let mut run = start(vm, a, 0, "last")?;
-            let mut last = Value::Nil;
-            while let Some(v) = run.next(vm)? {
-                last = v;
-            }
-            Ok(last)
-        }
+        _ => start(vm, a, 0, "last")?.last(vm),
     }
 }
 
@@ -241,11 +208,7 @@ pub fn collect_values(vm: &mut Vm, src: &Value, fname: &str) -> RtResult<Vec<Val
         Value::List(l) => l.items.borrow().len(),
         _ => 0,
     };
-    let mut items = Vec::with_capacity(cap);
-    while let Some(v) = run.next(vm)? {
-        items.push(v);
-    }
-    Ok(items)
+    run.collect(vm, cap)
 }
 
 fn collect(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
@@ -256,19 +219,7 @@ fn collect(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
 fn group_by(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let mut run = start(vm, a, 0, "group_by")?;
     let f = expect_fn(a, 1, "group_by")?.clone();
-    let mut groups: IndexMap<MapKey, Vec<Value>> = IndexMap::new();
-    while let Some(v) = run.next(vm)? {
-        let k = vm.call_value(&f, std::slice::from_ref(&v))?;
-        let key = MapKey::from_value(&k)
-            .map_err(|e| RtError::new(format!("'group_by': {}", e.message)))?;
-        groups.entry(key).or_default().push(v);
-    }
-    Ok(Value::map(
-        groups
-            .into_iter()
-            .map(|(k, vs)| (k, Value::list(vs)))
-            .collect(),
-    ))
+    run.group_by(vm, &f)
 }
 
 fn is_nan(v: &Value) -> bool {
@@ -323,11 +274,7 @@ pub fn sort_keyed(fname: &str, mut pairs: Vec<(Value, Value)>) -> RtResult<Vec<V
 fn sort_by(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let mut run = start(vm, a, 0, "sort_by")?;
     let f = expect_fn(a, 1, "sort_by")?.clone();
-    let mut pairs = Vec::new();
-    while let Some(v) = run.next(vm)? {
-        let k = vm.call_value(&f, std::slice::from_ref(&v))?;
-        pairs.push((k, v));
-    }
+    let pairs = run.keyed(vm, &f)?;
     Ok(Value::list(sort_keyed("sort_by", pairs)?))
 }
 
@@ -338,19 +285,7 @@ fn join(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
         Some(_) => expect_str(a, 1, "join")?.as_str().to_string(),
         None => String::new(),
     };
-    let mut out = String::new();
-    let mut firstel = true;
-    while let Some(v) = run.next(vm)? {
-        if !firstel {
-            out.push_str(&sep);
-        }
-        firstel = false;
-        match &v {
-            Value::Str(s) => out.push_str(s.as_str()),
-            other => out.push_str(&display(other)),
-        }
-    }
-    Ok(Value::str(out))
+    Ok(Value::str(run.join(vm, &sep)?))
 }
 
 /// `any`/`all` with an optional predicate (without one, the elements' truthiness).
@@ -360,16 +295,7 @@ fn quantifier(vm: &mut Vm, a: &[Value], fname: &str, want: bool) -> RtResult<Val
         Some(_) => Some(expect_fn(a, 1, fname)?.clone()),
         None => None,
     };
-    while let Some(v) = run.next(vm)? {
-        let t = match &pred {
-            Some(p) => vm.call_value(p, std::slice::from_ref(&v))?.is_truthy(),
-            None => v.is_truthy(),
-        };
-        if t == want {
-            return Ok(Value::Bool(want));
-        }
-    }
-    Ok(Value::Bool(!want))
+    Ok(Value::Bool(run.quantify(vm, pred.as_ref(), want)?))
 }
 
 fn any(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {

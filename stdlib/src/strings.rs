@@ -3,8 +3,7 @@
 
 use crate::check::*;
 use crate::pipes;
-use walia_runtime::api::Str;
-use walia_runtime::api::ops;
+use walia_runtime::api::{Str, ops};
 use walia_runtime::{RtError, RtResult, Value, Vm};
 
 const S: &[&str] = &["String"];

@@ -8,9 +8,7 @@ use crate::csv_text::{CsvReader, push_field};
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Write};
 use std::rc::Rc;
-use walia_runtime::api::ColType;
-use walia_runtime::api::{Cell, Table, TableError};
-use walia_runtime::api::{TableId, cell_value, with_table};
+use walia_runtime::api::{Cell, ColType, Table, TableError, TableId, cell_value, with_table};
 use walia_runtime::{RtError, RtResult, Value, Vm};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,8 +1,7 @@
 //! Table builtins (SPEC §7): `db_*` functions and the methods of `db.T`.
 
 use crate::check::*;
-use walia_runtime::api::TableId;
-use walia_runtime::api::{Pipeline, Stage};
+use walia_runtime::api::{Pipeline, Stage, TableId};
 use walia_runtime::{RtError, RtResult, Value, Vm};
 
 const T: &[&str] = &["Table"];

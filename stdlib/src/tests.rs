@@ -3,8 +3,7 @@
 #![allow(clippy::cloned_ref_to_slice_refs)]
 
 use crate::install;
-use walia_runtime::api::MapKey;
-use walia_runtime::api::repr;
+use walia_runtime::api::{MapKey, repr};
 use walia_runtime::{RtResult, Value, Vm};
 
 pub fn vm() -> Vm {

@@ -1,14 +1,20 @@
-//! The loops of the counting and summing terminals (`count`, `run`, `sum`, `avg`). The
-//! executor owns them (DESIGN decision 5): batches fold their outputs on the way (and
-//! `parallel(n)` threads fold theirs), and what the kernels hand over is added here in
-//! source order, so a builtin only starts the run and shapes the result.
+//! The loops of the terminals (`count`, `sum`, `min`, `reduce`, `collect`, `group_by`...).
+//! The executor owns them (DESIGN decision 5): a builtin checks its arguments, starts the
+//! run and shapes the result; the loop and its accumulator are here, where checkpoints and
+//! progress will find them. Counting and summing take whole batches at once: batches fold
+//! their outputs on the way (and `parallel(n)` threads fold theirs), and what the kernels
+//! hand over is added here in source order.
 
 use super::{PipeRun, TakenNumbers};
 use crate::error::{RtError, RtResult};
 use crate::kernel::KVal;
 use crate::kernel::fold::{Fold, FoldKind, Sum};
-use crate::value::Value;
+use crate::ops::compare;
+use crate::print::display;
+use crate::value::{MapKey, Value};
 use crate::vm::Vm;
+use indexmap::IndexMap;
+use std::cmp::Ordering;
 
 /// "'sum' expects numbers, got a String": the error of a numeric terminal given
 /// something else.
@@ -84,5 +90,116 @@ impl PipeRun {
             Sum::Float(f) => Value::Float(f),
         };
         Ok((sum, fold.count))
+    }
+}
+
+impl PipeRun {
+    /// `min` (`want` Less) or `max` (Greater): `nil` when empty, `nan` if any element is
+    /// nan; ties keep the first. Elements must be numbers or strings that can be ordered.
+    pub fn extreme(&mut self, vm: &mut Vm, fname: &str, want: Ordering) -> RtResult<Value> {
+        let Some(mut best) = self.next(vm)? else {
+            return Ok(Value::Nil);
+        };
+        if !matches!(best, Value::Int(_) | Value::Float(_) | Value::Str(_)) {
+            return Err(not_a_number(fname, &best));
+        }
+        while let Some(v) = self.next(vm)? {
+            if matches!(best, Value::Float(f) if f.is_nan()) {
+                continue;
+            }
+            match compare(fname, &v, &best)? {
+                Some(o) if o == want => best = v,
+                Some(_) => {}
+                None => best = Value::Float(f64::NAN),
+            }
+        }
+        Ok(best)
+    }
+
+    /// `reduce`: `f(acc, element)` over every element, from `init`.
+    pub fn reduce(&mut self, vm: &mut Vm, f: &Value, init: Value) -> RtResult<Value> {
+        let mut acc = init;
+        while let Some(v) = self.next(vm)? {
+            acc = vm.call_value(f, &[acc, v])?;
+        }
+        Ok(acc)
+    }
+
+    /// The last element (`nil` when empty).
+    pub fn last(&mut self, vm: &mut Vm) -> RtResult<Value> {
+        let mut last = Value::Nil;
+        while let Some(v) = self.next(vm)? {
+            last = v;
+        }
+        Ok(last)
+    }
+
+    /// Every element, in order (`capacity`: how many are expected, when known).
+    pub fn collect(&mut self, vm: &mut Vm, capacity: usize) -> RtResult<Vec<Value>> {
+        let mut items = Vec::with_capacity(capacity);
+        while let Some(v) = self.next(vm)? {
+            items.push(v);
+        }
+        Ok(items)
+    }
+
+    /// `group_by`: a map from `f(element)` to the list of elements with that key, keys in
+    /// the order they first appear.
+    pub fn group_by(&mut self, vm: &mut Vm, f: &Value) -> RtResult<Value> {
+        let mut groups: IndexMap<MapKey, Vec<Value>> = IndexMap::new();
+        while let Some(v) = self.next(vm)? {
+            let k = vm.call_value(f, std::slice::from_ref(&v))?;
+            let key = MapKey::from_value(&k)
+                .map_err(|e| RtError::new(format!("'group_by': {}", e.message)))?;
+            groups.entry(key).or_default().push(v);
+        }
+        Ok(Value::map(
+            groups
+                .into_iter()
+                .map(|(k, vs)| (k, Value::list(vs)))
+                .collect(),
+        ))
+    }
+
+    /// `(f(element), element)` for every element (`sort_by` sorts them by key).
+    pub fn keyed(&mut self, vm: &mut Vm, f: &Value) -> RtResult<Vec<(Value, Value)>> {
+        let mut pairs = Vec::new();
+        while let Some(v) = self.next(vm)? {
+            let k = vm.call_value(f, std::slice::from_ref(&v))?;
+            pairs.push((k, v));
+        }
+        Ok(pairs)
+    }
+
+    /// `join`: the elements in their printed form (strings raw), separated by `sep`.
+    pub fn join(&mut self, vm: &mut Vm, sep: &str) -> RtResult<String> {
+        let mut out = String::new();
+        let mut first = true;
+        while let Some(v) = self.next(vm)? {
+            if !first {
+                out.push_str(sep);
+            }
+            first = false;
+            match &v {
+                Value::Str(s) => out.push_str(s.as_str()),
+                other => out.push_str(&display(other)),
+            }
+        }
+        Ok(out)
+    }
+
+    /// `any` (`want` true) or `all` (false): stops at the first element whose truthiness
+    /// (or `pred`'s result on it) is `want`.
+    pub fn quantify(&mut self, vm: &mut Vm, pred: Option<&Value>, want: bool) -> RtResult<bool> {
+        while let Some(v) = self.next(vm)? {
+            let t = match pred {
+                Some(p) => vm.call_value(p, std::slice::from_ref(&v))?.is_truthy(),
+                None => v.is_truthy(),
+            };
+            if t == want {
+                return Ok(want);
+            }
+        }
+        Ok(!want)
     }
 }
