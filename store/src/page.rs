@@ -41,6 +41,7 @@ impl PageKind {
     }
 }
 
+#[inline]
 pub fn read_u64(b: &[u8], at: usize) -> u64 {
     let mut w = [0u8; 8];
     w.copy_from_slice(&b[at..at + 8]);
@@ -48,6 +49,7 @@ pub fn read_u64(b: &[u8], at: usize) -> u64 {
 }
 
 /// [`check_page`], and that the page is of `kind` (what `Pager::page` checks).
+#[inline]
 pub fn check_kind(bytes: &[u8], page: u64, kind: PageKind) -> bool {
     check_page(bytes, page).is_ok() && bytes.first() == Some(&(kind as u8))
 }
@@ -68,11 +70,13 @@ pub fn check_page(bytes: &[u8], page: u64) -> HeapResult<()> {
 }
 
 /// One written page's share of a commit's `written_hash`.
+#[inline]
 pub fn written_mix(page: u64, crc: u32) -> u64 {
     (page.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ crc as u64).rotate_left(17)
 }
 
 /// The sequence number in a page's header (the commit that wrote it).
+#[inline]
 pub fn page_seq(bytes: &[u8]) -> u64 {
     read_u64(bytes, 16)
 }

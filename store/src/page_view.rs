@@ -18,6 +18,7 @@ pub struct PageView<'p> {
 
 impl<'p> PageView<'p> {
     /// See [`Pager::unchecked`](crate::pager::Pager::unchecked).
+    #[inline]
     pub fn unchecked(&self, page: u64) -> Option<(&'p [u8], bool)> {
         if !self.in_range(page) {
             return None;
@@ -29,6 +30,7 @@ impl<'p> PageView<'p> {
     }
 
     /// Is `page` a page number the heap can hold (not the superblocks, not past the end)?
+    #[inline]
     pub fn in_range(&self, page: u64) -> bool {
         page >= 2 && page < self.pages
     }
@@ -45,6 +47,7 @@ impl<'p> PageView<'p> {
 pub struct PageBits(Vec<u64>);
 
 impl PageBits {
+    #[inline]
     pub fn contains(&self, page: u64) -> bool {
         self.0
             .get((page / 64) as usize)

@@ -91,14 +91,17 @@ pub struct Stats {
 }
 
 impl Pager {
+    #[inline]
     pub fn meta(&self) -> &Meta {
         &self.txn.meta
     }
 
+    #[inline]
     pub fn meta_mut(&mut self) -> &mut Meta {
         &mut self.txn.meta
     }
 
+    #[inline]
     pub fn committed_meta(&self) -> &Meta {
         &self.committed.meta
     }
@@ -123,11 +126,13 @@ impl Pager {
     }
 
     /// A page of the expected kind, its number, length and checksum validated.
+    #[inline]
     pub fn page(&mut self, page: u64, kind: PageKind) -> HeapResult<&[u8]> {
         Ok(self.page_of(page, &[kind])?.1)
     }
 
     /// A page of one of the accepted kinds, validated; with the kind it has.
+    #[inline]
     pub fn page_of(&mut self, page: u64, accept: &[PageKind]) -> HeapResult<(PageKind, &[u8])> {
         let kind = accept[0];
         if page < 2 || page >= self.txn.meta.page_count.max(self.committed.meta.page_count) {
@@ -158,6 +163,7 @@ impl Pager {
 
     /// The bytes of a page already returned by [`Pager::page`] in this transaction (so
     /// validated): many can be held at once, for reading a row range of several columns.
+    #[inline]
     pub fn validated(&self, page: u64) -> &[u8] {
         self.store.read(page)
     }
@@ -165,11 +171,13 @@ impl Pager {
     /// A page's bytes for a reader that checks them itself ([`check_kind`]) before it
     /// uses what it read, then calls [`Pager::mark_checked`]: `None` when the page
     /// number is out of range. The second value says whether the check is still due.
+    #[inline]
     pub fn unchecked(&self, page: u64) -> Option<(&[u8], bool)> {
         self.view().unchecked(page)
     }
 
     /// What threads other than the pager's own may read ([`PageView`]).
+    #[inline]
     pub fn view(&self) -> PageView<'_> {
         PageView {
             store: &*self.store,
@@ -186,6 +194,7 @@ impl Pager {
     }
 
     /// Record that a page handed out by [`Pager::unchecked`] passed [`check_kind`].
+    #[inline]
     pub fn mark_checked(&mut self, page: u64) {
         if self.verified.insert(page) {
             self.note_touched();
@@ -194,12 +203,14 @@ impl Pager {
 
     /// [`Pager::mark_checked`] for a caller that counts the pages it touches itself
     /// ([`Pager::touched`]) and releases resident memory when that count says so.
+    #[inline]
     pub fn mark_checked_uncounted(&mut self, page: u64) {
         self.verified.insert(page);
     }
 
     /// Pages first read or allocated since resident memory was last released (read and
     /// set by a caller that releases it itself, see [`RELEASE_EVERY`]).
+    #[inline]
     pub fn touched(&mut self) -> &mut u64 {
         &mut self.touched
     }
@@ -211,6 +222,7 @@ impl Pager {
     }
 
     /// May this page be changed in place (it belongs to no commit or savepoint)?
+    #[inline]
     pub fn is_fresh(&self, page: u64) -> bool {
         self.fresh.contains(&page)
     }
@@ -259,6 +271,7 @@ impl Pager {
     }
 
     /// Writable bytes of a page allocated in this transaction.
+    #[inline]
     pub fn page_mut(&mut self, page: u64) -> HeapResult<&mut [u8]> {
         if !self.fresh.contains(&page) {
             return Err(HeapError::corrupt(
@@ -353,6 +366,7 @@ impl Pager {
 
 impl Pager {
     /// The storage underneath (tests inspect their fakes through this).
+    #[inline]
     pub fn storage(&self) -> &dyn Storage {
         self.store.as_ref()
     }

@@ -119,6 +119,7 @@ pub fn write_epoch() -> u64 {
 }
 
 /// Note a change that page copies must not survive.
+#[inline]
 pub fn note_write() {
     WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
 }
@@ -204,10 +205,12 @@ impl Table {
         })
     }
 
+    #[inline]
     pub fn column_index(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|c| &*c.name == name)
     }
 
+    #[inline]
     pub fn id_column(&self) -> Option<usize> {
         self.column_index("id")
     }
@@ -291,6 +294,7 @@ impl Table {
     }
 
     /// Read one value.
+    #[inline]
     pub fn get(&self, pager: &mut Pager, row: u64, col: usize) -> HeapResult<Cell> {
         let Some(raw) = self.raw(pager, row, col)? else {
             return Ok(Cell::Nil);
