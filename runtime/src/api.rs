@@ -32,7 +32,7 @@ pub use crate::pipe::explain::{TerminalArgs, plan_lines};
 /// File sources of pipelines (`lines`, `read_csv`, `read_jsonl`).
 pub use crate::pipe::files::{FileSource, RecordReader, SourceOpener};
 pub use crate::pipe::plan::bind as bind_plan;
-pub use crate::pipe::{PipeRun, Pipeline, Stage, not_a_number};
+pub use crate::pipe::{PipeRun, Pipeline, Stage};
 
 /// Tables: table values, their rows and cells.
 pub use crate::db::handle::{TableId, cell_value, row_fields, with_table};

@@ -1,11 +1,15 @@
 //! walia-runtime: values, the bytecode compiler, the VM and the pipeline executor.
 //!
-//! The modules stand in floors, lowest first: values and their rules (`value`, `ops`,
-//! `print`, `gc`, `entries`, `index`, `limits`, `error`); the compiler and bytecode;
-//! `kernel/` (stage kernels and the bound plan); `pipe/` (the executor, which owns every
-//! terminal loop); `db/` (table and row values); `persist/` (values into the heap's catalog
-//! records and back); the VM. Pages, commits and table storage are in walia-store.
-//! Everything above the runtime comes in through [`api`].
+//! The modules stand in floors, lowest first: `arith` and `kernel/` (value-free numeric
+//! rules and stage kernels); `error`, `limits`; the object model (`value`, `bytecode`,
+//! `entries`, `gc`, `ops`, `print`, `index`); `compiler/`; `persist/mod.rs` (the VM's heap:
+//! the store's heap and the live-object maps); `db/` (table and row values); `pipe/` (the
+//! executor, which owns every terminal loop); `persist/` save, load and recompile; `vm/`.
+//! One circle remains on purpose, the interpreter core: a `Value` can hold a native
+//! function (which takes the `Vm`) or a `for` loop's `PipeRun`, the VM holds the heap and a
+//! row reader, and the executor calls back into the VM (docs/design.md, "Layers"). Pages,
+//! commits and table storage are in walia-store. Everything above the runtime comes in
+//! through [`api`].
 
 pub mod api;
 mod arith;

@@ -1,7 +1,6 @@
 //! Operator semantics (SPEC §2, §15): arithmetic, comparison and equality.
 
-pub use crate::arith::cmp_int_float;
-use crate::arith::{float_mod, int_mod};
+use crate::arith::{cmp_int_float, float_mod, int_mod};
 use crate::error::{RtError, RtResult};
 use crate::print::display;
 use crate::value::{KeyRef, Value};

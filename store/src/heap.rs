@@ -64,6 +64,7 @@ fn check_catalog(pager: &mut Pager) -> HeapResult<()> {
 }
 
 /// Check the current commit fully: every page it uses (see [`check_commit_pages`]).
+#[cfg(test)]
 pub fn check_commit(pager: &mut Pager) -> HeapResult<()> {
     check_commit_pages(pager, true)
 }

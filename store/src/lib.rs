@@ -14,6 +14,8 @@
 mod btree;
 pub mod codec;
 mod error;
+#[cfg(test)]
+mod faulty;
 mod format;
 mod hash;
 mod heap;
@@ -27,20 +29,17 @@ mod superblock;
 mod table;
 
 pub use btree::MAX_KEY;
-pub use error::{HeapError, HeapResult, IdMap, IdSet};
-pub use hash::{FxBuild, FxHasher};
-pub use heap::{
-    Durability, GC_KEY, GLOBAL_PREFIX, Heap, OBJECT_PREFIX, check_commit, global_key, object_key,
-};
+pub use error::{HeapError, HeapResult, IdSet};
+pub use hash::FxBuild;
+pub use heap::{Durability, GC_KEY, GLOBAL_PREFIX, Heap, OBJECT_PREFIX, global_key, object_key};
 pub use inspect::{GlobalInfo, Summary, VerifyReport, summary, verify};
 pub use page::{PageKind, check_kind};
 pub use page_view::PageView;
-pub use pager::{OpenReport, Pager, RELEASE_EVERY, Stats};
-pub use storage::{FaultyStorage, FileStorage, MemStorage, PAGE_SIZE, Storage};
-pub use superblock::FORMAT_VERSION;
+pub use pager::{Pager, RELEASE_EVERY};
+pub use storage::{MemStorage, PAGE_SIZE, Storage};
 pub use table::{
-    Cell, ColType, MAX_STRING, ROWS_PER_PAGE, Table, TableError, TableInfo, TableResult,
-    column_page, note_write, write_epoch,
+    Cell, ColType, ROWS_PER_PAGE, Table, TableError, TableInfo, TableResult, column_page,
+    write_epoch,
 };
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ pub enum PageKind {
     Leaf = 2,
     Overflow = 3,
     FreeList = 4,
-    /// Values of one table column for a run of rows, or deletion marks (see `table::store`).
+    /// Values of one table column for a run of rows, or deletion marks (see `table/column_page.rs`).
     Column = 5,
     /// Page numbers of a table segment's pages (see `table::segment`).
     Directory = 6,

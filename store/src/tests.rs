@@ -1,8 +1,9 @@
 //! Tests of the pager and index: a model check, power loss, and corruption.
 
 use crate::btree;
+use crate::faulty::FaultyStorage;
 use crate::pager::Pager;
-use crate::storage::{FaultyStorage, MemStorage};
+use crate::storage::MemStorage;
 use std::collections::BTreeMap;
 
 /// A small deterministic generator (xorshift), shared by the heap and table tests.
@@ -460,4 +461,37 @@ fn sync_during_a_savepoint_keeps_the_commit_checkable() {
     assert!(pager.rollback_to_savepoint());
     assert!(run_commits(&mut pager, &mut rng, &mut models, 5));
     assert_reopens_to(&pager, &models[models.len() - 1], "after the rollback");
+}
+
+/// A free list naming a page twice (checksum valid) is damage: the commit holding it is not
+/// used, rather than the page being handed out twice.
+#[test]
+fn a_free_list_naming_a_page_twice_is_refused() {
+    let (mut pager, _) = Pager::open(Box::new(MemStorage::new()), true).expect("open");
+    // Rewriting the same keys frees their old pages: the later commits have free lists.
+    for round in 0..6u64 {
+        for k in 0..40u64 {
+            put_key(&mut pager, &k.to_be_bytes(), &round.to_le_bytes());
+        }
+        pager.commit().expect("commit");
+    }
+    let (free, chain) = pager.freelist_pages();
+    assert!(
+        free.len() >= 2 && !chain.is_empty(),
+        "no free list to damage"
+    );
+    let mut image = mem_bytes(&pager);
+    let at = chain[0] as usize * crate::storage::PAGE_SIZE;
+    let page = &mut image[at..at + crate::storage::PAGE_SIZE];
+    let first_entry = crate::page::HEADER_LEN + 8;
+    let copy: [u8; 8] = page[first_entry..first_entry + 8]
+        .try_into()
+        .expect("8 bytes");
+    page[first_entry + 8..first_entry + 16].copy_from_slice(&copy);
+    let crc = crc32fast::hash(&page[8..]);
+    page[4..8].copy_from_slice(&crc.to_le_bytes());
+    match Pager::open(Box::new(MemStorage::from_bytes(image)), true) {
+        Ok((_, report)) => assert!(report.fell_back, "the damaged commit was used"),
+        Err(e) => assert!(e.to_string().contains("twice"), "{e}"),
+    }
 }

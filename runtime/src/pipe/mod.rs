@@ -15,8 +15,6 @@ pub(crate) mod shards;
 mod source;
 mod terminal;
 
-pub use terminal::not_a_number;
-
 use source::SourceIter;
 
 use crate::db::handle::RowRef;

@@ -18,7 +18,7 @@ use std::cmp::Ordering;
 
 /// "'sum' expects numbers, got a String": the error of a numeric terminal given
 /// something else.
-pub fn not_a_number(fname: &str, v: &Value) -> RtError {
+fn not_a_number(fname: &str, v: &Value) -> RtError {
     RtError::new(format!(
         "'{fname}' expects numbers, got {} {}",
         if v.type_name().starts_with(['A', 'E', 'I', 'O', 'U']) {

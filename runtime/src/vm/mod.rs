@@ -69,13 +69,13 @@ pub struct Vm {
     pub tests: Vec<(String, Value)>,
     /// Command-line arguments for `args()`.
     pub args: Vec<String>,
-    /// The persistent heap, when one is attached (see `vm_heap`).
+    /// The persistent heap, when one is attached (see `vm/heap.rs`).
     /// Shared (not owned outright) so that row and table values, which refer to it weakly,
     /// can read it wherever they are printed or passed.
     pub(crate) heap: Option<crate::persist::HeapRef>,
     /// Builtin functions by name, as registered.
     pub(crate) builtins: HashMap<String, Value, FxBuild>,
-    /// The table whose rows were read last, resolved (see `vm_table::RowReader`).
+    /// The table whose rows were read last, resolved (see `db/reader.rs`).
     pub(crate) row_reader: crate::db::reader::RowReader,
     /// A heap operation has the heap detached (see `Vm::with_heap`).
     pub(crate) heap_busy: bool,

@@ -6,16 +6,20 @@
 //! a crash at any moment leaves the last commit (or, if the newest superblock never became
 //! durable, the one before) intact.
 //!
-//! Invariants (docs/heap-format.md, "Invariants"; checked by `debug_assert!`s here and in
-//! `mod.rs`):
-//! 1. No page the last durable commit uses is written before it is replaced.
+//! Invariants (docs/heap-format.md, "Invariants", says how each is kept and checked):
+//! 1. No page the last durable commit uses is written before it is replaced
+//!    (`Pager::page_mut` refuses any page but this transaction's own).
 //! 2. Pages freed by commit N are reused only once N is durable.
 //! 3. A superblock names only pages whose sequence number is at most its own.
-//! 4. The superblock's written count and hash cover every page above its base sequence.
+//! 4. The superblock's written count and hash cover every page above its base sequence
+//!    (recomputed by the commit check at open, not asserted here).
+//!
+//! Debug builds assert parts of 1 to 3 as they go: no page allocated twice, no page
+//! sealed with a later sequence, and after each commit a reusable list with no page twice
+//! and none still waiting for a commit to become durable.
 
 use super::{OpenReport, Pager, Stats, TxnState};
-use crate::error::IdSet;
-use crate::error::{HeapError, HeapResult};
+use crate::error::{HeapError, HeapResult, IdSet};
 use crate::page::{HEADER_LEN, PageKind, page_seq, read_u64, written_mix};
 use crate::page_view::PageBits;
 use crate::storage::{PAGE_SIZE, Storage};
@@ -181,6 +185,7 @@ impl Pager {
 
     fn read_freelist(&mut self, head: u64, len: u64) -> HeapResult<(Vec<u64>, Vec<u64>)> {
         let mut free = Vec::new();
+        let mut listed = IdSet::default();
         let mut chain = Vec::new();
         let mut page = head;
         let limit = self.committed.meta.page_count;
@@ -200,6 +205,14 @@ impl Pager {
                     return Err(HeapError::corrupt(
                         page,
                         format!("free page number {p} out of range"),
+                    ));
+                }
+                // A page listed twice would be handed out twice: two live structures in
+                // one page (invariant 1).
+                if !listed.insert(p) {
+                    return Err(HeapError::corrupt(
+                        page,
+                        format!("free list names page {p} twice"),
                     ));
                 }
                 free.push(p);

@@ -168,7 +168,7 @@ impl Pager {
         self.store.read(page)
     }
 
-    /// A page's bytes for a reader that checks them itself ([`check_kind`]) before it
+    /// A page's bytes for a reader that checks them itself ([`check_kind`](crate::page::check_kind)) before it
     /// uses what it read, then calls [`Pager::mark_checked`]: `None` when the page
     /// number is out of range. The second value says whether the check is still due.
     #[inline]
@@ -193,7 +193,7 @@ impl Pager {
         }
     }
 
-    /// Record that a page handed out by [`Pager::unchecked`] passed [`check_kind`].
+    /// Record that a page handed out by [`Pager::unchecked`] passed [`check_kind`](crate::page::check_kind).
     #[inline]
     pub fn mark_checked(&mut self, page: u64) {
         if self.verified.insert(page) {
@@ -302,10 +302,6 @@ impl Pager {
     /// Release a page: at once if this transaction allocated it since the last savepoint,
     /// otherwise after the next commit.
     pub fn free(&mut self, page: u64) {
-        debug_assert!(
-            (2..self.txn.meta.page_count).contains(&page),
-            "freeing page {page}, outside the heap's pages"
-        );
         self.nodes.forget(page);
         if self.fresh.remove(&page) {
             self.txn.free.push(page);

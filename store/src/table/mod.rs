@@ -21,7 +21,7 @@ use std::rc::Rc;
 
 pub use column_page::ROWS_PER_PAGE;
 pub use record::{ColType, TableRecord};
-pub use store::{Cell, MAX_STRING, Table, TableError, TableResult, note_write, write_epoch};
+pub use store::{Cell, Table, TableError, TableResult, write_epoch};
 
 /// The tables a heap has open in this process, by a handle that stays valid across
 /// rollbacks (the table is re-read from the catalog on its next use).

@@ -57,7 +57,7 @@ pub enum KeyKind {
     None = 0,
     /// Int ids: `table::keys`.
     Int = 1,
-    /// String ids: a byte-keyed index (`heap::btree`).
+    /// String ids: a byte-keyed index (the catalog `btree`).
     Str = 2,
 }
 

@@ -68,6 +68,7 @@ impl Segment {
         // A damaged file could link one directory from several places and multiply the
         // tree: every directory must be read once.
         let mut seen = IdSet::default();
+        let pages = pager.meta().page_count;
         for level in (1..=depth).rev() {
             let dirs = std::mem::take(&mut seg.levels[level]);
             let mut below = Vec::new();
@@ -85,6 +86,10 @@ impl Segment {
                     let p = read_u64(bytes, HEADER_LEN + 8 * k);
                     if level > 1 && p == 0 {
                         return Err(corrupt(dir, "table directory links to page 0"));
+                    }
+                    // Data pages are read only when used, but `clear()` frees them unread.
+                    if p != 0 && !(2..pages).contains(&p) {
+                        return Err(corrupt(dir, &format!("table page number {p} out of range")));
                     }
                     below.push(p);
                 }

@@ -4,11 +4,13 @@
 use super::ROWS_PER_PAGE;
 use super::keys;
 use super::store::Cell;
+use crate::Heap;
 use crate::error::HeapResult;
+use crate::faulty::FaultyStorage;
+use crate::heap::check_commit;
 use crate::pager::Pager;
-use crate::storage::{FaultyStorage, MemStorage, Storage};
+use crate::storage::{MemStorage, Storage};
 use crate::tests::Rng;
-use crate::{Heap, check_commit};
 use std::collections::BTreeMap;
 
 fn ok<T>(r: HeapResult<T>) -> T {
@@ -360,5 +362,32 @@ fn segments_written_far_past_their_end_stay_loadable() {
             assert_eq!(loaded.len(), seg.len(), "{first} then {second}");
             assert_ne!(loaded.page(index), 0, "{first} then {second}: page {index}");
         }
+    }
+}
+
+/// A directory entry naming a page past the end of the heap (checksum valid) is reported
+/// when the segment loads: `clear()` frees data pages without reading them.
+#[test]
+fn a_directory_entry_past_the_heap_is_damage() {
+    use super::segment::Segment;
+    use crate::page::{HEADER_LEN, PageKind};
+    let (mut pager, _) = ok(Pager::open(Box::new(MemStorage::new()), true));
+    let mut seg = Segment::new(PageKind::Column);
+    ok(seg.page_for_write(&mut pager, 0));
+    let root = ok(seg.flush(&mut pager));
+    ok(pager.commit());
+    let mut image = match pager.storage().as_any().downcast_ref::<MemStorage>() {
+        Some(m) => m.bytes.clone(),
+        None => panic!("not a memory heap"),
+    };
+    let at = root.page as usize * crate::storage::PAGE_SIZE;
+    let dir = &mut image[at..at + crate::storage::PAGE_SIZE];
+    dir[HEADER_LEN..HEADER_LEN + 8].copy_from_slice(&(1u64 << 40).to_le_bytes());
+    let crc = crc32fast::hash(&dir[8..]);
+    dir[4..8].copy_from_slice(&crc.to_le_bytes());
+    let (mut damaged, _) = ok(Pager::open(Box::new(MemStorage::from_bytes(image)), true));
+    match Segment::load(&mut damaged, root, PageKind::Column) {
+        Ok(_) => panic!("a page number past the heap was accepted"),
+        Err(e) => assert!(e.to_string().contains("out of range"), "{e}"),
     }
 }
