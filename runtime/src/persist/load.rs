@@ -6,21 +6,33 @@
 use super::Persist;
 use super::recompile;
 use crate::bytecode::Proto;
+use crate::objects::{assemble_class, cell_rc};
+use crate::pipe::files::SourceOpener;
 use crate::pipe::{Pipeline, Stage};
 use crate::value::{
     BoundMethod, Class, Closure, MapKey, RangeVal, UpCell, Value, new_entries, new_fields,
 };
-use crate::vm::{Vm, assemble_class, cell_rc};
 use std::rc::Rc;
+use walia_lang::resolve::GlobalNames;
 use walia_store::codec::{Item, Reader, kind};
 use walia_store::{HeapError, HeapResult, IdSet};
 
 /// Deeper chains of immutable links than this mean a damaged heap.
 const MAX_LINK_DEPTH: usize = 1_000;
 
+/// What loading asks of the interpreter (the VM implements it in `vm/heap.rs`): builtins
+/// and file sources by their stored names, the current value of a global (a class this run
+/// declared replaces the stored one), and the global names functions compile against.
+pub(crate) trait LoadContext {
+    fn builtin(&self, name: &str) -> Option<Value>;
+    fn source_opener(&self, kind: &str) -> Option<SourceOpener>;
+    fn global(&self, name: &str) -> Option<Value>;
+    fn names(&mut self) -> &mut GlobalNames;
+}
+
 pub struct Loader<'a> {
     pub heap: &'a mut Persist,
-    pub vm: &'a mut Vm,
+    vm: &'a mut dyn LoadContext,
     fill: Vec<(u64, Vec<u8>)>,
     in_progress: IdSet,
 }
@@ -30,7 +42,7 @@ fn bad(id: u64, what: &str) -> HeapError {
 }
 
 impl<'a> Loader<'a> {
-    pub fn new(heap: &'a mut Persist, vm: &'a mut Vm) -> Loader<'a> {
+    pub fn new(heap: &'a mut Persist, vm: &'a mut dyn LoadContext) -> Loader<'a> {
         Loader {
             heap,
             vm,
@@ -64,7 +76,7 @@ impl<'a> Loader<'a> {
             Item::Float(f) => Value::Float(f),
             Item::Str(s) => Value::str(s),
             Item::Range(start, end) => Value::Range(Rc::new(RangeVal { start, end })),
-            Item::Native(name) => match self.vm.builtin_by_name(name) {
+            Item::Native(name) => match self.vm.builtin(name) {
                 Some(v) => v,
                 None => {
                     return Err(HeapError::Record(format!(
@@ -221,14 +233,9 @@ impl<'a> Loader<'a> {
             return Ok(Value::Class(current));
         }
         let names: Vec<&str> = cells.iter().map(|(n, _)| n.as_str()).collect();
-        let (mut desc, container) = recompile::class(
-            &mut self.vm.names,
-            &name,
-            superclass.is_some(),
-            &body,
-            &names,
-        )
-        .map_err(HeapError::Record)?;
+        let (mut desc, container) =
+            recompile::class(self.vm.names(), &name, superclass.is_some(), &body, &names)
+                .map_err(HeapError::Record)?;
         desc.sql = sql;
         desc.doc = doc;
         desc.global = global;
@@ -251,7 +258,7 @@ impl<'a> Loader<'a> {
         };
         let names: Vec<&str> = cells.iter().map(|(n, _)| n.as_str()).collect();
         let label = format!("fun {}", name.as_deref().unwrap_or(""));
-        let mut proto = recompile::function(&mut self.vm.names, label.trim(), &source, &names)
+        let mut proto = recompile::function(self.vm.names(), label.trim(), &source, &names)
             .map_err(HeapError::Record)?;
         proto.name = name.map(|n| Rc::from(n.as_str()));
         proto.doc = doc;

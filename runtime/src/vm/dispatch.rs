@@ -2,13 +2,14 @@
 
 use crate::bytecode::{BinKind, Op, Proto, ProtoKind};
 use crate::error::{RtError, RtResult};
+use crate::objects::new_cell;
 use crate::ops;
 use crate::pipe::PipeRun;
 use crate::print::display;
 use crate::value::*;
 use crate::vm::hot::Hot;
 use crate::vm::stack::{discard, pop_scalar, truncate_stack};
-use crate::vm::{Called, Vm, new_cell};
+use crate::vm::{Called, Vm};
 use std::rc::Rc;
 
 /// How many backward jumps and calls run between polls of the limits.

@@ -2,18 +2,35 @@
 //! rollback and savepoints over the attached heap.
 
 use crate::error::{RtError, RtResult};
-use crate::persist::load::{Loader, address};
+use crate::persist::load::{LoadContext, Loader, address};
 use crate::persist::save::{Saver, maybe_sweep};
 use crate::persist::{HeapRef, Persist};
+use crate::pipe::files::SourceOpener;
 use crate::value::{Class, Value};
 use crate::vm::Vm;
 use std::cell::{Ref, RefCell, RefMut};
 use std::collections::HashSet;
 use std::rc::Rc;
+use walia_lang::resolve::GlobalNames;
 use walia_store::codec::{Item, Reader, kind};
 use walia_store::{Heap, HeapError, HeapResult};
 
 use crate::error::heap_rt_error;
+
+impl LoadContext for Vm {
+    fn builtin(&self, name: &str) -> Option<Value> {
+        self.builtin_by_name(name)
+    }
+    fn source_opener(&self, kind: &str) -> Option<SourceOpener> {
+        Vm::source_opener(self, kind)
+    }
+    fn global(&self, name: &str) -> Option<Value> {
+        Vm::global(self, name)
+    }
+    fn names(&mut self) -> &mut GlobalNames {
+        &mut self.names
+    }
+}
 
 impl Vm {
     /// Give the VM a heap: stored globals become visible, and commits go to it.
