@@ -18,10 +18,15 @@ fn human(bytes: u64) -> String {
     }
 }
 
-/// A reader does not lock, so a writer may recycle pages of the commit it is reading (a
-/// commit two generations old); that reads as damage. Reading again from the newest commit
-/// tells a race from real damage.
-const READ_ATTEMPTS: usize = 3;
+/// A reader pins the commit it reads, so no writer recycles its pages meanwhile. One that
+/// cannot pin (no write permission on the file for its reader slot, or all slots taken)
+/// may see a recycled page as damage: reading again from the newest commit tells such a
+/// race from real damage.
+const READ_ATTEMPTS: usize = 5;
+
+fn pause_before_retry() {
+    std::thread::sleep(std::time::Duration::from_millis(5));
+}
 
 fn read_summary(path: &Path) -> Result<(Heap, Summary), HeapError> {
     let mut last = None;
@@ -32,6 +37,7 @@ fn read_summary(path: &Path) -> Result<(Heap, Summary), HeapError> {
             Err(e @ (HeapError::Corrupt { .. } | HeapError::Record(_))) => last = Some(e),
             Err(e) => return Err(e),
         }
+        pause_before_retry();
     }
     Err(last.unwrap_or(HeapError::NotAHeap))
 }
@@ -151,6 +157,7 @@ fn read_verify(path: &Path) -> Result<walia_runtime::api::VerifyReport, HeapErro
             Err(e @ (HeapError::Corrupt { .. } | HeapError::Record(_))) => last = Some(Err(e)),
             Err(e) => return Err(e),
         }
+        pause_before_retry();
     }
     last.unwrap_or(Err(HeapError::NotAHeap))
 }

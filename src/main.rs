@@ -119,6 +119,12 @@ struct Options {
     #[arg(long, global = true)]
     memory: bool,
 
+    /// Read the heap's last commit without taking the write lock (a writer may run
+    /// meanwhile): the run sees the stored globals and tables, and nothing it changes is
+    /// committed. Table writes are errors.
+    #[arg(long, global = true)]
+    read_only: bool,
+
     /// Commit durability: immediate (default; fsync before a commit returns), batched
     /// (fsync every 64 commits or 100 ms) or async (no fsync: survives a process crash,
     /// not a power loss).
@@ -226,6 +232,9 @@ fn run_cli(stack: usize) -> i32 {
             return check_file(&mut engine, &file, color);
         }
         Some(Command::Test { .. }) if opts.heap.is_none() => engine.open_memory_heap(),
+        // An export reads the last commit like `inspect`: it never blocks a writer.
+        Some(Command::Export { .. }) => engine.open_heap_read_only(heap_path(&opts)),
+        _ if opts.read_only && !opts.memory => engine.open_heap_read_only(heap_path(&opts)),
         _ => open_heap(&mut engine, &opts),
     };
     if let Err(e) = code {

@@ -181,7 +181,7 @@ impl Heap {
 
     /// Open a heap file read-only, without taking the lock (`walia inspect`).
     pub fn open_reader(path: &Path) -> HeapResult<Heap> {
-        let store = FileStorage::open_reader(path)?;
+        let store = FileStorage::open_reader(path, MAGIC)?;
         Heap::new(Box::new(store), false, path.display().to_string())
     }
 

@@ -24,6 +24,7 @@ mod node;
 mod page;
 mod page_view;
 mod pager;
+mod readers;
 mod storage;
 mod superblock;
 mod table;
@@ -44,3 +45,5 @@ pub use table::{
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_readers;

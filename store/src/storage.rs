@@ -3,6 +3,7 @@
 //! power-loss tests use.
 
 use crate::error::HeapError;
+use crate::readers::{ReaderSlot, ReaderTable};
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileExt;
@@ -47,6 +48,20 @@ pub trait Storage: Sync {
     /// Let the OS reclaim this process's resident copies of pages (their contents stay as
     /// they are): keeps the resident size of a long scan or import bounded.
     fn release_resident(&self) {}
+    /// The oldest commit a live reader pins (a writer's storage; `None`: no reader).
+    fn oldest_reader(&self) -> Option<u64> {
+        None
+    }
+    /// Pin a commit for this reader (see [`crate::readers`]); `false` when this storage
+    /// cannot pin (no reader table, or no write permission for it).
+    fn pin(&mut self, _sequence: u64) -> bool {
+        false
+    }
+    /// A reader's view of the file grows to its current length (a writer may have
+    /// committed a longer file since the reader mapped it).
+    fn refresh(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Pages in plain memory: the `--memory` heap, and the base of the test fakes.
@@ -132,6 +147,9 @@ pub struct FileStorage {
     /// The first bytes of a heap file (the superblock's magic): the lock holder's pid is
     /// recorded only in a file that starts with them, or in a new one.
     magic: [u8; 8],
+    /// A writer's view of the reader table; a reader's own slot in it.
+    readers: Option<ReaderTable>,
+    slot: Option<ReaderSlot>,
 }
 
 /// Why a heap file could not be opened.
@@ -181,13 +199,27 @@ impl FileStorage {
             }
         }
         storage.record_pid()?;
+        storage.readers = ReaderTable::map(&storage.file).ok();
         Ok(storage)
     }
 
     /// Open an existing file read-only, without locking (readers never block the writer).
-    pub fn open_reader(path: &Path) -> Result<FileStorage, OpenError> {
+    /// A file that starts with `magic` also gets a slot in its reader table, when this
+    /// process may write the file, so that the commit it reads can be pinned.
+    pub fn open_reader(path: &Path, magic: &[u8; 8]) -> Result<FileStorage, OpenError> {
         let file = OpenOptions::new().read(true).open(path)?;
-        Ok(FileStorage::map(file, false)?)
+        let mut storage = FileStorage::map(file, false)?;
+        storage.magic = *magic;
+        if storage.pages > 0 && &storage.read(0)[..8] == magic {
+            storage.slot = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(path)
+                .and_then(|rw| ReaderTable::map(&rw))
+                .ok()
+                .and_then(ReaderTable::claim);
+        }
+        Ok(storage)
     }
 
     fn map(file: File, writable: bool) -> io::Result<FileStorage> {
@@ -204,6 +236,8 @@ impl FileStorage {
             writable,
             syncs: 0,
             magic: [0; 8],
+            readers: None,
+            slot: None,
         };
         storage.remap()?;
         Ok(storage)
@@ -326,6 +360,33 @@ impl Storage for FileStorage {
 
     fn syncs(&self) -> u64 {
         self.syncs
+    }
+
+    fn oldest_reader(&self) -> Option<u64> {
+        self.readers.as_ref().and_then(ReaderTable::oldest_pin)
+    }
+
+    fn pin(&mut self, sequence: u64) -> bool {
+        match &self.slot {
+            Some(slot) => {
+                slot.pin(sequence);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn refresh(&mut self) -> io::Result<()> {
+        if self.writable {
+            return Ok(());
+        }
+        let len = self.file.metadata()?.len();
+        if len / PAGE_SIZE as u64 > self.pages {
+            self.raw_len = len;
+            self.pages = len / PAGE_SIZE as u64;
+            self.remap()?;
+        }
+        Ok(())
     }
 
     fn release_resident(&self) {

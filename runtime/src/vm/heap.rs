@@ -272,8 +272,13 @@ impl Vm {
     }
 
     /// Commit: the globals as they are now become the heap's durable state.
+    /// On a heap opened read-only (`--read-only`, `walia check`) nothing is saved: the
+    /// run's changes to globals live until the process ends.
     pub fn commit(&mut self) -> HeapResult<()> {
         self.with_heap(|vm, heap| {
+            if !heap.pager.writable {
+                return Ok(());
+            }
             vm.save_globals(heap)?;
             heap.flush_tables()?;
             heap.pager.commit()
@@ -293,6 +298,9 @@ impl Vm {
     /// `db_transaction_begin()`: a point that [`Vm::rollback_to_savepoint`] returns to.
     pub fn savepoint(&mut self) -> HeapResult<()> {
         self.with_heap(|vm, heap| {
+            if !heap.pager.writable {
+                return Ok(());
+            }
             vm.save_globals(heap)?;
             heap.flush_tables()?;
             // A new `db_transaction_begin()` replaces the previous point.

@@ -13,6 +13,8 @@
 //! 3. A superblock names only pages whose sequence number is at most its own.
 //! 4. The superblock's written count and hash cover every page above its base sequence
 //!    (recomputed by the commit check at open, not asserted here).
+//! 5. Pages freed by commit N are not reused while a live reader pins a commit older
+//!    than N (pins.rs; readers pin through the reader table in page 0, readers.rs).
 //!
 //! Debug builds assert parts of 1 to 3 as they go: no page allocated twice, no page
 //! sealed with a later sequence, and after each commit a reusable list with no page twice
@@ -66,17 +68,19 @@ impl Pager {
         let mut report = OpenReport {
             fell_back: false,
             was_new: false,
+            pinned: false,
         };
-        let n = pager.store.page_count();
-        let slot_meta = |p: &Pager, s: u64| -> HeapResult<Option<Meta>> {
-            if s < n {
-                Meta::decode(p.store.read(s), s)
-            } else {
-                Ok(None)
-            }
+        // A reader pins the commit it opens (pins.rs); its view of the file may need to
+        // grow to what the writer has committed since the file was mapped.
+        if !writable {
+            pager.store.refresh().map_err(HeapError::Io)?;
+        }
+        let pinned = if writable { None } else { pager.pin_newest() };
+        report.pinned = pinned.is_some();
+        let [a, b] = match pinned {
+            Some(slots) => slots,
+            None => pager.read_slots(),
         };
-        let a = slot_meta(&pager, 0);
-        let b = slot_meta(&pager, 1);
         if matches!(a, Err(HeapError::NotAHeap)) || matches!(b, Err(HeapError::NotAHeap)) {
             return Err(HeapError::NotAHeap);
         }
@@ -118,11 +122,13 @@ impl Pager {
                 let len = pager.store.byte_len();
                 if len > 0 && len < 2 * PAGE_SIZE as u64 {
                     // Too short to hold both superblocks: a heap cut short, or not a heap.
-                    return Err(if n > 0 && &pager.store.read(0)[..8] == MAGIC {
-                        HeapError::corrupt(0, "heap file truncated")
-                    } else {
-                        HeapError::NotAHeap
-                    });
+                    return Err(
+                        if pager.store.page_count() > 0 && &pager.store.read(0)[..8] == MAGIC {
+                            HeapError::corrupt(0, "heap file truncated")
+                        } else {
+                            HeapError::NotAHeap
+                        },
+                    );
                 }
                 report.was_new = true;
                 pager.committed.meta = Meta {
@@ -146,6 +152,11 @@ impl Pager {
         }
         // What was opened (and checked) is the base from here on.
         pager.mark_durable();
+        if writable {
+            let pin = pager.oldest_reader();
+            pager.committed.hold_free_list(pin);
+            pager.txn = pager.next_txn();
+        }
         Ok((pager, report))
     }
 
@@ -175,6 +186,7 @@ impl Pager {
         self.committed.free = free;
         self.committed.pending.clear();
         self.committed.unsynced.clear();
+        self.committed.held.clear();
         self.committed.sealed.clear();
         self.committed_chain = chain;
         self.slot = slot;
@@ -357,9 +369,14 @@ impl Pager {
             self.durable_slot = slot;
             // Durable (or `async`, which promises only to survive a process crash, for
             // which written is enough): what this and earlier commits freed is reusable.
+            // Invariant 5: unless a reader still holds an older commit.
+            let pin = self.oldest_reader();
+            let seq = self.txn.meta.sequence;
             let mut unsynced = std::mem::take(&mut self.txn.unsynced);
-            self.txn.free.append(&mut unsynced);
-            self.txn.free.append(&mut self.txn.pending);
+            self.txn.make_reusable(&mut unsynced, seq, pin);
+            let mut pending = std::mem::take(&mut self.txn.pending);
+            self.txn.make_reusable(&mut pending, seq, pin);
+            self.txn.release_held(pin);
         } else {
             let mut pending = std::mem::take(&mut self.txn.pending);
             self.txn.unsynced.append(&mut pending);
@@ -385,7 +402,14 @@ impl Pager {
         for &p in &self.txn.free {
             assert!(reusable.insert(p), "page {p} is listed free twice");
         }
-        for &p in self.txn.pending.iter().chain(&self.txn.unsynced) {
+        let held = self.txn.held.iter().map(|(_, p)| p);
+        for &p in self
+            .txn
+            .pending
+            .iter()
+            .chain(&self.txn.unsynced)
+            .chain(held)
+        {
             assert!(
                 !reusable.contains(&p),
                 "page {p} is reusable before the commit that freed it is durable"
@@ -404,9 +428,11 @@ impl Pager {
             if self.txn.sealed.is_empty() && self.fresh.is_empty() && self.savepoints.is_empty() {
                 self.mark_durable();
             }
+            let pin = self.oldest_reader();
+            let seq = self.committed.meta.sequence;
             for state in [&mut self.txn, &mut self.committed] {
                 let mut unsynced = std::mem::take(&mut state.unsynced);
-                state.free.append(&mut unsynced);
+                state.make_reusable(&mut unsynced, seq, pin);
             }
         }
         Ok(())
@@ -415,7 +441,10 @@ impl Pager {
     /// Write the free list of the state being committed: today's free pages plus those
     /// this transaction released (which become reusable once this commit is durable).
     fn write_freelist(&mut self) -> HeapResult<Vec<u64>> {
-        let total = self.txn.free.len() + self.txn.pending.len() + self.txn.unsynced.len();
+        let total = self.txn.free.len()
+            + self.txn.pending.len()
+            + self.txn.unsynced.len()
+            + self.txn.held.len();
         let needed = total.div_ceil(FREE_PER_PAGE);
         let mut chain = Vec::with_capacity(needed);
         for _ in 0..needed {
@@ -427,6 +456,7 @@ impl Pager {
             .iter()
             .chain(self.txn.pending.iter())
             .chain(self.txn.unsynced.iter())
+            .chain(self.txn.held.iter().map(|(_, p)| p))
             .copied()
             .collect();
         for (i, &page) in chain.iter().enumerate() {

@@ -6,6 +6,7 @@
 //! that commit is durable): until then the previous commit may still need them.
 
 mod commit;
+mod pins;
 
 use crate::error::{HeapError, HeapResult, IdSet};
 use crate::node::NodeCache;
@@ -25,6 +26,9 @@ struct TxnState {
     /// Pages freed by commits that have not been synced yet (`batched`): until a sync, a
     /// power cut could bring back the commit that uses them, so they are not reused.
     unsynced: Vec<u64>,
+    /// Pages freed by commit `.0` that a reader of an older commit may still read: they
+    /// become reusable once no live reader pins a commit older than `.0` (readers.rs).
+    held: Vec<(u64, u64)>,
     /// Pages allocated by this transaction before the last savepoint: part of the
     /// savepoint's state, so they are copied on write like committed pages.
     sealed: IdSet,
@@ -36,6 +40,8 @@ pub struct OpenReport {
     /// A newer superblock was damaged and an older commit was used.
     pub fell_back: bool,
     pub was_new: bool,
+    /// A reader pinned the commit it opened: no writer reuses its pages meanwhile.
+    pub pinned: bool,
 }
 
 pub struct Pager {
@@ -115,7 +121,7 @@ impl Pager {
     }
 
     pub fn free_pages(&self) -> usize {
-        self.txn.free.len() + self.txn.pending.len() + self.txn.unsynced.len()
+        self.txn.free.len() + self.txn.pending.len() + self.txn.unsynced.len() + self.txn.held.len()
     }
 
     /// Is anything uncommitted?
@@ -237,6 +243,9 @@ impl Pager {
 
     /// A page to write, taken from the free list or by growing the file.
     pub fn allocate(&mut self, kind: PageKind) -> HeapResult<u64> {
+        if !self.writable {
+            return Err(HeapError::ReadOnly);
+        }
         self.note_touched();
         let page = match self.txn.free.pop() {
             Some(p) => p,
