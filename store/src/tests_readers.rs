@@ -25,7 +25,7 @@ fn write_until(path: std::path::PathBuf, stop: Arc<AtomicBool>, commits: Arc<Ato
             let value = vec![(n % 251) as u8; 40 + (i as usize * 7) % 300];
             heap.put(key.as_bytes(), &value).unwrap();
         }
-        if n % 3 == 0 {
+        if n.is_multiple_of(3) {
             heap.delete(format!("xk{}", n % 3000).as_bytes()).unwrap();
         }
         heap.pager.commit().unwrap();
