@@ -134,7 +134,12 @@ pub type RtResult<T> = Result<T, RtError>;
 
 /// A heap failure surfacing inside a running script.
 pub fn heap_rt_error(e: walia_store::HeapError) -> RtError {
+    let read_only = matches!(e, walia_store::HeapError::ReadOnly);
     let mut err = RtError::new(e.to_string());
-    err.kind = ErrorKind::Heap;
+    // Writing through a read-only heap is the script's mistake, not damage or an I/O
+    // failure: a runtime error (exit 70).
+    if !read_only {
+        err.kind = ErrorKind::Heap;
+    }
     err
 }

@@ -71,7 +71,10 @@ impl fmt::Display for HeapError {
                 write!(f, "heap is locked by another writer (pid {pid})")
             }
             HeapError::Locked(None) => write!(f, "heap is locked by another writer"),
-            HeapError::ReadOnly => write!(f, "heap is open read-only"),
+            HeapError::ReadOnly => write!(
+                f,
+                "heap is open read-only (a reader of its last commit): nothing can be written"
+            ),
             HeapError::TooLarge(what) => write!(f, "cannot store {what}"),
             HeapError::Record(what) => write!(f, "heap is corrupt: {what}"),
         }
