@@ -108,8 +108,11 @@ impl Engine {
 }
 
 impl Engine {
-    /// Attach a heap file read-only and without locking, so its stored globals count as
-    /// declared (`walia check`). Runs against it cannot commit.
+    /// Attach a heap file as a reader: without the write lock, pinning its last commit so
+    /// that a writer committing meanwhile never changes what this engine sees (`walia
+    /// check`, `export`, `run --read-only`). Runs see the stored globals and tables and
+    /// commit nothing: their changes to globals last until the engine drops the heap, and
+    /// table writes are runtime errors.
     pub fn open_heap_read_only(&mut self, path: impl AsRef<Path>) -> Result<(), Error> {
         let path = path.as_ref();
         let heap = Heap::open_reader(path)
