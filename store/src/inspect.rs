@@ -121,8 +121,8 @@ pub struct VerifyReport {
 }
 
 /// Check every page the last commit uses (checksums, kinds, page numbers), that no page is
-/// both in use and free or used twice, and that every record decodes and every reference
-/// it holds points at a stored object.
+/// both in use and free or used twice, that every page is one or the other, and that every
+/// record decodes and every reference it holds points at a stored object.
 pub fn verify(heap: &mut Heap) -> HeapResult<VerifyReport> {
     let root = heap.pager.meta().root;
     // What a writer would refuse: a free list naming a page in use, twice, or outside the

@@ -186,6 +186,11 @@ impl FileStorage {
 
     /// Open an existing file read-only, without locking (readers never block the writer).
     pub fn open_reader(path: &Path) -> Result<FileStorage, OpenError> {
+        // Opening a FIFO for reading blocks until something writes to it: refuse anything
+        // but a regular file before opening (`map` checks again what was opened).
+        if !std::fs::metadata(path)?.is_file() {
+            return Err(OpenError::Io(io::Error::other("not a regular file")));
+        }
         let file = OpenOptions::new().read(true).open(path)?;
         Ok(FileStorage::map(file, false)?)
     }
