@@ -56,6 +56,9 @@ fn assert_reopens_to(pager: &Pager, expected: &Model, context: &str) {
     match reopened {
         Ok((mut p, report)) => {
             assert!(!report.fell_back, "{context}: fell back");
+            if let Err(e) = crate::reachable::check_for_writer(&mut p) {
+                panic!("{context}: the writer's check refused a sound commit: {e}");
+            }
             assert_eq!(&read_all(&mut p).expect("scan"), expected, "{context}");
         }
         Err(e) => panic!("{context}: {e}"),
@@ -226,6 +229,11 @@ fn power_loss_seed(seed: u64) {
         Ok(p) => p,
         Err(e) => panic!("seed {seed}: reopen failed: {e}"),
     };
+    // The commit a power cut leaves is one a writer accepts: its free list names no page
+    // in use, and every page is in use or free.
+    if let Err(e) = crate::reachable::check_for_writer(&mut reopened) {
+        panic!("seed {seed}: the writer's check refused the commit: {e}");
+    }
     let got = read_all(&mut reopened).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
     // The oldest acceptable state: the last commit that synced and returned (for an
     // unfinished run, the in-flight commit did not return). Nothing synced yet: empty.
