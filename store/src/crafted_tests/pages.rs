@@ -165,6 +165,22 @@ fn walk_cost_on_a_large_heap() {
         writer.pager.free_pages(),
         walk.as_secs_f64() * 1000.0 / mb
     );
+    // The same through a mapped file (in the page cache, as after the run that wrote it).
+    let path = std::env::temp_dir().join(format!("walia-walk-cost-{}.wld", std::process::id()));
+    std::fs::write(&path, image_of(&writer)).unwrap_or_else(|e| panic!("{e}"));
+    drop(writer);
+    let start = std::time::Instant::now();
+    let file_writer = Heap::open_file(&path, crate::heap::Durability::Immediate);
+    let open = start.elapsed();
+    let mut file_reader = Heap::open_reader(&path).unwrap_or_else(|e| panic!("{e}"));
+    let start = std::time::Instant::now();
+    let walked = PageUse::of_commit(&mut file_reader.pager).map(|_| ());
+    let walk = start.elapsed();
+    let _ = std::fs::remove_file(&path);
+    if let Err(e) = file_writer.map(|_| ()).and(walked) {
+        panic!("{e}");
+    }
+    eprintln!("mapped file: walk {walk:?}, whole writer open {open:?}");
 }
 
 /// Table directory counts changed with valid checksums: a lowered count cuts data pages off
