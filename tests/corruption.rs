@@ -125,29 +125,13 @@ fn wrong_files_are_io_errors() {
             continue;
         }
         bytes[slot + 8] = 99;
-        let crc = crc32(&bytes[slot..slot + 124]);
+        let crc = common::crc32(&bytes[slot..slot + 124]);
         bytes[slot + 124..slot + 128].copy_from_slice(&crc.to_le_bytes());
     }
     std::fs::write(d.join("future.wld"), &bytes).expect("write");
     let (_, err, code) = walia(d, &["--heap", "future.wld", "-e", "print 1;"]);
     assert_eq!(code, Some(74), "{err}");
     assert!(err.contains("version 99"), "{err}");
-}
-
-/// crc32 (IEEE), bitwise: the test does not depend on the crate the heap uses.
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= b as u32;
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
 }
 
 #[test]

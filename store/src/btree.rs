@@ -386,6 +386,42 @@ fn delete_in(pager: &mut Pager, page: u64, key: &[u8], depth: usize) -> HeapResu
     }
 }
 
+/// The largest key below `bound`, if any: the newest object id is the last key before `p`.
+pub fn last_key_below(pager: &mut Pager, root: u64, bound: &[u8]) -> HeapResult<Option<Vec<u8>>> {
+    if root == 0 {
+        return Ok(None);
+    }
+    last_key_below_in(pager, root, bound, 0)
+}
+
+fn last_key_below_in(
+    pager: &mut Pager,
+    page: u64,
+    bound: &[u8],
+    depth: usize,
+) -> HeapResult<Option<Vec<u8>>> {
+    check_depth(page, depth)?;
+    let node = load(pager, page)?;
+    match &*node {
+        Node::Leaf(es) => {
+            let below = es.partition_point(|(k, _)| k.as_slice() < bound);
+            Ok(below.checked_sub(1).map(|i| es[i].0.clone()))
+        }
+        Node::Branch { first, entries } => {
+            // A separator may be smaller than its child's keys after deletions, so the
+            // child covering `bound` can hold nothing below it: then look left.
+            let covering = entries.partition_point(|(k, _)| k.as_slice() < bound);
+            for i in (0..=covering).rev() {
+                let child = child_at(*first, entries, i);
+                if let Some(k) = last_key_below_in(pager, child, bound, depth + 1)? {
+                    return Ok(Some(k));
+                }
+            }
+            Ok(None)
+        }
+    }
+}
+
 /// Every entry whose key starts with `prefix`, in key order.
 pub fn scan(pager: &mut Pager, root: u64, prefix: &[u8]) -> HeapResult<Vec<(Vec<u8>, Vec<u8>)>> {
     let mut out = Vec::new();

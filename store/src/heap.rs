@@ -60,7 +60,31 @@ const CHECK_AT_OPEN_PAGES: u64 = 4096;
 
 fn check_catalog(pager: &mut Pager) -> HeapResult<()> {
     let full = pager.committed_meta().page_count <= CHECK_AT_OPEN_PAGES;
-    check_commit_pages(pager, full)
+    check_commit_pages(pager, full)?;
+    check_next_id(pager)
+}
+
+/// The superblock's next object id must be above every stored object's: a lower one would
+/// give a new object the id of a stored one and overwrite it. One descent of the catalog.
+fn check_next_id(pager: &mut Pager) -> HeapResult<()> {
+    let meta = *pager.committed_meta();
+    let Some(key) = btree::last_key_below(pager, meta.root, &[OBJECT_PREFIX + 1])? else {
+        return Ok(());
+    };
+    if let [OBJECT_PREFIX, id @ ..] = key.as_slice()
+        && let Ok(id) = <[u8; 8]>::try_from(id)
+        && u64::from_be_bytes(id) >= meta.next_id
+    {
+        return Err(HeapError::corrupt(
+            pager.slot(),
+            format!(
+                "superblock field next_id {} is not above stored object {}",
+                meta.next_id,
+                u64::from_be_bytes(id)
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Check the current commit fully: every page it uses (see [`check_commit_pages`]).
@@ -156,8 +180,11 @@ pub struct Heap {
 static NEXT_UID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl Heap {
-    fn new(store: Box<dyn Storage>, writable: bool, label: String) -> HeapResult<Heap> {
-        let (pager, report) = Pager::open_checked(store, writable, &mut check_catalog)?;
+    pub(crate) fn new(store: Box<dyn Storage>, writable: bool, label: String) -> HeapResult<Heap> {
+        let (mut pager, report) = Pager::open_checked(store, writable, &mut check_catalog)?;
+        if writable {
+            crate::reachable::check_for_writer(&mut pager)?;
+        }
         let mut heap = Heap {
             warm: pager.committed_meta().sequence > 0,
             pager,

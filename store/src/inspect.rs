@@ -121,10 +121,14 @@ pub struct VerifyReport {
 }
 
 /// Check every page the last commit uses (checksums, kinds, page numbers), that no page is
-/// both in use and free or used twice, and that every record decodes and every reference
-/// it holds points at a stored object.
+/// both in use and free or used twice, that every page is one or the other, and that every
+/// record decodes and every reference it holds points at a stored object.
 pub fn verify(heap: &mut Heap) -> HeapResult<VerifyReport> {
     let root = heap.pager.meta().root;
+    // What a writer would refuse: a free list naming a page in use, twice, or outside the
+    // commit, and pages neither in use nor free (leaked: cut off by damage that no
+    // checksum shows, such as a catalog root reset to 0 or a lowered directory count).
+    crate::reachable::check_for_writer(&mut heap.pager)?;
     let mut owner: HashMap<u64, PageKind> = HashMap::new();
     let mut twice = None;
     btree::walk_pages(&mut heap.pager, root, &mut |page, kind| {

@@ -9,10 +9,13 @@
 //! `page` (page header and checks), `page_view` · `node` (catalog node encoding and cache)
 //! · `pager` (allocation, copy-on-write, savepoints; `pager/commit.rs`: open and commit)
 //! · `btree` (the catalog index) · `codec` (record encoding) · `table` (columnar tables)
-//! · `heap` (an open heap: pager, catalog names, open tables) · `inspect` (reports).
+//! · `reachable` (the pages a commit uses; the free-list check) · `heap` (an open heap:
+//! pager, catalog names, open tables) · `inspect` (reports).
 
 mod btree;
 pub mod codec;
+#[cfg(test)]
+mod crafted_tests;
 mod error;
 #[cfg(test)]
 mod faulty;
@@ -24,6 +27,7 @@ mod node;
 mod page;
 mod page_view;
 mod pager;
+mod reachable;
 mod readers;
 mod storage;
 mod superblock;

@@ -207,6 +207,11 @@ impl FileStorage {
     /// A file that starts with `magic` also gets a slot in its reader table, when this
     /// process may write the file, so that the commit it reads can be pinned.
     pub fn open_reader(path: &Path, magic: &[u8; 8]) -> Result<FileStorage, OpenError> {
+        // Opening a FIFO for reading blocks until something writes to it: refuse anything
+        // but a regular file before opening (`map` checks again what was opened).
+        if !std::fs::metadata(path)?.is_file() {
+            return Err(OpenError::Io(io::Error::other("not a regular file")));
+        }
         let file = OpenOptions::new().read(true).open(path)?;
         let mut storage = FileStorage::map(file, false)?;
         storage.magic = *magic;

@@ -33,6 +33,14 @@ pub struct Meta {
     pub base_seq: u64,
 }
 
+/// No real heap reaches this many commits or objects (one per nanosecond would take 146
+/// years); a larger sequence or next object id can only be damage, and keeps the `+ 1` of
+/// the next commit or object far from overflowing.
+pub const COUNTER_CEILING: u64 = 1 << 62;
+
+/// The highest durability code a writer records (0 immediate, 1 batched, 2 async).
+const MAX_DURABILITY: u32 = 2;
+
 impl Meta {
     pub(super) fn encode(&self) -> [u8; SUPERBLOCK_LEN] {
         let mut b = [0u8; SUPERBLOCK_LEN];
@@ -58,6 +66,75 @@ impl Meta {
         let crc = crc32fast::hash(&b[..CRC_AT]);
         b[CRC_AT..].copy_from_slice(&crc.to_le_bytes());
         b
+    }
+
+    /// Check every field against the others and the file (`file_pages` pages long): a
+    /// superblock with a valid checksum can still hold numbers no commit writes, and the
+    /// writer would build on them (a wrapped sequence, a reused object id, a page past the
+    /// end). The error names the field, so the slot is given up for the other one.
+    pub(super) fn check_fields(&self, slot: u64, file_pages: u64) -> HeapResult<()> {
+        let bad = |field: &str, why: String| {
+            Err(HeapError::corrupt(
+                slot,
+                format!("superblock field {field} {why}"),
+            ))
+        };
+        if self.page_count < 2 || self.page_count > file_pages {
+            return bad(
+                "page_count",
+                format!(
+                    "says {} pages but the file holds {file_pages} (truncated?)",
+                    self.page_count
+                ),
+            );
+        }
+        if self.sequence == 0 || self.sequence >= COUNTER_CEILING {
+            return bad("sequence", format!("{} is out of range", self.sequence));
+        }
+        if self.base_seq > self.sequence {
+            return bad(
+                "base_seq",
+                format!("{} is above the sequence {}", self.base_seq, self.sequence),
+            );
+        }
+        for (field, page) in [("root", self.root), ("freelist_head", self.freelist_head)] {
+            if page != 0 && !(2..self.page_count).contains(&page) {
+                return bad(
+                    field,
+                    format!(
+                        "names page {page}, outside pages 2..{} of the commit",
+                        self.page_count
+                    ),
+                );
+            }
+        }
+        if self.freelist_len > self.page_count - 2
+            || (self.freelist_head == 0) != (self.freelist_len == 0)
+        {
+            return bad(
+                "freelist_len",
+                format!(
+                    "{} does not fit a commit of {} pages with free list at page {}",
+                    self.freelist_len, self.page_count, self.freelist_head
+                ),
+            );
+        }
+        if self.next_id == 0 || self.next_id >= COUNTER_CEILING {
+            return bad("next_id", format!("{} is out of range", self.next_id));
+        }
+        if self.written_count > self.page_count {
+            return bad(
+                "written_count",
+                format!(
+                    "{} exceeds the commit's {} pages",
+                    self.written_count, self.page_count
+                ),
+            );
+        }
+        if self.durability > MAX_DURABILITY {
+            return bad("durability", format!("{} is unknown", self.durability));
+        }
+        Ok(())
     }
 
     /// Decode one slot: `Ok(None)` when it was never written, an error when it is damaged.

@@ -38,3 +38,19 @@ pub fn walia_in(dir: &std::path::Path, args: &[&str]) -> (String, String, Option
         out.status.code(),
     )
 }
+
+/// crc32 (IEEE), bitwise: the test does not depend on the crate the heap uses.
+pub fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= b as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}

@@ -50,6 +50,7 @@ impl Pager {
             durable_slot: 1,
             durable_seq: 0,
             committed_chain: Vec::new(),
+            freelist_damage: None,
             txn: TxnState::default(),
             fresh: IdSet::default(),
             savepoints: Vec::new(),
@@ -162,27 +163,22 @@ impl Pager {
 
     /// Take a superblock as the current commit: check its numbers and load its free list.
     fn adopt(&mut self, slot: u64, meta: Meta) -> HeapResult<()> {
-        let n = self.store.page_count();
-        if meta.page_count < 2 || meta.page_count > n {
-            return Err(HeapError::corrupt(
-                slot,
-                format!(
-                    "superblock says {} pages but the file holds {n} (truncated?)",
-                    meta.page_count
-                ),
-            ));
-        }
+        meta.check_fields(slot, self.store.page_count())?;
         self.committed.meta = meta;
         self.verified.clear();
-        for field in [meta.root, meta.freelist_head] {
-            if field == 1 || (field != 0 && field >= meta.page_count) {
-                return Err(HeapError::corrupt(
-                    slot,
-                    "superblock points outside the heap",
-                ));
+        // A free list that does not add up is no reason to use an older commit (whose
+        // slot the next commit would then overwrite): the writer refuses instead. A torn
+        // commit's chain fails the commit check, which reads every chain page.
+        let (free, chain) = match self.read_freelist(meta.freelist_head, meta.freelist_len) {
+            Ok(read) => {
+                self.freelist_damage = None;
+                read
             }
-        }
-        let (free, chain) = self.read_freelist(meta.freelist_head, meta.freelist_len)?;
+            Err(e) => {
+                self.freelist_damage = Some(e);
+                Default::default()
+            }
+        };
         self.committed.free = free;
         self.committed.pending.clear();
         self.committed.unsynced.clear();
@@ -197,7 +193,6 @@ impl Pager {
 
     fn read_freelist(&mut self, head: u64, len: u64) -> HeapResult<(Vec<u64>, Vec<u64>)> {
         let mut free = Vec::new();
-        let mut listed = IdSet::default();
         let mut chain = Vec::new();
         let mut page = head;
         let limit = self.committed.meta.page_count;
@@ -211,24 +206,10 @@ impl Pager {
                 return Err(HeapError::corrupt(page, "free list page count too large"));
             }
             let next = read_u64(bytes, HEADER_LEN);
-            for i in 0..count {
-                let p = read_u64(bytes, FREE_AT + i * 8);
-                if p < 2 || p >= limit {
-                    return Err(HeapError::corrupt(
-                        page,
-                        format!("free page number {p} out of range"),
-                    ));
-                }
-                // A page listed twice would be handed out twice: two live structures in
-                // one page (invariant 1).
-                if !listed.insert(p) {
-                    return Err(HeapError::corrupt(
-                        page,
-                        format!("free list names page {p} twice"),
-                    ));
-                }
-                free.push(p);
-            }
+            // Whether the entries can be handed out (in range, listed once, used by
+            // nothing) is checked when a writer opens (`reachable.rs`): a reader needs no
+            // free list, and the writer refuses rather than fall back to an older commit.
+            free.extend((0..count).map(|i| read_u64(bytes, FREE_AT + i * 8)));
             chain.push(page);
             page = next;
         }
@@ -354,6 +335,9 @@ impl Pager {
             self.txn.meta.sequence
         };
         let slot = 1 - self.durable_slot;
+        // Never write a superblock that opening would reject (a sequence or next object id
+        // at its ceiling): the commit fails here instead of vanishing at the next open.
+        self.txn.meta.check_fields(slot, self.store.page_count())?;
         let bytes = self.txn.meta.encode();
         self.store
             .write_at_once(slot, &bytes[..SUPERBLOCK_LEN])
@@ -473,6 +457,16 @@ impl Pager {
         self.txn.meta.freelist_head = chain.first().copied().unwrap_or(0);
         self.txn.meta.freelist_len = entries.len() as u64;
         Ok(chain)
+    }
+
+    /// The superblock slot (page 0 or 1) holding the last commit, for messages.
+    pub fn slot(&self) -> u64 {
+        self.slot
+    }
+
+    /// Why the last commit's free list could not be read, if it could not.
+    pub fn freelist_damage(&self) -> Option<&HeapError> {
+        self.freelist_damage.as_ref()
     }
 
     /// Every page number in use by the current state's free list (for `verify`).

@@ -57,6 +57,9 @@ pub struct Pager {
     durable_seq: u64,
     /// Freelist chain pages of the last commit (freed when the next commit replaces them).
     committed_chain: Vec<u64>,
+    /// Why the last commit's free list could not be read (then it is taken as empty): a
+    /// reader needs none, a writer refuses to open (`reachable::check_for_writer`).
+    freelist_damage: Option<HeapError>,
     txn: TxnState,
     /// Pages allocated since the last savepoint: written in place until the next seal.
     fresh: IdSet,

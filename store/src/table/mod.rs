@@ -187,6 +187,25 @@ pub fn walk_table_pages(
     Ok(())
 }
 
+/// Visit every page of every stored table, reading only the pages that name others
+/// (directories and key index nodes): the data pages' numbers are in their directories.
+/// For the free-list check at open, which must stay cheap on a large table.
+pub fn walk_linked_pages(pager: &mut Pager, f: &mut dyn FnMut(u64, PageKind)) -> HeapResult<()> {
+    for (_, rec) in records(pager)? {
+        for c in &rec.columns {
+            segment::Segment::load(pager, c.root, PageKind::Column)?.pages(f);
+        }
+        segment::Segment::load(pager, rec.deleted, PageKind::Column)?.pages(f);
+        segment::Segment::load(pager, rec.strings, PageKind::Strings)?.pages(f);
+        match rec.key_kind {
+            KeyKind::Int => keys::walk(pager, rec.key_root, None, f)?,
+            KeyKind::Str => btree::walk_pages(pager, rec.key_root, f)?,
+            KeyKind::None => {}
+        }
+    }
+    Ok(())
+}
+
 /// One table as `walia inspect` shows it.
 #[derive(Clone, Debug)]
 pub struct TableInfo {
@@ -227,8 +246,9 @@ pub fn verify_tables(pager: &mut Pager, owner: &mut dyn FnMut(u64, PageKind)) ->
     let recs = records(pager)?;
     for (name, rec) in &recs {
         walk_record_pages(pager, rec, None, owner)?;
-        let table = Table::load(pager, name, rec.clone())?;
         let bad = |what: String| crate::error::HeapError::Record(format!("table '{name}': {what}"));
+        check_segment_lengths(pager, name, rec)?;
+        let table = Table::load(pager, name, rec.clone())?;
         let mut live = 0u64;
         let mut with_id = 0u64;
         let id_col = table.id_column();
@@ -261,6 +281,53 @@ pub fn verify_tables(pager: &mut Pager, owner: &mut dyn FnMut(u64, PageKind)) ->
         }
     }
     Ok(recs.len() as u64)
+}
+
+/// A segment never spans more data pages than the table's row slots (or string bytes)
+/// need: more can only be a directory whose entry count was raised. (A lowered count drops
+/// data pages, which `verify` then finds neither in use nor free.)
+fn check_segment_lengths(pager: &mut Pager, name: &str, rec: &TableRecord) -> HeapResult<()> {
+    let rows = rec.slots.div_ceil(ROWS_PER_PAGE as u64);
+    let bytes = rec.string_len.div_ceil(store::STRING_PAGE_DATA as u64);
+    let segments = rec
+        .columns
+        .iter()
+        .map(|c| {
+            (
+                format!("column '{}'", c.name),
+                c.root,
+                PageKind::Column,
+                rows,
+            )
+        })
+        .chain([
+            (
+                "deletion marks".to_string(),
+                rec.deleted,
+                PageKind::Column,
+                rows,
+            ),
+            (
+                "string bytes".to_string(),
+                rec.strings,
+                PageKind::Strings,
+                bytes,
+            ),
+        ]);
+    for (what, root, kind, limit) in segments {
+        let spans = segment::Segment::load(pager, root, kind)?
+            .data_pages()
+            .len() as u64;
+        if spans > limit {
+            return Err(crate::error::HeapError::corrupt(
+                root.page,
+                format!(
+                    "table '{name}': {what} spans {spans} data pages where {limit} hold all its data"
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn walk_record_pages(

@@ -16,7 +16,7 @@ use crate::storage::PAGE_SIZE;
 use std::cell::Cell as Checked;
 use std::rc::Rc;
 
-const STRING_PAGE_DATA: usize = PAGE_SIZE - HEADER_LEN;
+pub(super) const STRING_PAGE_DATA: usize = PAGE_SIZE - HEADER_LEN;
 /// Longest string a column holds (its length has 24 bits).
 pub const MAX_STRING: usize = (1 << 24) - 1;
 const MAX_STRING_BYTES: u64 = 1 << 40;
