@@ -12,6 +12,7 @@ mod lists;
 mod maps;
 mod math;
 mod persist;
+mod records;
 mod pipes;
 mod strings;
 mod table_io;
