@@ -178,6 +178,20 @@ impl LineSearch {
                 return Err(line_error(&file.path, file.line + 1, TooLong { cap }));
             }
         }
+        let cap = max_record();
+        if self.end as u64 > cap {
+            // Lines passed over obey the cap as `lines` does (checked only when a block
+            // could hold a line that long).
+            let mut start = 0;
+            let ends = memchr::memchr_iter(b'\n', &self.block[..self.end]);
+            for (i, stop) in ends.chain(std::iter::once(self.end)).enumerate() {
+                if (stop - start) as u64 > cap {
+                    let line = file.line + i as u64 + 1;
+                    return Err(line_error(&file.path, line, TooLong { cap }));
+                }
+                start = stop + 1;
+            }
+        }
         if let Err(e) = std::str::from_utf8(&self.block[..self.end]) {
             let valid = e.valid_up_to();
             self.end = memchr::memrchr(b'\n', &self.block[..valid]).map_or(0, |i| i + 1);

@@ -116,6 +116,7 @@ fn sort(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
         Some(_) => {
             let f = expect_fn(a, 1, "sort")?.clone();
             for v in items {
+                tick()?;
                 let k = vm.call_value(&f, std::slice::from_ref(&v))?;
                 pairs.push((k, v));
             }

@@ -206,6 +206,8 @@ pub fn collect_values(vm: &mut Vm, src: &Value, fname: &str) -> RtResult<Vec<Val
     let mut run = start(vm, std::slice::from_ref(src), 0, fname)?;
     let cap = match src {
         Value::List(l) => l.items.borrow().len(),
+        // A range's length is known: a too-large one fails before any element is made.
+        Value::Range(r) => usize::try_from(r.len()).unwrap_or(usize::MAX),
         _ => 0,
     };
     run.collect(vm, cap)

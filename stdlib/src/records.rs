@@ -30,6 +30,8 @@ pub fn read_line_capped<R: BufRead>(
         if (read + text) as u64 > cap {
             return Ok(Err(TooLong { cap }));
         }
+        // The line grows under the memory limit too (a cap above the limit is allowed).
+        walia_runtime::api::reserve(buf, take).map_err(|e| io::Error::other(e.message.clone()))?;
         buf.extend_from_slice(&available[..take]);
         input.consume(take);
         read += take;
