@@ -192,7 +192,11 @@ fn memory_bombs_are_runtime_errors_not_aborts() {
     ] {
         let o = walia(&form, None);
         assert_eq!(o.status.code(), Some(70), "{form:?}");
-        assert!(stderr(&o).contains("memory limit exceeded (100 MB)"), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("memory limit exceeded (100 MB)"),
+            "{}",
+            stderr(&o)
+        );
     }
     let o = walia(&["--memory", "--max-memory", "lots", path(&bomb)], None);
     assert_eq!(o.status.code(), Some(64));
@@ -220,7 +224,11 @@ fn import_stops_at_the_record_cap_unless_raised() {
     let (heap, data) = (heap.to_str().expect("utf-8"), data.to_str().expect("utf-8"));
     let o = walia(&["import", "--max-record", "2K", heap, "T", data], None);
     assert_eq!(o.status.code(), Some(70), "{}", stderr(&o));
-    assert!(stderr(&o).contains("line 3") && stderr(&o).contains("2 KiB"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("line 3") && stderr(&o).contains("2 KiB"),
+        "{}",
+        stderr(&o)
+    );
     let o = walia(&["import", "--max-record", "4K", heap, "T", data], None);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("imported 2 rows"), "{}", stdout(&o));

@@ -38,12 +38,24 @@ fn every_allocating_builtin_stops_at_the_memory_ceiling_and_the_engine_runs_agai
         .expect("sparse file");
     let long_to = "y".repeat(200);
     let cases: Vec<(&str, String)> = vec![
-        ("+ on strings", "var s = \"x\"; while (true) { s = s + s; }".into()),
-        ("+= on strings", "var s = \"x\"; while (true) { s += s; }".into()),
-        ("+ on lists", "var l = [1]; while (true) { l = l + l; }".into()),
+        (
+            "+ on strings",
+            "var s = \"x\"; while (true) { s = s + s; }".into(),
+        ),
+        (
+            "+= on strings",
+            "var s = \"x\"; while (true) { s += s; }".into(),
+        ),
+        (
+            "+ on lists",
+            "var l = [1]; while (true) { l = l + l; }".into(),
+        ),
         (
             "replace",
-            format!("{} print len(s.replace(\"x\", \"{long_to}\"));", doubled("s", 20)),
+            format!(
+                "{} print len(s.replace(\"x\", \"{long_to}\"));",
+                doubled("s", 20)
+            ),
         ),
         (
             "split into characters",
@@ -51,9 +63,15 @@ fn every_allocating_builtin_stops_at_the_memory_ceiling_and_the_engine_runs_agai
         ),
         (
             "join",
-            format!("{} print len(0..1000 |> map(i => s) |> join(\",\"));", doubled("s", 20)),
+            format!(
+                "{} print len(0..1000 |> map(i => s) |> join(\",\"));",
+                doubled("s", 20)
+            ),
         ),
-        ("collect of a range", "print len(0..100000000 |> collect());".into()),
+        (
+            "collect of a range",
+            "print len(0..100000000 |> collect());".into(),
+        ),
         (
             "flat_map |> collect",
             "print len(0..1000000 |> flat_map(x => 0..1000) |> collect());".into(),
@@ -70,7 +88,10 @@ fn every_allocating_builtin_stops_at_the_memory_ceiling_and_the_engine_runs_agai
             "reverse",
             "var l = 0..4000000 |> collect(); print reverse(l)[0];".into(),
         ),
-        ("read_file of a device", "print len(read_file(\"/dev/zero\"));".into()),
+        (
+            "read_file of a device",
+            "print len(read_file(\"/dev/zero\"));".into(),
+        ),
         (
             "read_file of a large file",
             format!("print len(read_file(\"{}\"));", sparse.display()),
@@ -83,7 +104,10 @@ fn every_allocating_builtin_stops_at_the_memory_ceiling_and_the_engine_runs_agai
         ),
         (
             "upper",
-            format!("{} print len(upper(s) + upper(s) + upper(s));", doubled("s", 25)),
+            format!(
+                "{} print len(upper(s) + upper(s) + upper(s));",
+                doubled("s", 25)
+            ),
         ),
     ];
     let mut failures = Vec::new();
@@ -122,13 +146,24 @@ fn elements_made_inside_flat_map_obey_the_deadline_and_the_operation_count() {
     let started = Instant::now();
     let err = e.run(src).expect_err("stopped");
     assert!(err.to_string().contains("time limit exceeded"), "{err}");
-    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
 
     let mut e = engine(Limits::default().with_max_operations(1_000_000));
     let started = Instant::now();
     let err = e.run(src).expect_err("stopped");
-    assert!(err.to_string().contains("operation limit exceeded"), "{err}");
-    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(
+        err.to_string().contains("operation limit exceeded"),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[test]
@@ -141,7 +176,10 @@ fn a_long_sort_obeys_the_deadline_and_leaves_the_list_whole() {
         let started = Instant::now();
         let err = e.run(sort).expect_err("stopped");
         let took = started.elapsed();
-        assert!(err.to_string().contains("time limit exceeded"), "{sort}: {err}");
+        assert!(
+            err.to_string().contains("time limit exceeded"),
+            "{sort}: {err}"
+        );
         eprintln!("{sort} stopped after {took:?}");
         assert!(took < Duration::from_millis(800), "{sort}: {took:?}");
         e.set_limits(Limits::default());
@@ -174,12 +212,18 @@ fn a_line_longer_than_the_record_cap_is_an_error_naming_file_and_line() {
     );
     let cases = [
         (format!("print lines(\"{txt}\") |> count();"), &txt),
-        (format!("print lines(\"{txt}\") |> filter(l => contains(l, \"q\")) |> count();"), &txt),
+        (
+            format!("print lines(\"{txt}\") |> filter(l => contains(l, \"q\")) |> count();"),
+            &txt,
+        ),
         (format!("print read_csv(\"{csv}\") |> count();"), &csv),
         (format!("print read_jsonl(\"{jsonl}\") |> count();"), &jsonl),
         (format!("print db_import(\"T1\", \"{csv}\");"), &csv),
         (format!("print db_import(\"T2\", \"{jsonl}\");"), &jsonl),
-        (format!("print db_import(\"T3\", \"{csv}\", {{skip_bad: true}});"), &csv),
+        (
+            format!("print db_import(\"T3\", \"{csv}\", {{skip_bad: true}});"),
+            &csv,
+        ),
     ];
     for (src, path) in &cases {
         let mut e = engine(Limits::default().with_max_record(4096));
@@ -198,7 +242,9 @@ fn a_line_longer_than_the_record_cap_is_an_error_naming_file_and_line() {
     // db_import's own option raises the cap for one import.
     let mut e = engine(Limits::default().with_max_record(4096));
     let rows: i64 = e
-        .eval(&format!("db_import(\"T\", \"{jsonl}\", {{max_record: 8192}})"))
+        .eval(&format!(
+            "db_import(\"T\", \"{jsonl}\", {{max_record: 8192}})"
+        ))
         .expect("raised by the option");
     assert_eq!(rows, 3);
 }
@@ -216,5 +262,8 @@ fn the_default_record_cap_stops_a_file_without_line_ends() {
     let err = e
         .run(&format!("print lines(\"{}\") |> count();", path.display()))
         .expect_err("too long");
-    assert!(err.to_string().contains("line 1") && err.to_string().contains("64 MiB"), "{err}");
+    assert!(
+        err.to_string().contains("line 1") && err.to_string().contains("64 MiB"),
+        "{err}"
+    );
 }

@@ -126,12 +126,16 @@ pub fn reserve<T>(v: &mut Vec<T>, extra: usize) -> Result<(), crate::error::RtEr
     if v.capacity() - v.len() >= extra {
         return Ok(());
     }
-    let want = v.len().saturating_add(extra).max(v.capacity().saturating_mul(2));
+    let want = v
+        .len()
+        .saturating_add(extra)
+        .max(v.capacity().saturating_mul(2));
     let bytes = want.saturating_mul(std::mem::size_of::<T>());
     if bytes > 1 << 16 {
         note_alloc(bytes)?;
     }
-    v.try_reserve(want - v.len()).map_err(|_| out_of_memory(bytes))
+    v.try_reserve(want - v.len())
+        .map_err(|_| out_of_memory(bytes))
 }
 
 /// [`reserve`] for text.
@@ -139,11 +143,15 @@ pub fn reserve_str(s: &mut String, extra: usize) -> Result<(), crate::error::RtE
     if s.capacity() - s.len() >= extra {
         return Ok(());
     }
-    let want = s.len().saturating_add(extra).max(s.capacity().saturating_mul(2));
+    let want = s
+        .len()
+        .saturating_add(extra)
+        .max(s.capacity().saturating_mul(2));
     if want > 1 << 16 {
         note_alloc(want)?;
     }
-    s.try_reserve(want - s.len()).map_err(|_| out_of_memory(want))
+    s.try_reserve(want - s.len())
+        .map_err(|_| out_of_memory(want))
 }
 
 /// Note a large allocation (string or list growth). A loop that doubles a string reaches

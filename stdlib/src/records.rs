@@ -76,7 +76,12 @@ mod tests {
     fn lines_up_to_the_cap_are_read_and_a_longer_one_is_refused() {
         let mut input = io::BufReader::with_capacity(4, "abc\r\nabcdef\nxy".as_bytes());
         let mut buf = Vec::new();
-        assert_eq!(read_line_capped(&mut input, &mut buf, 4).ok().map(|r| r.ok()), Some(Some(5)));
+        assert_eq!(
+            read_line_capped(&mut input, &mut buf, 4)
+                .ok()
+                .map(|r| r.ok()),
+            Some(Some(5))
+        );
         assert_eq!(buf, b"abc\r\n");
         buf.clear();
         let long = read_line_capped(&mut input, &mut buf, 4).expect("no I/O error");

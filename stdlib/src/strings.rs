@@ -158,7 +158,9 @@ fn replace(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     } else {
         s.matches(from).count()
     };
-    let grown = s.len().saturating_add(hits.saturating_mul(to.len() - from.len().min(to.len())));
+    let grown = s
+        .len()
+        .saturating_add(hits.saturating_mul(to.len() - from.len().min(to.len())));
     let mut out = room(grown)?;
     let mut last = 0;
     for (at, m) in s.match_indices(from) {

@@ -106,7 +106,9 @@ pub fn import(vm: &mut Vm, table: &Value, path: &str, opts: ImportOptions) -> Rt
         let t = vm.table_arg(table, true)?;
         let bar = progress_bar(opts.progress, size);
         let input = BufReader::with_capacity(1 << 16, file);
-        let cap = opts.max_record.unwrap_or_else(walia_runtime::api::max_record);
+        let cap = opts
+            .max_record
+            .unwrap_or_else(walia_runtime::api::max_record);
         let r = match format {
             Format::Csv => import_csv(t, input, path, (opts.skip_bad, cap), &bar),
             Format::JsonLines => import_jsonl(t, input, path, (opts.skip_bad, cap), &bar),
