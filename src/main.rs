@@ -12,7 +12,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use clap::{Args, Parser, Subcommand};
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
-use walia::{Durability, Engine, Error, exit_code};
+use walia::{Durability, Engine, Error, Limits, exit_code};
 
 #[derive(Parser)]
 #[command(
@@ -148,6 +148,37 @@ struct Options {
     /// Maximum depth of Walia calls before "stack overflow".
     #[arg(long, global = true, value_name = "N", default_value_t = 100_000)]
     max_depth: usize,
+
+    /// Stop the script with a runtime error (exit 70) when the process would use more
+    /// than SIZE of memory: bytes, or a number with K, M, G or T (powers of 1024): 300M, 2G.
+    #[arg(long, global = true, value_name = "SIZE", value_parser = parse_size)]
+    max_memory: Option<u64>,
+
+    /// Longest line or record that lines(), read_csv(), read_jsonl() and imports accept
+    /// (default 64M; a file without line ends is one long line).
+    #[arg(long, global = true, value_name = "SIZE", value_parser = parse_size)]
+    max_record: Option<u64>,
+}
+
+/// `300M`, `2G`, `64KiB`, `1000`: a size in bytes (suffixes are powers of 1024).
+fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(digits);
+    let shift = match unit.to_ascii_uppercase().as_str() {
+        "" | "B" => 0,
+        "K" | "KB" | "KIB" => 10,
+        "M" | "MB" | "MIB" => 20,
+        "G" | "GB" | "GIB" => 30,
+        "T" | "TB" | "TIB" => 40,
+        _ => return Err(format!("'{text}' is not a size (like 300M, 2G or 1000000)")),
+    };
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("'{text}' is not a size (like 300M, 2G or 1000000)"))?;
+    n.checked_mul(1 << shift)
+        .filter(|&b| b > 0)
+        .ok_or_else(|| format!("'{text}' is not a size between 1 byte and 16 EiB"))
 }
 
 fn main() {
@@ -199,6 +230,10 @@ fn run_cli(stack: usize) -> i32 {
     }
     engine.set_explain(cli.opts.explain);
     engine.set_stack_size(stack);
+    let mut limits = Limits::default();
+    limits.max_memory = cli.opts.max_memory;
+    limits.max_record = cli.opts.max_record;
+    engine.set_limits(limits);
     let mut opts = cli.opts.clone();
     // `walia run HEAP.wld` (or `walia HEAP.wld`) is a warm boot of that heap.
     let script = match &cli.command {
@@ -304,6 +339,7 @@ fn dispatch(cli: Cli, engine: &mut Engine, color: bool) -> i32 {
             let options = walia::ImportOptions {
                 skip_bad,
                 progress: !cli.opts.quiet,
+                max_record: cli.opts.max_record,
             };
             let result = engine
                 .import_table(&table, &file, options)

@@ -182,3 +182,54 @@ fn invalid_utf8_script_is_reported() {
     assert_eq!(o.status.code(), Some(74));
     assert!(stderr(&o).contains("UTF-8"), "{}", stderr(&o));
 }
+
+#[test]
+fn memory_bombs_are_runtime_errors_not_aborts() {
+    let bomb = script("var s = \"x\"; while (true) { s = s + s; }");
+    for form in [
+        vec!["run", "--memory", "--max-memory", "100M", path(&bomb)],
+        vec!["--memory", "--max-memory", "104857600", path(&bomb)],
+    ] {
+        let o = walia(&form, None);
+        assert_eq!(o.status.code(), Some(70), "{form:?}");
+        assert!(
+            stderr(&o).contains("memory limit exceeded (100 MB)"),
+            "{}",
+            stderr(&o)
+        );
+    }
+    let o = walia(&["--memory", "--max-memory", "lots", path(&bomb)], None);
+    assert_eq!(o.status.code(), Some(64));
+    // Without a ceiling, an allocation the system refuses is "out of memory" (exit 70),
+    // not an abort: address space limited to 1.5 GB.
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -v 1500000 && exec '{}' --memory '{}'",
+            env!("CARGO_BIN_EXE_walia"),
+            path(&bomb)
+        ))
+        .output()
+        .expect("sh");
+    assert_eq!(o.status.code(), Some(70), "{}", stderr(&o));
+    assert!(stderr(&o).contains("out of memory"), "{}", stderr(&o));
+}
+
+#[test]
+fn import_stops_at_the_record_cap_unless_raised() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("t.csv");
+    std::fs::write(&data, format!("name\nann\n{}", "z".repeat(3000))).expect("write");
+    let heap = dir.path().join("h.wld");
+    let (heap, data) = (heap.to_str().expect("utf-8"), data.to_str().expect("utf-8"));
+    let o = walia(&["import", "--max-record", "2K", heap, "T", data], None);
+    assert_eq!(o.status.code(), Some(70), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("line 3") && stderr(&o).contains("2 KiB"),
+        "{}",
+        stderr(&o)
+    );
+    let o = walia(&["import", "--max-record", "4K", heap, "T", data], None);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("imported 2 rows"), "{}", stdout(&o));
+}

@@ -21,7 +21,9 @@ pub mod ops {
 /// Negative list and string indices counted from the end.
 pub use crate::index::norm_index;
 /// Limits of a run: operations, time, memory (SPEC §12).
-pub use crate::limits::{Limits, note_alloc, tick};
+pub use crate::limits::{
+    DEFAULT_MAX_RECORD, Limits, max_record, note_alloc, out_of_memory, reserve, reserve_str, tick,
+};
 
 /// Compiling a script: the bytecode and its source file.
 pub use crate::bytecode::{Proto, SourceFile};

@@ -12,9 +12,15 @@ pub struct Limits {
     pub max_memory: Option<u64>,
     /// Maximum wall-clock time of one run.
     pub timeout: Option<Duration>,
+    /// Longest line or record the file readers accept (`lines`, `read_csv`, `read_jsonl`,
+    /// imports); `None` is [`DEFAULT_MAX_RECORD`].
+    pub max_record: Option<u64>,
     polls: u64,
     deadline: Option<Instant>,
 }
+
+/// A file without line ends would otherwise be read as one line until memory runs out.
+pub const DEFAULT_MAX_RECORD: u64 = 64 << 20;
 
 /// Operations between two polls (backward jumps, calls and method calls count).
 pub const OPS_PER_POLL: u64 = 4096;
@@ -36,11 +42,19 @@ impl Limits {
         self
     }
 
+    /// Accept lines and records up to `bytes` long in the file readers (default 64 MiB).
+    pub fn with_max_record(mut self, bytes: u64) -> Limits {
+        self.max_record = Some(bytes);
+        self
+    }
+
     /// Called when a run starts.
     pub fn start(&mut self) {
         MEMORY_LIMIT.with(|m| m.set(self.max_memory));
         DEADLINE.with(|d| d.set(self.timeout.map(|t| Instant::now() + t)));
         PENDING_ERROR.with(|p| p.borrow_mut().take());
+        PENDING.with(|p| p.set(0));
+        MAX_RECORD.with(|m| m.set(self.max_record.unwrap_or(DEFAULT_MAX_RECORD)));
         self.polls = 0;
         self.deadline = self.timeout.map(|t| Instant::now() + t);
     }
@@ -88,6 +102,56 @@ thread_local! {
         const { std::cell::RefCell::new(None) };
     /// Bytes allocated by large operations since the last check.
     static PENDING: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    /// The running script's longest accepted line or record.
+    static MAX_RECORD: std::cell::Cell<u64> = const { std::cell::Cell::new(DEFAULT_MAX_RECORD) };
+}
+
+/// The longest line or record the file readers accept in this run.
+pub fn max_record() -> u64 {
+    MAX_RECORD.with(|m| m.get())
+}
+
+/// The error for an allocation the allocator refused (`try_reserve` failed).
+pub fn out_of_memory(bytes: usize) -> crate::error::RtError {
+    crate::error::RtError::limit(format!(
+        "out of memory (cannot allocate {} MB)",
+        bytes.div_ceil(1024 * 1024)
+    ))
+}
+
+/// Make room for `extra` more elements in `v`, checking the memory limit first when the
+/// vector has to grow: a growth doubles a large vector in one step, between two polls.
+/// The allocator refusing is an "out of memory" runtime error, not an abort.
+pub fn reserve<T>(v: &mut Vec<T>, extra: usize) -> Result<(), crate::error::RtError> {
+    if v.capacity() - v.len() >= extra {
+        return Ok(());
+    }
+    let want = v
+        .len()
+        .saturating_add(extra)
+        .max(v.capacity().saturating_mul(2));
+    let bytes = want.saturating_mul(std::mem::size_of::<T>());
+    if bytes > 1 << 16 {
+        note_alloc(bytes)?;
+    }
+    v.try_reserve(want - v.len())
+        .map_err(|_| out_of_memory(bytes))
+}
+
+/// [`reserve`] for text.
+pub fn reserve_str(s: &mut String, extra: usize) -> Result<(), crate::error::RtError> {
+    if s.capacity() - s.len() >= extra {
+        return Ok(());
+    }
+    let want = s
+        .len()
+        .saturating_add(extra)
+        .max(s.capacity().saturating_mul(2));
+    if want > 1 << 16 {
+        note_alloc(want)?;
+    }
+    s.try_reserve(want - s.len())
+        .map_err(|_| out_of_memory(want))
 }
 
 /// Note a large allocation (string or list growth). A loop that doubles a string reaches
@@ -106,7 +170,11 @@ pub fn note_alloc(bytes: usize) -> Result<(), crate::error::RtError> {
         return Ok(());
     }
     PENDING.with(|p| p.set(0));
-    let projected = resident_bytes().unwrap_or(0) + bytes as u64;
+    let projected = (bytes as u64).saturating_add(if bytes as u64 > max {
+        0
+    } else {
+        resident_bytes().unwrap_or(0)
+    });
     if projected > max {
         return Err(crate::error::RtError::limit(format!(
             "memory limit exceeded ({} MB)",

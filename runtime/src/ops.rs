@@ -29,25 +29,27 @@ pub fn add(a: &Value, b: &Value) -> RtResult<Value> {
         (Value::Int(x), Value::Float(y)) => Ok(Value::Float(*x as f64 + y)),
         (Value::Float(x), Value::Int(y)) => Ok(Value::Float(x + *y as f64)),
         (Value::Str(x), _) => {
-            if x.as_str().len() > 4096 {
-                crate::limits::note_alloc(x.as_str().len() * 2)?;
-            }
-            let mut s = String::with_capacity(x.as_str().len() + 8);
+            let tail = match b {
+                Value::Str(y) => std::borrow::Cow::Borrowed(y.as_str()),
+                other => std::borrow::Cow::Owned(display(other)),
+            };
+            let mut s = String::new();
+            reserve_exact_str(&mut s, x.as_str().len().saturating_add(tail.len()))?;
             s.push_str(x.as_str());
-            s.push_str(&display(b));
+            s.push_str(&tail);
             Ok(Value::str(s))
         }
         (_, Value::Str(y)) => {
             let mut s = display(a);
+            crate::limits::reserve_str(&mut s, y.as_str().len())?;
             s.push_str(y.as_str());
             Ok(Value::str(s))
         }
         (Value::List(x), Value::List(y)) => {
             let total = x.items.borrow().len() + y.items.borrow().len();
-            if total > 1024 {
-                crate::limits::note_alloc(total * std::mem::size_of::<Value>())?;
-            }
-            let mut items = x.items.borrow().clone();
+            let mut items = Vec::new();
+            crate::limits::reserve(&mut items, total)?;
+            items.extend(x.items.borrow().iter().cloned());
             items.extend(y.items.borrow().iter().cloned());
             Ok(Value::list(items))
         }
@@ -60,14 +62,26 @@ pub fn add_assign(slot: &mut Value, rhs: &Value) -> RtResult<()> {
     if let Value::Str(s) = slot
         && let Some(text) = Rc::get_mut(s)
     {
-        match rhs {
-            Value::Str(r) => text.push_str(r.as_str()),
-            other => text.push_str(&display(other)),
-        }
+        let tail = match rhs {
+            Value::Str(r) => std::borrow::Cow::Borrowed(r.as_str()),
+            other => std::borrow::Cow::Owned(display(other)),
+        };
+        text.reserve_checked(tail.len())?;
+        text.push_str(&tail);
         return Ok(());
     }
     *slot = add(slot, rhs)?;
     Ok(())
+}
+
+/// Room for exactly `bytes` (a concatenation's result is not grown later), checked
+/// against the memory limit; the allocator refusing is an error, not an abort.
+fn reserve_exact_str(s: &mut String, bytes: usize) -> RtResult<()> {
+    if bytes > 4096 {
+        crate::limits::note_alloc(bytes)?;
+    }
+    s.try_reserve_exact(bytes)
+        .map_err(|_| crate::limits::out_of_memory(bytes))
 }
 
 pub fn arith(op: char, a: &Value, b: &Value) -> RtResult<Value> {

@@ -106,6 +106,11 @@ impl Str {
         self.ascii = self.ascii && s.is_ascii();
         self.text.push_str(s);
     }
+
+    /// Room for `extra` more bytes, under the memory limit (`+=` growing a string in place).
+    pub fn reserve_checked(&mut self, extra: usize) -> crate::error::RtResult<()> {
+        crate::limits::reserve_str(&mut self.text, extra)
+    }
 }
 
 pub struct List {

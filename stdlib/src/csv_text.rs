@@ -29,6 +29,11 @@ pub struct CsvReader<R> {
     /// A blank line is a record (of one empty field) rather than skipped: right for a
     /// one-column file, where it is that column's nil.
     pub blank_is_record: bool,
+    /// The longest record accepted, in bytes (a file without line ends is one record).
+    pub max_record: u64,
+    /// The last error was a record over `max_record` (not a bad record to skip: the rest
+    /// of it has not been read).
+    pub too_long: bool,
 }
 
 /// A malformed record: its first physical line and the reason.
@@ -48,17 +53,29 @@ impl<R: BufRead> CsvReader<R> {
             fields: Vec::new(),
             line_buf: Vec::new(),
             blank_is_record: false,
+            max_record: walia_runtime::api::max_record(),
+            too_long: false,
         }
     }
 
     fn read_line(&mut self) -> Result<bool, CsvError> {
         self.line_buf.clear();
-        let n = self
-            .input
-            .read_until(b'\n', &mut self.line_buf)
-            .map_err(|e| CsvError {
+        // A quoted field spans lines: the record read so far counts against the cap too.
+        let room = self.max_record.saturating_sub(self.record.len() as u64);
+        let n = crate::records::read_line_capped(&mut self.input, &mut self.line_buf, room)
+            .map_err(|e| e.to_string())
+            .and_then(|r| {
+                r.map_err(|_| {
+                    self.too_long = true;
+                    crate::records::TooLong {
+                        cap: self.max_record,
+                    }
+                    .to_string()
+                })
+            })
+            .map_err(|reason| CsvError {
                 line: self.line + 1,
-                reason: e.to_string(),
+                reason,
             })?;
         if n == 0 {
             return Ok(false);

@@ -7,11 +7,13 @@
 
 use crate::check::*;
 use crate::csv_text::CsvReader;
+use crate::records::{TooLong, read_line_capped};
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::rc::Rc;
 use walia_runtime::api::{
-    ColType, FileSource, MapKey, Pipeline, RecordReader, SourceOpener, Str, cell_value, new_entries,
+    ColType, FileSource, MapKey, Pipeline, RecordReader, SourceOpener, Str, cell_value, max_record,
+    new_entries,
 };
 use walia_runtime::{RtError, RtResult, Value, Vm};
 
@@ -68,9 +70,8 @@ impl LineFile {
     /// Read the next line into `buf`; `false` at the end.
     fn read(&mut self) -> RtResult<bool> {
         self.buf.clear();
-        let n = self
-            .input
-            .read_until(b'\n', &mut self.buf)
+        let n = read_line_capped(&mut self.input, &mut self.buf, max_record())
+            .map_err(|e| line_error(&self.path, self.line + 1, e))?
             .map_err(|e| line_error(&self.path, self.line + 1, e))?;
         if n == 0 {
             return Ok(false);
@@ -171,6 +172,24 @@ impl LineSearch {
             if let Some(last) = memchr::memrchr(b'\n', &self.block[..self.filled]) {
                 self.end = last + 1;
                 break;
+            }
+            let cap = max_record();
+            if self.filled as u64 > cap {
+                return Err(line_error(&file.path, file.line + 1, TooLong { cap }));
+            }
+        }
+        let cap = max_record();
+        if self.end as u64 > cap {
+            // Lines passed over obey the cap as `lines` does (checked only when a block
+            // could hold a line that long).
+            let mut start = 0;
+            let ends = memchr::memchr_iter(b'\n', &self.block[..self.end]);
+            for (i, stop) in ends.chain(std::iter::once(self.end)).enumerate() {
+                if (stop - start) as u64 > cap {
+                    let line = file.line + i as u64 + 1;
+                    return Err(line_error(&file.path, line, TooLong { cap }));
+                }
+                start = stop + 1;
             }
         }
         if let Err(e) = std::str::from_utf8(&self.block[..self.end]) {

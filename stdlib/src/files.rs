@@ -2,8 +2,8 @@
 //! A failure is a runtime error naming the path and the OS reason.
 
 use crate::check::*;
-use std::io::Write;
-use walia_runtime::api::display;
+use std::io::{Read, Write};
+use walia_runtime::api::{display, reserve};
 use walia_runtime::{RtError, RtResult, Value, Vm};
 
 pub fn install(vm: &mut Vm) {
@@ -25,11 +25,46 @@ fn contents(a: &[Value]) -> String {
     }
 }
 
+/// Read in blocks, each one checked against the memory limit before it is read: a
+/// device (`/dev/zero`) or a pipe has no size to check in advance, and a regular file's
+/// size is only a hint (it may grow while read).
 fn read_file(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+    const BLOCK: usize = 1 << 20;
     let path = expect_str(a, 0, "read_file")?.as_str();
-    std::fs::read_to_string(path)
-        .map(Value::str)
-        .map_err(|e| io_error("read", path, e))
+    let mut file = std::fs::File::open(path).map_err(|e| io_error("read", path, e))?;
+    let hint = file.metadata().map_or(0, |m| m.len()) as usize;
+    let mut bytes: Vec<u8> = Vec::new();
+    reserve(&mut bytes, hint.saturating_add(1).min(isize::MAX as usize))?;
+    loop {
+        if bytes.capacity() == bytes.len() {
+            reserve(&mut bytes, BLOCK)?;
+        }
+        let start = bytes.len();
+        let end = bytes.capacity();
+        bytes.resize(end, 0);
+        let n = loop {
+            match file.read(&mut bytes[start..end]) {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                other => break other,
+            }
+        };
+        bytes.truncate(start + n.as_ref().map_or(0, |n| *n));
+        match n {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => return Err(io_error("read", path, e)),
+        }
+    }
+    String::from_utf8(bytes).map(Value::str).map_err(|_| {
+        io_error(
+            "read",
+            path,
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "stream did not contain valid UTF-8",
+            ),
+        )
+    })
 }
 
 fn write_file(_: &mut Vm, a: &[Value]) -> RtResult<Value> {

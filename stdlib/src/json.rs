@@ -14,8 +14,24 @@ pub fn install(vm: &mut Vm) {
     global(vm, "json_str", 1, 1, json_str);
 }
 
+/// Bytes one parsed JSON value may take beyond its text: the parser's tree node (32) and
+/// the script value made from it (16), alive together while the result is built.
+const BYTES_PER_JSON_VALUE: usize = 48;
+
 fn json_parse(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let text = expect_str(a, 0, "json_parse")?;
+    // `[0,0,0,...]` is 24 times its text once parsed: the size is estimated from the
+    // number of values (at most one per `,`, `[` and `{`, plus one) before parsing.
+    let values = 1 + text
+        .as_str()
+        .bytes()
+        .filter(|b| matches!(b, b',' | b'[' | b'{'))
+        .count();
+    walia_runtime::api::note_alloc(
+        text.as_str()
+            .len()
+            .saturating_add(values.saturating_mul(BYTES_PER_JSON_VALUE)),
+    )?;
     match serde_json::from_str::<serde_json::Value>(text.as_str()) {
         Ok(j) => Ok(from_json(j)),
         Err(e) => {

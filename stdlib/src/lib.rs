@@ -13,6 +13,7 @@ mod maps;
 mod math;
 mod persist;
 mod pipes;
+mod records;
 mod strings;
 mod table_io;
 mod tables;

@@ -2,7 +2,7 @@
 
 use crate::check::*;
 use crate::pipes;
-use walia_runtime::api::norm_index;
+use walia_runtime::api::{norm_index, reserve, tick};
 use walia_runtime::{RtError, RtResult, Value, Vm};
 
 const L: &[&str] = &["List"];
@@ -31,7 +31,9 @@ fn new_list(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 
 fn add(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let l = expect_list(a, 0, "add")?;
-    l.items.borrow_mut().push(arg(a, 1).clone());
+    let mut items = l.items.borrow_mut();
+    reserve(&mut items, 1)?;
+    items.push(arg(a, 1).clone());
     Ok(Value::Nil)
 }
 
@@ -84,6 +86,7 @@ fn insert(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     } else {
         norm_index(i, len).ok_or_else(|| out_of_range("insert", i, len))?
     };
+    reserve(&mut items, 1)?;
     items.insert(j, arg(a, 2).clone());
     Ok(Value::Nil)
 }
@@ -102,19 +105,29 @@ fn remove(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// key function sorts by its results.
 fn sort(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let l = expect_list(a, 0, "sort")?;
-    let items = l.items.borrow().clone();
-    let pairs = match a.get(1) {
+    let len = l.items.borrow().len();
+    // A copy of the list and pairs twice its size: checked before they are made.
+    let mut pairs = Vec::new();
+    reserve(&mut pairs, len)?;
+    let mut items = Vec::new();
+    reserve(&mut items, len)?;
+    items.extend(l.items.borrow().iter().cloned());
+    match a.get(1) {
         Some(_) => {
             let f = expect_fn(a, 1, "sort")?.clone();
-            let mut pairs = Vec::with_capacity(items.len());
             for v in items {
+                tick()?;
                 let k = vm.call_value(&f, std::slice::from_ref(&v))?;
                 pairs.push((k, v));
             }
-            pairs
         }
-        None => items.into_iter().map(|v| (v.clone(), v)).collect(),
-    };
+        None => {
+            for v in items {
+                tick()?;
+                pairs.push((v.clone(), v));
+            }
+        }
+    }
     let sorted = pipes::sort_keyed("sort", pairs)?;
     *l.items.borrow_mut() = sorted;
     Ok(Value::Nil)

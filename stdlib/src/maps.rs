@@ -2,7 +2,7 @@
 //! Keys are strings, ints and bools; maps keep insertion order.
 
 use crate::check::*;
-use walia_runtime::api::{KeyRef, MapKey};
+use walia_runtime::api::{KeyRef, MapKey, reserve};
 use walia_runtime::{RtResult, Value, Vm};
 
 const M: &[&str] = &["Map"];
@@ -55,13 +55,17 @@ fn remove(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 
 fn keys(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let m = expect_map(a, 0, "keys")?;
-    let ks = m.entries.borrow().keys().map(MapKey::to_value).collect();
+    let mut ks = Vec::new();
+    reserve(&mut ks, m.entries.borrow().len())?;
+    ks.extend(m.entries.borrow().keys().map(MapKey::to_value));
     Ok(Value::list(ks))
 }
 
 fn values(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let m = expect_map(a, 0, "values")?;
-    let vs = m.entries.borrow().values().cloned().collect();
+    let mut vs = Vec::new();
+    reserve(&mut vs, m.entries.borrow().len())?;
+    vs.extend(m.entries.borrow().values().cloned());
     Ok(Value::list(vs))
 }
 

@@ -206,6 +206,8 @@ pub fn collect_values(vm: &mut Vm, src: &Value, fname: &str) -> RtResult<Vec<Val
     let mut run = start(vm, std::slice::from_ref(src), 0, fname)?;
     let cap = match src {
         Value::List(l) => l.items.borrow().len(),
+        // A range's length is known: a too-large one fails before any element is made.
+        Value::Range(r) => usize::try_from(r.len()).unwrap_or(usize::MAX),
         _ => 0,
     };
     run.collect(vm, cap)
@@ -244,9 +246,13 @@ fn total_cmp(a: &Value, b: &Value) -> Ordering {
 }
 
 /// Stable sort of `(key, item)` pairs by key; keys must be all numbers or all strings.
+/// The time limit is checked as it goes: once it is exceeded every comparison says
+/// "equal", which ends the sort in linear time, and the error is returned instead of the
+/// half-sorted pairs.
 pub fn sort_keyed(fname: &str, mut pairs: Vec<(Value, Value)>) -> RtResult<Vec<Value>> {
     let mut kind: Option<&'static str> = None;
     for (k, _) in &pairs {
+        walia_runtime::api::tick()?;
         let this = match k {
             Value::Int(_) | Value::Float(_) => "number",
             Value::Str(_) => "String",
@@ -267,7 +273,20 @@ pub fn sort_keyed(fname: &str, mut pairs: Vec<(Value, Value)>) -> RtResult<Vec<V
             _ => {}
         }
     }
-    pairs.sort_by(|x, y| total_cmp(&x.0, &y.0));
+    let mut stopped = None;
+    pairs.sort_by(|x, y| {
+        if stopped.is_some() {
+            return Ordering::Equal;
+        }
+        if let Err(e) = walia_runtime::api::tick() {
+            stopped = Some(e);
+            return Ordering::Equal;
+        }
+        total_cmp(&x.0, &y.0)
+    });
+    if let Some(e) = stopped {
+        return Err(e);
+    }
     Ok(pairs.into_iter().map(|(_, v)| v).collect())
 }
 

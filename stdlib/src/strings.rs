@@ -3,7 +3,7 @@
 
 use crate::check::*;
 use crate::pipes;
-use walia_runtime::api::{Str, ops};
+use walia_runtime::api::{Str, note_alloc, ops, reserve, reserve_str};
 use walia_runtime::{RtError, RtResult, Value, Vm};
 
 const S: &[&str] = &["String"];
@@ -34,14 +34,39 @@ pub fn install(vm: &mut Vm) {
     method(vm, S, "length", 1, 1, length);
 }
 
+/// Room for a new string of `bytes`, checked against the memory limit first.
+fn room(bytes: usize) -> RtResult<String> {
+    let mut out = String::new();
+    reserve_str(&mut out, bytes)?;
+    Ok(out)
+}
+
+/// Case mapping can grow a character (`ß` to `SS`): the result is built a piece at a time.
+fn map_case(s: &str, f: fn(&str) -> String) -> RtResult<Value> {
+    let mut out = room(s.len())?;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let mut cut = rest.len().min(1 << 16);
+        while !rest.is_char_boundary(cut) {
+            cut += 1;
+        }
+        let (piece, tail) = rest.split_at(cut);
+        let mapped = f(piece);
+        reserve_str(&mut out, mapped.len())?;
+        out.push_str(&mapped);
+        rest = tail;
+    }
+    Ok(Value::str(out))
+}
+
 fn upper(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let s = expect_str(a, 0, "upper")?;
-    Ok(Value::str(s.as_str().to_uppercase()))
+    map_case(s.as_str(), str::to_uppercase)
 }
 
 fn lower(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let s = expect_str(a, 0, "lower")?;
-    Ok(Value::str(s.as_str().to_lowercase()))
+    map_case(s.as_str(), str::to_lowercase)
 }
 
 fn trim(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
@@ -58,19 +83,30 @@ fn length(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// characters; without `sep`, the words separated by whitespace.
 fn split(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let s = expect_str(a, 0, "split")?.as_str();
-    let parts: Vec<Value> = match a.get(1) {
-        None => s.split_whitespace().map(Value::str).collect(),
-        Some(_) => {
-            let sep = expect_str(a, 1, "split")?.as_str();
-            if sep.is_empty() {
-                s.chars().map(|c| Value::str(c.to_string())).collect()
-            } else {
-                s.split(sep).map(Value::str).collect()
-            }
-        }
+    let sep = match a.get(1) {
+        None => None,
+        Some(_) => Some(expect_str(a, 1, "split")?.as_str()),
     };
+    let pieces: Box<dyn Iterator<Item = &str>> = match sep {
+        None => Box::new(s.split_whitespace()),
+        Some("") => Box::new(s.char_indices().map(|(i, c)| &s[i..i + c.len_utf8()])),
+        Some(sep) => Box::new(s.split(sep)),
+    };
+    // Each piece is a string of its own: one character each of a long text is many times
+    // the text's size, so the list grows under the memory limit.
+    let mut parts = Vec::new();
+    for piece in pieces {
+        reserve(&mut parts, 1)?;
+        if parts.len().is_multiple_of(1 << 16) {
+            note_alloc((1 << 16) * PIECE_OVERHEAD)?;
+        }
+        parts.push(Value::str(piece));
+    }
     Ok(Value::list(parts))
 }
+
+/// What a short string costs beyond its text (its reference count and length).
+const PIECE_OVERHEAD: usize = 48;
 
 /// `contains(s, sub)` on strings; also element membership of lists and ranges and key
 /// membership of maps.
@@ -115,7 +151,26 @@ fn replace(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let s = expect_str(a, 0, "replace")?;
     let from = expect_str(a, 1, "replace")?;
     let to = expect_str(a, 2, "replace")?;
-    Ok(Value::str(s.as_str().replace(from.as_str(), to.as_str())))
+    let (s, from, to) = (s.as_str(), from.as_str(), to.as_str());
+    // The result's size is known before it is built: check it against the limit first.
+    let hits = if from.is_empty() || to.len() <= from.len() {
+        0
+    } else {
+        s.matches(from).count()
+    };
+    let grown = s
+        .len()
+        .saturating_add(hits.saturating_mul(to.len() - from.len().min(to.len())));
+    let mut out = room(grown)?;
+    let mut last = 0;
+    for (at, m) in s.match_indices(from) {
+        reserve_str(&mut out, at - last + to.len())?;
+        out.push_str(&s[last..at]);
+        out.push_str(to);
+        last = at + m.len();
+    }
+    out.push_str(&s[last..]);
+    Ok(Value::str(out))
 }
 
 /// Byte offset of character `i` (clamped to the end).
@@ -160,10 +215,17 @@ fn substr(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// Reversed characters of a string; a reversed new list of any other iterable.
 fn reverse(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
     match arg(a, 0) {
-        Value::Str(s) => Ok(Value::str(s.as_str().chars().rev().collect::<String>())),
-        Value::List(l) => Ok(Value::list(
-            l.items.borrow().iter().rev().cloned().collect(),
-        )),
+        Value::Str(s) => {
+            let mut out = room(s.as_str().len())?;
+            out.extend(s.as_str().chars().rev());
+            Ok(Value::str(out))
+        }
+        Value::List(l) => {
+            let mut items = Vec::new();
+            reserve(&mut items, l.items.borrow().len())?;
+            items.extend(l.items.borrow().iter().rev().cloned());
+            Ok(Value::list(items))
+        }
         src @ (Value::Range(_) | Value::Stream(_)) => {
             let mut items = pipes::collect_values(vm, src, "reverse")?;
             items.reverse();

@@ -46,25 +46,37 @@ pub struct ImportOptions {
     pub skip_bad: bool,
     /// Show a progress bar (only ever on a terminal).
     pub progress: bool,
+    /// The longest line or record accepted; `None` is the run's limit (64 MiB unless
+    /// raised with `Limits::with_max_record` or `--max-record`).
+    pub max_record: Option<u64>,
 }
 
 fn io_error(verb: &str, path: &str, e: std::io::Error) -> RtError {
     RtError::new(format!("cannot {verb} '{path}': {e}"))
 }
 
-/// `db_import(T, path[, {skip_bad: true}])`: the number of rows imported.
+/// `db_import(T, path[, {skip_bad: true, max_record: bytes}])`: the number of rows imported.
 pub fn db_import(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let path = expect_str(a, 1, "db_import")?.as_str().to_string();
     let mut opts = ImportOptions {
         skip_bad: false,
         progress: !vm.quiet,
+        max_record: None,
     };
     if let Value::Map(m) = arg(a, 2) {
-        opts.skip_bad = m
-            .entries
-            .borrow()
-            .get(&walia_runtime::api::KeyRef::Str("skip_bad"))
-            .is_some_and(Value::is_truthy);
+        let entries = m.entries.borrow();
+        let option = |name| entries.get(&walia_runtime::api::KeyRef::Str(name));
+        opts.skip_bad = option("skip_bad").is_some_and(Value::is_truthy);
+        match option("max_record") {
+            None | Some(Value::Nil) => {}
+            Some(Value::Int(n)) if *n > 0 => opts.max_record = Some(*n as u64),
+            Some(other) => {
+                return Err(RtError::new(format!(
+                    "'db_import': max_record must be a positive Int (bytes), got {}",
+                    walia_runtime::api::repr(other)
+                )));
+            }
+        }
     }
     let done = import(vm, arg(a, 0), &path, opts)?;
     if done.skipped > 0 {
@@ -94,9 +106,12 @@ pub fn import(vm: &mut Vm, table: &Value, path: &str, opts: ImportOptions) -> Rt
         let t = vm.table_arg(table, true)?;
         let bar = progress_bar(opts.progress, size);
         let input = BufReader::with_capacity(1 << 16, file);
+        let cap = opts
+            .max_record
+            .unwrap_or_else(walia_runtime::api::max_record);
         let r = match format {
-            Format::Csv => import_csv(t, input, path, opts.skip_bad, &bar),
-            Format::JsonLines => import_jsonl(t, input, path, opts.skip_bad, &bar),
+            Format::Csv => import_csv(t, input, path, (opts.skip_bad, cap), &bar),
+            Format::JsonLines => import_jsonl(t, input, path, (opts.skip_bad, cap), &bar),
         };
         if let Some(b) = bar {
             b.finish_and_clear();
@@ -202,10 +217,11 @@ fn import_csv(
     t: TableId,
     input: impl BufRead,
     path: &str,
-    skip_bad: bool,
+    (skip_bad, max_record): (bool, u64),
     bar: &Option<indicatif::ProgressBar>,
 ) -> RtResult<Imported> {
     let mut csv = CsvReader::new(input);
+    csv.max_record = max_record;
     let mut done = Imported::default();
     let mut at = Line::new(path, skip_bad, bar);
     with_table(t, |table, pager| {
@@ -228,7 +244,7 @@ fn import_csv(
             let line = match csv.next_record() {
                 Ok(Some(line)) => line,
                 Ok(None) => break,
-                Err(e) if skip_bad => {
+                Err(e) if skip_bad && !csv.too_long => {
                     done.skipped += 1;
                     let _ = e;
                     continue;
@@ -345,7 +361,7 @@ fn import_jsonl(
     t: TableId,
     mut input: impl BufRead,
     path: &str,
-    skip_bad: bool,
+    (skip_bad, max_record): (bool, u64),
     bar: &Option<indicatif::ProgressBar>,
 ) -> RtResult<Imported> {
     let mut done = Imported::default();
@@ -356,8 +372,8 @@ fn import_jsonl(
     with_table(t, |table, pager| {
         loop {
             buf.clear();
-            let n = input
-                .read_until(b'\n', &mut buf)
+            let n = crate::records::read_line_capped(&mut input, &mut buf, max_record)
+                .map_err(|e| bad_line(path, line + 1, e))?
                 .map_err(|e| bad_line(path, line + 1, e))?;
             if n == 0 {
                 break;

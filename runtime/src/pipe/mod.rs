@@ -391,6 +391,12 @@ impl PipeRun {
             if self.done {
                 return Ok(None);
             }
+            // Every element counts, a flat_map's inner ones too (they may never end).
+            self.tick += 1;
+            if self.tick >= 4096 {
+                self.tick = 0;
+                vm.check_limits()?;
+            }
             // Resume inside the deepest flat_map that still has elements, else read the source.
             // Nothing may come from at or above a closed stage (a finished take/take_while).
             let mut start = 0;
@@ -418,11 +424,6 @@ impl PipeRun {
                     return Ok(None);
                 }
                 None => {
-                    self.tick += 1;
-                    if self.tick >= 4096 {
-                        self.tick = 0;
-                        vm.check_limits()?;
-                    }
                     match self.source.next()? {
                         Some(v) => {
                             self.read += 1;
@@ -496,10 +497,7 @@ impl PipeRun {
                             Value::Stream(_) => {
                                 // A stream result: collect it (its own stages run now).
                                 let mut run = PipeRun::new(&inner, false)?;
-                                let mut items = Vec::new();
-                                while let Some(x) = run.next(vm)? {
-                                    items.push(x);
-                                }
+                                let items = run.collect(vm, 0)?;
                                 SourceIter::new(&Value::list(items), false)?
                             }
                             other => SourceIter::new(other, false)?,

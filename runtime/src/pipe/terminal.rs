@@ -136,8 +136,10 @@ impl PipeRun {
 
     /// Every element, in order (`capacity`: how many are expected, when known).
     pub fn collect(&mut self, vm: &mut Vm, capacity: usize) -> RtResult<Vec<Value>> {
-        let mut items = Vec::with_capacity(capacity);
+        let mut items = Vec::new();
+        crate::limits::reserve(&mut items, capacity)?;
         while let Some(v) = self.next(vm)? {
+            crate::limits::reserve(&mut items, 1)?;
             items.push(v);
         }
         Ok(items)
@@ -151,7 +153,9 @@ impl PipeRun {
             let k = vm.call_value(f, std::slice::from_ref(&v))?;
             let key = MapKey::from_value(&k)
                 .map_err(|e| RtError::new(format!("'group_by': {}", e.message)))?;
-            groups.entry(key).or_default().push(v);
+            let group = groups.entry(key).or_default();
+            crate::limits::reserve(group, 1)?;
+            group.push(v);
         }
         Ok(Value::map(
             groups
@@ -166,6 +170,7 @@ impl PipeRun {
         let mut pairs = Vec::new();
         while let Some(v) = self.next(vm)? {
             let k = vm.call_value(f, std::slice::from_ref(&v))?;
+            crate::limits::reserve(&mut pairs, 1)?;
             pairs.push((k, v));
         }
         Ok(pairs)
@@ -176,14 +181,15 @@ impl PipeRun {
         let mut out = String::new();
         let mut first = true;
         while let Some(v) = self.next(vm)? {
-            if !first {
-                out.push_str(sep);
-            }
+            let text = match &v {
+                Value::Str(s) => std::borrow::Cow::Borrowed(s.as_str()),
+                other => std::borrow::Cow::Owned(display(other)),
+            };
+            let gap = if first { "" } else { sep };
             first = false;
-            match &v {
-                Value::Str(s) => out.push_str(s.as_str()),
-                other => out.push_str(&display(other)),
-            }
+            crate::limits::reserve_str(&mut out, gap.len() + text.len())?;
+            out.push_str(gap);
+            out.push_str(&text);
         }
         Ok(out)
     }

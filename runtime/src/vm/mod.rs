@@ -226,6 +226,11 @@ impl Vm {
         });
         let result = self.call_value(&Value::Function(closure), &[]);
         let _ = self.out.flush();
+        if result.is_err() {
+            // What the failed run built is garbage now, cycles included: free it before the
+            // next run measures memory against its limit (call_value emptied the stack).
+            crate::gc::collect();
+        }
         result
     }
 
