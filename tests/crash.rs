@@ -39,6 +39,20 @@ print n == 0 or slots["k" + str(n % 37)] == n;
 print bump(1);
 "#;
 
+/// Commit a script's starting state before the first kill: on a loaded machine the first
+/// writer may be killed before its first commit, and the checks read the globals.
+fn seed(dir: &Path, code: &str) {
+    let out = walia(dir)
+        .args(["--heap", "h.wld", "-e", code])
+        .output()
+        .expect("seed");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn walia(dir: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_walia"));
     c.current_dir(dir).env_remove("WALIA_HEAP");
@@ -104,6 +118,10 @@ fn sigkill_during_commits_leaves_the_last_or_next_commit() {
     let dir = tempfile::tempdir().expect("temp dir");
     let script = dir.path().join("loop.wal");
     std::fs::write(&script, LOOP).expect("write script");
+    seed(
+        dir.path(),
+        "var n = 0; var slots = {}; var recent = []; var holder = {\"recent\": recent}; fun bump(x) { return x + 1; }",
+    );
     let mut rng = Rng(0x5eed_1234_abcd);
     let mut previous = 0;
     for cycle in 0..cycles {
@@ -226,6 +244,7 @@ fn sigkill_during_bulk_insert_keeps_whole_commits() {
     let cycles: usize = common::env_count("WALIA_CRASH_CYCLES", 20);
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("bulk.wal"), BULK).expect("write script");
+    seed(dir.path(), "var batches = 0;");
     let mut rng = Rng(0xB01C);
     let mut rows = 0;
     for cycle in 0..cycles {

@@ -72,8 +72,16 @@ fn export_and_read_only_runs_read_beside_a_writer() {
     let (out, err, code) = walia(d, &["export", "h.wld", "Row", "rows.csv"]);
     assert_eq!(code, Some(0), "{out}{err}");
     let csv = std::fs::read_to_string(d.join("rows.csv")).unwrap();
-    assert_eq!(csv.lines().count(), 501, "a header and every row of one commit");
-    std::fs::write(d.join("report.wal"), "print db.Row.count(); total = -1; print \"ok\";").unwrap();
+    assert_eq!(
+        csv.lines().count(),
+        501,
+        "a header and every row of one commit"
+    );
+    std::fs::write(
+        d.join("report.wal"),
+        "print db.Row.count(); total = -1; print \"ok\";",
+    )
+    .unwrap();
     let (out, err, code) = walia(d, &["--heap", "h.wld", "--read-only", "report.wal"]);
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(out, "500\nok\n");
@@ -86,7 +94,10 @@ fn export_and_read_only_runs_read_beside_a_writer() {
     writer.wait().unwrap();
     std::fs::write(d.join("total.wal"), "print type_of(total);").unwrap();
     let (out, _, _) = walia(d, &["--heap", "h.wld", "total.wal"]);
-    assert_eq!(out, "List\n", "the read-only run's assignment was not committed");
+    assert_eq!(
+        out, "List\n",
+        "the read-only run's assignment was not committed"
+    );
 }
 
 #[test]
