@@ -269,22 +269,17 @@ fn csv_row<R: BufRead>(
         }
         let text = std::str::from_utf8(bytes)
             .map_err(|_| TableError::Data(format!("column {}: invalid UTF-8", names[i])))?;
-        cells[col] = parse_field(table.columns[col].ty, text).ok_or_else(|| {
-            TableError::Data(format!(
-                "column {} holds {} values, got \"{text}\"",
-                names[i],
-                table.columns[col].ty.name()
-            ))
-        })?;
+        cells[col] = parse_field(table.columns[col].ty, text)
+            .map_err(|reason| TableError::Data(format!("column {} {reason}", names[i])))?;
     }
     Ok(cells)
 }
 
 /// A CSV field as a value for a column of type `ty` (inferred from its text when the
-/// column has no type yet).
-pub fn parse_field(ty: ColType, text: &str) -> Option<Cell> {
-    match ty {
-        ColType::Int => parse_int(text).map(Cell::Int),
+/// column has no type yet); the error completes "column NAME ...".
+pub fn parse_field(ty: ColType, text: &str) -> Result<Cell, String> {
+    let cell = match ty {
+        ColType::Int => parse_int(text).and_then(Result::ok).map(Cell::Int),
         ColType::Float => parse_float(text).map(Cell::Float),
         ColType::Bool => match text {
             "true" => Some(Cell::Bool(true)),
@@ -292,27 +287,35 @@ pub fn parse_field(ty: ColType, text: &str) -> Option<Cell> {
             _ => None,
         },
         ColType::Str => Some(Cell::Str(text.to_string())),
-        ColType::Unset => Some(infer(text)),
-    }
+        ColType::Unset => return infer(text),
+    };
+    cell.ok_or_else(|| format!("holds {} values, got \"{text}\"", ty.name()))
 }
 
 /// Int syntax gives an Int, float syntax a Float, `true`/`false` a Bool, anything else a
-/// String.
-pub fn infer(text: &str) -> Cell {
-    if let Some(i) = parse_int(text) {
-        return Cell::Int(i);
+/// String. Int syntax beyond 64 bits is an error: as a Float it would lose digits.
+pub fn infer(text: &str) -> Result<Cell, String> {
+    match parse_int(text) {
+        Some(Ok(i)) => return Ok(Cell::Int(i)),
+        Some(Err(())) => {
+            return Err(format!(
+                "holds the integer {text}, which does not fit in 64 bits"
+            ));
+        }
+        None => {}
     }
     if let Some(f) = parse_float(text) {
-        return Cell::Float(f);
+        return Ok(Cell::Float(f));
     }
-    match text {
+    Ok(match text {
         "true" => Cell::Bool(true),
         "false" => Cell::Bool(false),
         _ => Cell::Str(text.to_string()),
-    }
+    })
 }
 
-fn parse_int(text: &str) -> Option<i64> {
+/// `None` when `text` is not Int syntax; `Some(Err)` when it is but overflows 64 bits.
+fn parse_int(text: &str) -> Option<Result<i64, ()>> {
     let b = text.as_bytes();
     let digits = match b.first()? {
         b'-' | b'+' => &b[1..],
@@ -321,7 +324,7 @@ fn parse_int(text: &str) -> Option<i64> {
     if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    text.parse().ok()
+    Some(text.parse().map_err(|_| ()))
 }
 
 /// Decimal float syntax only (`1.5`, `-2e3`, `7`): not `inf`, `nan` or `.5`.
@@ -362,6 +365,9 @@ fn import_jsonl(
             if n == 0 {
                 break;
             }
+            if line == 0 {
+                crate::csv_text::strip_bom(&mut buf);
+            }
             line += 1;
             bytes += n as u64;
             if buf.iter().all(u8::is_ascii_whitespace) {
@@ -389,7 +395,7 @@ fn jsonl_row(table: &mut Table, line: &[u8]) -> Result<Vec<Cell>, TableError> {
     };
     let mut named = Vec::with_capacity(obj.len());
     for (k, v) in obj {
-        let cell = match crate::json::from_json(v) {
+        let cell = match crate::json::from_json(v).map_err(TableError::Data)? {
             Value::Nil => Cell::Nil,
             Value::Int(i) => Cell::Int(i),
             Value::Float(f) => Cell::Float(f),
