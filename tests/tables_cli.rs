@@ -169,3 +169,39 @@ fn stage_notes_blame_only_failing_stages() {
         "{err}"
     );
 }
+
+#[test]
+fn a_failed_export_keeps_the_existing_file_and_leaves_no_temporary() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    // The second row cannot be written as JSON: the export fails half way through.
+    std::fs::write(d.join("in.csv"), "x\n1.5\n1e400\n").expect("write");
+    let (_, err, code) = walia(d, &["import", "h.wld", "t", "in.csv"]);
+    assert_eq!(code, Some(0), "{err}");
+    std::fs::write(d.join("out.jsonl"), "previous export\n").expect("write");
+    let (_, err, code) = walia(d, &["export", "h.wld", "t", "out.jsonl"]);
+    assert_eq!(code, Some(70), "{err}");
+    assert!(err.contains("cannot encode inf"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(d.join("out.jsonl")).expect("read"),
+        "previous export\n"
+    );
+    let mut names: Vec<String> = std::fs::read_dir(d)
+        .expect("read dir")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["h.wld", "in.csv", "out.jsonl"]);
+    // A successful export replaces it.
+    let (out, err, code) = walia(d, &["export", "h.wld", "t", "out.csv"]);
+    assert_eq!(
+        (out.as_str(), code),
+        ("exported 2 rows of t\n", Some(0)),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("out.csv")).expect("read"),
+        "x\n1.5\ninf\n"
+    );
+}

@@ -6,7 +6,7 @@
 use crate::check::*;
 use crate::csv_text::{CsvReader, push_field};
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Write};
+use std::io::{BufRead, BufReader, IsTerminal, Write};
 use std::rc::Rc;
 use walia_runtime::api::{Cell, ColType, Table, TableError, TableId, cell_value, with_table};
 use walia_runtime::{RtError, RtResult, Value, Vm};
@@ -418,11 +418,14 @@ fn jsonl_row(table: &mut Table, line: &[u8]) -> Result<Vec<Cell>, TableError> {
     table.cells_by_name(named)
 }
 
-/// Write every live row of `t` to `path`; returns the number of rows.
+/// Write every live row of `t` to `path`; returns the number of rows. The file is written
+/// whole or not at all (an existing one survives a failed export).
 pub fn export(t: TableId, path: &str) -> RtResult<u64> {
     let format = Format::of(path)?;
-    let file = File::create(path).map_err(|e| io_error("write", path, e))?;
-    let mut out = BufWriter::with_capacity(1 << 16, file);
+    crate::atomic_file::write_file(path, |out| export_rows(t, format, path, out))
+}
+
+fn export_rows(t: TableId, format: Format, path: &str, out: &mut dyn Write) -> RtResult<u64> {
     let mut line = String::new();
     let mut rows = 0u64;
     let write_err = |e: std::io::Error| TableError::Data(format!("cannot write '{path}': {e}"));
@@ -475,7 +478,6 @@ pub fn export(t: TableId, path: &str) -> RtResult<u64> {
             out.write_all(line.as_bytes()).map_err(write_err)?;
             rows += 1;
         }
-        out.flush().map_err(write_err)?;
         Ok(())
     })?;
     Ok(rows)
