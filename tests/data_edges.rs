@@ -148,3 +148,43 @@ print read_jsonl("f.jsonl") |> map(r => r.x) |> collect();"#,
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(out, "[inf, -inf]\n".repeat(2));
 }
+
+#[test]
+fn names_too_long_for_the_heap_are_refused_where_they_are_made() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let long = "v".repeat(512);
+    let (_, err, code) = walia(d, &["--heap", "h.wld", "-e", &format!("var {long} = 1;")]);
+    assert_eq!(code, Some(65), "{err}");
+    assert!(
+        err.contains("<-e>:1:5: error: the name of a global is at most 511 bytes; this one is 512"),
+        "{err}"
+    );
+    let longest = "v".repeat(511);
+    let (_, err, code) = walia(
+        d,
+        &["--heap", "h.wld", "-e", &format!("var {longest} = 1;")],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let table = "T".repeat(512);
+    let (_, err, code) = walia(
+        d,
+        &[
+            "--heap",
+            "h.wld",
+            "-e",
+            &format!("print 1;\ndb_insert(\"{table}\", {{a: 1}});"),
+        ],
+    );
+    assert_eq!(code, Some(70), "{err}");
+    assert!(
+        err.contains("<-e>:2:1: error: a table name is at most 511 bytes; this one is 512"),
+        "{err}"
+    );
+    std::fs::write(d.join("in.csv"), "a\n1\n").expect("write");
+    let (_, err, code) = walia(d, &["import", "h.wld", &table, "in.csv"]);
+    assert_eq!(code, Some(70), "{err}");
+    assert!(err.contains("a table name is at most 511 bytes"), "{err}");
+    let (out, err, code) = walia(d, &["--heap", "h.wld", "-e", "print db_tables();"]);
+    assert_eq!((out.as_str(), code), ("[]\n", Some(0)), "{err}");
+}
