@@ -188,3 +188,67 @@ fn names_too_long_for_the_heap_are_refused_where_they_are_made() {
     let (out, err, code) = walia(d, &["--heap", "h.wld", "-e", "print db_tables();"]);
     assert_eq!((out.as_str(), code), ("[]\n", Some(0)), "{err}");
 }
+
+/// Run `walia` with its file size capped at `blocks` (of 512 bytes): writes past it fail
+/// with EFBIG, as on a full disk (SIGXFSZ is ignored so the write returns the error).
+#[cfg(unix)]
+fn walia_with_small_disk(dir: &Path, blocks: u32, args: &str) -> (String, String, Option<i32>) {
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "trap '' XFSZ; ulimit -f {blocks}; exec \"$0\" {args}"
+        ))
+        .arg(env!("CARGO_BIN_EXE_walia"))
+        .current_dir(dir)
+        .env_remove("WALIA_HEAP")
+        .output()
+        .expect("run walia");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code(),
+    )
+}
+
+#[cfg(unix)]
+#[test]
+fn a_commit_that_fails_says_where_the_heap_rolled_back_to() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let (_, err, code) = walia(d, &["--heap", "h.wld", "-e", "var a = 1;"]);
+    assert_eq!(code, Some(0), "{err}");
+    let grow = "'var b = []; for (i in 0..20000) b.push(\"item \" + str(i));'";
+    let (_, err, code) = walia_with_small_disk(d, 200, &format!("--heap h.wld -e {grow}"));
+    assert_eq!(code, Some(74), "{err}");
+    assert!(
+        err.contains("commit failed: ") && err.contains("; rolled back to commit 1"),
+        "{err}"
+    );
+    let (out, err, code) = walia(d, &["--heap", "h.wld", "-e", "print a;"]);
+    assert_eq!((out.as_str(), code), ("1\n", Some(0)), "{err}");
+}
+
+#[cfg(unix)]
+#[test]
+fn an_export_to_a_full_disk_keeps_the_old_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let rows: String = (0..20000).map(|i| format!("value number {i}\n")).collect();
+    std::fs::write(d.join("in.csv"), format!("x\n{rows}")).expect("write");
+    let (_, err, code) = walia(d, &["import", "h.wld", "t", "in.csv"]);
+    assert_eq!(code, Some(0), "{err}");
+    std::fs::write(d.join("out.csv"), "old\n").expect("write");
+    let (_, err, code) = walia_with_small_disk(d, 200, "export h.wld t out.csv");
+    assert_eq!(code, Some(70), "{err}");
+    assert!(err.contains("cannot write 'out.csv'"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(d.join("out.csv")).expect("read"),
+        "old\n"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(d)
+        .expect("read dir")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains("walia-tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
