@@ -33,10 +33,42 @@ impl Format {
 }
 
 /// How an import went.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Imported {
     pub rows: u64,
     pub skipped: u64,
+    /// The first [`Imported::REPORTED`] lines skipped: line number and why.
+    pub skipped_lines: Vec<(u64, String)>,
+}
+
+impl Imported {
+    /// Skipped lines reported one by one; past these only the count is given.
+    pub const REPORTED: usize = 10;
+
+    fn skip(&mut self, line: u64, reason: String) {
+        self.skipped += 1;
+        if self.skipped_lines.len() < Self::REPORTED {
+            self.skipped_lines.push((line, reason));
+        }
+    }
+
+    /// What `--skip-bad` tells the user: one warning per skipped line reported, then how
+    /// many more there were.
+    pub fn skipped_warnings(&self, path: &str) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .skipped_lines
+            .iter()
+            .map(|(line, why)| format!("warning: skipped line {line} of '{path}': {why}"))
+            .collect();
+        let more = self.skipped - self.skipped_lines.len() as u64;
+        if more > 0 {
+            out.push(format!(
+                "warning: ... and {more} more bad line{} of '{path}'",
+                if more == 1 { "" } else { "s" }
+            ));
+        }
+        out
+    }
 }
 
 /// Import options beyond the table and the path.
@@ -67,12 +99,8 @@ pub fn db_import(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
             .is_some_and(Value::is_truthy);
     }
     let done = import(vm, arg(a, 0), &path, opts)?;
-    if done.skipped > 0 {
-        eprintln!(
-            "warning: skipped {} bad line{} of '{path}'",
-            done.skipped,
-            if done.skipped == 1 { "" } else { "s" }
-        );
+    for warning in done.skipped_warnings(&path) {
+        eprintln!("{warning}");
     }
     Ok(Value::Int(done.rows as i64))
 }
@@ -167,9 +195,9 @@ impl<'a> Line<'a> {
         });
         match row {
             Ok(_) => done.rows += 1,
-            Err(TableError::Data(_)) if self.skip_bad => {
+            Err(TableError::Data(why)) if self.skip_bad => {
                 table.drop_unwritten_columns(self.columns);
-                done.skipped += 1;
+                done.skip(self.line, why);
             }
             Err(TableError::Data(m)) => return Err(bad_line(self.path, self.line, m)),
             Err(e) => return Err(e),
@@ -229,8 +257,7 @@ fn import_csv(
                 Ok(Some(line)) => line,
                 Ok(None) => break,
                 Err(e) if skip_bad => {
-                    done.skipped += 1;
-                    let _ = e;
+                    done.skip(e.line, e.reason);
                     continue;
                 }
                 Err(e) => return Err(bad_line(path, e.line, e.reason)),
