@@ -83,10 +83,10 @@ impl OrderedMap {
     /// Insert or replace (a replaced entry keeps its place); returns the old value.
     pub fn insert(&mut self, key: MapKey, value: Value) -> Option<Value> {
         let k = KeyRef::from(&key);
-        if let Some(i) = self.find(k) {
-            if let Some(Some((_, v))) = self.slots.get_mut(i) {
-                return Some(std::mem::replace(v, value));
-            }
+        if let Some(i) = self.find(k)
+            && let Some(Some((_, v))) = self.slots.get_mut(i)
+        {
+            return Some(std::mem::replace(v, value));
         }
         let h = key_hash(&self.hasher, k);
         let i = self.slots.len();
