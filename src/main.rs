@@ -350,6 +350,9 @@ fn dispatch(cli: Cli, engine: &mut Engine, color: bool) -> i32 {
                         n => format!(" (skipped {n} bad line{})", if n == 1 { "" } else { "s" }),
                     };
                     println!("imported {} rows into {table}{skipped}", done.rows);
+                    for warning in done.skipped_warnings(&file) {
+                        eprintln!("{warning}");
+                    }
                     Ok(())
                 });
             report(result, color)

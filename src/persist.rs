@@ -86,20 +86,34 @@ impl Engine {
         Ok(())
     }
 
+    /// Roll back to the last commit; what to tell the user (nothing without a heap, or when
+    /// the rollback itself failed).
+    fn rolled_back(&mut self) -> Option<String> {
+        match self.vm.rollback() {
+            Ok(Some(0)) => Some("rolled back: nothing was committed before".to_string()),
+            Ok(Some(seq)) => Some(format!("rolled back to commit {seq}")),
+            _ => None,
+        }
+    }
+
     /// End of a run: commit on success; on failure roll back and say so in the error.
     pub(crate) fn finish_run(&mut self, result: RtResult<Value>) -> Result<Value, Error> {
         match result {
-            Ok(v) => {
-                self.commit()?;
-                Ok(v)
-            }
+            Ok(v) => match self.commit() {
+                Ok(()) => Ok(v),
+                // The run's changes cannot be kept: the heap goes back to its last commit,
+                // and the error says which one that is.
+                Err(Error::Io { message }) => Err(Error::Io {
+                    message: match self.rolled_back() {
+                        Some(note) => format!("{message}; {note}"),
+                        None => message,
+                    },
+                }),
+                Err(e) => Err(e),
+            },
             Err(mut e) => {
-                if let Ok(Some(seq)) = self.vm.rollback() {
-                    e.notes.push(if seq == 0 {
-                        "rolled back: nothing was committed before".to_string()
-                    } else {
-                        format!("rolled back to commit {seq}")
-                    });
+                if let Some(note) = self.rolled_back() {
+                    e.notes.push(note);
                 }
                 Err(Error::Runtime(e))
             }

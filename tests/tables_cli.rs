@@ -85,6 +85,10 @@ fn bad_lines_fail_the_whole_import_with_their_line_number() {
     let (out, err, code) = walia(d, &["import", "--skip-bad", "h.wld", "t", "utf8.csv"]);
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(out, "imported 3 rows into t (skipped 1 bad line)\n");
+    assert_eq!(
+        err,
+        "warning: skipped line 5 of 'utf8.csv': column name: invalid UTF-8\n"
+    );
     let (out, _, _) = walia(
         d,
         &["--heap", "h.wld", "-e", "for (r in db.t) print r.name;"],
@@ -166,6 +170,87 @@ fn stage_notes_blame_only_failing_stages() {
     assert_eq!(code, Some(70));
     assert!(
         err.contains("in stage 1 (map) of the pipeline, at source element 0"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_failed_export_keeps_the_existing_file_and_leaves_no_temporary() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    // The second row cannot be written as JSON: the export fails half way through.
+    std::fs::write(d.join("in.csv"), "x\n1.5\n1e400\n").expect("write");
+    let (_, err, code) = walia(d, &["import", "h.wld", "t", "in.csv"]);
+    assert_eq!(code, Some(0), "{err}");
+    std::fs::write(d.join("out.jsonl"), "previous export\n").expect("write");
+    let (_, err, code) = walia(d, &["export", "h.wld", "t", "out.jsonl"]);
+    assert_eq!(code, Some(70), "{err}");
+    assert!(err.contains("cannot encode inf"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(d.join("out.jsonl")).expect("read"),
+        "previous export\n"
+    );
+    let mut names: Vec<String> = std::fs::read_dir(d)
+        .expect("read dir")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["h.wld", "in.csv", "out.jsonl"]);
+    // A successful export replaces it.
+    let (out, err, code) = walia(d, &["export", "h.wld", "t", "out.csv"]);
+    assert_eq!(
+        (out.as_str(), code),
+        ("exported 2 rows of t\n", Some(0)),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("out.csv")).expect("read"),
+        "x\n1.5\ninf\n"
+    );
+}
+
+#[test]
+fn skip_bad_says_which_lines_it_skipped_and_why() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let mut csv = String::from("id,n\n1,2\n2,x\n3\n4,\"open\n");
+    std::fs::write(d.join("bad.csv"), &csv).expect("write");
+    let (out, err, code) = walia(d, &["import", "--skip-bad", "h.wld", "t", "bad.csv"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out, "imported 1 rows into t (skipped 3 bad lines)\n");
+    assert_eq!(
+        err,
+        "warning: skipped line 3 of 'bad.csv': column n holds Int values, got \"x\"\n\
+         warning: skipped line 4 of 'bad.csv': expected 2 fields, found 1\n\
+         warning: skipped line 5 of 'bad.csv': a quoted field is not closed before the end of the file\n"
+    );
+    // Past ten lines only the count is given; db_import says the same.
+    csv = String::from("id,n\n");
+    for i in 0..25 {
+        csv.push_str(&format!("{i},n{i}\n"));
+    }
+    std::fs::write(d.join("many.csv"), &csv).expect("write");
+    let (_, err, code) = walia(d, &["import", "--skip-bad", "h.wld", "t", "many.csv"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(err.lines().count(), 11, "{err}");
+    assert!(err.contains("skipped line 11 of 'many.csv'"), "{err}");
+    assert!(
+        err.ends_with("warning: ... and 15 more bad lines of 'many.csv'\n"),
+        "{err}"
+    );
+    let (out, err, code) = walia(
+        d,
+        &[
+            "--heap",
+            "h.wld",
+            "-e",
+            "print db_import(\"u\", \"bad.csv\", {skip_bad: true});",
+        ],
+    );
+    assert_eq!((out.as_str(), code), ("1\n", Some(0)), "{err}");
+    assert!(
+        err.contains("warning: skipped line 4 of 'bad.csv': expected 2 fields"),
         "{err}"
     );
 }

@@ -12,6 +12,11 @@ pub use crate::globals::{GlobalNames, KnownGlobals};
 /// Slots are addressed by u16: slot 0 (the callee) plus 65,535 parameters and locals.
 const SLOT_LIMIT: u32 = u16::MAX as u32 + 1;
 
+/// The longest name of a global (or of a table) in bytes: the heap stores each under a key
+/// of one prefix byte and the name, and keys are at most 512 bytes (the runtime checks that
+/// the two limits agree).
+pub const MAX_GLOBAL_NAME: usize = 511;
+
 /// Functions and blocks nested more deeply than this are a compile error (SPEC §5: the
 /// limit counts brackets, blocks and functions together; the parser checks brackets).
 const MAX_NESTING: usize = 256;
@@ -153,6 +158,15 @@ impl Resolver<'_> {
     /// Declare a variable at the current point: a global at the top level, else a local.
     fn declare(&mut self, name: &mut Name) {
         if self.at_top_level() {
+            if name.name.len() > MAX_GLOBAL_NAME {
+                self.error(
+                    format!(
+                        "the name of a global is at most {MAX_GLOBAL_NAME} bytes; this one is {}",
+                        name.name.len()
+                    ),
+                    name.span,
+                );
+            }
             name.res = Res::Global(self.globals.intern(&name.name));
             self.declared.insert(name.name.clone());
         } else {

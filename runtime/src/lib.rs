@@ -24,6 +24,7 @@ mod kernel;
 mod limits;
 mod objects;
 mod ops;
+mod ordered;
 mod persist;
 mod pipe;
 mod print;

@@ -7,6 +7,22 @@
 
 use std::io::BufRead;
 
+/// The UTF-8 byte order mark some editors (Excel's "CSV UTF-8") put at the start of a file.
+pub const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Remove a byte order mark from the start of a file's first line, so it does not become
+/// part of the first column's name (or the first line's text).
+pub fn strip_bom(first_line: &mut Vec<u8>) {
+    if first_line.starts_with(BOM) {
+        first_line.drain(..BOM.len());
+    }
+}
+
+/// Why a bare carriage return is refused: CR-only line ends (classic Mac OS) would
+/// otherwise read as one long header line and import nothing.
+pub const BARE_CR: &str =
+    "a carriage return outside quotes (CR-only line ends?): line ends must be \\n or \\r\\n";
+
 /// One field of the current record: a byte range of [`CsvReader::record`] and whether it
 /// was quoted.
 #[derive(Clone, Copy, Debug)]
@@ -80,6 +96,9 @@ impl<R: BufRead> CsvReader<R> {
         if n == 0 {
             return Ok(false);
         }
+        if self.line == 0 {
+            strip_bom(&mut self.line_buf);
+        }
         self.line += 1;
         self.bytes += n as u64;
         Ok(true)
@@ -141,6 +160,11 @@ impl<R: BufRead> CsvReader<R> {
                     self.fields.push(field);
                     self.line_buf = line;
                     return Ok(Some(first));
+                } else if b == b'\r' {
+                    return Err(CsvError {
+                        line: self.line,
+                        reason: BARE_CR.into(),
+                    });
                 } else if b == b'"' && at_start {
                     in_quotes = true;
                     field.quoted = true;
@@ -237,6 +261,25 @@ mod tests {
         assert_eq!(e.line, 2);
         let mut r = CsvReader::new("\"a\"b\n".as_bytes());
         assert_eq!(r.next_record().expect_err("junk").line, 1);
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_part_of_the_first_name() {
+        let recs = records("\u{feff}id,name\n1,Ann\n");
+        assert_eq!(recs[0].1[0], ("id".to_string(), false));
+        // Only at the very start of the file.
+        let recs = records("id\n\u{feff}x\n");
+        assert_eq!(recs[1].1[0], ("\u{feff}x".to_string(), false));
+    }
+
+    #[test]
+    fn cr_only_line_ends_are_refused_with_the_line() {
+        let mut r = CsvReader::new("id,name\r1,Ann\r2,Bo\r".as_bytes());
+        let e = r.next_record().expect_err("bare CR");
+        assert_eq!((e.line, e.reason.as_str()), (1, BARE_CR));
+        // Inside quotes a CR is data; before a LF it is a line end.
+        let recs = records("a,b\r\n\"x\ry\",2\r\n");
+        assert_eq!(recs[1].1[0], ("x\ry".to_string(), true));
     }
 
     #[test]

@@ -76,6 +76,9 @@ impl LineFile {
         if n == 0 {
             return Ok(false);
         }
+        if self.line == 0 {
+            crate::csv_text::strip_bom(&mut self.buf);
+        }
         self.line += 1;
         if self.buf.last() == Some(&b'\n') {
             self.buf.pop();
@@ -132,6 +135,8 @@ struct LineSearch {
     eof: bool,
     /// The line at `end` is not valid UTF-8.
     bad: bool,
+    /// Nothing read yet (a byte order mark may start the block).
+    fresh: bool,
 }
 
 const SEARCH_BLOCK: usize = 1 << 20;
@@ -146,6 +151,7 @@ impl LineSearch {
             filled: 0,
             eof: false,
             bad: false,
+            fresh: true,
         }
     }
 
@@ -196,6 +202,12 @@ impl LineSearch {
             let valid = e.valid_up_to();
             self.end = memchr::memrchr(b'\n', &self.block[..valid]).map_or(0, |i| i + 1);
             self.bad = true;
+        }
+        if std::mem::take(&mut self.fresh)
+            && file.line == 0
+            && self.block[..self.end].starts_with(crate::csv_text::BOM)
+        {
+            self.pos = crate::csv_text::BOM.len();
         }
         Ok(())
     }
@@ -306,17 +318,13 @@ impl RecordReader for CsvMaps {
             } else {
                 let text = self.text(i, line)?;
                 let ty = self.types[i];
-                let Some(cell) = crate::table_io::parse_field(ty, text) else {
-                    return Err(line_error(
+                let cell = crate::table_io::parse_field(ty, text).map_err(|reason| {
+                    line_error(
                         &self.path,
                         line,
-                        format!(
-                            "column {} holds {} values, got \"{text}\"",
-                            name.as_str(),
-                            ty.name()
-                        ),
-                    ));
-                };
+                        format!("column {} {reason}", name.as_str()),
+                    )
+                })?;
                 let value = cell_value(cell);
                 if ty == ColType::Unset {
                     self.types[i] = match &value {
@@ -352,7 +360,9 @@ impl RecordReader for JsonLines {
                 continue;
             }
             return match serde_json::from_str::<serde_json::Value>(f.text()?) {
-                Ok(j) => Ok(Some(crate::json::from_json(j))),
+                Ok(j) => crate::json::from_json(j)
+                    .map(Some)
+                    .map_err(|m| line_error(&f.path, f.line, m)),
                 Err(e) => Err(line_error(&f.path, f.line, format!("invalid JSON: {e}"))),
             };
         }

@@ -33,7 +33,7 @@ fn json_parse(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
             .saturating_add(values.saturating_mul(BYTES_PER_JSON_VALUE)),
     )?;
     match serde_json::from_str::<serde_json::Value>(text.as_str()) {
-        Ok(j) => Ok(from_json(j)),
+        Ok(j) => from_json(j).map_err(|m| RtError::new(format!("'json_parse': {m}"))),
         Err(e) => {
             let full = e.to_string();
             let suffix = format!(" at line {} column {}", e.line(), e.column());
@@ -47,26 +47,41 @@ fn json_parse(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     }
 }
 
+/// A parsed JSON value as a Walia value; the error is why a number has no Walia form.
 /// serde_json limits nesting to 128 levels while parsing, so this recursion is bounded.
-pub fn from_json(j: serde_json::Value) -> Value {
+pub fn from_json(j: serde_json::Value) -> Result<Value, String> {
     use serde_json::Value as J;
-    match j {
+    Ok(match j {
         J::Null => Value::Nil,
         J::Bool(b) => Value::Bool(b),
-        J::Number(n) => match n.as_i64() {
-            Some(i) => Value::Int(i),
-            None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
-        },
+        J::Number(n) => number(&n)?,
         J::String(s) => Value::str(s),
-        J::Array(items) => Value::list(items.into_iter().map(from_json).collect()),
+        J::Array(items) => Value::list(items.into_iter().map(from_json).collect::<Result<_, _>>()?),
         J::Object(obj) => {
             let mut m = walia_runtime::api::new_entries(obj.len());
             for (k, v) in obj {
-                m.insert(MapKey::Str(Rc::new(Str::new(k))), from_json(v));
+                m.insert(MapKey::Str(Rc::new(Str::new(k))), from_json(v)?);
             }
             Value::map(m)
         }
+    })
+}
+
+/// Integer syntax is an Int, and one beyond 64 bits an error rather than a Float that
+/// silently loses digits. Other numbers are Floats rounded the way the literal `1e400` and
+/// CSV import round them: beyond the Float range is `inf` / `-inf`.
+fn number(n: &serde_json::Number) -> Result<Value, String> {
+    if let Some(i) = n.as_i64() {
+        return Ok(Value::Int(i));
     }
+    // `arbitrary_precision` keeps the number's text as written.
+    let text = n.as_str();
+    if !text.contains(['.', 'e', 'E']) {
+        return Err(format!("integer {text} does not fit in 64 bits"));
+    }
+    text.parse::<f64>()
+        .map(Value::Float)
+        .map_err(|_| format!("invalid number {text}"))
 }
 
 fn json_str(_: &mut Vm, a: &[Value]) -> RtResult<Value> {

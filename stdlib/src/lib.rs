@@ -2,6 +2,7 @@
 //! on a [`Vm`] through its embedding API. Builtins are ordinary globals, so [`install`] must
 //! run before any script is compiled (the resolver treats registered globals as declared).
 
+mod atomic_file;
 mod check;
 mod core;
 mod csv_text;

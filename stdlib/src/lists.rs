@@ -115,10 +115,17 @@ fn sort(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
     match a.get(1) {
         Some(_) => {
             let f = expect_fn(a, 1, "sort")?.clone();
-            for v in items {
+            for v in &items {
                 tick()?;
-                let k = vm.call_value(&f, std::slice::from_ref(&v))?;
-                pairs.push((k, v));
+                let k = vm.call_value(&f, std::slice::from_ref(v))?;
+                pairs.push((k, v.clone()));
+            }
+            // As in Python: writing the sorted copy back would silently undo the change.
+            let now = l.items.borrow();
+            if now.len() != items.len() || now.iter().zip(&items).any(|(x, y)| !same(x, y)) {
+                return Err(RtError::new(
+                    "'sort': the key function modified the list being sorted",
+                ));
             }
         }
         None => {
@@ -131,4 +138,14 @@ fn sort(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let sorted = pipes::sort_keyed("sort", pairs)?;
     *l.items.borrow_mut() = sorted;
     Ok(Value::Nil)
+}
+
+/// The same element: the same object, or the same number (by its bits, so `nan` is itself
+/// and `1` is not `1.0`) or string.
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Float(x), Value::Float(y)) => x.to_bits() == y.to_bits(),
+        (Value::Int(_), Value::Float(_)) | (Value::Float(_), Value::Int(_)) => false,
+        _ => walia_runtime::api::ops::identical(a, b),
+    }
 }

@@ -6,7 +6,7 @@
 use crate::check::*;
 use crate::csv_text::{CsvReader, push_field};
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Write};
+use std::io::{BufRead, BufReader, IsTerminal, Write};
 use std::rc::Rc;
 use walia_runtime::api::{Cell, ColType, Table, TableError, TableId, cell_value, with_table};
 use walia_runtime::{RtError, RtResult, Value, Vm};
@@ -33,10 +33,42 @@ impl Format {
 }
 
 /// How an import went.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Imported {
     pub rows: u64,
     pub skipped: u64,
+    /// The first [`Imported::REPORTED`] lines skipped: line number and why.
+    pub skipped_lines: Vec<(u64, String)>,
+}
+
+impl Imported {
+    /// Skipped lines reported one by one; past these only the count is given.
+    pub const REPORTED: usize = 10;
+
+    fn skip(&mut self, line: u64, reason: String) {
+        self.skipped += 1;
+        if self.skipped_lines.len() < Self::REPORTED {
+            self.skipped_lines.push((line, reason));
+        }
+    }
+
+    /// What `--skip-bad` tells the user: one warning per skipped line reported, then how
+    /// many more there were.
+    pub fn skipped_warnings(&self, path: &str) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .skipped_lines
+            .iter()
+            .map(|(line, why)| format!("warning: skipped line {line} of '{path}': {why}"))
+            .collect();
+        let more = self.skipped - self.skipped_lines.len() as u64;
+        if more > 0 {
+            out.push(format!(
+                "warning: ... and {more} more bad line{} of '{path}'",
+                if more == 1 { "" } else { "s" }
+            ));
+        }
+        out
+    }
 }
 
 /// Import options beyond the table and the path.
@@ -79,12 +111,8 @@ pub fn db_import(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
         }
     }
     let done = import(vm, arg(a, 0), &path, opts)?;
-    if done.skipped > 0 {
-        eprintln!(
-            "warning: skipped {} bad line{} of '{path}'",
-            done.skipped,
-            if done.skipped == 1 { "" } else { "s" }
-        );
+    for warning in done.skipped_warnings(&path) {
+        eprintln!("{warning}");
     }
     Ok(Value::Int(done.rows as i64))
 }
@@ -182,9 +210,9 @@ impl<'a> Line<'a> {
         });
         match row {
             Ok(_) => done.rows += 1,
-            Err(TableError::Data(_)) if self.skip_bad => {
+            Err(TableError::Data(why)) if self.skip_bad => {
                 table.drop_unwritten_columns(self.columns);
-                done.skipped += 1;
+                done.skip(self.line, why);
             }
             Err(TableError::Data(m)) => return Err(bad_line(self.path, self.line, m)),
             Err(e) => return Err(e),
@@ -245,8 +273,7 @@ fn import_csv(
                 Ok(Some(line)) => line,
                 Ok(None) => break,
                 Err(e) if skip_bad && !csv.too_long => {
-                    done.skipped += 1;
-                    let _ = e;
+                    done.skip(e.line, e.reason);
                     continue;
                 }
                 Err(e) => return Err(bad_line(path, e.line, e.reason)),
@@ -285,22 +312,17 @@ fn csv_row<R: BufRead>(
         }
         let text = std::str::from_utf8(bytes)
             .map_err(|_| TableError::Data(format!("column {}: invalid UTF-8", names[i])))?;
-        cells[col] = parse_field(table.columns[col].ty, text).ok_or_else(|| {
-            TableError::Data(format!(
-                "column {} holds {} values, got \"{text}\"",
-                names[i],
-                table.columns[col].ty.name()
-            ))
-        })?;
+        cells[col] = parse_field(table.columns[col].ty, text)
+            .map_err(|reason| TableError::Data(format!("column {} {reason}", names[i])))?;
     }
     Ok(cells)
 }
 
 /// A CSV field as a value for a column of type `ty` (inferred from its text when the
-/// column has no type yet).
-pub fn parse_field(ty: ColType, text: &str) -> Option<Cell> {
-    match ty {
-        ColType::Int => parse_int(text).map(Cell::Int),
+/// column has no type yet); the error completes "column NAME ...".
+pub fn parse_field(ty: ColType, text: &str) -> Result<Cell, String> {
+    let cell = match ty {
+        ColType::Int => parse_int(text).and_then(Result::ok).map(Cell::Int),
         ColType::Float => parse_float(text).map(Cell::Float),
         ColType::Bool => match text {
             "true" => Some(Cell::Bool(true)),
@@ -308,27 +330,35 @@ pub fn parse_field(ty: ColType, text: &str) -> Option<Cell> {
             _ => None,
         },
         ColType::Str => Some(Cell::Str(text.to_string())),
-        ColType::Unset => Some(infer(text)),
-    }
+        ColType::Unset => return infer(text),
+    };
+    cell.ok_or_else(|| format!("holds {} values, got \"{text}\"", ty.name()))
 }
 
 /// Int syntax gives an Int, float syntax a Float, `true`/`false` a Bool, anything else a
-/// String.
-pub fn infer(text: &str) -> Cell {
-    if let Some(i) = parse_int(text) {
-        return Cell::Int(i);
+/// String. Int syntax beyond 64 bits is an error: as a Float it would lose digits.
+pub fn infer(text: &str) -> Result<Cell, String> {
+    match parse_int(text) {
+        Some(Ok(i)) => return Ok(Cell::Int(i)),
+        Some(Err(())) => {
+            return Err(format!(
+                "holds the integer {text}, which does not fit in 64 bits"
+            ));
+        }
+        None => {}
     }
     if let Some(f) = parse_float(text) {
-        return Cell::Float(f);
+        return Ok(Cell::Float(f));
     }
-    match text {
+    Ok(match text {
         "true" => Cell::Bool(true),
         "false" => Cell::Bool(false),
         _ => Cell::Str(text.to_string()),
-    }
+    })
 }
 
-fn parse_int(text: &str) -> Option<i64> {
+/// `None` when `text` is not Int syntax; `Some(Err)` when it is but overflows 64 bits.
+fn parse_int(text: &str) -> Option<Result<i64, ()>> {
     let b = text.as_bytes();
     let digits = match b.first()? {
         b'-' | b'+' => &b[1..],
@@ -337,7 +367,7 @@ fn parse_int(text: &str) -> Option<i64> {
     if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    text.parse().ok()
+    Some(text.parse().map_err(|_| ()))
 }
 
 /// Decimal float syntax only (`1.5`, `-2e3`, `7`): not `inf`, `nan` or `.5`.
@@ -378,6 +408,9 @@ fn import_jsonl(
             if n == 0 {
                 break;
             }
+            if line == 0 {
+                crate::csv_text::strip_bom(&mut buf);
+            }
             line += 1;
             bytes += n as u64;
             if buf.iter().all(u8::is_ascii_whitespace) {
@@ -405,7 +438,7 @@ fn jsonl_row(table: &mut Table, line: &[u8]) -> Result<Vec<Cell>, TableError> {
     };
     let mut named = Vec::with_capacity(obj.len());
     for (k, v) in obj {
-        let cell = match crate::json::from_json(v) {
+        let cell = match crate::json::from_json(v).map_err(TableError::Data)? {
             Value::Nil => Cell::Nil,
             Value::Int(i) => Cell::Int(i),
             Value::Float(f) => Cell::Float(f),
@@ -428,11 +461,14 @@ fn jsonl_row(table: &mut Table, line: &[u8]) -> Result<Vec<Cell>, TableError> {
     table.cells_by_name(named)
 }
 
-/// Write every live row of `t` to `path`; returns the number of rows.
+/// Write every live row of `t` to `path`; returns the number of rows. The file is written
+/// whole or not at all (an existing one survives a failed export).
 pub fn export(t: TableId, path: &str) -> RtResult<u64> {
     let format = Format::of(path)?;
-    let file = File::create(path).map_err(|e| io_error("write", path, e))?;
-    let mut out = BufWriter::with_capacity(1 << 16, file);
+    crate::atomic_file::write_file(path, |out| export_rows(t, format, path, out))
+}
+
+fn export_rows(t: TableId, format: Format, path: &str, out: &mut dyn Write) -> RtResult<u64> {
     let mut line = String::new();
     let mut rows = 0u64;
     let write_err = |e: std::io::Error| TableError::Data(format!("cannot write '{path}': {e}"));
@@ -485,7 +521,6 @@ pub fn export(t: TableId, path: &str) -> RtResult<u64> {
             out.write_all(line.as_bytes()).map_err(write_err)?;
             rows += 1;
         }
-        out.flush().map_err(write_err)?;
         Ok(())
     })?;
     Ok(rows)

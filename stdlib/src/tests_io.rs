@@ -22,9 +22,11 @@ fn json_parse_values() {
     assert_eq!(ok(&mut vm, "json_parse", &[s("-7")]), "Int -7");
     assert_eq!(ok(&mut vm, "json_parse", &[s("null")]), "Nil nil");
     assert_eq!(
-        ok(&mut vm, "json_parse", &[s("123456789012345678901")]),
-        "Float 1.2345678901234568e+20"
+        err(&mut vm, "json_parse", &[s("123456789012345678901")]),
+        "'json_parse': integer 123456789012345678901 does not fit in 64 bits"
     );
+    assert_eq!(ok(&mut vm, "json_parse", &[s("1e400")]), "Float inf");
+    assert_eq!(ok(&mut vm, "json_parse", &[s("-1e400")]), "Float -inf");
     assert_eq!(
         err(&mut vm, "json_parse", &[s("[1, 2")]),
         "invalid JSON at line 1 column 5: EOF while parsing a list"

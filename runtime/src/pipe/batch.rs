@@ -236,6 +236,23 @@ pub(super) fn values(outputs: Outputs, of_position: impl Fn(u32) -> Value) -> Pr
     }
 }
 
+/// Like [`values`] for a source whose elements may be numbers (a range, a list): source
+/// elements that all are hand the terminal a column too, so a pipeline without a map (or
+/// without any stage: `0..n |> sum()`) folds as fast as one with.
+pub(super) fn numbers_or_values(
+    outputs: Outputs,
+    source: &dyn Elements,
+    of_position: impl Fn(u32) -> Value,
+) -> Produced {
+    match outputs {
+        Outputs::Positions(p) => match source.elems(&p) {
+            Ok(numbers) => Produced::Numbers(vec![numbers]),
+            Err(_) => Produced::Values(p.into_iter().map(of_position).collect()),
+        },
+        Outputs::Values(v) => Produced::Numbers(vec![v]),
+    }
+}
+
 /// The columns a table plan reads, with their types.
 pub(super) type PlanColumns = [(usize, ColType)];
 
@@ -391,7 +408,7 @@ pub fn range_batch(
         run_stages(&plan.stages, counts, &numbers, live, &no_coerce).map(|s| BatchDone {
             read: len as u64,
             next: (from + len as i64) as u64,
-            out: values(s.outputs, |i| Value::Int(from + i as i64)),
+            out: numbers_or_values(s.outputs, &numbers, |i| Value::Int(from + i as i64)),
             closed: s.closed_at.is_some(),
         }),
     )
@@ -457,7 +474,7 @@ pub fn list_batch(
         run_stages(&plan.stages, counts, &source, live, &no_coerce).map(|s| BatchDone {
             read: slice.len() as u64,
             next: stop as u64,
-            out: values(s.outputs, |i| slice[i as usize].clone()),
+            out: numbers_or_values(s.outputs, &source, |i| slice[i as usize].clone()),
             closed: s.closed_at.is_some(),
         }),
     )

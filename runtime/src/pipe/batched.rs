@@ -42,7 +42,7 @@ impl PipeRun {
                 "fused: the pipeline cannot be compiled to a native loop: {why}"
             )));
         }
-        if !vm.jit || stages.is_empty() || self.done {
+        if !vm.jit || self.done {
             return Ok(());
         }
         if let (SourceIter::File(f), Some(Stage::Filter(pred))) = (&mut self.source, stages.first())
@@ -244,5 +244,44 @@ impl PipeRun {
             self.done = false;
         }
         next
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `0..n |> sum()` ran in the interpreter, 65x slower than with a `map` stage: a
+    /// pipeline without stages must batch too, and hand a numeric source's elements to
+    /// the terminal as a column.
+    #[test]
+    fn a_bare_numeric_source_runs_in_batches_of_numbers() {
+        let mut vm = Vm::new(Box::new(std::io::sink()));
+        vm.jit = true;
+        let list = Value::list((0..5000).map(Value::Int).collect());
+        for source in [Value::range(0, 5000), list] {
+            let mut run = PipeRun::new(&source, false).expect("a source");
+            let sum = TerminalArgs {
+                name: "sum",
+                init: None,
+                function: None,
+            };
+            run.for_terminal(&mut vm, &sum, true).expect("planned");
+            assert!(run.batches.is_some(), "no batches");
+            assert!(matches!(run.next(&mut vm), Ok(Some(Value::Int(0)))));
+            assert!(!run.numbers.is_empty(), "elements came as values");
+        }
+        // Elements that are not numbers still come as values.
+        let words = Value::list(vec![Value::str("a"), Value::str("b")]);
+        let mut run = PipeRun::new(&words, false).expect("a source");
+        let collect = TerminalArgs {
+            name: "collect",
+            init: None,
+            function: None,
+        };
+        run.for_terminal(&mut vm, &collect, true).expect("planned");
+        assert!(matches!(run.next(&mut vm), Ok(Some(Value::Str(s))) if s.as_str() == "a"));
+        assert!(matches!(run.next(&mut vm), Ok(Some(Value::Str(s))) if s.as_str() == "b"));
+        assert!(matches!(run.next(&mut vm), Ok(None)));
     }
 }

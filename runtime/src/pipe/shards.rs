@@ -8,8 +8,8 @@
 //! are the serial ones.
 
 use super::batch::{
-    BatchDone, MEMORY_BATCH, Numbers, Produced, TablePage, live_positions, no_coerce, row_outputs,
-    run_stages, values, with_rows,
+    BatchDone, MEMORY_BATCH, Numbers, Produced, TablePage, live_positions, no_coerce,
+    numbers_or_values, row_outputs, run_stages, with_rows,
 };
 use super::plan::{Plan, PlanStage};
 use crate::db::handle::TableId;
@@ -390,7 +390,9 @@ pub fn range_block(
         }
         let mut out = Produced::Numbers(Vec::new());
         for (first, outputs) in batches {
-            out.append(values(outputs, |i| Value::Int(first + i as i64)));
+            out.append(numbers_or_values(outputs, &Numbers { first }, |i| {
+                Value::Int(first + i as i64)
+            }));
         }
         BatchDone {
             read: total as u64,

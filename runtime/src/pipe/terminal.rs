@@ -148,7 +148,9 @@ impl PipeRun {
     /// `group_by`: a map from `f(element)` to the list of elements with that key, keys in
     /// the order they first appear.
     pub fn group_by(&mut self, vm: &mut Vm, f: &Value) -> RtResult<Value> {
-        let mut groups: IndexMap<MapKey, Vec<Value>> = IndexMap::new();
+        // Keys are data (often from a file): a seeded hash, as for map values.
+        let mut groups: IndexMap<MapKey, Vec<Value>, foldhash::fast::RandomState> =
+            IndexMap::default();
         while let Some(v) = self.next(vm)? {
             let k = vm.call_value(f, std::slice::from_ref(&v))?;
             let key = MapKey::from_value(&k)

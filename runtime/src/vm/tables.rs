@@ -124,6 +124,7 @@ impl Vm {
         let found = match self.find_table(&name)? {
             Some(t) => t,
             None if create => self.with_persist(|heap| {
+                check_table_name(&name)?;
                 heap.create_table(&name, false).map_err(heap_rt_error)?;
                 Ok(table_value(heap, &name))
             })?,
@@ -148,6 +149,7 @@ impl Vm {
         let fields = class.fields.clone();
         self.with_persist(|heap| {
             if !heap.table_exists(&name).map_err(heap_rt_error)? {
+                check_table_name(&name)?;
                 heap.create_table(&name, true).map_err(heap_rt_error)?;
             }
             Ok(())
@@ -365,4 +367,19 @@ fn cell_text(c: &Cell) -> String {
         Cell::Bool(b) => b.to_string(),
         Cell::Str(s) => format!("\"{s}\""),
     }
+}
+
+/// A table is stored under one prefix byte and its name, like a global: the same limit.
+const MAX_TABLE_NAME: usize = walia_lang::resolve::MAX_GLOBAL_NAME;
+const _: () = assert!(MAX_TABLE_NAME + 1 == walia_store::MAX_KEY);
+
+/// Refuse a name the heap cannot store when the table is created, rather than at commit.
+fn check_table_name(name: &str) -> RtResult<()> {
+    if name.len() > MAX_TABLE_NAME {
+        return Err(RtError::new(format!(
+            "a table name is at most {MAX_TABLE_NAME} bytes; this one is {}",
+            name.len()
+        )));
+    }
+    Ok(())
 }

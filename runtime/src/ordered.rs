@@ -1,0 +1,252 @@
+//! The storage of a large map: insertion-ordered, with O(1) lookups and O(1) amortized
+//! removals in any order.
+//!
+//! `IndexMap::shift_remove` moves every later entry down one place and re-indexes it, so
+//! emptying a map from its oldest key was quadratic. Here a removal leaves an empty slot
+//! (a tombstone) instead; the slots are compacted once the dead outnumber the live.
+//!
+//! Keys are hashed with foldhash, seeded per process and per map: map keys come from
+//! outside data (`group_by` over `read_csv`), and the Fx scheme put short sequential
+//! strings (`"k1"` … `"k999999"`) into a handful of buckets. Iteration order never depends
+//! on the hash, so the seed is invisible to scripts.
+
+use crate::value::{KeyRef, MapKey, Value};
+use foldhash::fast::RandomState;
+use hashbrown::HashTable;
+use std::cell::Cell;
+use std::hash::BuildHasher;
+
+/// Tombstones tolerated before a compaction, whatever the live count.
+const MIN_DEAD: usize = 16;
+
+#[derive(Clone)]
+pub struct OrderedMap {
+    /// Entries in insertion order; `None` where an entry was removed.
+    slots: Vec<Option<(MapKey, Value)>>,
+    /// The slot of each live key.
+    table: HashTable<usize>,
+    hasher: RandomState,
+    live: usize,
+    /// Where the last positional lookup ended: a slot and the number of live entries before
+    /// it, so walking a map by position (`for k in m`) is O(1) per step despite tombstones.
+    cursor: Cell<(usize, usize)>,
+}
+
+/// The hash of a map key under `hasher` (`MapKey` and `KeyRef` hash alike).
+pub fn key_hash(hasher: &RandomState, key: KeyRef) -> u64 {
+    hasher.hash_one(key)
+}
+
+fn slot_is(slots: &[Option<(MapKey, Value)>], i: usize, key: KeyRef) -> bool {
+    matches!(slots.get(i), Some(Some((k, _))) if KeyRef::from(k) == key)
+}
+
+fn slot_hash(hasher: &RandomState, slots: &[Option<(MapKey, Value)>], i: usize) -> u64 {
+    match slots.get(i) {
+        Some(Some((k, _))) => key_hash(hasher, KeyRef::from(k)),
+        // The table holds live slots only; a stale index cannot be reached.
+        _ => 0,
+    }
+}
+
+impl OrderedMap {
+    pub fn with_capacity(n: usize) -> OrderedMap {
+        OrderedMap {
+            slots: Vec::with_capacity(n),
+            table: HashTable::with_capacity(n),
+            hasher: RandomState::default(),
+            live: 0,
+            cursor: Cell::new((0, 0)),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.live
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.live == 0
+    }
+
+    fn find(&self, key: KeyRef) -> Option<usize> {
+        let h = key_hash(&self.hasher, key);
+        self.table
+            .find(h, |&i| slot_is(&self.slots, i, key))
+            .copied()
+    }
+
+    pub fn get(&self, key: &KeyRef) -> Option<&Value> {
+        let i = self.find(*key)?;
+        self.slots.get(i)?.as_ref().map(|(_, v)| v)
+    }
+
+    /// Insert or replace (a replaced entry keeps its place); returns the old value.
+    pub fn insert(&mut self, key: MapKey, value: Value) -> Option<Value> {
+        let k = KeyRef::from(&key);
+        if let Some(i) = self.find(k)
+            && let Some(Some((_, v))) = self.slots.get_mut(i)
+        {
+            return Some(std::mem::replace(v, value));
+        }
+        let h = key_hash(&self.hasher, k);
+        let i = self.slots.len();
+        self.slots.push(Some((key, value)));
+        let (slots, hasher) = (&self.slots, &self.hasher);
+        self.table
+            .insert_unique(h, i, |&j| slot_hash(hasher, slots, j));
+        self.live += 1;
+        None
+    }
+
+    /// Remove an entry, keeping the order of the others.
+    pub fn remove(&mut self, key: &KeyRef) -> Option<Value> {
+        let h = key_hash(&self.hasher, *key);
+        let slots = &self.slots;
+        let found = self
+            .table
+            .find_entry(h, |&i| slot_is(slots, i, *key))
+            .ok()?;
+        let (i, _) = found.remove();
+        let (_, value) = self.slots.get_mut(i)?.take()?;
+        self.live -= 1;
+        let (slot, before) = self.cursor.get();
+        if i < slot {
+            self.cursor.set((slot, before - 1));
+        }
+        let dead = self.slots.len() - self.live;
+        if dead > MIN_DEAD && dead > self.live {
+            self.compact();
+        }
+        Some(value)
+    }
+
+    /// Drop the tombstones, renumbering the slots the table points to.
+    fn compact(&mut self) {
+        let mut renumber = Vec::with_capacity(self.slots.len());
+        let mut next = 0;
+        for s in &self.slots {
+            renumber.push(next);
+            next += usize::from(s.is_some());
+        }
+        self.slots.retain(Option::is_some);
+        for i in self.table.iter_mut() {
+            *i = renumber.get(*i).copied().unwrap_or(0);
+        }
+        self.cursor.set((0, 0));
+    }
+
+    /// The `i`-th live entry in insertion order.
+    pub fn get_index(&self, i: usize) -> Option<(&MapKey, &Value)> {
+        if i >= self.live {
+            return None;
+        }
+        if self.slots.len() == self.live {
+            return self.slots.get(i)?.as_ref().map(|(k, v)| (k, v));
+        }
+        let (mut slot, mut before) = self.cursor.get();
+        if i < before {
+            (slot, before) = (0, 0);
+        }
+        while let Some(s) = self.slots.get(slot) {
+            if let Some((k, v)) = s {
+                if before == i {
+                    self.cursor.set((slot, before));
+                    return Some((k, v));
+                }
+                before += 1;
+            }
+            slot += 1;
+        }
+        None
+    }
+
+    pub fn into_values(self) -> impl Iterator<Item = Value> {
+        self.slots.into_iter().flatten().map(|(_, v)| v)
+    }
+}
+
+impl std::fmt::Debug for OrderedMap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(self.slots.iter().flatten().map(|(k, v)| (k, v)))
+            .finish()
+    }
+}
+
+impl Extend<(MapKey, Value)> for OrderedMap {
+    fn extend<I: IntoIterator<Item = (MapKey, Value)>>(&mut self, iter: I) {
+        for (k, v) in iter {
+            self.insert(k, v);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::Str;
+    use std::rc::Rc;
+
+    fn key(s: &str) -> MapKey {
+        MapKey::Str(Rc::new(Str::new(s.to_string())))
+    }
+
+    /// How many of 2^16 buckets (the low bits, as hashbrown uses them) the keys
+    /// `"k0"` … `"k65535"` land in.
+    fn buckets_used(hash: impl Fn(KeyRef) -> u64) -> usize {
+        let mut used = vec![false; 1 << 16];
+        for i in 0..1 << 16 {
+            let k = format!("k{i}");
+            used[(hash(KeyRef::Str(&k)) & 0xffff) as usize] = true;
+        }
+        used.iter().filter(|u| **u).count()
+    }
+
+    #[test]
+    fn sequential_string_keys_spread_over_buckets() {
+        // A uniform hash fills about 63% (1 - 1/e) of the buckets; the Fx hash used
+        // before filled under 1%.
+        let state = RandomState::default();
+        let used = buckets_used(|k| key_hash(&state, k));
+        assert!(used > 35_000, "{used} buckets of 65536");
+    }
+
+    #[test]
+    fn positions_skip_removed_entries_and_follow_insertion_order() {
+        let mut m = OrderedMap::with_capacity(0);
+        for i in 0..100 {
+            m.insert(key(&format!("k{i}")), Value::Int(i));
+        }
+        // Remove every even key while walking by position, the way a `for` loop does.
+        let mut pos = 0;
+        let mut seen = Vec::new();
+        while let Some((k, v)) = m.get_index(pos) {
+            let (k, v) = (k.clone(), v.clone());
+            seen.push(k.clone());
+            if matches!(v, Value::Int(i) if i % 2 == 0) {
+                m.remove(&KeyRef::from(&k));
+            } else {
+                pos += 1;
+            }
+        }
+        assert_eq!(seen.len(), 100);
+        assert_eq!(m.len(), 50);
+        let odd: Vec<i64> = (0..50)
+            .filter_map(|i| match m.get_index(i) {
+                Some((_, Value::Int(v))) => Some(*v),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(odd, (0..50).map(|i| 2 * i + 1).collect::<Vec<_>>());
+        // A removed key inserted again goes to the end; a replaced one keeps its place.
+        m.insert(key("k0"), Value::Int(-1));
+        m.insert(key("k1"), Value::Int(-2));
+        assert!(
+            matches!(m.get_index(50), Some((MapKey::Str(s), Value::Int(-1))) if s.as_str() == "k0")
+        );
+        assert!(matches!(m.get_index(0), Some((_, Value::Int(-2)))));
+        assert!(matches!(m.get(&KeyRef::Str("k99")), Some(Value::Int(99))));
+        assert!(m.get(&KeyRef::Str("k98")).is_none());
+        assert!(m.get_index(51).is_none());
+    }
+}
