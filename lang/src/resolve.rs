@@ -276,6 +276,10 @@ impl Resolver<'_> {
     }
 
     fn stmt(&mut self, stmt: &mut Stmt) {
+        crate::stack::guarded(|| self.stmt_unguarded(stmt));
+    }
+
+    fn stmt_unguarded(&mut self, stmt: &mut Stmt) {
         let span = stmt.span;
         match &mut stmt.kind {
             StmtKind::Var { name, init, .. } => {
@@ -478,6 +482,10 @@ impl Resolver<'_> {
     }
 
     fn expr(&mut self, e: &mut Expr) {
+        crate::stack::guarded(|| self.expr_unguarded(e));
+    }
+
+    fn expr_unguarded(&mut self, e: &mut Expr) {
         let span = e.span;
         match &mut e.kind {
             ExprKind::Nil

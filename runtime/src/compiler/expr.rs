@@ -8,6 +8,10 @@ use walia_lang::ast::*;
 
 impl FnCompiler {
     pub(super) fn expr(&mut self, e: &Expr) {
+        walia_lang::stack::guarded(|| self.expr_unguarded(e));
+    }
+
+    fn expr_unguarded(&mut self, e: &Expr) {
         let span = e.span;
         match &e.kind {
             ExprKind::Nil => {

@@ -20,6 +20,10 @@ impl FnCompiler {
 
     /// A statement in value position (the last of a block).
     pub(super) fn stmt_value(&mut self, s: &Stmt) {
+        walia_lang::stack::guarded(|| self.stmt_value_unguarded(s));
+    }
+
+    fn stmt_value_unguarded(&mut self, s: &Stmt) {
         match &s.kind {
             StmtKind::Expr { expr, .. } => self.expr(expr),
             StmtKind::Block(b) => self.block_value(&b.stmts, b.span),
@@ -49,6 +53,10 @@ impl FnCompiler {
     }
 
     pub(super) fn stmt(&mut self, s: &Stmt) {
+        walia_lang::stack::guarded(|| self.stmt_unguarded(s));
+    }
+
+    fn stmt_unguarded(&mut self, s: &Stmt) {
         let span = s.span;
         match &s.kind {
             StmtKind::Var { name, init, .. } => {
