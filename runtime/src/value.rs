@@ -8,7 +8,7 @@ use crate::bytecode::Proto;
 use crate::error::RtError;
 use crate::gc::{GcHeader, track};
 use crate::kernel::KVal;
-use crate::pipe::Pipeline;
+use crate::pipe::{Pipeline, Stage};
 use crate::vm::Vm;
 use indexmap::IndexMap;
 use std::cell::RefCell;
@@ -352,15 +352,24 @@ impl Class {
         self.current().fields.iter().any(|f| &**f == name)
     }
 
-    /// A method of this class or the nearest superclass that has it.
+    /// A method of this class or the nearest superclass that has it (a loop: subclass
+    /// chains can be thousands long).
     pub fn find_method(&self, name: &str) -> Option<Value> {
-        if let Some(newer) = &*self.replaced_by.borrow() {
-            return newer.find_method(name);
+        let mut at: Option<Rc<Class>> = None;
+        loop {
+            let class: &Class = at.as_deref().unwrap_or(self);
+            let newer = class.replaced_by.borrow().clone();
+            let next = match newer {
+                Some(newer) => newer,
+                None => {
+                    if let Some(m) = class.methods.borrow().get(name) {
+                        return Some(m.clone());
+                    }
+                    class.superclass.clone()?
+                }
+            };
+            at = Some(next);
         }
-        if let Some(m) = self.methods.borrow().get(name) {
-            return Some(m.clone());
-        }
-        self.superclass.as_ref()?.find_method(name)
     }
 }
 
@@ -519,7 +528,13 @@ impl From<String> for Value {
 // the Rust stack (a list nested 300,000 deep). Containers instead hand their contents to
 // `drop_iteratively`, which unpacks the uniquely owned containers it finds with a work list.
 
-fn drop_iteratively(mut work: Vec<Value>) {
+fn drop_iteratively(work: Vec<Value>) {
+    // A value freed outside the work list (by drop glue) can start another work list:
+    // those nestings are few, and guarded all the same.
+    walia_lang::stack::guarded(|| drain_drops(work));
+}
+
+fn drain_drops(mut work: Vec<Value>) {
     while let Some(v) = work.pop() {
         match v {
             Value::List(rc) => {
@@ -535,6 +550,20 @@ fn drop_iteratively(mut work: Vec<Value>) {
             Value::Instance(rc) => {
                 if let Ok(inst) = Rc::try_unwrap(rc) {
                     work.extend(inst.fields.take().into_values());
+                    // Its class is freed here, not by the instance's drop glue.
+                    work.push(Value::Class(inst.class.clone()));
+                }
+            }
+            Value::Bound(rc) => {
+                if let Ok(bound) = Rc::try_unwrap(rc) {
+                    work.push(bound.receiver);
+                    work.push(bound.method);
+                }
+            }
+            Value::Stream(rc) => {
+                if let Ok(pipeline) = Rc::try_unwrap(rc) {
+                    work.push(pipeline.source);
+                    work.extend(pipeline.stages.into_iter().filter_map(Stage::into_value));
                 }
             }
             Value::Cell(rc) => {
@@ -542,9 +571,17 @@ fn drop_iteratively(mut work: Vec<Value>) {
                     work.push(cell.value.take());
                 }
             }
+            Value::Class(rc) => {
+                if let Ok(mut class) = Rc::try_unwrap(rc) {
+                    work.extend(class.take_links());
+                }
+            }
             Value::Function(rc) => {
                 if let Ok(mut closure) = Rc::try_unwrap(rc) {
                     let upvalues = std::mem::take(&mut closure.upvalues);
+                    if let Some(home) = closure.home.take() {
+                        work.push(Value::Class(home));
+                    }
                     drop(closure);
                     for up in upvalues {
                         // A cell only this closure used holds a scalar more often than not:
@@ -603,8 +640,33 @@ impl Drop for Instance {
 impl Drop for Closure {
     fn drop(&mut self) {
         // Captured copies can chain closures arbitrarily deep (`f = () => g` in a loop).
-        if self.upvalues.iter().any(Value::is_container) {
-            drop_iteratively(std::mem::take(&mut self.upvalues).into_vec());
+        if self.upvalues.iter().any(Value::is_container) || self.home.is_some() {
+            let mut work = std::mem::take(&mut self.upvalues).into_vec();
+            work.extend(self.home.take().map(Value::Class));
+            drop_iteratively(work);
+        }
+    }
+}
+
+impl Class {
+    /// What a class holds that can lead to more classes: superclass, methods, the newer
+    /// declaration (subclass chains and classes capturing classes run thousands deep).
+    fn take_links(&mut self) -> Vec<Value> {
+        let mut links: Vec<Value> = std::mem::take(self.methods.get_mut())
+            .into_values()
+            .collect();
+        links.extend(self.defaults.get_mut().take());
+        links.extend(self.superclass.take().map(Value::Class));
+        links.extend(self.replaced_by.get_mut().take().map(Value::Class));
+        links
+    }
+}
+
+impl Drop for Class {
+    fn drop(&mut self) {
+        let links = self.take_links();
+        if !links.is_empty() {
+            drop_iteratively(links);
         }
     }
 }
