@@ -168,3 +168,57 @@ fn closures_chained_ten_thousand_deep_run() {
     });
     assert_eq!(got, Ok(10000));
 }
+
+const DEEP_DATA: &str = r#"
+fun deep_list(n) { var l = []; for (i in 0..n) { l = [l]; } l }
+fun deep_map(n) { var m = {}; for (i in 0..n) { m = {k: m}; } m }
+var a = deep_list(10000);
+var b = deep_list(10000);
+var ma = deep_map(10000);
+var mb = deep_map(10000);
+"#;
+
+#[test]
+fn deep_data_prints_and_compares_on_a_small_thread() {
+    let got = on_small_thread(|| {
+        let mut e = engine();
+        e.run(DEEP_DATA).map(|_| ()).map_err(|e| e.to_string())?;
+        let mut out = Vec::new();
+        for expr in [
+            "len(str(a))",
+            "len(str(ma))",
+            "len(str(a + [1]))",
+            "a == b",
+            "ma == mb",
+            "a != b",
+            "[a] == [b]",
+            "len(str(deep_list(400)))",
+            "deep_list(900) == deep_list(900)",
+            "deep_map(900) == deep_map(900)",
+        ] {
+            out.push(
+                e.eval::<walia::Value>(expr)
+                    .map(|v| match v {
+                        walia::Value::Int(i) => i.to_string(),
+                        walia::Value::Bool(b) => b.to_string(),
+                        _ => "other".to_string(),
+                    })
+                    .map_err(|e| e.to_string()),
+            );
+        }
+        Ok::<_, String>(out)
+    });
+    let got = got.expect("build the data");
+    // Printing stops at 500 levels with `...`; `==` beyond 1,000 levels is an error.
+    for printed in &got[..3] {
+        let n: usize = printed.as_ref().expect("printed").parse().expect("a length");
+        assert!((1000..4000).contains(&n), "{n}");
+    }
+    for compared in &got[3..7] {
+        let err = compared.as_ref().expect_err("too deep to compare");
+        assert!(err.contains("nested more than 1000 levels"), "{err}");
+    }
+    assert_eq!(got[7], Ok("802".to_string()));
+    assert_eq!(got[8], Ok("true".to_string()));
+    assert_eq!(got[9], Ok("true".to_string()));
+}
