@@ -41,18 +41,31 @@ fn many_errors_on_a_long_line_give_bounded_output() {
         let (code, _, err) = walia(&cmd, b"");
         assert_eq!(code, 65, "{err}");
         assert_eq!(err.matches(": error: undefined variable").count(), 50);
-        assert!(err.contains("... and 1950 more errors not shown"), "{}", &err[..2000]);
+        assert!(
+            err.contains("... and 1950 more errors not shown"),
+            "{}",
+            &err[..2000]
+        );
         assert!(err.len() < 64 * 1024, "{} bytes of diagnostics", err.len());
-        assert!(err.lines().all(|l| l.chars().count() < 200), "a line too wide");
+        assert!(
+            err.lines().all(|l| l.chars().count() < 200),
+            "a line too wide"
+        );
         // The columns are the real ones, however the line was cut.
-        assert!(err.contains("many.wal:1:44: error: undefined variable 'y7'"), "{}", &err[..2000]);
+        assert!(
+            err.contains("many.wal:1:44: error: undefined variable 'y7'"),
+            "{}",
+            &err[..2000]
+        );
     }
 }
 
 #[test]
 fn the_embedding_api_renders_bounded_compile_errors() {
     let mut e = Engine::with_output(Box::new(std::io::sink()));
-    let err = e.check("many.wal", &many_errors_on_one_line()).expect_err("errors");
+    let err = e
+        .check("many.wal", &many_errors_on_one_line())
+        .expect_err("errors");
     let Error::Compile { diagnostics, .. } = &err else {
         panic!("{err}");
     };
@@ -68,15 +81,24 @@ fn a_byte_order_mark_starts_no_token() {
     let file = dir.path().join("bom.wal");
     std::fs::write(&file, "\u{feff}print 1 + 1;\n").expect("write");
     let path = file.to_str().expect("utf-8 path");
-    assert_eq!(walia(&["--memory", "run", path], b""), (0, "2\n".into(), String::new()));
-    assert_eq!(walia(&["check", path], b""), (0, String::new(), String::new()));
+    assert_eq!(
+        walia(&["--memory", "run", path], b""),
+        (0, "2\n".into(), String::new())
+    );
+    assert_eq!(
+        walia(&["check", path], b""),
+        (0, String::new(), String::new())
+    );
     let (code, out, _) = walia(&["--memory", "-"], "\u{feff}print 3;".as_bytes());
     assert_eq!((code, out.as_str()), (0, "3\n"));
     // Spans after the mark are where they were written.
     std::fs::write(&file, "\u{feff}var ok = 1;\nprint y;\n").expect("write");
     let (code, _, err) = walia(&["--memory", "run", path], b"");
     assert_eq!(code, 65);
-    assert!(err.starts_with(&format!("{path}:2:7: error: undefined variable 'y'")), "{err}");
+    assert!(
+        err.starts_with(&format!("{path}:2:7: error: undefined variable 'y'")),
+        "{err}"
+    );
     assert!(!err.contains('\u{feff}'), "{err}");
     std::fs::write(&file, "\u{feff}print y;\n").expect("write");
     let (_, _, err) = walia(&["--memory", "run", path], b"");

@@ -25,7 +25,11 @@ fn engine() -> Engine {
 
 fn else_if_expression(arms: usize) -> String {
     let chain: Vec<String> = (0..arms).map(|i| format!("if (x == {i}) {i}")).collect();
-    format!("var x = {}; var r = {} else -1; r", arms - 1, chain.join(" else "))
+    format!(
+        "var x = {}; var r = {} else -1; r",
+        arms - 1,
+        chain.join(" else ")
+    )
 }
 
 fn else_if_statement(arms: usize) -> String {
@@ -211,7 +215,11 @@ fn deep_data_prints_and_compares_on_a_small_thread() {
     let got = got.expect("build the data");
     // Printing stops at 500 levels with `...`; `==` beyond 1,000 levels is an error.
     for printed in &got[..3] {
-        let n: usize = printed.as_ref().expect("printed").parse().expect("a length");
+        let n: usize = printed
+            .as_ref()
+            .expect("printed")
+            .parse()
+            .expect("a length");
         assert!((1000..4000).contains(&n), "{n}");
     }
     for compared in &got[3..7] {

@@ -125,7 +125,9 @@ impl Excerpt {
         let whole = &src[line_start..last_end];
         if end > first_end
             && whole.lines().take(MAX_EXCERPT_LINES + 1).count() <= MAX_EXCERPT_LINES
-            && whole.lines().all(|l| l.chars().count() <= MAX_EXCERPT_WIDTH)
+            && whole
+                .lines()
+                .all(|l| l.chars().count() <= MAX_EXCERPT_WIDTH)
         {
             text.push_str(whole);
             return Excerpt {
@@ -162,7 +164,9 @@ impl Excerpt {
         let start_in = offset + start - from_byte;
         Excerpt {
             start: start_in,
-            end: (offset + end.min(to_byte)).saturating_sub(from_byte).max(start_in),
+            end: (offset + end.min(to_byte))
+                .saturating_sub(from_byte)
+                .max(start_in),
             text,
             col,
         }
@@ -279,7 +283,10 @@ mod tests {
         assert_eq!(line, 2);
         assert!(out.starts_with(&format!("t.wal:2:{col}: error")), "{out}");
         assert!(out.contains(&format!("[ t.wal:2:{col} ]")), "{out}");
-        let shown = out.lines().find(|l| l.contains("yé;")).expect("the excerpt");
+        let shown = out
+            .lines()
+            .find(|l| l.contains("yé;"))
+            .expect("the excerpt");
         assert!(shown.starts_with(" 2 │ …"), "{shown}");
         assert!(shown.chars().count() < MAX_EXCERPT_WIDTH + 10, "{shown}");
         assert!(!out.contains("var a = 1"), "{out}");
@@ -306,7 +313,10 @@ mod tests {
             .collect();
         let out = render_all(&diags, "t.wal", &src, false);
         assert_eq!(out.matches(": error: ").count(), MAX_SHOWN_ERRORS);
-        assert!(out.ends_with("t.wal: ... and 9950 more errors not shown\n"), "{out}");
+        assert!(
+            out.ends_with("t.wal: ... and 9950 more errors not shown\n"),
+            "{out}"
+        );
         assert!(out.len() < 50 * 1024, "{} bytes", out.len());
     }
 

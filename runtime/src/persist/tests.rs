@@ -77,14 +77,19 @@ fn class_record(superclass: u64) -> Vec<u8> {
 fn immutable_cycles_are_corruption() {
     let cases = [
         vec![(1, function_record(1))],
-        vec![(1, function_record(2)), (2, function_record(3)), (3, function_record(1))],
+        vec![
+            (1, function_record(2)),
+            (2, function_record(3)),
+            (3, function_record(1)),
+        ],
         vec![(1, class_record(2)), (2, class_record(1))],
     ];
     for records in cases {
         let mut vm = heap_with(&records);
         let err = vm.global_or_stored("g").expect_err("a cycle");
         assert!(
-            err.to_string().contains("links to itself through immutable references"),
+            err.to_string()
+                .contains("links to itself through immutable references"),
             "{err}"
         );
     }
