@@ -230,3 +230,50 @@ fn deep_data_prints_and_compares_on_a_small_thread() {
     assert_eq!(got[8], Ok("true".to_string()));
     assert_eq!(got[9], Ok("true".to_string()));
 }
+
+#[test]
+fn else_if_chains_in_tail_position_and_with_functions_in_late_arms() {
+    let got = on_small_thread(|| {
+        let arms = |n: usize, arm: &dyn Fn(usize) -> String| {
+            (0..n).map(arm).collect::<Vec<_>>().join(" else ")
+        };
+        let sources = [
+            // A function body (tail position: each arm returns).
+            format!(
+                "fun f(x) {{ {} else -1 }} f(4989)",
+                arms(4990, &|i| format!("if (x == {i}) {i}"))
+            ),
+            format!(
+                "fun f(x) {{ {} else {{ return -1; }} }} f(4989)",
+                arms(4990, &|i| format!("if (x == {i}) {{ return {i}; }}"))
+            ),
+            // An `else if` chain is not nesting: a lambda in a late arm is fine.
+            format!(
+                "var x = 299; {} else -1",
+                arms(300, &|i| format!("if (x == {i}) (() => {i})()"))
+            ),
+            format!(
+                "var x = 299; var r = 0; {} r",
+                arms(300, &|i| format!("if (x == {i}) {{ r = (() => {i})(); }}"))
+            ),
+            // Compound assignment of a long operator chain.
+            format!("var y = 0; y += {}; y", vec!["1"; 4900].join(" + ")),
+            format!(
+                "fun g() {{ var y = 0; y += {}; y }} g()",
+                vec!["1"; 4900].join(" + ")
+            ),
+        ];
+        sources
+            .iter()
+            .map(|src| {
+                let mut e = engine();
+                e.check("<deep>", src).map_err(|e| e.to_string())?;
+                e.eval::<i64>(src).map_err(|e| e.to_string())
+            })
+            .collect::<Vec<_>>()
+    });
+    assert_eq!(
+        got,
+        vec![Ok(4989), Ok(4989), Ok(299), Ok(299), Ok(4900), Ok(4900)]
+    );
+}

@@ -308,8 +308,21 @@ impl Resolver<'_> {
             StmtKind::If { cond, then, else_ } => {
                 self.expr(cond);
                 self.scoped_stmt(then);
-                if let Some(e) = else_ {
-                    self.scoped_stmt(e);
+                // An `else if` chain is a sequence, not nesting: a loop, and no scope per
+                // link (an `if` declares nothing where it stands), so a function in its
+                // 300th arm is not "nested too deep".
+                let mut next = else_.as_deref_mut();
+                while let Some(e) = next {
+                    if !matches!(e.kind, StmtKind::If { .. }) {
+                        self.scoped_stmt(e);
+                        break;
+                    }
+                    let StmtKind::If { cond, then, else_ } = &mut e.kind else {
+                        break;
+                    };
+                    self.expr(cond);
+                    self.scoped_stmt(then);
+                    next = else_.as_deref_mut();
                 }
             }
             StmtKind::While { cond, body, mark } => {
@@ -559,8 +572,19 @@ impl Resolver<'_> {
             ExprKind::If { cond, then, else_ } => {
                 self.expr(cond);
                 self.scoped_expr(then);
-                if let Some(e) = else_ {
-                    self.scoped_expr(e);
+                // An `else if` chain: a loop, as for the statement.
+                let mut next = else_.as_deref_mut();
+                while let Some(e) = next {
+                    if !matches!(e.kind, ExprKind::If { .. }) {
+                        self.scoped_expr(e);
+                        break;
+                    }
+                    let ExprKind::If { cond, then, else_ } = &mut e.kind else {
+                        break;
+                    };
+                    self.expr(cond);
+                    self.scoped_expr(then);
+                    next = else_.as_deref_mut();
                 }
             }
             ExprKind::Match { subject, arms } => {
