@@ -550,8 +550,10 @@ fn drain_drops(mut work: Vec<Value>) {
             Value::Instance(rc) => {
                 if let Ok(inst) = Rc::try_unwrap(rc) {
                     work.extend(inst.fields.take().into_values());
-                    // Its class is freed here, not by the instance's drop glue.
-                    work.push(Value::Class(inst.class.clone()));
+                    // A class this instance alone holds is freed here, not by its drop glue.
+                    if Rc::strong_count(&inst.class) == 1 {
+                        work.push(Value::Class(inst.class.clone()));
+                    }
                 }
             }
             Value::Bound(rc) => {
@@ -579,9 +581,7 @@ fn drain_drops(mut work: Vec<Value>) {
             Value::Function(rc) => {
                 if let Ok(mut closure) = Rc::try_unwrap(rc) {
                     let upvalues = std::mem::take(&mut closure.upvalues);
-                    if let Some(home) = closure.home.take() {
-                        work.push(Value::Class(home));
-                    }
+                    work.extend(closure.home.take().and_then(last_reference));
                     drop(closure);
                     for up in upvalues {
                         // A cell only this closure used holds a scalar more often than not:
@@ -640,12 +640,19 @@ impl Drop for Instance {
 impl Drop for Closure {
     fn drop(&mut self) {
         // Captured copies can chain closures arbitrarily deep (`f = () => g` in a loop).
-        if self.upvalues.iter().any(Value::is_container) || self.home.is_some() {
+        let last_home = self.home.as_ref().is_some_and(|h| Rc::strong_count(h) == 1);
+        if last_home || self.upvalues.iter().any(Value::is_container) {
             let mut work = std::mem::take(&mut self.upvalues).into_vec();
-            work.extend(self.home.take().map(Value::Class));
+            work.extend(self.home.take().and_then(last_reference));
             drop_iteratively(work);
         }
     }
+}
+
+/// A class to free through the work list when this is its last reference (a shared one
+/// is only released).
+fn last_reference(class: Rc<Class>) -> Option<Value> {
+    (Rc::strong_count(&class) == 1).then(|| Value::Class(class))
 }
 
 impl Class {
