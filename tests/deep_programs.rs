@@ -282,7 +282,8 @@ fn else_if_chains_in_tail_position_and_with_functions_in_late_arms() {
 fn recursion_through_builtins_is_a_clean_runtime_error() {
     let got = on_small_thread(|| {
         let mut e = engine();
-        let src = "fun f(n) { if (n == 0) 0 else [n] |> map(x => f(x - 1) + 1) |> sum() } f(100000)";
+        let src =
+            "fun f(n) { if (n == 0) 0 else [n] |> map(x => f(x - 1) + 1) |> sum() } f(100000)";
         e.run(src).map(|_| ()).map_err(|e| e.to_string())
     });
     let err = got.expect_err("stack overflow");
