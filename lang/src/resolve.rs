@@ -4,7 +4,10 @@
 
 use crate::ast::*;
 use crate::diagnostic::{Diagnostic, did_you_mean};
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
+
+mod frame;
+use frame::FnCtx;
 
 pub use crate::check::parse_and_resolve;
 pub use crate::globals::{GlobalNames, KnownGlobals};
@@ -15,49 +18,6 @@ const SLOT_LIMIT: u32 = u16::MAX as u32 + 1;
 /// Functions and blocks nested more deeply than this are a compile error (SPEC §5: the
 /// limit counts brackets, blocks and functions together; the parser checks brackets).
 const MAX_NESTING: usize = 256;
-
-struct FnCtx {
-    kind: FunKind,
-    scopes: Vec<Vec<(String, u16)>>,
-    next_slot: u32,
-    /// Slots some inner function captures.
-    cells: BTreeSet<u16>,
-    /// Slots written after their declaration (assignments, and local `fun`/`class` names,
-    /// which their own bodies can capture before they are set).
-    assigned: BTreeSet<u16>,
-    captures: Vec<Capture>,
-    capture_names: Vec<String>,
-    loop_depth: u32,
-    uses_this: bool,
-}
-
-impl FnCtx {
-    fn new(kind: FunKind) -> FnCtx {
-        FnCtx {
-            kind,
-            scopes: vec![Vec::new()],
-            next_slot: 1, // slot 0: the callee, or `this` in a method
-            cells: BTreeSet::new(),
-            assigned: BTreeSet::new(),
-            captures: Vec::new(),
-            capture_names: Vec::new(),
-            loop_depth: 0,
-            uses_this: false,
-        }
-    }
-
-    fn info(self) -> FunInfo {
-        FunInfo {
-            num_slots: self.next_slot,
-            // A captured variable that is never written again is captured by value: no
-            // cell, and the closure holds a copy.
-            cell_slots: self.cells.intersection(&self.assigned).copied().collect(),
-            captures: self.captures,
-            capture_names: self.capture_names,
-            uses_this: self.uses_this,
-        }
-    }
-}
 
 struct Resolver<'g> {
     globals: &'g mut GlobalNames,
