@@ -125,6 +125,8 @@ impl Engine {
     }
 
     fn compile(&mut self, name: &str, source: &str) -> Result<Rc<Proto>, Error> {
+        // A UTF-8 byte order mark (editors on Windows add one) is not part of the script.
+        let source = strip_bom(source);
         let defined: HashSet<String> = self
             .vm
             .names
@@ -310,16 +312,25 @@ fn convert_result<T: FromValue>(v: Value) -> Result<T, Error> {
     })
 }
 
-/// Read a script file as UTF-8.
+/// `text` without a leading UTF-8 byte order mark.
+fn strip_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
+}
+
+/// Read a script file as UTF-8 (a leading byte order mark dropped).
 pub fn read_source(path: &Path) -> Result<String, Error> {
     let bytes = std::fs::read(path).map_err(|e| Error::Io {
         message: format!("cannot read '{}': {e}", path.display()),
     })?;
-    String::from_utf8(bytes).map_err(|e| Error::Io {
+    let text = String::from_utf8(bytes).map_err(|e| Error::Io {
         message: format!(
             "cannot read '{}': not valid UTF-8 (byte {})",
             path.display(),
             e.utf8_error().valid_up_to()
         ),
+    })?;
+    Ok(match strip_bom(&text).len() {
+        n if n == text.len() => text,
+        _ => strip_bom(&text).to_string(),
     })
 }

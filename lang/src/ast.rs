@@ -336,3 +336,38 @@ impl Expr {
         Expr { kind, span }
     }
 }
+
+// Dropping a tree recurses once per level (the drop glue of each `Box`), and a legal program
+// can be thousands of levels deep: each level of expressions and statements is dropped
+// through the stack guard, so a deep tree drops on a small host thread too.
+
+impl Drop for Expr {
+    fn drop(&mut self) {
+        if !matches!(
+            self.kind,
+            ExprKind::Nil
+                | ExprKind::Bool(_)
+                | ExprKind::Int(_)
+                | ExprKind::Float(_)
+                | ExprKind::Str(_)
+                | ExprKind::Name(_)
+                | ExprKind::This(_)
+                | ExprKind::Super { .. }
+        ) {
+            let kind = std::mem::replace(&mut self.kind, ExprKind::Nil);
+            crate::stack::guarded(move || drop(kind));
+        }
+    }
+}
+
+impl Drop for Stmt {
+    fn drop(&mut self) {
+        if !matches!(
+            self.kind,
+            StmtKind::Empty | StmtKind::Break | StmtKind::Continue
+        ) {
+            let kind = std::mem::replace(&mut self.kind, StmtKind::Empty);
+            crate::stack::guarded(move || drop(kind));
+        }
+    }
+}

@@ -402,6 +402,10 @@ pub fn lex(src: &str) -> Lexed<'_> {
     // End of the last run of invalid characters (merged into one diagnostic).
     let mut invalid_run: Option<(usize, usize)> = None; // (diag index, end)
     let mut lexer = Token::lexer(src);
+    // A leading byte order mark is skipped (spans stay offsets into `src`).
+    if src.starts_with('\u{feff}') {
+        lexer.bump('\u{feff}'.len_utf8());
+    }
     while let Some(res) = lexer.next() {
         let range = lexer.span();
         let span = Span::new(range.start, range.end);

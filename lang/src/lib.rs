@@ -10,4 +10,5 @@ pub mod globals;
 pub mod lexer;
 pub mod parser;
 pub mod resolve;
+pub mod stack;
 pub use parser::parse;

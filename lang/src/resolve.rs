@@ -4,7 +4,10 @@
 
 use crate::ast::*;
 use crate::diagnostic::{Diagnostic, did_you_mean};
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
+
+mod frame;
+use frame::FnCtx;
 
 pub use crate::check::parse_and_resolve;
 pub use crate::globals::{GlobalNames, KnownGlobals};
@@ -20,49 +23,6 @@ pub const MAX_GLOBAL_NAME: usize = 511;
 /// Functions and blocks nested more deeply than this are a compile error (SPEC §5: the
 /// limit counts brackets, blocks and functions together; the parser checks brackets).
 const MAX_NESTING: usize = 256;
-
-struct FnCtx {
-    kind: FunKind,
-    scopes: Vec<Vec<(String, u16)>>,
-    next_slot: u32,
-    /// Slots some inner function captures.
-    cells: BTreeSet<u16>,
-    /// Slots written after their declaration (assignments, and local `fun`/`class` names,
-    /// which their own bodies can capture before they are set).
-    assigned: BTreeSet<u16>,
-    captures: Vec<Capture>,
-    capture_names: Vec<String>,
-    loop_depth: u32,
-    uses_this: bool,
-}
-
-impl FnCtx {
-    fn new(kind: FunKind) -> FnCtx {
-        FnCtx {
-            kind,
-            scopes: vec![Vec::new()],
-            next_slot: 1, // slot 0: the callee, or `this` in a method
-            cells: BTreeSet::new(),
-            assigned: BTreeSet::new(),
-            captures: Vec::new(),
-            capture_names: Vec::new(),
-            loop_depth: 0,
-            uses_this: false,
-        }
-    }
-
-    fn info(self) -> FunInfo {
-        FunInfo {
-            num_slots: self.next_slot,
-            // A captured variable that is never written again is captured by value: no
-            // cell, and the closure holds a copy.
-            cell_slots: self.cells.intersection(&self.assigned).copied().collect(),
-            captures: self.captures,
-            capture_names: self.capture_names,
-            uses_this: self.uses_this,
-        }
-    }
-}
 
 struct Resolver<'g> {
     globals: &'g mut GlobalNames,
@@ -290,6 +250,10 @@ impl Resolver<'_> {
     }
 
     fn stmt(&mut self, stmt: &mut Stmt) {
+        crate::stack::guarded(|| self.stmt_unguarded(stmt));
+    }
+
+    fn stmt_unguarded(&mut self, stmt: &mut Stmt) {
         let span = stmt.span;
         match &mut stmt.kind {
             StmtKind::Var { name, init, .. } => {
@@ -318,8 +282,21 @@ impl Resolver<'_> {
             StmtKind::If { cond, then, else_ } => {
                 self.expr(cond);
                 self.scoped_stmt(then);
-                if let Some(e) = else_ {
-                    self.scoped_stmt(e);
+                // An `else if` chain is a sequence, not nesting: a loop, and no scope per
+                // link (an `if` declares nothing where it stands), so a function in its
+                // 300th arm is not "nested too deep".
+                let mut next = else_.as_deref_mut();
+                while let Some(e) = next {
+                    if !matches!(e.kind, StmtKind::If { .. }) {
+                        self.scoped_stmt(e);
+                        break;
+                    }
+                    let StmtKind::If { cond, then, else_ } = &mut e.kind else {
+                        break;
+                    };
+                    self.expr(cond);
+                    self.scoped_stmt(then);
+                    next = else_.as_deref_mut();
                 }
             }
             StmtKind::While { cond, body, mark } => {
@@ -492,6 +469,10 @@ impl Resolver<'_> {
     }
 
     fn expr(&mut self, e: &mut Expr) {
+        crate::stack::guarded(|| self.expr_unguarded(e));
+    }
+
+    fn expr_unguarded(&mut self, e: &mut Expr) {
         let span = e.span;
         match &mut e.kind {
             ExprKind::Nil
@@ -565,8 +546,19 @@ impl Resolver<'_> {
             ExprKind::If { cond, then, else_ } => {
                 self.expr(cond);
                 self.scoped_expr(then);
-                if let Some(e) = else_ {
-                    self.scoped_expr(e);
+                // An `else if` chain: a loop, as for the statement.
+                let mut next = else_.as_deref_mut();
+                while let Some(e) = next {
+                    if !matches!(e.kind, ExprKind::If { .. }) {
+                        self.scoped_expr(e);
+                        break;
+                    }
+                    let ExprKind::If { cond, then, else_ } = &mut e.kind else {
+                        break;
+                    };
+                    self.expr(cond);
+                    self.scoped_expr(then);
+                    next = else_.as_deref_mut();
                 }
             }
             ExprKind::Match { subject, arms } => {

@@ -15,6 +15,8 @@ use std::cell::RefCell;
 use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
+mod drop;
+
 pub use crate::entries::Entries;
 pub use walia_store::FxBuild;
 /// The fields of an instance (declared ones first) or the methods of a class.
@@ -357,15 +359,24 @@ impl Class {
         self.current().fields.iter().any(|f| &**f == name)
     }
 
-    /// A method of this class or the nearest superclass that has it.
+    /// A method of this class or the nearest superclass that has it (a loop: subclass
+    /// chains can be thousands long).
     pub fn find_method(&self, name: &str) -> Option<Value> {
-        if let Some(newer) = &*self.replaced_by.borrow() {
-            return newer.find_method(name);
+        let mut at: Option<Rc<Class>> = None;
+        loop {
+            let class: &Class = at.as_deref().unwrap_or(self);
+            let newer = class.replaced_by.borrow().clone();
+            let next = match newer {
+                Some(newer) => newer,
+                None => {
+                    if let Some(m) = class.methods.borrow().get(name) {
+                        return Some(m.clone());
+                    }
+                    class.superclass.clone()?
+                }
+            };
+            at = Some(next);
         }
-        if let Some(m) = self.methods.borrow().get(name) {
-            return Some(m.clone());
-        }
-        self.superclass.as_ref()?.find_method(name)
     }
 }
 
@@ -517,109 +528,6 @@ impl From<&str> for Value {
 impl From<String> for Value {
     fn from(s: String) -> Value {
         Value::str(s)
-    }
-}
-
-// Dropping a deeply nested value the default way recurses once per level and can overflow
-// the Rust stack (a list nested 300,000 deep). Containers instead hand their contents to
-// `drop_iteratively`, which unpacks the uniquely owned containers it finds with a work list.
-
-fn drop_iteratively(mut work: Vec<Value>) {
-    while let Some(v) = work.pop() {
-        match v {
-            Value::List(rc) => {
-                if let Ok(list) = Rc::try_unwrap(rc) {
-                    work.append(&mut list.items.take());
-                }
-            }
-            Value::Map(rc) => {
-                if let Ok(map) = Rc::try_unwrap(rc) {
-                    work.extend(map.entries.take().into_values());
-                }
-            }
-            Value::Instance(rc) => {
-                if let Ok(inst) = Rc::try_unwrap(rc) {
-                    work.extend(inst.fields.take().into_values());
-                }
-            }
-            Value::Cell(rc) => {
-                if let Ok(cell) = Rc::try_unwrap(rc) {
-                    work.push(cell.value.take());
-                }
-            }
-            Value::Function(rc) => {
-                if let Ok(mut closure) = Rc::try_unwrap(rc) {
-                    let upvalues = std::mem::take(&mut closure.upvalues);
-                    drop(closure);
-                    for up in upvalues {
-                        // A cell only this closure used holds a scalar more often than not:
-                        // free it here rather than through the work list.
-                        match up {
-                            Value::Cell(cell) => match Rc::try_unwrap(cell) {
-                                Ok(cell) => {
-                                    let v = cell.value.take();
-                                    if v.is_container() {
-                                        work.push(v);
-                                    }
-                                }
-                                Err(shared) => drop(shared),
-                            },
-                            v if v.is_container() => work.push(v),
-                            v => drop(v),
-                        }
-                    }
-                }
-            }
-            other => drop(other),
-        }
-    }
-}
-
-fn drop_contents(values: Vec<Value>) {
-    if values.iter().any(Value::is_container) {
-        drop_iteratively(values);
-    }
-}
-
-impl Drop for List {
-    fn drop(&mut self) {
-        drop_contents(self.items.take());
-    }
-}
-
-impl Drop for Map {
-    fn drop(&mut self) {
-        let entries = self.entries.take();
-        if entries.values().any(Value::is_container) {
-            drop_iteratively(entries.into_values());
-        }
-    }
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        let fields = self.fields.take();
-        if fields.values().any(Value::is_container) {
-            drop_iteratively(fields.into_values().collect());
-        }
-    }
-}
-
-impl Drop for Closure {
-    fn drop(&mut self) {
-        // Captured copies can chain closures arbitrarily deep (`f = () => g` in a loop).
-        if self.upvalues.iter().any(Value::is_container) {
-            drop_iteratively(std::mem::take(&mut self.upvalues).into_vec());
-        }
-    }
-}
-
-impl Drop for UpCell {
-    fn drop(&mut self) {
-        let v = self.value.take();
-        if v.is_container() {
-            drop_iteratively(vec![v]);
-        }
     }
 }
 

@@ -360,11 +360,12 @@ impl<'s> Parser<'s> {
                     return self.lambda(params, start);
                 }
                 self.bump();
-                let inner = self.with_lambdas(|p| p.parse_expr())?;
+                let mut inner = self.with_lambdas(|p| p.parse_expr())?;
                 let close = self.expect(&Token::RParen, "')'")?;
                 let span = start.to(close);
                 self.last_group = Some(span);
-                return Ok(Expr::new(inner.kind, span));
+                inner.span = span;
+                return Ok(inner);
             }
             Token::LBracket => {
                 self.bump();

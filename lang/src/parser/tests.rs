@@ -212,8 +212,8 @@ fn err1(src: &str) -> (String, String) {
 fn first_expr(src: &str) -> Expr {
     let (prog, diags) = parse(src);
     assert!(diags.is_empty(), "{diags:?}");
-    match prog.stmts.into_iter().next().map(|s| s.kind) {
-        Some(StmtKind::Expr { expr, .. }) => expr,
+    match prog.stmts.first().map(|s| &s.kind) {
+        Some(StmtKind::Expr { expr, .. }) => expr.clone(),
         other => panic!("{other:?}"),
     }
 }
@@ -522,7 +522,7 @@ fn spans() {
     let ex = first_expr(src);
     assert_eq!(text(src, ex.span), "(x + 1) * -y");
     let src = "match v { 1..3 if ok => { 1 } }";
-    let ExprKind::Match { arms, .. } = first_expr(src).kind else {
+    let ExprKind::Match { arms, .. } = &first_expr(src).kind else {
         panic!()
     };
     assert_eq!(text(src, arms[0].span), "1..3 if ok => { 1 }");
@@ -540,10 +540,10 @@ fn spans() {
 #[test]
 fn names_are_unresolved() {
     let ex = first_expr("x = super.m;");
-    let ExprKind::Assign { target, value, .. } = ex.kind else {
+    let ExprKind::Assign { target, value, .. } = &ex.kind else {
         panic!()
     };
-    let ExprKind::Name(n) = target.kind else {
+    let ExprKind::Name(n) = &target.kind else {
         panic!()
     };
     assert_eq!(n.res, Res::Unresolved);
@@ -579,10 +579,10 @@ fn edge_inputs() {
     assert_eq!(e("a.b.c = 1;"), "(= (. (. a b) c) 1)");
     assert_eq!(e("x = \"héllo wörld\" + y;"), "(= x (+ \"héllo wörld\" y))");
     let src = "x = \"é\" + yy;";
-    let ExprKind::Assign { value, .. } = first_expr(src).kind else {
+    let ExprKind::Assign { value, .. } = &first_expr(src).kind else {
         panic!()
     };
-    let ExprKind::Binary(_, _, r) = value.kind else {
+    let ExprKind::Binary(_, _, r) = &value.kind else {
         panic!()
     };
     assert_eq!(text(src, r.span), "yy");

@@ -8,6 +8,10 @@ use walia_lang::ast::*;
 
 impl FnCompiler {
     pub(super) fn expr(&mut self, e: &Expr) {
+        walia_lang::stack::guarded(|| self.expr_unguarded(e));
+    }
+
+    fn expr_unguarded(&mut self, e: &Expr) {
         let span = e.span;
         match &e.kind {
             ExprKind::Nil => {
@@ -126,19 +130,7 @@ impl FnCompiler {
                 self.emit(Op::GetIndex, span);
             }
             ExprKind::Function(f) => self.function(f, ProtoKind::Function),
-            ExprKind::If { cond, then, else_ } => {
-                let to_else = self.jump_unless(cond);
-                self.expr(then);
-                let to_end = self.emit(Op::Jump(0), span);
-                self.patch(to_else);
-                match else_ {
-                    Some(x) => self.expr(x),
-                    None => {
-                        self.emit(Op::Nil, span);
-                    }
-                }
-                self.patch(to_end);
-            }
+            ExprKind::If { .. } => self.if_chain(e),
             ExprKind::Match { subject, arms } => self.match_expr(subject, arms, span, false),
             ExprKind::Block(b) => self.block_value(&b.stmts, b.span),
             ExprKind::Fused(x) => {
@@ -155,6 +147,30 @@ impl FnCompiler {
     }
 
     /// `callee(pre, args...)` where `pre` is a piped-in first argument.
+    /// An `if` expression and its `else if` chain, with a loop: each arm jumps to the end.
+    fn if_chain(&mut self, mut e: &Expr) {
+        let mut to_end = Vec::new();
+        while let ExprKind::If { cond, then, else_ } = &e.kind {
+            let to_else = self.jump_unless(cond);
+            self.expr(then);
+            to_end.push(self.emit(Op::Jump(0), e.span));
+            self.patch(to_else);
+            match else_ {
+                Some(x) => e = x,
+                None => {
+                    self.emit(Op::Nil, e.span);
+                    break;
+                }
+            }
+        }
+        if !matches!(e.kind, ExprKind::If { .. }) {
+            self.expr(e);
+        }
+        for at in to_end {
+            self.patch(at);
+        }
+    }
+
     pub(super) fn call(&mut self, callee: &Expr, pre: Option<&Expr>, args: &[Expr], span: Span) {
         let argc = (args.len() + usize::from(pre.is_some())).min(u16::MAX as usize) as u16;
         match &callee.kind {
@@ -356,6 +372,10 @@ impl FnCompiler {
 /// `match`, `print` or (unless `calls_ok`) call inside it. Lambdas are fine: they only
 /// create a function.
 pub(super) fn no_effects(e: &Expr, calls_ok: bool) -> bool {
+    walia_lang::stack::guarded(|| no_effects_unguarded(e, calls_ok))
+}
+
+fn no_effects_unguarded(e: &Expr, calls_ok: bool) -> bool {
     match &e.kind {
         ExprKind::Nil
         | ExprKind::Bool(_)

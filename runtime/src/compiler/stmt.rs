@@ -20,21 +20,36 @@ impl FnCompiler {
 
     /// A statement in value position (the last of a block).
     pub(super) fn stmt_value(&mut self, s: &Stmt) {
+        walia_lang::stack::guarded(|| self.stmt_value_unguarded(s));
+    }
+
+    fn stmt_value_unguarded(&mut self, s: &Stmt) {
         match &s.kind {
             StmtKind::Expr { expr, .. } => self.expr(expr),
             StmtKind::Block(b) => self.block_value(&b.stmts, b.span),
-            StmtKind::If { cond, then, else_ } => {
-                let to_else = self.jump_unless(cond);
-                self.stmt_value(then);
-                let to_end = self.emit(Op::Jump(0), s.span);
-                self.patch(to_else);
-                match else_ {
-                    Some(e) => self.stmt_value(e),
-                    None => {
-                        self.emit(Op::Nil, s.span);
+            StmtKind::If { .. } => {
+                // The `else if` chain with a loop: each arm jumps to the end.
+                let mut s = s;
+                let mut to_end = Vec::new();
+                while let StmtKind::If { cond, then, else_ } = &s.kind {
+                    let to_else = self.jump_unless(cond);
+                    self.stmt_value(then);
+                    to_end.push(self.emit(Op::Jump(0), s.span));
+                    self.patch(to_else);
+                    match else_ {
+                        Some(e) => s = e,
+                        None => {
+                            self.emit(Op::Nil, s.span);
+                            break;
+                        }
                     }
                 }
-                self.patch(to_end);
+                if !matches!(s.kind, StmtKind::If { .. }) {
+                    self.stmt_value(s);
+                }
+                for at in to_end {
+                    self.patch(at);
+                }
             }
             StmtKind::Return(_) | StmtKind::Break | StmtKind::Continue => {
                 self.stmt(s);
@@ -49,6 +64,10 @@ impl FnCompiler {
     }
 
     pub(super) fn stmt(&mut self, s: &Stmt) {
+        walia_lang::stack::guarded(|| self.stmt_unguarded(s));
+    }
+
+    fn stmt_unguarded(&mut self, s: &Stmt) {
         let span = s.span;
         match &s.kind {
             StmtKind::Var { name, init, .. } => {
@@ -89,16 +108,30 @@ impl FnCompiler {
                 self.expr(e);
                 self.emit(Op::Print, span);
             }
-            StmtKind::If { cond, then, else_ } => {
-                let to_else = self.jump_unless(cond);
-                self.stmt(then);
-                if let Some(e) = else_ {
-                    let to_end = self.emit(Op::Jump(0), span);
-                    self.patch(to_else);
-                    self.stmt(e);
-                    self.patch(to_end);
-                } else {
-                    self.patch(to_else);
+            StmtKind::If { .. } => {
+                // The `else if` chain with a loop: each arm but the last jumps to the end.
+                let mut s = s;
+                let mut to_end = Vec::new();
+                while let StmtKind::If { cond, then, else_ } = &s.kind {
+                    let to_else = self.jump_unless(cond);
+                    self.stmt(then);
+                    match else_ {
+                        Some(e) => {
+                            to_end.push(self.emit(Op::Jump(0), s.span));
+                            self.patch(to_else);
+                            s = e;
+                        }
+                        None => {
+                            self.patch(to_else);
+                            break;
+                        }
+                    }
+                }
+                if !matches!(s.kind, StmtKind::If { .. }) {
+                    self.stmt(s);
+                }
+                for at in to_end {
+                    self.patch(at);
                 }
             }
             StmtKind::While { cond, body, mark } => {
@@ -272,25 +305,31 @@ impl FnCompiler {
     /// an `if`, `match` or block returns on its own, so a call at the end of any branch is
     /// a tail call (it replaces the frame instead of growing the stack).
     pub(super) fn return_expr(&mut self, e: &Expr) {
+        walia_lang::stack::guarded(|| self.return_expr_unguarded(e));
+    }
+
+    fn return_expr_unguarded(&mut self, mut e: &Expr) {
         if self.kind == ProtoKind::Init {
             // `init` always returns the instance; its calls are never tail calls.
             self.expr(e);
             self.emit(Op::Return, e.span);
             return;
         }
-        match &e.kind {
-            ExprKind::If { cond, then, else_ } => {
-                let to_else = self.jump_unless(cond);
-                self.return_expr(then);
-                self.patch(to_else);
-                match else_ {
-                    Some(x) => self.return_expr(x),
-                    None => {
-                        self.emit(Op::Nil, e.span);
-                        self.emit(Op::Return, e.span);
-                    }
+        // An `else if` chain with a loop: every arm returns.
+        while let ExprKind::If { cond, then, else_ } = &e.kind {
+            let to_else = self.jump_unless(cond);
+            self.return_expr(then);
+            self.patch(to_else);
+            match else_ {
+                Some(x) => e = x,
+                None => {
+                    self.emit(Op::Nil, e.span);
+                    self.emit(Op::Return, e.span);
+                    return;
                 }
             }
+        }
+        match &e.kind {
             ExprKind::Block(b) => self.return_stmts(&b.stmts, b.span),
             ExprKind::Match { subject, arms } => self.match_expr(subject, arms, e.span, true),
             _ => {
@@ -319,21 +358,27 @@ impl FnCompiler {
     }
 
     pub(super) fn return_stmt(&mut self, s: &Stmt) {
+        walia_lang::stack::guarded(|| self.return_stmt_unguarded(s));
+    }
+
+    fn return_stmt_unguarded(&mut self, mut s: &Stmt) {
+        // An `else if` chain with a loop: every arm returns.
+        while let StmtKind::If { cond, then, else_ } = &s.kind {
+            let to_else = self.jump_unless(cond);
+            self.return_stmt(then);
+            self.patch(to_else);
+            match else_ {
+                Some(x) => s = x,
+                None => {
+                    self.emit(Op::Nil, s.span);
+                    self.emit(Op::Return, s.span);
+                    return;
+                }
+            }
+        }
         match &s.kind {
             StmtKind::Expr { expr, .. } => self.return_expr(expr),
             StmtKind::Block(b) => self.return_stmts(&b.stmts, b.span),
-            StmtKind::If { cond, then, else_ } => {
-                let to_else = self.jump_unless(cond);
-                self.return_stmt(then);
-                self.patch(to_else);
-                match else_ {
-                    Some(x) => self.return_stmt(x),
-                    None => {
-                        self.emit(Op::Nil, s.span);
-                        self.emit(Op::Return, s.span);
-                    }
-                }
-            }
             _ => {
                 self.stmt_value(s);
                 self.emit(Op::Return, s.span);

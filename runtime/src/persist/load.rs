@@ -1,7 +1,11 @@
-//! Stored records back to live values. Containers are created empty first and filled from
-//! a work list, so cycles and deep nesting load without recursion; only the immutable links
-//! (an instance's class, a class's superclass, a closure's home, a bound method's parts)
-//! are followed directly, and those cannot form a cycle in a sound heap.
+//! Stored records back to live values, without recursion however deep the stored graph.
+//! Containers (lists, maps, cells, an instance's fields) are created empty first and filled
+//! from a work list, so cycles through them load. The other links are immutable (an
+//! instance's class, a class's superclass and captures, a closure's captures and home, a
+//! bound method's parts, a stream's source and stages): an object needs them built before it
+//! can be, so they are walked depth-first with an explicit stack and each object is built
+//! after everything it links to. A cycle of immutable links cannot arise from a script and
+//! means a damaged heap.
 
 use super::Persist;
 use super::recompile;
@@ -14,11 +18,8 @@ use crate::value::{
 };
 use std::rc::Rc;
 use walia_lang::resolve::GlobalNames;
-use walia_store::codec::{Item, Reader, kind};
+use walia_store::codec::{Item, Reader, kind, references};
 use walia_store::{HeapError, HeapResult, IdSet};
-
-/// Deeper chains of immutable links than this mean a damaged heap.
-const MAX_LINK_DEPTH: usize = 1_000;
 
 /// What loading asks of the interpreter (the VM implements it in `vm/heap.rs`): builtins
 /// and file sources by their stored names, the current value of a global (a class this run
@@ -56,7 +57,7 @@ impl<'a> Loader<'a> {
         let what = format!("global '{name}'");
         let mut r = Reader::new(bytes, &what);
         let item = r.item()?;
-        let v = self.item(item, 0)?;
+        let v = self.item(item)?;
         self.drain()?;
         Ok(v)
     }
@@ -68,7 +69,7 @@ impl<'a> Loader<'a> {
         self.heap.objects.insert(id, v.clone());
     }
 
-    fn item(&mut self, item: Item<'_>, depth: usize) -> HeapResult<Value> {
+    fn item(&mut self, item: Item<'_>) -> HeapResult<Value> {
         Ok(match item {
             Item::Nil => Value::Nil,
             Item::Bool(b) => Value::Bool(b),
@@ -84,7 +85,7 @@ impl<'a> Loader<'a> {
                     )));
                 }
             },
-            Item::Ref(id) => self.object(id, depth)?,
+            Item::Ref(id) => self.object(id)?,
             Item::Db => Value::Db,
             Item::File(kind, path) => match self.vm.source_opener(kind) {
                 Some(open) => crate::pipe::files::FileSource::value(kind, path, open),
@@ -106,50 +107,84 @@ impl<'a> Loader<'a> {
         })
     }
 
-    /// The live object for a stored id, loading it if this process has not yet.
-    pub fn object(&mut self, id: u64, depth: usize) -> HeapResult<Value> {
+    /// The live object for a stored id, loading it if this process has not yet: first the
+    /// objects it links to immutably (depth-first, with an explicit stack), then itself.
+    pub fn object(&mut self, id: u64) -> HeapResult<Value> {
         if let Some(v) = self.heap.objects.get(&id) {
             return Ok(v.clone());
         }
-        if depth > MAX_LINK_DEPTH || !self.in_progress.insert(id) {
+        // Each entry: an object being loaded, its record, and the links not yet loaded. The
+        // ids on the stack are `in_progress`: meeting one again is a cycle.
+        let mut stack: Vec<(u64, Vec<u8>, Vec<u64>)> = Vec::new();
+        self.enter(id, &mut stack)?;
+        while let Some((_, _, links)) = stack.last_mut() {
+            if let Some(next) = links.pop() {
+                if !self.heap.objects.contains_key(&next) {
+                    self.enter(next, &mut stack)?;
+                }
+                continue;
+            }
+            let Some((done, bytes, _)) = stack.pop() else {
+                break;
+            };
+            self.build(done, &bytes)?;
+            self.in_progress.remove(&done);
+        }
+        self.heap
+            .objects
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| bad(id, "could not be loaded"))
+    }
+
+    /// Start loading `id`: read its record and push it with its immutable links.
+    fn enter(&mut self, id: u64, stack: &mut Vec<(u64, Vec<u8>, Vec<u64>)>) -> HeapResult<()> {
+        if !self.in_progress.insert(id) {
             return Err(bad(id, "links to itself through immutable references"));
         }
         let bytes = self
             .heap
             .object_record(id)?
             .ok_or_else(|| bad(id, "is referenced but missing"))?;
+        let links = immutable_links(id, &bytes)?;
+        stack.push((id, bytes, links));
+        Ok(())
+    }
+
+    /// Build the object `bytes` records, whose immutable links are loaded, and register it.
+    fn build(&mut self, id: u64, bytes: &[u8]) -> HeapResult<()> {
         let what = format!("object {id}");
-        let mut r = Reader::new(&bytes, &what);
+        let mut r = Reader::new(bytes, &what);
         let k = r.byte()?;
         let v = match k {
             kind::LIST => {
                 let v = Value::list(Vec::new());
-                self.fill.push((id, bytes.clone()));
+                self.fill.push((id, bytes.to_vec()));
                 v
             }
             kind::MAP => {
                 let v = Value::map(new_entries(0));
-                self.fill.push((id, bytes.clone()));
+                self.fill.push((id, bytes.to_vec()));
                 v
             }
             kind::CELL => {
                 let v = Value::Cell(cell_rc(Value::Nil));
-                self.fill.push((id, bytes.clone()));
+                self.fill.push((id, bytes.to_vec()));
                 v
             }
             kind::INSTANCE => {
-                let class = match self.object(r.reference()?, depth + 1)? {
+                let class = match self.object(r.reference()?)? {
                     Value::Class(c) => c,
                     _ => return Err(bad(id, "instance of something that is not a class")),
                 };
                 let v = Value::instance(class, new_fields(0));
-                self.fill.push((id, bytes.clone()));
+                self.fill.push((id, bytes.to_vec()));
                 v
             }
-            kind::CLASS => self.class(id, &mut r, depth)?,
-            kind::FUNCTION => self.function(id, &mut r, depth)?,
+            kind::CLASS => self.class(id, &mut r)?,
+            kind::FUNCTION => self.function(id, &mut r)?,
             kind::METHOD => {
-                let class = match self.object(r.reference()?, depth + 1)? {
+                let class = match self.object(r.reference()?)? {
                     Value::Class(c) => c,
                     _ => return Err(bad(id, "method of something that is not a class")),
                 };
@@ -163,9 +198,9 @@ impl<'a> Loader<'a> {
             }
             kind::BOUND => {
                 let receiver = r.item()?;
-                let receiver = self.item(receiver, depth + 1)?;
+                let receiver = self.item(receiver)?;
                 let method = r.item()?;
-                let method = self.item(method, depth + 1)?;
+                let method = self.item(method)?;
                 let rc = Rc::new(BoundMethod {
                     gc: Default::default(),
                     receiver,
@@ -174,7 +209,7 @@ impl<'a> Loader<'a> {
                 crate::gc::track(crate::gc::Tracked::Bound(Rc::downgrade(&rc)));
                 Value::Bound(rc)
             }
-            kind::STREAM => self.stream(&mut r, depth)?,
+            kind::STREAM => self.stream(&mut r)?,
             kind::RANGE => {
                 let start = r.int()?;
                 Value::Range(Rc::new(RangeVal {
@@ -184,16 +219,11 @@ impl<'a> Loader<'a> {
             }
             _ => return Err(bad(id, &format!("unknown record kind {k}"))),
         };
-        self.in_progress.remove(&id);
         self.register(id, &v);
-        Ok(v)
+        Ok(())
     }
 
-    fn captures(
-        &mut self,
-        r: &mut Reader<'_>,
-        depth: usize,
-    ) -> HeapResult<Vec<(String, Rc<UpCell>)>> {
+    fn captures(&mut self, r: &mut Reader<'_>) -> HeapResult<Vec<(String, Rc<UpCell>)>> {
         let n = r.count()?;
         let mut out = Vec::with_capacity(n.min(1024));
         for _ in 0..n {
@@ -201,7 +231,7 @@ impl<'a> Loader<'a> {
             // A cell (a reference), or a captured copy stored as itself: given a cell of
             // its own here, so any capture can be assigned whatever the stored code.
             let it = r.item()?;
-            match self.item(it, depth + 1)? {
+            match self.item(it)? {
                 Value::Cell(c) => out.push((name, c)),
                 v => out.push((name, cell_rc(v))),
             }
@@ -209,10 +239,10 @@ impl<'a> Loader<'a> {
         Ok(out)
     }
 
-    fn class(&mut self, id: u64, r: &mut Reader<'_>, depth: usize) -> HeapResult<Value> {
+    fn class(&mut self, id: u64, r: &mut Reader<'_>) -> HeapResult<Value> {
         let name = r.str()?.to_string();
         let superclass = match r.opt_ref()? {
-            Some(sid) => match self.object(sid, depth + 1)? {
+            Some(sid) => match self.object(sid)? {
                 Value::Class(c) => Some(c),
                 _ => return Err(bad(id, "superclass is not a class")),
             },
@@ -222,7 +252,7 @@ impl<'a> Loader<'a> {
         let global = matches!(r.item()?, Item::Bool(true));
         let doc = r.opt_str()?.map(str::to_string);
         let body = r.str()?.to_string();
-        let cells = self.captures(r, depth)?;
+        let cells = self.captures(r)?;
         // Classes are identified by name: a class this run declared replaces the stored
         // one, so instances stored earlier see the new methods (SPEC §15).
         if global
@@ -244,13 +274,13 @@ impl<'a> Loader<'a> {
         }))
     }
 
-    fn function(&mut self, id: u64, r: &mut Reader<'_>, depth: usize) -> HeapResult<Value> {
+    fn function(&mut self, id: u64, r: &mut Reader<'_>) -> HeapResult<Value> {
         let name = r.opt_str()?.map(str::to_string);
         let doc = r.opt_str()?.map(str::to_string);
         let source = r.str()?.to_string();
-        let cells = self.captures(r, depth)?;
+        let cells = self.captures(r)?;
         let home = match r.opt_ref()? {
-            Some(hid) => match self.object(hid, depth + 1)? {
+            Some(hid) => match self.object(hid)? {
                 Value::Class(c) => Some(c),
                 _ => return Err(bad(id, "function's home is not a class")),
             },
@@ -265,15 +295,15 @@ impl<'a> Loader<'a> {
         Ok(closure_with(Rc::new(proto), &cells, home))
     }
 
-    fn stream(&mut self, r: &mut Reader<'_>, depth: usize) -> HeapResult<Value> {
+    fn stream(&mut self, r: &mut Reader<'_>) -> HeapResult<Value> {
         let source = r.item()?;
-        let source = self.item(source, depth + 1)?;
+        let source = self.item(source)?;
         let n = r.count()?;
         let mut stages = Vec::with_capacity(n.min(64));
         for _ in 0..n {
             let tag = r.int()?;
             let arg = r.item()?;
-            let arg = self.item(arg, depth + 1)?;
+            let arg = self.item(arg)?;
             let int = |v: &Value| if let Value::Int(i) = v { *i } else { 0 };
             stages.push(match tag {
                 0 => Stage::Filter(arg),
@@ -313,7 +343,7 @@ impl<'a> Loader<'a> {
                     let mut items = Vec::with_capacity(n);
                     for _ in 0..n {
                         let it = r.item()?;
-                        items.push(self.item(it, 0)?);
+                        items.push(self.item(it)?);
                     }
                     *l.items.borrow_mut() = items;
                 }
@@ -329,13 +359,13 @@ impl<'a> Loader<'a> {
                             _ => return Err(bad(id, "map key is not a String, Int or Bool")),
                         };
                         let it = r.item()?;
-                        let v = self.item(it, 0)?;
+                        let v = self.item(it)?;
                         m.insert(key, v);
                     }
                 }
                 (kind::CELL, Value::Cell(c)) => {
                     let it = r.item()?;
-                    let v = self.item(it, 0)?;
+                    let v = self.item(it)?;
                     c.set(v);
                 }
                 (kind::INSTANCE, Value::Instance(inst)) => {
@@ -345,7 +375,7 @@ impl<'a> Loader<'a> {
                     for _ in 0..n {
                         let name: Rc<str> = r.str()?.into();
                         let it = r.item()?;
-                        fields.insert(name, self.item(it, 0)?);
+                        fields.insert(name, self.item(it)?);
                     }
                     *inst.fields.borrow_mut() = fields;
                 }
@@ -353,6 +383,18 @@ impl<'a> Loader<'a> {
             }
         }
         Ok(())
+    }
+}
+
+/// The objects that must be built before the object `bytes` records can be: every link
+/// but a container's contents (an instance's class is needed, its fields are not).
+fn immutable_links(id: u64, bytes: &[u8]) -> HeapResult<Vec<u64>> {
+    let what = format!("object {id}");
+    let mut r = Reader::new(bytes, &what);
+    match r.byte()? {
+        kind::LIST | kind::MAP | kind::CELL | kind::RANGE => Ok(Vec::new()),
+        kind::INSTANCE => Ok(vec![r.reference()?]),
+        _ => references(bytes, true, &what),
     }
 }
 

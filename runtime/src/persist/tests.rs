@@ -27,3 +27,84 @@ fn saving_many_objects_stays_compact() {
         heap.pager.file_pages()
     );
 }
+
+/// A heap whose global `g` refers to object 1, with the given object records.
+fn heap_with(records: &[(u64, Vec<u8>)]) -> crate::vm::Vm {
+    use walia_store::codec::Writer;
+    use walia_store::{global_key, object_key};
+    let mut heap = walia_store::Heap::in_memory().expect("heap");
+    for (id, bytes) in records {
+        heap.put(&object_key(*id), bytes).expect("put");
+    }
+    let mut w = Writer::default();
+    w.reference(1);
+    heap.put(&global_key("g"), &w.buf).expect("put");
+    heap.note_stored("g");
+    let mut vm = crate::vm::Vm::new(Box::new(std::io::sink()));
+    vm.attach_heap(heap);
+    vm
+}
+
+fn function_record(captured: u64) -> Vec<u8> {
+    use walia_store::codec::{Writer, kind};
+    let mut w = Writer::kind(kind::FUNCTION);
+    w.opt_str(None);
+    w.opt_str(None);
+    w.str("x => y");
+    w.int(1);
+    w.str("y");
+    w.reference(captured);
+    w.nil();
+    w.buf
+}
+
+fn class_record(superclass: u64) -> Vec<u8> {
+    use walia_store::codec::{Writer, kind};
+    let mut w = Writer::kind(kind::CLASS);
+    w.str("C");
+    w.reference(superclass);
+    w.bool(false);
+    w.bool(false);
+    w.opt_str(None);
+    w.str("class C < S { }");
+    w.int(0);
+    w.buf
+}
+
+/// A cycle of immutable links cannot come from a script: loading it is a corrupt heap, not
+/// a hang or a stack overflow.
+#[test]
+fn immutable_cycles_are_corruption() {
+    let cases = [
+        vec![(1, function_record(1))],
+        vec![
+            (1, function_record(2)),
+            (2, function_record(3)),
+            (3, function_record(1)),
+        ],
+        vec![(1, class_record(2)), (2, class_record(1))],
+    ];
+    for records in cases {
+        let mut vm = heap_with(&records);
+        let err = vm.global_or_stored("g").expect_err("a cycle");
+        assert!(
+            err.to_string()
+                .contains("links to itself through immutable references"),
+            "{err}"
+        );
+    }
+}
+
+/// The same records without the cycle load: a chain of 20,000 captured closures (each
+/// record its own object) is no deeper to load than one.
+#[test]
+fn long_immutable_chains_load() {
+    let n = 20_000;
+    let mut records: Vec<(u64, Vec<u8>)> = (1..n).map(|id| (id, function_record(id + 1))).collect();
+    let mut w = walia_store::codec::Writer::kind(walia_store::codec::kind::LIST);
+    w.int(0);
+    records.push((n, w.buf));
+    let mut vm = heap_with(&records);
+    let g = vm.global_or_stored("g").expect("load").expect("stored");
+    assert_eq!(g.type_name(), "Function");
+}

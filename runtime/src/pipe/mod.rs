@@ -49,6 +49,19 @@ pub enum Stage {
 }
 
 impl Stage {
+    /// The value this stage holds (a function or a table), if any.
+    pub(crate) fn into_value(self) -> Option<Value> {
+        match self {
+            Stage::Filter(v)
+            | Stage::Map(v)
+            | Stage::TakeWhile(v)
+            | Stage::Each(v)
+            | Stage::FlatMap(v)
+            | Stage::DbInsert(v) => Some(v),
+            Stage::Take(_) | Stage::Skip(_) | Stage::Enumerate | Stage::Parallel(_) => None,
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Stage::Filter(_) => "filter",
