@@ -2,7 +2,7 @@
 //! `run --read-only` see one whole commit, never block the writer, and never report damage
 //! on a healthy heap. WALIA_READER_SOAK_SECS runs the soak longer (default 3 s).
 
-mod common;
+use crate::common;
 
 use common::walia_in as walia;
 use std::path::Path;

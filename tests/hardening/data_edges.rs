@@ -2,7 +2,7 @@
 //! bits and floats beyond the Float range, through every reader (`read_csv`, `read_jsonl`,
 //! `lines`, `walia import`, `db_import`, `json_parse`).
 
-mod common;
+use crate::common;
 use std::path::Path;
 
 fn walia(dir: &Path, args: &[&str]) -> (String, String, Option<i32>) {

@@ -4,7 +4,7 @@
 //! other, sound commit), `walia verify` reports it, and no commit is ever lost. Also: a
 //! FIFO in place of a heap is refused at once by every command.
 
-mod common;
+use crate::common;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
