@@ -39,8 +39,10 @@ fn read_file(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
         if bytes.capacity() == bytes.len() {
             reserve(&mut bytes, BLOCK)?;
         }
+        // Zero only one block's window: zeroing all spare capacity before each short read
+        // (a pipe gives 64 KiB at a time) made reading a stream quadratic.
         let start = bytes.len();
-        let end = bytes.capacity();
+        let end = bytes.capacity().min(start + BLOCK);
         bytes.resize(end, 0);
         let n = loop {
             match file.read(&mut bytes[start..end]) {

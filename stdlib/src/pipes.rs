@@ -273,22 +273,31 @@ pub fn sort_keyed(fname: &str, mut pairs: Vec<(Value, Value)>) -> RtResult<Vec<V
             _ => {}
         }
     }
+    // A limit reached mid-sort unwinds out of the sort (without the panic hook, so
+    // nothing is printed): answering "equal" from then on instead would contradict
+    // earlier answers, which the standard sort may itself detect with a panic. An
+    // unwinding comparison leaves `pairs` a permutation, and it is dropped anyway.
     let mut stopped = None;
-    pairs.sort_by(|x, y| {
-        if stopped.is_some() {
-            return Ordering::Equal;
-        }
-        if let Err(e) = walia_runtime::api::tick() {
-            stopped = Some(e);
-            return Ordering::Equal;
-        }
-        total_cmp(&x.0, &y.0)
-    });
+    let sorted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        pairs.sort_by(|x, y| {
+            if let Err(e) = walia_runtime::api::tick() {
+                stopped = Some(e);
+                std::panic::resume_unwind(Box::new(SortStopped));
+            }
+            total_cmp(&x.0, &y.0)
+        })
+    }));
     if let Some(e) = stopped {
         return Err(e);
     }
+    if let Err(panic) = sorted {
+        std::panic::resume_unwind(panic);
+    }
     Ok(pairs.into_iter().map(|(_, v)| v).collect())
 }
+
+/// The payload that stops a sort at a limit.
+struct SortStopped;
 
 fn sort_by(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let mut run = start(vm, a, 0, "sort_by")?;

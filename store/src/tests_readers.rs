@@ -133,3 +133,35 @@ fn a_writer_holds_freed_pages_while_a_reader_pins_an_older_commit() {
     }
     assert_eq!(writer.pager.file_pages(), grown, "held pages were released");
 }
+
+/// A writer that opens while a reader pins an older commit holds the whole free list; the
+/// next writer must count those pages as free, not as leaked.
+#[test]
+fn writers_open_and_commit_while_a_reader_pins_an_older_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pin.wld");
+    let rewrite = |heap: &mut Heap, round: u8| {
+        for i in 0..200u64 {
+            heap.put(format!("k{i}").as_bytes(), &[round; 200]).unwrap();
+        }
+        heap.pager.commit().unwrap();
+    };
+    let mut writer = Heap::open_file(&path, Durability::Immediate).unwrap();
+    rewrite(&mut writer, 1);
+    let mut reader = Heap::open_reader(&path).unwrap();
+    let pinned = reader.commit_sequence();
+    for round in 2..5 {
+        rewrite(&mut writer, round);
+    }
+    drop(writer);
+    for round in 5..8 {
+        let mut writer = Heap::open_file(&path, Durability::Immediate).unwrap();
+        rewrite(&mut writer, round);
+    }
+    assert_eq!(verify(&mut reader).unwrap().commit, pinned);
+    assert_eq!(reader.get(b"k3").unwrap(), Some(vec![1u8; 200]));
+    drop(reader);
+    let mut writer = Heap::open_file(&path, Durability::Immediate).unwrap();
+    rewrite(&mut writer, 9);
+    assert!(!verify(&mut writer).unwrap().fell_back);
+}

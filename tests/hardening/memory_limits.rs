@@ -191,6 +191,27 @@ fn a_long_sort_obeys_the_deadline_and_leaves_the_list_whole() {
     }
 }
 
+/// A limit may stop a sort at any comparison, in the middle of a merge: the standard sort
+/// panics on answers that contradict earlier ones, so stopping must not answer at all.
+#[test]
+fn a_sort_stopped_at_any_comparison_is_an_error_never_a_panic() {
+    let mut e = engine(Limits::default());
+    e.run("var l = 0..50000 |> map(x => (x * 7919) % 50000) |> collect();")
+        .expect("list built");
+    for micros in (100..12000).step_by(400) {
+        e.set_limits(Limits::default().with_timeout(Duration::from_micros(micros)));
+        match e.run("l.sort();") {
+            Ok(_) => {}
+            Err(err) => assert!(err.to_string().contains("time limit"), "{err}"),
+        }
+        e.set_limits(Limits::default());
+        let len = e.eval::<i64>("l.length()").expect("list readable");
+        assert_eq!(len, 50_000);
+        e.run("l = l |> map(x => (x * 7919 + 1) % 50000) |> collect();")
+            .expect("shuffled again");
+    }
+}
+
 /// A file of three lines whose third is `long` bytes (no line end), with a valid first two.
 fn file_with_long_line(dir: &std::path::Path, name: &str, head: &str, long: &str) -> String {
     let path = dir.join(name);

@@ -90,6 +90,11 @@ fn export_and_read_only_runs_read_beside_a_writer() {
     let (_, err, code) = walia(d, &["--heap", "h.wld", "--read-only", "write.wal"]);
     assert_eq!(code, Some(70), "{err}");
     assert!(err.contains("read-only"), "{err}");
+    // A transaction point cannot be kept: an error, not a silent rollback to the commit.
+    std::fs::write(d.join("tx.wal"), "var t = 1; db_transaction_begin();").unwrap();
+    let (_, err, code) = walia(d, &["--heap", "h.wld", "--read-only", "tx.wal"]);
+    assert_eq!(code, Some(70), "{err}");
+    assert!(err.contains("read-only"), "{err}");
     writer.kill().unwrap();
     writer.wait().unwrap();
     std::fs::write(d.join("total.wal"), "print type_of(total);").unwrap();

@@ -296,10 +296,11 @@ impl Vm {
     }
 
     /// `db_transaction_begin()`: a point that [`Vm::rollback_to_savepoint`] returns to.
+    /// A reader has no savepoints: its changes are never written anywhere to return to.
     pub fn savepoint(&mut self) -> HeapResult<()> {
         self.with_heap(|vm, heap| {
             if !heap.pager.writable {
-                return Ok(());
+                return Err(HeapError::ReadOnly);
             }
             vm.save_globals(heap)?;
             heap.flush_tables()?;

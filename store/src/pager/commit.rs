@@ -82,6 +82,11 @@ impl Pager {
             Some(slots) => slots,
             None => pager.read_slots(),
         };
+        // The writer grows the file before it writes a superblock: a reader's view grown
+        // now holds every page of the commits it just read.
+        if !writable {
+            pager.store.refresh().map_err(HeapError::Io)?;
+        }
         if matches!(a, Err(HeapError::NotAHeap)) || matches!(b, Err(HeapError::NotAHeap)) {
             return Err(HeapError::NotAHeap);
         }
@@ -469,8 +474,12 @@ impl Pager {
         self.freelist_damage.as_ref()
     }
 
-    /// Every page number in use by the current state's free list (for `verify`).
-    pub fn freelist_pages(&self) -> (&[u64], &[u64]) {
-        (&self.committed.free, &self.committed_chain)
+    /// The last commit's free pages (reusable or held for a reader: both are in the
+    /// written list) and the pages of its free-list chain (for `verify` and the writer's
+    /// open-time check).
+    pub fn freelist_pages(&self) -> (Vec<u64>, &[u64]) {
+        let held = self.committed.held.iter().map(|&(_, p)| p);
+        let free = self.committed.free.iter().copied().chain(held).collect();
+        (free, &self.committed_chain)
     }
 }
