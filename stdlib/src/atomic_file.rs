@@ -26,9 +26,42 @@ fn temp_beside(target: &Path, path: &str) -> RtResult<PathBuf> {
     Ok(target.with_file_name(temp))
 }
 
+/// Where the bytes go and, for an existing file, the permissions it keeps: a symbolic link
+/// is followed (the rename replaces the file it names, not the link), and a target that is
+/// not a regular file (a FIFO, a device, `/dev/stdout`) is written in place.
+enum Target {
+    Replace(PathBuf, Option<std::fs::Permissions>),
+    InPlace,
+}
+
+fn resolve(path: &str) -> Target {
+    let target = Path::new(path);
+    match std::fs::metadata(target) {
+        Ok(meta) if meta.is_file() => {
+            let real = std::fs::canonicalize(target).unwrap_or_else(|_| target.to_path_buf());
+            Target::Replace(real, Some(meta.permissions()))
+        }
+        Ok(_) => Target::InPlace,
+        Err(_) => Target::Replace(target.to_path_buf(), None),
+    }
+}
+
 /// Write `path` through `fill`, all or nothing; returns what `fill` returns.
 pub fn write_file<T>(path: &str, fill: impl FnOnce(&mut dyn Write) -> RtResult<T>) -> RtResult<T> {
-    let target = Path::new(path);
+    let (target, permissions) = match resolve(path) {
+        Target::Replace(target, permissions) => (target, permissions),
+        Target::InPlace => {
+            let file = OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(|e| cannot_write(path, e))?;
+            let mut out = BufWriter::with_capacity(1 << 16, file);
+            let value = fill(&mut out)?;
+            out.flush().map_err(|e| cannot_write(path, e))?;
+            return Ok(value);
+        }
+    };
+    let target = target.as_path();
     let temp = temp_beside(target, path)?;
     let file = OpenOptions::new()
         .write(true)
@@ -36,6 +69,9 @@ pub fn write_file<T>(path: &str, fill: impl FnOnce(&mut dyn Write) -> RtResult<T
         .truncate(true)
         .open(&temp)
         .map_err(|e| cannot_write(path, e))?;
+    if let Some(p) = permissions {
+        let _ = file.set_permissions(p);
+    }
     let written = write_and_sync(file, path, fill).and_then(|v| {
         std::fs::rename(&temp, target).map_err(|e| cannot_write(path, e))?;
         Ok(v)
@@ -140,5 +176,33 @@ mod tests {
             "{\"a\":1}\n"
         );
         assert_eq!(leftovers(dir.path()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_link_is_followed_and_the_files_permissions_kept() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let real = dir.path().join("real.csv");
+        std::fs::write(&real, "old\n").expect("write");
+        std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        let link = dir.path().join("link.csv");
+        std::os::unix::fs::symlink(&real, &link).expect("symlink");
+        let path = link.to_str().expect("utf-8 path");
+        write_file(path, |w| w.write_all(b"new\n").map_err(|e| cannot_write(path, e)))
+            .expect("written");
+        assert!(link.symlink_metadata().expect("link").file_type().is_symlink());
+        assert_eq!(std::fs::read_to_string(&real).expect("read"), "new\n");
+        let mode = real.metadata().expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(leftovers(dir.path()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_device_is_written_in_place() {
+        let r = write_file("/dev/null", |w| {
+            w.write_all(b"x").map_err(|e| cannot_write("/dev/null", e))
+        });
+        assert!(r.is_ok());
+        assert!(Path::new("/dev/null").exists());
     }
 }
