@@ -16,6 +16,9 @@ use hashbrown::HashTable;
 use std::cell::Cell;
 use std::hash::BuildHasher;
 
+/// Positional hints kept (nested walks over one map each keep one).
+const HINTS: usize = 4;
+
 /// Tombstones tolerated before a compaction, whatever the live count.
 const MIN_DEAD: usize = 16;
 
@@ -27,9 +30,12 @@ pub struct OrderedMap {
     table: HashTable<usize>,
     hasher: RandomState,
     live: usize,
-    /// Where the last positional lookup ended: a slot and the number of live entries before
-    /// it, so walking a map by position (`for k in m`) is O(1) per step despite tombstones.
-    cursor: Cell<(usize, usize)>,
+    /// Where recent positional lookups ended: a slot and the number of live entries before
+    /// it, so walking a map by position (`for k in m`) is O(1) per step despite tombstones,
+    /// also when walks over the same map nest (each finds a hint near its position).
+    cursors: [Cell<(usize, usize)>; HINTS],
+    /// The hint a lookup that started from none of them replaces next.
+    next_hint: Cell<usize>,
 }
 
 /// The hash of a map key under `hasher` (`MapKey` and `KeyRef` hash alike).
@@ -56,7 +62,8 @@ impl OrderedMap {
             table: HashTable::with_capacity(n),
             hasher: RandomState::default(),
             live: 0,
-            cursor: Cell::new((0, 0)),
+            cursors: Default::default(),
+            next_hint: Cell::new(0),
         }
     }
 
@@ -109,9 +116,11 @@ impl OrderedMap {
         let (i, _) = found.remove();
         let (_, value) = self.slots.get_mut(i)?.take()?;
         self.live -= 1;
-        let (slot, before) = self.cursor.get();
-        if i < slot {
-            self.cursor.set((slot, before - 1));
+        for cursor in &self.cursors {
+            let (slot, before) = cursor.get();
+            if i < slot {
+                cursor.set((slot, before - 1));
+            }
         }
         let dead = self.slots.len() - self.live;
         if dead > MIN_DEAD && dead > self.live {
@@ -132,7 +141,9 @@ impl OrderedMap {
         for i in self.table.iter_mut() {
             *i = renumber.get(*i).copied().unwrap_or(0);
         }
-        self.cursor.set((0, 0));
+        for cursor in &self.cursors {
+            cursor.set((0, 0));
+        }
     }
 
     /// The `i`-th live entry in insertion order.
@@ -143,14 +154,29 @@ impl OrderedMap {
         if self.slots.len() == self.live {
             return self.slots.get(i)?.as_ref().map(|(k, v)| (k, v));
         }
-        let (mut slot, mut before) = self.cursor.get();
-        if i < before {
-            (slot, before) = (0, 0);
+        // Start from the nearest hint (or the first slot), walking either way.
+        let distance = |(_, before): (usize, usize)| before.abs_diff(i);
+        let nearest = (0..HINTS).min_by_key(|&h| distance(self.cursors[h].get()));
+        let hint = match nearest {
+            Some(h) if distance(self.cursors[h].get()) <= i => h,
+            _ => {
+                let h = self.next_hint.get();
+                self.next_hint.set((h + 1) % HINTS);
+                self.cursors[h].set((0, 0));
+                h
+            }
+        };
+        let (mut slot, mut before) = self.cursors[hint].get();
+        while before > i && slot > 0 {
+            slot -= 1;
+            if matches!(self.slots.get(slot), Some(Some(_))) {
+                before -= 1;
+            }
         }
         while let Some(s) = self.slots.get(slot) {
             if let Some((k, v)) = s {
                 if before == i {
-                    self.cursor.set((slot, before));
+                    self.cursors[hint].set((slot, before));
                     return Some((k, v));
                 }
                 before += 1;
@@ -209,6 +235,35 @@ mod tests {
         let state = RandomState::default();
         let used = buckets_used(|k| key_hash(&state, k));
         assert!(used > 35_000, "{used} buckets of 65536");
+    }
+
+    /// Interleaved walks (a loop over a map inside a loop over the same map) read the right
+    /// entries from any position, in either direction, with tombstones between them.
+    #[test]
+    fn positional_reads_in_any_order_match_the_live_entries() {
+        let mut m = OrderedMap::with_capacity(0);
+        for i in 0..3000 {
+            m.insert(key(&format!("k{i}")), Value::Int(i));
+        }
+        for i in (0..3000).step_by(3) {
+            m.remove(&KeyRef::Str(&format!("k{i}")));
+        }
+        let model: Vec<i64> = (0..3000).filter(|i| i % 3 != 0).collect();
+        let at = |m: &OrderedMap, p: usize| match m.get_index(p) {
+            Some((_, Value::Int(v))) => Some(*v),
+            _ => None,
+        };
+        let mut seed = 7u64;
+        for outer in 0..model.len() {
+            assert_eq!(at(&m, outer), Some(model[outer]));
+            assert_eq!(at(&m, 0), Some(model[0]));
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let p = (seed >> 33) as usize % model.len();
+            assert_eq!(at(&m, p), Some(model[p]));
+        }
+        assert_eq!(at(&m, model.len()), None);
     }
 
     #[test]

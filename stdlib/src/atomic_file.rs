@@ -188,9 +188,16 @@ mod tests {
         let link = dir.path().join("link.csv");
         std::os::unix::fs::symlink(&real, &link).expect("symlink");
         let path = link.to_str().expect("utf-8 path");
-        write_file(path, |w| w.write_all(b"new\n").map_err(|e| cannot_write(path, e)))
-            .expect("written");
-        assert!(link.symlink_metadata().expect("link").file_type().is_symlink());
+        write_file(path, |w| {
+            w.write_all(b"new\n").map_err(|e| cannot_write(path, e))
+        })
+        .expect("written");
+        assert!(
+            link.symlink_metadata()
+                .expect("link")
+                .file_type()
+                .is_symlink()
+        );
         assert_eq!(std::fs::read_to_string(&real).expect("read"), "new\n");
         let mode = real.metadata().expect("meta").permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
