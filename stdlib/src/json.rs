@@ -18,15 +18,34 @@ pub fn install(vm: &mut Vm) {
 /// the script value made from it (16), alive together while the result is built.
 const BYTES_PER_JSON_VALUE: usize = 48;
 
+/// How many `,`, `[` and `{` of JSON text are structure rather than string content.
+fn separators_outside_strings(text: &[u8]) -> usize {
+    let (mut count, mut in_string, mut escaped) = (0, false, false);
+    for &b in text {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+        } else {
+            match b {
+                b'"' => in_string = true,
+                b',' | b'[' | b'{' => count += 1,
+                _ => {}
+            }
+        }
+    }
+    count
+}
+
 fn json_parse(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let text = expect_str(a, 0, "json_parse")?;
     // `[0,0,0,...]` is 24 times its text once parsed: the size is estimated from the
-    // number of values (at most one per `,`, `[` and `{`, plus one) before parsing.
-    let values = 1 + text
-        .as_str()
-        .bytes()
-        .filter(|b| matches!(b, b',' | b'[' | b'{'))
-        .count();
+    // number of values (at most one per `,`, `[` and `{` outside strings, plus one)
+    // before parsing.
+    let values = 1 + separators_outside_strings(text.as_str().as_bytes());
     walia_runtime::api::note_alloc(
         text.as_str()
             .len()
@@ -206,4 +225,16 @@ pub fn write_json(out: &mut String, v: &Value, depth: usize) -> RtResult<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::separators_outside_strings as count;
+
+    #[test]
+    fn only_structure_counts_toward_the_size_estimate() {
+        assert_eq!(count(br#"[1,2,{"a":[3]}]"#), 5);
+        assert_eq!(count(br#"["a,b,c", "[{", "\",["]"#), 3);
+        assert_eq!(count(br#"{"k\\":[1,2]}"#), 3);
+    }
 }

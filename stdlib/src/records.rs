@@ -31,7 +31,13 @@ pub fn read_line_capped<R: BufRead>(
             return Ok(Err(TooLong { cap }));
         }
         // The line grows under the memory limit too (a cap above the limit is allowed).
-        walia_runtime::api::reserve(buf, take).map_err(|e| io::Error::other(e.message.clone()))?;
+        // Readers report I/O errors, so the limit error travels as a pending one: the
+        // builtin that reads ends with it (a limit, never a bad line that `skip_bad` skips).
+        walia_runtime::api::reserve(buf, take).map_err(|e| {
+            let error = io::Error::other(e.message.clone());
+            walia_runtime::api::set_pending(e);
+            error
+        })?;
         buf.extend_from_slice(&available[..take]);
         input.consume(take);
         read += take;

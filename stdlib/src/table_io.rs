@@ -272,7 +272,7 @@ fn import_csv(
             let line = match csv.next_record() {
                 Ok(Some(line)) => line,
                 Ok(None) => break,
-                Err(e) if skip_bad && !csv.too_long => {
+                Err(e) if skip_bad && !csv.too_long && !walia_runtime::api::has_pending() => {
                     done.skip(e.line, e.reason);
                     continue;
                 }

@@ -38,10 +38,13 @@ impl ReaderTable {
     /// Map page 0 of a heap file opened for writing (a reader opens its own descriptor
     /// read-write for this; without write permission it reads unpinned).
     pub fn map(file: &File) -> std::io::Result<ReaderTable> {
+        if file.metadata()?.len() < crate::storage::PAGE_SIZE as u64 {
+            return Err(std::io::Error::other("no reader table in a file shorter than a page"));
+        }
         let mut options = memmap2::MmapOptions::new();
         options.len(crate::storage::PAGE_SIZE);
-        // SAFETY: a shared mapping of page 0, which every heap file has (callers check the
-        // length first) and no writer ever truncates. Its bytes 2048..4080 are touched only
+        // SAFETY: a shared mapping of page 0, which the file holds (checked just above) and
+        // which no writer ever truncates. Its bytes 2048..4080 are touched only
         // through the atomics below, by every process alike; the superblock bytes and the
         // writer's pid are never read or written through this mapping.
         let map = unsafe { options.map_mut(file)? };
@@ -50,13 +53,15 @@ impl ReaderTable {
 
     fn slot(&self, index: usize) -> (&AtomicU64, &AtomicU64) {
         let at = READERS_AT + index * 16;
+        debug_assert!(index < READER_SLOTS);
         let word = |offset: usize| {
-            let ptr = self.map[offset..offset + 8].as_ptr() as *const AtomicU64;
-            // SAFETY: the range is inside the mapping (index < READER_SLOTS), 8-aligned (the
-            // mapping is page-aligned and `at` a multiple of 16), and lives as long as
-            // `self`. Other processes change these bytes concurrently, which is exactly
-            // what atomics allow; nothing here reads them non-atomically.
-            unsafe { &*ptr }
+            // SAFETY: `offset + 8 <= 4080` is inside the mapping (index < READER_SLOTS); the
+            // pointer comes from the mapping itself (not from a `&[u8]` of it), so writing
+            // through the atomic is allowed; it is 8-aligned (the mapping is page-aligned
+            // and `at` a multiple of 16) and lives as long as `self`. Other processes change
+            // these bytes concurrently, which is what atomics are for; nothing here reads
+            // them non-atomically.
+            unsafe { &*(self.map.as_ptr().add(offset) as *const AtomicU64) }
         };
         (word(at), word(at + 8))
     }
