@@ -39,7 +39,9 @@ impl ReaderTable {
     /// read-write for this; without write permission it reads unpinned).
     pub fn map(file: &File) -> std::io::Result<ReaderTable> {
         if file.metadata()?.len() < crate::storage::PAGE_SIZE as u64 {
-            return Err(std::io::Error::other("no reader table in a file shorter than a page"));
+            return Err(std::io::Error::other(
+                "no reader table in a file shorter than a page",
+            ));
         }
         let mut options = memmap2::MmapOptions::new();
         options.len(crate::storage::PAGE_SIZE);
