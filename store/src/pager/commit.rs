@@ -71,11 +71,7 @@ impl Pager {
             was_new: false,
             pinned: false,
         };
-        // A reader pins the commit it opens (pins.rs); its view of the file may need to
-        // grow to what the writer has committed since the file was mapped.
-        if !writable {
-            pager.store.refresh().map_err(HeapError::Io)?;
-        }
+        // A reader pins the commit it opens (pins.rs).
         let pinned = if writable { None } else { pager.pin_newest() };
         report.pinned = pinned.is_some();
         let [a, b] = match pinned {
