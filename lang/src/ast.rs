@@ -331,9 +331,91 @@ pub enum Pattern {
     Bind(Name),
 }
 
+impl ExprKind {
+    /// An expression with no subexpressions: a literal, a name, `this` or `super.m`.
+    pub fn is_leaf(&self) -> bool {
+        matches!(
+            self,
+            ExprKind::Nil
+                | ExprKind::Bool(_)
+                | ExprKind::Int(_)
+                | ExprKind::Float(_)
+                | ExprKind::Str(_)
+                | ExprKind::Name(_)
+                | ExprKind::This(_)
+                | ExprKind::Super { .. }
+        )
+    }
+}
+
 impl Expr {
     pub fn new(kind: ExprKind, span: Span) -> Expr {
         Expr { kind, span }
+    }
+}
+
+/// One arm of an `if` / `else if` chain: its condition, its branch, and the span of the
+/// `if` it belongs to.
+pub struct IfArm<'a, T> {
+    pub cond: &'a Expr,
+    pub then: &'a T,
+    pub span: Span,
+}
+
+/// An `if` and its `else if` arms in order, flattened so that passes over the tree walk a
+/// chain of any length with a loop (each link would otherwise be a level of recursion):
+/// the arms, the final `else` branch if there is one, and the span of the last `if`.
+pub struct IfChain<'a, T> {
+    pub arms: Vec<IfArm<'a, T>>,
+    pub last: Option<&'a T>,
+    pub end: Span,
+}
+
+impl Expr {
+    /// This expression as an `if` chain (no arms and itself as `last` when it is no `if`).
+    pub fn if_chain(&self) -> IfChain<'_, Expr> {
+        let mut chain = IfChain {
+            arms: Vec::new(),
+            last: Some(self),
+            end: self.span,
+        };
+        while let Some(e) = chain.last {
+            let ExprKind::If { cond, then, else_ } = &e.kind else {
+                break;
+            };
+            chain.arms.push(IfArm {
+                cond,
+                then,
+                span: e.span,
+            });
+            chain.end = e.span;
+            chain.last = else_.as_deref();
+        }
+        chain
+    }
+}
+
+impl Stmt {
+    /// This statement as an `if` chain (no arms and itself as `last` when it is no `if`).
+    pub fn if_chain(&self) -> IfChain<'_, Stmt> {
+        let mut chain = IfChain {
+            arms: Vec::new(),
+            last: Some(self),
+            end: self.span,
+        };
+        while let Some(s) = chain.last {
+            let StmtKind::If { cond, then, else_ } = &s.kind else {
+                break;
+            };
+            chain.arms.push(IfArm {
+                cond,
+                then,
+                span: s.span,
+            });
+            chain.end = s.span;
+            chain.last = else_.as_deref();
+        }
+        chain
     }
 }
 
@@ -343,17 +425,7 @@ impl Expr {
 
 impl Drop for Expr {
     fn drop(&mut self) {
-        if !matches!(
-            self.kind,
-            ExprKind::Nil
-                | ExprKind::Bool(_)
-                | ExprKind::Int(_)
-                | ExprKind::Float(_)
-                | ExprKind::Str(_)
-                | ExprKind::Name(_)
-                | ExprKind::This(_)
-                | ExprKind::Super { .. }
-        ) {
+        if !self.kind.is_leaf() {
             let kind = std::mem::replace(&mut self.kind, ExprKind::Nil);
             crate::stack::guarded(move || drop(kind));
         }

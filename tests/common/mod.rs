@@ -32,6 +32,11 @@ pub fn walia_in(dir: &std::path::Path, args: &[&str]) -> (String, String, Option
         .env_remove("WALIA_HEAP")
         .output()
         .expect("run walia");
+    texts(out)
+}
+
+/// A finished process's stdout, stderr and exit code.
+pub fn texts(out: std::process::Output) -> (String, String, Option<i32>) {
     (
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),

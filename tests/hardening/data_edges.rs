@@ -203,11 +203,7 @@ fn walia_with_small_disk(dir: &Path, blocks: u32, args: &str) -> (String, String
         .env_remove("WALIA_HEAP")
         .output()
         .expect("run walia");
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        out.status.code(),
-    )
+    common::texts(out)
 }
 
 #[cfg(unix)]

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Command;
 use walia::{Durability, Engine};
 
-const SMALL_STACK: usize = 2 << 20;
+use crate::{SMALL_STACK, on_small_thread};
 
 const BUILD: &str = r#"
 var N = N or 10000;
@@ -47,15 +47,6 @@ summary
 "#;
 
 const WANT: &str = "[10000, 10000, 10000, 10000, 10000]";
-
-fn on_small_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    std::thread::Builder::new()
-        .stack_size(SMALL_STACK)
-        .spawn(f)
-        .expect("spawn")
-        .join()
-        .expect("the engine panicked")
-}
 
 fn run_on_heap(heap: &Path, src: &'static str) -> Result<String, String> {
     let heap = heap.to_path_buf();

@@ -5,17 +5,7 @@
 
 use walia::{Engine, Error};
 
-const SMALL_STACK: usize = 2 << 20;
-
-/// Run `f` on a thread with a 2 MiB stack (a stack overflow there aborts the test binary).
-fn on_small_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    std::thread::Builder::new()
-        .stack_size(SMALL_STACK)
-        .spawn(f)
-        .expect("spawn")
-        .join()
-        .expect("the engine panicked")
-}
+use crate::{SMALL_STACK, on_small_thread};
 
 fn engine() -> Engine {
     let mut e = Engine::with_output(Box::new(std::io::sink()));

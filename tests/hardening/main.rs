@@ -5,6 +5,19 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+/// The default stack of `std::thread` and tokio: what an embedding host gives an engine.
+const SMALL_STACK: usize = 2 << 20;
+
+/// Run `f` on a thread with a 2 MiB stack (a stack overflow there aborts the test binary).
+fn on_small_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::Builder::new()
+        .stack_size(SMALL_STACK)
+        .spawn(f)
+        .expect("spawn")
+        .join()
+        .expect("the engine panicked")
+}
+
 mod compile_errors;
 mod data_edges;
 mod deep_heap;

@@ -148,23 +148,26 @@ impl FnCompiler {
 
     /// `callee(pre, args...)` where `pre` is a piped-in first argument.
     /// An `if` expression and its `else if` chain, with a loop: each arm jumps to the end.
-    fn if_chain(&mut self, mut e: &Expr) {
+    fn if_chain(&mut self, e: &Expr) {
+        self.if_value(e.if_chain(), FnCompiler::expr);
+    }
+
+    /// An `if` chain whose value is kept (of expressions, or of statements in a block's
+    /// value position): each arm leaves its value and jumps to the end; with no `else`,
+    /// the value is `nil`.
+    pub(super) fn if_value<T>(&mut self, chain: IfChain<'_, T>, branch: fn(&mut Self, &T)) {
         let mut to_end = Vec::new();
-        while let ExprKind::If { cond, then, else_ } = &e.kind {
-            let to_else = self.jump_unless(cond);
-            self.expr(then);
-            to_end.push(self.emit(Op::Jump(0), e.span));
+        for arm in &chain.arms {
+            let to_else = self.jump_unless(arm.cond);
+            branch(self, arm.then);
+            to_end.push(self.emit(Op::Jump(0), arm.span));
             self.patch(to_else);
-            match else_ {
-                Some(x) => e = x,
-                None => {
-                    self.emit(Op::Nil, e.span);
-                    break;
-                }
-            }
         }
-        if !matches!(e.kind, ExprKind::If { .. }) {
-            self.expr(e);
+        match chain.last {
+            Some(x) => branch(self, x),
+            None => {
+                self.emit(Op::Nil, chain.end);
+            }
         }
         for at in to_end {
             self.patch(at);

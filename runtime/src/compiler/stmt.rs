@@ -27,30 +27,7 @@ impl FnCompiler {
         match &s.kind {
             StmtKind::Expr { expr, .. } => self.expr(expr),
             StmtKind::Block(b) => self.block_value(&b.stmts, b.span),
-            StmtKind::If { .. } => {
-                // The `else if` chain with a loop: each arm jumps to the end.
-                let mut s = s;
-                let mut to_end = Vec::new();
-                while let StmtKind::If { cond, then, else_ } = &s.kind {
-                    let to_else = self.jump_unless(cond);
-                    self.stmt_value(then);
-                    to_end.push(self.emit(Op::Jump(0), s.span));
-                    self.patch(to_else);
-                    match else_ {
-                        Some(e) => s = e,
-                        None => {
-                            self.emit(Op::Nil, s.span);
-                            break;
-                        }
-                    }
-                }
-                if !matches!(s.kind, StmtKind::If { .. }) {
-                    self.stmt_value(s);
-                }
-                for at in to_end {
-                    self.patch(at);
-                }
-            }
+            StmtKind::If { .. } => self.if_value(s.if_chain(), FnCompiler::stmt_value),
             StmtKind::Return(_) | StmtKind::Break | StmtKind::Continue => {
                 self.stmt(s);
                 // Unreachable, but keeps the stack height consistent for the compiler.
@@ -110,25 +87,18 @@ impl FnCompiler {
             }
             StmtKind::If { .. } => {
                 // The `else if` chain with a loop: each arm but the last jumps to the end.
-                let mut s = s;
+                let chain = s.if_chain();
                 let mut to_end = Vec::new();
-                while let StmtKind::If { cond, then, else_ } = &s.kind {
-                    let to_else = self.jump_unless(cond);
-                    self.stmt(then);
-                    match else_ {
-                        Some(e) => {
-                            to_end.push(self.emit(Op::Jump(0), s.span));
-                            self.patch(to_else);
-                            s = e;
-                        }
-                        None => {
-                            self.patch(to_else);
-                            break;
-                        }
+                for (i, arm) in chain.arms.iter().enumerate() {
+                    let to_else = self.jump_unless(arm.cond);
+                    self.stmt(arm.then);
+                    if i + 1 < chain.arms.len() || chain.last.is_some() {
+                        to_end.push(self.emit(Op::Jump(0), arm.span));
                     }
+                    self.patch(to_else);
                 }
-                if !matches!(s.kind, StmtKind::If { .. }) {
-                    self.stmt(s);
+                if let Some(x) = chain.last {
+                    self.stmt(x);
                 }
                 for at in to_end {
                     self.patch(at);
@@ -308,7 +278,7 @@ impl FnCompiler {
         walia_lang::stack::guarded(|| self.return_expr_unguarded(e));
     }
 
-    fn return_expr_unguarded(&mut self, mut e: &Expr) {
+    fn return_expr_unguarded(&mut self, e: &Expr) {
         if self.kind == ProtoKind::Init {
             // `init` always returns the instance; its calls are never tail calls.
             self.expr(e);
@@ -316,19 +286,17 @@ impl FnCompiler {
             return;
         }
         // An `else if` chain with a loop: every arm returns.
-        while let ExprKind::If { cond, then, else_ } = &e.kind {
-            let to_else = self.jump_unless(cond);
-            self.return_expr(then);
+        let chain = e.if_chain();
+        for arm in &chain.arms {
+            let to_else = self.jump_unless(arm.cond);
+            self.return_expr(arm.then);
             self.patch(to_else);
-            match else_ {
-                Some(x) => e = x,
-                None => {
-                    self.emit(Op::Nil, e.span);
-                    self.emit(Op::Return, e.span);
-                    return;
-                }
-            }
         }
+        let Some(e) = chain.last else {
+            self.emit(Op::Nil, chain.end);
+            self.emit(Op::Return, chain.end);
+            return;
+        };
         match &e.kind {
             ExprKind::Block(b) => self.return_stmts(&b.stmts, b.span),
             ExprKind::Match { subject, arms } => self.match_expr(subject, arms, e.span, true),
@@ -361,21 +329,19 @@ impl FnCompiler {
         walia_lang::stack::guarded(|| self.return_stmt_unguarded(s));
     }
 
-    fn return_stmt_unguarded(&mut self, mut s: &Stmt) {
+    fn return_stmt_unguarded(&mut self, s: &Stmt) {
         // An `else if` chain with a loop: every arm returns.
-        while let StmtKind::If { cond, then, else_ } = &s.kind {
-            let to_else = self.jump_unless(cond);
-            self.return_stmt(then);
+        let chain = s.if_chain();
+        for arm in &chain.arms {
+            let to_else = self.jump_unless(arm.cond);
+            self.return_stmt(arm.then);
             self.patch(to_else);
-            match else_ {
-                Some(x) => s = x,
-                None => {
-                    self.emit(Op::Nil, s.span);
-                    self.emit(Op::Return, s.span);
-                    return;
-                }
-            }
         }
+        let Some(s) = chain.last else {
+            self.emit(Op::Nil, chain.end);
+            self.emit(Op::Return, chain.end);
+            return;
+        };
         match &s.kind {
             StmtKind::Expr { expr, .. } => self.return_expr(expr),
             StmtKind::Block(b) => self.return_stmts(&b.stmts, b.span),
