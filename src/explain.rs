@@ -62,6 +62,7 @@ impl Engine {
             name,
             init,
             function,
+            args: &[],
         };
         let (source, stages) = match &pipeline {
             Value::Stream(p) => (p.source.clone(), p.stages.clone()),

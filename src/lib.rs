@@ -20,6 +20,7 @@ mod convert;
 mod error;
 mod explain;
 mod persist;
+pub mod resume;
 mod tables;
 
 pub use convert::{FromValue, IntoValue, NativeFunction, NativeResultOrErr};

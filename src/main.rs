@@ -44,14 +44,20 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run a script (its test blocks are skipped). `walia run HEAP.wld` opens that heap
-    /// for a warm boot instead (resuming unfinished checkpointed pipes, once they exist).
+    /// Run a script (its test blocks are skipped). `walia run HEAP.wld` warm-boots that
+    /// heap instead, as `walia resume` does.
     Run {
         /// The script file ("-" reads standard input).
         file: String,
         /// Arguments passed to the script (read with args()).
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
+    },
+    /// Warm boot: resume every checkpointed pipe of the heap whose pass was interrupted,
+    /// from the code stored in the heap (no script), printing `NAME: RESULT` for each.
+    Resume {
+        /// The heap file.
+        heap: PathBuf,
     },
     /// Run a script's top-level statements, then each `test` block; prints
     /// "N passed, N failed" last and exits 70 if any test failed.
@@ -241,7 +247,10 @@ fn run_cli(stack: usize) -> i32 {
         None if cli.eval.is_none() => cli.file.as_deref(),
         _ => None,
     };
-    let warm_boot = script.filter(|f| f.ends_with(".wld")).map(PathBuf::from);
+    let warm_boot = match &cli.command {
+        Some(Command::Resume { heap }) => Some(heap.clone()),
+        _ => script.filter(|f| f.ends_with(".wld")).map(PathBuf::from),
+    };
     if let Some(heap) = &warm_boot {
         if !heap.exists() {
             eprintln!("error: cannot open heap '{}': no such file", heap.display());
@@ -282,9 +291,10 @@ fn run_cli(stack: usize) -> i32 {
         );
     }
     let code = if warm_boot.is_some() {
-        // Opening the heap is the whole of a warm boot until checkpointed pipes exist:
-        // there is nothing unfinished to resume.
-        exit_code::OK
+        match walia::resume::warm_boot(&mut engine) {
+            Ok(_) => exit_code::OK,
+            Err(e) => report(Err(e), color),
+        }
     } else {
         dispatch(cli, &mut engine, color)
     };
@@ -327,9 +337,12 @@ fn dispatch(cli: Cli, engine: &mut Engine, color: bool) -> i32 {
     match cli.command {
         Some(Command::Run { file, args }) => run_file(engine, &file, args, color),
         Some(Command::Test { file }) => run_tests(engine, &file, color),
-        Some(Command::Check { .. } | Command::Inspect { .. } | Command::Verify { .. }) => {
-            exit_code::OK
-        }
+        Some(
+            Command::Check { .. }
+            | Command::Inspect { .. }
+            | Command::Verify { .. }
+            | Command::Resume { .. },
+        ) => exit_code::OK,
         Some(Command::Import {
             table,
             file,

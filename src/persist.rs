@@ -112,7 +112,11 @@ impl Engine {
                 Err(e) => Err(e),
             },
             Err(mut e) => {
-                if let Some(note) = self.rolled_back() {
+                // A checkpointed pipe has rolled back already and said to which commit.
+                let told = e.notes.iter().any(|n| n.starts_with("rolled back"));
+                if let Some(note) = self.rolled_back()
+                    && !told
+                {
                     e.notes.push(note);
                 }
                 Err(Error::Runtime(e))

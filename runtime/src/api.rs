@@ -30,10 +30,13 @@ pub use crate::limits::{
 pub use crate::bytecode::{Proto, SourceFile};
 pub use crate::compiler::compile;
 
+/// Checkpointed pipes (SPEC §9): the stage's argument and its cursor.
+pub use crate::pipe::checkpoint::{CheckpointSpec, definition_text};
+pub use crate::pipe::cursor::fingerprint;
 /// Pipelines: stages, the executor, and the explanation of a plan.
 pub use crate::pipe::explain::{TerminalArgs, plan_lines};
 /// File sources of pipelines (`lines`, `read_csv`, `read_jsonl`).
-pub use crate::pipe::files::{FileSource, RecordReader, SourceOpener};
+pub use crate::pipe::files::{FilePos, FileSource, RecordReader, SourceOpener};
 pub use crate::pipe::plan::bind as bind_plan;
 pub use crate::pipe::{PipeRun, Pipeline, Stage};
 

@@ -2,18 +2,38 @@
 
 use crate::check::*;
 use walia_runtime::api::heap_rt_error;
-use walia_runtime::{RtResult, Value, Vm};
+use walia_runtime::{RtError, RtResult, Value, Vm};
 
 pub fn install(vm: &mut Vm) {
     global(vm, "checkpoint", 0, 0, checkpoint);
     global(vm, "walia_is_warm_boot", 0, 0, warm_boot);
     global(vm, "db_transaction_begin", 0, 0, begin);
-    global(vm, "db_transaction_commit", 0, 0, checkpoint);
+    global(vm, "db_transaction_commit", 0, 0, commit);
     global(vm, "db_transaction_rollback", 0, 0, rollback);
+}
+
+/// A commit point inside a stage of a checkpointed pipe would make part of an element
+/// durable without moving the cursor: a resume would apply it twice.
+fn outside_checkpointed_pipe(vm: &Vm, fname: &str) -> RtResult<()> {
+    if vm.checkpointed_running() {
+        return Err(RtError::new(format!(
+            "'{fname}' cannot be called inside a stage of a checkpointed pipe: the pipe \
+             commits at its own checkpoints"
+        )));
+    }
+    Ok(())
 }
 
 /// Commit everything so far; durable even if the run fails later.
 fn checkpoint(vm: &mut Vm, _: &[Value]) -> RtResult<Value> {
+    outside_checkpointed_pipe(vm, "checkpoint")?;
+    vm.commit().map_err(heap_rt_error)?;
+    Ok(Value::Nil)
+}
+
+/// `db_transaction_commit()`: a commit point like `checkpoint()`.
+fn commit(vm: &mut Vm, _: &[Value]) -> RtResult<Value> {
+    outside_checkpointed_pipe(vm, "db_transaction_commit")?;
     vm.commit().map_err(heap_rt_error)?;
     Ok(Value::Nil)
 }
@@ -25,12 +45,14 @@ fn warm_boot(vm: &mut Vm, _: &[Value]) -> RtResult<Value> {
 
 /// Mark a point that `db_transaction_rollback()` returns to.
 fn begin(vm: &mut Vm, _: &[Value]) -> RtResult<Value> {
+    outside_checkpointed_pipe(vm, "db_transaction_begin")?;
     vm.savepoint().map_err(heap_rt_error)?;
     Ok(Value::Nil)
 }
 
 /// Restore globals to the last `db_transaction_begin()` (or, without one, the last commit).
 fn rollback(vm: &mut Vm, _: &[Value]) -> RtResult<Value> {
+    outside_checkpointed_pipe(vm, "db_transaction_rollback")?;
     vm.rollback_to_savepoint().map_err(heap_rt_error)?;
     Ok(Value::Nil)
 }

@@ -8,7 +8,8 @@
 
 use crate::check::*;
 use std::cmp::Ordering;
-use walia_runtime::api::{PipeRun, Pipeline, Stage, TerminalArgs, ops};
+use std::rc::Rc;
+use walia_runtime::api::{CheckpointSpec, PipeRun, Pipeline, Stage, TerminalArgs, ops};
 use walia_runtime::{RtError, RtResult, Value, Vm};
 
 /// Types that get the stages and terminals as methods.
@@ -24,6 +25,17 @@ pub fn install(vm: &mut Vm) {
     both(vm, SRC, "enumerate", 1, 1, enumerate);
     both(vm, SRC, "parallel", 2, 2, parallel);
     both(vm, SRC, "flat_map", 2, 2, flat_map);
+    both(
+        vm,
+        &["Stream", "List", "Range", "Table", "String", "Map"],
+        "checkpoint_at",
+        2,
+        4,
+        checkpoint_at,
+    );
+    method(vm, &["Stream"], "position", 1, 1, position);
+    method(vm, &["Stream"], "status", 1, 1, status);
+    method(vm, &["Stream"], "reset", 1, 1, reset);
 
     both(vm, SRC, "count", 1, 1, count);
     // `length` on List and String is registered by their own modules (same meaning).
@@ -118,6 +130,75 @@ fn parallel(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     Pipeline::with_stage(src, Stage::Parallel(n))
 }
 
+/// `checkpoint_at(n [, name])` (SPEC §9). The compiler passes the name (the explicit one,
+/// else the top-level variable the pipe is bound to) and the definition's normalized text
+/// as the third and fourth arguments; the method form gets no text, and the stages stand
+/// in for it.
+fn checkpoint_at(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+    let src = expect_iterable(a, 0, "checkpoint_at")?;
+    let n = expect_int(a, 1, "checkpoint_at")?;
+    if n < 1 {
+        return Err(RtError::new(format!(
+            "'checkpoint_at' expects a positive number of elements between checkpoints, got {n}"
+        )));
+    }
+    let name = match a.get(2) {
+        None | Some(Value::Nil) => {
+            return Err(RtError::new(
+                "a checkpointed pipe needs a name: bind it to a top-level variable, or name it: \
+                 checkpoint_at(n, \"name\")"
+                    .to_string(),
+            ));
+        }
+        Some(_) => expect_str(a, 2, "checkpoint_at")?.as_str().to_string(),
+    };
+    if name.is_empty() || name.len() > 200 || name.contains('\0') {
+        return Err(RtError::new(format!(
+            "'checkpoint_at' expects a name of 1 to 200 bytes without NUL, got {name:?}"
+        )));
+    }
+    let text = match a.get(3) {
+        Some(Value::Str(t)) => t.as_str().to_string(),
+        _ => walia_runtime::api::definition_text(src),
+    };
+    let spec = CheckpointSpec::new(n, &name, &text);
+    Pipeline::with_stage(src, Stage::CheckpointAt(Rc::new(spec)))
+}
+
+/// The checkpoint stage of a stream, or the error for a method that needs one.
+fn spec_arg(a: &[Value], fname: &str) -> RtResult<Rc<CheckpointSpec>> {
+    if let Value::Stream(p) = arg(a, 0) {
+        for s in &p.stages {
+            if let Stage::CheckpointAt(c) = s {
+                return Ok(c.clone());
+            }
+        }
+    }
+    Err(RtError::new(format!(
+        "'{fname}' needs a checkpointed pipe (one with a checkpoint_at stage)"
+    )))
+}
+
+/// `p.position()`: source elements the committed cursor has consumed, over every pass.
+fn position(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
+    let spec = spec_arg(a, "position")?;
+    let p = vm.stream_position(&spec)?;
+    Ok(Value::Int(p.min(i64::MAX as u64) as i64))
+}
+
+/// `p.status()`: the cursor's state as a map.
+fn status(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
+    let spec = spec_arg(a, "status")?;
+    vm.stream_status(&spec)
+}
+
+/// `p.reset()`: back to the start of the source, with this definition.
+fn reset(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
+    let spec = spec_arg(a, "reset")?;
+    vm.reset_cursor(&spec)?;
+    Ok(Value::Nil)
+}
+
 // ---- terminals ----
 
 /// Start running the iterable argument `i` of the terminal `fname` (a map yields
@@ -133,6 +214,7 @@ pub fn start(vm: &mut Vm, a: &[Value], i: usize, fname: &str) -> RtResult<PipeRu
         name: fname,
         init: if fname == "reduce" { a.get(1) } else { None },
         function,
+        args: a.get(i + 1..).unwrap_or_default(),
     };
     let drains = !matches!(fname, "first" | "any" | "all");
     run.for_terminal(vm, &terminal, drains)?;
@@ -185,8 +267,7 @@ fn reduce(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
 }
 
 fn first(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
-    let mut run = start(vm, a, 0, "first")?;
-    Ok(run.next(vm)?.unwrap_or_default())
+    start(vm, a, 0, "first")?.first(vm)
 }
 
 fn last(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {

@@ -14,6 +14,8 @@ use std::path::Path;
 /// Catalog key prefixes.
 pub const GLOBAL_PREFIX: u8 = b'g';
 pub const OBJECT_PREFIX: u8 = b'o';
+/// The cursor of a checkpointed pipe, by name (its value refers to a map object).
+pub const CURSOR_PREFIX: u8 = b'c';
 /// Bookkeeping of the heap's collector: records at the last sweep, rewrites since.
 pub const GC_KEY: &[u8] = b"m:gc";
 
@@ -151,6 +153,13 @@ pub fn check_commit_pages(pager: &mut Pager, full: bool) -> HeapResult<()> {
 pub fn global_key(name: &str) -> Vec<u8> {
     let mut k = Vec::with_capacity(name.len() + 1);
     k.push(GLOBAL_PREFIX);
+    k.extend_from_slice(name.as_bytes());
+    k
+}
+
+pub fn cursor_key(name: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(name.len() + 1);
+    k.push(CURSOR_PREFIX);
     k.extend_from_slice(name.as_bytes());
     k
 }

@@ -36,7 +36,10 @@ mod table;
 pub use btree::MAX_KEY;
 pub use error::{HeapError, HeapResult, IdSet};
 pub use hash::FxBuild;
-pub use heap::{Durability, GC_KEY, GLOBAL_PREFIX, Heap, OBJECT_PREFIX, global_key, object_key};
+pub use heap::{
+    CURSOR_PREFIX, Durability, GC_KEY, GLOBAL_PREFIX, Heap, OBJECT_PREFIX, cursor_key, global_key,
+    object_key,
+};
 pub use inspect::{GlobalInfo, Summary, VerifyReport, summary, verify};
 pub use page::{PageKind, check_kind};
 pub use page_view::PageView;

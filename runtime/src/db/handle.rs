@@ -197,6 +197,35 @@ pub fn live_rows(t: TableId, from: u64, end: u64, max: usize) -> RtResult<(Vec<u
     })
 }
 
+/// How many live rows lie from row number `from` up to `end` (a checkpointed pass's
+/// total): the table's count when that is the whole table, else a page at a time.
+pub fn count_live(t: TableId, from: u64, end: u64) -> RtResult<u64> {
+    if !table_exists(t)? {
+        return Ok(0);
+    }
+    with_table(t, |table, pager| {
+        let mut row = from.max(table.base);
+        let end = end.min(table.slots);
+        if row == table.base && end == table.slots {
+            return Ok(table.live);
+        }
+        let per_page = ROWS_PER_PAGE as u64;
+        let mut n = 0;
+        while row < end {
+            let page_end = ((row / per_page + 1) * per_page).min(end);
+            if table.deletion_page(row) == 0 {
+                n += page_end - row;
+            } else {
+                for r in row..page_end {
+                    n += table.is_live(pager, r)? as u64;
+                }
+            }
+            row = page_end;
+        }
+        Ok(n)
+    })
+}
+
 /// Does this row exist (not deleted, cleared or rolled back)?
 /// A table that no longer exists (its creation was rolled back) has no live rows.
 pub fn is_live_row(t: TableId, row: u32) -> RtResult<bool> {

@@ -316,6 +316,13 @@ impl<'a> Loader<'a> {
                 7 => Stage::FlatMap(arg),
                 8 => Stage::DbInsert(arg),
                 9 => Stage::Parallel(int(&arg)),
+                10 => match &arg {
+                    Value::Str(s) => Stage::CheckpointAt(Rc::new(
+                        crate::pipe::checkpoint::CheckpointSpec::decode(s.as_str())
+                            .ok_or_else(|| r.error("a bad checkpoint_at stage"))?,
+                    )),
+                    _ => return Err(r.error("a bad checkpoint_at stage")),
+                },
                 _ => return Err(r.error("unknown stream stage")),
             });
         }

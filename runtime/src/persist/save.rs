@@ -12,8 +12,8 @@ use crate::value::{Class, Closure, MapKey, Value};
 use std::rc::Rc;
 use walia_store::codec::{Writer, kind, references};
 use walia_store::{
-    GC_KEY, GLOBAL_PREFIX, HeapError, HeapResult, IdSet, MAX_KEY, OBJECT_PREFIX, global_key,
-    object_key,
+    CURSOR_PREFIX, GC_KEY, GLOBAL_PREFIX, HeapError, HeapResult, IdSet, MAX_KEY, OBJECT_PREFIX,
+    global_key, object_key,
 };
 
 pub struct Saver<'a> {
@@ -47,6 +47,18 @@ impl<'a> Saver<'a> {
         }
         self.write_if_changed(&key, w.buf)?;
         self.heap.note_stored(name);
+        self.drain()
+    }
+
+    /// Store an entry under `key` holding `value` (and everything it reaches): a
+    /// checkpointed pipe's cursor.
+    pub fn entry(&mut self, key: &[u8], value: &Value) -> HeapResult<()> {
+        let mut w = Writer::default();
+        self.item(&mut w, value)?;
+        if key.len() > MAX_KEY {
+            return Err(HeapError::TooLarge("a cursor name is too long".into()));
+        }
+        self.write_if_changed(key, w.buf)?;
         self.drain()
     }
 
@@ -210,6 +222,7 @@ impl<'a> Saver<'a> {
                         Stage::FlatMap(f) => (7, f.clone()),
                         Stage::DbInsert(t) => (8, t.clone()),
                         Stage::Parallel(n) => (9, Value::Int(*n)),
+                        Stage::CheckpointAt(c) => (10, Value::str(c.encode())),
                     };
                     w.int(tag);
                     self.item(&mut w, &arg)?;
@@ -339,11 +352,13 @@ pub fn maybe_sweep(heap: &mut Persist, rewrites: u64) -> HeapResult<()> {
 
 /// Delete every object record that no global reaches; returns how many remain.
 pub fn sweep(heap: &mut Persist) -> HeapResult<u64> {
-    let globals = heap.scan(&[GLOBAL_PREFIX])?;
+    // Globals and the cursors of checkpointed pipes are the roots.
+    let mut roots = heap.scan(&[GLOBAL_PREFIX])?;
+    roots.extend(heap.scan(&[CURSOR_PREFIX])?);
     let mut live = IdSet::default();
     let mut stack: Vec<u64> = Vec::new();
-    for (k, v) in &globals {
-        let what = format!("global '{}'", String::from_utf8_lossy(&k[1..]));
+    for (k, v) in &roots {
+        let what = format!("entry '{}'", String::from_utf8_lossy(k));
         stack.extend(references(v, false, &what)?);
     }
     while let Some(id) = stack.pop() {

@@ -315,12 +315,12 @@ pub fn table_batch(
     plan: &Plan,
     counts: &mut [i64],
     table: TableId,
-    from: u64,
-    end: u64,
+    (from, end): (u64, u64),
+    budget: u64,
 ) -> RtResult<Option<KResult<BatchDone>>> {
     with_rows(plan, table, from, end, |t, pager, columns, from, end| {
         let per_page = ROWS_PER_PAGE as u64;
-        let stop = ((from / per_page + 1) * per_page).min(end);
+        let mut stop = ((from / per_page + 1) * per_page).min(end);
         let len = (stop - from) as usize;
         let first = (from % per_page) as usize;
         // Validate every page the batch reads, then hold them all.
@@ -332,7 +332,14 @@ pub fn table_batch(
         }
         let done = {
             let dead = (deletion != 0).then(|| pager.validated(deletion));
-            let live = live_positions(dead, first, len);
+            let mut live = live_positions(dead, first, len);
+            // A checkpointed run stops at its boundary, after the last row it may read.
+            if live.len() as u64 > budget {
+                live.truncate(budget as usize);
+                if let Some(last) = live.last() {
+                    stop = from + *last as u64 + 1;
+                }
+            }
             let read = live.len() as u64;
             let page = TablePage {
                 first,
@@ -451,19 +458,21 @@ impl Elements for Items<'_> {
     }
 }
 
-/// The batch of list items from index `from`.
+/// The batch of list items from index `from`, reading none at or after `end`.
 pub fn list_batch(
     plan: &Plan,
     counts: &mut [i64],
     list: &crate::value::List,
     from: u64,
+    end: u64,
 ) -> Option<KResult<BatchDone>> {
     let items = list.items.borrow();
     let from_i = from as usize;
-    if from_i >= items.len() {
+    let end = usize::try_from(end).unwrap_or(usize::MAX).min(items.len());
+    if from_i >= end {
         return None;
     }
-    let stop = (from_i + MEMORY_BATCH as usize).min(items.len());
+    let stop = (from_i + MEMORY_BATCH as usize).min(end);
     let slice = &items[from_i..stop];
     let source = Items {
         items: slice,

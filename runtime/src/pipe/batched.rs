@@ -27,6 +27,7 @@ impl PipeRun {
         terminal: &TerminalArgs,
         drains: bool,
     ) -> RtResult<()> {
+        self.open_cursor(vm, terminal)?;
         let (source, stages) = match &self.what {
             Value::Stream(p) => (p.source.clone(), p.stages.clone()),
             other => (other.clone(), Vec::new()),
@@ -46,6 +47,7 @@ impl PipeRun {
             return Ok(());
         }
         if let (SourceIter::File(f), Some(Stage::Filter(pred))) = (&mut self.source, stages.first())
+            && self.ckpt.is_none()
         {
             f.needle = crate::pipe::plan::contains_needle(vm, pred);
         }
@@ -62,8 +64,16 @@ impl PipeRun {
                 .is_ok()
             })
         });
+        // A checkpointed run's position must be exact: no batch may read past what a
+        // terminal or a `take` that stops early consumed.
+        let exact = self.ckpt.is_none()
+            || (drains
+                && !stages
+                    .iter()
+                    .any(|s| matches!(s, Stage::Take(_) | Stage::TakeWhile(_))));
         if let Ok(plan) = plan
             && pure_terminal
+            && exact
             && (drains || !plan.writes())
         {
             self.batches = Some(Box::new(plan));
@@ -86,11 +96,14 @@ impl PipeRun {
                 }
                 continue;
             }
-            if self.done {
+            if self.done || self.pause_due() {
                 return Ok(None);
             }
             vm.check_limits()?;
             self.fill(vm)?;
+            if self.ckpt.is_some() {
+                self.note_first_element();
+            }
         }
     }
 
@@ -120,6 +133,8 @@ impl PipeRun {
         };
         let mut counts = self.counts();
         let threads = plan.threads();
+        // A checkpointed run's batches and blocks end at the next boundary.
+        let budget = self.budget();
         let (ran, stop): (Option<KResult<BatchDone>>, u64) = match &mut self.source {
             SourceIter::Table {
                 table,
@@ -135,33 +150,43 @@ impl PipeRun {
                 *at = 0;
                 *next = from;
                 if threads > 1 {
+                    // Slots are at least as many as live rows: a block of `budget` slots
+                    // never passes the boundary (with deletions it may fall short).
+                    let end = (*end).min(from.saturating_add(budget));
                     let units = block_units(threads, self.fold.is_some());
-                    let stop = block_end(from, *end, units, true);
+                    let stop = block_end(from, end, units, true);
                     (
-                        table_block(&plan, *table, (from, *end), threads, self.fold.as_mut())?,
+                        table_block(&plan, *table, (from, end), threads, self.fold.as_mut())?,
                         stop,
                     )
                 } else {
                     let per_page = ROWS_PER_PAGE as u64;
                     let stop = ((from / per_page + 1) * per_page).min(*end);
-                    (table_batch(&plan, &mut counts, *table, from, *end)?, stop)
+                    let ran = table_batch(&plan, &mut counts, *table, (from, *end), budget)?;
+                    (ran, stop)
                 }
             }
             SourceIter::Range { next, end } if threads > 1 => {
+                let end = bounded(*next, *end, budget);
                 let units = block_units(threads, self.fold.is_some()) * MEMORY_BATCH;
-                let stop = next.saturating_add(units as i64).min(*end);
+                let stop = next.saturating_add(units as i64).min(end);
                 (
-                    range_block(&plan, (*next, *end), threads, self.fold.as_mut()),
+                    range_block(&plan, (*next, end), threads, self.fold.as_mut()),
                     stop as u64,
                 )
             }
             SourceIter::Range { next, end } => {
-                let stop = next.saturating_add(MEMORY_BATCH as i64).min(*end);
-                (range_batch(&plan, &mut counts, *next, *end), stop as u64)
+                let end = bounded(*next, *end, budget);
+                let stop = next.saturating_add(MEMORY_BATCH as i64).min(end);
+                (range_batch(&plan, &mut counts, *next, end), stop as u64)
             }
-            SourceIter::List { list, next, .. } => {
-                let stop = *next as u64 + MEMORY_BATCH;
-                (list_batch(&plan, &mut counts, list, *next as u64), stop)
+            SourceIter::List { list, next, end } => {
+                let end = (*end as u64).min((*next as u64).saturating_add(budget));
+                let stop = (*next as u64 + MEMORY_BATCH).min(end);
+                (
+                    list_batch(&plan, &mut counts, list, *next as u64, end),
+                    stop,
+                )
             }
             _ => {
                 // Not a batch source after all: the interpreter runs the rest.
@@ -247,6 +272,12 @@ impl PipeRun {
     }
 }
 
+/// A range's end, no more than `budget` elements after `next`.
+fn bounded(next: i64, end: i64, budget: u64) -> i64 {
+    let budget = i64::try_from(budget).unwrap_or(i64::MAX);
+    end.min(next.saturating_add(budget))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,6 +296,7 @@ mod tests {
                 name: "sum",
                 init: None,
                 function: None,
+                args: &[],
             };
             run.for_terminal(&mut vm, &sum, true).expect("planned");
             assert!(run.batches.is_some(), "no batches");
@@ -278,6 +310,7 @@ mod tests {
             name: "collect",
             init: None,
             function: None,
+            args: &[],
         };
         run.for_terminal(&mut vm, &collect, true).expect("planned");
         assert!(matches!(run.next(&mut vm), Ok(Some(Value::Str(s))) if s.as_str() == "a"));

@@ -27,7 +27,7 @@ fn function_text(f: &Value) -> String {
     }
 }
 
-fn stage_text(s: &Stage) -> String {
+pub(crate) fn stage_text(s: &Stage) -> String {
     let arg = match s {
         Stage::Filter(f)
         | Stage::Map(f)
@@ -36,6 +36,7 @@ fn stage_text(s: &Stage) -> String {
         | Stage::FlatMap(f) => function_text(f),
         Stage::Take(n) | Stage::Skip(n) | Stage::Parallel(n) => n.to_string(),
         Stage::Enumerate => String::new(),
+        Stage::CheckpointAt(c) => format!("{}, \"{}\"", c.every, c.name),
         Stage::DbInsert(t) => match t {
             Value::Table(t) => crate::db::handle::table_name(*t).to_string(),
             Value::Str(s) => s.as_str().to_string(),
@@ -51,6 +52,9 @@ pub struct TerminalArgs<'a> {
     pub name: &'a str,
     pub init: Option<&'a Value>,
     pub function: Option<&'a Value>,
+    /// Every argument after the stream, in order (a checkpointed pass stores them, so
+    /// warm boot can call the terminal again).
+    pub args: &'a [Value],
 }
 
 /// Why the pipeline is not one native loop, or `None` when it is. `source` is the

@@ -20,6 +20,34 @@ pub trait RecordReader {
     fn next_containing(&mut self, _needle: &str) -> Option<RtResult<Option<(u64, Value)>>> {
         None
     }
+
+    /// Where this reader stands after the last record it returned (`None`: it cannot
+    /// resume). Computing the guard costs two small reads.
+    fn position(&mut self) -> RtResult<Option<FilePos>> {
+        Ok(None)
+    }
+
+    /// Continue after `pos` (checking its guard first, in O(1) reads).
+    fn seek(&mut self, _pos: &FilePos) -> RtResult<()> {
+        Err(crate::error::RtError::new(
+            "this source cannot resume".to_string(),
+        ))
+    }
+}
+
+/// Where a file reader stands after the last record it returned.
+#[derive(Clone, Debug)]
+pub struct FilePos {
+    /// Byte offset just after the last record returned (not the buffered reader's position).
+    pub offset: u64,
+    /// Physical lines consumed (line numbers in later errors stay the file's).
+    pub line: u64,
+    /// Reader state needed to continue (read_csv: its header and inferred column types),
+    /// made of lists, strings, Ints and nil only; nil when none.
+    pub state: Value,
+    /// Guard: crc32 of the up-to-4 KiB window ending at `offset`, and of the first up-to-4 KiB.
+    pub crc_tail: u32,
+    pub crc_head: u32,
 }
 
 /// Opens a source at a path.

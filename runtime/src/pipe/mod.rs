@@ -6,8 +6,11 @@
 //! The executor owns the loop: this is where chunking over row ranges, checkpoints,
 //! progress and interrupts plug in.
 
+pub(crate) mod accumulate;
 pub(crate) mod batch;
 mod batched;
+pub(crate) mod checkpoint;
+pub(crate) mod cursor;
 pub(crate) mod explain;
 pub(crate) mod files;
 pub(crate) mod plan;
@@ -46,6 +49,9 @@ pub enum Stage {
     /// `parallel(n)` (SPEC §10): run the pure stages over shards of the source on `n`
     /// threads. Passes elements on unchanged; the executor decides how to split.
     Parallel(i64),
+    /// `checkpoint_at(n, name)` (SPEC §9): the pipe has a persistent cursor and commits
+    /// every `n` source elements. Passes elements on unchanged.
+    CheckpointAt(Rc<checkpoint::CheckpointSpec>),
 }
 
 impl Stage {
@@ -58,7 +64,11 @@ impl Stage {
             | Stage::Each(v)
             | Stage::FlatMap(v)
             | Stage::DbInsert(v) => Some(v),
-            Stage::Take(_) | Stage::Skip(_) | Stage::Enumerate | Stage::Parallel(_) => None,
+            Stage::Take(_)
+            | Stage::Skip(_)
+            | Stage::Enumerate
+            | Stage::Parallel(_)
+            | Stage::CheckpointAt(_) => None,
         }
     }
 
@@ -74,6 +84,7 @@ impl Stage {
             Stage::FlatMap(_) => "flat_map",
             Stage::DbInsert(_) => "db_insert",
             Stage::Parallel(_) => "parallel",
+            Stage::CheckpointAt(_) => "checkpoint_at",
         }
     }
 
@@ -229,6 +240,13 @@ pub struct PipeRun {
     interpreting: Option<u64>,
     /// The terminal's fold during [`PipeRun::next_folding`].
     fold: Option<Fold>,
+    /// A checkpointed run: its cursor's bookkeeping (see `checkpoint`).
+    ckpt: Option<Box<checkpoint::Checkpointing>>,
+    /// A checkpointed stream not started by a terminal (a `for` loop): an error at the
+    /// first element, since nothing would commit its cursor.
+    needs_cursor: bool,
+    /// Microseconds from opening a resumed cursor to its first element.
+    resume_us: Option<u64>,
 }
 
 impl PipeRun {
@@ -266,6 +284,9 @@ impl PipeRun {
             numbers_at: 0,
             interpreting: None,
             fold: None,
+            ckpt: None,
+            needs_cursor: checkpoint::spec_of(v)?.is_some(),
+            resume_us: None,
         })
     }
 
@@ -375,6 +396,13 @@ impl PipeRun {
     }
 
     fn next_slow(&mut self, vm: &mut Vm) -> RtResult<Option<Value>> {
+        if self.needs_cursor {
+            return Err(RtError::new(
+                "a checkpointed pipe runs through a terminal (p.run(), p.sum()...), not a \
+                 for loop"
+                    .to_string(),
+            ));
+        }
         self.stage = None;
         self.next_element(vm).map_err(|mut e| {
             if let Some(k) = self.stage.take() {
@@ -437,9 +465,16 @@ impl PipeRun {
                     return Ok(None);
                 }
                 None => {
+                    if self.pause_due() {
+                        // A checkpoint boundary: the terminal commits, then pulls again.
+                        return Ok(None);
+                    }
                     match self.source.next()? {
                         Some(v) => {
                             self.read += 1;
+                            if self.ckpt.is_some() {
+                                self.note_first_element();
+                            }
                             if let SourceIter::File(f) = &mut self.source
                                 && f.needle.is_some()
                             {
@@ -497,7 +532,7 @@ impl PipeRun {
                             continue 'outer;
                         }
                     }
-                    Stage::Parallel(_) => {}
+                    Stage::Parallel(_) | Stage::CheckpointAt(_) => {}
                     Stage::Enumerate => {
                         if let StageState::Count(c) = &mut self.state[k] {
                             v = Value::list(vec![Value::Int(*c), v]);

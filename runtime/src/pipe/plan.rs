@@ -256,6 +256,8 @@ pub fn bind(vm: &Vm, source: &Value, stages: &[Stage]) -> Result<Plan, String> {
                 Ok(PlanStage::Pass)
             }
             Stage::Skip(n) => Ok(PlanStage::Skip(*n)),
+            // The executor cuts batches at its boundaries; the kernels pass elements on.
+            Stage::CheckpointAt(_) => Ok(PlanStage::Pass),
             Stage::Map(f) => {
                 let set = kernel_of(f).ok().and_then(|(k, c)| match &*k {
                     KExpr::SetField(0, name, value) if c.proto.arity == 1 => {

@@ -53,6 +53,18 @@ pub struct FileRead {
     pub(super) skipped: u64,
 }
 
+impl FileRead {
+    /// Where the reader stands after the last record it returned.
+    pub(super) fn position(&mut self) -> RtResult<Option<crate::pipe::files::FilePos>> {
+        self.reader.position()
+    }
+
+    /// Continue after a stored position (its guard checked first).
+    pub(super) fn seek(&mut self, pos: &crate::pipe::files::FilePos) -> RtResult<()> {
+        self.reader.seek(pos)
+    }
+}
+
 /// Rows a table scan reads per visit to the heap.
 const TABLE_CHUNK: usize = 256;
 

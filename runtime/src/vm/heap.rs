@@ -237,6 +237,7 @@ impl Vm {
                 saver.global(name, v)?;
             }
         }
+        self.save_cursors(&mut saver)?;
         let rewrites = saver.rewrites;
         let visited = saver.visited().clone();
         maybe_sweep(heap, rewrites)?;
@@ -252,7 +253,7 @@ impl Vm {
         Ok(())
     }
 
-    fn with_heap<T>(
+    pub(super) fn with_heap<T>(
         &mut self,
         f: impl FnOnce(&mut Vm, &mut Persist) -> HeapResult<T>,
     ) -> HeapResult<Option<T>> {
@@ -282,8 +283,9 @@ impl Vm {
             vm.save_globals(heap)?;
             heap.flush_tables()?;
             heap.pager.commit()
-        })
-        .map(|_| ())
+        })?;
+        self.cursors_committed();
+        Ok(())
     }
 
     /// Drop everything since the last commit; returns that commit's sequence number.
@@ -326,6 +328,8 @@ impl Vm {
     /// again from the heap's state on its next use.
     fn reset_to_heap(&mut self, heap: &mut Persist) -> HeapResult<()> {
         heap.forget_objects();
+        // Cursors load again from the heap, as of the commit rolled back to.
+        self.cursors.live.clear();
         heap.reload_names()?;
         let stored: HashSet<String> = heap.stored_names().into_iter().collect();
         let names: Vec<(u32, String)> =

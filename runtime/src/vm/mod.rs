@@ -2,6 +2,7 @@
 //! Rust stack. Builtins that call back into Walia code (pipeline stages, `sort_by`) re-enter
 //! through [`Vm::call_value`]; that nesting is bounded by [`Vm::max_native_depth`].
 
+mod cursors;
 mod dispatch;
 pub(crate) mod heap;
 mod hot;
@@ -92,6 +93,8 @@ pub struct Vm {
     pub(crate) fused: u32,
     /// Pipelines already explained, by where they are (source name, line, column).
     pub(crate) explained: std::collections::HashSet<(String, usize, usize)>,
+    /// The cursors of checkpointed pipes this run has used (see `pipe::cursor`).
+    pub(crate) cursors: crate::pipe::cursor::Cursors,
 }
 
 pub(crate) enum Called {
@@ -128,6 +131,7 @@ impl Vm {
             explain: false,
             fused: 0,
             explained: Default::default(),
+            cursors: Default::default(),
         }
     }
 
