@@ -26,9 +26,11 @@ impl Engine {
         let path = path.as_ref();
         // Release (and sync) a heap this engine already has before taking another.
         self.close_heap()?;
+        let started = std::time::Instant::now();
         let heap = Heap::open_file(path, durability)
             .map_err(|e| heap_error(&format!("cannot open heap '{}'", path.display()), e))?;
         self.vm.attach_heap(heap);
+        self.vm.heap_opened = Some(started);
         Ok(())
     }
 

@@ -49,6 +49,8 @@ impl Engine {
 
     fn resume_each(&mut self, on_done: &mut dyn FnMut(&str, &Value)) -> RtResult<()> {
         self.vm.limits.start();
+        // The first pipe's resume time counts from the heap's opening.
+        self.vm.resume_clock = self.vm.heap_opened.take();
         for (name, stream, terminal, args) in self.vm.interrupted_cursors()? {
             let Some(f) = self.vm.builtin_by_name(&terminal) else {
                 return Err(RtError::new(format!(

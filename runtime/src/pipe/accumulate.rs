@@ -178,3 +178,86 @@ impl Acc {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Snapshot at two checkpoints, restore from the chunks: the whole accumulator comes
+    /// back, each element stored once.
+    #[test]
+    fn growing_accumulators_store_each_element_once_and_restore_whole() {
+        let mut acc = Acc::Items {
+            items: vec![Value::Int(1), Value::Int(2)],
+            saved: 0,
+        };
+        let first = acc.snapshot();
+        if let Acc::Items { items, .. } = &mut acc {
+            items.push(Value::Int(3));
+        }
+        let second = acc.snapshot();
+        let chunks: Vec<Value> = [first, second].into_iter().filter_map(|s| s.chunk).collect();
+        let lens: Vec<usize> = chunks
+            .iter()
+            .map(|c| match c {
+                Value::List(l) => l.items.borrow().len(),
+                _ => 0,
+            })
+            .collect();
+        assert_eq!(lens, vec![2, 1]);
+        let mut back = Acc::Items {
+            items: Vec::new(),
+            saved: 0,
+        };
+        assert!(back.restore(&Value::Nil, &chunks));
+        let Acc::Items { items, saved } = back else {
+            panic!("not items")
+        };
+        assert_eq!(saved, 3);
+        assert!(matches!(items.as_slice(), [Value::Int(1), Value::Int(2), Value::Int(3)]));
+    }
+
+    #[test]
+    fn a_float_sum_restores_bit_for_bit() {
+        let mut fold = Fold::new(FoldKind::Sum);
+        fold.sum = Sum::Float(0.1 + 0.2);
+        fold.count = 7;
+        let snap = Acc::Fold(fold).snapshot();
+        let mut back = Acc::Fold(Fold::new(FoldKind::Sum));
+        assert!(back.restore(&snap.state, &[]));
+        let Acc::Fold(f) = back else { panic!("not a fold") };
+        assert_eq!(f.sum, Sum::Float(0.1 + 0.2));
+        assert_eq!(f.count, 7);
+    }
+
+    #[test]
+    fn pairs_and_text_round_trip_and_bad_state_is_refused() {
+        let mut acc = Acc::Pairs {
+            pairs: vec![(Value::str("k"), Value::Int(1))],
+            saved: 0,
+        };
+        let c = acc.snapshot().chunk.into_iter().collect::<Vec<_>>();
+        let mut back = Acc::Pairs {
+            pairs: Vec::new(),
+            saved: 0,
+        };
+        assert!(back.restore(&Value::Nil, &c));
+        assert!(matches!(back, Acc::Pairs { ref pairs, .. } if pairs.len() == 1));
+        let mut text = Acc::Text {
+            out: "a,b".into(),
+            any: true,
+            saved: 0,
+        };
+        let s = text.snapshot();
+        let mut back = Acc::Text {
+            out: String::new(),
+            any: false,
+            saved: 0,
+        };
+        assert!(back.restore(&s.state, &s.chunk.into_iter().collect::<Vec<_>>()));
+        assert!(matches!(back, Acc::Text { ref out, any: true, .. } if out == "a,b"));
+        // A one-value state given to a fold does not fit.
+        let one = Acc::One(Some(Value::Int(3))).snapshot();
+        assert!(!Acc::Fold(Fold::new(FoldKind::Count)).restore(&one.state, &[]));
+    }
+}

@@ -73,6 +73,8 @@ pub(crate) struct Checkpointing {
     /// When the cursor was opened (for `last_resume_ms`), until the first element.
     opened: Option<Instant>,
     resumed: bool,
+    /// The pass had ended and committed before this run; only its result was lost.
+    ended_before: bool,
 }
 
 /// A definition's text when the compiler gave none (the method form
@@ -89,6 +91,17 @@ pub fn definition_text(src: &Value) -> String {
         }
     }
     text
+}
+
+/// A cursor whose pass is over and seen: only its position stays.
+fn idle(mut c: Cursor) -> Cursor {
+    c.pass = PassState::Idle;
+    c.acc = Value::Nil;
+    c.chunks = Vec::new();
+    c.terminal = "".into();
+    c.args = Vec::new();
+    c.stream = Value::Nil;
+    c
 }
 
 /// The `checkpoint_at` stage of a stream, if it has one.
@@ -118,7 +131,7 @@ impl PipeRun {
         let Some(spec) = spec_of(&self.what)? else {
             return Ok(());
         };
-        let opened = Instant::now();
+        let opened = vm.resume_clock.take().unwrap_or_else(Instant::now);
         if vm.checkpointed_running() {
             return Err(RtError::new(format!(
                 "checkpointed pipe '{}' cannot run inside a stage of another checkpointed pipe",
@@ -180,7 +193,8 @@ impl PipeRun {
             let counts = cursor.counts.clone();
             self.restore_counts(&counts);
         }
-        if cursor.pass == PassState::Ended {
+        let ended_before = cursor.pass == PassState::Ended;
+        if ended_before {
             // The pass ended and committed; only its result was lost.
             self.done = true;
         }
@@ -205,6 +219,7 @@ impl PipeRun {
             restore,
             opened: Some(opened),
             resumed,
+            ended_before,
         }));
         self.needs_cursor = false;
         Ok(())
@@ -325,6 +340,12 @@ impl PipeRun {
         Ok(acc)
     }
 
+    /// Elements of this pass read before this run (a resumed pass): error messages
+    /// number elements from the pass's start.
+    pub(super) fn pass_base(&self) -> u64 {
+        self.ckpt.as_ref().map_or(0, |c| c.base)
+    }
+
     /// Is a checkpoint due before the next source element? (Then the run pauses.)
     #[inline]
     pub(super) fn pause_due(&mut self) -> bool {
@@ -368,6 +389,15 @@ impl PipeRun {
         let paused = std::mem::take(&mut c.paused);
         if paused {
             c.limit = c.limit.saturating_add(c.every);
+        }
+        if c.ended_before {
+            // Its end is committed already: the result is now seen, and the cursor idle
+            // from the next commit on.
+            let name = c.name.clone();
+            if let Some(cursor) = vm.cursor(&name)? {
+                vm.put_cursor(idle(cursor), true, false);
+            }
+            return Ok(false);
         }
         self.commit_cursor(vm, acc, !paused)?;
         Ok(paused)
@@ -419,11 +449,7 @@ impl PipeRun {
             if ended {
                 // Acknowledged by the next commit of any kind: a crash before it returns
                 // this pass's result again instead of losing it.
-                cursor.pass = PassState::Idle;
-                cursor.acc = Value::Nil;
-                cursor.chunks = Vec::new();
-                cursor.terminal = "".into();
-                cursor.args = Vec::new();
+                cursor = idle(cursor);
             }
             vm.put_cursor(cursor, true, !ended);
         }
@@ -488,5 +514,20 @@ impl PipeRun {
             ),
         });
         Err(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stage_survives_its_stored_form() {
+        let s = CheckpointSpec::new(250, "tens", "db.users |> map(u => u.rank)");
+        let back = CheckpointSpec::decode(&s.encode()).expect("decodes");
+        assert_eq!(back.every, 250);
+        assert_eq!(&*back.name, "tens");
+        assert_eq!(back.fingerprint, s.fingerprint);
+        assert!(CheckpointSpec::decode("x\0y").is_none());
     }
 }

@@ -355,3 +355,49 @@ pub fn fingerprint(text: &str) -> u64 {
     }
     h
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_round_trips_through_its_map() {
+        let mut c = Cursor::new("up".into(), fingerprint("a |> b"), "a |> b".into(), 10);
+        c.pass = PassState::Open;
+        c.position = 42;
+        c.pass_start = 40;
+        c.total = Some(100);
+        c.counts = vec![0, 3];
+        c.source = SourcePos::Slot { next: 57, end: 99 };
+        c.acc = Value::list(vec![Value::Int(0), Value::Float(1.5), Value::Int(2)]);
+        c.chunks = vec![Value::list(vec![Value::Int(9)])];
+        c.resumes = 2;
+        let back = Cursor::from_value(&Value::map(c.to_entries())).expect("decodes");
+        assert_eq!(back.position, 42);
+        assert_eq!(back.pass, PassState::Open);
+        assert_eq!(back.counts, vec![0, 3]);
+        assert_eq!(back.total, Some(100));
+        assert_eq!(back.resumes, 2);
+        assert_eq!(back.fingerprint, c.fingerprint);
+        assert!(matches!(back.source, SourcePos::Slot { next: 57, end: 99 }));
+        assert_eq!(back.chunks.len(), 1);
+    }
+
+    #[test]
+    fn a_damaged_cursor_is_an_error_not_a_panic() {
+        let mut e = Cursor::new("x".into(), 1, "t".into(), 1).to_entries();
+        put(&mut e, "position", Value::str("many"));
+        assert!(Cursor::from_value(&Value::map(e)).is_err());
+        assert!(Cursor::from_value(&Value::Int(3)).is_err());
+        let mut e = Cursor::new("x".into(), 1, "t".into(), 1).to_entries();
+        put(&mut e, "source", Value::list(vec![Value::str("slot"), Value::Int(-1)]));
+        assert!(Cursor::from_value(&Value::map(e)).is_err());
+    }
+
+    /// FNV-1a 64 of known inputs: the fingerprint must never change between builds.
+    #[test]
+    fn the_fingerprint_is_fnv1a() {
+        assert_eq!(fingerprint(""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fingerprint("a"), 0xaf63_dc4c_8601_ec8c);
+    }
+}

@@ -410,7 +410,7 @@ impl PipeRun {
                     "in stage {} ({}) of the pipeline, at source element {}",
                     k + 1,
                     self.stages[k].name(),
-                    self.read.saturating_sub(1)
+                    (self.pass_base() + self.read).saturating_sub(1)
                 );
                 e.notes.push(note);
             }

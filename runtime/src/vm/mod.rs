@@ -95,6 +95,11 @@ pub struct Vm {
     pub(crate) explained: std::collections::HashSet<(String, usize, usize)>,
     /// The cursors of checkpointed pipes this run has used (see `pipe::cursor`).
     pub(crate) cursors: crate::pipe::cursor::Cursors,
+    /// When the embedder started opening the attached heap.
+    pub heap_opened: Option<std::time::Instant>,
+    /// Where the next resumed pass measures its `last_resume_ms` from (warm boot: the
+    /// heap's opening), instead of the terminal's call.
+    pub resume_clock: Option<std::time::Instant>,
 }
 
 pub(crate) enum Called {
@@ -132,6 +137,8 @@ impl Vm {
             fused: 0,
             explained: Default::default(),
             cursors: Default::default(),
+            heap_opened: None,
+            resume_clock: None,
         }
     }
 
