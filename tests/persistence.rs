@@ -3,6 +3,10 @@
 //! `N.out` (stdout) and optional `N.err` (first line the exit code, then substrings that
 //! stderr must contain — the same format as the conformance cases). Each step runs as
 //! `walia --heap H run N.wal` in a fresh temporary directory.
+//! Like the conformance cases, every case runs twice, each time on its own heap in its own
+//! directory: once as is (`WALIA_JIT` removed: pipelines use stage kernels where they can)
+//! and once with `WALIA_JIT=0` (every pipeline in the interpreter), since SPEC §11 requires
+//! the same output, diagnostics, heap and checkpoint behaviour. A failure names the execution.
 //! Set `WALIA_CASES=substring` to run only matching cases.
 
 use std::fs;
@@ -41,20 +45,41 @@ fn steps(case: &Path) -> Vec<(usize, PathBuf)> {
     steps
 }
 
-fn run_case(case: &Path) -> Result<(), String> {
+/// How the pipelines of a case run.
+#[derive(Clone, Copy)]
+enum Exec {
+    /// `WALIA_JIT` removed from the environment: stage kernels where they apply.
+    Default,
+    /// `WALIA_JIT=0`: every pipeline in the interpreter.
+    Interpreter,
+}
+
+impl Exec {
+    fn label(self) -> &'static str {
+        match self {
+            Exec::Default => "default",
+            Exec::Interpreter => "interpreter, WALIA_JIT=0",
+        }
+    }
+}
+
+fn run_case(case: &Path, exec: Exec) -> Result<(), String> {
     let tmp = tempfile::tempdir().map_err(|e| e.to_string())?;
     let heap = tmp.path().join("h.wld");
     for (n, script) in steps(case) {
-        let out = Command::new(env!("CARGO_BIN_EXE_walia"))
-            .arg("--heap")
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_walia"));
+        cmd.arg("--heap")
             .arg(&heap)
             .arg("run")
             .arg(&script)
             .current_dir(tmp.path())
             .env_remove("WALIA_HEAP")
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| e.to_string())?;
+            .stdin(Stdio::null());
+        match exec {
+            Exec::Default => cmd.env_remove("WALIA_JIT"),
+            Exec::Interpreter => cmd.env("WALIA_JIT", "0"),
+        };
+        let out = cmd.output().map_err(|e| e.to_string())?;
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
         let code = out.status.code().unwrap_or(-1);
@@ -108,14 +133,16 @@ fn heap_cases() {
         if !name.contains(&filter) {
             continue;
         }
-        ran += 1;
-        if let Err(e) = run_case(&case) {
-            failures.push(format!("{name}: {e}"));
+        for exec in [Exec::Default, Exec::Interpreter] {
+            ran += 1;
+            if let Err(e) = run_case(&case, exec) {
+                failures.push(format!("{name} [{}]: {e}", exec.label()));
+            }
         }
     }
     assert!(
         failures.is_empty(),
-        "{} of {ran} heap cases failed:\n\n{}",
+        "{} of {ran} heap case runs failed (each case runs twice: default and WALIA_JIT=0):\n\n{}",
         failures.len(),
         failures.join("\n\n")
     );
