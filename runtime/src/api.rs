@@ -33,7 +33,7 @@ pub use crate::compiler::compile;
 /// Pipelines: stages, the executor, and the explanation of a plan.
 pub use crate::pipe::explain::{TerminalArgs, plan_lines};
 /// File sources of pipelines (`lines`, `read_csv`, `read_jsonl`).
-pub use crate::pipe::files::{FileSource, RecordReader, SourceOpener};
+pub use crate::pipe::files::{FilePos, FileSource, RecordReader, SourceOpener};
 pub use crate::pipe::plan::bind as bind_plan;
 pub use crate::pipe::{PipeRun, Pipeline, Stage};
 
