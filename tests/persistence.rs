@@ -193,3 +193,36 @@ fn orders_example_imports_and_queries() {
     assert!(first.ends_with("orders {id: 4, customer: \"Chloé \\\"CJ\\\" Martin\", city: \"Faro\", amount: 210.25, paid: true}\n"), "{first}");
     assert_eq!(run(), first);
 }
+
+/// A stored file stream keeps the absolute path of its file: run from another directory
+/// (as a warm boot may be), it reads the same file, not one of the same relative name there.
+#[test]
+fn a_stored_file_stream_reads_its_file_from_any_directory() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    for (dir, text) in [(&a, "1\n2\n3\n"), (&b, "other\n")] {
+        fs::create_dir(dir).expect("mkdir");
+        fs::write(dir.join("log.txt"), text).expect("write");
+    }
+    let heap = a.join("h.wld");
+    let run = |dir: &Path, script: &str| {
+        fs::write(dir.join("s.wal"), script).expect("write");
+        let out = Command::new(env!("CARGO_BIN_EXE_walia"))
+            .arg("--heap")
+            .arg(&heap)
+            .args(["run", "s.wal"])
+            .current_dir(dir)
+            .env_remove("WALIA_HEAP")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run walia");
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{err}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert_eq!(
+        run(&a, "var s = lines(\"log.txt\"); print s |> count();"),
+        "3\n"
+    );
+    assert_eq!(run(&b, "print s |> count();"), "3\n");
+}

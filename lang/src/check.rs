@@ -16,7 +16,7 @@ pub fn parse_and_resolve(
 ) -> (Program, Vec<Diagnostic>) {
     let (mut program, mut diags) = crate::parse(src);
     let syntax_errors = !diags.is_empty();
-    let names = resolve(&mut program, globals, known);
+    let names = resolve(&mut program, src, globals, known);
     for d in names {
         if syntax_errors && d.label == "not declared" {
             let span = d.span.range();

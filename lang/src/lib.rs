@@ -6,6 +6,7 @@
 pub mod ast;
 pub mod check;
 pub mod diagnostic;
+pub mod fingerprint;
 pub mod globals;
 pub mod lexer;
 pub mod parser;

@@ -6,7 +6,10 @@ use crate::ast::*;
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use std::collections::HashSet;
 
+mod checkpoint;
+mod class;
 mod frame;
+use checkpoint::Binding;
 use frame::FnCtx;
 
 pub use crate::check::parse_and_resolve;
@@ -25,6 +28,8 @@ pub const MAX_GLOBAL_NAME: usize = 511;
 const MAX_NESTING: usize = 256;
 
 struct Resolver<'g> {
+    /// The program's source text (checkpointed pipes keep the text of their definition).
+    src: &'g str,
     globals: &'g mut GlobalNames,
     known: &'g dyn KnownGlobals,
     fns: Vec<FnCtx>,
@@ -39,15 +44,21 @@ struct Resolver<'g> {
     diags: Vec<Diagnostic>,
     /// The nesting limit was reported (once per program).
     too_deep: bool,
+    /// The top-level variable whose value is being resolved, which names a checkpointed
+    /// pipe in it that has no name of its own.
+    binding: Option<Binding>,
 }
 
-/// Resolve `program` in place. Returns every error found (empty on success).
+/// Resolve `program` (parsed from `src`) in place. Returns every error found (empty on
+/// success).
 pub fn resolve(
     program: &mut Program,
+    src: &str,
     globals: &mut GlobalNames,
     known: &dyn KnownGlobals,
 ) -> Vec<Diagnostic> {
     let mut r = Resolver {
+        src,
         globals,
         known,
         fns: vec![FnCtx::new(FunKind::Script)],
@@ -57,6 +68,7 @@ pub fn resolve(
         hoisted: HashSet::new(),
         diags: Vec::new(),
         too_deep: false,
+        binding: None,
     };
     for stmt in &program.stmts {
         match &stmt.kind {
@@ -250,7 +262,11 @@ impl Resolver<'_> {
     }
 
     fn stmt(&mut self, stmt: &mut Stmt) {
+        // A statement inside a top-level variable's value (in a block) is not that value:
+        // a checkpointed pipe there is not named after the variable.
+        let outer = self.binding.take();
         crate::stack::guarded(|| self.stmt_unguarded(stmt));
+        self.binding = outer;
     }
 
     fn stmt_unguarded(&mut self, stmt: &mut Stmt) {
@@ -261,7 +277,9 @@ impl Resolver<'_> {
                     // Inside its own initializer a top-level var denotes its current value.
                     self.declare(name);
                     if let Some(e) = init {
+                        self.binding = Some(Binding::new(&name.name, e.span));
                         self.expr(e);
+                        self.binding = None;
                     }
                 } else {
                     if let Some(e) = init {
@@ -278,6 +296,7 @@ impl Resolver<'_> {
                 self.function(f, FunKind::Function);
             }
             StmtKind::Class(c) => self.class(c),
+            StmtKind::Expr { expr, .. } if self.at_top_level() => self.top_level_expr(expr),
             StmtKind::Expr { expr, .. } | StmtKind::Print(expr) => self.expr(expr),
             StmtKind::If { cond, then, else_ } => {
                 self.expr(cond);
@@ -388,6 +407,8 @@ impl Resolver<'_> {
                 f.span,
             );
         }
+        // A pipe in a function body is built on each call: no variable of the top level names it.
+        let outer = self.binding.take();
         self.fns.push(FnCtx::new(kind));
         if matches!(kind, FunKind::Method | FunKind::Init)
             && let Some(scope) = self.cur().scopes.last_mut()
@@ -419,53 +440,7 @@ impl Resolver<'_> {
             }
             f.info = ctx.info();
         }
-    }
-
-    fn class(&mut self, c: &mut ClassDecl) {
-        if let Some(sup) = &mut c.superclass {
-            if sup.name == c.name.name {
-                self.diags.push(Diagnostic::new(
-                    format!("class '{}' cannot inherit from itself", c.name.name),
-                    sup.span,
-                ));
-            } else {
-                self.resolve_name(sup);
-            }
-        }
-        self.declare(&mut c.name);
-        self.mark_assigned(c.name.res);
-        self.classes.push(c.superclass.is_some());
-        // Field defaults run as a hidden method with `this` in slot 0.
-        self.fns.push(FnCtx::new(FunKind::Defaults));
-        if let Some(scope) = self.cur().scopes.last_mut() {
-            scope.push(("this".to_string(), 0));
-        }
-        for field in &mut c.fields {
-            if let Some(d) = &mut field.default {
-                self.expr(d);
-            }
-        }
-        if let Some(ctx) = self.fns.pop() {
-            c.defaults_info = ctx.info();
-        }
-        for m in &mut c.methods {
-            let kind = m.method_kind();
-            self.function(m, kind);
-        }
-        self.classes.pop();
-    }
-
-    fn this_res(&mut self, span: Span, word: &str) -> Res {
-        match self.lookup("this") {
-            Some(res) => {
-                self.cur().uses_this = true;
-                res
-            }
-            None => {
-                self.error(format!("'{word}' used outside a method"), span);
-                Res::Unresolved
-            }
-        }
+        self.binding = outer;
     }
 
     fn expr(&mut self, e: &mut Expr) {
@@ -512,7 +487,9 @@ impl Resolver<'_> {
                     self.error("too many arguments (at most 65535)", span);
                 }
                 self.expr(a);
-                self.expr(b);
+                if !self.checkpoint_pipe(b, span) {
+                    self.expr(b);
+                }
             }
             ExprKind::Binary(_, a, b)
             | ExprKind::And(a, b)
@@ -533,8 +510,11 @@ impl Resolver<'_> {
                     self.error("too many arguments (at most 65535)", span);
                 }
                 self.expr(callee);
-                for a in args {
+                for a in args.iter_mut() {
                     self.expr(a);
+                }
+                if self.is_checkpoint_builtin(callee) {
+                    self.checkpoint_args(args, false, span, span);
                 }
             }
             ExprKind::Field { object, .. } => self.expr(object),

@@ -24,7 +24,7 @@ fn run(src: &str) -> Result<String, String> {
         return Err(format!("parse: {:?}", diags));
     }
     let mut names = GlobalNames::new();
-    let diags = resolve(&mut program, &mut names, &|_: &str| false);
+    let diags = resolve(&mut program, src, &mut names, &|_: &str| false);
     if !diags.is_empty() {
         return Err(format!("resolve: {:?}", diags));
     }

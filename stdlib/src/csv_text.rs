@@ -195,6 +195,20 @@ impl<R: BufRead> CsvReader<R> {
         }
     }
 
+    /// The input, positioned after the last line read.
+    pub fn input(&self) -> &R {
+        &self.input
+    }
+
+    /// Continue at a record boundary found earlier: `input` must stand at byte `bytes`,
+    /// after `line` physical lines (which later errors count on from).
+    pub fn resume_at(&mut self, line: u64, bytes: u64) -> &mut R {
+        self.line = line;
+        self.bytes = bytes;
+        self.too_long = false;
+        &mut self.input
+    }
+
     /// The bytes of field `i` of the current record.
     pub fn field(&self, i: usize) -> &[u8] {
         let f = self.fields[i];

@@ -12,9 +12,13 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 use std::rc::Rc;
 use walia_runtime::api::{
-    ColType, FileSource, MapKey, Pipeline, RecordReader, SourceOpener, Str, cell_value, max_record,
-    new_entries,
+    ColType, FilePos, FileSource, MapKey, Pipeline, RecordReader, SourceOpener, Str, cell_value,
+    max_record, new_entries,
 };
+
+mod resume;
+#[cfg(test)]
+mod resume_tests;
 use walia_runtime::{RtError, RtResult, Value, Vm};
 
 pub fn install(vm: &mut Vm) {
@@ -38,10 +42,11 @@ fn source(vm: &mut Vm, name: &'static str, open: SourceOpener) {
     );
 }
 
-fn open(path: &str) -> RtResult<BufReader<File>> {
-    File::open(path)
+/// Open `source.path`; errors name the path as the script gave it.
+fn open(source: &FileSource) -> RtResult<BufReader<File>> {
+    File::open(&*source.path)
         .map(|f| BufReader::with_capacity(1 << 16, f))
-        .map_err(|e| RtError::new(format!("cannot read '{path}': {e}")))
+        .map_err(|e| RtError::new(format!("cannot read '{}': {e}", source.shown)))
 }
 
 fn line_error(path: &str, line: u64, reason: impl std::fmt::Display) -> RtError {
@@ -51,18 +56,22 @@ fn line_error(path: &str, line: u64, reason: impl std::fmt::Display) -> RtError 
 /// A text file read a line at a time (each line's `\n` or `\r\n` removed).
 struct LineFile {
     input: BufReader<File>,
+    /// The path as the script gave it (for messages).
     path: Rc<str>,
     /// Physical lines read so far.
     line: u64,
+    /// Bytes of those lines (where the next line starts).
+    offset: u64,
     buf: Vec<u8>,
 }
 
 impl LineFile {
-    fn open(path: &str) -> RtResult<LineFile> {
+    fn open(source: &FileSource) -> RtResult<LineFile> {
         Ok(LineFile {
-            input: open(path)?,
-            path: path.into(),
+            input: open(source)?,
+            path: source.shown.clone(),
             line: 0,
+            offset: 0,
             buf: Vec::new(),
         })
     }
@@ -76,10 +85,11 @@ impl LineFile {
         if n == 0 {
             return Ok(false);
         }
-        if self.line == 0 {
+        if self.offset == 0 {
             crate::csv_text::strip_bom(&mut self.buf);
         }
         self.line += 1;
+        self.offset += n as u64;
         if self.buf.last() == Some(&b'\n') {
             self.buf.pop();
             if self.buf.last() == Some(&b'\r') {
@@ -98,8 +108,8 @@ impl LineFile {
 /// `lines(path)`: a String per line.
 struct Lines(LineFile, Option<LineSearch>);
 
-fn open_lines(path: &str) -> RtResult<Box<dyn RecordReader>> {
-    Ok(Box::new(Lines(LineFile::open(path)?, None)))
+fn open_lines(source: &FileSource) -> RtResult<Box<dyn RecordReader>> {
+    Ok(Box::new(Lines(LineFile::open(source)?, None)))
 }
 
 impl RecordReader for Lines {
@@ -116,6 +126,18 @@ impl RecordReader for Lines {
         }
         let search = self.1.get_or_insert_with(|| LineSearch::new(needle));
         Some(search.next(&mut self.0))
+    }
+
+    fn position(&mut self) -> RtResult<Option<FilePos>> {
+        if self.1.is_some() {
+            // The search reads whole blocks ahead: the file's offset is not the line's.
+            return Ok(None);
+        }
+        self.0.position(Value::Nil).map(Some)
+    }
+
+    fn seek(&mut self, pos: &FilePos) -> RtResult<()> {
+        self.0.seek(pos)
     }
 }
 
@@ -261,10 +283,10 @@ struct CsvMaps {
     types: Vec<ColType>,
 }
 
-fn open_csv(path: &str) -> RtResult<Box<dyn RecordReader>> {
+fn open_csv(source: &FileSource) -> RtResult<Box<dyn RecordReader>> {
     Ok(Box::new(CsvMaps {
-        csv: CsvReader::new(open(path)?),
-        path: path.into(),
+        csv: CsvReader::new(open(source)?),
+        path: source.shown.clone(),
         header: None,
         types: Vec::new(),
     }))
@@ -340,13 +362,21 @@ impl RecordReader for CsvMaps {
         }
         Ok(Some(Value::map(entries)))
     }
+
+    fn position(&mut self) -> RtResult<Option<FilePos>> {
+        self.csv_position().map(Some)
+    }
+
+    fn seek(&mut self, pos: &FilePos) -> RtResult<()> {
+        self.csv_seek(pos)
+    }
 }
 
 /// `read_jsonl(path)`: a value per JSON line (blank lines skipped).
 struct JsonLines(LineFile);
 
-fn open_jsonl(path: &str) -> RtResult<Box<dyn RecordReader>> {
-    Ok(Box::new(JsonLines(LineFile::open(path)?)))
+fn open_jsonl(source: &FileSource) -> RtResult<Box<dyn RecordReader>> {
+    Ok(Box::new(JsonLines(LineFile::open(source)?)))
 }
 
 impl RecordReader for JsonLines {
@@ -366,5 +396,13 @@ impl RecordReader for JsonLines {
                 Err(e) => Err(line_error(&f.path, f.line, format!("invalid JSON: {e}"))),
             };
         }
+    }
+
+    fn position(&mut self) -> RtResult<Option<FilePos>> {
+        self.0.position(Value::Nil).map(Some)
+    }
+
+    fn seek(&mut self, pos: &FilePos) -> RtResult<()> {
+        self.0.seek(pos)
     }
 }

@@ -3,9 +3,39 @@
 //! read is registered on the VM by whoever provides the source (the stdlib), through the
 //! same API an embedder would use for a source of its own.
 
-use crate::error::RtResult;
+use crate::error::{RtError, RtResult};
 use crate::value::Value;
 use std::rc::Rc;
+
+/// Where a file reader stands after the last record it returned: what a checkpointed pipe
+/// (SPEC §9) stores to continue reading the file in a later run.
+#[derive(Clone, Debug)]
+pub struct FilePos {
+    /// Byte offset just after the last record returned (not the buffered reader's position).
+    pub offset: u64,
+    /// Physical lines consumed (for error messages after a resume: line numbers stay the file's).
+    pub line: u64,
+    /// Reader state needed to continue (read_csv: its header and the column types it
+    /// inferred), as a Value (Nil when none). Made of Lists/Strings/Ints/Nil only so it can
+    /// be stored in the heap.
+    pub state: Value,
+    /// Guard: crc32 of the up-to-4 KiB window ending at `offset`, and of the first up-to-4
+    /// KiB of the file (never past `offset`: bytes after it may change, as appends do).
+    pub crc_tail: u32,
+    pub crc_head: u32,
+}
+
+/// `Value` has no `PartialEq` (script equality can fail on deep values); the state is
+/// small lists of strings and ints, compared as the `==` of scripts does.
+impl PartialEq for FilePos {
+    fn eq(&self, other: &FilePos) -> bool {
+        self.offset == other.offset
+            && self.line == other.line
+            && self.crc_tail == other.crc_tail
+            && self.crc_head == other.crc_head
+            && crate::ops::equal(&self.state, &other.state)
+    }
+}
 
 /// Reads one record at a time.
 pub trait RecordReader {
@@ -21,53 +51,56 @@ pub trait RecordReader {
         None
     }
 
-    /// Where this reader stands after the last record it returned (`None`: it cannot
-    /// resume). Computing the guard costs two small reads.
+    /// Where the reader stands after the last record `next_record` returned, with the
+    /// guard that [`RecordReader::seek`] checks (two small reads: O(1)). `None`: this
+    /// reader cannot resume (also after `next_containing` was used: its reads run ahead).
     fn position(&mut self) -> RtResult<Option<FilePos>> {
         Ok(None)
     }
 
-    /// Continue after `pos` (checking its guard first, in O(1) reads).
+    /// Continue a freshly opened reader at `pos` (taken by `position` in an earlier run):
+    /// the next record is the one after `pos.offset`, and line numbers count on from
+    /// `pos.line`. An error when the file shrank below the offset, or the bytes before it
+    /// changed (as far as the guard sees).
     fn seek(&mut self, _pos: &FilePos) -> RtResult<()> {
-        Err(crate::error::RtError::new(
-            "this source cannot resume".to_string(),
-        ))
+        Err(RtError::new("this source cannot resume"))
     }
 }
 
-/// Where a file reader stands after the last record it returned.
-#[derive(Clone, Debug)]
-pub struct FilePos {
-    /// Byte offset just after the last record returned (not the buffered reader's position).
-    pub offset: u64,
-    /// Physical lines consumed (line numbers in later errors stay the file's).
-    pub line: u64,
-    /// Reader state needed to continue (read_csv: its header and inferred column types),
-    /// made of lists, strings, Ints and nil only; nil when none.
-    pub state: Value,
-    /// Guard: crc32 of the up-to-4 KiB window ending at `offset`, and of the first up-to-4 KiB.
-    pub crc_tail: u32,
-    pub crc_head: u32,
-}
-
-/// Opens a source at a path.
-pub type SourceOpener = fn(&str) -> RtResult<Box<dyn RecordReader>>;
+/// Opens a source: reads `source.path`, names `source.shown` in errors.
+pub type SourceOpener = fn(&FileSource) -> RtResult<Box<dyn RecordReader>>;
 
 /// A file source: re-opened each time a pipeline over it runs (a stream is a reusable
 /// description), stored in the heap by kind and path.
 pub struct FileSource {
     /// The source's registered name (`lines`, `read_csv`...).
     pub kind: Rc<str>,
+    /// The path read and stored: absolute, so a heap used from another working directory
+    /// (a warm boot, SPEC §9) still reads the same file.
     pub path: Rc<str>,
+    /// The path as the script gave it, for messages (after a reload from the heap: `path`).
+    pub shown: Rc<str>,
     pub open: SourceOpener,
 }
 
 impl FileSource {
+    /// A source reading `path`, made absolute against the current directory now (left as
+    /// given when it cannot be: an empty path, or a directory name that is not UTF-8).
     pub fn value(kind: &str, path: &str, open: SourceOpener) -> Value {
+        let absolute = std::path::absolute(path)
+            .ok()
+            .and_then(|p| p.to_str().map(Rc::from))
+            .unwrap_or_else(|| Rc::from(path));
         Value::File(Rc::new(FileSource {
             kind: kind.into(),
-            path: path.into(),
+            path: absolute,
+            shown: path.into(),
             open,
         }))
+    }
+
+    /// Open a reader at the start of the file.
+    pub fn reader(&self) -> RtResult<Box<dyn RecordReader>> {
+        (self.open)(self)
     }
 }

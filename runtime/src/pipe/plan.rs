@@ -301,7 +301,7 @@ pub fn bind(vm: &Vm, source: &Value, stages: &[Stage]) -> Result<Plan, String> {
 pub fn source_name(v: &Value) -> String {
     match v {
         Value::Table(t) => format!("table {}", crate::db::handle::table_name(*t)),
-        Value::File(f) => format!("{}(\"{}\")", f.kind, f.path),
+        Value::File(f) => format!("{}(\"{}\")", f.kind, f.shown),
         other => other.type_name().to_lowercase(),
     }
 }

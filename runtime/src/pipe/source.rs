@@ -90,7 +90,7 @@ impl SourceIter {
                 keys_only,
             },
             Value::File(f) => SourceIter::File(FileRead {
-                reader: (f.open)(&f.path)?,
+                reader: f.reader()?,
                 needle: None,
                 skipped: 0,
             }),

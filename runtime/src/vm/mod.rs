@@ -678,7 +678,7 @@ mod tests {
             }),
         );
         let mut names = std::mem::take(&mut vm.names);
-        let diags = resolve(&mut program, &mut names, &|n: &str| n == "height");
+        let diags = resolve(&mut program, src, &mut names, &|n: &str| n == "height");
         assert!(diags.is_empty(), "{diags:?}");
         vm.names = names;
         let file = Rc::new(SourceFile {
