@@ -227,7 +227,9 @@ fn base_seed() -> u64 {
         })
 }
 
-fn drive(work: &mut dyn Work, mode: &'static str, salt: u64) {
+/// Run one workload from a fresh heap through kills to its end; returns how many kills
+/// landed (a run that finished before its kill is not counted).
+fn drive(work: &mut dyn Work, mode: &'static str, salt: u64) -> usize {
     let seed = base_seed();
     let ctx = Ctx {
         workload: work.name(),
@@ -343,6 +345,7 @@ fn drive(work: &mut dyn Work, mode: &'static str, salt: u64) {
         "{ctx}: {} kills, covered at each (delay µs, elements): {progress:?}",
         progress.len()
     );
+    progress.len()
 }
 
 // ---------------------------------------------------------------------------- workloads
@@ -705,10 +708,19 @@ impl Work for ParallelSum {
     }
 }
 
+/// Each mode: workloads from fresh heaps until `WALIA_CHECKPOINT_KILLS` kills (default 3)
+/// have landed in all (a workload that finishes early starts over).
 fn all_modes(make: impl Fn() -> Box<dyn Work>, salt: u64) {
+    let target = common::env_count("WALIA_CHECKPOINT_KILLS", 3).max(1);
     for (i, mode) in MODES.into_iter().enumerate() {
-        let mut work = make();
-        drive(work.as_mut(), mode, salt * 16 + i as u64);
+        let mut landed = 0;
+        let mut round = 0u64;
+        while landed < target && round < 10 * target as u64 {
+            let mut work = make();
+            landed += drive(work.as_mut(), mode, (salt * 16 + i as u64) ^ (round << 32));
+            round += 1;
+        }
+        eprintln!("kills landed: {landed} in {round} workload runs ({mode}, salt {salt})");
     }
 }
 

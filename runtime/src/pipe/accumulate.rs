@@ -196,7 +196,10 @@ mod tests {
             items.push(Value::Int(3));
         }
         let second = acc.snapshot();
-        let chunks: Vec<Value> = [first, second].into_iter().filter_map(|s| s.chunk).collect();
+        let chunks: Vec<Value> = [first, second]
+            .into_iter()
+            .filter_map(|s| s.chunk)
+            .collect();
         let lens: Vec<usize> = chunks
             .iter()
             .map(|c| match c {
@@ -214,7 +217,10 @@ mod tests {
             panic!("not items")
         };
         assert_eq!(saved, 3);
-        assert!(matches!(items.as_slice(), [Value::Int(1), Value::Int(2), Value::Int(3)]));
+        assert!(matches!(
+            items.as_slice(),
+            [Value::Int(1), Value::Int(2), Value::Int(3)]
+        ));
     }
 
     #[test]
@@ -225,7 +231,9 @@ mod tests {
         let snap = Acc::Fold(fold).snapshot();
         let mut back = Acc::Fold(Fold::new(FoldKind::Sum));
         assert!(back.restore(&snap.state, &[]));
-        let Acc::Fold(f) = back else { panic!("not a fold") };
+        let Acc::Fold(f) = back else {
+            panic!("not a fold")
+        };
         assert_eq!(f.sum, Sum::Float(0.1 + 0.2));
         assert_eq!(f.count, 7);
     }

@@ -390,7 +390,11 @@ mod tests {
         assert!(Cursor::from_value(&Value::map(e)).is_err());
         assert!(Cursor::from_value(&Value::Int(3)).is_err());
         let mut e = Cursor::new("x".into(), 1, "t".into(), 1).to_entries();
-        put(&mut e, "source", Value::list(vec![Value::str("slot"), Value::Int(-1)]));
+        put(
+            &mut e,
+            "source",
+            Value::list(vec![Value::str("slot"), Value::Int(-1)]),
+        );
         assert!(Cursor::from_value(&Value::map(e)).is_err());
     }
 
