@@ -1,6 +1,8 @@
 //! The `walia` command: run scripts, run their tests, check them, or start the REPL.
 
 mod admin;
+mod listing;
+mod progress;
 mod repl;
 
 /// glibc's malloc serves a non-main thread (scripts run on one, for its large stack) from
@@ -147,7 +149,7 @@ struct Options {
     #[arg(long, global = true)]
     explain: bool,
 
-    /// No progress output.
+    /// No progress output (the import progress bar, a checkpointed pipe's progress line).
     #[arg(long, global = true)]
     quiet: bool,
 
@@ -231,6 +233,10 @@ fn run_cli(stack: usize) -> i32 {
     let mut engine = Engine::new();
     engine.set_max_depth(cli.opts.max_depth);
     engine.set_quiet(cli.opts.quiet);
+    // A progress line only where someone watches it: a terminal, without --quiet.
+    if !cli.opts.quiet && std::io::stderr().is_terminal() {
+        engine.set_progress(Some(Box::new(progress::ProgressLine::default())));
+    }
     if cli.opts.no_jit {
         engine.set_jit(false);
     }

@@ -73,6 +73,8 @@ pub(crate) struct Checkpointing {
     /// When the cursor was opened (for `last_resume_ms`), until the first element.
     opened: Option<Instant>,
     resumed: bool,
+    /// The position the pass will end at, when known (for a progress line).
+    total: Option<u64>,
 }
 
 /// A definition's text when the compiler gave none (the method form
@@ -193,6 +195,7 @@ impl PipeRun {
         let restore = resumed.then(|| (cursor.acc.clone(), cursor.chunks.clone()));
         cursor.pass = PassState::Open;
         let pass_start = cursor.pass_start;
+        let total = cursor.total;
         vm.put_cursor(cursor, false, true);
         self.ckpt = Some(Box::new(Checkpointing {
             name: spec.name.clone(),
@@ -205,6 +208,7 @@ impl PipeRun {
             restore,
             opened: Some(opened),
             resumed,
+            total,
         }));
         self.needs_cursor = false;
         Ok(())
@@ -345,6 +349,16 @@ impl PipeRun {
             .map_or(u64::MAX, |c| c.limit.saturating_sub(self.read))
     }
 
+    /// Tell the progress sink, if any, where a checkpointed run stands. The executor
+    /// calls this at each boundary and every few thousand elements in between; only
+    /// when a sink is installed (so it costs nothing otherwise).
+    #[cold]
+    pub(super) fn report_progress(&self, vm: &mut Vm) {
+        if let (Some(c), Some(sink)) = (&self.ckpt, vm.progress.as_mut()) {
+            sink.update(&c.name, c.pass_start + c.base + self.read, c.total);
+        }
+    }
+
     /// The first element of a checkpointed run was read: the resume is complete.
     #[inline]
     pub(super) fn note_first_element(&mut self) {
@@ -414,6 +428,7 @@ impl PipeRun {
         let t = Instant::now();
         vm.commit_checkpoint()?;
         let took = t.elapsed().as_micros() as u64;
+        self.report_progress(vm);
         if let Some(mut cursor) = vm.cursor(&name)? {
             cursor.last_commit_us = took;
             if ended {
@@ -468,6 +483,9 @@ impl PipeRun {
             return r;
         };
         vm.end_checkpointed_run(&c.name);
+        if let Some(sink) = vm.progress.as_mut() {
+            sink.done(&c.name);
+        }
         let mut e = match r {
             Ok(v) => return Ok(v),
             Err(e) => e,

@@ -1,0 +1,114 @@
+//! The progress line of a running checkpointed pipe on a terminal (SPEC §9): the pipe's
+//! name, its position of the total, the rate and the time left. The runtime reports
+//! through [`ProgressSink`]; drawing is here, so the runtime does not depend on indicatif.
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::time::{Duration, Instant};
+use walia::ProgressSink;
+
+/// Redraws at most 10 times a second.
+const INTERVAL: Duration = Duration::from_millis(100);
+
+/// A pass shorter than this shows no line at all (no flicker for quick pipes).
+const QUIET_START: Duration = Duration::from_millis(250);
+
+/// Draws one line on stderr for the pass running now.
+#[derive(Default)]
+pub struct ProgressLine {
+    /// The pass being shown: its cursor's name, when it was first reported, and its bar
+    /// once it has run long enough to get one.
+    pass: Option<Pass>,
+    /// When the line was last updated.
+    last: Option<Instant>,
+}
+
+struct Pass {
+    name: String,
+    started: Instant,
+    bar: Option<ProgressBar>,
+    /// Whether the bar's style has a length (the source's end is known).
+    with_total: bool,
+}
+
+fn style(with_total: bool) -> Option<ProgressStyle> {
+    let template = if with_total {
+        "{prefix} [{bar:30}] {pos}/{len} {per_sec} ETA {eta}"
+    } else {
+        "{prefix} {pos} {per_sec} {elapsed}"
+    };
+    ProgressStyle::with_template(template)
+        .ok()
+        .map(|s| s.progress_chars("=> "))
+}
+
+fn new_bar(name: &str, position: u64, total: Option<u64>) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr_with_hz(10));
+    if let Some(s) = style(total.is_some()) {
+        bar.set_style(s);
+    }
+    bar.set_prefix(name.to_string());
+    bar.set_position(position);
+    // The rate counts this run's elements, not those of earlier runs (a resumed pass
+    // starts far from 0).
+    bar.reset_eta();
+    bar
+}
+
+impl ProgressSink for ProgressLine {
+    fn update(&mut self, name: &str, position: u64, total: Option<u64>) {
+        let now = Instant::now();
+        // The runtime calls often (every few thousand elements); most calls stop here.
+        if self.last.is_some_and(|t| now.duration_since(t) < INTERVAL) {
+            return;
+        }
+        self.last = Some(now);
+        if self.pass.as_ref().is_none_or(|p| p.name != name) {
+            self.clear();
+            self.pass = Some(Pass {
+                name: name.to_string(),
+                started: now,
+                bar: None,
+                with_total: total.is_some(),
+            });
+        }
+        let Some(pass) = &mut self.pass else {
+            return;
+        };
+        if now.duration_since(pass.started) < QUIET_START {
+            return;
+        }
+        match &pass.bar {
+            None => {
+                pass.bar = Some(new_bar(name, position, total));
+                pass.with_total = total.is_some();
+            }
+            Some(bar) => {
+                if total.is_some() != pass.with_total {
+                    pass.with_total = total.is_some();
+                    if let Some(s) = style(pass.with_total) {
+                        bar.set_style(s);
+                    }
+                }
+                match total {
+                    Some(t) => bar.set_length(t),
+                    None => bar.unset_length(),
+                }
+                bar.set_position(position);
+            }
+        }
+    }
+
+    fn done(&mut self, _name: &str) {
+        self.clear();
+    }
+}
+
+impl ProgressLine {
+    /// The pass is over: erase its line, so what follows starts on a clean line.
+    fn clear(&mut self) {
+        if let Some(bar) = self.pass.take().and_then(|p| p.bar) {
+            bar.finish_and_clear();
+        }
+        self.last = None;
+    }
+}
