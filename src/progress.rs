@@ -2,7 +2,7 @@
 //! name, its position of the total, the rate and the time left. The runtime reports
 //! through [`ProgressSink`]; drawing is here, so the runtime does not depend on indicatif.
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use std::time::{Duration, Instant};
 use walia::ProgressSink;
 
@@ -32,13 +32,17 @@ struct Pass {
 
 fn style(with_total: bool) -> Option<ProgressStyle> {
     let template = if with_total {
-        "{prefix} [{bar:30}] {pos}/{len} {per_sec} ETA {eta}"
+        "{prefix} [{bar:30}] {human_pos}/{human_len}  {rate}  ETA {eta}"
     } else {
-        "{prefix} {pos} {per_sec} {elapsed}"
+        "{prefix} {human_pos}  {rate}  {elapsed}"
     };
-    ProgressStyle::with_template(template)
-        .ok()
-        .map(|s| s.progress_chars("=> "))
+    ProgressStyle::with_template(template).ok().map(|s| {
+        s.progress_chars("=> ")
+            // Whole elements per second: indicatif's own `per_sec` shows four decimals.
+            .with_key("rate", |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{}/s", HumanCount(state.per_sec().max(0.0) as u64));
+            })
+    })
 }
 
 fn new_bar(name: &str, position: u64, total: Option<u64>) -> ProgressBar {
