@@ -73,8 +73,9 @@ enum Command {
         /// The script file.
         file: String,
     },
-    /// List a heap's globals (type and stored size), tables (rows, typed columns, size)
-    /// and file and commit statistics. Reads the last commit without taking the lock, so
+    /// List a heap's globals (type and stored size), tables (rows, typed columns, size),
+    /// the cursors of checkpointed pipes (state, position/total, checkpoints, resumes,
+    /// definition) and file and commit statistics. Reads the last commit without taking the lock, so
     /// it never blocks a running writer.
     Inspect {
         /// The heap file (default: --heap, $WALIA_HEAP, else ./walia.wld).
@@ -83,7 +84,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Check every checksum and structure of a heap; exits 74 when anything is damaged.
+    /// Check every checksum and structure of a heap, and that every checkpointed pipe's
+    /// cursor can be read and resumed; exits 74 when anything is damaged.
     Verify {
         /// The heap file.
         heap: PathBuf,
