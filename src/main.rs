@@ -237,7 +237,9 @@ fn run_cli(stack: usize) -> i32 {
     engine.set_quiet(cli.opts.quiet);
     // A progress line only where someone watches it: a terminal, without --quiet.
     if !cli.opts.quiet && std::io::stderr().is_terminal() {
-        engine.set_progress(Some(Box::new(progress::ProgressLine::default())));
+        let (line, stdout) = progress::install();
+        engine.set_progress(Some(Box::new(line)));
+        engine.set_output(Box::new(std::io::BufWriter::new(stdout)));
     }
     if cli.opts.no_jit {
         engine.set_jit(false);

@@ -3,8 +3,14 @@
 //! through [`ProgressSink`]; drawing is here, so the runtime does not depend on indicatif.
 
 use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
+use std::cell::RefCell;
+use std::io::Write;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 use walia::ProgressSink;
+
+/// The bar on screen now, shared with [`Stdout`] so the script's output can move it.
+type Shown = Rc<RefCell<Option<ProgressBar>>>;
 
 /// Redraws at most 10 times a second.
 const INTERVAL: Duration = Duration::from_millis(100);
@@ -13,11 +19,11 @@ const INTERVAL: Duration = Duration::from_millis(100);
 const QUIET_START: Duration = Duration::from_millis(250);
 
 /// Draws one line on stderr for the pass running now.
-#[derive(Default)]
 pub struct ProgressLine {
-    /// The pass being shown: its cursor's name, when it was first reported, and its bar
-    /// once it has run long enough to get one.
+    /// The pass being shown: its cursor's name and when it was first reported.
     pass: Option<Pass>,
+    /// Its bar, once it has run long enough to get one.
+    shown: Shown,
     /// When the line was last updated.
     last: Option<Instant>,
 }
@@ -25,9 +31,41 @@ pub struct ProgressLine {
 struct Pass {
     name: String,
     started: Instant,
-    bar: Option<ProgressBar>,
     /// Whether the bar's style has a length (the source's end is known).
     with_total: bool,
+}
+
+/// A progress line, and the standard output to give the engine with it: what a script
+/// prints while the line is shown goes above it instead of through it.
+pub fn install() -> (ProgressLine, Stdout) {
+    let shown = Shown::default();
+    let line = ProgressLine {
+        pass: None,
+        shown: shown.clone(),
+        last: None,
+    };
+    (line, Stdout { shown })
+}
+
+/// Standard output that lifts the progress line off the screen while it writes.
+pub struct Stdout {
+    shown: Shown,
+}
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let bar = self.shown.borrow().clone();
+        let mut out = std::io::stdout().lock();
+        match bar {
+            Some(bar) => bar.suspend(|| out.write_all(buf).and_then(|_| out.flush()))?,
+            None => out.write_all(buf)?,
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stdout().flush()
+    }
 }
 
 fn style(with_total: bool) -> Option<ProgressStyle> {
@@ -71,7 +109,6 @@ impl ProgressSink for ProgressLine {
             self.pass = Some(Pass {
                 name: name.to_string(),
                 started: now,
-                bar: None,
                 with_total: total.is_some(),
             });
         }
@@ -81,9 +118,10 @@ impl ProgressSink for ProgressLine {
         if now.duration_since(pass.started) < QUIET_START {
             return;
         }
-        match &pass.bar {
+        let mut shown = self.shown.borrow_mut();
+        match &*shown {
             None => {
-                pass.bar = Some(new_bar(name, position, total));
+                *shown = Some(new_bar(name, position, total));
                 pass.with_total = total.is_some();
             }
             Some(bar) => {
@@ -110,7 +148,8 @@ impl ProgressSink for ProgressLine {
 impl ProgressLine {
     /// The pass is over: erase its line, so what follows starts on a clean line.
     fn clear(&mut self) {
-        if let Some(bar) = self.pass.take().and_then(|p| p.bar) {
+        self.pass = None;
+        if let Some(bar) = self.shown.borrow_mut().take() {
             bar.finish_and_clear();
         }
         self.last = None;
