@@ -10,7 +10,10 @@ use walia_runtime::api::{Stage, Value};
 pub enum Listed {
     Ok(CursorInfo),
     /// A stored cursor that cannot be read, and why.
-    Damaged { name: String, error: String },
+    Damaged {
+        name: String,
+        error: String,
+    },
 }
 
 /// Every cursor of the engine's heap, sorted by name; `Err` when the names themselves
@@ -148,7 +151,12 @@ pub fn check(engine: &mut Engine) -> Result<u64, Vec<String>> {
 }
 
 /// Can warm boot resume this interrupted pass?
-fn resumable(engine: &mut Engine, name: &str, stream: &Value, terminal: &str) -> Result<(), String> {
+fn resumable(
+    engine: &mut Engine,
+    name: &str,
+    stream: &Value,
+    terminal: &str,
+) -> Result<(), String> {
     let Value::Stream(p) = stream else {
         return Err(format!(
             "its pass was interrupted but its stream is a {}",

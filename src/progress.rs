@@ -77,9 +77,12 @@ fn style(with_total: bool) -> Option<ProgressStyle> {
     ProgressStyle::with_template(template).ok().map(|s| {
         s.progress_chars("=> ")
             // Whole elements per second: indicatif's own `per_sec` shows four decimals.
-            .with_key("rate", |state: &ProgressState, w: &mut dyn std::fmt::Write| {
-                let _ = write!(w, "{}/s", HumanCount(state.per_sec().max(0.0) as u64));
-            })
+            .with_key(
+                "rate",
+                |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{}/s", HumanCount(state.per_sec().max(0.0) as u64));
+                },
+            )
     })
 }
 

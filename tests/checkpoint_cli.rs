@@ -84,7 +84,13 @@ fn inspect_lists_cursors_with_their_position() {
         .skip_while(|l| !l.starts_with("cursors"))
         .find(|l| l.trim_start().starts_with("d "))
         .unwrap_or_else(|| panic!("no line for d in:\n{out}"));
-    for part in ["interrupted", "50/100", "every 10", "5 checkpoints", "map(x =>"] {
+    for part in [
+        "interrupted",
+        "50/100",
+        "every 10",
+        "5 checkpoints",
+        "map(x =>",
+    ] {
         assert!(line.contains(part), "{part} missing from {line}");
     }
 
@@ -110,7 +116,10 @@ fn inspect_lists_cursors_with_their_position() {
     let (out, _, _) = walia_in(dir.path(), &["inspect", "--json", "h.wld"]);
     let v: serde_json::Value = serde_json::from_str(&out).expect("json");
     let c = &v["cursors"][0];
-    assert_eq!((&c["state"], &c["position"]), (&"finished".into(), &100.into()));
+    assert_eq!(
+        (&c["state"], &c["position"]),
+        (&"finished".into(), &100.into())
+    );
     assert_eq!((&c["resumes"], &c["passes"]), (&1.into(), &1.into()));
 }
 
@@ -180,7 +189,8 @@ fn damaged_cursors_are_named_by_verify_and_listed_by_inspect() {
     assert_eq!(code, Some(0), "{err}");
     assert!(out.contains("cursors (2):"), "{out}");
     assert!(
-        out.lines().any(|l| l.contains("bad") && l.contains("damaged")),
+        out.lines()
+            .any(|l| l.contains("bad") && l.contains("damaged")),
         "{out}"
     );
     assert!(out.lines().any(|l| l.contains("50/100")), "{out}");
@@ -206,7 +216,8 @@ fn damaged_cursors_are_named_by_verify_and_listed_by_inspect() {
     let (out, err, code) = walia_in(dir.path(), &["inspect", "h.wld"]);
     assert_eq!(code, Some(0), "{err}");
     assert!(
-        out.lines().any(|l| l.contains("bad") && l.contains("damaged")),
+        out.lines()
+            .any(|l| l.contains("bad") && l.contains("damaged")),
         "{out}"
     );
 

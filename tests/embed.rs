@@ -424,11 +424,16 @@ fn cursors_through_the_engine_apply_each_element_once() {
 
 /// What a progress sink was told.
 #[derive(Clone, Default)]
-struct Recorded(Rc<RefCell<Vec<(String, u64, Option<u64>)>>>, Rc<RefCell<Vec<String>>>);
+struct Recorded(
+    Rc<RefCell<Vec<(String, u64, Option<u64>)>>>,
+    Rc<RefCell<Vec<String>>>,
+);
 
 impl walia::ProgressSink for Recorded {
     fn update(&mut self, name: &str, position: u64, total: Option<u64>) {
-        self.0.borrow_mut().push((name.to_string(), position, total));
+        self.0
+            .borrow_mut()
+            .push((name.to_string(), position, total));
     }
     fn done(&mut self, name: &str) {
         self.1.borrow_mut().push(name.to_string());
@@ -457,11 +462,18 @@ fn a_progress_sink_hears_checkpointed_pipes_only() {
         assert!(sum > 0);
         let updates = seen.0.borrow().clone();
         assert!(updates.len() >= 4, "jit {jit}: {updates:?}");
-        assert!(updates.iter().all(|(n, _, t)| n == "q" && *t == Some(20000)));
+        assert!(
+            updates
+                .iter()
+                .all(|(n, _, t)| n == "q" && *t == Some(20000))
+        );
         assert!(updates.windows(2).all(|w| w[0].1 <= w[1].1), "{updates:?}");
         // Every boundary is reported.
         for at in [5000, 10000, 15000, 20000] {
-            assert!(updates.iter().any(|u| u.1 == at), "jit {jit}: {at} in {updates:?}");
+            assert!(
+                updates.iter().any(|u| u.1 == at),
+                "jit {jit}: {at} in {updates:?}"
+            );
         }
         assert_eq!(*seen.1.borrow(), vec!["q".to_string()]);
     }

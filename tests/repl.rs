@@ -293,7 +293,10 @@ fn a_checkpointed_pipe_shows_a_progress_line_on_a_terminal() {
     // The line: the name, position/total, the rate and the time left.
     let screen = tmux.wait_for(s, "the progress line", |sc| {
         sc.lines().any(|l| {
-            l.starts_with("slow [") && l.contains("/100,000,000") && l.contains("/s") && l.contains("ETA")
+            l.starts_with("slow [")
+                && l.contains("/100,000,000")
+                && l.contains("/s")
+                && l.contains("ETA")
         })
     });
     assert!(!screen.contains("counted"), "{screen}");
@@ -305,7 +308,10 @@ fn a_checkpointed_pipe_shows_a_progress_line_on_a_terminal() {
     let s = "quiet";
     tmux.start_walia(s, dir.path(), &["--quiet", "--heap", "q.wld", "slow.wal"]);
     tmux.wait_for(s, "the end of the quiet run", |sc| {
-        assert!(!sc.contains("slow ["), "a progress line despite --quiet:\n{sc}");
+        assert!(
+            !sc.contains("slow ["),
+            "a progress line despite --quiet:\n{sc}"
+        );
         sc.lines().any(|l| l == "counted true")
     });
 }

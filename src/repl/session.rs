@@ -255,4 +255,3 @@ impl Session {
         lines.join("\n")
     }
 }
-

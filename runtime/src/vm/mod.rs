@@ -7,8 +7,11 @@ mod dispatch;
 pub(crate) mod heap;
 mod hot;
 mod members;
+mod progress;
 mod stack;
 mod tables;
+
+pub use progress::ProgressSink;
 
 use crate::bytecode::{Proto, ProtoKind};
 use crate::error::{RtError, RtResult, StackFrame};
@@ -98,17 +101,6 @@ pub struct Vm {
     /// Where checkpointed pipes report their progress (the CLI's progress line on a
     /// terminal); `None`: nowhere, at no cost.
     pub progress: Option<Box<dyn ProgressSink>>,
-}
-
-/// Receives a checkpointed pipe's progress while it runs (SPEC §9: the progress line).
-/// The runtime only calls it; drawing (and limiting how often) is the receiver's job.
-pub trait ProgressSink {
-    /// Cursor `name` has consumed `position` source elements (over every pass), of
-    /// `total` when the end of this pass is known. Called at each checkpoint and every
-    /// few thousand elements in between.
-    fn update(&mut self, name: &str, position: u64, total: Option<u64>);
-    /// The pass of cursor `name` stopped (it ended, or failed): clear what was drawn.
-    fn done(&mut self, name: &str);
 }
 
 pub(crate) enum Called {
