@@ -1,8 +1,11 @@
 //! `walia inspect` and `walia verify`.
 
+use crate::listing::{self, Listed};
 use std::path::Path;
-use walia::exit_code;
-use walia_runtime::api::{Heap, HeapError, PAGE_SIZE, Summary, summary, verify as verify_heap};
+use walia::{Engine, exit_code};
+use walia_runtime::api::{
+    Heap, HeapError, PAGE_SIZE, Summary, VerifyReport, summary, verify as verify_heap,
+};
 
 fn fail(path: &Path, e: &HeapError) -> i32 {
     eprintln!("error: heap '{}': {e}", path.display());
@@ -53,15 +56,35 @@ pub fn inspect(path: &Path, json: bool, _color: bool) -> i32 {
             s.commit
         );
     }
+    // The cursors are read from the same pinned commit as the summary, through the
+    // runtime (which knows what a cursor holds), without the write lock.
+    let mut engine = reader_engine(heap);
+    let cursors = match listing::cursors(&mut engine) {
+        Ok(list) => list,
+        Err(e) => {
+            eprintln!(
+                "error: heap '{}': the cursors cannot be read: {e}",
+                path.display()
+            );
+            return exit_code::IO;
+        }
+    };
     if json {
-        println!("{}", to_json(path, &s));
+        println!("{}", to_json(path, &s, &cursors));
     } else {
-        print!("{}", to_text(path, &s));
+        print!("{}", to_text(path, &s, &cursors));
     }
     exit_code::OK
 }
 
-fn to_text(path: &Path, s: &Summary) -> String {
+/// An engine reading `heap` (a reader: no lock, nothing committed), printing nowhere.
+fn reader_engine(heap: Heap) -> Engine {
+    let mut engine = Engine::with_output(Box::new(std::io::sink()));
+    engine.vm().attach_heap(heap);
+    engine
+}
+
+fn to_text(path: &Path, s: &Summary, cursors: &[Listed]) -> String {
     let mut out = format!("heap {}\n", path.display());
     out.push_str(&format!(
         "format {}, commit {}, durability {}\n",
@@ -101,11 +124,14 @@ fn to_text(path: &Path, s: &Summary) -> String {
             columns.join(", ")
         ));
     }
-    out.push_str("cursors (0):\n");
+    out.push_str(&format!("cursors ({}):\n", cursors.len()));
+    for line in listing::lines(cursors) {
+        out.push_str(&format!("  {line}\n"));
+    }
     out
 }
 
-fn to_json(path: &Path, s: &Summary) -> String {
+fn to_json(path: &Path, s: &Summary, cursors: &[Listed]) -> String {
     let globals: Vec<serde_json::Value> = s
         .globals
         .iter()
@@ -142,17 +168,17 @@ fn to_json(path: &Path, s: &Summary) -> String {
         "objects": s.objects,
         "globals": globals,
         "tables": tables,
-        "cursors": [],
+        "cursors": listing::json(cursors),
     })
     .to_string()
 }
 
 /// Verify, reading again when a concurrent writer may have recycled pages under us.
-fn read_verify(path: &Path) -> Result<walia_runtime::api::VerifyReport, HeapError> {
+fn read_verify(path: &Path) -> Result<(Heap, VerifyReport), HeapError> {
     let mut last = None;
     for _ in 0..READ_ATTEMPTS {
-        match Heap::open_reader(path).and_then(|mut h| verify_heap(&mut h)) {
-            Ok(r) if !r.fell_back => return Ok(r),
+        match Heap::open_reader(path).and_then(|mut h| verify_heap(&mut h).map(|r| (h, r))) {
+            Ok((h, r)) if !r.fell_back => return Ok((h, r)),
             Ok(r) => last = Some(Ok(r)),
             Err(e @ (HeapError::Corrupt { .. } | HeapError::Record(_))) => last = Some(Err(e)),
             Err(e) => return Err(e),
@@ -164,7 +190,7 @@ fn read_verify(path: &Path) -> Result<walia_runtime::api::VerifyReport, HeapErro
 
 pub fn verify(path: &Path, _color: bool) -> i32 {
     match read_verify(path) {
-        Ok(r) => {
+        Ok((heap, r)) => {
             if r.fell_back {
                 eprintln!(
                     "error: heap '{}': the newest commit is damaged; commit {} is intact and will be used",
@@ -173,9 +199,26 @@ pub fn verify(path: &Path, _color: bool) -> i32 {
                 );
                 return exit_code::IO;
             }
+            // The store checked every record's bytes and references; what a cursor's
+            // record must hold to be resumed only the runtime knows.
+            let cursors = match listing::check(&mut reader_engine(heap)) {
+                Ok(n) => n,
+                Err(problems) => {
+                    for p in problems {
+                        eprintln!("error: heap '{}': {p}", path.display());
+                    }
+                    return exit_code::IO;
+                }
+            };
             println!(
-                "ok: commit {}, {} pages and {} records checked",
-                r.commit, r.pages_checked, r.records_checked
+                "ok: commit {}, {} pages, {} records and {} checked",
+                r.commit,
+                r.pages_checked,
+                r.records_checked,
+                match cursors {
+                    1 => "1 cursor".to_string(),
+                    n => format!("{n} cursors"),
+                }
             );
             exit_code::OK
         }

@@ -28,6 +28,7 @@ pub use error::{Error, exit_code};
 pub use tables::{ImportOptions, Imported, RowView, TableInfo};
 pub use walia_runtime::api::Durability;
 pub use walia_runtime::api::Limits;
+pub use walia_runtime::api::ProgressSink;
 pub use walia_runtime::{RtError, Value};
 
 use std::collections::HashSet;
@@ -101,6 +102,12 @@ impl Engine {
     /// Turn progress output (an import's progress bar on a terminal) off or on.
     pub fn set_quiet(&mut self, quiet: bool) {
         self.vm.quiet = quiet;
+    }
+
+    /// Where checkpointed pipes report their progress while they run (the `walia`
+    /// command installs a progress line when stderr is a terminal); `None` turns it off.
+    pub fn set_progress(&mut self, sink: Option<Box<dyn ProgressSink>>) {
+        self.vm.progress = sink;
     }
 
     /// Run pipelines through stage kernels where they allow it (the default; off is

@@ -1,6 +1,8 @@
 //! The `walia` command: run scripts, run their tests, check them, or start the REPL.
 
 mod admin;
+mod listing;
+mod progress;
 mod repl;
 
 /// glibc's malloc serves a non-main thread (scripts run on one, for its large stack) from
@@ -71,8 +73,9 @@ enum Command {
         /// The script file.
         file: String,
     },
-    /// List a heap's globals (type and stored size), tables (rows, typed columns, size)
-    /// and file and commit statistics. Reads the last commit without taking the lock, so
+    /// List a heap's globals (type and stored size), tables (rows, typed columns, size),
+    /// the cursors of checkpointed pipes (state, position/total, checkpoints, resumes,
+    /// definition) and file and commit statistics. Reads the last commit without taking the lock, so
     /// it never blocks a running writer.
     Inspect {
         /// The heap file (default: --heap, $WALIA_HEAP, else ./walia.wld).
@@ -81,7 +84,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Check every checksum and structure of a heap; exits 74 when anything is damaged.
+    /// Check every checksum and structure of a heap, and that every checkpointed pipe's
+    /// cursor can be read and resumed; exits 74 when anything is damaged.
     Verify {
         /// The heap file.
         heap: PathBuf,
@@ -147,7 +151,7 @@ struct Options {
     #[arg(long, global = true)]
     explain: bool,
 
-    /// No progress output.
+    /// No progress output (the import progress bar, a checkpointed pipe's progress line).
     #[arg(long, global = true)]
     quiet: bool,
 
@@ -231,6 +235,12 @@ fn run_cli(stack: usize) -> i32 {
     let mut engine = Engine::new();
     engine.set_max_depth(cli.opts.max_depth);
     engine.set_quiet(cli.opts.quiet);
+    // A progress line only where someone watches it: a terminal, without --quiet.
+    if !cli.opts.quiet && std::io::stderr().is_terminal() {
+        let (line, stdout) = progress::install();
+        engine.set_progress(Some(Box::new(line)));
+        engine.set_output(Box::new(std::io::BufWriter::new(stdout)));
+    }
     if cli.opts.no_jit {
         engine.set_jit(false);
     }

@@ -4,8 +4,73 @@
 
 use crate::{Engine, Error};
 use std::io::Write;
-use walia_runtime::api::Value;
+use walia_runtime::api::{KeyRef, Value};
 use walia_runtime::{RtError, RtResult};
+
+/// A checkpointed pipe's status as Rust values: the fields of its `status()` map.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CursorInfo {
+    /// The pipe's name (its cursor's).
+    pub name: String,
+    /// `new` (never run), `interrupted` (a pass stopped by a crash or an error: warm boot
+    /// resumes it) or `finished` (at the end of its source as of its last pass).
+    pub state: String,
+    /// Source elements consumed over every pass (`position()`).
+    pub position: u64,
+    /// The position the current (or last) pass ends at, when the source's length is known.
+    pub total: Option<u64>,
+    /// Source elements between checkpoints (`checkpoint_at(n)`).
+    pub every: i64,
+    /// Checkpoints committed.
+    pub checkpoints: u64,
+    /// Passes continued after an interruption.
+    pub resumes: u64,
+    /// Passes completed.
+    pub passes: u64,
+    /// How long the last checkpoint's commit took.
+    pub last_commit_ms: f64,
+    /// The definition's fingerprint (16 hex digits).
+    pub fingerprint: String,
+    /// The definition (the pipeline's source text, whitespace-normalized).
+    pub definition: String,
+}
+
+impl CursorInfo {
+    /// Read a `status()` map; `None` when it lacks a field or has a wrong type.
+    pub fn from_status(v: &Value) -> Option<CursorInfo> {
+        let Value::Map(m) = v else {
+            return None;
+        };
+        let e = m.entries.borrow();
+        let get = |k: &str| e.get(&KeyRef::Str(k)).cloned();
+        let text = |k: &str| match get(k)? {
+            Value::Str(s) => Some(s.as_str().to_string()),
+            _ => None,
+        };
+        let int = |k: &str| match get(k)? {
+            Value::Int(i) => Some(i),
+            _ => None,
+        };
+        let count = |k: &str| int(k).and_then(|i| u64::try_from(i).ok());
+        Some(CursorInfo {
+            name: text("name")?,
+            state: text("state")?,
+            position: count("position")?,
+            total: count("total"),
+            every: int("every")?,
+            checkpoints: count("checkpoints")?,
+            resumes: count("resumes")?,
+            passes: count("passes")?,
+            last_commit_ms: match get("last_commit_ms")? {
+                Value::Float(f) => f,
+                Value::Int(i) => i as f64,
+                _ => return None,
+            },
+            fingerprint: text("fingerprint")?,
+            definition: text("definition")?,
+        })
+    }
+}
 
 impl Engine {
     /// The names of every checkpointed pipe in the attached heap (and any this engine
@@ -17,6 +82,19 @@ impl Engine {
     /// A checkpointed pipe's `status()` map (`None` when there is no such pipe).
     pub fn cursor_status(&mut self, name: &str) -> Result<Option<Value>, Error> {
         self.vm.cursor_status(name).map_err(Error::Runtime)
+    }
+
+    /// A checkpointed pipe's status as a [`CursorInfo`] (`None` when there is no such
+    /// pipe). A stored cursor that cannot be read is an error naming the pipe.
+    pub fn cursor_info(&mut self, name: &str) -> Result<Option<CursorInfo>, Error> {
+        let Some(status) = self.cursor_status(name)? else {
+            return Ok(None);
+        };
+        CursorInfo::from_status(&status).map(Some).ok_or_else(|| {
+            Error::Runtime(RtError::new(format!(
+                "the status of checkpointed pipe '{name}' lacks a field"
+            )))
+        })
     }
 
     /// Move a checkpointed pipe's cursor back to the start of its source (durable at the

@@ -347,3 +347,133 @@ fn tables_from_rust_create_insert_get_scan_import_export() {
     assert_eq!(done.rows, 100);
     assert_eq!(engine.tables().expect("tables"), ["users", "copy"]);
 }
+
+/// A checkpointed pipe inside a function, failing at element 17 while `armed`: it counts
+/// how often each element's effect was applied.
+const COUNTED: &str = r#"
+var hits = hits or Map();
+var armed = true;
+fun work() {
+    var p = (1..31)
+        |> map(x => { if (armed and x == 17) { error("stop"); } hits.set(x, (hits.get(x) or 0) + 1); x })
+        |> checkpoint_at(5, "p");
+    return p.sum();
+}
+"#;
+
+#[test]
+fn cursors_through_the_engine_apply_each_element_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("c.wld");
+    let mut e = Engine::with_output(Box::new(std::io::sink()));
+    e.open_heap(&path, Durability::Immediate).expect("open");
+    e.run(COUNTED).expect("run");
+    assert!(e.cursors().expect("cursors").is_empty());
+    assert!(e.cursor_status("p").expect("status").is_none());
+
+    let err = e.call::<i64>("work", vec![]).unwrap_err();
+    let text = err.render(false);
+    assert!(text.contains("stop"), "{text}");
+    assert!(text.contains("at position 15"), "{text}");
+    // The heap is back at the checkpoint: element 16's effect is gone, and a commit
+    // made now does not bring it back.
+    e.set("armed", false);
+    e.commit().expect("commit");
+    assert_eq!(e.eval::<i64>("len(hits)").expect("eval"), 15);
+    assert_eq!(e.cursors().expect("cursors"), vec!["p".to_string()]);
+    let info = e.cursor_info("p").expect("info").expect("cursor p");
+    assert_eq!(info.state, "interrupted");
+    assert_eq!((info.position, info.total), (15, Some(30)));
+    assert_eq!((info.every, info.checkpoints), (5, 3));
+    let status = e.cursor_status("p").expect("status").expect("status map");
+    assert!(matches!(status, Value::Map(_)));
+
+    // Warm boot: the whole pass's sum, each element applied exactly once.
+    let done = e.resume_all().expect("resume");
+    assert_eq!(done.len(), 1);
+    assert_eq!(done[0].0, "p");
+    assert!(matches!(done[0].1, Value::Int(465)), "{:?}", done[0].1);
+    assert_eq!(e.eval::<i64>("len(hits)").expect("eval"), 30);
+    assert!(
+        e.eval::<bool>("hits.values() |> all(n => n == 1)")
+            .expect("eval")
+    );
+    assert!(e.resume_all().expect("resume again").is_empty());
+    let info = e.cursor_info("p").expect("info").expect("cursor p");
+    assert_eq!((info.state.as_str(), info.position), ("finished", 30));
+    assert_eq!((info.resumes, info.passes), (1, 1));
+
+    // A reset starts the cursor over; unknown names are not errors.
+    assert!(e.reset_cursor("p").expect("reset"));
+    assert!(!e.reset_cursor("nope").expect("reset"));
+    assert!(e.cursor_info("nope").expect("info").is_none());
+    e.commit().expect("commit");
+    e.close_heap().expect("close");
+
+    let mut e = Engine::with_output(Box::new(std::io::sink()));
+    e.open_heap(&path, Durability::Immediate).expect("reopen");
+    let info = e.cursor_info("p").expect("info").expect("cursor p");
+    assert_eq!((info.state.as_str(), info.position), ("new", 0));
+    assert_eq!(e.call::<i64>("work", vec![]).expect("work"), 465);
+    assert!(
+        e.eval::<bool>("hits.values() |> all(n => n == 2)")
+            .expect("eval")
+    );
+}
+
+/// One progress update: the pipe's name, position and total.
+type Update = (String, u64, Option<u64>);
+
+/// What a progress sink was told: the updates, and the names of the passes that ended.
+#[derive(Clone, Default)]
+struct Recorded(Rc<RefCell<Vec<Update>>>, Rc<RefCell<Vec<String>>>);
+
+impl walia::ProgressSink for Recorded {
+    fn update(&mut self, name: &str, position: u64, total: Option<u64>) {
+        self.0
+            .borrow_mut()
+            .push((name.to_string(), position, total));
+    }
+    fn done(&mut self, name: &str) {
+        self.1.borrow_mut().push(name.to_string());
+    }
+}
+
+#[test]
+fn a_progress_sink_hears_checkpointed_pipes_only() {
+    for jit in [true, false] {
+        let mut e = Engine::with_output(Box::new(std::io::sink()));
+        e.set_jit(jit);
+        e.open_memory_heap().expect("memory heap");
+        let seen = Recorded::default();
+        e.set_progress(Some(Box::new(seen.clone())));
+        let sum = e
+            .eval::<i64>("(0..100) |> map(x => x * 2) |> sum()")
+            .expect("plain pipe");
+        assert_eq!(sum, 9900);
+        assert!(seen.0.borrow().is_empty() && seen.1.borrow().is_empty());
+
+        let sum = e
+            .eval::<i64>(
+                "var q = (0..20000) |> map(x => x % 7) |> checkpoint_at(5000, \"q\"); q.sum()",
+            )
+            .expect("checkpointed pipe");
+        assert!(sum > 0);
+        let updates = seen.0.borrow().clone();
+        assert!(updates.len() >= 4, "jit {jit}: {updates:?}");
+        assert!(
+            updates
+                .iter()
+                .all(|(n, _, t)| n == "q" && *t == Some(20000))
+        );
+        assert!(updates.windows(2).all(|w| w[0].1 <= w[1].1), "{updates:?}");
+        // Every boundary is reported.
+        for at in [5000, 10000, 15000, 20000] {
+            assert!(
+                updates.iter().any(|u| u.1 == at),
+                "jit {jit}: {at} in {updates:?}"
+            );
+        }
+        assert_eq!(*seen.1.borrow(), vec!["q".to_string()]);
+    }
+}

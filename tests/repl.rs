@@ -59,6 +59,31 @@ impl Tmux {
         assert!(out.status.success(), "tmux new-session: {out:?}");
     }
 
+    /// Run `walia ARGS` (not the REPL) in session `name`, in `dir`; the pane stays
+    /// after it exits so its last screen can be read.
+    fn start_walia(&self, name: &str, dir: &Path, args: &[&str]) {
+        let dir = dir.display().to_string();
+        let mut cmd = vec![
+            "new-session",
+            "-d",
+            "-s",
+            name,
+            "-c",
+            &dir,
+            "-x",
+            "120",
+            "-y",
+            "20",
+            "env",
+            "TERM=xterm",
+            env!("CARGO_BIN_EXE_walia"),
+        ];
+        cmd.extend_from_slice(args);
+        let out = self.cmd(&cmd);
+        assert!(out.status.success(), "tmux new-session: {out:?}");
+        self.cmd(&["set-option", "-t", name, "remain-on-exit", "on"]);
+    }
+
     /// Type `text` literally (no key names).
     fn type_text(&self, name: &str, text: &str) {
         // tmux reads an argument's trailing `;` as a command separator: escape it.
@@ -204,6 +229,16 @@ fn repl_in_a_terminal() {
     assert!(screen.lines().any(|l| l == "add: Function"), "{screen}");
     assert!(!screen.lines().any(|l| l.starts_with("len:")), "{screen}");
 
+    // :cursors lists the checkpointed pipes.
+    tmux.line(s, "var r = (1..11) |> checkpoint_at(4, \"r\");");
+    tmux.line(s, "r.sum()");
+    tmux.wait_line(s, "55");
+    tmux.line(s, ":cursors");
+    tmux.wait_for(s, "the cursor listing", |sc| {
+        sc.lines()
+            .any(|l| l.starts_with("r  finished") && l.contains("10/10"))
+    });
+
     // Tab completes a global.
     tmux.line(s, "var counter_total = 5;");
     tmux.type_text(s, "counter_t");
@@ -235,4 +270,48 @@ fn repl_in_a_terminal() {
     tmux.type_text(s, ":quit");
     tmux.keys(s, &["Enter"]);
     tmux.wait_exit(s);
+}
+
+#[test]
+fn a_checkpointed_pipe_shows_a_progress_line_on_a_terminal() {
+    if !have_tmux() {
+        eprintln!("skipping the progress line test: tmux is not on PATH");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Runs about two seconds whatever the build's speed: take_while ends the pass.
+    let script = "var deadline = clock() + 2;\n\
+        var slow = (0..100000000) |> map(x => x % 7) |> checkpoint_at(100000, \"slow\")\n\
+            |> take_while(x => clock() < deadline);\n\
+        print(\"counted \" + str(slow.count() > 0));\n";
+    std::fs::write(dir.path().join("slow.wal"), script).expect("write script");
+    let tmux = Tmux {
+        socket: format!("walia-progress-test-{}", std::process::id()),
+    };
+    let s = "slow";
+    tmux.start_walia(s, dir.path(), &["--heap", "p.wld", "slow.wal"]);
+    // The line: the name, position/total, the rate and the time left.
+    let screen = tmux.wait_for(s, "the progress line", |sc| {
+        sc.lines().any(|l| {
+            l.starts_with("slow [")
+                && l.contains("/100,000,000")
+                && l.contains("/s")
+                && l.contains("ETA")
+        })
+    });
+    assert!(!screen.contains("counted"), "{screen}");
+    // When the pass ends the line is cleared and the output follows.
+    let screen = tmux.wait_line(s, "counted true");
+    assert!(!screen.contains("slow ["), "{screen}");
+
+    // --quiet: no line at any time.
+    let s = "quiet";
+    tmux.start_walia(s, dir.path(), &["--quiet", "--heap", "q.wld", "slow.wal"]);
+    tmux.wait_for(s, "the end of the quiet run", |sc| {
+        assert!(
+            !sc.contains("slow ["),
+            "a progress line despite --quiet:\n{sc}"
+        );
+        sc.lines().any(|l| l == "counted true")
+    });
 }

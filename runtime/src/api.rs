@@ -5,7 +5,7 @@
 
 pub use crate::error::{ErrorKind, RtError, RtResult};
 pub use crate::value::{Entries, KeyRef, List, Map, MapKey, Str, Value, new_entries};
-pub use crate::vm::{STACK_PER_NATIVE_LEVEL, Vm};
+pub use crate::vm::{ProgressSink, STACK_PER_NATIVE_LEVEL, Vm};
 
 /// The cycle collector: run it now; how many objects it tracks.
 pub use crate::gc::{collect, tracked_count};

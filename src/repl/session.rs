@@ -25,7 +25,7 @@ Commands:
   :help NAME       the documentation of a global function or class, or what NAME is
   :globals         your globals (not the builtins) and their types
   :tables          tables: rows, columns and their types
-  :cursors         checkpointed pipe cursors (not available yet)
+  :cursors         checkpointed pipes: state, position/total, checkpoints
   :explain EXPR    the plan of a pipeline ending in a terminal (not run)
   :quit, .exit     leave the REPL (Ctrl-D also does)
   .help            same as :help
@@ -121,7 +121,7 @@ impl Session {
             ".state" => Reply::Out(self.state_listing()),
             ".clear" => Reply::Clear,
             ":tables" => Reply::Out(self.tables_listing()),
-            ":cursors" => not_yet("cursors arrive with checkpointed pipes (checkpoint_at)"),
+            ":cursors" => self.cursors_listing(),
             ":explain" if arg.is_empty() => Reply::Err(
                 "usage: :explain EXPR (a pipeline ending in a terminal, e.g. xs |> map(f) |> sum())"
                     .to_string(),
@@ -218,6 +218,17 @@ impl Session {
         names
     }
 
+    /// `:cursors`: one line per checkpointed pipe, as `walia inspect` lists them.
+    fn cursors_listing(&mut self) -> Reply {
+        match crate::listing::cursors(&mut self.engine) {
+            Ok(list) if list.is_empty() => Reply::Out(
+                "no checkpointed pipes (add |> checkpoint_at(n, \"name\") to a pipe)".into(),
+            ),
+            Ok(list) => Reply::Out(crate::listing::lines(&list).join("\n")),
+            Err(e) => Reply::Err(format!("the cursors cannot be read: {e}")),
+        }
+    }
+
     /// `:tables`: each table with its row count and typed columns.
     fn tables_listing(&mut self) -> String {
         let tables = self.engine.table_summaries().unwrap_or_default();
@@ -243,8 +254,4 @@ impl Session {
             .collect();
         lines.join("\n")
     }
-}
-
-fn not_yet(what: &str) -> Reply {
-    Reply::Out(format!("not available yet: {what}"))
 }

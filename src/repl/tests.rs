@@ -296,10 +296,29 @@ fn tables_command_lists_tables() {
 }
 
 #[test]
-fn later_features_say_so() {
+fn cursors_command_lists_checkpointed_pipes() {
     let (mut s, _) = session();
+    s.engine_mut().open_memory_heap().unwrap();
+    assert!(out(s.handle(":cursors")).starts_with("no checkpointed pipes"));
+    s.handle("var r = (1..11) |> checkpoint_at(4, \"r\");");
     let text = out(s.handle(":cursors"));
-    assert!(text.starts_with("not available yet: "), "{text}");
+    assert!(text.starts_with("no checkpointed pipes"), "{text}");
+    assert_eq!(out(s.handle("r.sum()")), "55");
+    s.handle("var longer_name = [1, 2, 3] |> checkpoint_at(2, \"longer_name\");");
+    s.handle("longer_name.take(1).count()");
+    let text = out(s.handle(":cursors"));
+    let lines: Vec<&str> = text.lines().collect();
+    // Sorted by name, the columns aligned.
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[0].starts_with("longer_name  finished       1/3  every 2  1 checkpoint "),
+        "{text}"
+    );
+    assert!(
+        lines[1].starts_with("r            finished     10/10  every 4  3 checkpoints"),
+        "{text}"
+    );
+    assert!(out(s.handle(":help")).contains(":cursors"));
 }
 
 #[test]

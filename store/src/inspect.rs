@@ -4,7 +4,7 @@
 use crate::btree;
 use crate::codec::{Item, Reader, kind, references};
 use crate::error::{HeapError, HeapResult};
-use crate::heap::{GLOBAL_PREFIX, Heap, OBJECT_PREFIX};
+use crate::heap::{CURSOR_PREFIX, GLOBAL_PREFIX, Heap, OBJECT_PREFIX};
 use crate::page::PageKind;
 use std::collections::{HashMap, HashSet};
 
@@ -183,6 +183,15 @@ pub fn verify(heap: &mut Heap) -> HeapResult<VerifyReport> {
                 format!("global '{}'", String::from_utf8_lossy(&k[1..])),
             ),
             Some(&OBJECT_PREFIX) => (true, format!("object {:?}", &k[1..])),
+            // A checkpointed pipe's cursor is a root like a global (the collector keeps
+            // what it reaches), so its references must resolve too.
+            Some(&CURSOR_PREFIX) => (
+                false,
+                format!(
+                    "the cursor of checkpointed pipe '{}'",
+                    String::from_utf8_lossy(&k[1..])
+                ),
+            ),
             _ => continue,
         };
         for id in references(v, kinded, &what)? {

@@ -100,6 +100,9 @@ impl PipeRun {
                 return Ok(None);
             }
             vm.check_limits()?;
+            if vm.progress.is_some() {
+                self.report_progress(vm);
+            }
             self.fill(vm)?;
             if self.ckpt.is_some() {
                 self.note_first_element();

@@ -75,6 +75,8 @@ pub(crate) struct Checkpointing {
     resumed: bool,
     /// The pass had ended and committed before this run; only its result was lost.
     ended_before: bool,
+    /// The position the pass will end at, when known (for a progress line).
+    total: Option<u64>,
 }
 
 /// A definition's text when the compiler gave none (the method form
@@ -207,6 +209,7 @@ impl PipeRun {
         let restore = resumed.then(|| (cursor.acc.clone(), cursor.chunks.clone()));
         cursor.pass = PassState::Open;
         let pass_start = cursor.pass_start;
+        let total = cursor.total;
         vm.put_cursor(cursor, false, true);
         self.ckpt = Some(Box::new(Checkpointing {
             name: spec.name.clone(),
@@ -220,6 +223,7 @@ impl PipeRun {
             opened: Some(opened),
             resumed,
             ended_before,
+            total,
         }));
         self.needs_cursor = false;
         Ok(())
@@ -366,6 +370,16 @@ impl PipeRun {
             .map_or(u64::MAX, |c| c.limit.saturating_sub(self.read))
     }
 
+    /// Tell the progress sink, if any, where a checkpointed run stands. The executor
+    /// calls this at each boundary and every few thousand elements in between; only
+    /// when a sink is installed (so it costs nothing otherwise).
+    #[cold]
+    pub(super) fn report_progress(&self, vm: &mut Vm) {
+        if let (Some(c), Some(sink)) = (&self.ckpt, vm.progress.as_mut()) {
+            sink.update(&c.name, c.pass_start + c.base + self.read, c.total);
+        }
+    }
+
     /// The first element of a checkpointed run was read: the resume is complete.
     #[inline]
     pub(super) fn note_first_element(&mut self) {
@@ -444,6 +458,7 @@ impl PipeRun {
         let t = Instant::now();
         vm.commit_checkpoint()?;
         let took = t.elapsed().as_micros() as u64;
+        self.report_progress(vm);
         if let Some(mut cursor) = vm.cursor(&name)? {
             cursor.last_commit_us = took;
             if ended {
@@ -494,22 +509,28 @@ impl PipeRun {
             return r;
         };
         vm.end_checkpointed_run(&c.name);
+        if let Some(sink) = vm.progress.as_mut() {
+            sink.done(&c.name);
+        }
         let mut e = match r {
             Ok(v) => return Ok(v),
             Err(e) => e,
         };
         let at = vm.rollback_cursors(&c.name);
+        // The commit rolled back to may be another pipe's or the script's: say where this
+        // pipe stands after it, which is where it resumes.
         e.notes.push(match at {
             (Some(0), p) => format!(
-                "rolled back: nothing was committed before (checkpointed pipe '{}' at position {p})",
+                "rolled back: nothing was committed before (checkpointed pipe '{}' resumes at \
+                 position {p})",
                 c.name
             ),
             (Some(seq), p) => format!(
-                "rolled back to commit {seq} (the last checkpoint of '{}', at position {p})",
+                "rolled back to commit {seq} (checkpointed pipe '{}' resumes at position {p})",
                 c.name
             ),
             (None, p) => format!(
-                "rolled back to the last checkpoint of '{}', at position {p}",
+                "rolled back (checkpointed pipe '{}' resumes at position {p})",
                 c.name
             ),
         });

@@ -128,8 +128,10 @@ impl Cursor {
     pub fn status(&self) -> Value {
         let state = match self.pass {
             PassState::Idle if self.passes == 0 && self.position == 0 => "new",
-            PassState::Idle => "finished",
-            PassState::Open | PassState::Ended => "interrupted",
+            // An ended pass's result may not have been seen (the run that ended it failed
+            // later): the next call, or warm boot, returns it again. Its work is done.
+            PassState::Idle | PassState::Ended => "finished",
+            PassState::Open => "interrupted",
         };
         let ms = |us: u64| Value::Float(us as f64 / 1000.0);
         let mut e = Entries::default();

@@ -437,6 +437,9 @@ impl PipeRun {
             if self.tick >= 4096 {
                 self.tick = 0;
                 vm.check_limits()?;
+                if vm.progress.is_some() {
+                    self.report_progress(vm);
+                }
             }
             // Resume inside the deepest flat_map that still has elements, else read the source.
             // Nothing may come from at or above a closed stage (a finished take/take_while).

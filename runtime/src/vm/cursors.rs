@@ -224,7 +224,7 @@ impl Vm {
 
     /// The cursors whose pass was interrupted: what warm boot resumes, with the stream
     /// and the terminal call to resume each with.
-    pub fn interrupted_cursors(&mut self) -> RtResult<Vec<(String, Value, Rc<str>, Vec<Value>)>> {
+    pub fn interrupted_cursors(&mut self) -> RtResult<Vec<Interrupted>> {
         let mut out = Vec::new();
         for name in self.cursor_names()? {
             if let Some(c) = self.cursor(&name)?
@@ -236,6 +236,10 @@ impl Vm {
         Ok(out)
     }
 }
+
+/// An interrupted pass as warm boot resumes it: the pipe's name, its stream, the
+/// terminal's name and the terminal's arguments after the stream.
+pub type Interrupted = (String, Value, Rc<str>, Vec<Value>);
 
 /// A cursor that has never run, with this definition.
 fn fresh(spec: &CheckpointSpec) -> Cursor {

@@ -7,8 +7,11 @@ mod dispatch;
 pub(crate) mod heap;
 mod hot;
 mod members;
+mod progress;
 mod stack;
 mod tables;
+
+pub use progress::ProgressSink;
 
 use crate::bytecode::{Proto, ProtoKind};
 use crate::error::{RtError, RtResult, StackFrame};
@@ -100,6 +103,9 @@ pub struct Vm {
     /// Where the next resumed pass measures its `last_resume_ms` from (warm boot: the
     /// heap's opening), instead of the terminal's call.
     pub resume_clock: Option<std::time::Instant>,
+    /// Where checkpointed pipes report their progress (the CLI's progress line on a
+    /// terminal); `None`: nowhere, at no cost.
+    pub progress: Option<Box<dyn ProgressSink>>,
 }
 
 pub(crate) enum Called {
@@ -139,6 +145,7 @@ impl Vm {
             cursors: Default::default(),
             heap_opened: None,
             resume_clock: None,
+            progress: None,
         }
     }
 
