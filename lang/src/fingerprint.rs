@@ -29,6 +29,46 @@ pub fn normalize(text: &str) -> String {
     out
 }
 
+/// A normalized definition laid out for people (`inspect`, `status()`): the same tokens,
+/// without the spaces inside calls, indexing and brackets that [`normalize`] puts between
+/// every two of them. Deterministic, so equal definitions show equally.
+pub fn display(normalized: &str) -> String {
+    const KEYWORDS: &[&str] = &[
+        "if", "while", "for", "match", "return", "and", "or", "not", "in", "else", "fun",
+    ];
+    let lexed = lex(normalized);
+    let mut out = String::with_capacity(normalized.len());
+    let mut prev: Option<&str> = None;
+    for (tok, span) in &lexed.tokens {
+        if matches!(tok, Token::Eof) {
+            continue;
+        }
+        let Some(piece) = normalized.get(span.range()) else {
+            continue;
+        };
+        let glued = match prev {
+            None => true,
+            Some(p) => {
+                let word = |s: &str| {
+                    s.ends_with([')', ']'])
+                        || s.chars()
+                            .next()
+                            .is_some_and(|c| c.is_alphanumeric() || c == '_')
+                };
+                matches!(p, "(" | "[" | ".")
+                    || matches!(piece, ")" | "]" | "," | ";" | ".")
+                    || (matches!(piece, "(" | "[") && word(p) && !KEYWORDS.contains(&p))
+            }
+        };
+        if !glued {
+            out.push(' ');
+        }
+        out.push_str(piece);
+        prev = Some(piece);
+    }
+    out
+}
+
 /// FNV-1a, 64 bits, over the UTF-8 bytes of `text` (normally [`normalize`]'s output).
 pub fn fingerprint(text: &str) -> u64 {
     const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
@@ -40,6 +80,21 @@ pub fn fingerprint(text: &str) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn display_lays_out_calls_and_brackets() {
+        let n = normalize(
+            "( 1..101 ) |> map(x => { if (x == 57) error(\"boom at \" + str(x)); x * 2 })",
+        );
+        assert_eq!(
+            display(&n),
+            "(1 .. 101) |> map(x => { if (x == 57) error(\"boom at \" + str(x)); x * 2 })"
+        );
+        assert_eq!(
+            display(&normalize("db.users|>map(u=>u.rank=u.rank+1)")),
+            "db.users |> map(u => u.rank = u.rank + 1)"
+        );
+    }
 
     #[test]
     fn fnv1a_matches_the_published_test_vectors() {

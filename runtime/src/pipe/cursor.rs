@@ -154,7 +154,11 @@ impl Cursor {
             "fingerprint",
             Value::str(format!("{:016x}", self.fingerprint)),
         );
-        put(&mut e, "definition", Value::str(self.text.to_string()));
+        put(
+            &mut e,
+            "definition",
+            Value::str(walia_lang::fingerprint::display(&self.text)),
+        );
         Value::map(e)
     }
 
@@ -347,16 +351,8 @@ pub fn bad_cursor(name: &str, why: &str) -> RtError {
     ))
 }
 
-/// FNV-1a, 64 bits: the fingerprint of a definition's normalized text (stable across
-/// builds and platforms, unlike the standard hasher).
-pub fn fingerprint(text: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in text.bytes() {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
-}
+/// The fingerprint of a definition's normalized text (FNV-1a 64: stable across builds).
+pub use walia_lang::fingerprint::fingerprint;
 
 #[cfg(test)]
 mod tests {
