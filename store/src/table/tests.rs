@@ -360,7 +360,7 @@ fn segments_written_far_past_their_end_stay_loadable() {
             }
             let loaded = ok(Segment::load(&mut pager, root, PageKind::Column));
             assert_eq!(loaded.len(), seg.len(), "{first} then {second}");
-            assert_ne!(loaded.page(index), 0, "{first} then {second}: page {index}");
+            assert_ne!(ok(loaded.page(&mut pager, index)), 0, "{first} then {second}: page {index}");
         }
     }
 }
@@ -390,4 +390,50 @@ fn a_directory_entry_past_the_heap_is_damage() {
         Ok(_) => panic!("a page number past the heap was accepted"),
         Err(e) => assert!(e.to_string().contains("out of range"), "{e}"),
     }
+}
+
+/// Opening a segment reads its root and its last level-1 directory (which fixes its
+/// length), and each other directory only when one of its pages is first asked for: opening
+/// a table and seeking to a row costs O(depth) page reads, not one per 254,500 rows.
+#[test]
+fn segment_directories_are_read_when_first_used() {
+    use super::segment::{FAN, Segment};
+    use crate::page::PageKind;
+    let (mut pager, _) = ok(Pager::open(Box::new(MemStorage::new()), true));
+    let mut seg = Segment::new(PageKind::Column);
+    let written = [0, 1, FAN, 2 * FAN + 5, 3 * FAN];
+    for index in written {
+        ok(seg.page_for_write(&mut pager, index));
+    }
+    let root = ok(seg.flush(&mut pager));
+    assert_eq!(root.depth, 2);
+    ok(pager.commit());
+    let image = match pager.storage().as_any().downcast_ref::<MemStorage>() {
+        Some(m) => m.bytes.clone(),
+        None => panic!("not a memory heap"),
+    };
+    let (mut fresh, _) = ok(Pager::open(Box::new(MemStorage::from_bytes(image)), true));
+    let reads = |p: &mut Pager| std::mem::take(p.touched());
+    reads(&mut fresh);
+    let loaded = ok(Segment::load(&mut fresh, root, PageKind::Column));
+    assert_eq!(reads(&mut fresh), 2, "load read more than the root and the last directory");
+    assert_eq!(loaded.len(), 3 * FAN + 1);
+    // The last directory's pages are known; the first directory's are read once.
+    assert_eq!(ok(loaded.page(&mut fresh, 3 * FAN)), ok(seg.page(&mut pager, 3 * FAN)));
+    assert_eq!(reads(&mut fresh), 0);
+    assert_eq!(ok(loaded.page(&mut fresh, 1)), ok(seg.page(&mut pager, 1)));
+    assert_eq!(reads(&mut fresh), 1);
+    assert_eq!(ok(loaded.page(&mut fresh, 0)), ok(seg.page(&mut pager, 0)));
+    assert_eq!(ok(loaded.page(&mut fresh, 7)), 0);
+    assert_eq!(reads(&mut fresh), 0);
+    // A range reads the directories it covers; a walk of every page reads the rest.
+    let range = ok(loaded.range(&mut fresh, FAN - 1, 2 * FAN + 6));
+    assert_eq!(reads(&mut fresh), 2);
+    assert_eq!(range[1], ok(seg.page(&mut pager, FAN)));
+    assert_eq!(range[FAN + 6], ok(seg.page(&mut pager, 2 * FAN + 5)));
+    let mut all = Vec::new();
+    ok(loaded.pages(&mut fresh, &mut |p, _| all.push(p)));
+    let mut expected = Vec::new();
+    ok(seg.pages(&mut pager, &mut |p, _| expected.push(p)));
+    assert_eq!(all, expected);
 }
