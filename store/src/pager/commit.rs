@@ -54,6 +54,7 @@ impl Pager {
             savepoints: Vec::new(),
             verified: PageBits::default(),
             touched: 0,
+            recent: Vec::new(),
             sync_every: 1,
             sync_interval: std::time::Duration::ZERO,
             last_sync: std::time::Instant::now(),
@@ -215,10 +216,11 @@ impl Pager {
         }
         let next_seq = self.committed.meta.sequence + 1;
         let mut fresh: Vec<u64> = self.fresh.drain().collect();
+        self.recent.clear();
         fresh.sort_unstable();
         for page in fresh {
             self.note_touched();
-            let buf = self.store.write(page).map_err(HeapError::Io)?;
+            let buf = self.store.read(page);
             // Invariant 3: no page the next commit names is from a later commit. (Not `==`:
             // the fault-injecting test storage may have dropped the page's bytes.)
             debug_assert!(
@@ -226,7 +228,12 @@ impl Pager {
                 "page {page} carries a sequence newer than commit {next_seq}"
             );
             let crc = crc32fast::hash(&buf[8..]);
-            buf[4..8].copy_from_slice(&crc.to_le_bytes());
+            // Written only when it changed: `sign_recent` stored most checksums of a
+            // large transaction already (a write here may fault, a read is cheap).
+            if buf[4..8] != crc.to_le_bytes() {
+                let buf = self.store.write(page).map_err(HeapError::Io)?;
+                buf[4..8].copy_from_slice(&crc.to_le_bytes());
+            }
             self.txn.sealed.insert(page);
             self.stats.pages_written += 1;
             self.txn.meta.written_count += 1;

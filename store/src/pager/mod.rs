@@ -95,6 +95,8 @@ pub struct Pager {
     pub(crate) nodes: NodeCache,
     /// Pages first read or allocated since resident memory was last released.
     touched: u64,
+    /// Pages allocated since resident memory was last released (see `sign_recent`).
+    recent: Vec<u64>,
 }
 
 /// After this many newly touched pages (8 MiB; the kernel maps neighbouring pages along
@@ -253,8 +255,31 @@ impl Pager {
         self.touched += 1;
         if self.touched >= RELEASE_EVERY {
             self.touched = 0;
+            self.sign_recent();
             self.store.release_resident();
         }
+    }
+
+    /// Before resident memory is released, store the checksum of each page allocated since
+    /// the last release while it is still mapped for writing. Sealing checks every fresh
+    /// page's checksum anyway and writes it only when it changed since: a page written
+    /// again after this gets its new checksum then, but one left as it was (most pages of
+    /// a large transaction: a scan updating rows moves on) is only read. Writing a page the
+    /// release unmapped costs a write-protect fault into the file system
+    /// (`ext4_page_mkwrite`, about 4 µs), reading it a cheap read fault: this took a
+    /// 20,000-page commit from about 5 µs a page to about 1.
+    fn sign_recent(&mut self) {
+        let mut recent = std::mem::take(&mut self.recent);
+        for &page in &recent {
+            if self.fresh.contains(&page)
+                && let Ok(buf) = self.store.write(page)
+            {
+                let crc = crc32fast::hash(&buf[8..]);
+                buf[4..8].copy_from_slice(&crc.to_le_bytes());
+            }
+        }
+        recent.clear();
+        self.recent = recent;
     }
 
     /// A page to write, taken from the free list or by growing the file.
@@ -285,6 +310,7 @@ impl Pager {
             "page {page} allocated twice"
         );
         self.fresh.insert(page);
+        self.recent.push(page);
         self.nodes.forget(page);
         let buf = self.store.write(page).map_err(HeapError::Io)?;
         buf.fill(0);
