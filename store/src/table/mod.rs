@@ -198,7 +198,7 @@ pub fn walk_linked_pages(pager: &mut Pager, f: &mut dyn FnMut(u64, PageKind)) ->
         segment::Segment::load(pager, rec.deleted, PageKind::Column)?.pages(pager, f)?;
         segment::Segment::load(pager, rec.strings, PageKind::Strings)?.pages(pager, f)?;
         match rec.key_kind {
-            KeyKind::Int => keys::walk(pager, rec.key_root, None, f)?,
+            KeyKind::Int => keys::walk_linked(pager, rec.key_root, f)?,
             KeyKind::Str => btree::walk_pages(pager, rec.key_root, f)?,
             KeyKind::None => {}
         }

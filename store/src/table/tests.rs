@@ -237,10 +237,25 @@ fn sequential_ids_fill_index_pages() {
             keys::Inserted::Exists(_) => panic!("dup"),
         }
     }
-    let mut pages = 0;
-    ok(keys::walk(&mut pager, root, None, &mut |_, _| pages += 1));
+    let mut pages = Vec::new();
+    ok(keys::walk(&mut pager, root, None, &mut |p, k| pages.push((p, k))));
     // 254 entries per leaf: full leaves when appending.
-    assert!(pages < n / 250 + 10, "{pages} pages for {n} keys");
+    assert!((pages.len() as u64) < n / 250 + 10, "{} pages for {n} keys", pages.len());
+    // The open-time walk names the same pages reading only the branches.
+    ok(pager.commit());
+    let image = match pager.storage().as_any().downcast_ref::<MemStorage>() {
+        Some(m) => m.bytes.clone(),
+        None => panic!("not a memory heap"),
+    };
+    let (mut fresh, _) = ok(Pager::open(Box::new(MemStorage::from_bytes(image)), true));
+    std::mem::take(fresh.touched());
+    let mut linked = Vec::new();
+    ok(keys::walk_linked(&mut fresh, root, &mut |p, k| linked.push((p, k))));
+    pages.sort_unstable_by_key(|&(p, _)| p);
+    linked.sort_unstable_by_key(|&(p, _)| p);
+    assert_eq!(linked, pages);
+    let reads = *fresh.touched();
+    assert!(reads < 10, "{reads} pages read to name {} pages", pages.len());
 }
 
 /// A bulk insert cut by power loss at a random write reopens to a commit whose table holds
