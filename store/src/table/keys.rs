@@ -391,8 +391,12 @@ pub fn walk_linked(
     }
     let mut stack = vec![(root, 0usize)];
     // A damaged file could link a node from several branches and multiply the walk.
-    let mut seen = IdSet::default();
+    // (A bit per page: every page named is checked to be in range first.)
+    let mut seen = crate::page_view::PageBits::default();
     while let Some((page, depth)) = stack.pop() {
+        if !pager.view().in_range(page) {
+            return Err(HeapError::corrupt(page, "key index page number out of range"));
+        }
         if !seen.insert(page) {
             return Err(HeapError::corrupt(page, "key index node linked twice"));
         }

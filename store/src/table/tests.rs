@@ -452,3 +452,47 @@ fn segment_directories_are_read_when_first_used() {
     ok(seg.pages(&mut pager, &mut |p, _| expected.push(p)));
     assert_eq!(all, expected);
 }
+
+/// The open-time walk of a key index names leaves without reading them, so it checks what
+/// a branch names itself: a leaf out of range or linked twice is damage.
+#[test]
+fn the_open_time_key_walk_refuses_bad_leaf_links() {
+    let (mut pager, _) = ok(Pager::open(Box::new(MemStorage::new()), true));
+    let mut root = 0;
+    // Keys far from any page number, so that only a child link matches one below.
+    for i in 0..3000i64 {
+        let key = (1 << 50) + i;
+        if let keys::Inserted::Root(r) = ok(keys::insert(&mut pager, root, key, i as u64)) {
+            root = r;
+        }
+    }
+    ok(pager.commit());
+    let mut leaves = Vec::new();
+    ok(keys::walk(&mut pager, root, None, &mut |p, k| {
+        if k == crate::page::PageKind::KeyLeaf {
+            leaves.push(p)
+        }
+    }));
+    let image = match pager.storage().as_any().downcast_ref::<MemStorage>() {
+        Some(m) => m.bytes.clone(),
+        None => panic!("not a memory heap"),
+    };
+    let size = crate::storage::PAGE_SIZE;
+    let at = root as usize * size;
+    let page = &image[at..at + size];
+    let link = (crate::page::HEADER_LEN..size - 8)
+        .find(|&o| page[o..o + 8] == leaves[0].to_le_bytes())
+        .unwrap_or_else(|| panic!("no link to leaf {} in the root", leaves[0]));
+    for bad in [1u64 << 40, leaves[1]] {
+        let mut damaged = image.clone();
+        let page = &mut damaged[at..at + size];
+        page[link..link + 8].copy_from_slice(&bad.to_le_bytes());
+        let crc = crc32fast::hash(&page[8..]);
+        page[4..8].copy_from_slice(&crc.to_le_bytes());
+        let (mut p, _) = ok(Pager::open(Box::new(MemStorage::from_bytes(damaged)), true));
+        match keys::walk_linked(&mut p, root, &mut |_, _| {}) {
+            Ok(()) => panic!("a link to {bad} was accepted"),
+            Err(e) => assert!(e.to_string().contains("key index"), "{e}"),
+        }
+    }
+}
