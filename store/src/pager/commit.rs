@@ -17,8 +17,8 @@
 //!    than N (pins.rs; readers pin through the reader table in page 0, readers.rs).
 //!
 //! Debug builds assert parts of 1 to 3 as they go: no page allocated twice, no page
-//! sealed with a later sequence, and after each commit a reusable list with no page twice
-//! and none still waiting for a commit to become durable.
+//! sealed with a later sequence, and after each commit a free list with no page twice
+//! whose blocked pages (waiting for a sync or held for a reader) are all on it.
 
 use super::{Block, OpenReport, Pager, Stats, TxnState};
 use crate::error::{HeapError, HeapResult, IdSet};

@@ -17,16 +17,12 @@ const PIN_ATTEMPTS: usize = 1000;
 const TORN_READS: usize = 20;
 
 impl TxnState {
-    /// Pages freed by commit `freed_by`, and listed by it, become reusable, unless a
-    /// reader pins an older commit, which may still read them.
+    /// Pages freed by commit `freed_by`, and listed by it (none of them blocked), become
+    /// reusable, unless a reader pins an older commit, which may still read them.
     pub(super) fn make_reusable(&mut self, pages: &[u64], freed_by: u64, pin: Option<u64>) {
         if pin.is_some_and(|oldest| oldest < freed_by) {
             self.blocked
                 .extend(pages.iter().map(|&p| (p, Block::Held(freed_by))));
-        } else {
-            for p in pages {
-                self.blocked.remove(p);
-            }
         }
     }
 
