@@ -34,11 +34,17 @@ fn pager_with_free_pages(pages: u64, sync_every: u32) -> (Pager, Model) {
     pager.commit().expect("commit");
     for k in 0..keys {
         let root = pager.meta().root;
-        let root = btree::delete(&mut pager, root, &k.to_be_bytes()).expect("delete").0;
+        let root = btree::delete(&mut pager, root, &k.to_be_bytes())
+            .expect("delete")
+            .0;
         pager.meta_mut().root = root;
     }
     pager.commit().expect("commit");
-    assert!(pager.free_pages() as u64 >= pages, "{} free", pager.free_pages());
+    assert!(
+        pager.free_pages() as u64 >= pages,
+        "{} free",
+        pager.free_pages()
+    );
     pager.sync().expect("sync");
     let model = read_all(&mut pager).expect("scan");
     (pager, model)
@@ -89,7 +95,10 @@ fn relayout_chain_head_first(image: &mut [u8], pager: &Pager) {
         let crc = crc32fast::hash(&buf[8..]);
         buf[4..8].copy_from_slice(&crc.to_le_bytes());
     }
-    assert!(parts.next().is_none(), "the chain holds fewer entries than listed");
+    assert!(
+        parts.next().is_none(),
+        "the chain holds fewer entries than listed"
+    );
 }
 
 #[test]
@@ -148,7 +157,11 @@ fn opening_after_an_unsynced_writer_defers_the_sync_to_the_first_reuse() {
         assert_eq!(pager.syncs(), 0);
         put_key(&mut pager, b"k", b"new");
         model.insert(b"k".to_vec(), b"new".to_vec());
-        assert_eq!(pager.syncs(), 1, "a listed page was reused without a sync first");
+        assert_eq!(
+            pager.syncs(),
+            1,
+            "a listed page was reused without a sync first"
+        );
         put_key(&mut pager, b"k2", b"more");
         model.insert(b"k2".to_vec(), b"more".to_vec());
         assert_eq!(pager.syncs(), 1, "synced again");
@@ -206,16 +219,35 @@ fn commit_big_values(
 fn power_loss_after_opening_an_unsynced_heap() {
     for seed in 1..=120u64 {
         let mut rng = Rng(seed.wrapping_mul(0x2545_F491_4F6C_DD1D) | 1);
-        let (mut first, _) =
-            Pager::open(Box::new(FaultyStorage::new(None)), true).expect("open");
+        let (mut first, _) = Pager::open(Box::new(FaultyStorage::new(None)), true).expect("open");
         set_durability(&mut first, 1000);
         let mut models = Vec::new();
         let mut synced = Vec::new();
         // Commit 1 (synced: a heap's first) writes pages that commit 2 (not synced)
         // frees: the free list the next writer finds names pages commit 1 still uses.
-        assert!(commit_big_values(&mut first, "b", 30, 1, &mut models, &mut synced));
-        assert!(commit_big_values(&mut first, "b", 30, 2, &mut models, &mut synced));
-        assert!(run_commits_tracked(&mut first, &mut rng, &mut models, &mut synced, 6));
+        assert!(commit_big_values(
+            &mut first,
+            "b",
+            30,
+            1,
+            &mut models,
+            &mut synced
+        ));
+        assert!(commit_big_values(
+            &mut first,
+            "b",
+            30,
+            2,
+            &mut models,
+            &mut synced
+        ));
+        assert!(run_commits_tracked(
+            &mut first,
+            &mut rng,
+            &mut models,
+            &mut synced,
+            6
+        ));
         let Some(fake) = first.storage().as_any().downcast_ref::<FaultyStorage>() else {
             panic!("not the fake");
         };

@@ -240,8 +240,11 @@ pub fn table_block(
         // The page numbers of the block's pages (directories read here: the threads
         // cannot), indexed from the block's first page.
         let (first_page, end_page) = ((from / per_page) as usize, stop.div_ceil(per_page) as usize);
-        let (column_pages, deletion_pages) =
-            t.page_lists(pager, columns.iter().map(|(c, _)| *c), (first_page, end_page))?;
+        let (column_pages, deletion_pages) = t.page_lists(
+            pager,
+            columns.iter().map(|(c, _)| *c),
+            (first_page, end_page),
+        )?;
         // A page number out of range is reported now, as the serial run would, even when
         // no row of its page would be read.
         let bad = column_pages

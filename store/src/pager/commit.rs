@@ -357,7 +357,11 @@ impl Pager {
     /// commit that freed it (or for that commit to become durable) nor held for a reader.
     #[cfg(debug_assertions)]
     fn debug_check_free_lists(&self) {
-        assert_eq!(self.txn.low, self.stack.entries.len(), "a commit left the stack taken");
+        assert_eq!(
+            self.txn.low,
+            self.stack.entries.len(),
+            "a commit left the stack taken"
+        );
         let mut listed = IdSet::default();
         for &p in &self.stack.entries {
             assert!(listed.insert(p), "page {p} is listed free twice");
@@ -366,7 +370,11 @@ impl Pager {
             assert!(listed.contains(p), "blocked page {p} is not listed free");
         }
         let counted: usize = self.stack.pages.iter().map(|&(_, c)| c).sum();
-        assert_eq!(counted, self.stack.entries.len(), "free-list chain miscounted");
+        assert_eq!(
+            counted,
+            self.stack.entries.len(),
+            "free-list chain miscounted"
+        );
     }
 
     /// Force every commit so far to stable storage (`batched` mode's timer, and close).

@@ -10,12 +10,12 @@ mod freelist;
 mod pins;
 
 use crate::error::{HeapError, HeapResult, IdMap, IdSet};
-use freelist::{Block, FreeStack};
 use crate::node::NodeCache;
 use crate::page::{HEADER_LEN, PageKind, check_page, page_seq, written_mix};
 use crate::page_view::{PageBits, PageView};
 use crate::storage::{PAGE_SIZE, Storage};
 use crate::superblock::Meta;
+use freelist::{Block, FreeStack};
 
 /// The allocation state that a savepoint captures and a rollback restores. Small: the
 /// free list itself is the pager's [`FreeStack`], which only a commit changes.

@@ -395,7 +395,10 @@ pub fn walk_linked(
     let mut seen = crate::page_view::PageBits::default();
     while let Some((page, depth)) = stack.pop() {
         if !pager.view().in_range(page) {
-            return Err(HeapError::corrupt(page, "key index page number out of range"));
+            return Err(HeapError::corrupt(
+                page,
+                "key index page number out of range",
+            ));
         }
         if !seen.insert(page) {
             return Err(HeapError::corrupt(page, "key index node linked twice"));

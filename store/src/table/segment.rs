@@ -126,7 +126,10 @@ impl Segment {
         let bytes = pager.page(seg.levels[1][last], PageKind::Directory)?;
         let count = u16::from_le_bytes([bytes[2], bytes[3]]) as usize;
         if count > FAN || count == 0 {
-            return Err(corrupt(seg.levels[1][last], "table directory has a bad entry count"));
+            return Err(corrupt(
+                seg.levels[1][last],
+                "table directory has a bad entry count",
+            ));
         }
         seg.data = vec![Cell::new(0); last * FAN + count];
         seg.loaded = vec![Cell::new(false); dirs];
@@ -201,7 +204,9 @@ impl Segment {
                 self.ensure(pager, j)?;
             }
         }
-        Ok((from..to).map(|i| self.data.get(i).map_or(0, Cell::get)).collect())
+        Ok((from..to)
+            .map(|i| self.data.get(i).map_or(0, Cell::get))
+            .collect())
     }
 
     /// The data page at `index` (0: never written, or past the end).

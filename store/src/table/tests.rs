@@ -238,9 +238,15 @@ fn sequential_ids_fill_index_pages() {
         }
     }
     let mut pages = Vec::new();
-    ok(keys::walk(&mut pager, root, None, &mut |p, k| pages.push((p, k))));
+    ok(keys::walk(&mut pager, root, None, &mut |p, k| {
+        pages.push((p, k))
+    }));
     // 254 entries per leaf: full leaves when appending.
-    assert!((pages.len() as u64) < n / 250 + 10, "{} pages for {n} keys", pages.len());
+    assert!(
+        (pages.len() as u64) < n / 250 + 10,
+        "{} pages for {n} keys",
+        pages.len()
+    );
     // The open-time walk names the same pages reading only the branches.
     ok(pager.commit());
     let image = match pager.storage().as_any().downcast_ref::<MemStorage>() {
@@ -250,12 +256,18 @@ fn sequential_ids_fill_index_pages() {
     let (mut fresh, _) = ok(Pager::open(Box::new(MemStorage::from_bytes(image)), true));
     std::mem::take(fresh.touched());
     let mut linked = Vec::new();
-    ok(keys::walk_linked(&mut fresh, root, &mut |p, k| linked.push((p, k))));
+    ok(keys::walk_linked(&mut fresh, root, &mut |p, k| {
+        linked.push((p, k))
+    }));
     pages.sort_unstable_by_key(|&(p, _)| p);
     linked.sort_unstable_by_key(|&(p, _)| p);
     assert_eq!(linked, pages);
     let reads = *fresh.touched();
-    assert!(reads < 10, "{reads} pages read to name {} pages", pages.len());
+    assert!(
+        reads < 10,
+        "{reads} pages read to name {} pages",
+        pages.len()
+    );
 }
 
 /// A bulk insert cut by power loss at a random write reopens to a commit whose table holds
@@ -375,7 +387,11 @@ fn segments_written_far_past_their_end_stay_loadable() {
             }
             let loaded = ok(Segment::load(&mut pager, root, PageKind::Column));
             assert_eq!(loaded.len(), seg.len(), "{first} then {second}");
-            assert_ne!(ok(loaded.page(&mut pager, index)), 0, "{first} then {second}: page {index}");
+            assert_ne!(
+                ok(loaded.page(&mut pager, index)),
+                0,
+                "{first} then {second}: page {index}"
+            );
         }
     }
 }
@@ -431,10 +447,17 @@ fn segment_directories_are_read_when_first_used() {
     let reads = |p: &mut Pager| std::mem::take(p.touched());
     reads(&mut fresh);
     let loaded = ok(Segment::load(&mut fresh, root, PageKind::Column));
-    assert_eq!(reads(&mut fresh), 2, "load read more than the root and the last directory");
+    assert_eq!(
+        reads(&mut fresh),
+        2,
+        "load read more than the root and the last directory"
+    );
     assert_eq!(loaded.len(), 3 * FAN + 1);
     // The last directory's pages are known; the first directory's are read once.
-    assert_eq!(ok(loaded.page(&mut fresh, 3 * FAN)), ok(seg.page(&mut pager, 3 * FAN)));
+    assert_eq!(
+        ok(loaded.page(&mut fresh, 3 * FAN)),
+        ok(seg.page(&mut pager, 3 * FAN))
+    );
     assert_eq!(reads(&mut fresh), 0);
     assert_eq!(ok(loaded.page(&mut fresh, 1)), ok(seg.page(&mut pager, 1)));
     assert_eq!(reads(&mut fresh), 1);
