@@ -152,7 +152,7 @@ pub fn verify(heap: &mut Heap) -> HeapResult<VerifyReport> {
     }
     let (free, chain) = {
         let (f, c) = heap.pager.freelist_pages();
-        (f, c.to_vec())
+        (f.to_vec(), c)
     };
     for p in chain {
         heap.pager.page(p, PageKind::FreeList)?;

@@ -53,4 +53,6 @@ pub use table::{
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_freelist;
+#[cfg(test)]
 mod tests_readers;

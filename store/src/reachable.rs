@@ -69,7 +69,7 @@ pub fn check_for_writer(pager: &mut Pager) -> HeapResult<()> {
     let meta = *pager.committed_meta();
     let (free, chain) = {
         let (f, c) = pager.freelist_pages();
-        (f, c.to_vec())
+        (f.to_vec(), c)
     };
     let head = meta.freelist_head;
     let mut in_chain = PageBits::default();

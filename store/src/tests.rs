@@ -20,9 +20,9 @@ impl Rng {
     }
 }
 
-type Model = BTreeMap<Vec<u8>, Vec<u8>>;
+pub(crate) type Model = BTreeMap<Vec<u8>, Vec<u8>>;
 
-fn value(rng: &mut Rng, tag: u64) -> Vec<u8> {
+pub(crate) fn value(rng: &mut Rng, tag: u64) -> Vec<u8> {
     let len = match rng.below(10) {
         0 => 600 + rng.below(9000) as usize,
         _ => rng.below(40) as usize,
@@ -32,13 +32,13 @@ fn value(rng: &mut Rng, tag: u64) -> Vec<u8> {
     v
 }
 
-fn read_all(pager: &mut Pager) -> crate::error::HeapResult<Model> {
+pub(crate) fn read_all(pager: &mut Pager) -> crate::error::HeapResult<Model> {
     let root = pager.meta().root;
     Ok(btree::scan(pager, root, b"")?.into_iter().collect())
 }
 
 /// Put one key into the catalog index, keeping the new root.
-fn put_key(pager: &mut Pager, key: &[u8], value: &[u8]) {
+pub(crate) fn put_key(pager: &mut Pager, key: &[u8], value: &[u8]) {
     let root = pager.meta().root;
     let root = btree::put(pager, root, key, value).unwrap_or_else(|e| panic!("put: {e}"));
     pager.meta_mut().root = root;
@@ -46,7 +46,7 @@ fn put_key(pager: &mut Pager, key: &[u8], value: &[u8]) {
 
 /// Reopen a copy of the pager's memory storage as a heap would (commit check included)
 /// and require exactly `expected`, with no fall-back.
-fn assert_reopens_to(pager: &Pager, expected: &Model, context: &str) {
+pub(crate) fn assert_reopens_to(pager: &Pager, expected: &Model, context: &str) {
     let image = mem_bytes(pager);
     let reopened = Pager::open_checked(
         Box::new(MemStorage::from_bytes(image)),
@@ -65,7 +65,7 @@ fn assert_reopens_to(pager: &Pager, expected: &Model, context: &str) {
     }
 }
 
-fn mem_bytes(pager: &Pager) -> Vec<u8> {
+pub(crate) fn mem_bytes(pager: &Pager) -> Vec<u8> {
     match pager.storage().as_any().downcast_ref::<MemStorage>() {
         Some(m) => m.bytes.clone(),
         None => Vec::new(),
@@ -158,7 +158,7 @@ fn run_commits(pager: &mut Pager, rng: &mut Rng, models: &mut Vec<Model>, commit
 }
 
 /// As [`run_commits`], recording for each commit whether it synced.
-fn run_commits_tracked(
+pub(crate) fn run_commits_tracked(
     pager: &mut Pager,
     rng: &mut Rng,
     models: &mut Vec<Model>,

@@ -181,7 +181,7 @@ pub fn live_rows(t: TableId, from: u64, end: u64, max: usize) -> RtResult<(Vec<u
         let end = end.min(table.slots);
         while row < end && out.len() < max {
             // Rows on a page without deletion marks are all live: no per-row check.
-            if table.deletion_page(row) == 0 {
+            if table.deletion_page(pager, row)? == 0 {
                 let page_end = (row / ROWS_PER_PAGE as u64 + 1) * ROWS_PER_PAGE as u64;
                 let stop = page_end.min(end).min(row + (max - out.len()) as u64);
                 out.extend((row..stop).map(|r| r as u32));

@@ -205,12 +205,14 @@ impl RowReader {
         self.columns[k].2 = table.columns[col].ty as u8;
         let index = row as usize / ROWS_PER_PAGE;
         if self.deleted.as_ref().is_none_or(|d| d.index != index) {
-            let copy = self.copy(pager, table.deletion_page(row), index)?;
+            let page = table.deletion_page(pager, row).map_err(heap_rt_error)?;
+            let copy = self.copy(pager, page, index)?;
             let old = self.deleted.replace(copy);
             self.recycle(old);
         }
         if self.pages[k].as_ref().is_none_or(|p| p.index != index) {
-            let copy = self.copy(pager, table.column_page(col, row), index)?;
+            let page = table.column_page(pager, col, row).map_err(heap_rt_error)?;
+            let copy = self.copy(pager, page, index)?;
             let old = self.pages[k].replace(copy);
             self.recycle(old);
         }

@@ -284,12 +284,17 @@ pub(super) fn with_rows<R>(
 
 /// The pages the rows of one page starting at `row` are read from: deletion marks, and
 /// one per column (0: never written).
-pub(super) fn page_numbers(t: &Table, columns: &PlanColumns, row: u64) -> (u64, Vec<u64>) {
+pub(super) fn page_numbers(
+    t: &Table,
+    pager: &mut Pager,
+    columns: &PlanColumns,
+    row: u64,
+) -> Result<(u64, Vec<u64>), TableError> {
     let pages = columns
         .iter()
-        .map(|(c, _)| t.column_page(*c, row))
-        .collect();
-    (t.deletion_page(row), pages)
+        .map(|(c, _)| t.column_page(pager, *c, row))
+        .collect::<Result<_, _>>()?;
+    Ok((t.deletion_page(pager, row)?, pages))
 }
 
 /// Positions `0..len` of a page (position 0 at slot `first`) whose rows are not deleted.
@@ -324,7 +329,7 @@ pub fn table_batch(
         let len = (stop - from) as usize;
         let first = (from % per_page) as usize;
         // Validate every page the batch reads, then hold them all.
-        let (deletion, pages) = page_numbers(t, columns, from);
+        let (deletion, pages) = page_numbers(t, pager, columns, from)?;
         for p in pages.iter().chain(std::iter::once(&deletion)) {
             if *p != 0 {
                 pager.page(*p, PageKind::Column)?;

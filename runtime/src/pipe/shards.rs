@@ -237,17 +237,20 @@ pub fn table_block(
             Some((r / per_page + 1) * per_page).filter(|next| *next < stop)
         })
         .collect();
-        let (column_pages, deletion_pages) = t.page_lists(columns.iter().map(|(c, _)| *c));
+        // The page numbers of the block's pages (directories read here: the threads
+        // cannot), indexed from the block's first page.
+        let (first_page, end_page) = ((from / per_page) as usize, stop.div_ceil(per_page) as usize);
+        let (column_pages, deletion_pages) = t.page_lists(
+            pager,
+            columns.iter().map(|(c, _)| *c),
+            (first_page, end_page),
+        )?;
         // A page number out of range is reported now, as the serial run would, even when
         // no row of its page would be read.
-        let (first_page, end_page) = ((from / per_page) as usize, stop.div_ceil(per_page) as usize);
         let bad = column_pages
             .iter()
             .chain(std::iter::once(&deletion_pages))
-            .flat_map(|pages| {
-                let end = end_page.min(pages.len());
-                pages.get(first_page.min(end)..end).unwrap_or(&[])
-            })
+            .flatten()
             .find(|p| **p != 0 && !pager.view().in_range(**p));
         if let Some(p) = bad {
             pager.page(*p, PageKind::Column)?;
@@ -257,7 +260,7 @@ pub fn table_block(
         // Each thread finds, reads and checks (when not yet checked) the pages of its own
         // rows. (A page number out of range, ruled out above, would bail.)
         let span_of = |&row: &u64| -> KResult<PageSpan> {
-            let index = (row / per_page) as usize;
+            let index = (row / per_page) as usize - first_page;
             let page_at = |pages: &[u64]| pages.get(index).copied().unwrap_or(0);
             let mut list = Vec::new();
             let mut read_page = |page: u64| -> KResult<Option<&[u8]>> {
@@ -266,7 +269,7 @@ pub fn table_block(
                 }
                 due_page(&reader, page, &mut list).map(Some).ok_or(Bail)
             };
-            let deletion = read_page(page_at(deletion_pages))?;
+            let deletion = read_page(page_at(&deletion_pages))?;
             let columns = column_pages
                 .iter()
                 .zip(columns)

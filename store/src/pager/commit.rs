@@ -17,18 +17,15 @@
 //!    than N (pins.rs; readers pin through the reader table in page 0, readers.rs).
 //!
 //! Debug builds assert parts of 1 to 3 as they go: no page allocated twice, no page
-//! sealed with a later sequence, and after each commit a reusable list with no page twice
-//! and none still waiting for a commit to become durable.
+//! sealed with a later sequence, and after each commit a free list with no page twice
+//! whose blocked pages (waiting for a sync or held for a reader) are all on it.
 
-use super::{OpenReport, Pager, Stats, TxnState};
+use super::{Block, OpenReport, Pager, Stats, TxnState};
 use crate::error::{HeapError, HeapResult, IdSet};
-use crate::page::{HEADER_LEN, PageKind, page_seq, read_u64, written_mix};
+use crate::page::{page_seq, written_mix};
 use crate::page_view::PageBits;
 use crate::storage::{PAGE_SIZE, Storage};
 use crate::superblock::{MAGIC, Meta, SUPERBLOCK_LEN};
-
-const FREE_AT: usize = HEADER_LEN + 8;
-const FREE_PER_PAGE: usize = (PAGE_SIZE - FREE_AT) / 8;
 
 impl Pager {
     /// Open storage: an empty one becomes a new heap.
@@ -49,13 +46,15 @@ impl Pager {
             slot: 1,
             durable_slot: 1,
             durable_seq: 0,
-            committed_chain: Vec::new(),
+            stack: Default::default(),
+            open_sync_due: false,
             freelist_damage: None,
             txn: TxnState::default(),
             fresh: IdSet::default(),
             savepoints: Vec::new(),
             verified: PageBits::default(),
             touched: 0,
+            recent: Vec::new(),
             sync_every: 1,
             sync_interval: std::time::Duration::ZERO,
             last_sync: std::time::Instant::now(),
@@ -138,7 +137,7 @@ impl Pager {
                     next_id: 1,
                     ..Meta::default()
                 };
-                pager.committed_chain.clear();
+                pager.stack = Default::default();
                 pager.txn = pager.committed.clone();
             }
             None => {
@@ -147,16 +146,20 @@ impl Pager {
                 );
             }
         }
-        // A commit made without a sync may not be on disk yet; pages it freed are about to
-        // be reused, so make it durable first (once, when the last writer did not sync).
-        if writable && !report.was_new && pager.committed.meta.durability != 0 {
-            pager.store.sync().map_err(HeapError::Io)?;
-        }
-        // What was opened (and checked) is the base from here on.
+        // A commit made without a sync may not be on disk yet. Its pages, and the free
+        // pages an older commit may still use, must be on disk before any of those is
+        // reused (`take_free`) or a commit counts on them (`commit_inner`): the sync is
+        // due then, not now, so that opening costs none.
+        pager.open_sync_due = writable && !report.was_new && pager.committed.meta.durability != 0;
+        // What was opened (and checked) is the base from here on. (When its writer did
+        // not sync, the next commit syncs before its superblock, so no commit counts on
+        // it being durable before it is.)
         pager.mark_durable();
         if writable {
             let pin = pager.oldest_reader();
-            pager.committed.hold_free_list(pin);
+            let entries = std::mem::take(&mut pager.stack.entries);
+            pager.committed.hold_free_list(&entries, pin);
+            pager.stack.entries = entries;
             pager.txn = pager.next_txn();
         }
         Ok((pager, report))
@@ -170,7 +173,7 @@ impl Pager {
         // A free list that does not add up is no reason to use an older commit (whose
         // slot the next commit would then overwrite): the writer refuses instead. A torn
         // commit's chain fails the commit check, which reads every chain page.
-        let (free, chain) = match self.read_freelist(meta.freelist_head, meta.freelist_len) {
+        self.stack = match self.read_freelist(meta.freelist_head, meta.freelist_len) {
             Ok(read) => {
                 self.freelist_damage = None;
                 read
@@ -180,50 +183,15 @@ impl Pager {
                 Default::default()
             }
         };
-        self.committed.free = free;
-        self.committed.pending.clear();
-        self.committed.unsynced.clear();
-        self.committed.held.clear();
-        self.committed.sealed.clear();
-        self.committed_chain = chain;
+        self.committed = TxnState {
+            meta,
+            low: self.stack.entries.len(),
+            ..TxnState::default()
+        };
         self.slot = slot;
         self.durable_slot = slot;
         self.txn = self.next_txn();
         Ok(())
-    }
-
-    fn read_freelist(&mut self, head: u64, len: u64) -> HeapResult<(Vec<u64>, Vec<u64>)> {
-        let mut free = Vec::new();
-        let mut chain = Vec::new();
-        let mut page = head;
-        let limit = self.committed.meta.page_count;
-        while page != 0 {
-            if chain.len() as u64 > limit {
-                return Err(HeapError::corrupt(page, "free list chain loops"));
-            }
-            let bytes = self.page(page, PageKind::FreeList)?;
-            let count = u16::from_le_bytes([bytes[2], bytes[3]]) as usize;
-            if count > FREE_PER_PAGE {
-                return Err(HeapError::corrupt(page, "free list page count too large"));
-            }
-            let next = read_u64(bytes, HEADER_LEN);
-            // Whether the entries can be handed out (in range, listed once, used by
-            // nothing) is checked when a writer opens (`reachable.rs`): a reader needs no
-            // free list, and the writer refuses rather than fall back to an older commit.
-            free.extend((0..count).map(|i| read_u64(bytes, FREE_AT + i * 8)));
-            chain.push(page);
-            page = next;
-        }
-        if free.len() as u64 != len {
-            return Err(HeapError::corrupt(
-                head,
-                format!(
-                    "free list holds {} pages, superblock says {len}",
-                    free.len()
-                ),
-            ));
-        }
-        Ok((free, chain))
     }
 
     /// A new transaction starting from the last commit (carrying its count of pages not
@@ -248,10 +216,11 @@ impl Pager {
         }
         let next_seq = self.committed.meta.sequence + 1;
         let mut fresh: Vec<u64> = self.fresh.drain().collect();
+        self.recent.clear();
         fresh.sort_unstable();
         for page in fresh {
             self.note_touched();
-            let buf = self.store.write(page).map_err(HeapError::Io)?;
+            let buf = self.store.read(page);
             // Invariant 3: no page the next commit names is from a later commit. (Not `==`:
             // the fault-injecting test storage may have dropped the page's bytes.)
             debug_assert!(
@@ -259,7 +228,12 @@ impl Pager {
                 "page {page} carries a sequence newer than commit {next_seq}"
             );
             let crc = crc32fast::hash(&buf[8..]);
-            buf[4..8].copy_from_slice(&crc.to_le_bytes());
+            // Written only when it changed: `sign_recent` stored most checksums of a
+            // large transaction already (a write here may fault, a read is cheap).
+            if buf[4..8] != crc.to_le_bytes() {
+                let buf = self.store.write(page).map_err(HeapError::Io)?;
+                buf[4..8].copy_from_slice(&crc.to_le_bytes());
+            }
             self.txn.sealed.insert(page);
             self.stats.pages_written += 1;
             self.txn.meta.written_count += 1;
@@ -293,17 +267,12 @@ impl Pager {
         self.store.grow(2).map_err(HeapError::Io)?;
         // Every commit point gets a sequence number; one that changed nothing writes only
         // its superblock (no pages, and its data sync has nothing to flush).
-        let chain = if self.is_dirty() {
-            // The old free-list chain belongs to the last commit: free it after this one.
-            let old_chain = std::mem::take(&mut self.committed_chain);
-            for page in old_chain {
-                self.free(page);
-            }
-            let chain = self.write_freelist()?;
+        let written = if self.is_dirty() || self.txn.listed() != self.stack.entries.len() {
+            let written = self.write_freelist()?;
             self.seal()?;
-            chain
+            Some(written)
         } else {
-            self.committed_chain.clone()
+            None
         };
         self.txn.meta.sequence = self.committed.meta.sequence + 1;
         self.txn.meta.durability = self.durability_code;
@@ -314,16 +283,19 @@ impl Pager {
         // A heap's first commit always syncs (unless `async`), so a power cut always finds a
         // durable commit to fall back to.
         let first = self.committed.meta.sequence == 0;
+        // So does the first after opening a heap whose last writer did not sync: the
+        // commit it opened is the base this one's page count starts from.
         let sync_now = match self.sync_every {
             0 => false,
             n => {
                 first
+                    || self.open_sync_due
                     || self.commits_since_sync >= n
                     || self.last_sync.elapsed() >= self.sync_interval
             }
         };
         if sync_now {
-            self.store.sync().map_err(HeapError::Io)?;
+            self.sync_store()?;
         }
         // A commit whose pages are synced before its superblock (or an `async` one, which
         // promises nothing on power loss) needs no page count.
@@ -344,7 +316,7 @@ impl Pager {
             .write_at_once(slot, &bytes[..SUPERBLOCK_LEN])
             .map_err(HeapError::Io)?;
         if sync_now {
-            self.store.sync().map_err(HeapError::Io)?;
+            self.sync_store()?;
             self.commits_since_sync = 0;
             self.last_sync = std::time::Instant::now();
         }
@@ -357,14 +329,17 @@ impl Pager {
             // Invariant 5: unless a reader still holds an older commit.
             let pin = self.oldest_reader();
             let seq = self.txn.meta.sequence;
-            let mut unsynced = std::mem::take(&mut self.txn.unsynced);
-            self.txn.make_reusable(&mut unsynced, seq, pin);
-            let mut pending = std::mem::take(&mut self.txn.pending);
-            self.txn.make_reusable(&mut pending, seq, pin);
+            self.txn.release_unsynced(seq, pin);
+            let pending = std::mem::take(&mut self.txn.pending);
+            self.txn.make_reusable(&pending, seq, pin);
+            self.txn.pending = pending;
             self.txn.release_held(pin);
         } else {
-            let mut pending = std::mem::take(&mut self.txn.pending);
-            self.txn.unsynced.append(&mut pending);
+            let blocked = &mut self.txn.blocked;
+            blocked.extend(self.txn.pending.iter().map(|&p| (p, Block::Unsynced)));
+        }
+        if let Some(written) = written {
+            self.apply_freelist(written);
         }
         self.txn.sealed.clear();
         #[cfg(debug_assertions)]
@@ -373,40 +348,40 @@ impl Pager {
         if !counted {
             self.durable_seq = self.txn.meta.sequence;
         }
-        self.committed_chain = chain;
         self.savepoints.clear();
         Ok(())
     }
 
-    /// Invariants 1 and 2, checked after every commit in debug builds: the reusable list
-    /// holds no page twice, and no page still waiting for the commit that freed it (or for
-    /// that commit to become durable).
+    /// Invariants 1 and 2, checked after every commit in debug builds: the free list
+    /// holds no page twice, and every page it lists as reusable is neither waiting for the
+    /// commit that freed it (or for that commit to become durable) nor held for a reader.
     #[cfg(debug_assertions)]
     fn debug_check_free_lists(&self) {
-        let mut reusable = IdSet::default();
-        for &p in &self.txn.free {
-            assert!(reusable.insert(p), "page {p} is listed free twice");
+        assert_eq!(
+            self.txn.low,
+            self.stack.entries.len(),
+            "a commit left the stack taken"
+        );
+        let mut listed = IdSet::default();
+        for &p in &self.stack.entries {
+            assert!(listed.insert(p), "page {p} is listed free twice");
         }
-        let held = self.txn.held.iter().map(|(_, p)| p);
-        for &p in self
-            .txn
-            .pending
-            .iter()
-            .chain(&self.txn.unsynced)
-            .chain(held)
-        {
-            assert!(
-                !reusable.contains(&p),
-                "page {p} is reusable before the commit that freed it is durable"
-            );
+        for p in self.txn.blocked.keys() {
+            assert!(listed.contains(p), "blocked page {p} is not listed free");
         }
+        let counted: usize = self.stack.pages.iter().map(|&(_, c)| c).sum();
+        assert_eq!(
+            counted,
+            self.stack.entries.len(),
+            "free-list chain miscounted"
+        );
     }
 
     /// Force every commit so far to stable storage (`batched` mode's timer, and close).
     pub fn sync(&mut self) -> HeapResult<()> {
         // `async` (sync_every 0) never syncs, not even at close.
         if self.writable && self.sync_every > 0 && self.commits_since_sync > 0 {
-            self.store.sync().map_err(HeapError::Io)?;
+            self.sync_store()?;
             self.commits_since_sync = 0;
             self.last_sync = std::time::Instant::now();
             self.durable_slot = self.slot;
@@ -416,48 +391,17 @@ impl Pager {
             let pin = self.oldest_reader();
             let seq = self.committed.meta.sequence;
             for state in [&mut self.txn, &mut self.committed] {
-                let mut unsynced = std::mem::take(&mut state.unsynced);
-                state.make_reusable(&mut unsynced, seq, pin);
+                state.release_unsynced(seq, pin);
             }
         }
         Ok(())
     }
 
-    /// Write the free list of the state being committed: today's free pages plus those
-    /// this transaction released (which become reusable once this commit is durable).
-    fn write_freelist(&mut self) -> HeapResult<Vec<u64>> {
-        let total = self.txn.free.len()
-            + self.txn.pending.len()
-            + self.txn.unsynced.len()
-            + self.txn.held.len();
-        let needed = total.div_ceil(FREE_PER_PAGE);
-        let mut chain = Vec::with_capacity(needed);
-        for _ in 0..needed {
-            chain.push(self.allocate(PageKind::FreeList)?);
-        }
-        let entries: Vec<u64> = self
-            .txn
-            .free
-            .iter()
-            .chain(self.txn.pending.iter())
-            .chain(self.txn.unsynced.iter())
-            .chain(self.txn.held.iter().map(|(_, p)| p))
-            .copied()
-            .collect();
-        for (i, &page) in chain.iter().enumerate() {
-            let part = &entries[(i * FREE_PER_PAGE).min(entries.len())
-                ..((i + 1) * FREE_PER_PAGE).min(entries.len())];
-            let next = chain.get(i + 1).copied().unwrap_or(0);
-            let buf = self.page_mut(page)?;
-            buf[2..4].copy_from_slice(&(part.len() as u16).to_le_bytes());
-            buf[HEADER_LEN..HEADER_LEN + 8].copy_from_slice(&next.to_le_bytes());
-            for (j, p) in part.iter().enumerate() {
-                buf[FREE_AT + j * 8..FREE_AT + j * 8 + 8].copy_from_slice(&p.to_le_bytes());
-            }
-        }
-        self.txn.meta.freelist_head = chain.first().copied().unwrap_or(0);
-        self.txn.meta.freelist_len = entries.len() as u64;
-        Ok(chain)
+    /// Sync the storage (everything written so far reaches the disk).
+    pub(super) fn sync_store(&mut self) -> HeapResult<()> {
+        self.store.sync().map_err(HeapError::Io)?;
+        self.open_sync_due = false;
+        Ok(())
     }
 
     /// The superblock slot (page 0 or 1) holding the last commit, for messages.
@@ -473,9 +417,7 @@ impl Pager {
     /// The last commit's free pages (reusable or held for a reader: both are in the
     /// written list) and the pages of its free-list chain (for `verify` and the writer's
     /// open-time check).
-    pub fn freelist_pages(&self) -> (Vec<u64>, &[u64]) {
-        let held = self.committed.held.iter().map(|&(_, p)| p);
-        let free = self.committed.free.iter().copied().chain(held).collect();
-        (free, &self.committed_chain)
+    pub fn freelist_pages(&self) -> (&[u64], Vec<u64>) {
+        (&self.stack.entries, self.stack.chain())
     }
 }

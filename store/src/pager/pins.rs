@@ -2,7 +2,7 @@
 //! and the writer keeps the pages freed after the oldest pinned commit out of reuse
 //! (invariant 5 in commit.rs; the table itself is `crate::readers`).
 
-use super::{Pager, TxnState};
+use super::{Block, Pager, TxnState};
 use crate::error::{HeapError, HeapResult};
 use crate::superblock::Meta;
 
@@ -17,39 +17,43 @@ const PIN_ATTEMPTS: usize = 1000;
 const TORN_READS: usize = 20;
 
 impl TxnState {
-    /// Pages freed by commit `freed_by` become reusable, unless a reader pins an older
-    /// commit, which may still read them.
-    pub(super) fn make_reusable(&mut self, pages: &mut Vec<u64>, freed_by: u64, pin: Option<u64>) {
-        match pin {
-            Some(oldest) if oldest < freed_by => {
-                self.held.extend(pages.drain(..).map(|p| (freed_by, p)));
-            }
-            _ => self.free.append(pages),
+    /// Pages freed by commit `freed_by`, and listed by it (none of them blocked), become
+    /// reusable, unless a reader pins an older commit, which may still read them.
+    pub(super) fn make_reusable(&mut self, pages: &[u64], freed_by: u64, pin: Option<u64>) {
+        if pin.is_some_and(|oldest| oldest < freed_by) {
+            self.blocked
+                .extend(pages.iter().map(|&p| (p, Block::Held(freed_by))));
         }
+    }
+
+    /// Commit `synced` is on disk: the pages waiting for a sync become reusable (or held,
+    /// as freed by that commit, while a reader pins an older one).
+    pub(super) fn release_unsynced(&mut self, synced: u64, pin: Option<u64>) {
+        let held = pin.is_some_and(|oldest| oldest < synced);
+        self.blocked.retain(|_, block| match *block {
+            Block::Unsynced if held => {
+                *block = Block::Held(synced);
+                true
+            }
+            Block::Unsynced => false,
+            Block::Held(_) => true,
+        });
     }
 
     /// Release the held pages no live reader can read any more.
     pub(super) fn release_held(&mut self, pin: Option<u64>) {
-        if self.held.is_empty() {
-            return;
-        }
-        let free = &mut self.free;
-        self.held.retain(|&(freed_by, page)| {
-            let readable = pin.is_some_and(|oldest| oldest < freed_by);
-            if !readable {
-                free.push(page);
-            }
-            readable
+        self.blocked.retain(|_, block| match *block {
+            Block::Held(freed_by) => pin.is_some_and(|oldest| oldest < freed_by),
+            Block::Unsynced => true,
         });
     }
 
     /// At a writer's open: the free list's pages were freed by commits up to the one
     /// opened, in an order the file does not record, so while a reader holds an older
     /// commit none of them is reused.
-    pub(super) fn hold_free_list(&mut self, pin: Option<u64>) {
+    pub(super) fn hold_free_list(&mut self, entries: &[u64], pin: Option<u64>) {
         let opened = self.meta.sequence;
-        let mut free = std::mem::take(&mut self.free);
-        self.make_reusable(&mut free, opened, pin);
+        self.make_reusable(entries, opened, pin);
     }
 }
 

@@ -193,12 +193,12 @@ pub fn walk_table_pages(
 pub fn walk_linked_pages(pager: &mut Pager, f: &mut dyn FnMut(u64, PageKind)) -> HeapResult<()> {
     for (_, rec) in records(pager)? {
         for c in &rec.columns {
-            segment::Segment::load(pager, c.root, PageKind::Column)?.pages(f);
+            segment::Segment::load(pager, c.root, PageKind::Column)?.pages(pager, f)?;
         }
-        segment::Segment::load(pager, rec.deleted, PageKind::Column)?.pages(f);
-        segment::Segment::load(pager, rec.strings, PageKind::Strings)?.pages(f);
+        segment::Segment::load(pager, rec.deleted, PageKind::Column)?.pages(pager, f)?;
+        segment::Segment::load(pager, rec.strings, PageKind::Strings)?.pages(pager, f)?;
         match rec.key_kind {
-            KeyKind::Int => keys::walk(pager, rec.key_root, None, f)?,
+            KeyKind::Int => keys::walk_linked(pager, rec.key_root, f)?,
             KeyKind::Str => btree::walk_pages(pager, rec.key_root, f)?,
             KeyKind::None => {}
         }
@@ -315,9 +315,7 @@ fn check_segment_lengths(pager: &mut Pager, name: &str, rec: &TableRecord) -> He
             ),
         ]);
     for (what, root, kind, limit) in segments {
-        let spans = segment::Segment::load(pager, root, kind)?
-            .data_pages()
-            .len() as u64;
+        let spans = segment::Segment::load(pager, root, kind)?.len() as u64;
         if spans > limit {
             return Err(crate::error::HeapError::corrupt(
                 root.page,

@@ -4,16 +4,27 @@
 //!
 //! A directory page holds up to [`FAN`] page numbers; depth 1 is a single directory of data
 //! pages, depth 2 a directory of directories, and so on. A 0 entry is a data page that was
-//! never written (all of its values are nil). The whole tree is mirrored in memory (one
-//! `u64` per data page: 160 KB for a column of 10 million rows) so that finding a row's page
-//! is an array index. Changed data pages are copied on write at once; the directories above
-//! them are rewritten (again copy-on-write) at [`Segment::flush`], before a commit or
-//! savepoint, so a commit writes each directory page once however many rows changed.
+//! never written (all of its values are nil). The tree is mirrored in memory (one `u64` per
+//! data page: 160 KB for a column of 10 million rows) so that finding a row's page is an
+//! array index. The mirror fills lazily: opening a segment reads the directories above level
+//! 1 (one page per FAN² data pages: a single root up to 130 million rows a column) and the
+//! last level-1 directory (which fixes the length); every other level-1 directory is read
+//! the first time one of its pages is asked for, so opening a table and reading row slot s
+//! costs O(depth) page reads, not O(rows / 254,500). Changed data pages are copied on write
+//! at once; the directories above them are rewritten (again copy-on-write) at
+//! [`Segment::flush`], before a commit or savepoint, so a commit writes each directory page
+//! once however many rows changed.
+//!
+//! The lazily filled parts are `Cell`s, read and filled through `&self`: a table is read
+//! through shared references on the script's thread only (it is not `Sync`), and the
+//! threads of a `parallel(n)` block get owned copies of the page numbers their rows need
+//! ([`Segment::range`]).
 
 use crate::error::{HeapError, HeapResult, IdSet};
 use crate::page::{HEADER_LEN, PageKind, page_seq, read_u64};
 use crate::pager::Pager;
 use crate::storage::PAGE_SIZE;
+use std::cell::Cell;
 use std::collections::BTreeSet;
 
 /// Page numbers per directory page.
@@ -31,7 +42,12 @@ pub struct SegmentRoot {
 pub struct Segment {
     /// The kind of the data pages.
     kind: PageKind,
-    /// `levels[0]`: data page numbers by index; `levels[k]`: directory pages of level k.
+    /// Data page numbers by index: 0 under a level-1 directory not read yet (`loaded`).
+    data: Vec<Cell<u64>>,
+    /// Per level-1 directory of the stored segment: are its entries in `data`? (Those past
+    /// its end, added since, are.)
+    loaded: Vec<Cell<bool>>,
+    /// `levels[k]` (k ≥ 1): directory pages of level k. `levels[0]` is unused (`data`).
     levels: Vec<Vec<u64>>,
     /// Per level (k ≥ 1), the directory indices that must be rewritten.
     dirty: Vec<BTreeSet<usize>>,
@@ -46,13 +62,16 @@ impl Segment {
     pub fn new(kind: PageKind) -> Segment {
         Segment {
             kind,
+            data: Vec::new(),
+            loaded: Vec::new(),
             levels: vec![Vec::new()],
             dirty: Vec::new(),
             root: SegmentRoot::default(),
         }
     }
 
-    /// Read a stored segment's directories (the data pages are read when used).
+    /// Open a stored segment: its directories above level 1 and its last level-1
+    /// directory are read now, the other level-1 directories when first used.
     pub fn load(pager: &mut Pager, root: SegmentRoot, kind: PageKind) -> HeapResult<Segment> {
         let mut seg = Segment::new(kind);
         seg.root = root;
@@ -66,10 +85,10 @@ impl Segment {
         seg.levels = vec![Vec::new(); depth + 1];
         seg.levels[depth].push(root.page);
         // A damaged file could link one directory from several places and multiply the
-        // tree: every directory must be read once.
+        // tree: every directory must be linked once.
         let mut seen = IdSet::default();
         let pages = pager.meta().page_count;
-        for level in (1..=depth).rev() {
+        for level in (2..=depth).rev() {
             let dirs = std::mem::take(&mut seg.levels[level]);
             let mut below = Vec::new();
             for (i, &dir) in dirs.iter().enumerate() {
@@ -84,11 +103,10 @@ impl Segment {
                 }
                 for k in 0..count {
                     let p = read_u64(bytes, HEADER_LEN + 8 * k);
-                    if level > 1 && p == 0 {
+                    if p == 0 {
                         return Err(corrupt(dir, "table directory links to page 0"));
                     }
-                    // Data pages are read only when used, but `clear()` frees them unread.
-                    if p != 0 && !(2..pages).contains(&p) {
+                    if !(2..pages).contains(&p) {
                         return Err(corrupt(dir, &format!("table page number {p} out of range")));
                     }
                     below.push(p);
@@ -97,7 +115,70 @@ impl Segment {
             seg.levels[level] = dirs;
             seg.levels[level - 1] = below;
         }
+        for &dir in &seg.levels[1] {
+            if !seen.insert(dir) {
+                return Err(corrupt(dir, "table directory linked twice"));
+            }
+        }
+        // The last directory may hold fewer than FAN pages: it fixes the length.
+        let dirs = seg.levels[1].len();
+        let last = dirs - 1;
+        let bytes = pager.page(seg.levels[1][last], PageKind::Directory)?;
+        let count = u16::from_le_bytes([bytes[2], bytes[3]]) as usize;
+        if count > FAN || count == 0 {
+            return Err(corrupt(
+                seg.levels[1][last],
+                "table directory has a bad entry count",
+            ));
+        }
+        seg.data = vec![Cell::new(0); last * FAN + count];
+        seg.loaded = vec![Cell::new(false); dirs];
+        seg.read_directory(pager, last)?;
         Ok(seg)
+    }
+
+    /// Fill `data` from level-1 directory `j` of the stored segment.
+    fn read_directory(&self, pager: &mut Pager, j: usize) -> HeapResult<()> {
+        let Some(&dir) = self.levels.get(1).and_then(|l| l.get(j)) else {
+            return Ok(());
+        };
+        let pages = pager.meta().page_count;
+        let bytes = pager.page(dir, PageKind::Directory)?;
+        let start = j * FAN;
+        let count = u16::from_le_bytes([bytes[2], bytes[3]]) as usize;
+        // Every directory but the last holds FAN pages, and the last fixed the length.
+        if count != self.data.len().saturating_sub(start).min(FAN) {
+            return Err(corrupt(dir, "table directory has a bad entry count"));
+        }
+        for k in 0..count {
+            let p = read_u64(bytes, HEADER_LEN + 8 * k);
+            // Data pages are read only when used, but `clear()` frees them unread.
+            if p != 0 && !(2..pages).contains(&p) {
+                return Err(corrupt(dir, &format!("table page number {p} out of range")));
+            }
+            self.data[start + k].set(p);
+        }
+        if let Some(done) = self.loaded.get(j) {
+            done.set(true);
+        }
+        Ok(())
+    }
+
+    /// Make sure the entries of level-1 directory `j` are in `data`.
+    #[inline]
+    fn ensure(&self, pager: &mut Pager, j: usize) -> HeapResult<()> {
+        match self.loaded.get(j) {
+            Some(done) if !done.get() => self.read_directory(pager, j),
+            _ => Ok(()),
+        }
+    }
+
+    /// Read every directory not read yet.
+    fn ensure_all(&self, pager: &mut Pager) -> HeapResult<()> {
+        for j in 0..self.loaded.len() {
+            self.ensure(pager, j)?;
+        }
+        Ok(())
     }
 
     /// The stored root as of the last flush.
@@ -106,30 +187,43 @@ impl Segment {
     }
 
     /// Data pages the segment spans (written or not).
-    #[cfg(test)]
     pub fn len(&self) -> usize {
-        self.levels[0].len()
+        self.data.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.levels[0].is_empty()
+        self.data.is_empty()
     }
 
-    /// The data pages by index (0: never written; indices past the end too).
-    pub fn data_pages(&self) -> &[u64] {
-        &self.levels[0]
+    /// The data pages of indices `from..to` (0: never written; indices past the end too),
+    /// their directories read first: what threads that cannot read directories get.
+    pub fn range(&self, pager: &mut Pager, from: usize, to: usize) -> HeapResult<Vec<u64>> {
+        let end = to.min(self.data.len());
+        if from < end {
+            for j in from / FAN..=(end - 1) / FAN {
+                self.ensure(pager, j)?;
+            }
+        }
+        Ok((from..to)
+            .map(|i| self.data.get(i).map_or(0, Cell::get))
+            .collect())
     }
 
-    /// The data page at `index` (0: never written).
+    /// The data page at `index` (0: never written, or past the end).
     #[inline]
-    pub fn page(&self, index: usize) -> u64 {
-        self.levels[0].get(index).copied().unwrap_or(0)
+    pub fn page(&self, pager: &mut Pager, index: usize) -> HeapResult<u64> {
+        let Some(cell) = self.data.get(index) else {
+            return Ok(0);
+        };
+        self.ensure(pager, index / FAN)?;
+        Ok(cell.get())
     }
 
     /// The data page at `index`, made writable in this transaction (allocated zeroed when
     /// it was never written, copied when the last commit or savepoint holds it).
     pub fn page_for_write(&mut self, pager: &mut Pager, index: usize) -> HeapResult<u64> {
-        let current = self.page(index);
+        // The directory is rewritten whole at the flush: its entries must all be known.
+        let current = self.page(pager, index)?;
         if current != 0 && pager.is_fresh(current) {
             return Ok(current);
         }
@@ -138,10 +232,10 @@ impl Segment {
         } else {
             pager.copy_on_write(current, self.kind)?
         };
-        if self.levels[0].len() <= index {
-            self.levels[0].resize(index + 1, 0);
+        if self.data.len() <= index {
+            self.data.resize(index + 1, Cell::new(0));
         }
-        self.levels[0][index] = page;
+        self.data[index].set(page);
         self.mark_dirty(1, index / FAN);
         Ok(page)
     }
@@ -163,7 +257,7 @@ impl Segment {
         if !self.is_dirty() {
             return Ok(self.root);
         }
-        if self.levels[0].is_empty() {
+        if self.data.is_empty() {
             // Emptied by `free_all`: nothing is stored.
             self.dirty.clear();
             self.root = SegmentRoot::default();
@@ -171,7 +265,10 @@ impl Segment {
         }
         let mut level = 1;
         loop {
-            let below = self.levels[level - 1].len();
+            let below = match level {
+                1 => self.data.len(),
+                _ => self.levels[level - 1].len(),
+            };
             let needed = below.div_ceil(FAN).max(1);
             if self.levels.len() <= level {
                 self.levels.push(Vec::new());
@@ -211,7 +308,14 @@ impl Segment {
 
     fn write_directory(&mut self, pager: &mut Pager, level: usize, j: usize) -> HeapResult<()> {
         let start = j * FAN;
-        let end = (start + FAN).min(self.levels[level - 1].len());
+        let entries: Vec<u64> = match level {
+            1 => self.data[start..(start + FAN).min(self.data.len())]
+                .iter()
+                .map(Cell::get)
+                .collect(),
+            _ => self.levels[level - 1][start..(start + FAN).min(self.levels[level - 1].len())]
+                .to_vec(),
+        };
         let current = self.levels[level][j];
         let page = if current != 0 && pager.is_fresh(current) {
             current
@@ -221,7 +325,6 @@ impl Segment {
             }
             pager.allocate(PageKind::Directory)?
         };
-        let entries = &self.levels[level - 1][start..end];
         let buf = pager.page_mut(page)?;
         buf[2..4].copy_from_slice(&(entries.len() as u16).to_le_bytes());
         for (k, p) in entries.iter().enumerate() {
@@ -233,34 +336,33 @@ impl Segment {
     }
 
     /// Free every page (the segment becomes empty).
-    pub fn free_all(&mut self, pager: &mut Pager) {
-        for level in &self.levels {
-            for &p in level {
-                if p != 0 {
-                    pager.free(p);
-                }
-            }
+    pub fn free_all(&mut self, pager: &mut Pager) -> HeapResult<()> {
+        let mut pages = Vec::new();
+        self.pages(pager, &mut |p, _| pages.push(p))?;
+        for p in pages {
+            pager.free(p);
         }
+        self.data.clear();
+        self.loaded.clear();
         self.levels = vec![Vec::new()];
         self.dirty.clear();
         self.mark_dirty(1, 0);
         self.root = SegmentRoot::default();
+        Ok(())
     }
 
     /// Every page of the segment with its kind (directories and written data pages).
-    pub fn pages(&self, f: &mut dyn FnMut(u64, PageKind)) {
-        for (level, pages) in self.levels.iter().enumerate() {
-            let kind = if level == 0 {
-                self.kind
-            } else {
-                PageKind::Directory
-            };
-            for &p in pages {
-                if p != 0 {
-                    f(p, kind);
-                }
+    pub fn pages(&self, pager: &mut Pager, f: &mut dyn FnMut(u64, PageKind)) -> HeapResult<()> {
+        self.ensure_all(pager)?;
+        for p in self.data.iter().map(Cell::get).filter(|&p| p != 0) {
+            f(p, self.kind);
+        }
+        for &p in self.levels.iter().skip(1).flatten() {
+            if p != 0 {
+                f(p, PageKind::Directory);
             }
         }
+        Ok(())
     }
 }
 

@@ -272,7 +272,7 @@ impl Table {
             return Ok(false);
         }
         let idx = row as usize / ROWS_PER_PAGE;
-        let page = self.deleted.page(idx);
+        let page = self.deleted.page(pager, idx)?;
         if page == 0 {
             return Ok(true);
         }
@@ -285,7 +285,7 @@ impl Table {
     pub fn raw(&self, pager: &mut Pager, row: u64, col: usize) -> HeapResult<Option<u64>> {
         let c = &self.columns[col];
         let idx = row as usize / ROWS_PER_PAGE;
-        let page = c.seg.page(idx);
+        let page = c.seg.page(pager, idx)?;
         if page == 0 {
             return Ok(None);
         }
@@ -323,7 +323,7 @@ impl Table {
             let idx = (at / STRING_PAGE_DATA as u64) as usize;
             let within = (at % STRING_PAGE_DATA as u64) as usize;
             let n = (len - out.len()).min(STRING_PAGE_DATA - within);
-            let page = self.strings.page(idx);
+            let page = self.strings.page(pager, idx)?;
             if page == 0 {
                 return Err(HeapError::Record(format!(
                     "table '{}': a string page is missing",
@@ -418,7 +418,7 @@ impl Table {
         if c.ty == ColType::Unset && raw.is_some() {
             c.ty = cell.col_type();
         }
-        if raw.is_none() && c.seg.page(idx) == 0 {
+        if raw.is_none() && c.seg.page(pager, idx)? == 0 {
             return Ok(());
         }
         let page = c.seg.page_for_write(pager, idx)?;
@@ -625,12 +625,12 @@ impl Table {
     /// taken before the clear reads as deleted rather than as some new row.
     pub fn clear(&mut self, pager: &mut Pager) -> HeapResult<()> {
         for c in &mut self.columns {
-            c.seg.free_all(pager);
+            c.seg.free_all(pager)?;
             c.checked.set(0);
         }
-        self.deleted.free_all(pager);
+        self.deleted.free_all(pager)?;
         self.deleted_checked.set(0);
-        self.strings.free_all(pager);
+        self.strings.free_all(pager)?;
         match self.key_kind {
             KeyKind::Int => keys::free_all(pager, self.key_root)?,
             KeyKind::Str => btree::walk_pages(pager, self.key_root, &mut |_, _| {})
@@ -649,40 +649,48 @@ impl Table {
 
     /// The data page holding `row` in column `col` (0: never written, all nil).
     #[inline]
-    pub fn column_page(&self, col: usize, row: u64) -> u64 {
-        self.columns[col].seg.page(row as usize / ROWS_PER_PAGE)
+    pub fn column_page(&self, pager: &mut Pager, col: usize, row: u64) -> HeapResult<u64> {
+        self.columns[col]
+            .seg
+            .page(pager, row as usize / ROWS_PER_PAGE)
     }
 
-    /// A column's data pages by page index (`row / ROWS_PER_PAGE`; 0 or past the end:
-    /// never written), and the deletion-mark pages likewise: what `parallel(n)` threads
-    /// look pages up in (the table itself stays on the script's thread).
-    pub fn page_lists(&self, cols: impl Iterator<Item = usize>) -> (Vec<&[u64]>, &[u64]) {
-        let columns = cols
-            .map(|c| {
-                self.columns
-                    .get(c)
-                    .map_or(&[][..], |col| col.seg.data_pages())
-            })
-            .collect();
-        (columns, self.deleted.data_pages())
+    /// Columns' data pages of page indices `from..to` (`row / ROWS_PER_PAGE`; 0: never
+    /// written), and the deletion-mark pages likewise: what `parallel(n)` threads look
+    /// pages up in (the table itself stays on the script's thread, which reads the
+    /// directories these come from first).
+    pub fn page_lists(
+        &self,
+        pager: &mut Pager,
+        cols: impl Iterator<Item = usize>,
+        (from, to): (usize, usize),
+    ) -> HeapResult<(Vec<Vec<u64>>, Vec<u64>)> {
+        let mut columns = Vec::new();
+        for c in cols {
+            columns.push(match self.columns.get(c) {
+                Some(col) => col.seg.range(pager, from, to)?,
+                None => vec![0; to.saturating_sub(from)],
+            });
+        }
+        Ok((columns, self.deleted.range(pager, from, to)?))
     }
 
     /// The deletion-mark page covering `row` (0: nothing deleted there).
     #[inline]
-    pub fn deletion_page(&self, row: u64) -> u64 {
-        self.deleted.page(row as usize / ROWS_PER_PAGE)
+    pub fn deletion_page(&self, pager: &mut Pager, row: u64) -> HeapResult<u64> {
+        self.deleted.page(pager, row as usize / ROWS_PER_PAGE)
     }
 
     /// Pages the table uses (for `inspect` sizes).
-    pub fn page_count(&self) -> u64 {
+    pub fn page_count(&self, pager: &mut Pager) -> HeapResult<u64> {
         let mut n = 0u64;
         let mut count = |_, _| n += 1;
         for c in &self.columns {
-            c.seg.pages(&mut count);
+            c.seg.pages(pager, &mut count)?;
         }
-        self.deleted.pages(&mut count);
-        self.strings.pages(&mut count);
-        n
+        self.deleted.pages(pager, &mut count)?;
+        self.strings.pages(pager, &mut count)?;
+        Ok(n)
     }
 
     pub fn key_root(&self) -> (KeyKind, u64) {

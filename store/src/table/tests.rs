@@ -237,10 +237,37 @@ fn sequential_ids_fill_index_pages() {
             keys::Inserted::Exists(_) => panic!("dup"),
         }
     }
-    let mut pages = 0;
-    ok(keys::walk(&mut pager, root, None, &mut |_, _| pages += 1));
+    let mut pages = Vec::new();
+    ok(keys::walk(&mut pager, root, None, &mut |p, k| {
+        pages.push((p, k))
+    }));
     // 254 entries per leaf: full leaves when appending.
-    assert!(pages < n / 250 + 10, "{pages} pages for {n} keys");
+    assert!(
+        (pages.len() as u64) < n / 250 + 10,
+        "{} pages for {n} keys",
+        pages.len()
+    );
+    // The open-time walk names the same pages reading only the branches.
+    ok(pager.commit());
+    let image = match pager.storage().as_any().downcast_ref::<MemStorage>() {
+        Some(m) => m.bytes.clone(),
+        None => panic!("not a memory heap"),
+    };
+    let (mut fresh, _) = ok(Pager::open(Box::new(MemStorage::from_bytes(image)), true));
+    std::mem::take(fresh.touched());
+    let mut linked = Vec::new();
+    ok(keys::walk_linked(&mut fresh, root, &mut |p, k| {
+        linked.push((p, k))
+    }));
+    pages.sort_unstable_by_key(|&(p, _)| p);
+    linked.sort_unstable_by_key(|&(p, _)| p);
+    assert_eq!(linked, pages);
+    let reads = *fresh.touched();
+    assert!(
+        reads < 10,
+        "{reads} pages read to name {} pages",
+        pages.len()
+    );
 }
 
 /// A bulk insert cut by power loss at a random write reopens to a commit whose table holds
@@ -360,7 +387,11 @@ fn segments_written_far_past_their_end_stay_loadable() {
             }
             let loaded = ok(Segment::load(&mut pager, root, PageKind::Column));
             assert_eq!(loaded.len(), seg.len(), "{first} then {second}");
-            assert_ne!(loaded.page(index), 0, "{first} then {second}: page {index}");
+            assert_ne!(
+                ok(loaded.page(&mut pager, index)),
+                0,
+                "{first} then {second}: page {index}"
+            );
         }
     }
 }
@@ -389,5 +420,102 @@ fn a_directory_entry_past_the_heap_is_damage() {
     match Segment::load(&mut damaged, root, PageKind::Column) {
         Ok(_) => panic!("a page number past the heap was accepted"),
         Err(e) => assert!(e.to_string().contains("out of range"), "{e}"),
+    }
+}
+
+/// Opening a segment reads its root and its last level-1 directory (which fixes its
+/// length), and each other directory only when one of its pages is first asked for: opening
+/// a table and seeking to a row costs O(depth) page reads, not one per 254,500 rows.
+#[test]
+fn segment_directories_are_read_when_first_used() {
+    use super::segment::{FAN, Segment};
+    use crate::page::PageKind;
+    let (mut pager, _) = ok(Pager::open(Box::new(MemStorage::new()), true));
+    let mut seg = Segment::new(PageKind::Column);
+    let written = [0, 1, FAN, 2 * FAN + 5, 3 * FAN];
+    for index in written {
+        ok(seg.page_for_write(&mut pager, index));
+    }
+    let root = ok(seg.flush(&mut pager));
+    assert_eq!(root.depth, 2);
+    ok(pager.commit());
+    let image = match pager.storage().as_any().downcast_ref::<MemStorage>() {
+        Some(m) => m.bytes.clone(),
+        None => panic!("not a memory heap"),
+    };
+    let (mut fresh, _) = ok(Pager::open(Box::new(MemStorage::from_bytes(image)), true));
+    let reads = |p: &mut Pager| std::mem::take(p.touched());
+    reads(&mut fresh);
+    let loaded = ok(Segment::load(&mut fresh, root, PageKind::Column));
+    assert_eq!(
+        reads(&mut fresh),
+        2,
+        "load read more than the root and the last directory"
+    );
+    assert_eq!(loaded.len(), 3 * FAN + 1);
+    // The last directory's pages are known; the first directory's are read once.
+    assert_eq!(
+        ok(loaded.page(&mut fresh, 3 * FAN)),
+        ok(seg.page(&mut pager, 3 * FAN))
+    );
+    assert_eq!(reads(&mut fresh), 0);
+    assert_eq!(ok(loaded.page(&mut fresh, 1)), ok(seg.page(&mut pager, 1)));
+    assert_eq!(reads(&mut fresh), 1);
+    assert_eq!(ok(loaded.page(&mut fresh, 0)), ok(seg.page(&mut pager, 0)));
+    assert_eq!(ok(loaded.page(&mut fresh, 7)), 0);
+    assert_eq!(reads(&mut fresh), 0);
+    // A range reads the directories it covers; a walk of every page reads the rest.
+    let range = ok(loaded.range(&mut fresh, FAN - 1, 2 * FAN + 6));
+    assert_eq!(reads(&mut fresh), 2);
+    assert_eq!(range[1], ok(seg.page(&mut pager, FAN)));
+    assert_eq!(range[FAN + 6], ok(seg.page(&mut pager, 2 * FAN + 5)));
+    let mut all = Vec::new();
+    ok(loaded.pages(&mut fresh, &mut |p, _| all.push(p)));
+    let mut expected = Vec::new();
+    ok(seg.pages(&mut pager, &mut |p, _| expected.push(p)));
+    assert_eq!(all, expected);
+}
+
+/// The open-time walk of a key index names leaves without reading them, so it checks what
+/// a branch names itself: a leaf out of range or linked twice is damage.
+#[test]
+fn the_open_time_key_walk_refuses_bad_leaf_links() {
+    let (mut pager, _) = ok(Pager::open(Box::new(MemStorage::new()), true));
+    let mut root = 0;
+    // Keys far from any page number, so that only a child link matches one below.
+    for i in 0..3000i64 {
+        let key = (1 << 50) + i;
+        if let keys::Inserted::Root(r) = ok(keys::insert(&mut pager, root, key, i as u64)) {
+            root = r;
+        }
+    }
+    ok(pager.commit());
+    let mut leaves = Vec::new();
+    ok(keys::walk(&mut pager, root, None, &mut |p, k| {
+        if k == crate::page::PageKind::KeyLeaf {
+            leaves.push(p)
+        }
+    }));
+    let image = match pager.storage().as_any().downcast_ref::<MemStorage>() {
+        Some(m) => m.bytes.clone(),
+        None => panic!("not a memory heap"),
+    };
+    let size = crate::storage::PAGE_SIZE;
+    let at = root as usize * size;
+    let page = &image[at..at + size];
+    let link = (crate::page::HEADER_LEN..size - 8)
+        .find(|&o| page[o..o + 8] == leaves[0].to_le_bytes())
+        .unwrap_or_else(|| panic!("no link to leaf {} in the root", leaves[0]));
+    for bad in [1u64 << 40, leaves[1]] {
+        let mut damaged = image.clone();
+        let page = &mut damaged[at..at + size];
+        page[link..link + 8].copy_from_slice(&bad.to_le_bytes());
+        let crc = crc32fast::hash(&page[8..]);
+        page[4..8].copy_from_slice(&crc.to_le_bytes());
+        let (mut p, _) = ok(Pager::open(Box::new(MemStorage::from_bytes(damaged)), true));
+        match keys::walk_linked(&mut p, root, &mut |_, _| {}) {
+            Ok(()) => panic!("a link to {bad} was accepted"),
+            Err(e) => assert!(e.to_string().contains("key index"), "{e}"),
+        }
     }
 }
