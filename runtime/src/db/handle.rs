@@ -213,7 +213,7 @@ pub fn count_live(t: TableId, from: u64, end: u64) -> RtResult<u64> {
         let mut n = 0;
         while row < end {
             let page_end = ((row / per_page + 1) * per_page).min(end);
-            if table.deletion_page(row) == 0 {
+            if table.deletion_page(pager, row)? == 0 {
                 n += page_end - row;
             } else {
                 for r in row..page_end {
