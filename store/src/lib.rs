@@ -17,8 +17,11 @@ pub mod codec;
 #[cfg(test)]
 mod crafted_tests;
 mod error;
-#[cfg(test)]
-mod faulty;
+// A test fake, not API: compiled for this crate's tests, and for other crates' tests through
+// the `fault-injection` feature (a dev-dependency), so no normal build carries it.
+#[cfg(any(test, feature = "fault-injection"))]
+#[doc(hidden)]
+pub mod faulty;
 mod format;
 mod hash;
 mod heap;
