@@ -103,10 +103,12 @@ impl PipeRun {
             if vm.progress.is_some() {
                 self.report_progress(vm);
             }
-            self.fill(vm)?;
             if self.ckpt.is_some() {
+                // The source is positioned and its first batch is read now: a resume's
+                // time ends here, not after the batch's stages and writes.
                 self.note_first_element();
             }
+            self.fill(vm)?;
         }
     }
 
