@@ -381,6 +381,9 @@ impl<'a> Loader<'a> {
                 }
                 _ => return Err(bad(id, "record kind changed while loading")),
             }
+            // Filled from its record, which it now equals (filling went through the write
+            // barrier while the object was not yet clean, so nothing was logged).
+            super::save::set_clean(&target);
         }
         Ok(())
     }

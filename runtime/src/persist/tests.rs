@@ -20,6 +20,7 @@ fn saving_many_objects_stays_compact() {
     let big = Value::list(items);
     let mut saver = Saver::new(&mut heap);
     saver.global("big", &big).expect("save");
+    saver.finish().expect("save");
     heap.pager.commit().expect("commit");
     assert!(
         heap.pager.file_pages() < 400,

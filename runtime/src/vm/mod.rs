@@ -51,7 +51,12 @@ pub type Output = Box<dyn Write>;
 pub struct Vm {
     pub(crate) stack: Vec<Value>,
     pub(crate) frames: Vec<Frame>,
-    pub globals: Vec<Value>,
+    /// Global slots by index. Written only through [`Vm::set_global`] and the VM's own
+    /// stores, which note the slot for the next commit (see `vm/heap.rs`).
+    pub(crate) globals: Vec<Value>,
+    /// Slots assigned since the last commit, once each, and a flag per slot.
+    pub(crate) dirty_globals: Vec<u32>,
+    pub(crate) global_dirty: Vec<bool>,
     pub names: GlobalNames,
     /// Methods of built-in types, by `type_of` name then method name.
     pub(crate) methods: HashMap<&'static str, HashMap<String, Value, FxBuild>, FxBuild>,
@@ -107,6 +112,8 @@ impl Vm {
             stack: Vec::with_capacity(1024),
             frames: Vec::with_capacity(64),
             globals: Vec::new(),
+            dirty_globals: Vec::new(),
+            global_dirty: Vec::new(),
             names: GlobalNames::new(),
             methods: HashMap::default(),
             arg_buf: Vec::new(),
@@ -145,6 +152,13 @@ impl Vm {
             self.globals.resize(slot + 1, Value::Undefined);
         }
         self.globals[slot] = value;
+        self.global_assigned(slot);
+    }
+
+    /// Every global slot, by index (read-only: assignments go through
+    /// [`Vm::set_global`], which the next commit sees).
+    pub fn global_slots(&self) -> &[Value] {
+        &self.globals
     }
 
     /// A global's value, if it has been defined.
@@ -602,7 +616,14 @@ impl Vm {
         self.frames.remove(n - 2);
     }
 
+    /// A script assignment to global `g`: the next commit writes it.
     pub(crate) fn store_global(&mut self, g: u32, v: Value) {
+        self.put_global(g, v, true);
+    }
+
+    /// Set global `g`; `assigned` says whether its stored entry may now differ (false for
+    /// a value just loaded from the heap).
+    pub(crate) fn put_global(&mut self, g: u32, v: Value, assigned: bool) {
         if let Value::Class(new) = &v {
             self.note_class_declared(g, new);
         }
@@ -610,7 +631,12 @@ impl Vm {
         if g >= self.globals.len() {
             self.globals.resize(g + 1, Value::Undefined);
         }
-        self.globals[g] = v;
+        if let Some(slot) = self.globals.get_mut(g) {
+            *slot = v;
+        }
+        if assigned {
+            self.global_assigned(g);
+        }
     }
 
     /// `super.name` from the running method: look in its home class's superclass.
