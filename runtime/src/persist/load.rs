@@ -260,6 +260,9 @@ impl<'a> Loader<'a> {
             && current.global
             && *current.name == *name
         {
+            // The record is the old declaration's: the next commit rewrites it as this one
+            // (the object stands in for it, and a clean object is never re-encoded).
+            self.heap.pending.push(id);
             return Ok(Value::Class(current));
         }
         let names: Vec<&str> = cells.iter().map(|(n, _)| n.as_str()).collect();

@@ -41,8 +41,10 @@ pub struct Persist {
     pub(crate) pending: Vec<u64>,
     /// Commits since `objects` was last pruned (see [`Persist::prune`]).
     since_prune: u64,
-    /// What the last commit did, for tests and `WALIA_HEAP_STATS`.
+    /// What the last commit (or savepoint) saved, and the sum over this heap's life: for
+    /// tests and `WALIA_HEAP_STATS`.
     pub stats: SaveStats,
+    pub total: SaveStats,
 }
 
 /// Work done by one commit's save of globals and objects.
@@ -54,6 +56,14 @@ pub struct SaveStats {
     pub records: u64,
     /// Records and entries whose bytes differed from the stored ones.
     pub rewrites: u64,
+}
+
+impl SaveStats {
+    pub(crate) fn add(&mut self, o: SaveStats) {
+        self.globals += o.globals;
+        self.records += o.records;
+        self.rewrites += o.rewrites;
+    }
 }
 
 /// A prune visits every known object, so it runs once per this many commits per object
@@ -70,6 +80,7 @@ impl Persist {
             pending: Vec::new(),
             since_prune: 0,
             stats: SaveStats::default(),
+            total: SaveStats::default(),
         }
     }
 

@@ -109,3 +109,38 @@ fn long_immutable_chains_load() {
     let g = vm.global_or_stored("g").expect("load").expect("stored");
     assert_eq!(g.type_name(), "Function");
 }
+
+/// One list held by two heaps' globals: a mutation is saved by each heap's commit,
+/// whichever committed (and so marked the list clean) first.
+#[test]
+fn an_object_shared_by_two_heaps_is_saved_by_both() {
+    use crate::value::Value;
+    let heap = || walia_store::Heap::in_memory().expect("heap");
+    let mut a = crate::vm::Vm::new(Box::new(std::io::sink()));
+    let mut b = crate::vm::Vm::new(Box::new(std::io::sink()));
+    a.attach_heap(heap());
+    b.attach_heap(heap());
+    let list = Value::list(vec![Value::Int(1)]);
+    a.set_global("l", list.clone());
+    b.set_global("l", list.clone());
+    let records = |vm: &crate::vm::Vm| vm.heap().map(|h| h.stats.records);
+    a.commit().expect("commit");
+    b.commit().expect("commit");
+    assert_eq!((records(&a), records(&b)), (Some(1), Some(1)));
+    a.commit().expect("commit");
+    assert_eq!(records(&a), Some(0));
+    let Value::List(l) = &list else {
+        unreachable!()
+    };
+    l.items.borrow_mut().push(Value::Int(2));
+    a.commit().expect("commit");
+    b.commit().expect("commit");
+    assert_eq!((records(&a), records(&b)), (Some(1), Some(1)));
+    // Both clean again; a second change is seen by both as well.
+    l.items.borrow_mut().push(Value::Int(3));
+    b.commit().expect("commit");
+    a.commit().expect("commit");
+    assert_eq!((records(&a), records(&b)), (Some(1), Some(1)));
+    b.commit().expect("commit");
+    assert_eq!(records(&b), Some(0));
+}

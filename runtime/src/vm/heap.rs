@@ -275,6 +275,7 @@ impl Vm {
         let stats = saver.stats;
         maybe_sweep(heap, stats.rewrites)?;
         heap.stats = stats;
+        heap.total.add(stats);
         heap.watch.advance(log.end, log.lost);
         self.clean_globals();
         heap.prune();
@@ -332,6 +333,8 @@ impl Vm {
     pub fn commit(&mut self) -> HeapResult<()> {
         self.with_heap(|vm, heap| {
             if !heap.pager.writable {
+                // Nothing is ever written: what was logged can go.
+                heap.watch.skip_all();
                 return Ok(());
             }
             vm.save_globals(heap)?;
