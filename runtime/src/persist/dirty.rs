@@ -162,6 +162,13 @@ fn trim(log: &mut Log) {
     log.base += n as u64;
 }
 
+/// Run `f` with the log borrowed, so that a mutation in it cannot be recorded (tests of
+/// the fallback).
+#[cfg(test)]
+pub(crate) fn with_log_borrowed(f: impl FnOnce()) {
+    LOG.with_borrow(|_| f());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -144,3 +144,25 @@ fn an_object_shared_by_two_heaps_is_saved_by_both() {
     b.commit().expect("commit");
     assert_eq!(records(&b), Some(0));
 }
+
+/// A change the log could not record: the next commit re-encodes every object the heap
+/// holds, once, and the change is saved.
+#[test]
+fn a_lost_log_entry_falls_back_to_every_object() {
+    use crate::value::Value;
+    let mut vm = crate::vm::Vm::new(Box::new(std::io::sink()));
+    vm.attach_heap(walia_store::Heap::in_memory().expect("heap"));
+    let inner = Value::list(vec![Value::Int(1)]);
+    vm.set_global("l", Value::list(vec![inner.clone(), Value::list(vec![])]));
+    vm.commit().expect("commit");
+    let records = |vm: &crate::vm::Vm| vm.heap().map(|h| (h.stats.records, h.stats.rewrites));
+    assert_eq!(records(&vm), Some((3, 0)));
+    let Value::List(l) = &inner else {
+        unreachable!()
+    };
+    super::dirty::with_log_borrowed(|| l.items.borrow_mut().push(Value::Int(2)));
+    vm.commit().expect("commit");
+    assert_eq!(records(&vm), Some((3, 1)));
+    vm.commit().expect("commit");
+    assert_eq!(records(&vm), Some((0, 0)));
+}
