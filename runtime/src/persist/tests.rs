@@ -166,3 +166,24 @@ fn a_lost_log_entry_falls_back_to_every_object() {
     vm.commit().expect("commit");
     assert_eq!(records(&vm), Some((0, 0)));
 }
+
+/// A load that fails halfway (a record missing) leaves no half-filled object behind for a
+/// later load to reuse or a commit to take for clean.
+#[test]
+fn a_failed_load_forgets_what_it_built() {
+    use walia_store::codec::{Writer, kind};
+    let list = |refs: &[u64]| {
+        let mut w = Writer::kind(kind::LIST);
+        w.int(refs.len() as i64);
+        for r in refs {
+            w.reference(*r);
+        }
+        w.buf
+    };
+    // g -> 1 -> [2, 3]; 2 is an empty list, 3 is missing.
+    let mut vm = heap_with(&[(1, list(&[2, 3])), (2, list(&[]))]);
+    let err = vm.global_or_stored("g").expect_err("a missing record");
+    assert!(err.to_string().contains("missing"), "{err}");
+    let heap = vm.heap().expect("heap");
+    assert!(heap.objects.is_empty() && heap.ids.is_empty());
+}
