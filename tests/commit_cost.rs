@@ -111,3 +111,26 @@ fn a_rolled_back_run_leaves_nothing_to_save() {
         "[[1], {\"k\": [2]}]"
     );
 }
+
+#[test]
+fn a_replaced_global_is_let_go_of_at_the_commit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("h.wld");
+    {
+        let mut e = open(&path);
+        e.run("var maps = []; for (i in 0..1000) maps.add({v: [i]}); var keep = [1];")
+            .expect("run");
+    }
+    let mut e = open(&path);
+    e.run("{ var n = len(maps) + len(keep); }").expect("run");
+    // The list, its 1,000 maps and each map's list; and `keep`.
+    assert_eq!(stats(&e).held, 2002);
+    e.run("maps = nil;").expect("run");
+    assert_eq!(stats(&e).held, 1);
+    e.run("keep = nil;").expect("run");
+    assert_eq!(stats(&e).held, 0);
+    // A replaced value another global still holds stays.
+    e.run("var m2 = {a: [1]}; checkpoint(); var other = m2; m2 = 5;")
+        .expect("run");
+    assert_eq!(stats(&e).held, 2);
+}

@@ -56,6 +56,8 @@ pub struct SaveStats {
     pub records: u64,
     /// Records and entries whose bytes differed from the stored ones.
     pub rewrites: u64,
+    /// Live objects the heap holds after the commit (in the last commit's stats only).
+    pub held: u64,
 }
 
 impl SaveStats {
@@ -118,6 +120,69 @@ impl Persist {
             }
             false
         });
+    }
+}
+
+impl Persist {
+    /// After a commit: the objects that global slots held before this commit's
+    /// assignments, by address. Each one nothing but this map holds is dropped now, and
+    /// then, the same way, the objects only it held: replacing a global's big value frees
+    /// it at this commit, not at the next full prune. Costs what is freed. An address not
+    /// in `ids` is skipped (an object with an id is kept alive by `objects`, so an address
+    /// found there is still that object's).
+    pub(crate) fn release(&mut self, mut work: Vec<usize>) {
+        while let Some(addr) = work.pop() {
+            let Some(&id) = self.ids.get(&addr) else {
+                continue;
+            };
+            if self.objects.get(&id).is_none_or(|v| strong_count(v) > 1) {
+                continue;
+            }
+            self.ids.remove(&addr);
+            if let Some(v) = self.objects.remove(&id) {
+                children(&v, &mut work);
+            }
+        }
+    }
+}
+
+/// The addresses of the objects `v` refers to directly.
+fn children(v: &Value, out: &mut Vec<usize>) {
+    let mut add = |v: &Value| {
+        if let Some(a) = load::address(v) {
+            out.push(a);
+        }
+    };
+    match v {
+        Value::List(l) => {
+            if let Ok(items) = l.items.try_borrow() {
+                items.iter().for_each(&mut add);
+            }
+        }
+        Value::Map(m) => {
+            if let Ok(entries) = m.entries.try_borrow() {
+                entries.values().for_each(&mut add);
+            }
+        }
+        Value::Instance(i) => {
+            if let Ok(fields) = i.fields.try_borrow() {
+                fields.values().for_each(&mut add);
+            }
+            add(&Value::Class(i.class.clone()));
+        }
+        Value::Cell(c) => {
+            if let Ok(inner) = c.value.try_borrow() {
+                add(&inner);
+            }
+        }
+        Value::Function(f) => f.upvalues.iter().for_each(&mut add),
+        Value::Bound(b) => {
+            add(&b.receiver);
+            add(&b.method);
+        }
+        Value::Stream(p) => add(&p.source),
+        // Classes, ranges: left to the full prune (a class is rarely let go of).
+        _ => {}
     }
 }
 

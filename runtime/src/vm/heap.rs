@@ -272,23 +272,30 @@ impl Vm {
                 return Err(e);
             }
         }
-        let stats = saver.stats;
+        let mut stats = saver.stats;
         maybe_sweep(heap, stats.rewrites)?;
-        heap.stats = stats;
-        heap.total.add(stats);
         heap.watch.advance(log.end, log.lost);
+        heap.release(std::mem::take(&mut self.released));
         self.clean_globals();
         heap.prune();
+        stats.held = heap.objects.len() as u64;
+        heap.stats = stats;
+        heap.total.add(stats);
         Ok(())
     }
 
-    /// Global `g` was assigned: the next commit writes its entry.
+    /// Global `g` is about to be assigned: the next commit writes its entry. Called before
+    /// the store: the object the slot held at the last commit is noted, so the commit can
+    /// let go of it (and what only it held) at once if the script no longer holds it.
     #[inline]
     pub(crate) fn global_assigned(&mut self, g: usize) {
         if let Some(d) = self.global_dirty.get_mut(g) {
             if !*d {
                 *d = true;
                 self.dirty_globals.push(g as u32);
+                if let Some(addr) = self.globals.get(g).and_then(address) {
+                    self.released.push(addr);
+                }
             }
             return;
         }
@@ -296,6 +303,9 @@ impl Vm {
         if let Some(d) = self.global_dirty.get_mut(g) {
             *d = true;
             self.dirty_globals.push(g as u32);
+            if let Some(addr) = self.globals.get(g).and_then(address) {
+                self.released.push(addr);
+            }
         }
     }
 
@@ -306,6 +316,7 @@ impl Vm {
                 *d = false;
             }
         }
+        self.released.clear();
     }
 
     fn with_heap<T>(

@@ -57,6 +57,8 @@ pub struct Vm {
     /// Slots assigned since the last commit, once each, and a flag per slot.
     pub(crate) dirty_globals: Vec<u32>,
     pub(crate) global_dirty: Vec<bool>,
+    /// The objects those slots held at the last commit (addresses: see `Persist::release`).
+    pub(crate) released: Vec<usize>,
     pub names: GlobalNames,
     /// Methods of built-in types, by `type_of` name then method name.
     pub(crate) methods: HashMap<&'static str, HashMap<String, Value, FxBuild>, FxBuild>,
@@ -114,6 +116,7 @@ impl Vm {
             globals: Vec::new(),
             dirty_globals: Vec::new(),
             global_dirty: Vec::new(),
+            released: Vec::new(),
             names: GlobalNames::new(),
             methods: HashMap::default(),
             arg_buf: Vec::new(),
@@ -151,8 +154,8 @@ impl Vm {
         if self.globals.len() <= slot {
             self.globals.resize(slot + 1, Value::Undefined);
         }
-        self.globals[slot] = value;
         self.global_assigned(slot);
+        self.globals[slot] = value;
     }
 
     /// Every global slot, by index (read-only: assignments go through
@@ -631,11 +634,11 @@ impl Vm {
         if g >= self.globals.len() {
             self.globals.resize(g + 1, Value::Undefined);
         }
-        if let Some(slot) = self.globals.get_mut(g) {
-            *slot = v;
-        }
         if assigned {
             self.global_assigned(g);
+        }
+        if let Some(slot) = self.globals.get_mut(g) {
+            *slot = v;
         }
     }
 
