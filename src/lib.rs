@@ -141,7 +141,7 @@ impl Engine {
             .iter()
             .filter(|(slot, _)| {
                 self.vm
-                    .globals
+                    .global_slots()
                     .get(*slot as usize)
                     .is_some_and(|v| !matches!(v, Value::Undefined))
             })

@@ -3,7 +3,7 @@
 
 use crate::{Engine, Error};
 use std::path::Path;
-use walia_runtime::api::{Durability, Heap, HeapError};
+use walia_runtime::api::{Durability, Heap, HeapError, SaveStats};
 use walia_runtime::{RtResult, Value};
 
 /// A heap failure as an embedding error (exit code 74).
@@ -62,6 +62,14 @@ impl Engine {
         self.vm.commit().map_err(|e| heap_error("commit failed", e))
     }
 
+    /// What the last commit saved: global entries and object records encoded, and how
+    /// many differed from the stored bytes (a commit costs what it encodes). `None`
+    /// without a heap.
+    #[doc(hidden)]
+    pub fn last_commit_stats(&self) -> Option<SaveStats> {
+        self.vm.heap().map(|h| h.stats)
+    }
+
     /// Drop every change since the last commit; returns that commit's number.
     pub fn rollback(&mut self) -> Result<Option<u64>, Error> {
         self.vm
@@ -77,11 +85,16 @@ impl Engine {
                 .map_err(|e| heap_error("sync failed", e))?;
             if std::env::var_os("WALIA_HEAP_STATS").is_some() {
                 let s = heap.pager.stats;
+                let t = heap.total;
                 eprintln!(
-                    "heap stats: {} commits, {} syncs, {} pages written",
+                    "heap stats: {} commits, {} syncs, {} pages written, {} global entries \
+                     and {} object records encoded, {} rewritten",
                     s.commits,
                     heap.pager.syncs(),
-                    s.pages_written
+                    s.pages_written,
+                    t.globals,
+                    t.records,
+                    t.rewrites
                 );
             }
         }

@@ -44,8 +44,10 @@ pub use crate::pipe::{PipeRun, Pipeline, Stage};
 pub use crate::db::handle::{TableId, cell_value, row_fields, with_table};
 pub use walia_store::{Cell, ColType, Pager, Table, TableError, TableInfo};
 
-/// Heaps: opening, durability, the admin reports, and heap errors in a script.
 pub use crate::error::heap_rt_error;
+/// Heaps: opening, durability, the admin reports, and heap errors in a script.
+/// What commits saved (`Persist::stats`), for benchmarks and tests.
+pub use crate::persist::SaveStats;
 pub use walia_store::{
     Durability, Heap, HeapError, MemStorage, PAGE_SIZE, Summary, VerifyReport, summary, verify,
 };

@@ -65,7 +65,7 @@ pub(crate) fn cell_rc(v: Value) -> Rc<UpCell> {
     let container = v.is_container();
     let rc = Rc::new(UpCell {
         gc: Default::default(),
-        value: RefCell::new(v),
+        value: crate::value::Watched::new(v),
     });
     if container {
         rc.track_once();

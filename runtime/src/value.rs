@@ -16,6 +16,9 @@ use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
 mod drop;
+pub mod watched;
+
+pub use watched::Watched;
 
 pub use crate::entries::Entries;
 pub use walia_store::FxBuild;
@@ -117,7 +120,7 @@ impl Str {
 
 pub struct List {
     pub gc: GcHeader,
-    pub items: RefCell<Vec<Value>>,
+    pub items: Watched<Vec<Value>>,
 }
 
 /// A map key: strings, ints and bools (SPEC §2).
@@ -228,7 +231,7 @@ impl<'a> KeyRef<'a> {
 /// storing a container by hand) so the cycle collector sees it.
 pub struct Map {
     pub gc: GcHeader,
-    pub entries: RefCell<Entries>,
+    pub entries: Watched<Entries>,
 }
 
 impl Map {
@@ -272,7 +275,7 @@ impl RangeVal {
 /// A captured variable shared between a frame and the closures that capture it.
 pub struct UpCell {
     pub gc: GcHeader,
-    pub value: RefCell<Value>,
+    pub value: Watched<Value>,
 }
 
 impl UpCell {
@@ -383,7 +386,7 @@ impl Class {
 pub struct Instance {
     pub gc: GcHeader,
     pub class: Rc<Class>,
-    pub fields: RefCell<Fields>,
+    pub fields: Watched<Fields>,
 }
 
 impl Value {
@@ -394,7 +397,7 @@ impl Value {
     pub fn list(items: Vec<Value>) -> Value {
         let rc = Rc::new(List {
             gc: GcHeader::default(),
-            items: RefCell::new(items),
+            items: Watched::new(items),
         });
         track(crate::gc::Tracked::List(Rc::downgrade(&rc)));
         Value::List(rc)
@@ -407,7 +410,7 @@ impl Value {
         let holds_container = entries.values().any(Value::is_container);
         let rc = Rc::new(Map {
             gc: GcHeader::default(),
-            entries: RefCell::new(entries),
+            entries: Watched::new(entries),
         });
         if holds_container {
             rc.track_once();
@@ -462,7 +465,7 @@ impl Value {
         let rc = Rc::new(Instance {
             gc: GcHeader::default(),
             class,
-            fields: RefCell::new(fields),
+            fields: Watched::new(fields),
         });
         track(crate::gc::Tracked::Instance(Rc::downgrade(&rc)));
         Value::Instance(rc)

@@ -36,6 +36,8 @@ pub struct Loader<'a> {
     vm: &'a mut dyn LoadContext,
     fill: Vec<(u64, Vec<u8>)>,
     in_progress: IdSet,
+    /// Objects this load added to the heap's maps, forgotten again if it fails.
+    registered: Vec<u64>,
 }
 
 fn bad(id: u64, what: &str) -> HeapError {
@@ -49,6 +51,7 @@ impl<'a> Loader<'a> {
             vm,
             fill: Vec::new(),
             in_progress: IdSet::default(),
+            registered: Vec::new(),
         }
     }
 
@@ -56,10 +59,21 @@ impl<'a> Loader<'a> {
     pub fn global(&mut self, name: &str, bytes: &[u8]) -> HeapResult<Value> {
         let what = format!("global '{name}'");
         let mut r = Reader::new(bytes, &what);
-        let item = r.item()?;
-        let v = self.item(item)?;
-        self.drain()?;
-        Ok(v)
+        let loaded = r.item().and_then(|item| self.item(item));
+        let loaded = loaded.and_then(|v| self.drain().map(|()| v));
+        if loaded.is_err() {
+            // Half-loaded objects must not stand for their records: a later load would
+            // reuse them, and the write barrier would take them for clean or unlogged.
+            for id in std::mem::take(&mut self.registered) {
+                if let Some(v) = self.heap.objects.remove(&id)
+                    && let Some(addr) = address(&v)
+                    && self.heap.ids.get(&addr) == Some(&id)
+                {
+                    self.heap.ids.remove(&addr);
+                }
+            }
+        }
+        loaded
     }
 
     fn register(&mut self, id: u64, v: &Value) {
@@ -67,6 +81,7 @@ impl<'a> Loader<'a> {
             self.heap.ids.insert(addr, id);
         }
         self.heap.objects.insert(id, v.clone());
+        self.registered.push(id);
     }
 
     fn item(&mut self, item: Item<'_>) -> HeapResult<Value> {
@@ -260,6 +275,9 @@ impl<'a> Loader<'a> {
             && current.global
             && *current.name == *name
         {
+            // The record is the old declaration's: the next commit rewrites it as this one
+            // (the object stands in for it, and a clean object is never re-encoded).
+            self.heap.pending.push(id);
             return Ok(Value::Class(current));
         }
         let names: Vec<&str> = cells.iter().map(|(n, _)| n.as_str()).collect();
@@ -388,6 +406,9 @@ impl<'a> Loader<'a> {
                 }
                 _ => return Err(bad(id, "record kind changed while loading")),
             }
+            // Filled from its record, which it now equals (filling went through the write
+            // barrier while the object was not yet clean, so nothing was logged).
+            super::save::set_clean(&target);
         }
         Ok(())
     }

@@ -1,41 +1,43 @@
-//! Live values into catalog records at a commit. Every object reachable from a global this
-//! run touched is encoded; a record is rewritten only when its bytes changed, so a run that
-//! changes one global of thousands writes a few pages. Unreachable records are swept once
-//! enough rewrites have happened since the last sweep (amortised over those rewrites).
+//! Live values into catalog records at a commit, costing what changed: the globals
+//! assigned since the last commit, the watched objects mutated since then (the change log
+//! names them, see `dirty`), and the new objects those reach. An object that is clean (its
+//! stored record equals it) is written as a reference to its id, without being encoded or
+//! walked. A changed record is rewritten only when its bytes differ from the stored ones.
 
 use super::Persist;
 use super::load::address;
 use super::recompile::{class_body, span_text};
 use crate::bytecode::ProtoKind;
 use crate::pipe::Stage;
-use crate::value::{Class, Closure, MapKey, Value};
+use crate::value::watched::Kind;
+use crate::value::{Class, Closure, Instance, List, Map, MapKey, UpCell, Value};
+use std::collections::VecDeque;
+use std::mem::offset_of;
 use std::rc::Rc;
-use walia_store::codec::{Writer, kind, references};
-use walia_store::{
-    CURSOR_PREFIX, GC_KEY, GLOBAL_PREFIX, HeapError, HeapResult, IdSet, MAX_KEY, OBJECT_PREFIX,
-    global_key, object_key,
-};
+use walia_store::codec::{Writer, kind};
+use walia_store::{HeapError, HeapResult, IdSet, MAX_KEY, global_key, object_key};
 
 pub struct Saver<'a> {
     heap: &'a mut Persist,
-    /// First in, first out: records are written in id order, appending to the index.
-    queue: std::collections::VecDeque<(u64, Value)>,
+    /// First in, first out: records are written in id order, appending to the index. Each
+    /// entry says whether a stored record may exist (a new id has none to compare with).
+    queue: VecDeque<(u64, Value, bool)>,
     visited: IdSet,
-    /// Records and entries overwritten with different bytes.
-    pub rewrites: u64,
+    /// What this save did.
+    pub stats: super::SaveStats,
 }
 
 impl<'a> Saver<'a> {
     pub fn new(heap: &'a mut Persist) -> Saver<'a> {
         Saver {
             heap,
-            queue: std::collections::VecDeque::new(),
+            queue: VecDeque::new(),
             visited: IdSet::default(),
-            rewrites: 0,
+            stats: Default::default(),
         }
     }
 
-    /// Store a global (and everything it reaches).
+    /// Store a global's entry (what it reaches is written by [`Saver::finish`]).
     pub fn global(&mut self, name: &str, value: &Value) -> HeapResult<()> {
         let mut w = Writer::default();
         self.item(&mut w, value)?;
@@ -45,21 +47,106 @@ impl<'a> Saver<'a> {
                 "global '{name}': its name is too long"
             )));
         }
+        self.stats.globals += 1;
         self.write_if_changed(&key, w.buf)?;
         self.heap.note_stored(name);
-        self.drain()
+        Ok(())
     }
 
-    /// Store an entry under `key` holding `value` (and everything it reaches): a
-    /// checkpointed pipe's cursor.
+    /// Store an entry under `key` holding `value`: a checkpointed pipe's cursor. Its map
+    /// is written at every checkpoint, logged or not (it changes at each one).
     pub fn entry(&mut self, key: &[u8], value: &Value) -> HeapResult<()> {
-        let mut w = Writer::default();
-        self.item(&mut w, value)?;
         if key.len() > MAX_KEY {
             return Err(HeapError::TooLarge("a cursor name is too long".into()));
         }
+        let mut w = Writer::default();
+        self.item(&mut w, value)?;
         self.write_if_changed(key, w.buf)?;
-        self.drain()
+        if let Some(addr) = address(value)
+            && let Some(&id) = self.heap.ids.get(&addr)
+        {
+            self.enqueue(id, value.clone(), true);
+        }
+        Ok(())
+    }
+
+    /// A change-log entry: the watched field at `field` of a `kind` object was mutated. It
+    /// is queued if this heap holds that object; otherwise the entry is about an object
+    /// this heap never stored (or has let go of), and there is nothing to rewrite.
+    pub fn changed(&mut self, kind: Kind, field: usize) {
+        let offset = match kind {
+            Kind::List => offset_of!(List, items),
+            Kind::Map => offset_of!(Map, entries),
+            Kind::Instance => offset_of!(Instance, fields),
+            Kind::Cell => offset_of!(UpCell, value),
+        };
+        let Some(&id) = self.heap.ids.get(&field.wrapping_sub(offset)) else {
+            return;
+        };
+        let Some(v) = self.heap.objects.get(&id) else {
+            return;
+        };
+        // The address is only compared, never followed: the object found must really be
+        // the one whose field this is.
+        let found = match v {
+            Value::List(l) => l.items.address(),
+            Value::Map(m) => m.entries.address(),
+            Value::Instance(i) => i.fields.address(),
+            Value::Cell(c) => c.value.address(),
+            _ => return,
+        };
+        if found == field {
+            let v = v.clone();
+            self.enqueue(id, v, true);
+        }
+    }
+
+    /// Queue the object with this id, if this heap holds it (a pending id, or every object
+    /// when the change log may be incomplete).
+    pub fn object(&mut self, id: u64) {
+        if let Some(v) = self.heap.objects.get(&id) {
+            let v = v.clone();
+            self.enqueue(id, v, true);
+        }
+    }
+
+    fn enqueue(&mut self, id: u64, v: Value, stored: bool) {
+        if self.visited.insert(id) {
+            self.queue.push_back((id, v, stored));
+        }
+    }
+
+    /// Write every queued record, and the new objects they reach. On an error the ids
+    /// still queued become pending, so a later commit writes them: a record already
+    /// written may refer to them.
+    pub fn finish(&mut self) -> HeapResult<()> {
+        while let Some((id, v, stored)) = self.queue.pop_front() {
+            if let Err(e) = self.write_object(id, &v, stored) {
+                self.heap.pending.push(id);
+                self.spill();
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// Give up: the queued ids become pending.
+    pub fn spill(&mut self) {
+        let rest = self.queue.drain(..).map(|(id, ..)| id);
+        self.heap.pending.extend(rest);
+    }
+
+    fn write_object(&mut self, id: u64, v: &Value, stored: bool) -> HeapResult<()> {
+        let record = self.record(v)?;
+        self.stats.records += 1;
+        if stored {
+            self.write_if_changed(&object_key(id), record)?;
+        } else {
+            // A new id: no stored record to fetch and compare.
+            self.heap.put(&object_key(id), &record)?;
+        }
+        set_clean(v);
+        Ok(())
     }
 
     fn write_if_changed(&mut self, key: &[u8], bytes: Vec<u8>) -> HeapResult<()> {
@@ -69,32 +156,31 @@ impl<'a> Saver<'a> {
                 self.heap.put(key, &bytes)?;
                 // Only an overwrite can leave a record unreachable.
                 if old.is_some() {
-                    self.rewrites += 1;
+                    self.stats.rewrites += 1;
                 }
             }
         }
         Ok(())
     }
 
-    /// The stored id of an object, assigning one (and queueing it) on first sight.
+    /// The stored id of an object, assigning one (and queueing it) on first sight. An
+    /// object this heap holds is queued only when it is not clean.
     fn id_of(&mut self, v: &Value) -> HeapResult<u64> {
         let Some(addr) = address(v) else {
             return Err(HeapError::TooLarge("an inline value as an object".into()));
         };
-        let id = match self.heap.ids.get(&addr) {
-            Some(id) => *id,
-            None => {
-                let meta = self.heap.pager.meta_mut();
-                let id = meta.next_id.max(1);
-                meta.next_id = id + 1;
-                self.heap.ids.insert(addr, id);
-                self.heap.objects.insert(id, v.clone());
-                id
+        if let Some(&id) = self.heap.ids.get(&addr) {
+            if !is_clean(v) {
+                self.enqueue(id, v.clone(), true);
             }
-        };
-        if self.visited.insert(id) {
-            self.queue.push_back((id, v.clone()));
+            return Ok(id);
         }
+        let meta = self.heap.pager.meta_mut();
+        let id = meta.next_id.max(1);
+        meta.next_id = id + 1;
+        self.heap.ids.insert(addr, id);
+        self.heap.objects.insert(id, v.clone());
+        self.enqueue(id, v.clone(), false);
         Ok(id)
     }
 
@@ -122,14 +208,6 @@ impl<'a> Saver<'a> {
                 let id = self.id_of(v)?;
                 w.reference(id);
             }
-        }
-        Ok(())
-    }
-
-    fn drain(&mut self) -> HeapResult<()> {
-        while let Some((id, v)) = self.queue.pop_front() {
-            let record = self.record(&v)?;
-            self.write_if_changed(&object_key(id), record)?;
         }
         Ok(())
     }
@@ -319,70 +397,29 @@ impl<'a> Saver<'a> {
         }
         Ok(w.buf)
     }
+}
 
-    /// Objects reached by this save (the rest of `objects` may be garbage in memory).
-    pub fn visited(&self) -> &IdSet {
-        &self.visited
+/// Does the heap's record of this object (which has an id) still equal it? Lists, maps,
+/// instances and cells say so themselves (the write barrier); the other objects cannot
+/// change once made, and the one way one gets an id without being written (a class taking
+/// over a stored class's id) puts it on the pending list.
+fn is_clean(v: &Value) -> bool {
+    match v {
+        Value::List(l) => l.items.is_clean(),
+        Value::Map(m) => m.entries.is_clean(),
+        Value::Instance(i) => i.fields.is_clean(),
+        Value::Cell(c) => c.value.is_clean(),
+        _ => true,
     }
 }
 
-/// Sweep the records no global reaches, when enough rewrites have accumulated since the
-/// last sweep to pay for reading them all.
-pub fn maybe_sweep(heap: &mut Persist, rewrites: u64) -> HeapResult<()> {
-    let (at_last, since) = match heap.get(GC_KEY)? {
-        Some(b) if b.len() == 16 => (
-            u64::from_le_bytes(b[..8].try_into().unwrap_or_default()),
-            u64::from_le_bytes(b[8..].try_into().unwrap_or_default()),
-        ),
-        _ => (0, 0),
-    };
-    let since = since + rewrites;
-    let (at_last, since) = if since > at_last + 256 {
-        (sweep(heap)?, 0)
-    } else {
-        (at_last, since)
-    };
-    if rewrites > 0 {
-        let mut b = at_last.to_le_bytes().to_vec();
-        b.extend_from_slice(&since.to_le_bytes());
-        heap.put(GC_KEY, &b)?;
+/// Its record was just written or loaded.
+pub(crate) fn set_clean(v: &Value) {
+    match v {
+        Value::List(l) => l.items.set_clean(),
+        Value::Map(m) => m.entries.set_clean(),
+        Value::Instance(i) => i.fields.set_clean(),
+        Value::Cell(c) => c.value.set_clean(),
+        _ => {}
     }
-    Ok(())
-}
-
-/// Delete every object record that no global reaches; returns how many remain.
-pub fn sweep(heap: &mut Persist) -> HeapResult<u64> {
-    // Globals and the cursors of checkpointed pipes are the roots.
-    let mut roots = heap.scan(&[GLOBAL_PREFIX])?;
-    roots.extend(heap.scan(&[CURSOR_PREFIX])?);
-    let mut live = IdSet::default();
-    let mut stack: Vec<u64> = Vec::new();
-    for (k, v) in &roots {
-        let what = format!("entry '{}'", String::from_utf8_lossy(k));
-        stack.extend(references(v, false, &what)?);
-    }
-    while let Some(id) = stack.pop() {
-        if !live.insert(id) {
-            continue;
-        }
-        if let Some(rec) = heap.object_record(id)? {
-            stack.extend(references(&rec, true, &format!("object {id}"))?);
-        }
-    }
-    let all = heap.scan_keys(&[OBJECT_PREFIX])?;
-    for key in all {
-        if key.len() != 9 {
-            continue;
-        }
-        let id = u64::from_be_bytes(key[1..].try_into().unwrap_or_default());
-        if !live.contains(&id) {
-            heap.delete(&key)?;
-            if let Some(v) = heap.objects.remove(&id)
-                && let Some(addr) = address(&v)
-            {
-                heap.ids.remove(&addr);
-            }
-        }
-    }
-    Ok(live.len() as u64)
 }

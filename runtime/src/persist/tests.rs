@@ -20,6 +20,7 @@ fn saving_many_objects_stays_compact() {
     let big = Value::list(items);
     let mut saver = Saver::new(&mut heap);
     saver.global("big", &big).expect("save");
+    saver.finish().expect("save");
     heap.pager.commit().expect("commit");
     assert!(
         heap.pager.file_pages() < 400,
@@ -107,4 +108,82 @@ fn long_immutable_chains_load() {
     let mut vm = heap_with(&records);
     let g = vm.global_or_stored("g").expect("load").expect("stored");
     assert_eq!(g.type_name(), "Function");
+}
+
+/// One list held by two heaps' globals: a mutation is saved by each heap's commit,
+/// whichever committed (and so marked the list clean) first.
+#[test]
+fn an_object_shared_by_two_heaps_is_saved_by_both() {
+    use crate::value::Value;
+    let heap = || walia_store::Heap::in_memory().expect("heap");
+    let mut a = crate::vm::Vm::new(Box::new(std::io::sink()));
+    let mut b = crate::vm::Vm::new(Box::new(std::io::sink()));
+    a.attach_heap(heap());
+    b.attach_heap(heap());
+    let list = Value::list(vec![Value::Int(1)]);
+    a.set_global("l", list.clone());
+    b.set_global("l", list.clone());
+    let records = |vm: &crate::vm::Vm| vm.heap().map(|h| h.stats.records);
+    a.commit().expect("commit");
+    b.commit().expect("commit");
+    assert_eq!((records(&a), records(&b)), (Some(1), Some(1)));
+    a.commit().expect("commit");
+    assert_eq!(records(&a), Some(0));
+    let Value::List(l) = &list else {
+        unreachable!()
+    };
+    l.items.borrow_mut().push(Value::Int(2));
+    a.commit().expect("commit");
+    b.commit().expect("commit");
+    assert_eq!((records(&a), records(&b)), (Some(1), Some(1)));
+    // Both clean again; a second change is seen by both as well.
+    l.items.borrow_mut().push(Value::Int(3));
+    b.commit().expect("commit");
+    a.commit().expect("commit");
+    assert_eq!((records(&a), records(&b)), (Some(1), Some(1)));
+    b.commit().expect("commit");
+    assert_eq!(records(&b), Some(0));
+}
+
+/// A change the log could not record: the next commit re-encodes every object the heap
+/// holds, once, and the change is saved.
+#[test]
+fn a_lost_log_entry_falls_back_to_every_object() {
+    use crate::value::Value;
+    let mut vm = crate::vm::Vm::new(Box::new(std::io::sink()));
+    vm.attach_heap(walia_store::Heap::in_memory().expect("heap"));
+    let inner = Value::list(vec![Value::Int(1)]);
+    vm.set_global("l", Value::list(vec![inner.clone(), Value::list(vec![])]));
+    vm.commit().expect("commit");
+    let records = |vm: &crate::vm::Vm| vm.heap().map(|h| (h.stats.records, h.stats.rewrites));
+    assert_eq!(records(&vm), Some((3, 0)));
+    let Value::List(l) = &inner else {
+        unreachable!()
+    };
+    super::dirty::with_log_borrowed(|| l.items.borrow_mut().push(Value::Int(2)));
+    vm.commit().expect("commit");
+    assert_eq!(records(&vm), Some((3, 1)));
+    vm.commit().expect("commit");
+    assert_eq!(records(&vm), Some((0, 0)));
+}
+
+/// A load that fails halfway (a record missing) leaves no half-filled object behind for a
+/// later load to reuse or a commit to take for clean.
+#[test]
+fn a_failed_load_forgets_what_it_built() {
+    use walia_store::codec::{Writer, kind};
+    let list = |refs: &[u64]| {
+        let mut w = Writer::kind(kind::LIST);
+        w.int(refs.len() as i64);
+        for r in refs {
+            w.reference(*r);
+        }
+        w.buf
+    };
+    // g -> 1 -> [2, 3]; 2 is an empty list, 3 is missing.
+    let mut vm = heap_with(&[(1, list(&[2, 3])), (2, list(&[]))]);
+    let err = vm.global_or_stored("g").expect_err("a missing record");
+    assert!(err.to_string().contains("missing"), "{err}");
+    let heap = vm.heap().expect("heap");
+    assert!(heap.objects.is_empty() && heap.ids.is_empty());
 }

@@ -18,17 +18,17 @@ fn drain_drops(mut work: Vec<Value>) {
     while let Some(v) = work.pop() {
         match v {
             Value::List(rc) => {
-                if let Ok(list) = Rc::try_unwrap(rc) {
+                if let Ok(mut list) = Rc::try_unwrap(rc) {
                     work.append(&mut list.items.take());
                 }
             }
             Value::Map(rc) => {
-                if let Ok(map) = Rc::try_unwrap(rc) {
+                if let Ok(mut map) = Rc::try_unwrap(rc) {
                     work.extend(map.entries.take().into_values());
                 }
             }
             Value::Instance(rc) => {
-                if let Ok(inst) = Rc::try_unwrap(rc) {
+                if let Ok(mut inst) = Rc::try_unwrap(rc) {
                     work.extend(inst.fields.take().into_values());
                     // A class this instance alone holds is freed here, not by its drop glue.
                     if Rc::strong_count(&inst.class) == 1 {
@@ -49,7 +49,7 @@ fn drain_drops(mut work: Vec<Value>) {
                 }
             }
             Value::Cell(rc) => {
-                if let Ok(cell) = Rc::try_unwrap(rc) {
+                if let Ok(mut cell) = Rc::try_unwrap(rc) {
                     work.push(cell.value.take());
                 }
             }
@@ -68,7 +68,7 @@ fn drain_drops(mut work: Vec<Value>) {
                         // free it here rather than through the work list.
                         match up {
                             Value::Cell(cell) => match Rc::try_unwrap(cell) {
-                                Ok(cell) => {
+                                Ok(mut cell) => {
                                     let v = cell.value.take();
                                     if v.is_container() {
                                         work.push(v);

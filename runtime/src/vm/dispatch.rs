@@ -427,6 +427,7 @@ impl Vm {
                     self.store_global(g, v);
                 }
                 Op::DefineGlobal(g) => {
+                    self.global_assigned(g as usize);
                     // A number into a global that holds one: the payload only.
                     if let Some(slot) = self.globals.get_mut(g as usize) {
                         match self.stack.last() {
@@ -498,6 +499,7 @@ impl Vm {
                     if matches!(self.globals.get(g as usize), Some(Value::Undefined) | None) {
                         tri!(self.missing_global(g));
                     }
+                    self.global_assigned(g as usize);
                     let Some(slot) = self.globals.get_mut(g as usize) else {
                         throw!(RtError::new("internal error: bad global"));
                     };

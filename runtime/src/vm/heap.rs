@@ -3,7 +3,8 @@
 
 use crate::error::{RtError, RtResult};
 use crate::persist::load::{LoadContext, Loader, address};
-use crate::persist::save::{Saver, maybe_sweep};
+use crate::persist::save::Saver;
+use crate::persist::sweep::maybe_sweep;
 use crate::persist::{HeapRef, Persist};
 use crate::pipe::files::SourceOpener;
 use crate::value::{Class, Value};
@@ -51,6 +52,8 @@ impl Vm {
                     *v = Value::Undefined;
                 }
             }
+            // Nothing assigned for the old heap is written into this one.
+            self.clean_globals();
         }
         self.unshadow_stored_globals();
     }
@@ -126,7 +129,7 @@ impl Vm {
             Some(_) => false,
         };
         if unset {
-            self.store_global(g, Value::Undefined);
+            self.put_global(g, Value::Undefined, false);
             if !self.load_stored_global(g)? {
                 self.store_global(g, Value::Nil);
             }
@@ -178,6 +181,8 @@ impl Vm {
             {
                 heap.ids.insert(addr, id);
                 heap.objects.insert(id, Value::Class(new.clone()));
+                // Its record is still the old class's: written at the next commit.
+                heap.pending.push(id);
             }
         }
     }
@@ -209,7 +214,8 @@ impl Vm {
         let result = result.map(Option::flatten);
         match result {
             Ok(Some(v)) => {
-                self.store_global(g, v);
+                // Loaded: the slot equals its stored entry, nothing to write back.
+                self.put_global(g, v, false);
                 Ok(true)
             }
             Ok(None) => Ok(false),
@@ -226,31 +232,94 @@ impl Vm {
         }
     }
 
-    /// Write every global this run holds into the heap (not yet committed).
+    /// Write what changed since the last commit into the heap (not yet committed): the
+    /// globals assigned since then, the objects mutated since then (the change log names
+    /// them), and the new objects those reach. Nothing else is encoded or read.
     fn save_globals(&mut self, heap: &mut Persist) -> HeapResult<()> {
+        let log = heap.watch.pending();
+        let pending = std::mem::take(&mut heap.pending);
+        let all: Vec<u64> = if log.lost {
+            heap.objects.keys().copied().collect()
+        } else {
+            Vec::new()
+        };
         let mut saver = Saver::new(heap);
-        for (slot, name) in self.names.iter() {
+        for (kind, field) in &log.entries {
+            saver.changed(*kind, *field);
+        }
+        for id in pending.into_iter().chain(all) {
+            saver.object(id);
+        }
+        let mut result = Ok(());
+        for &slot in &self.dirty_globals {
+            let name = self.names.name(slot);
             let Some(v) = self.globals.get(slot as usize) else {
                 continue;
             };
             if Vm::is_script_global(name, v) {
-                saver.global(name, v)?;
+                result = saver.global(name, v);
+                if result.is_err() {
+                    break;
+                }
             }
         }
-        self.save_cursors(&mut saver)?;
-        let rewrites = saver.rewrites;
-        let visited = saver.visited().clone();
-        maybe_sweep(heap, rewrites)?;
-        // Objects no global reaches and nothing else in memory holds are garbage.
-        heap.objects
-            .retain(|id, v| visited.contains(id) || strong_count(v) > 1);
-        let live: HashSet<usize> = heap
-            .objects
-            .values()
-            .filter_map(crate::persist::load::address)
-            .collect();
-        heap.ids.retain(|addr, _| live.contains(addr));
+        if result.is_ok() {
+            result = self.save_cursors(&mut saver);
+        }
+        // On an error the queued objects stay pending, the global slots stay dirty and the
+        // log is not consumed: the next commit tries all of it again.
+        match result {
+            Ok(()) => saver.finish()?,
+            Err(e) => {
+                saver.spill();
+                return Err(e);
+            }
+        }
+        let mut stats = saver.stats;
+        maybe_sweep(heap, stats.rewrites)?;
+        heap.watch.advance(log.end, log.lost);
+        heap.release(std::mem::take(&mut self.released));
+        self.clean_globals();
+        heap.prune();
+        stats.held = heap.objects.len() as u64;
+        heap.stats = stats;
+        heap.total.add(stats);
         Ok(())
+    }
+
+    /// Global `g` is about to be assigned: the next commit writes its entry. Called before
+    /// the store: the object the slot held at the last commit is noted, so the commit can
+    /// let go of it (and what only it held) at once if the script no longer holds it.
+    #[inline]
+    pub(crate) fn global_assigned(&mut self, g: usize) {
+        if let Some(d) = self.global_dirty.get_mut(g) {
+            if !*d {
+                *d = true;
+                self.dirty_globals.push(g as u32);
+                if let Some(addr) = self.globals.get(g).and_then(address) {
+                    self.released.push(addr);
+                }
+            }
+            return;
+        }
+        self.global_dirty.resize(g + 1, false);
+        if let Some(d) = self.global_dirty.get_mut(g) {
+            *d = true;
+            self.dirty_globals.push(g as u32);
+            if let Some(addr) = self.globals.get(g).and_then(address) {
+                self.released.push(addr);
+            }
+        }
+    }
+
+    /// Every global slot matches the heap (saved, or reset to load from it).
+    fn clean_globals(&mut self) {
+        for g in self.dirty_globals.drain(..) {
+            if let Some(d) = self.global_dirty.get_mut(g as usize) {
+                *d = false;
+            }
+        }
+        self.released.clear();
     }
 
     pub(super) fn with_heap<T>(
@@ -278,6 +347,8 @@ impl Vm {
     pub fn commit(&mut self) -> HeapResult<()> {
         self.with_heap(|vm, heap| {
             if !heap.pager.writable {
+                // Nothing is ever written: what was logged can go.
+                heap.watch.skip_all();
                 return Ok(());
             }
             vm.save_globals(heap)?;
@@ -341,23 +412,9 @@ impl Vm {
                 *v = Value::Undefined;
             }
         }
+        // Each script global reloads from the heap: none has anything to write.
+        self.clean_globals();
         Ok(())
-    }
-}
-
-fn strong_count(v: &Value) -> usize {
-    use std::rc::Rc;
-    match v {
-        Value::List(r) => Rc::strong_count(r),
-        Value::Map(r) => Rc::strong_count(r),
-        Value::Function(r) => Rc::strong_count(r),
-        Value::Bound(r) => Rc::strong_count(r),
-        Value::Class(r) => Rc::strong_count(r),
-        Value::Instance(r) => Rc::strong_count(r),
-        Value::Stream(r) => Rc::strong_count(r),
-        Value::Cell(r) => Rc::strong_count(r),
-        Value::Range(r) => Rc::strong_count(r),
-        _ => 1,
     }
 }
 

@@ -55,7 +55,14 @@ pub type Output = Box<dyn Write>;
 pub struct Vm {
     pub(crate) stack: Vec<Value>,
     pub(crate) frames: Vec<Frame>,
-    pub globals: Vec<Value>,
+    /// Global slots by index. Written only through [`Vm::set_global`] and the VM's own
+    /// stores, which note the slot for the next commit (see `vm/heap.rs`).
+    pub(crate) globals: Vec<Value>,
+    /// Slots assigned since the last commit, once each, and a flag per slot.
+    pub(crate) dirty_globals: Vec<u32>,
+    pub(crate) global_dirty: Vec<bool>,
+    /// The objects those slots held at the last commit (addresses: see `Persist::release`).
+    pub(crate) released: Vec<usize>,
     pub names: GlobalNames,
     /// Methods of built-in types, by `type_of` name then method name.
     pub(crate) methods: HashMap<&'static str, HashMap<String, Value, FxBuild>, FxBuild>,
@@ -121,6 +128,9 @@ impl Vm {
             stack: Vec::with_capacity(1024),
             frames: Vec::with_capacity(64),
             globals: Vec::new(),
+            dirty_globals: Vec::new(),
+            global_dirty: Vec::new(),
+            released: Vec::new(),
             names: GlobalNames::new(),
             methods: HashMap::default(),
             arg_buf: Vec::new(),
@@ -162,7 +172,14 @@ impl Vm {
         if self.globals.len() <= slot {
             self.globals.resize(slot + 1, Value::Undefined);
         }
+        self.global_assigned(slot);
         self.globals[slot] = value;
+    }
+
+    /// Every global slot, by index (read-only: assignments go through
+    /// [`Vm::set_global`], which the next commit sees).
+    pub fn global_slots(&self) -> &[Value] {
+        &self.globals
     }
 
     /// A global's value, if it has been defined.
@@ -620,7 +637,14 @@ impl Vm {
         self.frames.remove(n - 2);
     }
 
+    /// A script assignment to global `g`: the next commit writes it.
     pub(crate) fn store_global(&mut self, g: u32, v: Value) {
+        self.put_global(g, v, true);
+    }
+
+    /// Set global `g`; `assigned` says whether its stored entry may now differ (false for
+    /// a value just loaded from the heap).
+    pub(crate) fn put_global(&mut self, g: u32, v: Value, assigned: bool) {
         if let Value::Class(new) = &v {
             self.note_class_declared(g, new);
         }
@@ -628,7 +652,12 @@ impl Vm {
         if g >= self.globals.len() {
             self.globals.resize(g + 1, Value::Undefined);
         }
-        self.globals[g] = v;
+        if assigned {
+            self.global_assigned(g);
+        }
+        if let Some(slot) = self.globals.get_mut(g) {
+            *slot = v;
+        }
     }
 
     /// `super.name` from the running method: look in its home class's superclass.
