@@ -190,10 +190,9 @@ static NEXT_UID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::ne
 
 impl Heap {
     pub(crate) fn new(store: Box<dyn Storage>, writable: bool, label: String) -> HeapResult<Heap> {
-        let (mut pager, report) = Pager::open_checked(store, writable, &mut check_catalog)?;
-        if writable {
-            crate::reachable::check_for_writer(&mut pager)?;
-        }
+        // A writer checks the free list at its first allocation or commit
+        // (`Pager::check_opened`), not here.
+        let (pager, report) = Pager::open_checked(store, writable, &mut check_catalog)?;
         let mut heap = Heap {
             warm: pager.committed_meta().sequence > 0,
             pager,

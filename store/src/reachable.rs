@@ -23,7 +23,8 @@ pub struct PageUse {
 }
 
 impl PageUse {
-    /// Walk the last commit (which must be the pager's current state, as it is at open).
+    /// Walk the last commit (what the pager opened; a transaction in progress may have
+    /// replaced some of its pages, never changed them).
     pub fn of_commit(pager: &mut Pager) -> HeapResult<PageUse> {
         let meta = *pager.committed_meta();
         let mut used = PageUse {
@@ -39,7 +40,7 @@ impl PageUse {
             }
         };
         btree::walk_pages(pager, meta.root, &mut mark)?;
-        crate::table::walk_linked_pages(pager, &mut mark)?;
+        crate::table::walk_linked_pages(pager, meta.root, &mut mark)?;
         if let Some((page, kind)) = twice {
             return Err(HeapError::corrupt(
                 page,

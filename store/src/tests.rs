@@ -498,8 +498,22 @@ fn a_free_list_naming_a_page_twice_is_refused() {
     page[first_entry + 8..first_entry + 16].copy_from_slice(&copy);
     let crc = crc32fast::hash(&page[8..]);
     page[4..8].copy_from_slice(&crc.to_le_bytes());
-    match crate::Heap::with_storage(Box::new(MemStorage::from_bytes(image)), "twice") {
+    let opened = crate::Heap::with_storage(Box::new(MemStorage::from_bytes(image.clone())), "twice")
+        .and_then(|mut h| h.pager.check_opened());
+    match opened {
         Ok(_) => panic!("a writer opened a heap whose free list names a page twice"),
         Err(e) => assert!(e.to_string().contains("twice"), "{e}"),
     }
+    // The check runs at the writer's first allocation or commit, not at open (a resumed
+    // pipe reads its first element before either): opening succeeds, and then every
+    // allocation and every commit is refused, and the file keeps every byte.
+    let (mut writer, _) =
+        Pager::open(Box::new(MemStorage::from_bytes(image.clone())), true).expect("open");
+    let taken = writer.allocate(crate::page::PageKind::Overflow);
+    assert!(taken.is_err_and(|e| e.to_string().contains("twice")));
+    let again = writer.allocate(crate::page::PageKind::Overflow);
+    assert!(again.is_err_and(|e| e.to_string().contains("twice")));
+    let committed = writer.commit();
+    assert!(committed.is_err_and(|e| e.to_string().contains("twice")));
+    assert!(mem_bytes(&writer) == image, "a refused writer changed the file");
 }

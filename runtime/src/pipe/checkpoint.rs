@@ -180,17 +180,17 @@ impl PipeRun {
             )));
         }
         let every = u64::try_from(spec.every).unwrap_or(1).max(1);
-        let (base, pass_end) = if resumed {
+        let base = if resumed {
             cursor.resumes += 1;
-            (cursor.position - cursor.pass_start.min(cursor.position), 0)
+            cursor.position - cursor.pass_start.min(cursor.position)
         } else {
             cursor.pass_start = cursor.position;
             cursor.counts = Vec::new();
             cursor.acc = Value::Nil;
             cursor.chunks = Vec::new();
-            (0, 0)
+            0
         };
-        let pass_end = self.seek_cursor(&cursor, resumed, pass_end)?;
+        let pass_end = self.seek_cursor(&cursor, resumed)?;
         if resumed {
             let counts = cursor.counts.clone();
             self.restore_counts(&counts);
@@ -231,7 +231,7 @@ impl PipeRun {
 
     /// Put the source where the cursor says; returns the pass's end (a table's scan end,
     /// a list's length).
-    fn seek_cursor(&mut self, c: &Cursor, resumed: bool, _: u64) -> RtResult<u64> {
+    fn seek_cursor(&mut self, c: &Cursor, resumed: bool) -> RtResult<u64> {
         let mismatch = || {
             bad_cursor(
                 &c.name,

@@ -39,8 +39,12 @@ fn image_of(heap: &Heap) -> Vec<u8> {
     }
 }
 
+/// Open as a writer about to write: the free-list check runs before the first page is
+/// taken or the first commit (`Pager::check_opened`), so a refused heap is refused here.
 fn open_writer(image: Vec<u8>) -> HeapResult<Heap> {
-    Heap::with_storage(Box::new(MemStorage::from_bytes(image)), "crafted")
+    let mut heap = Heap::with_storage(Box::new(MemStorage::from_bytes(image)), "crafted")?;
+    heap.pager.check_opened()?;
+    Ok(heap)
 }
 
 fn open_reader(image: Vec<u8>) -> HeapResult<Heap> {

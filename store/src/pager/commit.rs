@@ -48,6 +48,7 @@ impl Pager {
             durable_seq: 0,
             stack: Default::default(),
             open_sync_due: false,
+            open_check_due: false,
             freelist_damage: None,
             txn: TxnState::default(),
             fresh: IdSet::default(),
@@ -151,6 +152,7 @@ impl Pager {
         // reused (`take_free`) or a commit counts on them (`commit_inner`): the sync is
         // due then, not now, so that opening costs none.
         pager.open_sync_due = writable && !report.was_new && pager.committed.meta.durability != 0;
+        pager.open_check_due = writable && !report.was_new;
         // What was opened (and checked) is the base from here on. (When its writer did
         // not sync, the next commit syncs before its superblock, so no commit counts on
         // it being durable before it is.)
@@ -264,6 +266,7 @@ impl Pager {
     }
 
     fn commit_inner(&mut self) -> HeapResult<()> {
+        self.check_opened()?;
         self.store.grow(2).map_err(HeapError::Io)?;
         // Every commit point gets a sequence number; one that changed nothing writes only
         // its superblock (no pages, and its data sync has nothing to flush).

@@ -162,6 +162,11 @@ fn put_record(pager: &mut Pager, name: &str, rec: &TableRecord) -> HeapResult<()
 /// Every stored table record (as of the last flush), by name.
 pub fn records(pager: &mut Pager) -> HeapResult<Vec<(String, TableRecord)>> {
     let root = pager.meta().root;
+    records_at(pager, root)
+}
+
+/// Every table record of the catalog at `root`.
+fn records_at(pager: &mut Pager, root: u64) -> HeapResult<Vec<(String, TableRecord)>> {
     let mut out = Vec::new();
     for (k, v) in btree::scan(pager, root, &[TABLE_PREFIX])? {
         let name = String::from_utf8_lossy(&k[1..]).into_owned();
@@ -190,8 +195,14 @@ pub fn walk_table_pages(
 /// Visit every page of every stored table, reading only the pages that name others
 /// (directories and key index nodes): the data pages' numbers are in their directories.
 /// For the free-list check at open, which must stay cheap on a large table.
-pub fn walk_linked_pages(pager: &mut Pager, f: &mut dyn FnMut(u64, PageKind)) -> HeapResult<()> {
-    for (_, rec) in records(pager)? {
+/// The pages of the tables of the catalog at `root` (a commit's, whatever the transaction
+/// in progress has changed since).
+pub fn walk_linked_pages(
+    pager: &mut Pager,
+    root: u64,
+    f: &mut dyn FnMut(u64, PageKind),
+) -> HeapResult<()> {
+    for (_, rec) in records_at(pager, root)? {
         for c in &rec.columns {
             segment::Segment::load(pager, c.root, PageKind::Column)?.pages(pager, f)?;
         }
