@@ -498,8 +498,9 @@ fn a_free_list_naming_a_page_twice_is_refused() {
     page[first_entry + 8..first_entry + 16].copy_from_slice(&copy);
     let crc = crc32fast::hash(&page[8..]);
     page[4..8].copy_from_slice(&crc.to_le_bytes());
-    let opened = crate::Heap::with_storage(Box::new(MemStorage::from_bytes(image.clone())), "twice")
-        .and_then(|mut h| h.pager.check_opened());
+    let opened =
+        crate::Heap::with_storage(Box::new(MemStorage::from_bytes(image.clone())), "twice")
+            .and_then(|mut h| h.pager.check_opened());
     match opened {
         Ok(_) => panic!("a writer opened a heap whose free list names a page twice"),
         Err(e) => assert!(e.to_string().contains("twice"), "{e}"),
@@ -515,5 +516,8 @@ fn a_free_list_naming_a_page_twice_is_refused() {
     assert!(again.is_err_and(|e| e.to_string().contains("twice")));
     let committed = writer.commit();
     assert!(committed.is_err_and(|e| e.to_string().contains("twice")));
-    assert!(mem_bytes(&writer) == image, "a refused writer changed the file");
+    assert!(
+        mem_bytes(&writer) == image,
+        "a refused writer changed the file"
+    );
 }
