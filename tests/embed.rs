@@ -477,3 +477,36 @@ fn a_progress_sink_hears_checkpointed_pipes_only() {
         assert_eq!(*seen.1.borrow(), vec!["q".to_string()]);
     }
 }
+
+/// Cursors belong to their heap: after switching heaps, the same pipe starts afresh in the
+/// new one (a cursor cached from the first heap was once used, and committed, in the second).
+#[test]
+fn switching_heaps_does_not_carry_cursors_over() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let script = "var p = (1..11) |> checkpoint_at(4, \"p\"); p.run();";
+    let mut engine = walia::Engine::with_output(Box::new(std::io::sink()));
+    for heap in ["a.wld", "b.wld"] {
+        engine
+            .open_heap(dir.path().join(heap), walia::Durability::Async)
+            .expect("open");
+        let n = engine.run(script).expect("script");
+        assert!(matches!(n, walia::Value::Int(10)), "{heap}: {n:?}");
+    }
+}
+
+/// A terminal's bad argument inside `Engine::call` leaves no checkpointed run behind: the
+/// next `checkpoint()` and the next pass work (the run was once left marked as running).
+#[test]
+fn a_bad_terminal_argument_leaves_no_pass_running() {
+    let mut engine = walia::Engine::with_output(Box::new(std::io::sink()));
+    engine.open_memory_heap().expect("heap");
+    engine
+        .run(
+            "var p = (1..5) |> checkpoint_at(2, \"p\");\n\
+             fun bad() { return p.reduce(0, 5); }\n\
+             fun good() { checkpoint(); return p.reduce(0, (a, x) => a + x); }",
+        )
+        .expect("script");
+    assert!(engine.call::<i64>("bad", vec![]).is_err());
+    assert_eq!(engine.call::<i64>("good", vec![]).expect("good"), 10);
+}

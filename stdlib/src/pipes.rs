@@ -261,8 +261,9 @@ pub fn extreme_of(vm: &mut Vm, src: &Value, fname: &str, want: Ordering) -> RtRe
 }
 
 fn reduce(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
-    let mut run = start(vm, a, 0, "reduce")?;
+    // Arguments first: once started, a checkpointed run ends only through its terminal.
     let f = expect_fn(a, 2, "reduce")?.clone();
+    let mut run = start(vm, a, 0, "reduce")?;
     run.reduce(vm, &f, arg(a, 1).clone())
 }
 
@@ -300,8 +301,8 @@ fn collect(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
 }
 
 fn group_by(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
-    let mut run = start(vm, a, 0, "group_by")?;
     let f = expect_fn(a, 1, "group_by")?.clone();
+    let mut run = start(vm, a, 0, "group_by")?;
     run.group_by(vm, &f)
 }
 
@@ -381,29 +382,29 @@ pub fn sort_keyed(fname: &str, mut pairs: Vec<(Value, Value)>) -> RtResult<Vec<V
 struct SortStopped;
 
 fn sort_by(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
-    let mut run = start(vm, a, 0, "sort_by")?;
     let f = expect_fn(a, 1, "sort_by")?.clone();
+    let mut run = start(vm, a, 0, "sort_by")?;
     let pairs = run.keyed(vm, &f)?;
     Ok(Value::list(sort_keyed("sort_by", pairs)?))
 }
 
 /// `join(src, sep)`: elements in their printed form (strings raw), separated by `sep`.
 fn join(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
-    let mut run = start(vm, a, 0, "join")?;
     let sep = match a.get(1) {
         Some(_) => expect_str(a, 1, "join")?.as_str().to_string(),
         None => String::new(),
     };
+    let mut run = start(vm, a, 0, "join")?;
     Ok(Value::str(run.join(vm, &sep)?))
 }
 
 /// `any`/`all` with an optional predicate (without one, the elements' truthiness).
 fn quantifier(vm: &mut Vm, a: &[Value], fname: &str, want: bool) -> RtResult<Value> {
-    let mut run = start(vm, a, 0, fname)?;
     let pred = match a.get(1) {
         Some(_) => Some(expect_fn(a, 1, fname)?.clone()),
         None => None,
     };
+    let mut run = start(vm, a, 0, fname)?;
     Ok(Value::Bool(run.quantify(vm, pred.as_ref(), want)?))
 }
 

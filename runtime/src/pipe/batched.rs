@@ -27,7 +27,6 @@ impl PipeRun {
         terminal: &TerminalArgs,
         drains: bool,
     ) -> RtResult<()> {
-        self.open_cursor(vm, terminal)?;
         let (source, stages) = match &self.what {
             Value::Stream(p) => (p.source.clone(), p.stages.clone()),
             other => (other.clone(), Vec::new()),
@@ -43,6 +42,9 @@ impl PipeRun {
                 "fused: the pipeline cannot be compiled to a native loop: {why}"
             )));
         }
+        // After every check that can fail: from here a checkpointed run is running, and
+        // only `PipeRun::finish` ends it.
+        self.open_cursor(vm, terminal)?;
         if !vm.jit || self.done {
             return Ok(());
         }

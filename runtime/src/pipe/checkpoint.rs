@@ -99,7 +99,7 @@ pub fn definition_text(src: &Value) -> String {
 fn idle(mut c: Cursor) -> Cursor {
     c.pass = PassState::Idle;
     c.acc = Value::Nil;
-    c.chunks = Vec::new();
+    c.clear_chunks();
     c.terminal = "".into();
     c.args = Vec::new();
     c.stream = Value::Nil;
@@ -171,6 +171,10 @@ impl PipeRun {
             )));
         }
         let args = terminal.args.to_vec();
+        if cursor.pass == PassState::Ended && *cursor.terminal != *terminal.name {
+            // The ended pass's result is for another terminal: this call starts a new pass.
+            cursor = idle(cursor);
+        }
         let resumed = cursor.pass != PassState::Idle;
         if resumed && *cursor.terminal != *terminal.name {
             return Err(RtError::new(format!(
@@ -187,7 +191,7 @@ impl PipeRun {
             cursor.pass_start = cursor.position;
             cursor.counts = Vec::new();
             cursor.acc = Value::Nil;
-            cursor.chunks = Vec::new();
+            cursor.clear_chunks();
             0
         };
         let pass_end = self.seek_cursor(&cursor, resumed)?;
@@ -443,7 +447,7 @@ impl PipeRun {
         cursor.counts = counts;
         cursor.acc = snap.state;
         if let Some(chunk) = snap.chunk {
-            cursor.chunks.push(chunk);
+            cursor.push_chunk(chunk);
         }
         cursor.checkpoints += 1;
         if let Some(us) = resume_us {

@@ -89,8 +89,12 @@ pub struct Cursor {
     pub counts: Vec<i64>,
     /// The terminal's accumulator as of the position (see `pipe::accumulate`).
     pub acc: Value,
-    /// Growing accumulators: one list per checkpoint, holding what it added.
+    /// Growing accumulators: one list per checkpoint, holding what it added, in order.
     pub chunks: Vec<Value>,
+    /// The same chunks as they are stored: a chain from the newest, each link a list
+    /// `[previous link or nil, chunk]`, so a checkpoint writes its own chunk and one link,
+    /// never the chunks before it again.
+    chain: Value,
     pub checkpoints: u64,
     pub resumes: u64,
     pub passes: u64,
@@ -116,12 +120,25 @@ impl Cursor {
             counts: Vec::new(),
             acc: Value::Nil,
             chunks: Vec::new(),
+            chain: Value::Nil,
             checkpoints: 0,
             resumes: 0,
             passes: 0,
             last_commit_us: 0,
             last_resume_us: 0,
         }
+    }
+
+    /// Add what a checkpoint's accumulator added.
+    pub fn push_chunk(&mut self, chunk: Value) {
+        self.chain = Value::list(vec![std::mem::take(&mut self.chain), chunk.clone()]);
+        self.chunks.push(chunk);
+    }
+
+    /// A new pass: no chunks.
+    pub fn clear_chunks(&mut self) {
+        self.chunks.clear();
+        self.chain = Value::Nil;
     }
 
     /// `status()`: every field a user may want, by name.
@@ -181,7 +198,7 @@ impl Cursor {
         let counts = self.counts.iter().map(|c| Value::Int(*c)).collect();
         put(&mut e, "counts", Value::list(counts));
         put(&mut e, "acc", self.acc.clone());
-        put(&mut e, "chunks", Value::list(self.chunks.clone()));
+        put(&mut e, "chunks", self.chain.clone());
         put(&mut e, "checkpoints", int(self.checkpoints));
         put(&mut e, "resumes", int(self.resumes));
         put(&mut e, "passes", int(self.passes));
@@ -247,7 +264,8 @@ impl Cursor {
             },
             counts,
             acc: field("acc")?,
-            chunks: list_of("chunks")?,
+            chunks: chunks_of(&field("chunks")?)?,
+            chain: field("chunks")?,
             checkpoints: u("checkpoints")?,
             resumes: u("resumes")?,
             passes: u("passes")?,
@@ -255,6 +273,28 @@ impl Cursor {
             last_resume_us: u("last_resume_us")?,
         })
     }
+}
+
+/// The chunks of a stored chain, oldest first.
+fn chunks_of(chain: &Value) -> Result<Vec<Value>, String> {
+    let mut out = Vec::new();
+    let mut link = chain.clone();
+    loop {
+        let next = match &link {
+            Value::Nil => break,
+            Value::List(l) => match l.items.borrow().as_slice() {
+                [prev, chunk] => {
+                    out.push(chunk.clone());
+                    prev.clone()
+                }
+                _ => return Err("a bad accumulator chunk link".into()),
+            },
+            _ => return Err("a bad accumulator chunk link".into()),
+        };
+        link = next;
+    }
+    out.reverse();
+    Ok(out)
 }
 
 fn put(e: &mut Entries, k: &str, v: Value) {
@@ -368,7 +408,8 @@ mod tests {
         c.counts = vec![0, 3];
         c.source = SourcePos::Slot { next: 57, end: 99 };
         c.acc = Value::list(vec![Value::Int(0), Value::Float(1.5), Value::Int(2)]);
-        c.chunks = vec![Value::list(vec![Value::Int(9)])];
+        c.push_chunk(Value::list(vec![Value::Int(9)]));
+        c.push_chunk(Value::list(vec![Value::Int(10)]));
         c.resumes = 2;
         let back = Cursor::from_value(&Value::map(c.to_entries())).expect("decodes");
         assert_eq!(back.position, 42);
@@ -378,7 +419,10 @@ mod tests {
         assert_eq!(back.resumes, 2);
         assert_eq!(back.fingerprint, c.fingerprint);
         assert!(matches!(back.source, SourcePos::Slot { next: 57, end: 99 }));
-        assert_eq!(back.chunks.len(), 1);
+        assert_eq!(back.chunks.len(), 2);
+        assert!(
+            matches!(&back.chunks[1], Value::List(l) if matches!(l.items.borrow()[0], Value::Int(10)))
+        );
     }
 
     #[test]

@@ -216,8 +216,10 @@ impl PipeRun {
     fn first_loop(&mut self, vm: &mut Vm) -> RtResult<Value> {
         let mut acc = self.begin(Acc::One(None))?;
         if let Acc::One(Some(v)) = &acc {
-            // A resumed pass that had found it.
-            return Ok(v.clone());
+            // A resumed pass that had found it: its end is seen now.
+            let v = v.clone();
+            self.close_early(vm, &mut acc)?;
+            return Ok(v);
         }
         match self.step(vm, &mut acc)? {
             Some(v) => {
@@ -339,7 +341,10 @@ impl PipeRun {
     fn quantify_loop(&mut self, vm: &mut Vm, pred: Option<&Value>, want: bool) -> RtResult<bool> {
         let mut acc = self.begin(Acc::One(None))?;
         if let Acc::One(Some(Value::Bool(found))) = &acc {
-            return Ok(*found);
+            // A resumed pass that had decided: its end is seen now.
+            let found = *found;
+            self.close_early(vm, &mut acc)?;
+            return Ok(found);
         }
         while let Some(v) = self.step(vm, &mut acc)? {
             let t = match pred {

@@ -37,6 +37,8 @@ impl Vm {
     /// Give the VM a heap: stored globals become visible, and commits go to it.
     pub fn attach_heap(&mut self, heap: Heap) {
         self.row_reader = Default::default();
+        // Cursors belong to the heap they were read from or are to be written to.
+        self.cursors = Default::default();
         let replacing = self.heap.is_some();
         let shared = Rc::new(RefCell::new(Persist::new(heap)));
         crate::db::handle::register_heap(&shared);
@@ -78,6 +80,7 @@ impl Vm {
     /// Take the heap back (to close it); `None` when none is attached.
     pub fn detach_heap(&mut self) -> Option<Persist> {
         self.row_reader = Default::default();
+        self.cursors = Default::default();
         let heap = self.heap.take()?;
         match Rc::try_unwrap(heap) {
             Ok(cell) => Some(cell.into_inner()),

@@ -87,6 +87,19 @@ fn seek_checked(input: &mut BufReader<File>, path: &str, pos: &FilePos) -> RtRes
             "file '{path}' changed before the checkpointed position {at}"
         )));
     }
+    // The last record read ran to the end of the file without a line end: the file has
+    // grown since, so that record was cut short (a writer was mid-line) and what follows
+    // is its rest, not a record. Reading on would split one line into two records.
+    if len > pos.offset && pos.offset > 0 {
+        let mut last = [0u8];
+        read_exact_at(file, &mut last, pos.offset - 1).map_err(|e| io_error(path, e))?;
+        if last[0] != b'\n' {
+            return Err(RtError::new(format!(
+                "file '{path}' grew after its last line was read without a line end {at}: \
+                 that line was cut short; reset() the pipe to read the file again"
+            )));
+        }
+    }
     // Seeking a BufReader drops its buffer: the next read starts at the offset.
     input
         .seek(SeekFrom::Start(pos.offset))
