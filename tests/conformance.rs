@@ -9,6 +9,9 @@
 //! interpreter). SPEC §11 requires the two to give identical output and diagnostics.
 
 use std::fmt::Write as _;
+mod common;
+
+use common::Exec;
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -34,25 +37,6 @@ enum Mode {
     Test,
     /// `walia check FILE` (first line `// cmd: check`).
     Check,
-}
-
-/// Which pipeline execution a run uses (SPEC §11).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Exec {
-    /// The default: stage kernels and native loops where the pipeline allows them
-    /// (`WALIA_JIT` removed from the environment).
-    Default,
-    /// `WALIA_JIT=0`: every pipeline runs in the interpreter.
-    Interpreter,
-}
-
-impl Exec {
-    fn label(self) -> &'static str {
-        match self {
-            Exec::Default => "default",
-            Exec::Interpreter => "interpreter, WALIA_JIT=0",
-        }
-    }
 }
 
 /// One run of one case: the case's index in the sorted list and the execution.
@@ -178,10 +162,7 @@ fn run_binary(case: &Path, mode: Mode, exec: Exec) -> Result<Actual, String> {
         Mode::Test => cmd.arg("test").arg("--memory"),
         Mode::Check => cmd.arg("check"),
     };
-    match exec {
-        Exec::Default => cmd.env_remove("WALIA_JIT"),
-        Exec::Interpreter => cmd.env("WALIA_JIT", "0"),
-    };
+    exec.apply(&mut cmd);
     cmd.arg(case)
         .current_dir(workdir.path())
         .env_remove("WALIA_HEAP")

@@ -9,6 +9,9 @@
 //! the same output, diagnostics, heap and checkpoint behaviour. A failure names the execution.
 //! Set `WALIA_CASES=substring` to run only matching cases.
 
+mod common;
+
+use common::Exec;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -45,24 +48,6 @@ fn steps(case: &Path) -> Vec<(usize, PathBuf)> {
     steps
 }
 
-/// How the pipelines of a case run.
-#[derive(Clone, Copy)]
-enum Exec {
-    /// `WALIA_JIT` removed from the environment: stage kernels where they apply.
-    Default,
-    /// `WALIA_JIT=0`: every pipeline in the interpreter.
-    Interpreter,
-}
-
-impl Exec {
-    fn label(self) -> &'static str {
-        match self {
-            Exec::Default => "default",
-            Exec::Interpreter => "interpreter, WALIA_JIT=0",
-        }
-    }
-}
-
 fn run_case(case: &Path, exec: Exec) -> Result<(), String> {
     let tmp = tempfile::tempdir().map_err(|e| e.to_string())?;
     let heap = tmp.path().join("h.wld");
@@ -75,10 +60,7 @@ fn run_case(case: &Path, exec: Exec) -> Result<(), String> {
             .current_dir(tmp.path())
             .env_remove("WALIA_HEAP")
             .stdin(Stdio::null());
-        match exec {
-            Exec::Default => cmd.env_remove("WALIA_JIT"),
-            Exec::Interpreter => cmd.env("WALIA_JIT", "0"),
-        };
+        exec.apply(&mut cmd);
         let out = cmd.output().map_err(|e| e.to_string())?;
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);

@@ -59,3 +59,30 @@ pub fn crc32(bytes: &[u8]) -> u32 {
     }
     !crc
 }
+
+/// Which pipeline execution a run uses (SPEC §11): every `walia run` case runs both ways.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exec {
+    /// The default: stage kernels and native loops where the pipeline allows them
+    /// (`WALIA_JIT` removed from the environment).
+    Default,
+    /// `WALIA_JIT=0`: every pipeline runs in the interpreter.
+    Interpreter,
+}
+
+impl Exec {
+    pub fn label(self) -> &'static str {
+        match self {
+            Exec::Default => "default",
+            Exec::Interpreter => "interpreter, WALIA_JIT=0",
+        }
+    }
+
+    /// Set up `cmd`'s environment for this execution.
+    pub fn apply(self, cmd: &mut std::process::Command) {
+        match self {
+            Exec::Default => cmd.env_remove("WALIA_JIT"),
+            Exec::Interpreter => cmd.env("WALIA_JIT", "0"),
+        };
+    }
+}
