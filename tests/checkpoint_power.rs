@@ -21,7 +21,10 @@
 //! depend on this machine's speed.
 //!
 //! Under `async` (no fsync: SPEC §6 promises survival of a process crash, not of a power
-//! loss) the reopened heap may also be refused as damaged; if it opens, the same checks hold.
+//! loss) the crash image gets every check, and the power-loss image only has to open or be
+//! refused without a panic: its commits reuse freed pages with no sync, so a power cut may
+//! leave an older commit whose pages later commits overwrote (seed 1372 of 2,000 showed
+//! one that opened at cursor 100 with 900 rows updated).
 //!
 //! Workloads: a rank update over 2,000 rows (every other seed through stage kernels, the
 //! rest interpreted) and a list of 1,500 maps into `db_insert`, each in the three durability
@@ -240,6 +243,8 @@ fn calibrate(work: &Work, mode: Durability, image: &[u8]) -> u64 {
 struct Tally {
     cut: usize,
     refused: usize,
+    /// `async` power-loss images that opened: no check applies to them.
+    unpromised: usize,
     fell_back: usize,
     positions: Vec<i64>,
 }
@@ -308,6 +313,11 @@ fn reopen(
         t.refused += 1;
         return None;
     }
+    if may_refuse {
+        // Nothing promised past this point (see the module comment).
+        t.unpromised += 1;
+        return None;
+    }
     let mut engine = attach(heap, cut.jit);
     let (p, state) = cursor(&mut engine, work, c);
     t.positions.push(p);
@@ -322,12 +332,8 @@ fn reopen(
         "{c} cursor at {p}: not a checkpoint"
     );
     assert!((0..=work.total).contains(&p), "{c} cursor at {p}");
-    // `async` promises nothing on a power loss: its commits reuse freed pages without a
-    // sync, so even a checkpoint that happened to be synced (the first commit after
-    // opening syncs) may be overwritten by later unsynced writes. Any committed position
-    // will do there, as long as the rows agree with it (checked below).
     assert!(
-        p >= cut.synced || (power_loss && cut.mode == Durability::Async),
+        p >= cut.synced,
         "{c} cursor at {p}, before the last synced checkpoint {}",
         cut.synced
     );
@@ -475,13 +481,14 @@ fn power_loss(work: Work) {
             .count();
         eprintln!(
             "{} --durability {}: {} writes+syncs uncut; {} runs cut short by the power, {} \
-             images refused (async), {} fell back to the older superblock, {} of {} reopened \
-             images mid-pass ({:.1?} so far)",
+             images refused and {} opened (async: unchecked), {} fell back to the older \
+             superblock, {} of {} reopened images mid-pass ({:.1?} so far)",
             work.name,
             mode.name(),
             ops,
             tally.cut,
             tally.refused,
+            tally.unpromised,
             tally.fell_back,
             mid,
             tally.positions.len(),
