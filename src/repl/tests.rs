@@ -321,6 +321,31 @@ fn cursors_command_lists_checkpointed_pipes() {
     assert!(out(s.handle(":help")).contains(":cursors"));
 }
 
+/// An error inside a checkpointed pipe at the prompt rolls back to its last checkpoint and
+/// says so; the next call in the same session resumes the pass, and each element's effect
+/// (here, adding to a global) is applied once.
+#[test]
+fn an_error_in_a_checkpointed_pipe_at_the_prompt_resumes_in_the_session() {
+    let (mut s, _) = session();
+    s.engine_mut().open_memory_heap().unwrap();
+    s.handle("var fail = true;");
+    s.handle("var seen = 0;");
+    s.handle(
+        "var up = (1..21) |> map(x => { if (fail and x == 13) error(\"boom\"); seen = seen + 1; x }) |> checkpoint_at(5);",
+    );
+    let e = err(s.handle("up.sum()"));
+    assert!(
+        e.contains("boom") && e.contains("rolled back to commit") && e.contains("position 10"),
+        "{e}"
+    );
+    assert_eq!(out(s.handle("up.position()")), "10");
+    assert_eq!(out(s.handle("seen")), "10");
+    s.handle("fail = false;");
+    assert_eq!(out(s.handle("up.sum()")), "210");
+    assert_eq!(out(s.handle("seen")), "20");
+    assert_eq!(out(s.handle("up.status()[\"resumes\"]")), "1");
+}
+
 #[test]
 fn explain_shows_a_plan_without_running_it() {
     let (mut s, _) = session();
