@@ -120,29 +120,6 @@ impl LineFile {
     }
 }
 
-/// Column types in a stored position: fixed numbers, not `ColType as u8`, so a stored
-/// cursor means the same in every build.
-fn type_code(t: ColType) -> i64 {
-    match t {
-        ColType::Unset => 0,
-        ColType::Int => 1,
-        ColType::Float => 2,
-        ColType::Bool => 3,
-        ColType::Str => 4,
-    }
-}
-
-fn code_type(code: i64) -> Option<ColType> {
-    Some(match code {
-        0 => ColType::Unset,
-        1 => ColType::Int,
-        2 => ColType::Float,
-        3 => ColType::Bool,
-        4 => ColType::Str,
-        _ => return None,
-    })
-}
-
 impl CsvMaps {
     /// The state: `nil` before the header is read, else `[[names...], [type codes...]]`,
     /// so a resumed read types its columns as the first run did rather than from later rows.
@@ -154,7 +131,7 @@ impl CsvMaps {
                 Value::list(
                     self.types
                         .iter()
-                        .map(|t| Value::Int(type_code(*t)))
+                        .map(|t| Value::Int(i64::from(t.code())))
                         .collect(),
                 ),
             ]),
@@ -199,7 +176,7 @@ impl CsvMaps {
                     .borrow()
                     .iter()
                     .map(|v| match v {
-                        Value::Int(c) => code_type(*c),
+                        Value::Int(c) => u8::try_from(*c).ok().and_then(ColType::from_code),
                         _ => None,
                     })
                     .collect();

@@ -38,7 +38,14 @@ impl ColType {
         }
     }
 
-    fn from_code(c: u8) -> Option<ColType> {
+    /// The type's number in table records (and in a checkpointed `read_csv`'s stored
+    /// state): part of the file format, the same in every build.
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// The type with this number; `None` for a number no type has.
+    pub fn from_code(c: u8) -> Option<ColType> {
         Some(match c {
             0 => ColType::Unset,
             1 => ColType::Int,
