@@ -68,10 +68,11 @@ impl Engine {
             Value::Stream(p) => (p.source.clone(), p.stages.clone()),
             other => (other.clone(), Vec::new()),
         };
+        let plan = walia_runtime::api::bind_plan(self.vm(), &source, &stages);
+        let tier = walia_runtime::api::explain_tier(self.vm(), &plan, name);
         let vm: &Vm = self.vm();
-        let plan = walia_runtime::api::bind_plan(vm, &source, &stages);
         let mut out = String::from("pipe 1:1\n");
-        for line in plan_lines(vm, &source, &stages, &terminal, &plan) {
+        for line in plan_lines(vm, &source, &stages, &terminal, &plan, tier) {
             out.push_str(&line);
             out.push('\n');
         }

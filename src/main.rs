@@ -192,6 +192,9 @@ fn parse_size(text: &str) -> Result<u64, String> {
 }
 
 fn main() {
+    // The binary's own unit tests (the REPL's) do not link the code generator.
+    #[cfg(all(feature = "jit", not(test)))]
+    walia_jit::install();
     // Walia calls never recurse on the Rust stack, but dropping a deeply nested value and
     // builtins that call back into scripts do; a large reserved (not committed) stack keeps
     // those safe.

@@ -13,6 +13,9 @@ pub use crate::gc::{collect, tracked_count};
 /// Printing values as `print` and the REPL show them.
 pub use crate::print::{display, format_float, repr};
 
+/// Floored Float modulo (`%`, the divisor's sign), for compiled code.
+pub use crate::arith::float_mod_nonzero;
+
 /// Equality and ordering as the language defines them.
 pub mod ops {
     pub use crate::ops::{compare, equal, identical};
@@ -37,6 +40,7 @@ pub use crate::pipe::cursor::fingerprint;
 pub use crate::pipe::explain::{TerminalArgs, plan_lines};
 /// File sources of pipelines (`lines`, `read_csv`, `read_jsonl`).
 pub use crate::pipe::files::{FilePos, FileSource, RecordReader, SourceOpener};
+pub use crate::pipe::native::explain_tier;
 pub use crate::pipe::plan::bind as bind_plan;
 pub use crate::pipe::{PipeRun, Pipeline, Stage};
 
@@ -51,3 +55,16 @@ pub use crate::persist::SaveStats;
 pub use walia_store::{
     Durability, Heap, HeapError, MemStorage, PAGE_SIZE, Summary, VerifyReport, summary, verify,
 };
+
+/// The native loop's hook (SPEC §11): a machine-code compiler registers itself here, and
+/// gets each pipeline as a typed plan.
+pub mod native {
+    pub use crate::native::{
+        ArgOffsets, BAIL, CLOSED, NativeArgs, NativeCode, NativeCompiler, OK, PipeFn, compiler,
+        install,
+    };
+    /// The typed plan a compiler lowers.
+    pub mod ir {
+        pub use crate::native::ir::*;
+    }
+}

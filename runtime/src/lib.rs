@@ -22,6 +22,7 @@ mod gc;
 mod index;
 mod kernel;
 mod limits;
+mod native;
 mod objects;
 mod ops;
 mod ordered;

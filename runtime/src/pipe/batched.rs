@@ -11,6 +11,8 @@ use crate::error::{RtError, RtResult};
 use crate::kernel::eval::KResult;
 use crate::pipe::batch::{BatchDone, MEMORY_BATCH, Produced, list_batch, range_batch, table_batch};
 use crate::pipe::explain::TerminalArgs;
+use crate::pipe::native::{NativeRun, Ran};
+use crate::pipe::plan::Plan;
 use crate::pipe::shards::{block_end, block_units, range_block, table_block};
 use crate::value::Value;
 use crate::vm::Vm;
@@ -32,8 +34,45 @@ impl PipeRun {
             other => (other.clone(), Vec::new()),
         };
         let plan = crate::pipe::plan::bind(vm, &source, &stages);
+        // A terminal's own function must be pure too: it runs between batches.
+        let pure_terminal = terminal.function.is_none_or(|f| {
+            plan.as_ref().is_ok_and(|p| {
+                crate::pipe::explain::bind_terminal_function(
+                    vm,
+                    &mut p.clone(),
+                    f,
+                    &self.what,
+                    terminal.name,
+                )
+                .is_ok()
+            })
+        });
+        // A checkpointed run's position must be exact: no batch may read past what a
+        // terminal or a `take` that stops early consumed. (`needs_cursor`: the run is
+        // checkpointed and its cursor is not open yet.)
+        let exact = !self.needs_cursor
+            || (drains
+                && !stages
+                    .iter()
+                    .any(|s| matches!(s, Stage::Take(_) | Stage::TakeWhile(_))));
+        let batchable = plan
+            .as_ref()
+            .ok()
+            .filter(|p| vm.jit && pure_terminal && exact && (drains || !p.writes()));
+        // Compile before explaining, so the plan can say which tier runs it.
+        let native = match batchable {
+            Some(p) if vm.native && p.threads() == 1 => {
+                Some(crate::pipe::native::prepare(vm, p, terminal.name))
+            }
+            Some(p) if p.threads() > 1 => {
+                Some(Err("parallel(n) shards run in batch kernels".into()))
+            }
+            Some(_) => Some(Err("native compilation is off (WALIA_JIT=kernels)".into())),
+            None => None,
+        };
         if vm.explain {
-            crate::pipe::explain::report(vm, &source, &stages, terminal, &plan);
+            let tier = crate::pipe::native::tier_line(&native);
+            crate::pipe::explain::report(vm, &source, &stages, terminal, &plan, tier);
         }
         if vm.fused > 0
             && let Some(why) = crate::pipe::explain::outside_subset(vm, &self.what, terminal, &plan)
@@ -53,32 +92,11 @@ impl PipeRun {
         {
             f.needle = crate::pipe::plan::contains_needle(vm, pred);
         }
-        // A terminal's own function must be pure too: it runs between batches.
-        let pure_terminal = terminal.function.is_none_or(|f| {
-            plan.as_ref().is_ok_and(|p| {
-                crate::pipe::explain::bind_terminal_function(
-                    vm,
-                    &mut p.clone(),
-                    f,
-                    &self.what,
-                    terminal.name,
-                )
-                .is_ok()
-            })
-        });
-        // A checkpointed run's position must be exact: no batch may read past what a
-        // terminal or a `take` that stops early consumed.
-        let exact = self.ckpt.is_none()
-            || (drains
-                && !stages
-                    .iter()
-                    .any(|s| matches!(s, Stage::Take(_) | Stage::TakeWhile(_))));
-        if let Ok(plan) = plan
-            && pure_terminal
-            && exact
-            && (drains || !plan.writes())
+        if batchable.is_some()
+            && let Ok(plan) = plan
         {
             self.batches = Some(Box::new(plan));
+            self.native = native.and_then(Result::ok).map(Box::new);
         }
         Ok(())
     }
@@ -142,6 +160,22 @@ impl PipeRun {
         let threads = plan.threads();
         // A checkpointed run's batches and blocks end at the next boundary.
         let budget = self.budget();
+        if let Some(mut native) = self.native.take() {
+            let ran = self.run_native(&mut native, &plan, &mut counts, budget);
+            self.native = Some(native);
+            match ran {
+                Ok(Some(done)) => {
+                    self.take_batch(&counts, done);
+                    self.batches = Some(plan);
+                    return Ok(());
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    self.batches = Some(plan);
+                    return Err(e);
+                }
+            }
+        }
         let (ran, stop): (Option<KResult<BatchDone>>, u64) = match &mut self.source {
             SourceIter::Table {
                 table,
@@ -207,25 +241,76 @@ impl PipeRun {
                 Ok(())
             }
             Some(Ok(b)) => {
-                self.set_counts(&counts);
-                self.read += b.read;
-                self.seek(b.next);
-                match b.out {
-                    Produced::Values(v) => self.out.extend(v),
-                    Produced::Numbers(n) => {
-                        self.numbers = n.into();
-                        self.numbers_at = 0;
-                    }
-                }
-                if b.closed {
-                    self.done = true;
-                }
+                self.take_batch(&counts, b);
                 Ok(())
             }
             Some(Err(_)) => self.interpret_batch(vm, stop),
         };
         self.batches = Some(plan);
         result
+    }
+
+    /// Take a completed batch's counts, position and outputs.
+    fn take_batch(&mut self, counts: &[i64], b: BatchDone) {
+        self.set_counts(counts);
+        self.read += b.read;
+        self.seek(b.next);
+        match b.out {
+            Produced::Values(v) => self.out.extend(v),
+            Produced::Numbers(n) => {
+                self.numbers = n.into();
+                self.numbers_at = 0;
+            }
+        }
+        if b.closed {
+            self.done = true;
+        }
+    }
+
+    /// Run compiled code from the source's position: `None` when the kernels run the
+    /// next batch instead (the compiled code bailed there, or is not used there).
+    fn run_native(
+        &mut self,
+        native: &mut NativeRun,
+        plan: &Plan,
+        counts: &mut [i64],
+        budget: u64,
+    ) -> RtResult<Option<BatchDone>> {
+        let fold = self.fold.as_mut();
+        let ran = match &mut self.source {
+            SourceIter::Table {
+                table,
+                next,
+                end,
+                chunk,
+                at,
+                ..
+            } => {
+                let from = chunk.get(*at).map_or(*next, |r| *r as u64);
+                if native.resume_at.is_some_and(|r| from < r) {
+                    return Ok(None);
+                }
+                chunk.clear();
+                *at = 0;
+                *next = from;
+                native.table_run(plan, counts, *table, (from, *end), budget, fold)?
+            }
+            SourceIter::Range { next, end } => {
+                if native.resume_at.is_some_and(|r| *next < r as i64) {
+                    return Ok(None);
+                }
+                native.range_run(counts, (*next, bounded(*next, *end, budget)), fold)
+            }
+            _ => return Ok(None),
+        };
+        Ok(match ran {
+            Ran::Done(b) => Some(b),
+            Ran::Kernels(resume) => {
+                native.resume_at = Some(resume);
+                None
+            }
+            Ran::End => None,
+        })
     }
 
     fn seek(&mut self, to: u64) {

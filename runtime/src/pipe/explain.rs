@@ -136,6 +136,7 @@ pub fn plan_lines(
     stages: &[Stage],
     terminal: &TerminalArgs,
     plan: &Result<Plan, String>,
+    tier: Option<String>,
 ) -> Vec<String> {
     let mut lines = vec![format!("  source: {}", source_name(source))];
     for (k, s) in stages.iter().enumerate() {
@@ -148,7 +149,13 @@ pub fn plan_lines(
         source: source.clone(),
         stages: stages.to_vec(),
     }));
-    lines.push(match not_native(vm, &pipeline, terminal, plan) {
+    let verdict = not_native(vm, &pipeline, terminal, plan);
+    if verdict.is_none()
+        && let Some(tier) = tier
+    {
+        lines.push(tier);
+    }
+    lines.push(match verdict {
         None => "compiled".to_string(),
         Some(why) => format!("not compiled: {why}"),
     });
@@ -163,6 +170,7 @@ pub fn report(
     stages: &[Stage],
     terminal: &TerminalArgs,
     plan: &Result<Plan, String>,
+    tier: Option<String>,
 ) {
     let (file, line, col) = match vm.current_location() {
         Some((src, span)) => {
@@ -177,7 +185,7 @@ pub fn report(
         return;
     }
     let mut text = format!("pipe {line}:{col}\n");
-    for l in plan_lines(vm, source, stages, terminal, plan) {
+    for l in plan_lines(vm, source, stages, terminal, plan, tier) {
         text.push_str(&l);
         text.push('\n');
     }

@@ -13,6 +13,7 @@ pub(crate) mod checkpoint;
 pub(crate) mod cursor;
 pub(crate) mod explain;
 pub(crate) mod files;
+pub(crate) mod native;
 pub(crate) mod plan;
 pub(crate) mod shards;
 mod source;
@@ -230,6 +231,8 @@ pub struct PipeRun {
     what: Value,
     /// Running batch by batch through stage kernels (see `crate::kernel`).
     batches: Option<Box<Plan>>,
+    /// The plan compiled to machine code (see `crate::native`), run before the kernels.
+    native: Option<Box<native::NativeRun>>,
     /// Elements a batch produced, not yet taken.
     out: VecDeque<Value>,
     /// Values batches' last map produced, not yet taken (the front chunk from
@@ -279,6 +282,7 @@ impl PipeRun {
             stage: None,
             what: v.clone(),
             batches: None,
+            native: None,
             out: VecDeque::new(),
             numbers: VecDeque::new(),
             numbers_at: 0,

@@ -97,6 +97,11 @@ pub struct Vm {
     /// Run pipeline stages in kernels where they allow it (`--no-jit` / `WALIA_JIT=0`
     /// turns this off: everything runs in the interpreter).
     pub jit: bool,
+    /// Compile pipelines to machine code when a native compiler is installed
+    /// (`WALIA_JIT=kernels` turns this off: the batch kernels run them).
+    pub native: bool,
+    /// Compiled pipelines of this VM (see `pipe::native`).
+    pub(crate) native_cache: crate::pipe::native::NativeCache,
     /// `--explain`: write each pipeline's plan to stderr when it first runs.
     pub explain: bool,
     /// Depth of `fused { ... }` expressions being evaluated.
@@ -149,6 +154,8 @@ impl Vm {
             quiet: false,
             sources: HashMap::default(),
             jit: std::env::var("WALIA_JIT").map_or(true, |v| v != "0"),
+            native: std::env::var("WALIA_JIT").map_or(true, |v| v != "0" && v != "kernels"),
+            native_cache: Default::default(),
             explain: false,
             fused: 0,
             explained: Default::default(),

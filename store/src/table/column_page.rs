@@ -12,8 +12,10 @@ use crate::page::{HEADER_LEN, read_u64};
 
 /// Rows per column page.
 pub const ROWS_PER_PAGE: usize = 500;
-const BITMAP_AT: usize = HEADER_LEN;
-const VALUES_AT: usize = HEADER_LEN + 64;
+/// Where the bitmap starts in the page.
+pub const BITMAP_AT: usize = HEADER_LEN;
+/// Where the value of slot 0 starts in the page (slot `s` at `VALUES_AT + 8 * s`).
+pub const VALUES_AT: usize = HEADER_LEN + 64;
 
 /// The bitmap bit of `slot`: the value is present (column pages) or the row is deleted
 /// (deletion-mark pages).
@@ -48,4 +50,46 @@ pub fn write(buf: &mut [u8], slot: usize, value: Option<u64>) {
     set_bit(buf, slot, value.is_some());
     let at = VALUES_AT + 8 * slot;
     buf[at..at + 8].copy_from_slice(&value.unwrap_or(0).to_le_bytes());
+}
+
+/// How many bitmap bits of slots `from..to` are set.
+pub fn count_bits(bytes: &[u8], from: usize, to: usize) -> usize {
+    let mut n = 0;
+    let mut slot = from;
+    while slot < to {
+        if slot.is_multiple_of(64) && slot + 64 <= to {
+            let at = BITMAP_AT + slot / 8;
+            n += read_u64(bytes, at).count_ones() as usize;
+            slot += 64;
+        } else {
+            n += bit(bytes, slot) as usize;
+            slot += 1;
+        }
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counting_bits_matches_bit_by_bit() {
+        let mut page = vec![0u8; crate::PAGE_SIZE];
+        for s in [0, 3, 63, 64, 65, 127, 128, 300, 499] {
+            set_bit(&mut page, s, true);
+        }
+        for (from, to) in [
+            (0, 500),
+            (1, 64),
+            (64, 128),
+            (3, 4),
+            (65, 499),
+            (0, 0),
+            (128, 500),
+        ] {
+            let slow = (from..to).filter(|s| bit(&page, *s)).count();
+            assert_eq!(count_bits(&page, from, to), slow, "{from}..{to}");
+        }
+    }
 }

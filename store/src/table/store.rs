@@ -675,6 +675,23 @@ impl Table {
         Ok((columns, self.deleted.range(pager, from, to)?))
     }
 
+    /// The data page of column `col` holding `row`, made writable in this transaction
+    /// (copied or allocated, as a write of one value would), for a caller that writes the
+    /// page's values itself (the native loop's updates). The column must be typed and not
+    /// the key: no index or type upkeep happens here.
+    pub fn column_page_for_write(
+        &mut self,
+        pager: &mut Pager,
+        col: usize,
+        row: u64,
+    ) -> HeapResult<u64> {
+        let page = self.columns[col]
+            .seg
+            .page_for_write(pager, row as usize / ROWS_PER_PAGE)?;
+        self.touch();
+        Ok(page)
+    }
+
     /// The deletion-mark page covering `row` (0: nothing deleted there).
     #[inline]
     pub fn deletion_page(&self, pager: &mut Pager, row: u64) -> HeapResult<u64> {
