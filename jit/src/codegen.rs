@@ -169,7 +169,6 @@ struct State {
     acc_float: Variable,
     count: Variable,
     emitted: Variable,
-    read: Variable,
     /// Set by a `take` that reached its count: close after this row.
     closing: Variable,
     counts: Vec<(u16, Variable)>,
@@ -221,7 +220,6 @@ impl<'a, 'b> Gen<'a, 'b> {
             acc_float: var(b, types::F64, acc_float0),
             count: var(b, types::I64, count0),
             emitted: var(b, types::I64, zero),
-            read: var(b, types::I64, zero),
             closing: var(b, types::I8, no),
             counts,
         };
@@ -255,42 +253,11 @@ impl<'a, 'b> Gen<'a, 'b> {
             consts.insert(slot, v);
         }
         let row = var(b, types::I64, first);
-        let header = b.create_block();
-        let body = b.create_block();
-        let next_row = b.create_block();
         let done = b.create_block();
         let close = b.create_block();
         b.append_block_param(close, types::I64);
         let bail = b.create_block();
-        b.ins().jump(header, &[]);
-
-        b.switch_to_block(header);
-        let i = b.use_var(row);
-        let more = b.ins().icmp(IntCC::SignedLessThan, i, end);
-        b.ins().brif(more, body, &[], done, &[]);
-
-        b.switch_to_block(body);
-        let i = b.use_var(row);
         let is_table = matches!(plan.source, NSource::Table(_));
-        if is_table {
-            // A deleted row is not read.
-            let byte_at = b.ins().ushr_imm_u(i, 3);
-            let addr = b.ins().iadd(dead, byte_at);
-            let byte = b.ins().uload8(types::I64, mem(), addr, 0);
-            let shift = b.ins().band_imm_u(i, 7);
-            let bit = b.ins().ushr(byte, shift);
-            let bit = b.ins().band_imm_u(bit, 1);
-            let live = b.create_block();
-            b.ins().brif(bit, next_row, &[], live, &[]);
-            b.switch_to_block(live);
-        }
-        let r = b.use_var(st.read);
-        let r = b.ins().iadd_imm_s(r, 1);
-        b.def_var(st.read, r);
-        let elem = match plan.source {
-            NSource::Range => Some((b.ins().iadd(start, i), Ty::Int)),
-            NSource::Table(_) => None,
-        };
         let mut g = Gen {
             b,
             funcs,
@@ -298,22 +265,28 @@ impl<'a, 'b> Gen<'a, 'b> {
             row,
             cols,
             consts,
-            elem,
+            elem: None,
         };
-        g.stages(plan, &st, next_row, close, out, stored, written);
-        // The row is done: close after it if a take reached its count.
-        let closing = g.b.use_var(st.closing);
-        let i = g.b.use_var(row);
-        let after = g.b.ins().iadd_imm_s(i, 1);
-        g.b.ins()
-            .brif(closing, close, &[BlockArg::Value(after)], next_row, &[]);
-
+        // Two copies of the loop: one that skips deleted rows, and one for the common page
+        // with nothing deleted (the driver passes a null bitmap), which tests nothing.
+        let plain = g.row_loop(plan, &st, None, (end, start), (done, close), (out, stored, written));
+        if is_table {
+            let with_dead = g.row_loop(
+                plan,
+                &st,
+                Some(dead),
+                (end, start),
+                (done, close),
+                (out, stored, written),
+            );
+            g.b.switch_to_block(entry);
+            let none = g.b.ins().icmp_imm_s(IntCC::Equal, dead, 0);
+            g.b.ins().brif(none, plain, &[], with_dead, &[]);
+        } else {
+            g.b.switch_to_block(entry);
+            g.b.ins().jump(plain, &[]);
+        }
         let b = g.b;
-        b.switch_to_block(next_row);
-        let i = b.use_var(row);
-        let i = b.ins().iadd_imm_s(i, 1);
-        b.def_var(row, i);
-        b.ins().jump(header, &[]);
 
         // Results are stored only here: a bail leaves the argument block as it was.
         let store_state = |b: &mut FunctionBuilder| {
@@ -326,7 +299,6 @@ impl<'a, 'b> Gen<'a, 'b> {
                 (st.acc_float, O.acc_float),
                 (st.count, O.count),
                 (st.emitted, O.emitted),
-                (st.read, O.read),
             ] {
                 let x = b.use_var(v);
                 b.ins().store(mem(), x, args, off);
@@ -347,6 +319,59 @@ impl<'a, 'b> Gen<'a, 'b> {
         b.switch_to_block(bail);
         let bailed = b.ins().iconst(types::I32, BAIL as i64);
         b.ins().return_(&[bailed]);
+    }
+
+    /// Emit a loop over rows `row..end` that runs the stages and the sink on each (a
+    /// deleted row is skipped when `dead` is given): the loop's first block.
+    fn row_loop(
+        &mut self,
+        plan: &NPlan,
+        st: &State,
+        dead: Option<Value>,
+        (end, start): (Value, Value),
+        (done, close): (Block, Block),
+        (out, stored, written): (Value, Value, Value),
+    ) -> Block {
+        let header = self.b.create_block();
+        let body = self.b.create_block();
+        let next_row = self.b.create_block();
+        self.b.switch_to_block(header);
+        let i = self.b.use_var(self.row);
+        let more = self.b.ins().icmp(IntCC::SignedLessThan, i, end);
+        self.b.ins().brif(more, body, &[], done, &[]);
+
+        self.b.switch_to_block(body);
+        let i = self.b.use_var(self.row);
+        if let Some(dead) = dead {
+            let byte_at = self.b.ins().ushr_imm_u(i, 3);
+            let addr = self.b.ins().iadd(dead, byte_at);
+            let byte = self.b.ins().uload8(types::I64, mem(), addr, 0);
+            let shift = self.b.ins().band_imm_u(i, 7);
+            let bit = self.b.ins().ushr(byte, shift);
+            let bit = self.b.ins().band_imm_u(bit, 1);
+            let live = self.b.create_block();
+            self.b.ins().brif(bit, next_row, &[], live, &[]);
+            self.b.switch_to_block(live);
+        }
+        self.elem = match plan.source {
+            NSource::Range => Some((self.b.ins().iadd(start, i), Ty::Int)),
+            NSource::Table(_) => None,
+        };
+        self.stages(plan, st, next_row, close, out, stored, written);
+        // The row is done: close after it if a take reached its count.
+        let closing = self.b.use_var(st.closing);
+        let i = self.b.use_var(self.row);
+        let after = self.b.ins().iadd_imm_s(i, 1);
+        self.b
+            .ins()
+            .brif(closing, close, &[BlockArg::Value(after)], next_row, &[]);
+
+        self.b.switch_to_block(next_row);
+        let i = self.b.use_var(self.row);
+        let i = self.b.ins().iadd_imm_s(i, 1);
+        self.b.def_var(self.row, i);
+        self.b.ins().jump(header, &[]);
+        header
     }
 
     /// Continue in a fresh block (after a terminator, for code that follows it).
@@ -425,9 +450,6 @@ impl<'a, 'b> Gen<'a, 'b> {
                     let ended = self.b.create_block();
                     self.b.ins().brif(full, ended, &[], room, &[]);
                     self.b.switch_to_block(ended);
-                    let r = self.b.use_var(st.read);
-                    let r = self.b.ins().iadd_imm_s(r, -1);
-                    self.b.def_var(st.read, r);
                     let i = self.b.use_var(self.row);
                     self.b.ins().jump(close, &[BlockArg::Value(i)]);
                     self.b.switch_to_block(room);

@@ -30,7 +30,7 @@ pub struct NativeArgs {
     /// Per plan field: the first value of its column page (row slot 0), or null for a
     /// field that is only written.
     pub cols: *const *const u64,
-    /// The deletion bitmap of the page (bit set: deleted); all zeros when nothing is.
+    /// The deletion bitmap of the page (bit set: deleted); null when no row in range is.
     pub dead: *const u8,
     /// Rows `first..end` of the page (slots), or indices `first..end` of a range chunk.
     pub first: u64,
@@ -52,10 +52,9 @@ pub struct NativeArgs {
     pub acc_int: i64,
     pub acc_float: f64,
     pub count: u64,
-    /// Results: outputs written, source elements read (live rows), and where a closed
-    /// pipeline stopped (the first slot or index not read).
+    /// Results: outputs written, and where a closed pipeline stopped (the first slot or
+    /// index not read).
     pub emitted: u64,
-    pub read: u64,
     pub end_at: u64,
     /// Set by a host function that could not compute its result.
     pub failed: u32,
@@ -78,7 +77,6 @@ pub struct ArgOffsets {
     pub acc_float: i32,
     pub count: i32,
     pub emitted: i32,
-    pub read: i32,
     pub end_at: i32,
     pub failed: i32,
 }
@@ -99,7 +97,6 @@ impl NativeArgs {
         acc_float: std::mem::offset_of!(NativeArgs, acc_float) as i32,
         count: std::mem::offset_of!(NativeArgs, count) as i32,
         emitted: std::mem::offset_of!(NativeArgs, emitted) as i32,
-        read: std::mem::offset_of!(NativeArgs, read) as i32,
         end_at: std::mem::offset_of!(NativeArgs, end_at) as i32,
         failed: std::mem::offset_of!(NativeArgs, failed) as i32,
     };

@@ -30,9 +30,6 @@ const EMIT_PAGES: u64 = 64;
 /// that bails is exactly one kernel batch).
 const RANGE_CHUNK: u64 = MEMORY_BATCH;
 
-/// All zeros: the deletion bitmap of a page with nothing deleted.
-static NO_DELETIONS: [u8; walia_store::PAGE_SIZE] = [0; walia_store::PAGE_SIZE];
-
 /// One compiled plan.
 pub(crate) struct Compiled {
     code: Box<dyn NativeCode>,
@@ -133,7 +130,7 @@ impl NativeRun {
     fn args(&mut self, counts: &mut [i64]) -> NativeArgs {
         NativeArgs {
             cols: std::ptr::null(),
-            dead: NO_DELETIONS[BITMAP_AT..].as_ptr(),
+            dead: std::ptr::null(),
             first: 0,
             end: 0,
             start: 0,
@@ -146,7 +143,6 @@ impl NativeRun {
             acc_float: 0.0,
             count: 0,
             emitted: 0,
-            read: 0,
             end_at: 0,
             failed: 0,
         }
@@ -314,9 +310,11 @@ impl NativeRun {
                     this.flags.fill(0);
                 }
                 args.cols = col_ptrs.as_ptr();
-                args.dead = dead.map_or(NO_DELETIONS[BITMAP_AT..].as_ptr(), |d| {
-                    d[BITMAP_AT..].as_ptr()
-                });
+                // Null: nothing deleted in range (the function then tests no bitmap).
+                args.dead = match dead {
+                    Some(d) if live < stop - first => d[BITMAP_AT..].as_ptr(),
+                    _ => std::ptr::null(),
+                };
                 args.first = first as u64;
                 args.end = stop as u64;
                 args.out = this.out.as_mut_ptr();
@@ -335,6 +333,14 @@ impl NativeRun {
                         "internal error: the native loop returned {status}"
                     )));
                 }
+                // Rows before the one after a close were read (less deleted ones).
+                let to = if status == CLOSED {
+                    (args.end_at as usize).clamp(first, stop)
+                } else {
+                    stop
+                };
+                read += (to - first - dead.map_or(0, |d| column_page::count_bits(d, first, to)))
+                    as u64;
                 if let Some(w) = this.written {
                     let page = numbers[w as usize];
                     let buf = pager.page_mut(page)?;
@@ -353,10 +359,9 @@ impl NativeRun {
                     }
                 }
                 this.store_fold(&args, &mut fold);
-                read += args.read;
                 pages += 1;
                 if status == CLOSED {
-                    row = row - row % per_page + args.end_at;
+                    row = row - row % per_page + to as u64;
                     closed = true;
                     break;
                 }
@@ -419,13 +424,15 @@ impl NativeRun {
                 }
             }
             self.store_fold(&args, &mut fold);
-            read += args.read;
             done += 1;
             if status == CLOSED {
-                at += args.end_at as i64;
+                let to = args.end_at.min(n);
+                read += to;
+                at += to as i64;
                 closed = true;
                 break;
             }
+            read += n;
             at += n as i64;
         }
         Ran::Done(BatchDone {
