@@ -212,9 +212,11 @@ def run(cmd, timeout):
 
 
 def plans(stderr):
-    """The verdict line of each pipeline plan `--explain` wrote."""
+    """The verdict of each pipeline plan `--explain` wrote: a plan is a `pipe LINE:COL`
+    line, indented lines (source, stages, terminal), then one unindented verdict line
+    (`compiled`, `not compiled: REASON`)."""
     return [l.strip() for l in stderr.splitlines()
-            if l.startswith(("compiled", "not compiled"))]
+            if l.strip() and not l[0].isspace() and not l.startswith("pipe ")]
 
 
 def pairs(out):
