@@ -124,7 +124,15 @@ fn compile(plan: &NPlan) -> Result<Code, String> {
         b.seal_all_blocks();
         b.finalize(module.target_config());
     }
+    let dump = std::env::var_os("WALIA_JIT_DUMP").is_some();
+    if dump {
+        ctx.set_disasm(true);
+    }
     module.define_function(id, &mut ctx).map_err(err)?;
+    if dump && let Some(code) = ctx.compiled_code() {
+        // A developer's aid: the machine code of each compiled plan, on stderr.
+        eprintln!("{plan:?}\n{}", code.vcode.as_deref().unwrap_or(""));
+    }
     module.clear_context(&mut ctx);
     module.finalize_definitions().map_err(err)?;
     let raw = module.get_finalized_function(id);
@@ -269,7 +277,14 @@ impl<'a, 'b> Gen<'a, 'b> {
         };
         // Two copies of the loop: one that skips deleted rows, and one for the common page
         // with nothing deleted (the driver passes a null bitmap), which tests nothing.
-        let plain = g.row_loop(plan, &st, None, (end, start), (done, close), (out, stored, written));
+        let plain = g.row_loop(
+            plan,
+            &st,
+            None,
+            (end, start),
+            (done, close),
+            (out, stored, written),
+        );
         if is_table {
             let with_dead = g.row_loop(
                 plan,
@@ -304,17 +319,31 @@ impl<'a, 'b> Gen<'a, 'b> {
                 b.ins().store(mem(), x, args, off);
             }
         };
+        // Both ends go through `commit` (the status and where the rows ended).
+        let commit = b.create_block();
+        b.append_block_param(commit, types::I32);
+        b.append_block_param(commit, types::I64);
         b.switch_to_block(done);
-        store_state(b);
         let ok = b.ins().iconst(types::I32, OK as i64);
-        b.ins().return_(&[ok]);
-
+        b.ins()
+            .jump(commit, &[BlockArg::Value(ok), BlockArg::Value(end)]);
         b.switch_to_block(close);
         let at = b.block_params(close)[0];
+        let closed = b.ins().iconst(types::I32, CLOSED as i64);
+        b.ins()
+            .jump(commit, &[BlockArg::Value(closed), BlockArg::Value(at)]);
+
+        b.switch_to_block(commit);
+        let (status, at) = (b.block_params(commit)[0], b.block_params(commit)[1]);
         store_state(b);
         b.ins().store(mem(), at, args, O.end_at);
-        let closed = b.ins().iconst(types::I32, CLOSED as i64);
-        b.ins().return_(&[closed]);
+        if let Some(field) = plan.written_field() {
+            // Only now, with nothing left that can bail, do the rows' new values go to
+            // the (copied) page: each written row's value, and its presence bit.
+            let values = b.ins().load(ptr, mem(), cols_at, 8 * field as i32);
+            copy_written(b, (first, at), written, stored, values);
+        }
+        b.ins().return_(&[status]);
 
         b.switch_to_block(bail);
         let bailed = b.ins().iconst(types::I32, BAIL as i64);
@@ -567,6 +596,11 @@ impl<'a, 'b> Gen<'a, 'b> {
                 None => self.zero(*ty),
             },
             NExpr::Const(slot, _) => self.consts[slot],
+            NExpr::Lit(bits, ty) => match ty {
+                Ty::Int => self.b.ins().iconst(types::I64, *bits as i64),
+                Ty::Float => self.b.ins().f64const(f64::from_bits(*bits)),
+                Ty::Bool => self.b.ins().iconst(types::I8, (*bits != 0) as i64),
+            },
             NExpr::Fail(ty) => {
                 self.b.ins().jump(self.bail, &[]);
                 self.fresh();
@@ -587,6 +621,34 @@ impl<'a, 'b> Gen<'a, 'b> {
                 self.b.ins().fneg(v)
             }
             NExpr::Int(op, x, y) => {
+                // Arithmetic with a literal checks the operand's range instead of the
+                // overflow flag: one compare, and the plain (2-operand) instruction.
+                let lit = |e: &NExpr| match e {
+                    NExpr::Lit(bits, Ty::Int) => Some(*bits as i64),
+                    _ => None,
+                };
+                let known = match (op, lit(x), lit(y)) {
+                    (_, _, Some(c)) => Some((&**x, c)),
+                    (IntOp::Add | IntOp::Mul, Some(c), None) => Some((&**y, c)),
+                    _ => None,
+                };
+                if let Some((other, c)) = known
+                    && let Some((lo, hi)) = safe_range(*op, c)
+                {
+                    let v = self.expr(other);
+                    let shifted = self.b.ins().iadd_imm_s(v, lo.wrapping_neg());
+                    let width = hi.wrapping_sub(lo);
+                    let out = self
+                        .b
+                        .ins()
+                        .icmp_imm_u(IntCC::UnsignedGreaterThan, shifted, width);
+                    self.bail_if(out);
+                    return match op {
+                        IntOp::Add => self.b.ins().iadd_imm_s(v, c),
+                        IntOp::Sub => self.b.ins().iadd_imm_s(v, c.wrapping_neg()),
+                        _ => self.b.ins().imul_imm_s(v, c),
+                    };
+                }
                 let (a, c) = (self.expr(x), self.expr(y));
                 self.int_op(*op, a, c)
             }
@@ -797,6 +859,98 @@ impl<'a, 'b> Gen<'a, 'b> {
     }
 }
 
+/// Copy `stored[i]` to `values[i]` and set row `i`'s presence bit (the bitmap is the 64
+/// bytes before the values) for each row `from..to` whose `written` flag is set.
+fn copy_written(
+    b: &mut FunctionBuilder,
+    (from, to): (Value, Value),
+    written: Value,
+    stored: Value,
+    values: Value,
+) {
+    let header = b.create_block();
+    let body = b.create_block();
+    let write = b.create_block();
+    let next = b.create_block();
+    let exit = b.create_block();
+    b.append_block_param(header, types::I64);
+    b.append_block_param(body, types::I64);
+    b.append_block_param(write, types::I64);
+    b.append_block_param(next, types::I64);
+    b.ins().jump(header, &[BlockArg::Value(from)]);
+    b.switch_to_block(header);
+    let i = b.block_params(header)[0];
+    let more = b.ins().icmp(IntCC::SignedLessThan, i, to);
+    b.ins().brif(more, body, &[BlockArg::Value(i)], exit, &[]);
+    b.switch_to_block(body);
+    let i = b.block_params(body)[0];
+    let flag_at = b.ins().iadd(written, i);
+    let flag = b.ins().uload8(types::I32, mem(), flag_at, 0);
+    b.ins().brif(
+        flag,
+        write,
+        &[BlockArg::Value(i)],
+        next,
+        &[BlockArg::Value(i)],
+    );
+    b.switch_to_block(write);
+    let i = b.block_params(write)[0];
+    let off = b.ins().ishl_imm_u(i, 3);
+    let from_at = b.ins().iadd(stored, off);
+    let v = b.ins().load(types::I64, mem(), from_at, 0);
+    let to_at = b.ins().iadd(values, off);
+    b.ins().store(mem(), v, to_at, 0);
+    let byte = b.ins().ushr_imm_u(i, 3);
+    let byte_at = b.ins().iadd(values, byte);
+    let bits = b.ins().uload8(types::I32, mem(), byte_at, -64);
+    let shift = b.ins().band_imm_u(i, 7);
+    let one = b.ins().iconst(types::I32, 1);
+    let bit = b.ins().ishl(one, shift);
+    let bits = b.ins().bor(bits, bit);
+    b.ins().istore8(mem(), bits, byte_at, -64);
+    b.ins().jump(next, &[BlockArg::Value(i)]);
+    b.switch_to_block(next);
+    let i = b.block_params(next)[0];
+    let i = b.ins().iadd_imm_s(i, 1);
+    b.ins().jump(header, &[BlockArg::Value(i)]);
+    b.switch_to_block(exit);
+}
+
+/// The operands `x` for which `x op c` (with the literal `c` on the right, or either side
+/// for `+` and `*`) does not overflow: `[lo, hi]`, or `None` when the operation is not
+/// handled this way.
+fn safe_range(op: IntOp, c: i64) -> Option<(i64, i64)> {
+    let (min, max, c128) = (i64::MIN as i128, i64::MAX as i128, c as i128);
+    let (lo, hi) = match op {
+        IntOp::Add => (min - c128, max - c128),
+        IntOp::Sub => (min + c128, max + c128),
+        IntOp::Mul if c > 0 => (ceil_div(min, c128), floor_div(max, c128)),
+        IntOp::Mul if c < -1 => (ceil_div(max, c128), floor_div(min, c128)),
+        _ => return None,
+    };
+    Some((lo.max(min) as i64, hi.min(max) as i64))
+}
+
+/// `a / b` rounded down.
+fn floor_div(a: i128, b: i128) -> i128 {
+    let q = a / b;
+    if a % b != 0 && ((a < 0) != (b < 0)) {
+        q - 1
+    } else {
+        q
+    }
+}
+
+/// `a / b` rounded up.
+fn ceil_div(a: i128, b: i128) -> i128 {
+    let q = a / b;
+    if a % b != 0 && ((a < 0) == (b < 0)) {
+        q + 1
+    } else {
+        q
+    }
+}
+
 fn int_cc(c: Cmp) -> IntCC {
     match c {
         Cmp::Lt => IntCC::SignedLessThan,
@@ -828,7 +982,7 @@ fn consts_of(e: &NExpr, out: &mut Vec<(u16, Ty)>) {
                 out.push((*s, *t));
             }
         }
-        NExpr::Field(..) | NExpr::Elem(_) | NExpr::Fail(_) => {}
+        NExpr::Field(..) | NExpr::Elem(_) | NExpr::Lit(..) | NExpr::Fail(_) => {}
         NExpr::IntToFloat(x)
         | NExpr::INeg(x)
         | NExpr::FNeg(x)
@@ -858,6 +1012,64 @@ fn consts_of(e: &NExpr, out: &mut Vec<(u16, Ty)>) {
         NExpr::Call(_, args) | NExpr::Extreme(_, args) => {
             for a in args {
                 consts_of(a, out);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `safe_range` must contain exactly the operands that do not overflow.
+    #[test]
+    fn literal_ranges_are_exact() {
+        let cs = [
+            1,
+            2,
+            3,
+            7,
+            1000,
+            -2,
+            -3,
+            -7,
+            -1000,
+            i64::MAX,
+            i64::MIN,
+            1 << 31,
+            -(1 << 31),
+        ];
+        let mut xs = vec![0, 1, -1, i64::MAX, i64::MIN, i64::MAX - 1, i64::MIN + 1];
+        for c in cs {
+            for d in [-2i64, -1, 0, 1, 2] {
+                for base in [
+                    i64::MAX / c.max(1),
+                    i64::MIN / c.max(1),
+                    i64::MAX / c,
+                    i64::MIN / c,
+                ] {
+                    xs.push(base.saturating_add(d));
+                }
+                xs.push(i64::MIN.wrapping_sub(c).wrapping_add(d));
+                xs.push(i64::MAX.wrapping_sub(c).wrapping_add(d));
+                xs.push(i64::MIN.wrapping_add(c).wrapping_add(d));
+                xs.push(i64::MAX.wrapping_add(c).wrapping_add(d));
+            }
+        }
+        for c in cs.iter().chain(&[0, -1]) {
+            for (op, f) in [
+                (IntOp::Add, i64::checked_add as fn(i64, i64) -> Option<i64>),
+                (IntOp::Sub, i64::checked_sub),
+                (IntOp::Mul, i64::checked_mul),
+            ] {
+                let Some((lo, hi)) = safe_range(op, *c) else {
+                    assert!(matches!(op, IntOp::Mul) && (*c == 0 || *c == -1));
+                    continue;
+                };
+                for x in &xs {
+                    let inside = (lo..=hi).contains(x);
+                    assert_eq!(inside, f(*x, *c).is_some(), "{op:?} {x} {c}: [{lo}, {hi}]");
+                }
             }
         }
     }

@@ -222,6 +222,16 @@ pub fn start(vm: &mut Vm, a: &[Value], i: usize, fname: &str) -> RtResult<PipeRu
 }
 
 fn count(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
+    counted(vm, a, "count")
+}
+
+/// `run()`: runs the pipeline for its effects and returns how many elements came out
+/// (`count` under its own name, so plans and cursors say `run`).
+fn run(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
+    counted(vm, a, "run")
+}
+
+fn counted(vm: &mut Vm, a: &[Value], fname: &str) -> RtResult<Value> {
     // Plain sources have a known length (not `PipeRun::known_len`, which can overflow on
     // a range spanning the whole Int range).
     match arg(a, 0) {
@@ -230,12 +240,8 @@ fn count(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
         Value::Map(m) => return Ok(Value::Int(m.entries.borrow().len() as i64)),
         _ => {}
     }
-    let count = start(vm, a, 0, "count")?.count_all(vm)?;
+    let count = start(vm, a, 0, fname)?.count_all(vm)?;
     Ok(Value::Int(count as i64))
-}
-
-fn run(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
-    count(vm, a)
 }
 
 fn sum(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {

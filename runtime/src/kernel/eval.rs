@@ -23,7 +23,10 @@ pub enum BExpr {
     Acc,
     /// Field number `.0` of the plan, of the element.
     Field(usize),
+    /// A number read when the run started (a captured variable, a global).
     Const(KVal),
+    /// A literal of the lambda's text.
+    Lit(KVal),
     Neg(Box<BExpr>),
     Not(Box<BExpr>),
     Bin(BinKind, Box<BExpr>, Box<BExpr>),
@@ -92,7 +95,7 @@ impl Batch<'_> {
                 }
                 self.source.gather(*f, sel)?
             }
-            BExpr::Const(k) => Col::repeat(*k, sel.len()),
+            BExpr::Const(k) | BExpr::Lit(k) => Col::repeat(*k, sel.len()),
             BExpr::Neg(x) => match self.eval(x, sel)? {
                 Col::Float(v) => Col::Float(v.into_iter().map(|f| -f).collect()),
                 Col::Int(v) => Col::Int(

@@ -89,6 +89,8 @@ pub enum NExpr {
     /// Constant `.0` of the run (bits in [`crate::native::NativeArgs::consts`]): the cache
     /// holds one function for every value of a captured number.
     Const(u16, Ty),
+    /// A literal (its bits): compiled in.
+    Lit(u64, Ty),
     /// Evaluating this is an error in the interpreter: the page bails.
     Fail(Ty),
     IntToFloat(Box<NExpr>),
@@ -127,7 +129,11 @@ pub enum NExpr {
 impl NExpr {
     pub fn ty(&self) -> Ty {
         match self {
-            NExpr::Field(_, t) | NExpr::Elem(t) | NExpr::Const(_, t) | NExpr::Fail(t) => *t,
+            NExpr::Field(_, t)
+            | NExpr::Elem(t)
+            | NExpr::Const(_, t)
+            | NExpr::Lit(_, t)
+            | NExpr::Fail(t) => *t,
             NExpr::IntToFloat(_) | NExpr::FNeg(_) | NExpr::Float(..) | NExpr::IntDiv(..) => {
                 Ty::Float
             }
@@ -148,7 +154,7 @@ impl NExpr {
     pub fn fields(&self, f: &mut dyn FnMut(u16)) {
         match self {
             NExpr::Field(i, _) => f(*i),
-            NExpr::Elem(_) | NExpr::Const(..) | NExpr::Fail(_) => {}
+            NExpr::Elem(_) | NExpr::Const(..) | NExpr::Lit(..) | NExpr::Fail(_) => {}
             NExpr::IntToFloat(x)
             | NExpr::INeg(x)
             | NExpr::FNeg(x)
@@ -410,6 +416,12 @@ impl Lowering<'_> {
                 NExpr::Field(u16::try_from(*f).map_err(|_| "too many fields")?, ty)
             }
             BExpr::Const(k) => self.constant(*k)?,
+            BExpr::Lit(k) => match k {
+                KVal::Int(i) => NExpr::Lit(*i as u64, Ty::Int),
+                KVal::Float(f) => NExpr::Lit(f.to_bits(), Ty::Float),
+                KVal::Bool(b) => NExpr::Lit(*b as u64, Ty::Bool),
+                KVal::Nil => return Err("it uses nil as a value".into()),
+            },
             BExpr::Neg(x) => {
                 let x = self.value(x)?;
                 match x.ty() {
@@ -446,7 +458,7 @@ impl Lowering<'_> {
     fn binary(&mut self, op: BinOp, a: &BExpr, b: &BExpr) -> Result<NExpr, String> {
         use BinOp as K;
         // `x == nil` of a value that is never nil here.
-        let nil = |e: &BExpr| matches!(e, BExpr::Const(KVal::Nil));
+        let nil = |e: &BExpr| matches!(e, BExpr::Const(KVal::Nil) | BExpr::Lit(KVal::Nil));
         if matches!(op, K::Eq | K::Ne) && (nil(a) || nil(b)) {
             return Err("it compares with nil".into());
         }

@@ -294,12 +294,22 @@ impl NativeRun {
                     }
                     break;
                 }
+                // Null: nothing deleted in range (the function then tests no bitmap).
+                let dead_bits = match dead {
+                    Some(d) if live < stop - first => d[BITMAP_AT..].as_ptr(),
+                    _ => std::ptr::null(),
+                };
                 for (ptr, p) in col_ptrs.iter_mut().zip(&numbers) {
                     *ptr = if *p == 0 {
                         std::ptr::null()
                     } else {
                         pager.validated(*p)[VALUES_AT..].as_ptr().cast()
                     };
+                }
+                if let Some(w) = this.written {
+                    // The compiled code writes the new values into this (fresh) page.
+                    let page = numbers[w as usize];
+                    col_ptrs[w as usize] = pager.page_mut(page)?[VALUES_AT..].as_mut_ptr().cast();
                 }
                 if this.out.len() < ROWS_PER_PAGE {
                     this.out.resize(ROWS_PER_PAGE, 0);
@@ -310,11 +320,7 @@ impl NativeRun {
                     this.flags.fill(0);
                 }
                 args.cols = col_ptrs.as_ptr();
-                // Null: nothing deleted in range (the function then tests no bitmap).
-                args.dead = match dead {
-                    Some(d) if live < stop - first => d[BITMAP_AT..].as_ptr(),
-                    _ => std::ptr::null(),
-                };
+                args.dead = dead_bits;
                 args.first = first as u64;
                 args.end = stop as u64;
                 args.out = this.out.as_mut_ptr();
@@ -333,23 +339,15 @@ impl NativeRun {
                         "internal error: the native loop returned {status}"
                     )));
                 }
+                let dead = (deletion != 0).then(|| pager.validated(deletion));
                 // Rows before the one after a close were read (less deleted ones).
                 let to = if status == CLOSED {
                     (args.end_at as usize).clamp(first, stop)
                 } else {
                     stop
                 };
-                read += (to - first - dead.map_or(0, |d| column_page::count_bits(d, first, to)))
-                    as u64;
-                if let Some(w) = this.written {
-                    let page = numbers[w as usize];
-                    let buf = pager.page_mut(page)?;
-                    for slot in first..stop {
-                        if this.flags[slot] != 0 {
-                            column_page::write(buf, slot, Some(this.stored[slot]));
-                        }
-                    }
-                }
+                read +=
+                    (to - first - dead.map_or(0, |d| column_page::count_bits(d, first, to))) as u64;
                 if !folding {
                     let out =
                         this.produced(args.emitted as usize, Some((table, row - row % per_page)));

@@ -172,7 +172,7 @@ impl Binder<'_> {
                 }
                 BExpr::Field(self.field(name, elem, false)?)
             }
-            KExpr::Const(k) => BExpr::Const(*k),
+            KExpr::Const(k) => BExpr::Lit(*k),
             KExpr::Str(_) => return Err("it uses a string".into()),
             KExpr::Captured(u, name) => {
                 let v = match c.upvalues.get(*u as usize).ok_or("bad capture")? {

@@ -52,19 +52,20 @@ pub fn write(buf: &mut [u8], slot: usize, value: Option<u64>) {
     buf[at..at + 8].copy_from_slice(&value.unwrap_or(0).to_le_bytes());
 }
 
-/// How many bitmap bits of slots `from..to` are set.
+/// How many bitmap bits of slots `from..to` are set (a word at a time).
 pub fn count_bits(bytes: &[u8], from: usize, to: usize) -> usize {
     let mut n = 0;
     let mut slot = from;
     while slot < to {
-        if slot.is_multiple_of(64) && slot + 64 <= to {
-            let at = BITMAP_AT + slot / 8;
-            n += read_u64(bytes, at).count_ones() as usize;
-            slot += 64;
-        } else {
-            n += bit(bytes, slot) as usize;
-            slot += 1;
+        let word = slot / 64;
+        let lo = slot % 64;
+        let hi = (to - word * 64).min(64);
+        let mut bits = read_u64(bytes, BITMAP_AT + word * 8) >> lo;
+        if hi - lo < 64 {
+            bits &= (1u64 << (hi - lo)) - 1;
         }
+        n += bits.count_ones() as usize;
+        slot = word * 64 + hi;
     }
     n
 }
