@@ -106,8 +106,7 @@ impl Pager {
             let mut run = Consecutive::new(top);
             let free = &self.txn.free;
             let mut taken = 1;
-            while run.len() < n && taken < free.len() && run.extend(free[free.len() - 1 - taken])
-            {
+            while run.len() < n && taken < free.len() && run.extend(free[free.len() - 1 - taken]) {
                 taken += 1;
             }
             self.txn.free.truncate(self.txn.free.len() - taken);

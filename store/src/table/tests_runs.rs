@@ -101,7 +101,10 @@ fn assert_in_runs(pages: &[u64], what: &str) {
 fn assert_mostly_in_runs(pages: &[u64], short: usize, what: &str) {
     let lens = runs(pages);
     let (_, whole) = lens.split_last().expect("pages");
-    let n = whole.iter().filter(|&&n| n < RUN_PAGES as usize / 2).count();
+    let n = whole
+        .iter()
+        .filter(|&&n| n < RUN_PAGES as usize / 2)
+        .count();
     assert!(n <= short, "{what}: runs {lens:?}");
 }
 
@@ -118,7 +121,10 @@ fn verify_image(heap: &Heap, max_free: u64) {
     ));
     ok(crate::inspect::verify(&mut reopened));
     let free = reopened.pager.committed_meta().freelist_len;
-    assert!(free <= max_free, "{free} pages free, expected at most {max_free}");
+    assert!(
+        free <= max_free,
+        "{free} pages free, expected at most {max_free}"
+    );
 }
 
 /// Pages a commit may leave free: what is left of each segment's run, and a little more.
@@ -243,7 +249,10 @@ fn a_run_is_taken_back_at_a_savepoint_and_a_rollback() {
     let (mut pager, _) = ok(Pager::open(Box::new(MemStorage::new()), true));
     ok(pager.commit());
     let (first, run) = ok(pager.allocate_run(PageKind::Column, 8));
-    assert_eq!(ok(pager.allocate_from(run, PageKind::Column)), Some(first + 1));
+    assert_eq!(
+        ok(pager.allocate_from(run, PageKind::Column)),
+        Some(first + 1)
+    );
     ok(pager.savepoint());
     assert_eq!(ok(pager.allocate_from(run, PageKind::Column)), None);
     // The six pages given back are handed out again, in ascending order and as a run.
