@@ -56,6 +56,7 @@ impl Pager {
             verified: PageBits::default(),
             touched: 0,
             recent: Vec::new(),
+            next_run: 0,
             sync_every: 1,
             sync_interval: std::time::Duration::ZERO,
             last_sync: std::time::Instant::now(),
@@ -267,10 +268,17 @@ impl Pager {
 
     fn commit_inner(&mut self) -> HeapResult<()> {
         self.check_opened()?;
+        // The free list written below must name every page not in use (runs.rs).
+        self.release_runs();
         self.store.grow(2).map_err(HeapError::Io)?;
         // Every commit point gets a sequence number; one that changed nothing writes only
         // its superblock (no pages, and its data sync has nothing to flush).
-        let written = if self.is_dirty() || self.txn.listed() != self.stack.entries.len() {
+        // A transaction that took pages off the stack and gave them all back (a run reserved
+        // and not used) still rewrites the list: the stack's top is no longer its own.
+        let written = if self.is_dirty()
+            || self.txn.listed() != self.stack.entries.len()
+            || self.txn.low != self.stack.entries.len()
+        {
             let written = self.write_freelist()?;
             self.seal()?;
             Some(written)

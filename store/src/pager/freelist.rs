@@ -137,6 +137,14 @@ impl Pager {
             // freed: the loop measures again.
             fresh.push(self.allocate(PageKind::FreeList)?);
         };
+        // The pages this transaction freed are listed with the lowest on top, so that the
+        // next transactions hand them out lowest first and adjacent ones come off as one run (runs.rs): the
+        // copies an update pass makes fill the pages the pass before freed in the order it
+        // freed them, not in reverse. Each group stays where it was: `pending` may be
+        // blocked (waiting for a sync or held for a reader), `free` never is, and digging
+        // for reusable pages meets the unblocked ones first.
+        self.txn.pending.sort_unstable_by(|a, b| b.cmp(a));
+        self.txn.free.sort_unstable_by(|a, b| b.cmp(a));
         let mut tail = Vec::with_capacity(self.txn.listed() - keep_entries);
         tail.extend_from_slice(&self.stack.entries[keep_entries..self.txn.low]);
         tail.extend_from_slice(&self.txn.carried);

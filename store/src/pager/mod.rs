@@ -8,6 +8,9 @@
 mod commit;
 mod freelist;
 mod pins;
+mod runs;
+
+pub use runs::RunId;
 
 use crate::error::{HeapError, HeapResult, IdMap, IdSet};
 use crate::node::NodeCache;
@@ -40,6 +43,9 @@ struct TxnState {
     /// Pages allocated by this transaction before the last savepoint: part of the
     /// savepoint's state, so they are copied on write like committed pages.
     sealed: IdSet,
+    /// Pages reserved for writers that want them consecutive and not handed out yet
+    /// (runs.rs): none at a savepoint or commit.
+    runs: Vec<runs::Run>,
 }
 
 /// What `open` found.
@@ -102,6 +108,8 @@ pub struct Pager {
     touched: u64,
     /// Pages allocated since resident memory was last released (see `sign_recent`).
     recent: Vec<u64>,
+    /// The id of the next run reserved (runs.rs): never reused, not even by a rollback.
+    next_run: u64,
 }
 
 /// After this many newly touched pages (8 MiB; the kernel maps neighbouring pages along
@@ -305,21 +313,30 @@ impl Pager {
             return Err(HeapError::ReadOnly);
         }
         self.check_opened()?;
-        self.note_touched();
         let page = match self.take_free()? {
             Some(p) => p,
-            None => {
-                let p = self.txn.meta.page_count;
-                self.txn.meta.page_count += 1;
-                if p >= self.store.page_count() {
-                    let room = (p + 1)
-                        .max(self.store.page_count() + self.store.page_count() / 8)
-                        .max(16);
-                    self.store.grow(room).map_err(HeapError::Io)?;
-                }
-                p
-            }
+            None => self.grow_by(1)?,
         };
+        self.init_page(page, kind)
+    }
+
+    /// Add `n` pages at the end of the file: returns the first.
+    fn grow_by(&mut self, n: u64) -> HeapResult<u64> {
+        let p = self.txn.meta.page_count;
+        self.txn.meta.page_count += n;
+        if p + n > self.store.page_count() {
+            let room = (p + n)
+                .max(self.store.page_count() + self.store.page_count() / 8)
+                .max(16);
+            self.store.grow(room).map_err(HeapError::Io)?;
+        }
+        Ok(p)
+    }
+
+    /// Make a page taken from the free list or the end of the file this transaction's:
+    /// zeroed, with the header of a page of `kind`.
+    fn init_page(&mut self, page: u64, kind: PageKind) -> HeapResult<u64> {
+        self.note_touched();
         // Invariant 1 (pager/commit.rs): a page handed out is not already this
         // transaction's, and never one a savepoint sealed.
         debug_assert!(page >= 2, "allocated superblock page {page}");
@@ -355,12 +372,23 @@ impl Pager {
     /// the last savepoint, otherwise a new page holding the same content (the old one is
     /// freed once the last commit no longer needs it). Returns the page to write.
     pub fn copy_on_write(&mut self, page: u64, kind: PageKind) -> HeapResult<u64> {
+        self.copy_on_write_with(page, kind, &mut |pager| pager.allocate(kind))
+    }
+
+    /// [`Pager::copy_on_write`] with the copy allocated by `allocate` (a table segment
+    /// takes it from its run of pages).
+    pub fn copy_on_write_with(
+        &mut self,
+        page: u64,
+        kind: PageKind,
+        allocate: &mut dyn FnMut(&mut Pager) -> HeapResult<u64>,
+    ) -> HeapResult<u64> {
         if self.fresh.contains(&page) {
             return Ok(page);
         }
         let mut content = vec![0u8; PAGE_SIZE];
         content.copy_from_slice(self.page(page, kind)?);
-        let copy = self.allocate(kind)?;
+        let copy = allocate(self)?;
         let buf = self.page_mut(copy)?;
         buf[1..4].copy_from_slice(&content[1..4]);
         buf[HEADER_LEN..].copy_from_slice(&content[HEADER_LEN..]);
@@ -393,6 +421,8 @@ impl Pager {
 
     /// Mark the current state: [`Pager::rollback_to_savepoint`] returns to it.
     pub fn savepoint(&mut self) -> HeapResult<()> {
+        // The savepoint's state accounts for every page: none is left reserved.
+        self.release_runs();
         self.seal()?;
         self.savepoints.push((self.txn.clone(), IdSet::default()));
         Ok(())

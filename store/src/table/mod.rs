@@ -363,3 +363,5 @@ fn walk_record_pages(
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_runs;

@@ -15,6 +15,11 @@
 //! [`Segment::flush`], before a commit or savepoint, so a commit writes each directory page
 //! once however many rows changed.
 //!
+//! New data pages, and the copies changed pages get, come from a run of consecutive pages
+//! the segment reserves ([`RUN_PAGES`] at a time, pager/runs.rs), so that a column's pages
+//! lie together in the file however many columns are written at once; [`Segment::flush`]
+//! gives back what is left of it.
+//!
 //! The lazily filled parts are `Cell`s, read and filled through `&self`: a table is read
 //! through shared references on the script's thread only (it is not `Sync`), and the
 //! threads of a `parallel(n)` block get owned copies of the page numbers their rows need
@@ -22,13 +27,18 @@
 
 use crate::error::{HeapError, HeapResult, IdSet};
 use crate::page::{HEADER_LEN, PageKind, page_seq, read_u64};
-use crate::pager::Pager;
+use crate::pager::{Pager, RunId};
 use crate::storage::PAGE_SIZE;
 use std::cell::Cell;
 use std::collections::BTreeSet;
 
 /// Page numbers per directory page.
 pub const FAN: usize = (PAGE_SIZE - HEADER_LEN) / 8;
+/// Pages a segment reserves at a time for its new data pages and copies. A first scan of a
+/// 2M-row column in runs of 64 took 4.8 ns/row, of one stored alone 4.2, of one whose pages
+/// lay 5 apart 5.6; runs of 256 gained at most another 5% and leave more pages at the end
+/// of the file (a run's unused pages are listed free at the next flush).
+pub const RUN_PAGES: u64 = 64;
 /// No real segment is this deep (FAN^6 pages is far beyond any file).
 const MAX_DEPTH: u8 = 6;
 
@@ -52,6 +62,8 @@ pub struct Segment {
     /// Per level (k ≥ 1), the directory indices that must be rewritten.
     dirty: Vec<BTreeSet<usize>>,
     root: SegmentRoot,
+    /// The run of pages new data pages are taken from (until the next flush).
+    run: Option<RunId>,
 }
 
 fn corrupt(page: u64, what: &str) -> HeapError {
@@ -67,6 +79,7 @@ impl Segment {
             levels: vec![Vec::new()],
             dirty: Vec::new(),
             root: SegmentRoot::default(),
+            run: None,
         }
     }
 
@@ -227,10 +240,11 @@ impl Segment {
         if current != 0 && pager.is_fresh(current) {
             return Ok(current);
         }
+        let (kind, run) = (self.kind, &mut self.run);
         let page = if current == 0 {
-            pager.allocate(self.kind)?
+            run_page(pager, run, kind)?
         } else {
-            pager.copy_on_write(current, self.kind)?
+            pager.copy_on_write_with(current, kind, &mut |p| run_page(p, run, kind))?
         };
         if self.data.len() <= index {
             self.data.resize(index + 1, Cell::new(0));
@@ -252,8 +266,10 @@ impl Segment {
         self.dirty.iter().any(|d| !d.is_empty())
     }
 
-    /// Write the changed directories (copy-on-write) and return the new root.
+    /// Write the changed directories (copy-on-write) and return the new root. What is
+    /// left of the run of reserved pages goes back to the free list.
     pub fn flush(&mut self, pager: &mut Pager) -> HeapResult<SegmentRoot> {
+        self.release_run(pager);
         if !self.is_dirty() {
             return Ok(self.root);
         }
@@ -335,8 +351,16 @@ impl Segment {
         Ok(())
     }
 
+    /// Give back the pages of the run not used yet.
+    fn release_run(&mut self, pager: &mut Pager) {
+        if let Some(run) = self.run.take() {
+            pager.release_run(run);
+        }
+    }
+
     /// Free every page (the segment becomes empty).
     pub fn free_all(&mut self, pager: &mut Pager) -> HeapResult<()> {
+        self.release_run(pager);
         let mut pages = Vec::new();
         self.pages(pager, &mut |p, _| pages.push(p))?;
         for p in pages {
@@ -364,6 +388,19 @@ impl Segment {
         }
         Ok(())
     }
+}
+
+/// A new data page of `kind` from the segment's run, reserving a new run when it is used
+/// up (or was taken back by a savepoint, commit or rollback).
+fn run_page(pager: &mut Pager, run: &mut Option<RunId>, kind: PageKind) -> HeapResult<u64> {
+    if let Some(r) = *run
+        && let Some(page) = pager.allocate_from(r, kind)?
+    {
+        return Ok(page);
+    }
+    let (page, r) = pager.allocate_run(kind, RUN_PAGES)?;
+    *run = Some(r);
+    Ok(page)
 }
 
 /// Visit the pages of a stored segment written after commit `since` (all of them when
