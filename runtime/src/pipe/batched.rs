@@ -61,12 +61,12 @@ impl PipeRun {
             .filter(|p| vm.jit && pure_terminal && exact && (drains || !p.writes()));
         // Compile before explaining, so the plan can say which tier runs it.
         let native = match batchable {
-            Some(p) if vm.native && p.threads() == 1 => {
-                Some(crate::pipe::native::prepare(vm, p, terminal.name))
+            // `parallel(n)` threads hand their pages' elements to the block, which folds
+            // or joins them in source order.
+            Some(p) if vm.native && p.threads() > 1 => {
+                Some(crate::pipe::native::prepare(vm, p, "collect"))
             }
-            Some(p) if p.threads() > 1 => {
-                Some(Err("parallel(n) shards run in batch kernels".into()))
-            }
+            Some(p) if vm.native => Some(crate::pipe::native::prepare(vm, p, terminal.name)),
             Some(_) => Some(Err("native compilation is off (WALIA_JIT=kernels)".into())),
             None => None,
         };
@@ -160,7 +160,9 @@ impl PipeRun {
         let threads = plan.threads();
         // A checkpointed run's batches and blocks end at the next boundary.
         let budget = self.budget();
-        if let Some(mut native) = self.native.take() {
+        if threads == 1
+            && let Some(mut native) = self.native.take()
+        {
             let ran = self.run_native(&mut native, &plan, &mut counts, budget);
             self.native = Some(native);
             match ran {
@@ -176,6 +178,8 @@ impl PipeRun {
                 }
             }
         }
+        let native = self.native.take();
+        let shard = native.as_ref().and_then(|n| n.shard_code());
         let (ran, stop): (Option<KResult<BatchDone>>, u64) = match &mut self.source {
             SourceIter::Table {
                 table,
@@ -197,7 +201,13 @@ impl PipeRun {
                     let units = block_units(threads, self.fold.is_some());
                     let stop = block_end(from, end, units, true);
                     (
-                        table_block(&plan, *table, (from, end), threads, self.fold.as_mut())?,
+                        table_block(
+                            &plan,
+                            *table,
+                            (from, end),
+                            threads,
+                            (self.fold.as_mut(), shard),
+                        )?,
                         stop,
                     )
                 } else {
@@ -212,7 +222,7 @@ impl PipeRun {
                 let units = block_units(threads, self.fold.is_some()) * MEMORY_BATCH;
                 let stop = next.saturating_add(units as i64).min(end);
                 (
-                    range_block(&plan, (*next, end), threads, self.fold.as_mut()),
+                    range_block(&plan, (*next, end), threads, (self.fold.as_mut(), shard)),
                     stop as u64,
                 )
             }
@@ -235,6 +245,7 @@ impl PipeRun {
                 return Ok(());
             }
         };
+        self.native = native;
         let result = match ran {
             None => {
                 self.done = true;

@@ -222,13 +222,18 @@ impl NativeRun {
     }
 
     fn call(&self, args: &mut NativeArgs) -> u32 {
-        let f = self.code.code.entry();
-        // SAFETY: `table_run` and `range_run` fill `args` as `NativeArgs` documents:
-        // column pointers come from pages the pager validated (kind and checksum) and
-        // stay mapped for the call (nothing allocates during it), `first..end` lies within
-        // one page (at most ROWS_PER_PAGE slots) or is a range chunk, and `out`, `written`
-        // and `counts` point to buffers of at least `end` entries and one per stage.
-        unsafe { f(args) }
+        call(self.code.code.entry(), args)
+    }
+
+    /// What `parallel(n)` threads call: the function (its sink gives the elements) and
+    /// the run's constants. The code stays alive while `self` does.
+    pub fn shard_code(&self) -> Option<ShardCode<'_>> {
+        matches!(self.plan.sink, Sink::Values(_) | Sink::Rows).then(|| ShardCode {
+            entry: self.code.code.entry(),
+            consts: &self.consts,
+            sink: self.plan.sink,
+            read_fields: &self.read_fields,
+        })
     }
 
     /// Run the table rows from `from` (before `end`), up to `budget` live rows, a page at
@@ -442,6 +447,97 @@ impl NativeRun {
     }
 }
 
+/// Call a compiled function.
+fn call(f: crate::native::PipeFn, args: &mut NativeArgs) -> u32 {
+    // SAFETY: every caller (`table_run`, `range_run`, `ShardCode::run`) fills `args` as
+    // `NativeArgs` documents: column pointers come from pages the pager validated (kind
+    // and checksum) and stay mapped for the call (nothing allocates or remaps during it),
+    // `first..end` lies within one page (at most ROWS_PER_PAGE slots) or is a range
+    // chunk, and `out`, `stored`, `written` and `counts` point to buffers of at least
+    // `end` entries and one per plan stage. The function was compiled from the plan
+    // these arguments were made for, and its code lives as long as the `Compiled`
+    // the caller holds.
+    unsafe { f(args) }
+}
+
+/// A compiled function that `parallel(n)` threads call on their pages or chunks: its
+/// sink hands out the elements, which the block folds or joins in source order as the
+/// kernels' outputs.
+#[derive(Clone, Copy)]
+pub(crate) struct ShardCode<'a> {
+    entry: crate::native::PipeFn,
+    consts: &'a [u64],
+    sink: Sink,
+    read_fields: &'a [u16],
+}
+
+impl ShardCode<'_> {
+    /// Run rows `first..end` of one page (`columns[f]`: plan field `f`'s page, `dead`:
+    /// the deletion marks), or the numbers `start..start + end` of a range (`columns`
+    /// empty); `None` when the kernels must run it (a nil in a column read, or a bail).
+    pub fn run(
+        &self,
+        columns: &[Option<&[u8]>],
+        dead: Option<&[u8]>,
+        (first, end): (usize, usize),
+        start: i64,
+    ) -> Option<crate::kernel::eval::Outputs> {
+        use crate::kernel::eval::Outputs;
+        for f in self.read_fields {
+            let page = (*columns.get(*f as usize)?)?;
+            if column_page::count_bits(page, first, end) != end - first {
+                return None;
+            }
+        }
+        let cols: Vec<*const u64> = columns
+            .iter()
+            .map(|c| c.map_or(std::ptr::null(), |p| p[VALUES_AT..].as_ptr().cast()))
+            .collect();
+        let mut out = vec![0u64; end.max(1)];
+        let mut counts = [0i64; 64];
+        let mut args = NativeArgs {
+            cols: cols.as_ptr(),
+            dead: match dead {
+                Some(d) if column_page::count_bits(d, first, end) > 0 => d[BITMAP_AT..].as_ptr(),
+                _ => std::ptr::null(),
+            },
+            first: first as u64,
+            end: end as u64,
+            start,
+            consts: self.consts.as_ptr(),
+            counts: counts.as_mut_ptr(),
+            out: out.as_mut_ptr(),
+            stored: std::ptr::null_mut(),
+            written: std::ptr::null_mut(),
+            acc_int: 0,
+            acc_float: 0.0,
+            count: 0,
+            emitted: 0,
+            end_at: 0,
+            failed: 0,
+        };
+        if call(self.entry, &mut args) != OK {
+            return None;
+        }
+        out.truncate(args.emitted as usize);
+        Some(match self.sink {
+            Sink::Rows => {
+                Outputs::Positions(out.iter().map(|s| (*s as usize - first) as u32).collect())
+            }
+            Sink::Values(Ty::Int) => {
+                Outputs::Values(Col::Int(out.iter().map(|b| *b as i64).collect()))
+            }
+            Sink::Values(Ty::Float) => {
+                Outputs::Values(Col::Float(out.iter().map(|b| f64::from_bits(*b)).collect()))
+            }
+            Sink::Values(Ty::Bool) => {
+                Outputs::Values(Col::Bool(out.iter().map(|b| *b != 0).collect()))
+            }
+            _ => return None,
+        })
+    }
+}
+
 /// The end of the kernel batch starting at `at`.
 fn next_chunk(at: i64, end: i64) -> u64 {
     at.saturating_add(RANGE_CHUNK as i64).min(end) as u64
@@ -487,10 +583,10 @@ pub fn explain_tier(vm: &mut Vm, plan: &Result<Plan, String>, terminal: &str) ->
     if !vm.jit {
         return None;
     }
-    let native = if plan.threads() > 1 {
-        Err("parallel(n) shards run in batch kernels".into())
-    } else if !vm.native {
+    let native = if !vm.native {
         Err("native compilation is off (WALIA_JIT=kernels)".into())
+    } else if plan.threads() > 1 {
+        prepare(vm, plan, "collect")
     } else {
         prepare(vm, plan, terminal)
     };

@@ -11,6 +11,7 @@ use super::batch::{
     BatchDone, MEMORY_BATCH, Numbers, Produced, TablePage, live_positions, no_coerce,
     numbers_or_values, row_outputs, run_stages, with_rows,
 };
+use super::native::ShardCode;
 use super::plan::{Plan, PlanStage};
 use crate::db::handle::TableId;
 use crate::error::RtResult;
@@ -191,7 +192,11 @@ struct PageSpan<'p> {
     due: Vec<(u64, &'p [u8])>,
 }
 
-fn run_page(stages: &[PlanStage], span: &PageSpan) -> KResult<(u64, Outputs)> {
+fn run_page(
+    stages: &[PlanStage],
+    span: &PageSpan,
+    native: Option<ShardCode>,
+) -> KResult<(u64, Outputs)> {
     if !span
         .due
         .iter()
@@ -202,6 +207,13 @@ fn run_page(stages: &[PlanStage], span: &PageSpan) -> KResult<(u64, Outputs)> {
     }
     let live = live_positions(span.deletion, span.page.first, span.len);
     let read = live.len() as u64;
+    if let Some(code) = native {
+        let columns: Vec<Option<&[u8]>> = span.page.columns.iter().map(|(p, _)| *p).collect();
+        let first = span.page.first;
+        if let Some(out) = code.run(&columns, span.deletion, (first, first + span.len), 0) {
+            return Ok((read, out));
+        }
+    }
     let mut counts = vec![0; stages.len()];
     let done = run_stages(stages, &mut counts, &span.page, live, &no_coerce)?;
     Ok((read, done.outputs))
@@ -226,7 +238,7 @@ pub fn table_block(
     table: TableId,
     (from, end): (u64, u64),
     threads: usize,
-    fold: Option<&mut Fold>,
+    (fold, native): (Option<&mut Fold>, Option<ShardCode>),
 ) -> RtResult<Option<KResult<BatchDone>>> {
     with_rows(plan, table, from, end, |t, pager, columns, from, end| {
         let units = block_units(threads, fold.is_some());
@@ -310,7 +322,7 @@ pub fn table_block(
                 let (mut n_read, mut due) = (0, Vec::new());
                 for row in rows {
                     let span = span_of(row)?;
-                    let (n, out) = run_page(stages, &span)?;
+                    let (n, out) = run_page(stages, &span, native)?;
                     n_read += n;
                     due.extend(span.due.iter().map(|(p, _)| *p));
                     outputs.push((span.from, out));
@@ -354,7 +366,7 @@ pub fn range_block(
     plan: &Plan,
     (from, end): (i64, i64),
     threads: usize,
-    fold: Option<&mut Fold>,
+    (fold, native): (Option<&mut Fold>, Option<ShardCode>),
 ) -> Option<KResult<BatchDone>> {
     if from >= end {
         return None;
@@ -376,6 +388,9 @@ pub fn range_block(
                 .iter()
                 .map(|&first| {
                     let len = (stop - first).min(MEMORY_BATCH as i64) as usize;
+                    if let Some(out) = native.and_then(|c| c.run(&[], None, (0, len), first)) {
+                        return Ok((first, out));
+                    }
                     let numbers = Numbers { first };
                     let elements: &dyn Elements = &numbers;
                     let mut counts = vec![0; stages.len()];
