@@ -92,17 +92,44 @@ fn range_pipeline_with_sum_is_compiled() {
     assert_eq!(plans.len(), 1, "{plans:?}");
     let p = &plans[0];
     assert_eq!(p.location, "2:7");
+    assert_eq!(p.lines.len(), 4, "{}", stderr(&o));
     assert_eq!(
-        p.lines,
-        [
-            "  source: range",
-            "  stage 1: map(x => x * 2)",
-            "  terminal: sum()",
-            "compiled"
-        ],
-        "{}",
-        stderr(&o)
+        p.lines[..2],
+        ["  source: range", "  stage 1: map(x => x * 2)"]
     );
+    // The terminal's line says which tier runs the pipeline, and the compile time.
+    let terminal = &p.lines[2];
+    assert!(
+        terminal.starts_with("  terminal: sum()  [native loop: Cranelift, compiled in ")
+            && terminal.ends_with(" ms]"),
+        "{terminal}"
+    );
+    assert_eq!(p.lines[3], "compiled");
+}
+
+#[test]
+fn the_terminal_line_names_the_tier_that_runs_the_pipeline() {
+    let src = "print 0..10 |> map(x => x + 1) |> run();\n";
+    let o = walia(&["run", "--memory", "--explain"], src, Some("kernels"));
+    let p = plans(&stderr(&o));
+    assert_eq!(
+        p[0].lines[2],
+        "  terminal: run()  [batch kernels: native compilation is off (WALIA_JIT=kernels)]"
+    );
+    let o = walia(&["run", "--memory", "--explain"], src, Some("0"));
+    let p = plans(&stderr(&o));
+    assert_eq!(p[0].lines[2], "  terminal: run()");
+    assert!(p[0].verdict().starts_with("not compiled: "));
+    // An `and` of two types as a value has no one native type: the kernels run it.
+    let src = "print 0..10 |> map(x => x > 3 and x) |> count();\n";
+    let o = walia(&["run", "--memory", "--explain"], src, None);
+    assert_eq!(stdout(&o), "10\n");
+    let p = plans(&stderr(&o));
+    assert_eq!(
+        p[0].lines[2],
+        "  terminal: count()  [batch kernels: stage 1: its `and`/`or` gives values of two types]"
+    );
+    assert_eq!(p[0].verdict(), "compiled");
 }
 
 #[test]

@@ -150,10 +150,13 @@ pub fn plan_lines(
         stages: stages.to_vec(),
     }));
     let verdict = not_native(vm, &pipeline, terminal, plan);
+    // Which tier runs it goes on the terminal's line: the plan keeps one line per source,
+    // stage and terminal (SPEC §11).
     if verdict.is_none()
-        && let Some(tier) = tier
+        && let (Some(tier), Some(last)) = (tier, lines.last_mut())
     {
-        lines.push(tier);
+        last.push_str("  ");
+        last.push_str(&tier);
     }
     lines.push(match verdict {
         None => "compiled".to_string(),

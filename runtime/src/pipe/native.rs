@@ -562,18 +562,18 @@ pub(crate) fn prepare(vm: &mut Vm, plan: &Plan, terminal: &str) -> Result<Native
     Ok(NativeRun::new(nplan, consts, code))
 }
 
-/// `--explain`'s line saying which tier runs a pipeline in the native subset (`None`:
-/// outside it, the interpreter runs it).
+/// What `--explain` adds to the terminal's line of a pipeline in the native subset: which
+/// tier runs it (`None`: outside it, the interpreter runs it).
 pub(crate) fn tier_line(native: &Option<Result<NativeRun, String>>) -> Option<String> {
     Some(match native.as_ref()? {
         Ok(run) => {
             let name = crate::native::compiler().map_or("native", |c| c.name());
             format!(
-                "  tier: native loop ({name}, compiled in {:.2} ms)",
+                "[native loop: {name}, compiled in {:.2} ms]",
                 run.code.micros as f64 / 1000.0
             )
         }
-        Err(why) => format!("  tier: batch kernels ({why})"),
+        Err(why) => format!("[batch kernels: {why}]"),
     })
 }
 
