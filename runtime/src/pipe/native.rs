@@ -26,6 +26,9 @@ use walia_store::{PageKind, ROWS_PER_PAGE, TableError};
 const FOLD_PAGES: u64 = 2048;
 /// Pages per call when the elements go to the terminal.
 const EMIT_PAGES: u64 = 64;
+/// Range chunks one call of [`NativeRun::range_run`] may cover when folding (about a
+/// million numbers, a millisecond or two: limits are polled between calls).
+const RANGE_CHUNKS: u64 = 1024;
 /// A range's elements per call of the compiled function (the kernels' batch, so a chunk
 /// that bails is exactly one kernel batch).
 const RANGE_CHUNK: u64 = MEMORY_BATCH;
@@ -254,7 +257,13 @@ impl NativeRun {
         let ran = with_rows(plan, table, from, end, |t, pager, columns, from, end| {
             let mut args = this.args(counts);
             if !this.load_fold(&mut args, &fold) {
-                return Ok(Some(Ran::Kernels(from)));
+                // The terminal's fold is not one this code continues: kernels from here.
+                return Ok(Some(Ran::Kernels(end)));
+            }
+            if this.written.is_some() && !pager.writable {
+                // The kernels write only rows the stages reach, so a read-only heap is an
+                // error only if one is: not decided here.
+                return Ok(Some(Ran::Kernels(end)));
             }
             let mut produced: Option<Produced> = None;
             let (mut row, mut read, mut pages) = (from, 0u64, 0u64);
@@ -392,10 +401,10 @@ impl NativeRun {
             return Ran::End;
         }
         let folding = matches!(self.plan.sink, Sink::Count | Sink::SumInt | Sink::SumFloat);
-        let chunks = if folding { FOLD_PAGES * 32 } else { EMIT_PAGES };
+        let chunks = if folding { RANGE_CHUNKS } else { EMIT_PAGES };
         let mut args = self.args(counts);
         if !self.load_fold(&mut args, &fold) {
-            return Ran::Kernels(next_chunk(from, end));
+            return Ran::Kernels(end as u64);
         }
         if self.out.len() < RANGE_CHUNK as usize {
             self.out.resize(RANGE_CHUNK as usize, 0);
@@ -405,8 +414,11 @@ impl NativeRun {
         let mut closed = false;
         while at < end && done < chunks {
             let n = (end as i128 - at as i128).min(RANGE_CHUNK as i128) as u64;
-            if forced_bail((at as i128 - from as i128) as u64 / RANGE_CHUNK + done) && done == 0 {
-                return Ran::Kernels(next_chunk(at, end));
+            if forced_bail(at.unsigned_abs() / RANGE_CHUNK) {
+                if done == 0 {
+                    return Ran::Kernels(next_chunk(at, end));
+                }
+                break;
             }
             args.start = at;
             args.first = 0;
