@@ -73,6 +73,15 @@ impl Engine {
         Engine { vm }
     }
 
+    /// Compile pipelines in SPEC §11's subset to machine code (Cranelift) in every engine of
+    /// this process, as the `walia` binary does. Without it an engine runs them in batch
+    /// kernels, with the same results. Needs the `engine-jit` feature, which links the
+    /// code generator into the embedding program.
+    #[cfg(feature = "engine-jit")]
+    pub fn enable_native_loop() {
+        walia_jit::install();
+    }
+
     /// Replace where `print` writes.
     pub fn set_output(&mut self, out: Box<dyn Write>) {
         self.vm.out = out;
