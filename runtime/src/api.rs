@@ -13,8 +13,8 @@ pub use crate::gc::{collect, tracked_count};
 /// Printing values as `print` and the REPL show them.
 pub use crate::print::{display, format_float, repr};
 
-/// Floored Float modulo (`%`, the divisor's sign), for compiled code.
-pub use crate::arith::float_mod_nonzero;
+/// Floored modulo (`%`, the divisor's sign) of Floats and Ints, for compiled code and its tests.
+pub use crate::arith::{float_mod_nonzero, int_mod};
 
 /// Equality and ordering as the language defines them.
 pub mod ops {
