@@ -11,6 +11,7 @@
 //! saturating.
 
 use crate::shims;
+use cranelift_codegen::ir::GlobalValue;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
     AbiParam, Block, BlockArg, FuncRef, InstBuilder, MemFlagsData, Type, UserFuncName, Value, types,
@@ -18,7 +19,7 @@ use cranelift_codegen::ir::{
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_jit::{JITBuilder, JITModule};
-use cranelift_module::{Linkage, Module, default_libcall_names};
+use cranelift_module::{DataDescription, Linkage, Module, default_libcall_names};
 use std::collections::HashMap;
 use walia_runtime::api::native::ir::{
     Cmp, FloatOp, IntOp, NExpr, NPlan, NSource, NStage, Rounding, Shim, Sink, Ty,
@@ -120,7 +121,21 @@ fn compile(plan: &NPlan) -> Result<Code, String> {
                 .map_err(err)?;
             funcs.insert(name, module.declare_func_in_func(f, b.func));
         }
-        Gen::build(&mut b, plan, ptr, &funcs);
+        // Constants an instruction cannot take as an immediate (Floats, wide Ints) are read
+        // once into registers from a data object: as constant-pool operands next to the
+        // code they made the loop several times slower.
+        let wide = wide_constants(plan);
+        let table = if wide.is_empty() {
+            None
+        } else {
+            let id = module.declare_anonymous_data(false, false).map_err(err)?;
+            let mut data = DataDescription::new();
+            data.define(wide.iter().flat_map(|w| w.to_le_bytes()).collect());
+            data.set_align(8);
+            module.define_data(id, &data).map_err(err)?;
+            Some(module.declare_data_in_func(id, b.func))
+        };
+        Gen::build(&mut b, plan, ptr, &funcs, (&wide, table));
         b.seal_all_blocks();
         b.finalize(module.target_config());
     }
@@ -167,6 +182,8 @@ struct Gen<'a, 'b> {
     row: Variable,
     cols: HashMap<u16, Value>,
     consts: HashMap<u16, Value>,
+    /// Wide constants (by bits) loaded once at entry (see `wide_constants`).
+    hoisted: HashMap<u64, Value>,
     /// The element flowing through the stages, and its type.
     elem: Option<(Value, Ty)>,
 }
@@ -190,6 +207,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         plan: &NPlan,
         ptr: Type,
         funcs: &'a HashMap<&'static str, FuncRef>,
+        (wide, table): (&[u64], Option<GlobalValue>),
     ) {
         let entry = b.create_block();
         b.append_block_params_for_function_params(entry);
@@ -260,6 +278,14 @@ impl<'a, 'b> Gen<'a, 'b> {
             };
             consts.insert(slot, v);
         }
+        let mut hoisted = HashMap::new();
+        if let Some(gv) = table {
+            let at = b.ins().symbol_value(ptr, gv);
+            for (k, bits) in wide.iter().enumerate() {
+                let v = b.ins().load(types::I64, mem(), at, 8 * k as i32);
+                hoisted.insert(*bits, v);
+            }
+        }
         let row = var(b, types::I64, first);
         let done = b.create_block();
         let close = b.create_block();
@@ -273,6 +299,7 @@ impl<'a, 'b> Gen<'a, 'b> {
             row,
             cols,
             consts,
+            hoisted,
             elem: None,
         };
         // Two copies of the loop: one that skips deleted rows, and one for the common page
@@ -395,11 +422,13 @@ impl<'a, 'b> Gen<'a, 'b> {
             .ins()
             .brif(closing, close, &[BlockArg::Value(after)], next_row, &[]);
 
+        // The test sits at the bottom: one branch per row.
         self.b.switch_to_block(next_row);
         let i = self.b.use_var(self.row);
         let i = self.b.ins().iadd_imm_s(i, 1);
         self.b.def_var(self.row, i);
-        self.b.ins().jump(header, &[]);
+        let more = self.b.ins().icmp(IntCC::SignedLessThan, i, end);
+        self.b.ins().brif(more, body, &[], done, &[]);
         header
     }
 
@@ -504,13 +533,18 @@ impl<'a, 'b> Gen<'a, 'b> {
                 }
             }
         }
-        self.sink(plan.sink, st, out);
+        self.sink(plan, st, out);
     }
 
-    fn sink(&mut self, sink: Sink, st: &State, out: Value) {
-        let n = self.b.use_var(st.count);
-        let n = self.b.ins().iadd_imm_s(n, 1);
-        self.b.def_var(st.count, n);
+    fn sink(&mut self, plan: &NPlan, st: &State, out: Value) {
+        // Without a stage that drops elements, every row read comes out: the driver adds
+        // the rows read to the count instead.
+        if plan.drops() {
+            let n = self.b.use_var(st.count);
+            let n = self.b.ins().iadd_imm_s(n, 1);
+            self.b.def_var(st.count, n);
+        }
+        let sink = plan.sink;
         let emit = |g: &mut Gen, bits: Value| {
             let k = g.b.use_var(st.emitted);
             let off = g.b.ins().ishl_imm_u(k, 3);
@@ -597,8 +631,11 @@ impl<'a, 'b> Gen<'a, 'b> {
             },
             NExpr::Const(slot, _) => self.consts[slot],
             NExpr::Lit(bits, ty) => match ty {
-                Ty::Int => self.b.ins().iconst(types::I64, *bits as i64),
-                Ty::Float => self.b.ins().f64const(f64::from_bits(*bits)),
+                Ty::Float => {
+                    let raw = self.int_const(*bits as i64);
+                    self.b.ins().bitcast(types::F64, MemFlagsData::new(), raw)
+                }
+                Ty::Int => self.int_const(*bits as i64),
                 Ty::Bool => self.b.ins().iconst(types::I8, (*bits != 0) as i64),
             },
             NExpr::Fail(ty) => {
@@ -636,12 +673,13 @@ impl<'a, 'b> Gen<'a, 'b> {
                     && let Some((lo, hi)) = safe_range(*op, c)
                 {
                     let v = self.expr(other);
-                    let shifted = self.b.ins().iadd_imm_s(v, lo.wrapping_neg());
-                    let width = hi.wrapping_sub(lo);
+                    let lo = self.int_const(lo.wrapping_neg());
+                    let shifted = self.b.ins().iadd(v, lo);
+                    let width = self.int_const(hi.wrapping_sub(lo_of(*op, c)));
                     let out = self
                         .b
                         .ins()
-                        .icmp_imm_u(IntCC::UnsignedGreaterThan, shifted, width);
+                        .icmp(IntCC::UnsignedGreaterThan, shifted, width);
                     self.bail_if(out);
                     return match op {
                         IntOp::Add => self.b.ins().iadd_imm_s(v, c),
@@ -851,6 +889,15 @@ impl<'a, 'b> Gen<'a, 'b> {
         }
     }
 
+    /// An Int constant: an immediate when it fits in 32 bits, else the register it was
+    /// loaded into at entry.
+    fn int_const(&mut self, v: i64) -> Value {
+        match self.hoisted.get(&(v as u64)) {
+            Some(r) if i32::try_from(v).is_err() => *r,
+            _ => self.b.ins().iconst(types::I64, v),
+        }
+    }
+
     fn zero(&mut self, ty: Ty) -> Value {
         match ty {
             Ty::Float => self.b.ins().f64const(0.0),
@@ -931,6 +978,86 @@ fn safe_range(op: IntOp, c: i64) -> Option<(i64, i64)> {
     Some((lo.max(min) as i64, hi.min(max) as i64))
 }
 
+/// The low end of [`safe_range`] (which exists when this is called).
+fn lo_of(op: IntOp, c: i64) -> i64 {
+    safe_range(op, c).map_or(0, |(lo, _)| lo)
+}
+
+/// The constants of `plan` that do not fit an instruction's 32-bit immediate: Float
+/// literals' bits, wide Int literals, and the bounds of literal range checks.
+fn wide_constants(plan: &NPlan) -> Vec<u64> {
+    fn walk(e: &NExpr, out: &mut Vec<u64>) {
+        let mut add = |v: i64| {
+            if i32::try_from(v).is_err() && !out.contains(&(v as u64)) {
+                out.push(v as u64);
+            }
+        };
+        match e {
+            NExpr::Lit(bits, Ty::Float | Ty::Int) => add(*bits as i64),
+            NExpr::Int(op, x, y) => {
+                let lit = |e: &NExpr| match e {
+                    NExpr::Lit(bits, Ty::Int) => Some(*bits as i64),
+                    _ => None,
+                };
+                let c = match (op, lit(x), lit(y)) {
+                    (_, _, Some(c)) => Some(c),
+                    (IntOp::Add | IntOp::Mul, Some(c), None) => Some(c),
+                    _ => None,
+                };
+                if let Some((lo, hi)) = c.and_then(|c| safe_range(*op, c)) {
+                    add(lo.wrapping_neg());
+                    add(hi.wrapping_sub(lo));
+                }
+            }
+            _ => {}
+        }
+        each_child(e, &mut |c| walk(c, out));
+    }
+    let mut out = Vec::new();
+    for s in &plan.stages {
+        match s {
+            NStage::Filter(e) | NStage::Map(e) | NStage::TakeWhile(e) => walk(e, &mut out),
+            NStage::Set { value, .. } => walk(value, &mut out),
+            NStage::Take { .. } | NStage::Skip { .. } => {}
+        }
+    }
+    out
+}
+
+/// Calls `f` on each direct child of `e`.
+fn each_child(e: &NExpr, f: &mut dyn FnMut(&NExpr)) {
+    match e {
+        NExpr::Field(..) | NExpr::Elem(_) | NExpr::Const(..) | NExpr::Lit(..) | NExpr::Fail(_) => {}
+        NExpr::IntToFloat(x)
+        | NExpr::INeg(x)
+        | NExpr::FNeg(x)
+        | NExpr::Truthy(x)
+        | NExpr::Not(x)
+        | NExpr::IAbs(x)
+        | NExpr::FAbs(x)
+        | NExpr::Sqrt(x)
+        | NExpr::ToInt(_, x) => f(x),
+        NExpr::Int(_, a, b)
+        | NExpr::Float(_, a, b)
+        | NExpr::IntDiv(a, b)
+        | NExpr::ICmp(_, a, b)
+        | NExpr::FCmp(_, a, b)
+        | NExpr::IFCmp(_, a, b)
+        | NExpr::BCmp(_, a, b)
+        | NExpr::And(a, b)
+        | NExpr::Or(a, b) => {
+            f(a);
+            f(b);
+        }
+        NExpr::If(c, a, b) => {
+            f(c);
+            f(a);
+            f(b);
+        }
+        NExpr::Call(_, args) | NExpr::Extreme(_, args) => args.iter().for_each(f),
+    }
+}
+
 /// `a / b` rounded down.
 fn floor_div(a: i128, b: i128) -> i128 {
     let q = a / b;
@@ -976,45 +1103,12 @@ fn float_cc(c: Cmp) -> FloatCC {
 
 /// The constant slots an expression reads, with their types.
 fn consts_of(e: &NExpr, out: &mut Vec<(u16, Ty)>) {
-    match e {
-        NExpr::Const(s, t) => {
-            if !out.iter().any(|(x, _)| x == s) {
-                out.push((*s, *t));
-            }
-        }
-        NExpr::Field(..) | NExpr::Elem(_) | NExpr::Lit(..) | NExpr::Fail(_) => {}
-        NExpr::IntToFloat(x)
-        | NExpr::INeg(x)
-        | NExpr::FNeg(x)
-        | NExpr::Truthy(x)
-        | NExpr::Not(x)
-        | NExpr::IAbs(x)
-        | NExpr::FAbs(x)
-        | NExpr::Sqrt(x)
-        | NExpr::ToInt(_, x) => consts_of(x, out),
-        NExpr::Int(_, a, b)
-        | NExpr::Float(_, a, b)
-        | NExpr::IntDiv(a, b)
-        | NExpr::ICmp(_, a, b)
-        | NExpr::FCmp(_, a, b)
-        | NExpr::IFCmp(_, a, b)
-        | NExpr::BCmp(_, a, b)
-        | NExpr::And(a, b)
-        | NExpr::Or(a, b) => {
-            consts_of(a, out);
-            consts_of(b, out);
-        }
-        NExpr::If(c, a, b) => {
-            consts_of(c, out);
-            consts_of(a, out);
-            consts_of(b, out);
-        }
-        NExpr::Call(_, args) | NExpr::Extreme(_, args) => {
-            for a in args {
-                consts_of(a, out);
-            }
-        }
+    if let NExpr::Const(slot, t) = e
+        && !out.iter().any(|(x, _)| x == slot)
+    {
+        out.push((*slot, *t));
     }
+    each_child(e, &mut |c| consts_of(c, out));
 }
 
 #[cfg(test)]

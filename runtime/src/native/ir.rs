@@ -265,6 +265,20 @@ impl NPlan {
         out
     }
 
+    /// Does a stage drop elements (so fewer come out than are read)? Without one, the
+    /// compiled code leaves the element count to the driver.
+    pub fn drops(&self) -> bool {
+        self.stages.iter().any(|s| {
+            matches!(
+                s,
+                NStage::Filter(_)
+                    | NStage::Take { .. }
+                    | NStage::Skip { .. }
+                    | NStage::TakeWhile(_)
+            )
+        })
+    }
+
     /// The plan field a `Set` stage writes, if any.
     pub fn written_field(&self) -> Option<u16> {
         self.stages.iter().find_map(|s| match s {

@@ -360,8 +360,13 @@ impl NativeRun {
                 } else {
                     stop
                 };
-                read +=
+                let read_here =
                     (to - first - dead.map_or(0, |d| column_page::count_bits(d, first, to))) as u64;
+                read += read_here;
+                if !this.plan.drops() {
+                    // Every row read came out (the code leaves this count to us).
+                    args.count += read_here;
+                }
                 if !folding {
                     let out =
                         this.produced(args.emitted as usize, Some((table, row - row % per_page)));
@@ -438,17 +443,23 @@ impl NativeRun {
                     None => produced = Some(out),
                 }
             }
+            let to = if status == CLOSED {
+                args.end_at.min(n)
+            } else {
+                n
+            };
+            read += to;
+            if !self.plan.drops() {
+                // Every number read came out (the code leaves this count to us).
+                args.count += to;
+            }
             self.store_fold(&args, &mut fold);
             done += 1;
+            at += to as i64;
             if status == CLOSED {
-                let to = args.end_at.min(n);
-                read += to;
-                at += to as i64;
                 closed = true;
                 break;
             }
-            read += n;
-            at += n as i64;
         }
         Ran::Done(BatchDone {
             read,
