@@ -483,6 +483,9 @@ fn call(f: crate::native::PipeFn, args: &mut NativeArgs) -> u32 {
     unsafe { f(args) }
 }
 
+/// Plan fields a `parallel(n)` thread's call can pass (more: the kernels run the page).
+const MAX_SHARD_FIELDS: usize = 32;
+
 /// A compiled function that `parallel(n)` threads call on their pages or chunks: its
 /// sink hands out the elements, which the block folds or joins in source order as the
 /// kernels' outputs.
@@ -505,18 +508,41 @@ impl ShardCode<'_> {
         (first, end): (usize, usize),
         start: i64,
     ) -> Option<crate::kernel::eval::Outputs> {
-        use crate::kernel::eval::Outputs;
         for f in self.read_fields {
             let page = (*columns.get(*f as usize)?)?;
             if column_page::count_bits(page, first, end) != end - first {
                 return None;
             }
         }
-        let cols: Vec<*const u64> = columns
-            .iter()
-            .map(|c| c.map_or(std::ptr::null(), |p| p[VALUES_AT..].as_ptr().cast()))
-            .collect();
-        let mut out = vec![0u64; end.max(1)];
+        let mut cols = [std::ptr::null::<u64>(); MAX_SHARD_FIELDS];
+        if columns.len() > MAX_SHARD_FIELDS {
+            return None;
+        }
+        for (ptr, c) in cols.iter_mut().zip(columns) {
+            *ptr = c.map_or(std::ptr::null(), |p| p[VALUES_AT..].as_ptr().cast());
+        }
+        thread_local! {
+            /// Each thread's output buffer, reused from page to page.
+            static OUT: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        OUT.with(|buf| {
+            let mut out = buf.borrow_mut();
+            if out.len() < end {
+                out.resize(end, 0);
+            }
+            self.call_into(&cols, dead, (first, end), start, &mut out)
+        })
+    }
+
+    fn call_into(
+        &self,
+        cols: &[*const u64],
+        dead: Option<&[u8]>,
+        (first, end): (usize, usize),
+        start: i64,
+        out: &mut [u64],
+    ) -> Option<crate::kernel::eval::Outputs> {
+        use crate::kernel::eval::Outputs;
         let mut counts = [0i64; 64];
         let mut args = NativeArgs {
             cols: cols.as_ptr(),
@@ -542,7 +568,7 @@ impl ShardCode<'_> {
         if call(self.entry, &mut args) != OK {
             return None;
         }
-        out.truncate(args.emitted as usize);
+        let out = out.get(..args.emitted as usize)?;
         Some(match self.sink {
             Sink::Rows => {
                 Outputs::Positions(out.iter().map(|s| (*s as usize - first) as u32).collect())

@@ -21,6 +21,7 @@ use crate::value::Value;
 use std::sync::atomic::{AtomicU64, Ordering};
 use walia_store::PageView;
 use walia_store::ROWS_PER_PAGE;
+use walia_store::column_page;
 use walia_store::{PageKind, RELEASE_EVERY, check_kind};
 
 /// Pages (or range batches) per thread in a block whose outputs a fold takes as pieces
@@ -205,15 +206,18 @@ fn run_page(
         // The interpreter reads the block again and reports the damaged page.
         return Err(Bail);
     }
-    let live = live_positions(span.deletion, span.page.first, span.len);
-    let read = live.len() as u64;
+    let first = span.page.first;
     if let Some(code) = native {
+        let deleted = span
+            .deletion
+            .map_or(0, |d| column_page::count_bits(d, first, first + span.len));
         let columns: Vec<Option<&[u8]>> = span.page.columns.iter().map(|(p, _)| *p).collect();
-        let first = span.page.first;
         if let Some(out) = code.run(&columns, span.deletion, (first, first + span.len), 0) {
-            return Ok((read, out));
+            return Ok(((span.len - deleted) as u64, out));
         }
     }
+    let live = live_positions(span.deletion, first, span.len);
+    let read = live.len() as u64;
     let mut counts = vec![0; stages.len()];
     let done = run_stages(stages, &mut counts, &span.page, live, &no_coerce)?;
     Ok((read, done.outputs))
