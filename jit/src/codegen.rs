@@ -364,12 +364,6 @@ impl<'a, 'b> Gen<'a, 'b> {
         let (status, at) = (b.block_params(commit)[0], b.block_params(commit)[1]);
         store_state(b);
         b.ins().store(mem(), at, args, O.end_at);
-        if let Some(field) = plan.written_field() {
-            // Only now, with nothing left that can bail, do the rows' new values go to
-            // the (copied) page: each written row's value, and its presence bit.
-            let values = b.ins().load(ptr, mem(), cols_at, 8 * field as i32);
-            copy_written(b, (first, at), written, stored, values);
-        }
         b.ins().return_(&[status]);
 
         b.switch_to_block(bail);
@@ -413,14 +407,26 @@ impl<'a, 'b> Gen<'a, 'b> {
             NSource::Range => Some((self.b.ins().iadd(start, i), Ty::Int)),
             NSource::Table(_) => None,
         };
-        self.stages(plan, st, next_row, close, out, stored, written);
-        // The row is done: close after it if a take reached its count.
-        let closing = self.b.use_var(st.closing);
-        let i = self.b.use_var(self.row);
-        let after = self.b.ins().iadd_imm_s(i, 1);
-        self.b
-            .ins()
-            .brif(closing, close, &[BlockArg::Value(after)], next_row, &[]);
+        // A row that a stage drops ends here too: a `take` that reached its count on it
+        // still closes the pipeline after it.
+        let row_end = if plan.stages.iter().any(|s| matches!(s, NStage::Take { .. })) {
+            self.b.create_block()
+        } else {
+            next_row
+        };
+        self.stages(plan, st, row_end, close, out, stored, written);
+        if row_end != next_row {
+            self.b.ins().jump(row_end, &[]);
+            self.b.switch_to_block(row_end);
+            let closing = self.b.use_var(st.closing);
+            let i = self.b.use_var(self.row);
+            let after = self.b.ins().iadd_imm_s(i, 1);
+            self.b
+                .ins()
+                .brif(closing, close, &[BlockArg::Value(after)], next_row, &[]);
+        } else {
+            self.b.ins().jump(next_row, &[]);
+        }
 
         // The test sits at the bottom: one branch per row.
         self.b.switch_to_block(next_row);
@@ -904,63 +910,6 @@ impl<'a, 'b> Gen<'a, 'b> {
             t => self.b.ins().iconst(clif(t), 0),
         }
     }
-}
-
-/// Copy `stored[i]` to `values[i]` and set row `i`'s presence bit (the bitmap is the 64
-/// bytes before the values) for each row `from..to` whose `written` flag is set.
-fn copy_written(
-    b: &mut FunctionBuilder,
-    (from, to): (Value, Value),
-    written: Value,
-    stored: Value,
-    values: Value,
-) {
-    let header = b.create_block();
-    let body = b.create_block();
-    let write = b.create_block();
-    let next = b.create_block();
-    let exit = b.create_block();
-    b.append_block_param(header, types::I64);
-    b.append_block_param(body, types::I64);
-    b.append_block_param(write, types::I64);
-    b.append_block_param(next, types::I64);
-    b.ins().jump(header, &[BlockArg::Value(from)]);
-    b.switch_to_block(header);
-    let i = b.block_params(header)[0];
-    let more = b.ins().icmp(IntCC::SignedLessThan, i, to);
-    b.ins().brif(more, body, &[BlockArg::Value(i)], exit, &[]);
-    b.switch_to_block(body);
-    let i = b.block_params(body)[0];
-    let flag_at = b.ins().iadd(written, i);
-    let flag = b.ins().uload8(types::I32, mem(), flag_at, 0);
-    b.ins().brif(
-        flag,
-        write,
-        &[BlockArg::Value(i)],
-        next,
-        &[BlockArg::Value(i)],
-    );
-    b.switch_to_block(write);
-    let i = b.block_params(write)[0];
-    let off = b.ins().ishl_imm_u(i, 3);
-    let from_at = b.ins().iadd(stored, off);
-    let v = b.ins().load(types::I64, mem(), from_at, 0);
-    let to_at = b.ins().iadd(values, off);
-    b.ins().store(mem(), v, to_at, 0);
-    let byte = b.ins().ushr_imm_u(i, 3);
-    let byte_at = b.ins().iadd(values, byte);
-    let bits = b.ins().uload8(types::I32, mem(), byte_at, -64);
-    let shift = b.ins().band_imm_u(i, 7);
-    let one = b.ins().iconst(types::I32, 1);
-    let bit = b.ins().ishl(one, shift);
-    let bits = b.ins().bor(bits, bit);
-    b.ins().istore8(mem(), bits, byte_at, -64);
-    b.ins().jump(next, &[BlockArg::Value(i)]);
-    b.switch_to_block(next);
-    let i = b.block_params(next)[0];
-    let i = b.ins().iadd_imm_s(i, 1);
-    b.ins().jump(header, &[BlockArg::Value(i)]);
-    b.switch_to_block(exit);
 }
 
 /// The operands `x` for which `x op c` (with the literal `c` on the right, or either side

@@ -27,10 +27,8 @@ pub const CLOSED: u32 = 2;
 #[repr(C)]
 #[derive(Debug)]
 pub struct NativeArgs {
-    /// Per plan field: the first value of its column page (row slot 0; the presence
-    /// bitmap is the 64 bytes before). The field an update writes points into a page this
-    /// transaction owns: the function copies each written row's value there (setting its
-    /// presence bit) just before it returns [`OK`] or [`CLOSED`].
+    /// Per plan field: the first value of its column page (row slot 0), or null for a
+    /// field that is only written. Read only: an update's values go to `stored`.
     pub cols: *const *const u64,
     /// The deletion bitmap of the page (bit set: deleted); null when no row in range is.
     pub dead: *const u8,

@@ -280,12 +280,6 @@ impl NativeRun {
                     }
                     break;
                 }
-                // Make the written column's page writable first: a copy or an allocation
-                // may move the mapping, so no pointer is taken before it.
-                if let Some(w) = this.written {
-                    let col = columns[w as usize].0;
-                    t.column_page_for_write(pager, col, row)?;
-                }
                 let (deletion, numbers) = page_numbers(t, pager, columns, row)?;
                 for p in numbers.iter().chain(std::iter::once(&deletion)) {
                     if *p != 0 {
@@ -320,11 +314,6 @@ impl NativeRun {
                         pager.validated(*p)[VALUES_AT..].as_ptr().cast()
                     };
                 }
-                if let Some(w) = this.written {
-                    // The compiled code writes the new values into this (fresh) page.
-                    let page = numbers[w as usize];
-                    col_ptrs[w as usize] = pager.page_mut(page)?[VALUES_AT..].as_mut_ptr().cast();
-                }
                 if this.out.len() < ROWS_PER_PAGE {
                     this.out.resize(ROWS_PER_PAGE, 0);
                     this.stored.resize(ROWS_PER_PAGE, 0);
@@ -352,6 +341,17 @@ impl NativeRun {
                     return Err(TableError::Data(format!(
                         "internal error: the native loop returned {status}"
                     )));
+                }
+                if let Some(w) = this.written
+                    && this.flags[first..stop].iter().any(|f| *f != 0)
+                {
+                    // Only now, with nothing left that can fail, is the page made writable
+                    // (copied, or allocated: the mapping may move, and no pointer into it
+                    // is held any more) and are the rows' new values stored: a page with
+                    // no row written is not copied, as in the other tiers.
+                    let page = t.column_page_for_write(pager, columns[w as usize].0, row)?;
+                    let buf = pager.page_mut(page)?;
+                    column_page::write_flagged(buf, &this.stored, &this.flags, first, stop);
                 }
                 let dead = (deletion != 0).then(|| pager.validated(deletion));
                 // Rows before the one after a close were read (less deleted ones).

@@ -52,6 +52,23 @@ pub fn write(buf: &mut [u8], slot: usize, value: Option<u64>) {
     buf[at..at + 8].copy_from_slice(&value.unwrap_or(0).to_le_bytes());
 }
 
+/// Store `values[s]` at each slot `s` of `from..to` whose `flags[s]` is not 0, marking it
+/// present (a compiled update's rows, written once nothing can fail any more).
+pub fn write_flagged(buf: &mut [u8], values: &[u64], flags: &[u8], from: usize, to: usize) {
+    let (Some(values), Some(flags)) = (values.get(from..to), flags.get(from..to)) else {
+        return;
+    };
+    let slots = &mut buf[VALUES_AT + 8 * from..VALUES_AT + 8 * to];
+    for ((dst, v), f) in slots.chunks_exact_mut(8).zip(values).zip(flags) {
+        if *f != 0 {
+            dst.copy_from_slice(&v.to_le_bytes());
+        }
+    }
+    for (slot, f) in (from..to).zip(flags) {
+        buf[BITMAP_AT + slot / 8] |= ((*f != 0) as u8) << (slot % 8);
+    }
+}
+
 /// How many bitmap bits of slots `from..to` are set (a word at a time).
 pub fn count_bits(bytes: &[u8], from: usize, to: usize) -> usize {
     let mut n = 0;
@@ -73,6 +90,21 @@ pub fn count_bits(bytes: &[u8], from: usize, to: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn flagged_writes_store_and_mark_only_flagged_slots() {
+        let mut page = vec![0u8; crate::PAGE_SIZE];
+        let values: Vec<u64> = (0..ROWS_PER_PAGE as u64).map(|v| v * 3).collect();
+        let mut flags = vec![0u8; ROWS_PER_PAGE];
+        for s in [0, 9, 10, 499] {
+            flags[s] = 1;
+        }
+        write_flagged(&mut page, &values, &flags, 5, 500);
+        for s in 0..ROWS_PER_PAGE {
+            let want = [9, 10, 499].contains(&s);
+            assert_eq!(value(&page, s), want.then_some(s as u64 * 3), "slot {s}");
+        }
+    }
 
     #[test]
     fn counting_bits_matches_bit_by_bit() {
