@@ -10,9 +10,10 @@
 //! - `WALIA_JIT=0` (the reference),
 //! - `WALIA_JIT=kernels`,
 //! - `WALIA_JIT` unset (native code where possible),
-//! - `WALIA_JIT_BAIL=3 --explain` (native code, every third page or chunk bails to the
-//!   kernels; the plans `--explain` writes to stderr are removed before comparing and
-//!   counted for the summary).
+//! - `WALIA_JIT_BAIL=N --explain` (native code, every N-th page or chunk bails to the
+//!   kernels; N is 3 for the hand-written programs and 1, 2, 3 or 5 for the random ones; the
+//!   plans `--explain` writes to stderr are removed before comparing and counted for the
+//!   summary).
 //!
 //! `random_pipelines` generates random programs from a seeded generator: a table (Int,
 //! Float and Bool columns, nil values by omitted keys, deleted rows, edge values, sizes
@@ -24,7 +25,7 @@
 //! subexpressions, rows removed while the tiers still disagree) and reported with the script
 //! and every tier's output.
 //!
-//! Environment: `WALIA_DIFF_CASES=N` runs N random programs (default 160, about 20 s on two
+//! Environment: `WALIA_DIFF_CASES=N` runs N random programs (default 600, about 25 s on two
 //! cores in release), `WALIA_DIFF_SEED=S` changes the seed (every case's seed is printed with
 //! its failure), `WALIA_DIFF_SHRINK=0` turns shrinking off.
 //!
@@ -61,16 +62,16 @@ enum Tier {
 impl Tier {
     const ALL: [Tier; 4] = [Tier::Interpreter, Tier::Kernels, Tier::Native, Tier::Bail];
 
-    fn label(self) -> &'static str {
+    fn label(self, bail: u32) -> String {
         match self {
-            Tier::Interpreter => "interpreter (WALIA_JIT=0)",
-            Tier::Kernels => "kernels (WALIA_JIT=kernels)",
-            Tier::Native => "native (WALIA_JIT unset)",
-            Tier::Bail => "native, WALIA_JIT_BAIL=3 --explain",
+            Tier::Interpreter => "interpreter (WALIA_JIT=0)".into(),
+            Tier::Kernels => "kernels (WALIA_JIT=kernels)".into(),
+            Tier::Native => "native (WALIA_JIT unset)".into(),
+            Tier::Bail => format!("native, WALIA_JIT_BAIL={bail} --explain"),
         }
     }
 
-    fn apply(self, cmd: &mut Command) {
+    fn apply(self, cmd: &mut Command, bail: u32) {
         cmd.env_remove("WALIA_JIT").env_remove("WALIA_JIT_BAIL");
         match self {
             Tier::Interpreter => {
@@ -81,7 +82,7 @@ impl Tier {
             }
             Tier::Native => {}
             Tier::Bail => {
-                cmd.env("WALIA_JIT_BAIL", "3");
+                cmd.env("WALIA_JIT_BAIL", bail.to_string());
             }
         }
     }
@@ -90,18 +91,22 @@ impl Tier {
 /// A program: an optional setup script (run once, committed to a heap file that each tier
 /// then gets a copy of), the main script, and an optional script run after it on the same
 /// heap. Without a setup the main script runs with `--memory`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 struct Program {
     setup: Option<String>,
     main: String,
     after: Option<String>,
+    /// `WALIA_JIT_BAIL` of the bailing tier.
+    bail: u32,
 }
 
 impl Program {
     fn memory(main: impl Into<String>) -> Program {
         Program {
+            setup: None,
             main: main.into(),
-            ..Program::default()
+            after: None,
+            bail: 3,
         }
     }
 
@@ -201,7 +206,7 @@ fn strip_explain(stderr: &str, stats: &mut Stats) -> String {
     out
 }
 
-fn spawn(dir: &Path, tier: Tier, args: &[&str], out_name: &str) -> Child {
+fn spawn(dir: &Path, (tier, bail): (Tier, u32), args: &[&str], out_name: &str) -> Child {
     let stdout = std::fs::File::create(dir.join(format!("{out_name}.stdout"))).expect("stdout");
     let stderr = std::fs::File::create(dir.join(format!("{out_name}.stderr"))).expect("stderr");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_walia"));
@@ -211,7 +216,7 @@ fn spawn(dir: &Path, tier: Tier, args: &[&str], out_name: &str) -> Child {
         .stdin(Stdio::null())
         .stdout(stdout)
         .stderr(stderr);
-    tier.apply(&mut cmd);
+    tier.apply(&mut cmd, bail);
     cmd.spawn().expect("start walia")
 }
 
@@ -244,7 +249,7 @@ fn finish(mut child: Child, dir: &Path, out_name: &str, started: Instant) -> Run
 }
 
 /// Runs `args` in every tier at once, each in its own directory.
-fn run_all(dirs: &[std::path::PathBuf], args: &[&str], name: &str) -> Vec<RunOut> {
+fn run_all(dirs: &[std::path::PathBuf], bail: u32, args: &[&str], name: &str) -> Vec<RunOut> {
     let started = Instant::now();
     let children: Vec<Child> = Tier::ALL
         .iter()
@@ -254,7 +259,7 @@ fn run_all(dirs: &[std::path::PathBuf], args: &[&str], name: &str) -> Vec<RunOut
             if *tier == Tier::Bail && args.first() == Some(&"run") {
                 args.insert(1, "--explain");
             }
-            spawn(dir, *tier, &args, name)
+            spawn(dir, (*tier, bail), &args, name)
         })
         .collect();
     children
@@ -289,7 +294,7 @@ fn run_program(p: &Program) -> Outcome {
         std::fs::write(base.join("setup.wal"), setup).expect("write setup");
         let child = spawn(
             &base,
-            Tier::Interpreter,
+            (Tier::Interpreter, p.bail),
             &["run", "--heap", "h.wld", "setup.wal"],
             "setup",
         );
@@ -319,12 +324,12 @@ fn run_program(p: &Program) -> Outcome {
     let mut args = vec!["run"];
     args.extend_from_slice(heap_args);
     args.push("main.wal");
-    let mains = run_all(&dirs, &args, "main");
+    let mains = run_all(&dirs, p.bail, &args, "main");
     let afters = p.after.as_ref().map(|_| {
         let mut args = vec!["run"];
         args.extend_from_slice(heap_args);
         args.push("after.wal");
-        run_all(&dirs, &args, "after")
+        run_all(&dirs, p.bail, &args, "after")
     });
     let mut runs = Vec::new();
     for (i, tier) in Tier::ALL.iter().enumerate() {
@@ -378,18 +383,18 @@ impl Outcome {
             let _ = write!(
                 s,
                 "==== {name}, {}:\n{}",
-                Tier::Interpreter.label(),
+                Tier::Interpreter.label(p.bail),
                 shown_run(reference)
             );
             for (i, tier) in Tier::ALL.iter().enumerate().skip(1) {
                 let r = &self.runs[i][k];
                 if r == reference {
-                    let _ = writeln!(s, "==== {name}, {}: same", tier.label());
+                    let _ = writeln!(s, "==== {name}, {}: same", tier.label(p.bail));
                 } else {
                     let _ = write!(
                         s,
                         "==== {name}, {}: DIFFERS{}\n{}",
-                        tier.label(),
+                        tier.label(p.bail),
                         first_difference(reference, r),
                         shown_run(r)
                     );
@@ -788,6 +793,8 @@ struct Case {
     /// The table is committed by a setup run; the rows are printed by a run after.
     persistent: bool,
     pipes: Vec<Pipe>,
+    /// `WALIA_JIT_BAIL` of the bailing tier.
+    bail: u32,
 }
 
 impl Case {
@@ -810,11 +817,15 @@ impl Case {
                 setup: Some(table),
                 main: globals,
                 after: Some("print db.T.count();\nfor (u in db.T) print u;\n".into()),
+                bail: self.bail,
             }
         } else {
             globals.push_str(&table);
             globals.push_str(&pipes);
-            Program::memory(globals)
+            Program {
+                bail: self.bail,
+                ..Program::memory(globals)
+            }
         }
     }
 
@@ -1607,14 +1618,43 @@ impl Gen {
         let n = 1 + self.below(3);
         let pipes = (0..n).map(|_| self.pipe(table.is_some())).collect();
         let persistent = table.is_some() && self.chance(20);
+        let bail = self.pick(&[1, 2, 3, 3, 5]);
         Case {
             seed,
             globals,
             table,
             persistent,
             pipes,
+            bail,
         }
     }
+}
+
+/// A known difference between tiers that `case` may show (each is kept as a program in
+/// [`known_mismatches`]): a random program of that shape that differs is counted, not failed.
+fn known_issue(case: &Case) -> Option<&'static str> {
+    for p in &case.pipes {
+        // A write, then a `take` whose last element a later stage drops: the native loop
+        // runs the write on one more row before it closes.
+        let Some(w) = p.stages.iter().position(|s| matches!(s, Stage::Set(..))) else {
+            continue;
+        };
+        let Some(t) = p.stages[w..]
+            .iter()
+            .position(|s| matches!(s, Stage::Take(_)))
+        else {
+            continue;
+        };
+        if p.stages[w + t + 1..].iter().any(|s| {
+            matches!(
+                s,
+                Stage::Filter(..) | Stage::Skip(_) | Stage::TakeWhile(..) | Stage::Take(_)
+            )
+        }) {
+            return Some("a write before take(n), then a stage that drops the n-th element");
+        }
+    }
+    None
 }
 
 /// Shrinks a failing case while the tiers still disagree, within a time budget.
@@ -1640,7 +1680,7 @@ fn shrink(case: Case, budget: Duration) -> (Case, usize) {
 
 #[test]
 fn random_pipelines() {
-    let cases = env_count("WALIA_DIFF_CASES", 160);
+    let cases = env_count("WALIA_DIFF_CASES", 600);
     let base = std::env::var("WALIA_DIFF_SEED")
         .ok()
         .and_then(|s| {
@@ -1652,6 +1692,7 @@ fn random_pipelines() {
     let started = Instant::now();
     let mut stats = Stats::default();
     let mut failures = Vec::new();
+    let mut known = BTreeMap::new();
     for k in 0..cases as u64 {
         let seed = base
             .wrapping_add(k.wrapping_mul(0x9E37_79B9_7F4A_7C15))
@@ -1674,6 +1715,10 @@ fn random_pipelines() {
         }
         let tiers = outcome.mismatches();
         if tiers.is_empty() {
+            continue;
+        }
+        if let Some(issue) = known_issue(&case) {
+            *known.entry(issue).or_insert(0u64) += 1;
             continue;
         }
         let (small, steps) = if shrinking {
@@ -1700,6 +1745,9 @@ fn random_pipelines() {
     reasons.sort_by(|a, b| b.1.cmp(a.1));
     for (why, n) in reasons.iter().take(30) {
         println!("  {n:5} {why}");
+    }
+    for (issue, n) in &known {
+        println!("  {n} programs differed by the known issue: {issue}");
     }
     assert!(
         failures.is_empty(),
@@ -2088,6 +2136,7 @@ fn rollback_program() -> (Program, String) {
             setup: Some(setup),
             main: main.into(),
             after: Some(after.into()),
+            bail: 3,
         },
         expected,
     )
@@ -2165,7 +2214,21 @@ fn failing_update_rolls_back() {
 // ---------------------------------------------------------------------------------------
 
 fn known_mismatches() -> Vec<Edge> {
-    Vec::new()
+    vec![
+        // Native tier only (kernels and interpreter agree): after `take(2)` passed its
+        // second element and `filter` dropped it, the native loop still runs the write of
+        // the third row before it closes. Expected "0\n[2.5, 2.5, 1.0, 1.5]\n"; the native
+        // tier prints "0\n[2.5, 2.5, 2.5, 1.5]\n". Same with `skip`, `take_while` or another
+        // `take` after the take, and with any terminal (count, sum, last, min, any...).
+        mem_expect(
+            "a write before take(n), then a stage that drops the n-th element",
+            "for (i in 0..4) db_insert(\"T\", {id: i, b: i * 0.5});\n\
+             print db.T |> map(u => u.b = 2.5) |> take(2) |> filter(x => false) |> count();\n\
+             print db.T |> map(u => u.b) |> collect();\n",
+            "0\n[2.5, 2.5, 1.0, 1.5]\n",
+            0,
+        ),
+    ]
 }
 
 #[test]
@@ -2181,6 +2244,10 @@ fn known_tier_mismatches() {
                 e.name,
                 outcome.report(&e.program)
             ));
+        } else if let Some((stdout, code)) = e.expect
+            && (outcome.runs[0][0].stdout != stdout || outcome.runs[0][0].code != Some(code))
+        {
+            failures.push(format!("{}: not the expected output", e.name));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
