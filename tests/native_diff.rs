@@ -718,6 +718,22 @@ struct Pipe {
     term: Term,
     /// Print every row after the pipeline.
     dump: bool,
+    wrap: Wrap,
+}
+
+/// How a pipeline is run.
+#[derive(Clone, Debug)]
+enum Wrap {
+    /// `print PIPELINE;`
+    Plain,
+    /// `for (k in [v, ...]) print PIPELINE;`: the lambdas may read `k` (one compiled plan,
+    /// new constants on each run; a new plan when `k`'s type changes).
+    Loop(Vec<String>),
+    /// `fun fN(k) { return PIPELINE; }` called with each value: `k` is a captured local.
+    Func(Vec<String>),
+    /// `var sN = SOURCE |> STAGES;` then `print sN |> TERMINAL;` and `print sN |> .1();`: a
+    /// stream run twice.
+    Stream(&'static str),
 }
 
 fn int_text(v: i128) -> String {
@@ -729,8 +745,41 @@ fn int_text(v: i128) -> String {
 }
 
 impl Pipe {
-    fn write(&self, s: &mut String) {
-        s.push_str("print ");
+    fn write(&self, s: &mut String, idx: usize) {
+        let mut stream = String::new();
+        self.stream(&mut stream);
+        let term = self.term_text();
+        match &self.wrap {
+            Wrap::Plain => {
+                let _ = writeln!(s, "print {stream} |> {term};");
+            }
+            Wrap::Loop(vals) => {
+                let _ = writeln!(
+                    s,
+                    "for (k in [{}]) print {stream} |> {term};",
+                    vals.join(", ")
+                );
+            }
+            Wrap::Func(vals) => {
+                let _ = writeln!(s, "fun f{idx}(k) {{ return {stream} |> {term}; }}");
+                for v in vals {
+                    let _ = writeln!(s, "print f{idx}({v});");
+                }
+            }
+            Wrap::Stream(second) => {
+                let _ = writeln!(
+                    s,
+                    "var s{idx} = {stream};\nprint s{idx} |> {term};\nprint s{idx} |> {second}();"
+                );
+            }
+        }
+        if self.dump {
+            s.push_str("for (u in db.T) print u;\n");
+        }
+    }
+
+    /// The source and the stages.
+    fn stream(&self, s: &mut String) {
         match &self.source {
             Source::Table => s.push_str("db.T"),
             Source::Range(lo, hi) => {
@@ -761,21 +810,15 @@ impl Pipe {
                 }
             }
         }
-        s.push_str(" |> ");
+    }
+
+    fn term_text(&self) -> String {
         match &self.term {
-            Term::Simple(t) => {
-                let _ = write!(s, "{t}()");
-            }
-            Term::Pred(t, p, e) => {
-                let _ = write!(s, "{t}({p} => {})", e.text());
-            }
+            Term::Simple(t) => format!("{t}()"),
+            Term::Pred(t, p, e) => format!("{t}({p} => {})", e.text()),
             Term::Reduce(init, p, body) => {
-                let _ = write!(s, "reduce({}, (acc, {p}) => {})", init.text(), body.text());
+                format!("reduce({}, (acc, {p}) => {})", init.text(), body.text())
             }
-        }
-        s.push_str(";\n");
-        if self.dump {
-            s.push_str("for (u in db.T) print u;\n");
         }
     }
 
@@ -808,8 +851,8 @@ impl Case {
             t.write(&mut table);
         }
         let mut pipes = String::new();
-        for p in &self.pipes {
-            p.write(&mut pipes);
+        for (i, p) in self.pipes.iter().enumerate() {
+            p.write(&mut pipes, i);
         }
         if self.persistent && self.table.is_some() {
             globals.push_str(&pipes);
@@ -922,6 +965,20 @@ impl Case {
                 for h in [lo, lo + 1, lo + (hi - lo) / 2, hi - 1] {
                     if h < hi && h >= lo {
                         out.push(with(&|c| c.pipes[i].source = Source::Range(lo, h)));
+                    }
+                }
+            }
+            if !matches!(p.wrap, Wrap::Plain) {
+                out.push(with(&|c| c.pipes[i].wrap = Wrap::Plain));
+            }
+            if let Wrap::Loop(v) | Wrap::Func(v) = &p.wrap {
+                for j in 0..v.len() {
+                    if v.len() > 1 {
+                        out.push(with(&|c| {
+                            if let Wrap::Loop(v) | Wrap::Func(v) = &mut c.pipes[i].wrap {
+                                v.remove(j);
+                            }
+                        }));
                     }
                 }
             }
@@ -1294,6 +1351,16 @@ impl Gen {
         }
     }
 
+    /// A value of `k` (one in ten of the other numeric type).
+    fn k_value(&mut self, ty: Ty) -> String {
+        let ty = match ty {
+            Ty::Int if self.chance(10) => Ty::Float,
+            Ty::Float if self.chance(10) => Ty::Int,
+            t => t,
+        };
+        self.lit(ty).text()
+    }
+
     fn count(&mut self) -> i64 {
         if self.chance(2) {
             return -1;
@@ -1513,8 +1580,9 @@ impl Gen {
             0 => 0,
             1..=3 => 1,
             4..=6 => 2,
-            7 | 8 => 3,
-            _ => 4,
+            7 => 3,
+            8 => 4,
+            _ => 5,
         };
         // A huge range only when a small take comes first.
         let mut source = source;
@@ -1527,8 +1595,21 @@ impl Gen {
             stages.push(Stage::Take(self.pick(&[0, 1, 3, 1025])));
         }
         let mut wrote = false;
+        let k_ty = self.num_ty();
+        let wrap = match self.below(12) {
+            0 | 1 => Wrap::Loop((0..3).map(|_| self.k_value(k_ty)).collect()),
+            2 => Wrap::Func((0..2).map(|_| self.k_value(k_ty)).collect()),
+            3 => Wrap::Stream(self.pick(&["count", "first", "last", "run"])),
+            _ => Wrap::Plain,
+        };
+        let k_scope = |scope: &mut Vec<(String, Ty)>| {
+            if matches!(wrap, Wrap::Loop(_) | Wrap::Func(_)) {
+                scope.push(("k".to_string(), k_ty));
+            }
+        };
         for _ in 0..n {
-            let (p, scope) = Self::stage_scope(elem, on_table);
+            let (p, mut scope) = Self::stage_scope(elem, on_table);
+            k_scope(&mut scope);
             let st = match self.below(10) {
                 0..=2 => {
                     let e = if self.chance(8) {
@@ -1569,7 +1650,8 @@ impl Gen {
             };
             stages.push(st);
         }
-        let (p, scope) = Self::stage_scope(elem, on_table);
+        let (p, mut scope) = Self::stage_scope(elem, on_table);
+        k_scope(&mut scope);
         let numeric = matches!(elem, Some(Ty::Int | Ty::Float));
         let term = match self.below(20) {
             0..=2 if numeric || self.chance(5) => Term::Simple("sum"),
@@ -1603,6 +1685,7 @@ impl Gen {
             stages,
             term,
             dump: false,
+            wrap,
         };
         pipe.dump = pipe.writes() || (on_table && self.chance(5));
         pipe
