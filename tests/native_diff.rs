@@ -21,7 +21,8 @@
 //! it or over a range, built from the native subset, each printed with its terminal's result
 //! (and every row afterwards when the pipeline writes). Some programs keep the table in a
 //! heap file: the table is committed by a first run, the pipelines run in a second (a failing
-//! update must roll back) and a third prints the rows. A mismatch is shrunk (stages, pipelines,
+//! update must roll back) and a third prints the rows; `walia inspect --json` then compares the
+//! heaps (globals, tables, column types, cursors). A mismatch is shrunk (stages, pipelines,
 //! subexpressions, rows removed while the tiers still disagree) and reported with the script
 //! and every tier's output.
 //!
@@ -146,6 +147,8 @@ struct Stats {
     kernels: u64,
     interpreted: u64,
     failed_runs: u64,
+    /// Heap files whose page or byte counts differ between tiers (not a mismatch).
+    page_counts_differ: u64,
     reasons: BTreeMap<String, u64>,
 }
 
@@ -156,9 +159,46 @@ impl Stats {
         self.kernels += other.kernels;
         self.interpreted += other.interpreted;
         self.failed_runs += other.failed_runs;
+        self.page_counts_differ += other.page_counts_differ;
         for (k, v) in &other.reasons {
             *self.reasons.entry(k.clone()).or_default() += v;
         }
+    }
+}
+
+/// `walia inspect --json`'s report without the commit time and, unless `sizes`, without
+/// what may differ between two heaps of the same contents (page and byte counts).
+fn heap_summary(json: &str, sizes: bool) -> String {
+    fn strip(v: &mut serde_json::Value, keys: &[&str]) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for k in keys {
+                    m.remove(*k);
+                }
+                m.values_mut().for_each(|v| strip(v, keys));
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(|v| strip(v, keys)),
+            _ => {}
+        }
+    }
+    let keys: &[&str] = if sizes {
+        &["commit_time_ms"]
+    } else {
+        &[
+            "commit_time_ms",
+            "file_pages",
+            "used_pages",
+            "free_pages",
+            "pages",
+            "bytes",
+        ]
+    };
+    match serde_json::from_str::<serde_json::Value>(json) {
+        Ok(mut v) => {
+            strip(&mut v, keys);
+            v.to_string()
+        }
+        Err(_) => json.to_string(),
     }
 }
 
@@ -269,7 +309,8 @@ fn run_all(dirs: &[std::path::PathBuf], bail: u32, args: &[&str], name: &str) ->
         .collect()
 }
 
-/// Every tier's outputs of one program: `[main, after]` per tier (in `Tier::ALL` order).
+/// Every tier's outputs of one program: `[main, after, inspect]` per tier (`after` and
+/// `inspect` with a setup only), in `Tier::ALL` order.
 struct Outcome {
     runs: Vec<Vec<RunOut>>,
     stats: Stats,
@@ -331,10 +372,25 @@ fn run_program(p: &Program) -> Outcome {
         args.push("after.wal");
         run_all(&dirs, p.bail, &args, "after")
     });
+    // The heap's globals, tables (rows, column names and types) and cursors.
+    let inspects = p.setup.as_ref().map(|_| {
+        let mut outs = run_all(&dirs, p.bail, &["inspect", "--json", "h.wld"], "inspect");
+        let raw: Vec<String> = outs.iter().map(|o| heap_summary(&o.stdout, true)).collect();
+        for o in &mut outs {
+            o.stdout = heap_summary(&o.stdout, false);
+        }
+        if raw.iter().any(|r| *r != raw[0]) {
+            stats.page_counts_differ += 1;
+        }
+        outs
+    });
     let mut runs = Vec::new();
     for (i, tier) in Tier::ALL.iter().enumerate() {
         let mut per = vec![mains[i].clone()];
         if let Some(a) = &afters {
+            per.push(a[i].clone());
+        }
+        if let Some(a) = &inspects {
             per.push(a[i].clone());
         }
         if *tier == Tier::Bail {
@@ -377,7 +433,11 @@ impl Outcome {
             let _ = write!(s, "setup failed:\n{}", shown_run(out));
             return s;
         }
-        let names = ["main.wal", "after.wal"];
+        let names = [
+            "main.wal",
+            "after.wal",
+            "walia inspect --json h.wld (normalized)",
+        ];
         for (k, name) in names.iter().enumerate().take(self.runs[0].len()) {
             let reference = &self.runs[0][k];
             let _ = write!(
@@ -1823,6 +1883,10 @@ fn random_pipelines() {
     println!(
         "native_diff: {cases} random programs in {elapsed:.1?}; {} ended in an error; {} pipelines: {} native loop, {} batch kernels, {} interpreter",
         stats.failed_runs, stats.pipelines, stats.native, stats.kernels, stats.interpreted
+    );
+    println!(
+        "  heap files whose page counts differ between tiers (contents equal): {}",
+        stats.page_counts_differ
     );
     let mut reasons: Vec<_> = stats.reasons.iter().collect();
     reasons.sort_by(|a, b| b.1.cmp(a.1));
