@@ -2315,6 +2315,33 @@ fn edge_cases() -> Vec<Edge> {
                  print db.T |> reduce(1, (acc, u) => acc * 2);\n"
             ),
         ),
+        // The native driver hands the terminal 64 pages (or range chunks) per call.
+        mem(
+            "a table longer than one call of the native driver (64 pages)",
+            "for (i in 0..33000) db_insert(\"T\", {id: i, a: i, b: i * 0.5, c: i % 3 == 0});\n\
+             for (i in 0..33000) if (i % 1000 == 7) db.T.delete(i);\n\
+             print db.T |> map(u => u.a) |> last();\n\
+             print db.T |> map(u => u.a * 2) |> max();\n\
+             print db.T |> take(32001) |> map(u => u.id) |> last();\n\
+             print db.T |> skip(31990) |> take(20) |> map(u => u.id) |> collect();\n\
+             print db.T |> filter(u => u.c) |> map(u => u.b) |> min();\n\
+             print db.T |> map(u => u.b = u.b + 1) |> take(32500) |> last();\n\
+             print db.T |> map(u => u.b) |> sum();\n\
+             print db.T |> map(u => u.a = u.a + 1) |> reduce(0, (acc, x) => acc + x);\n\
+             print db.T |> map(u => u.a) |> sum();\n\
+             print db.T |> map(u => 10 / (u.id - 32700)) |> last();\n",
+        ),
+        mem(
+            "a range longer than one call of the native driver (64 chunks)",
+            "print 0..70000 |> map(x => x * 2) |> last();\n\
+             print 0..70000 |> filter(x => x % 7 == 0) |> max();\n\
+             print 0..140000 |> skip(65535) |> take(3) |> collect();\n\
+             print 0..140000 |> take(65537) |> last();\n\
+             print 0..140000 |> map(x => x * 0.5) |> min();\n\
+             print 0..140000 |> map(x => x * 0.5) |> reduce(0.0, (a, x) => a + x);\n\
+             print 0..140000 |> take_while(x => x < 131073) |> last();\n\
+             print 0..140000 |> map(x => 7 % (x - 131080)) |> last();\n",
+        ),
         mem(
             "captured numbers change between runs of one stream",
             "var k = 3;\nvar s = 0..3000 |> filter(x => x % k == 0);\n\
