@@ -26,7 +26,7 @@
 //! subexpressions, rows removed while the tiers still disagree) and reported with the script
 //! and every tier's output.
 //!
-//! Environment: `WALIA_DIFF_CASES=N` runs N random programs (default 600, about 25 s on two
+//! Environment: `WALIA_DIFF_CASES=N` runs N random programs (default 600, 15 to 30 s on two
 //! cores in release), `WALIA_DIFF_SEED=S` changes the seed (every case's seed is printed with
 //! its failure), `WALIA_DIFF_SHRINK=0` turns shrinking off.
 //!
