@@ -4,9 +4,14 @@
 //! are compared with the sibling `.out` and `.err` files. See `tests/cases/README.md` for the
 //! file format. Set `WALIA_CASES=substring` to run only the cases whose path contains it.
 //!
-//! Every `walia run` case is run twice against the same expectations: once as is (pipelines
-//! use stage kernels where they can) and once with `WALIA_JIT=0` (every pipeline in the
-//! interpreter). SPEC §11 requires the two to give identical output and diagnostics.
+//! Every `walia run` case is run four times against the same expectations, once in each
+//! pipeline tier (SPEC §11 and DESIGN decision 6 require identical output and diagnostics):
+//! as is (native loops where the pipeline allows them, else batch kernels), with
+//! `WALIA_JIT=kernels` (batch kernels, no native code), with `WALIA_JIT=0` (every pipeline
+//! in the interpreter) and with `WALIA_JIT_BAIL=2` (native loops, every second page or
+//! range chunk bailing to the kernels). A failure names the execution. The tiers differ only
+//! in how pipelines run, so a case whose text has no `|>` and calls no stage or terminal by
+//! name (see [`may_run_a_pipeline`]) runs only as is and in the interpreter.
 
 use std::fmt::Write as _;
 mod common;
@@ -310,6 +315,54 @@ fn check_case(case: &Path, exec: Exec) -> Option<String> {
     Some(report)
 }
 
+/// Can running `source` reach a pipeline (where the tiers differ)? True when it has a `|>`
+/// or calls a stage or terminal by name, in any form (`filter(s, f)`, `s.count()`); a case
+/// without either never builds a stream.
+fn may_run_a_pipeline(source: &str) -> bool {
+    const NAMES: &[&str] = &[
+        "filter",
+        "map",
+        "take",
+        "skip",
+        "take_while",
+        "each",
+        "enumerate",
+        "flat_map",
+        "db_insert",
+        "checkpoint_at",
+        "parallel",
+        "count",
+        "length",
+        "sum",
+        "min",
+        "max",
+        "avg",
+        "reduce",
+        "first",
+        "last",
+        "collect",
+        "to_list",
+        "group_by",
+        "sort_by",
+        "join",
+        "any",
+        "all",
+        "run",
+        "find",
+    ];
+    if source.contains("|>") {
+        return true;
+    }
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    NAMES.iter().any(|name| {
+        source.match_indices(name).any(|(at, _)| {
+            let before = source[..at].chars().next_back();
+            let after = source[at + name.len()..].trim_start().chars().next();
+            !before.is_some_and(ident) && after == Some('(')
+        })
+    })
+}
+
 #[test]
 fn conformance() {
     let mut cases = Vec::new();
@@ -324,13 +377,17 @@ fn conformance() {
         "no conformance cases found (filter: {filter:?})"
     );
 
-    // Every case runs as is; a `walia run` case runs a second time in the interpreter.
+    // Every case runs as is; a `walia run` case runs again in each other tier.
     let mut jobs: Vec<Job> = Vec::new();
     for (i, case) in cases.iter().enumerate() {
         jobs.push((i, Exec::Default));
         let is_run = fs::read_to_string(case).is_ok_and(|s| mode_of(&s) == Mode::Run);
         if is_run {
             jobs.push((i, Exec::Interpreter));
+            if fs::read_to_string(case).is_ok_and(|s| may_run_a_pipeline(&s)) {
+                jobs.push((i, Exec::Kernels));
+                jobs.push((i, Exec::Bail));
+            }
         }
     }
 
@@ -371,8 +428,9 @@ fn conformance() {
     }
     let passed = results.len() - failures.len();
     let interpreted = jobs.iter().filter(|(_, e)| *e == Exec::Interpreter).count();
+    let tiered = jobs.iter().filter(|(_, e)| *e == Exec::Kernels).count();
     println!(
-        "conformance: {passed} passed, {} failed ({} cases; {interpreted} of them also run with WALIA_JIT=0)",
+        "conformance: {passed} passed, {} failed ({} cases; {interpreted} of them also run with WALIA_JIT=0, {tiered} also with WALIA_JIT=kernels and WALIA_JIT_BAIL=2)",
         failures.len(),
         cases.len()
     );

@@ -60,14 +60,19 @@ pub fn crc32(bytes: &[u8]) -> u32 {
     !crc
 }
 
-/// Which pipeline execution a run uses (SPEC §11): every `walia run` case runs both ways.
+/// Which pipeline execution a run uses (SPEC §11): every `walia run` case runs in each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exec {
-    /// The default: stage kernels and native loops where the pipeline allows them
+    /// The default: native loops where the pipeline allows them, else stage kernels
     /// (`WALIA_JIT` removed from the environment).
     Default,
     /// `WALIA_JIT=0`: every pipeline runs in the interpreter.
     Interpreter,
+    /// `WALIA_JIT=kernels`: batch kernels, no native code.
+    Kernels,
+    /// `WALIA_JIT_BAIL=2`: native loops, but every second page or range chunk bails to the
+    /// kernels (exercises the fallback chain).
+    Bail,
 }
 
 impl Exec {
@@ -75,14 +80,25 @@ impl Exec {
         match self {
             Exec::Default => "default",
             Exec::Interpreter => "interpreter, WALIA_JIT=0",
+            Exec::Kernels => "kernels, WALIA_JIT=kernels",
+            Exec::Bail => "native with bails, WALIA_JIT_BAIL=2",
         }
     }
 
     /// Set up `cmd`'s environment for this execution.
     pub fn apply(self, cmd: &mut std::process::Command) {
+        cmd.env_remove("WALIA_JIT").env_remove("WALIA_JIT_BAIL");
         match self {
-            Exec::Default => cmd.env_remove("WALIA_JIT"),
-            Exec::Interpreter => cmd.env("WALIA_JIT", "0"),
-        };
+            Exec::Default => {}
+            Exec::Interpreter => {
+                cmd.env("WALIA_JIT", "0");
+            }
+            Exec::Kernels => {
+                cmd.env("WALIA_JIT", "kernels");
+            }
+            Exec::Bail => {
+                cmd.env("WALIA_JIT_BAIL", "2");
+            }
+        }
     }
 }
