@@ -31,8 +31,7 @@
 //! its failure), `WALIA_DIFF_SHRINK=0` turns shrinking off.
 //!
 //! `edge_cases` runs a fixed list of hand-written programs the same way, some with expected
-//! output. `known_mismatches` (ignored) keeps programs where the tiers are known to
-//! disagree, for the lead to fix.
+//! output. `once_mismatched` keeps programs where the tiers once disagreed.
 
 mod common;
 
@@ -222,14 +221,17 @@ fn strip_explain(stderr: &str, stats: &mut Stats) -> String {
             out.push_str(line);
             continue;
         }
-        if l.starts_with("  tier: native loop") {
+        // The terminal's line ends with the tier: `[native loop: ...]` or
+        // `[batch kernels: REASON]`.
+        let tier = l
+            .strip_prefix("  terminal: ")
+            .and_then(|t| t.split_once("  ["))
+            .map(|(_, tier)| tier.trim_end_matches(']'));
+        if tier.is_some_and(|t| t.starts_with("native loop")) {
             stats.native += 1;
-        } else if let Some(why) = l.strip_prefix("  tier: batch kernels (") {
+        } else if let Some(why) = tier.and_then(|t| t.strip_prefix("batch kernels: ")) {
             stats.kernels += 1;
-            *stats
-                .reasons
-                .entry(format!("kernels: {}", why.trim_end_matches(')')))
-                .or_default() += 1;
+            *stats.reasons.entry(format!("kernels: {why}")).or_default() += 1;
         } else if l == "compiled" {
             in_plan = false;
         } else if let Some(why) = l.strip_prefix("not compiled: ") {
@@ -1827,33 +1829,6 @@ impl Gen {
     }
 }
 
-/// A known difference between tiers that `case` may show (each is kept as a program in
-/// [`known_mismatches`]): a random program of that shape that differs is counted, not failed.
-fn known_issue(case: &Case) -> Option<&'static str> {
-    for p in &case.pipes {
-        // A write, then a `take` whose last element a later stage drops: the native loop
-        // runs the write on one more row before it closes.
-        let Some(w) = p.stages.iter().position(|s| matches!(s, Stage::Set(..))) else {
-            continue;
-        };
-        let Some(t) = p.stages[w..]
-            .iter()
-            .position(|s| matches!(s, Stage::Take(_)))
-        else {
-            continue;
-        };
-        if p.stages[w + t + 1..].iter().any(|s| {
-            matches!(
-                s,
-                Stage::Filter(..) | Stage::Skip(_) | Stage::TakeWhile(..) | Stage::Take(_)
-            )
-        }) {
-            return Some("a write before take(n), then a stage that drops the n-th element");
-        }
-    }
-    None
-}
-
 /// Shrinks a failing case while the tiers still disagree, within a time budget.
 fn shrink(case: Case, budget: Duration) -> (Case, usize) {
     let started = Instant::now();
@@ -1889,7 +1864,6 @@ fn random_pipelines() {
     let started = Instant::now();
     let mut stats = Stats::default();
     let mut failures = Vec::new();
-    let mut known = BTreeMap::new();
     for k in 0..cases as u64 {
         let seed = base
             .wrapping_add(k.wrapping_mul(0x9E37_79B9_7F4A_7C15))
@@ -1915,10 +1889,6 @@ fn random_pipelines() {
         }
         let tiers = outcome.mismatches();
         if tiers.is_empty() {
-            continue;
-        }
-        if let Some(issue) = known_issue(&case) {
-            *known.entry(issue).or_insert(0u64) += 1;
             continue;
         }
         let (small, steps) = if shrinking {
@@ -1949,9 +1919,6 @@ fn random_pipelines() {
     reasons.sort_by(|a, b| b.1.cmp(a.1));
     for (why, n) in reasons.iter().take(40) {
         println!("  {n:5} {why}");
-    }
-    for (issue, n) in &known {
-        println!("  {n} programs differed by the known issue: {issue}");
     }
     let no_compiler = stats
         .reasons
@@ -2449,16 +2416,14 @@ fn failing_update_rolls_back() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Known mismatches (for the lead): each program here gives a different result in some tier.
+// Programs where the tiers once disagreed.
 // ---------------------------------------------------------------------------------------
 
-fn known_mismatches() -> Vec<Edge> {
+fn once_mismatched() -> Vec<Edge> {
     vec![
-        // Native tier only (kernels and interpreter agree): after `take(2)` passed its
-        // second element and `filter` dropped it, the native loop still runs the write of
-        // the third row before it closes. Expected "0\n[2.5, 2.5, 1.0, 1.5]\n"; the native
-        // tier prints "0\n[2.5, 2.5, 2.5, 1.5]\n". Same with `skip`, `take_while` or another
-        // `take` after the take, and with any terminal (count, sum, last, min, any...).
+        // After `take(2)` passed its second element and `filter` dropped it, the native loop
+        // ran the write of the third row before it closed ("[2.5, 2.5, 2.5, 1.5]"). Same
+        // with `skip`, `take_while` or another `take` after the take.
         mem_expect(
             "a write before take(n), then a stage that drops the n-th element",
             "for (i in 0..4) db_insert(\"T\", {id: i, b: i * 0.5});\n\
@@ -2468,8 +2433,7 @@ fn known_mismatches() -> Vec<Edge> {
             0,
         ),
         // The same at a page boundary: take(500) closes after the last row of the first
-        // page; the native loop writes row 500 (first of the second page) too. Expected
-        // "0\n500\n"; the native tier prints "0\n501\n".
+        // page; the native loop wrote row 500 (first of the second page) too ("501").
         mem_expect(
             "take(n) closing at a page boundary after a write",
             "for (i in 0..1200) db_insert(\"T\", {id: i, b: i * 0.5});\n\
@@ -2481,13 +2445,10 @@ fn known_mismatches() -> Vec<Edge> {
     ]
 }
 
-/// Not a difference in contents, but in the heap file: a native update makes every page of
-/// the written column writable (a copy-on-write copy) before it knows whether a row of the
-/// page is written, so an update that writes nothing still copies the column's pages. The
-/// interpreter and the kernels copy none: after this program the native tier's heap has
-/// 27 file pages (22 used, 5 free) where the others have 22 (21 used, 0 free).
+/// The heap file too: a native update once made every page of the written column writable
+/// (a copy-on-write copy) before it knew whether a row of the page is written, so an update
+/// that writes nothing left 27 file pages (22 used, 5 free) where the others leave 22.
 #[test]
-#[ignore = "the native tier copies pages it does not write; the lead decides whether that matters"]
 fn native_update_writing_nothing_copies_no_pages() {
     let program = Program {
         setup: Some("for (i in 0..1200) db_insert(\"T\", {id: i, a: i, b: i * 0.5});\n".into()),
@@ -2508,10 +2469,9 @@ fn native_update_writing_nothing_copies_no_pages() {
 }
 
 #[test]
-#[ignore = "known differences between tiers, to be fixed in the runtime"]
-fn known_tier_mismatches() {
+fn programs_that_once_mismatched_agree() {
     let mut failures = Vec::new();
-    for e in known_mismatches() {
+    for e in once_mismatched() {
         let outcome = run_program(&e.program);
         let tiers = outcome.mismatches();
         if !tiers.is_empty() {

@@ -88,7 +88,11 @@ fn compile(plan: &NPlan) -> Result<Code, String> {
         jb.symbol(name, addr);
     }
     jb.symbol(shims::FLOORED_MOD, shims::floored_mod as *const u8);
-    let mut module = JITModule::new(jb);
+    // Frees the module's memory on every way out but success (an error, a panic).
+    let mut owned = Owned(Some(JITModule::new(jb)));
+    let Some(module) = owned.0.as_mut() else {
+        return Err("no module".into());
+    };
     let ptr = module.target_config().pointer_type();
     let mut sig = module.make_signature();
     sig.params.push(AbiParam::new(ptr));
@@ -155,9 +159,22 @@ fn compile(plan: &NPlan) -> Result<Code, String> {
     // `fn(pointer) -> i32` in the platform's C calling convention, which is `PipeFn`.
     let entry = unsafe { std::mem::transmute::<*const u8, PipeFn>(raw) };
     Ok(Code {
-        module: Some(module),
+        module: owned.0.take(),
         entry,
     })
+}
+
+/// A module not yet handed to a [`Code`].
+struct Owned(Option<JITModule>);
+
+impl Drop for Owned {
+    fn drop(&mut self) {
+        if let Some(m) = self.0.take() {
+            // SAFETY: no function of this module was handed out (that happens only
+            // together with taking the module out of here).
+            unsafe { m.free_memory() };
+        }
+    }
 }
 
 /// Loads and stores of the argument block and of validated pages: aligned, never

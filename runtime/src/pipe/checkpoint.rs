@@ -171,12 +171,17 @@ impl PipeRun {
             )));
         }
         let args = terminal.args.to_vec();
-        if cursor.pass == PassState::Ended && *cursor.terminal != *terminal.name {
+        // `run()` was recorded as `count` before it had its own name: the same pass.
+        let same_terminal = |stored: &str| {
+            stored == terminal.name
+                || (matches!(stored, "count" | "run") && matches!(terminal.name, "count" | "run"))
+        };
+        if cursor.pass == PassState::Ended && !same_terminal(&cursor.terminal) {
             // The ended pass's result is for another terminal: this call starts a new pass.
             cursor = idle(cursor);
         }
         let resumed = cursor.pass != PassState::Idle;
-        if resumed && *cursor.terminal != *terminal.name {
+        if resumed && !same_terminal(&cursor.terminal) {
             return Err(RtError::new(format!(
                 "checkpointed pipe '{}' was interrupted during a '{}' pass; finish it with \
                  {}() or call {}.reset()",

@@ -151,11 +151,16 @@ impl NativeRun {
         }
     }
 
+    /// Does the code fold the elements itself (rather than hand them out)?
+    fn folds(&self) -> bool {
+        matches!(self.plan.sink, Sink::Count | Sink::SumInt | Sink::SumFloat)
+    }
+
     /// Load the terminal's fold into the arguments; `false` when this sink cannot
     /// continue it (a Float sum given Int elements, or no fold where one is needed).
     fn load_fold(&self, args: &mut NativeArgs, fold: &Option<&mut Fold>) -> bool {
         let sink = self.plan.sink;
-        if matches!(sink, Sink::Values(_) | Sink::Rows) {
+        if !self.folds() {
             return true;
         }
         let Some(f) = fold else {
@@ -182,7 +187,7 @@ impl NativeRun {
 
     /// Store what the function accumulated into the terminal's fold.
     fn store_fold(&self, args: &NativeArgs, fold: &mut Option<&mut Fold>) {
-        let Some(f) = fold else {
+        let Some(f) = fold.as_deref_mut().filter(|_| self.folds()) else {
             return;
         };
         let added = args.count > f.count;
@@ -250,7 +255,7 @@ impl NativeRun {
         budget: u64,
         mut fold: Option<&mut Fold>,
     ) -> RtResult<Ran> {
-        let folding = matches!(self.plan.sink, Sink::Count | Sink::SumInt | Sink::SumFloat);
+        let folding = self.folds();
         let max_pages = if folding { FOLD_PAGES } else { EMIT_PAGES };
         let per_page = ROWS_PER_PAGE as u64;
         let this = &mut *self;
@@ -405,7 +410,7 @@ impl NativeRun {
         if from >= end {
             return Ran::End;
         }
-        let folding = matches!(self.plan.sink, Sink::Count | Sink::SumInt | Sink::SumFloat);
+        let folding = self.folds();
         let chunks = if folding { RANGE_CHUNKS } else { EMIT_PAGES };
         let mut args = self.args(counts);
         if !self.load_fold(&mut args, &fold) {
