@@ -977,7 +977,7 @@ fn wide_constants(plan: &NPlan) -> Vec<u64> {
             }
             _ => {}
         }
-        each_child(e, &mut |c| walk(c, out));
+        e.children(&mut |c| walk(c, out));
     }
     let mut out = Vec::new();
     for s in &plan.stages {
@@ -988,40 +988,6 @@ fn wide_constants(plan: &NPlan) -> Vec<u64> {
         }
     }
     out
-}
-
-/// Calls `f` on each direct child of `e`.
-fn each_child(e: &NExpr, f: &mut dyn FnMut(&NExpr)) {
-    match e {
-        NExpr::Field(..) | NExpr::Elem(_) | NExpr::Const(..) | NExpr::Lit(..) | NExpr::Fail(_) => {}
-        NExpr::IntToFloat(x)
-        | NExpr::INeg(x)
-        | NExpr::FNeg(x)
-        | NExpr::Truthy(x)
-        | NExpr::Not(x)
-        | NExpr::IAbs(x)
-        | NExpr::FAbs(x)
-        | NExpr::Sqrt(x)
-        | NExpr::ToInt(_, x) => f(x),
-        NExpr::Int(_, a, b)
-        | NExpr::Float(_, a, b)
-        | NExpr::IntDiv(a, b)
-        | NExpr::ICmp(_, a, b)
-        | NExpr::FCmp(_, a, b)
-        | NExpr::IFCmp(_, a, b)
-        | NExpr::BCmp(_, a, b)
-        | NExpr::And(a, b)
-        | NExpr::Or(a, b) => {
-            f(a);
-            f(b);
-        }
-        NExpr::If(c, a, b) => {
-            f(c);
-            f(a);
-            f(b);
-        }
-        NExpr::Call(_, args) | NExpr::Extreme(_, args) => args.iter().for_each(f),
-    }
 }
 
 /// `a / b` rounded down.
@@ -1074,7 +1040,7 @@ fn consts_of(e: &NExpr, out: &mut Vec<(u16, Ty)>) {
     {
         out.push((*slot, *t));
     }
-    each_child(e, &mut |c| consts_of(c, out));
+    e.children(&mut |c| consts_of(c, out));
 }
 
 #[cfg(test)]

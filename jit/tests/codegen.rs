@@ -37,21 +37,10 @@ fn run(columns: &[Vec<u64>], tys: &[Ty], expr: NExpr) -> (u32, Vec<u64>) {
     let mut counts = [0i64; 4];
     let mut args = NativeArgs {
         cols: cols.as_ptr(),
-        dead: std::ptr::null(),
-        first: 0,
         end: n as u64,
-        start: 0,
-        consts: std::ptr::null(),
         counts: counts.as_mut_ptr(),
         out: out.as_mut_ptr(),
-        stored: std::ptr::null_mut(),
-        written: std::ptr::null_mut(),
-        acc_int: 0,
-        acc_float: 0.0,
-        count: 0,
-        emitted: 0,
-        end_at: 0,
-        failed: 0,
+        ..NativeArgs::empty()
     };
     // SAFETY: the columns hold `n` values each, `out` has room for `n`, and the plan has
     // no take/skip (counts unused) and no constants.
@@ -234,22 +223,10 @@ fn take_closes_after_its_count_and_skip_drops_the_first() {
     let code = walia_jit_compiler().compile(&plan).expect("compiles");
     let mut counts = [0i64; 2];
     let mut args = NativeArgs {
-        cols: std::ptr::null(),
-        dead: std::ptr::null(),
-        first: 0,
         end: 100,
         start: 10,
-        consts: std::ptr::null(),
         counts: counts.as_mut_ptr(),
-        out: std::ptr::null_mut(),
-        stored: std::ptr::null_mut(),
-        written: std::ptr::null_mut(),
-        acc_int: 0,
-        acc_float: 0.0,
-        count: 0,
-        emitted: 0,
-        end_at: 0,
-        failed: 0,
+        ..NativeArgs::empty()
     };
     // SAFETY: a range plan reads no column and writes no output; counts has a slot per
     // stage.

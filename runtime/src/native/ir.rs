@@ -152,9 +152,20 @@ impl NExpr {
 
     /// Calls `f` with each plan field this expression reads.
     pub fn fields(&self, f: &mut dyn FnMut(u16)) {
+        if let NExpr::Field(i, _) = self {
+            f(*i);
+        }
+        self.children(&mut |c| c.fields(f));
+    }
+
+    /// Calls `f` on each direct child of this expression.
+    pub fn children(&self, f: &mut dyn FnMut(&NExpr)) {
         match self {
-            NExpr::Field(i, _) => f(*i),
-            NExpr::Elem(_) | NExpr::Const(..) | NExpr::Lit(..) | NExpr::Fail(_) => {}
+            NExpr::Field(..)
+            | NExpr::Elem(_)
+            | NExpr::Const(..)
+            | NExpr::Lit(..)
+            | NExpr::Fail(_) => {}
             NExpr::IntToFloat(x)
             | NExpr::INeg(x)
             | NExpr::FNeg(x)
@@ -163,7 +174,7 @@ impl NExpr {
             | NExpr::IAbs(x)
             | NExpr::FAbs(x)
             | NExpr::Sqrt(x)
-            | NExpr::ToInt(_, x) => x.fields(f),
+            | NExpr::ToInt(_, x) => f(x),
             NExpr::Int(_, a, b)
             | NExpr::Float(_, a, b)
             | NExpr::IntDiv(a, b)
@@ -173,19 +184,15 @@ impl NExpr {
             | NExpr::BCmp(_, a, b)
             | NExpr::And(a, b)
             | NExpr::Or(a, b) => {
-                a.fields(f);
-                b.fields(f);
+                f(a);
+                f(b);
             }
             NExpr::If(c, a, b) => {
-                c.fields(f);
-                a.fields(f);
-                b.fields(f);
+                f(c);
+                f(a);
+                f(b);
             }
-            NExpr::Call(_, args) | NExpr::Extreme(_, args) => {
-                for a in args {
-                    a.fields(f);
-                }
-            }
+            NExpr::Call(_, args) | NExpr::Extreme(_, args) => args.iter().for_each(f),
         }
     }
 }

@@ -82,6 +82,28 @@ pub struct ArgOffsets {
 }
 
 impl NativeArgs {
+    /// Arguments with every pointer null and every count 0, to fill in.
+    pub fn empty() -> NativeArgs {
+        NativeArgs {
+            cols: std::ptr::null(),
+            dead: std::ptr::null(),
+            first: 0,
+            end: 0,
+            start: 0,
+            consts: std::ptr::null(),
+            counts: std::ptr::null_mut(),
+            out: std::ptr::null_mut(),
+            stored: std::ptr::null_mut(),
+            written: std::ptr::null_mut(),
+            acc_int: 0,
+            acc_float: 0.0,
+            count: 0,
+            emitted: 0,
+            end_at: 0,
+            failed: 0,
+        }
+    }
+
     pub const OFFSETS: ArgOffsets = ArgOffsets {
         cols: std::mem::offset_of!(NativeArgs, cols) as i32,
         dead: std::mem::offset_of!(NativeArgs, dead) as i32,

@@ -189,11 +189,7 @@ impl PipeRun {
                 at,
                 ..
             } => {
-                // Continue after the rows already taken from a chunk read ahead.
-                let from = chunk.get(*at).map_or(*next, |r| *r as u64);
-                chunk.clear();
-                *at = 0;
-                *next = from;
+                let from = continue_after_chunk(chunk, at, next);
                 if threads > 1 {
                     // Slots are at least as many as live rows: a block of `budget` slots
                     // never passes the boundary (with deletions it may fall short).
@@ -301,9 +297,7 @@ impl PipeRun {
                 if native.resume_at.is_some_and(|r| from < r) {
                     return Ok(None);
                 }
-                chunk.clear();
-                *at = 0;
-                *next = from;
+                continue_after_chunk(chunk, at, next);
                 native.table_run(plan, counts, *table, (from, *end), budget, fold)?
             }
             SourceIter::Range { next, end } => {
@@ -373,6 +367,16 @@ impl PipeRun {
         }
         next
     }
+}
+
+/// Where a table source continues: after the rows already taken from a chunk read ahead
+/// (the chunk is dropped and the source positioned there).
+fn continue_after_chunk(chunk: &mut Vec<u32>, at: &mut usize, next: &mut u64) -> u64 {
+    let from = chunk.get(*at).map_or(*next, |r| *r as u64);
+    chunk.clear();
+    *at = 0;
+    *next = from;
+    from
 }
 
 /// A range's end, no more than `budget` elements after `next`.

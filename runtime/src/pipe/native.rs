@@ -132,22 +132,9 @@ impl NativeRun {
 
     fn args(&mut self, counts: &mut [i64]) -> NativeArgs {
         NativeArgs {
-            cols: std::ptr::null(),
-            dead: std::ptr::null(),
-            first: 0,
-            end: 0,
-            start: 0,
             consts: self.consts.as_ptr(),
             counts: counts.as_mut_ptr(),
-            out: std::ptr::null_mut(),
-            stored: std::ptr::null_mut(),
-            written: std::ptr::null_mut(),
-            acc_int: 0,
-            acc_float: 0.0,
-            count: 0,
-            emitted: 0,
-            end_at: 0,
-            failed: 0,
+            ..NativeArgs::empty()
         }
     }
 
@@ -561,14 +548,7 @@ impl ShardCode<'_> {
             consts: self.consts.as_ptr(),
             counts: counts.as_mut_ptr(),
             out: out.as_mut_ptr(),
-            stored: std::ptr::null_mut(),
-            written: std::ptr::null_mut(),
-            acc_int: 0,
-            acc_float: 0.0,
-            count: 0,
-            emitted: 0,
-            end_at: 0,
-            failed: 0,
+            ..NativeArgs::empty()
         };
         if call(self.entry, &mut args) != OK {
             return None;

@@ -13,11 +13,11 @@ use crate::storage::{MemStorage, Storage};
 use crate::tests::Rng;
 use std::collections::BTreeMap;
 
-fn ok<T>(r: HeapResult<T>) -> T {
+pub(super) fn ok<T>(r: HeapResult<T>) -> T {
     r.unwrap_or_else(|e| panic!("heap: {e}"))
 }
 
-fn tok<T>(r: super::TableResult<T>) -> T {
+pub(super) fn tok<T>(r: super::TableResult<T>) -> T {
     match r {
         Ok(v) => v,
         Err(super::TableError::Heap(e)) => panic!("heap: {e}"),

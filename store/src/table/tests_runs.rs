@@ -6,22 +6,11 @@ use super::ROWS_PER_PAGE;
 use super::segment::RUN_PAGES;
 use super::store::Cell;
 use crate::Heap;
-use crate::error::HeapResult;
 use crate::page::PageKind;
 use crate::pager::Pager;
 use crate::storage::MemStorage;
 
-fn ok<T>(r: HeapResult<T>) -> T {
-    r.unwrap_or_else(|e| panic!("heap: {e}"))
-}
-
-fn tok<T>(r: super::TableResult<T>) -> T {
-    match r {
-        Ok(v) => v,
-        Err(super::TableError::Heap(e)) => panic!("heap: {e}"),
-        Err(super::TableError::Data(m)) => panic!("data: {m}"),
-    }
-}
+use super::tests::{ok, tok};
 
 const COLUMNS: usize = 3;
 /// Data pages per column in these tests: several runs, the last one partial.
