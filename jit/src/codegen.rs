@@ -580,11 +580,18 @@ impl<'a, 'b> Gen<'a, 'b> {
         };
         match sink {
             Sink::Count => {}
-            Sink::SumInt => {
+            Sink::SumInt | Sink::SumIntBounded => {
                 let Some((v, _)) = self.elem else { return };
                 let acc = self.b.use_var(st.acc_int);
                 let (sum, over) = self.b.ins().sadd_overflow(acc, v);
                 self.bail_if(over);
+                if sink == Sink::SumIntBounded {
+                    // |sum| >= 2^62: the sign-folded value has bit 62 set.
+                    let sign = self.b.ins().sshr_imm_u(sum, 63);
+                    let folded = self.b.ins().bxor(sum, sign);
+                    let high = self.b.ins().ushr_imm_u(folded, 62);
+                    self.bail_if(high);
+                }
                 self.b.def_var(st.acc_int, sum);
             }
             Sink::SumFloat => {

@@ -192,4 +192,9 @@ pub enum Outputs {
     Positions(Vec<u32>),
     /// Values the last map produced.
     Values(Col),
+    /// Already folded by compiled code on a `parallel(n)` thread: how many elements came
+    /// out, and (for a sum) their Int total, every prefix of which stayed below 2^62 in
+    /// magnitude (so adding it to a running sum below 2^62 cannot pass an overflow the
+    /// serial run would stop at). Only a fold can take it.
+    Folded { count: u64, sum: i64 },
 }

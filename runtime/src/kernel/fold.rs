@@ -99,6 +99,7 @@ impl Fold {
         let n = match outputs {
             Outputs::Positions(p) => p.len(),
             Outputs::Values(c) => c.len(),
+            Outputs::Folded { count, sum } => return self.absorb_folded(*count, *sum),
         };
         if self.kind == FoldKind::Sum {
             // Positions of table rows (no map ran) are rows, not numbers: the terminal
@@ -113,6 +114,22 @@ impl Fold {
             self.sum = sum;
         }
         self.count += n as u64;
+        true
+    }
+
+    /// A piece folded by compiled code ([`Outputs::Folded`]).
+    fn absorb_folded(&mut self, count: u64, sum: i64) -> bool {
+        const BOUND: u64 = 1 << 62;
+        if self.kind == FoldKind::Sum {
+            match self.sum {
+                // Both below 2^62: no prefix of the serial sum passes 2^63.
+                Sum::Int(s) if s.unsigned_abs() < BOUND && sum.unsigned_abs() < BOUND => {
+                    self.sum = Sum::Int(s + sum);
+                }
+                _ => return false,
+            }
+        }
+        self.count += count;
         true
     }
 
@@ -159,6 +176,24 @@ mod tests {
         assert_eq!(big, Sum::Int(i64::MAX));
         let mut f = Sum::Float(0.0);
         assert_eq!(f.add_col(&Col::Bool(vec![true]), 0), Err(0));
+    }
+
+    #[test]
+    fn a_piece_folded_on_a_thread_is_taken_only_below_two_to_the_62() {
+        let folded = |count, sum| Outputs::Folded { count, sum };
+        let mut f = Fold::new(FoldKind::Sum);
+        assert!(f.absorb(&folded(3, 10)));
+        assert!(f.absorb(&folded(2, (1 << 62) - 1)));
+        assert_eq!((f.sum, f.count), (Sum::Int((1 << 62) + 9), 5));
+        // The running sum is past 2^62: a prefix of the next piece could pass 2^63.
+        assert!(!f.absorb(&folded(1, 1)));
+        assert_eq!((f.sum, f.count), (Sum::Int((1 << 62) + 9), 5));
+        let mut float = Fold::new(FoldKind::Sum);
+        float.sum = Sum::Float(0.5);
+        assert!(!float.absorb(&folded(1, 1)));
+        let mut c = Fold::new(FoldKind::Count);
+        assert!(c.absorb(&folded(7, 0)));
+        assert_eq!(c.count, 7);
     }
 
     #[test]

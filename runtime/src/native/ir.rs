@@ -229,6 +229,10 @@ pub enum Sink {
     SumInt,
     /// Add them (converted to Float) to the Float accumulator, in order, and count them.
     SumFloat,
+    /// [`Sink::SumInt`] from 0 over one page of a `parallel(n)` thread: also fails when
+    /// the running sum reaches 2^62 in magnitude, so the block can add the page's total to
+    /// its running sum without passing an overflow the serial run would stop at.
+    SumIntBounded,
     /// Write each element's bits (Int/Float/Bool as stored in a column) to the output
     /// buffer, for any other terminal.
     Values(Ty),

@@ -233,6 +233,8 @@ pub(super) fn values(outputs: Outputs, of_position: impl Fn(u32) -> Value) -> Pr
     match outputs {
         Outputs::Positions(p) => Produced::Values(p.into_iter().map(of_position).collect()),
         Outputs::Values(v) => Produced::Numbers(vec![v]),
+        // A block with a folded piece its fold did not take runs again (`shards.rs`).
+        Outputs::Folded { .. } => Produced::Numbers(Vec::new()),
     }
 }
 
@@ -250,6 +252,7 @@ pub(super) fn numbers_or_values(
             Err(_) => Produced::Values(p.into_iter().map(of_position).collect()),
         },
         Outputs::Values(v) => Produced::Numbers(vec![v]),
+        Outputs::Folded { .. } => Produced::Numbers(Vec::new()),
     }
 }
 

@@ -64,7 +64,7 @@ impl PipeRun {
             // `parallel(n)` threads hand their pages' elements to the block, which folds
             // or joins them in source order.
             Some(p) if vm.native && p.threads() > 1 => {
-                Some(crate::pipe::native::prepare(vm, p, "collect"))
+                Some(crate::pipe::native::prepare_shards(vm, p, terminal.name))
             }
             Some(p) if vm.native => Some(crate::pipe::native::prepare(vm, p, terminal.name)),
             Some(_) => Some(Err("native compilation is off (WALIA_JIT=kernels)".into())),

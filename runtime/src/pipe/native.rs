@@ -223,11 +223,17 @@ impl NativeRun {
     /// What `parallel(n)` threads call: the function (its sink gives the elements) and
     /// the run's constants. The code stays alive while `self` does.
     pub fn shard_code(&self) -> Option<ShardCode<'_>> {
-        matches!(self.plan.sink, Sink::Values(_) | Sink::Rows).then(|| ShardCode {
+        let sink = self.plan.sink;
+        matches!(
+            sink,
+            Sink::Values(_) | Sink::Rows | Sink::Count | Sink::SumIntBounded
+        )
+        .then(|| ShardCode {
             entry: self.code.code.entry(),
             consts: &self.consts,
-            sink: self.plan.sink,
+            sink,
             read_fields: &self.read_fields,
+            counts_itself: self.plan.drops(),
         })
     }
 
@@ -487,6 +493,8 @@ pub(crate) struct ShardCode<'a> {
     consts: &'a [u64],
     sink: Sink,
     read_fields: &'a [u16],
+    /// The code counts the elements that come out (else every element read does).
+    counts_itself: bool,
 }
 
 impl ShardCode<'_> {
@@ -553,6 +561,21 @@ impl ShardCode<'_> {
         if call(self.entry, &mut args) != OK {
             return None;
         }
+        if matches!(self.sink, Sink::Count | Sink::SumIntBounded) {
+            let deleted = match dead {
+                Some(d) if !self.counts_itself => column_page::count_bits(d, first, end),
+                _ => 0,
+            };
+            let count = if self.counts_itself {
+                args.count
+            } else {
+                (end - first - deleted) as u64
+            };
+            return Some(Outputs::Folded {
+                count,
+                sum: args.acc_int,
+            });
+        }
         let out = out.get(..args.emitted as usize)?;
         Some(match self.sink {
             Sink::Rows => {
@@ -584,6 +607,29 @@ pub(crate) fn want(terminal: &str) -> Want {
         "sum" | "avg" => Want::Sum,
         _ => Want::Elements,
     }
+}
+
+/// [`prepare`] for `parallel(n)` threads: a count or an Int sum is folded per page on the
+/// threads (a bounded sum, see [`Sink::SumIntBounded`]); anything else hands the elements
+/// to the block, which folds or joins them in source order.
+pub(crate) fn prepare_shards(
+    vm: &mut Vm,
+    plan: &Plan,
+    terminal: &str,
+) -> Result<NativeRun, String> {
+    if crate::native::compiler().is_none() {
+        return Err("no native compiler in this build".into());
+    }
+    let lowered = crate::native::ir::lower(plan, want(terminal));
+    let (mut nplan, consts) = match lowered {
+        Ok((p, c)) if matches!(p.sink, Sink::Count | Sink::SumInt) => (p, c),
+        _ => crate::native::ir::lower(plan, Want::Elements)?,
+    };
+    if nplan.sink == Sink::SumInt {
+        nplan.sink = Sink::SumIntBounded;
+    }
+    let (code, _) = vm.native_cache.get(&nplan)?;
+    Ok(NativeRun::new(nplan, consts, code))
 }
 
 /// Lower and compile (or find in the cache) the plan of a pipeline ending in `terminal`.
@@ -620,7 +666,7 @@ pub fn explain_tier(vm: &mut Vm, plan: &Result<Plan, String>, terminal: &str) ->
     let native = if !vm.native {
         Err("native compilation is off (WALIA_JIT=kernels)".into())
     } else if plan.threads() > 1 {
-        prepare(vm, plan, "collect")
+        prepare_shards(vm, plan, terminal)
     } else {
         prepare(vm, plan, terminal)
     };

@@ -182,6 +182,13 @@ fn sharded<T: Sync, R: Send>(
     Ok((c.kept, c.fold))
 }
 
+/// Did a piece come out folded (which only a fold can take)?
+fn any_folded<F>(results: &[(F, Outputs)]) -> bool {
+    results
+        .iter()
+        .any(|(_, o)| matches!(o, Outputs::Folded { .. }))
+}
+
 /// One page of a block: its first row, length, and pages.
 struct PageSpan<'p> {
     from: u64,
@@ -342,7 +349,10 @@ pub fn table_block(
             |f, (_, out)| f.absorb(out),
         );
         let (pages, folded) = match ran {
-            Ok(p) => p,
+            Ok(p) if !any_folded(&p.0) => p,
+            // A piece folded on a thread that the fold could not take: the interpreter
+            // runs the block (as for a bail), which reports what the serial run would.
+            Ok(_) => return Ok(Some(Err(Bail))),
             Err(b) => return Ok(Some(Err(b))),
         };
         for p in due_pages.into_inner().unwrap_or_else(|e| e.into_inner()) {
@@ -406,6 +416,7 @@ pub fn range_block(
         },
         |f, (first, out)| f.absorb_range(out, *first),
     );
+    let ran = ran.and_then(|r| if any_folded(&r.0) { Err(Bail) } else { Ok(r) });
     Some(ran.map(|(batches, folded)| {
         if let (Some(f), Some(done)) = (fold, folded) {
             *f = done;
