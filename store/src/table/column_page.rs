@@ -64,8 +64,17 @@ pub fn write_flagged(buf: &mut [u8], values: &[u64], flags: &[u8], from: usize, 
             dst.copy_from_slice(&v.to_le_bytes());
         }
     }
-    for (slot, f) in (from..to).zip(flags) {
-        buf[BITMAP_AT + slot / 8] |= ((*f != 0) as u8) << (slot % 8);
+    // A bitmap byte at a time: or-ing each slot's bit into memory made every row wait on
+    // the previous row's store to the same byte.
+    let mut slot = from;
+    while slot < to {
+        let byte_end = ((slot / 8 + 1) * 8).min(to);
+        let mut bits = 0u8;
+        for (s, f) in (slot..byte_end).zip(&flags[slot - from..byte_end - from]) {
+            bits |= ((*f != 0) as u8) << (s % 8);
+        }
+        buf[BITMAP_AT + slot / 8] |= bits;
+        slot = byte_end;
     }
 }
 
