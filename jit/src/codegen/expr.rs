@@ -77,9 +77,7 @@ impl Gen<'_, '_> {
                 self.b.ins().fcvt_from_sint(types::F64, v)
             }
             NExpr::INeg(x) => {
-                let v = self.expr(x);
-                let min = self.b.ins().icmp_imm_s(IntCC::Equal, v, i64::MIN);
-                self.bail_if(min);
+                let v = self.not_min(x);
                 self.b.ins().ineg(v)
             }
             NExpr::FNeg(x) => {
@@ -217,9 +215,7 @@ impl Gen<'_, '_> {
                 self.b.block_params(join)[0]
             }
             NExpr::IAbs(x) => {
-                let v = self.expr(x);
-                let min = self.b.ins().icmp_imm_s(IntCC::Equal, v, i64::MIN);
-                self.bail_if(min);
+                let v = self.not_min(x);
                 self.b.ins().iabs(v)
             }
             NExpr::FAbs(x) => {
@@ -286,6 +282,15 @@ impl Gen<'_, '_> {
                 best
             }
         }
+    }
+
+    /// An Int expression's value, bailing on `i64::MIN` (whose negation and absolute
+    /// value overflow).
+    fn not_min(&mut self, x: &NExpr) -> Value {
+        let v = self.expr(x);
+        let min = self.b.ins().icmp_imm_s(IntCC::Equal, v, i64::MIN);
+        self.bail_if(min);
+        v
     }
 
     pub(super) fn int_op(&mut self, op: IntOp, a: Value, c: Value) -> Value {
