@@ -52,29 +52,39 @@ pub fn write(buf: &mut [u8], slot: usize, value: Option<u64>) {
     buf[at..at + 8].copy_from_slice(&value.unwrap_or(0).to_le_bytes());
 }
 
-/// Store `values[s]` at each slot `s` of `from..to` whose `flags[s]` is not 0, marking it
-/// present (a compiled update's rows, written once nothing can fail any more).
+/// Store `values[s]` at each slot `s` of `from..to` whose `flags[s]` is 1 (flags are 0
+/// or 1), marking it present (a compiled update's rows, written once nothing can fail any
+/// more).
 pub fn write_flagged(buf: &mut [u8], values: &[u64], flags: &[u8], from: usize, to: usize) {
     let (Some(values), Some(flags)) = (values.get(from..to), flags.get(from..to)) else {
         return;
     };
     let slots = &mut buf[VALUES_AT + 8 * from..VALUES_AT + 8 * to];
+    // A mask rather than a branch: the loop vectorises, and a filter's pattern of written
+    // rows costs no mispredictions. Unflagged slots get their own bytes back.
     for ((dst, v), f) in slots.chunks_exact_mut(8).zip(values).zip(flags) {
-        if *f != 0 {
-            dst.copy_from_slice(&v.to_le_bytes());
-        }
+        let keep = u64::from(*f).wrapping_sub(1);
+        let old = u64::from_le_bytes([
+            dst[0], dst[1], dst[2], dst[3], dst[4], dst[5], dst[6], dst[7],
+        ]);
+        dst.copy_from_slice(&((v & !keep) | (old & keep)).to_le_bytes());
     }
-    // A bitmap byte at a time: or-ing each slot's bit into memory made every row wait on
-    // the previous row's store to the same byte.
+    // Eight flags make one bitmap byte: loaded as a word, the multiplication moves byte
+    // i's low bit to bit 56 + i (the partial products land on distinct bits, so nothing
+    // carries into the top byte).
     let mut slot = from;
     while slot < to {
-        let byte_end = ((slot / 8 + 1) * 8).min(to);
-        let mut bits = 0u8;
-        for (s, f) in (slot..byte_end).zip(&flags[slot - from..byte_end - from]) {
-            bits |= ((*f != 0) as u8) << (s % 8);
-        }
-        buf[BITMAP_AT + slot / 8] |= bits;
-        slot = byte_end;
+        let byte = slot / 8;
+        let (lo, hi) = (slot % 8, (to - byte * 8).min(8));
+        let bits = if lo == 0 && hi == 8 {
+            let f = &flags[slot - from..slot - from + 8];
+            let word = u64::from_le_bytes([f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7]]);
+            (word.wrapping_mul(0x0102_0408_1020_4080) >> 56) as u8
+        } else {
+            (lo..hi).fold(0u8, |bits, s| bits | (flags[byte * 8 + s - from] & 1) << s)
+        };
+        buf[BITMAP_AT + byte] |= bits;
+        slot = byte * 8 + hi;
     }
 }
 
@@ -112,6 +122,30 @@ mod tests {
         for s in 0..ROWS_PER_PAGE {
             let want = [9, 10, 499].contains(&s);
             assert_eq!(value(&page, s), want.then_some(s as u64 * 3), "slot {s}");
+        }
+    }
+
+    #[test]
+    fn flagged_writes_match_slot_by_slot_writes() {
+        // Every alignment of from/to against the bitmap bytes, flags in a mixed pattern,
+        // and slots already present that are not written keep their value.
+        let values: Vec<u64> = (0..ROWS_PER_PAGE as u64).map(|v| v * 7 + 1).collect();
+        let flags: Vec<u8> = (0..ROWS_PER_PAGE)
+            .map(|s| ((s * 37 % 11) < 6) as u8)
+            .collect();
+        for (from, to) in [(0, 500), (1, 9), (7, 8), (8, 16), (3, 499), (9, 10), (0, 0)] {
+            let mut page = vec![0u8; crate::PAGE_SIZE];
+            for s in (0..ROWS_PER_PAGE).step_by(3) {
+                write(&mut page, s, Some(1000 + s as u64));
+            }
+            let mut want = page.clone();
+            for s in from..to {
+                if flags[s] == 1 {
+                    write(&mut want, s, Some(values[s]));
+                }
+            }
+            write_flagged(&mut page, &values, &flags, from, to);
+            assert!(page == want, "slots {from}..{to}");
         }
     }
 
