@@ -2309,6 +2309,45 @@ fn edge_cases() -> Vec<Edge> {
              print 0..140000 |> take_while(x => x < 131073) |> last();\n\
              print 0..140000 |> map(x => 7 % (x - 131080)) |> last();\n",
         ),
+        // The range's proved copy (unchecked, four sums at a time) is chosen per chunk:
+        // at the edges of what it may take, every tier still agrees.
+        mem_expect(
+            "range sums at the edge of the overflow proof",
+            "var h = 4611686018427387903;\n\
+             print (h - 5000)..(h + 1) |> map(x => x * 2) |> take(1) |> sum();\n\
+             print (h - 2)..(h + 1) |> map(x => x * 2) |> count();\n\
+             print 0..5000 |> map(x => x * 738017366421) |> sum();\n\
+             print (0 - 5000)..0 |> map(x => x * 737722218504) |> sum();\n\
+             print 0..100000 |> map(x => x * x) |> sum();\n\
+             print 0..10007 |> map(x => x * 3) |> take(10005) |> sum();\n\
+             print 0..10007 |> filter(x => x % 3 != 1) |> map(x => -x + 7) |> take(9001) |> sum();\n\
+             print 0..4099 |> map(x => max(x * 2, 5000) - min(x, 77)) |> sum();\n\
+             print 0..4099 |> map(x => abs(x - 2000) * (x % 5)) |> sum();\n\
+             fun g(k) { return 0..5000 |> map(x => x * k) |> sum(); }\n\
+             print [g(738017366421), g(-738017366421), g(3)];\n",
+            "9223372036854765806\n3\n9223372036846447500\n-9223372036846260000\n333328333350000\n150135030\n-33326648\n22737582\n8401704\n[9223372036846447500, -9223372036846447500, 37492500]\n",
+            0,
+        ),
+        mem(
+            "a range sum that overflows in its last chunk",
+            "print 0..5000 |> map(x => x * 738017366422) |> sum();\n",
+        ),
+        mem(
+            "a range sum that overflows below",
+            "print (0 - 5000)..0 |> map(x => x * 737722218505) |> sum();\n",
+        ),
+        mem(
+            "a range map that overflows on its last number",
+            "var h = 4611686018427387903;\nprint (h - 2)..(h + 2) |> map(x => x * 2) |> count();\n",
+        ),
+        mem(
+            "a range square that overflows",
+            "print 3037000400..3037000600 |> map(x => x * x) |> count();\n",
+        ),
+        mem(
+            "a range cube that overflows in the sum",
+            "print 0..3000000 |> map(x => x * x * x) |> sum();\n",
+        ),
         mem(
             "captured numbers change between runs of one stream",
             "var k = 3;\nvar s = 0..3000 |> filter(x => x % k == 0);\n\

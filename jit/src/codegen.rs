@@ -21,7 +21,8 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{DataDescription, Linkage, Module, default_libcall_names};
 use std::collections::HashMap;
-use walia_runtime::api::native::ir::{NExpr, NPlan, NSource, NStage, Sink, Ty};
+use walia_runtime::api::native::interval::{elem_after, proved, sum_proved};
+use walia_runtime::api::native::ir::{IntOp, NExpr, NPlan, NSource, NStage, Sink, Ty};
 use walia_runtime::api::native::{
     BAIL, CLOSED, NativeArgs, NativeCode, NativeCompiler, OK, PipeFn,
 };
@@ -205,11 +206,21 @@ struct Gen<'a, 'b> {
     hoisted: HashMap<u64, Value>,
     /// The element flowing through the stages, and its type.
     elem: Option<(Value, Ty)>,
+    /// Emitting a range's proved copy: proved Int operations skip their checks.
+    unchecked: bool,
+    /// (In the proved copy) the element is proved: its bound is known before the chunk.
+    elem_proved: bool,
+    /// The row's place in an unrolled turn (0 outside one): which Int sum it adds to.
+    lane: usize,
 }
 
 /// The accumulators and counters kept in variables across rows.
 struct State {
     acc_int: Variable,
+    /// More Int sums for the rows of an unrolled turn but the first (the proved copy
+    /// adds unchecked, so order does not matter): one dependency chain per row of a turn.
+    /// Added to `acc_int` at the end.
+    acc_lanes: Vec<Variable>,
     acc_float: Variable,
     count: Variable,
     emitted: Variable,
@@ -217,6 +228,9 @@ struct State {
     closing: Variable,
     counts: Vec<(u16, Variable)>,
 }
+
+/// Rows per turn of an unrolled loop.
+const UNROLL: i64 = 4;
 
 const O: walia_runtime::api::native::ArgOffsets = NativeArgs::OFFSETS;
 
@@ -262,6 +276,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         }
         let st = State {
             acc_int: var(b, types::I64, acc_int0),
+            acc_lanes: (1..UNROLL).map(|_| var(b, types::I64, zero)).collect(),
             acc_float: var(b, types::F64, acc_float0),
             count: var(b, types::I64, count0),
             emitted: var(b, types::I64, zero),
@@ -320,6 +335,9 @@ impl<'a, 'b> Gen<'a, 'b> {
             consts,
             hoisted,
             elem: None,
+            unchecked: false,
+            elem_proved: false,
+            lane: 0,
         };
         // Two copies of the loop: one that skips deleted rows, and one for the common page
         // with nothing deleted (the driver passes a null bitmap), which tests nothing.
@@ -330,6 +348,7 @@ impl<'a, 'b> Gen<'a, 'b> {
             (end, start),
             (done, close),
             (out, stored, written),
+            1,
         );
         if is_table {
             let with_dead = g.row_loop(
@@ -339,10 +358,28 @@ impl<'a, 'b> Gen<'a, 'b> {
                 (end, start),
                 (done, close),
                 (out, stored, written),
+                1,
             );
             g.b.switch_to_block(entry);
             let none = g.b.ins().icmp_imm_s(IntCC::Equal, dead, 0);
             g.b.ins().brif(none, plain, &[], with_dead, &[]);
+        } else if worth_proving(plan) {
+            // A range: a second copy whose proved operations run unchecked, for the
+            // chunks the driver showed cannot overflow (runtime/src/native/interval.rs).
+            g.unchecked = true;
+            let fast = g.row_loop(
+                plan,
+                &st,
+                None,
+                (end, start),
+                (done, close),
+                (out, stored, written),
+                UNROLL,
+            );
+            g.unchecked = false;
+            g.b.switch_to_block(entry);
+            let flag = g.b.ins().load(types::I64, mem(), args, O.proved);
+            g.b.ins().brif(flag, fast, &[], plain, &[]);
         } else {
             g.b.switch_to_block(entry);
             g.b.ins().jump(plain, &[]);
@@ -351,6 +388,12 @@ impl<'a, 'b> Gen<'a, 'b> {
 
         // Results are stored only here: a bail leaves the argument block as it was.
         let store_state = |b: &mut FunctionBuilder| {
+            let mut sum = b.use_var(st.acc_int);
+            for lane in &st.acc_lanes {
+                let part = b.use_var(*lane);
+                sum = b.ins().iadd(sum, part);
+            }
+            b.def_var(st.acc_int, sum);
             for (slot, v) in &st.counts {
                 let c = b.use_var(*v);
                 b.ins().store(mem(), c, counts_at, 8 * *slot as i32);
@@ -391,7 +434,10 @@ impl<'a, 'b> Gen<'a, 'b> {
     }
 
     /// Emit a loop over rows `row..end` that runs the stages and the sink on each (a
-    /// deleted row is skipped when `dead` is given): the loop's first block.
+    /// deleted row is skipped when `dead` is given): the loop's first block. With
+    /// `unroll` > 1, rows go `unroll` at a time while that many are left (one loop-count
+    /// test for all of them), and the rest one at a time.
+    #[allow(clippy::too_many_arguments)]
     fn row_loop(
         &mut self,
         plan: &NPlan,
@@ -400,16 +446,70 @@ impl<'a, 'b> Gen<'a, 'b> {
         (end, start): (Value, Value),
         (done, close): (Block, Block),
         (out, stored, written): (Value, Value, Value),
+        unroll: i64,
     ) -> Block {
         let header = self.b.create_block();
         let body = self.b.create_block();
         let next_row = self.b.create_block();
+        let single = self.b.create_block();
+        let ptrs = (out, stored, written);
         self.b.switch_to_block(header);
+        if unroll > 1 {
+            let group = self.b.create_block();
+            let i = self.b.use_var(self.row);
+            let room = self.b.ins().iadd_imm_s(i, unroll);
+            let fits = self.b.ins().icmp(IntCC::SignedLessThanOrEqual, room, end);
+            self.b.ins().brif(fits, group, &[], single, &[]);
+            self.b.switch_to_block(group);
+            let first = self.b.use_var(self.row);
+            for k in 0..unroll {
+                let i = self.b.ins().iadd_imm_s(first, k);
+                self.b.def_var(self.row, i);
+                let next = self.b.create_block();
+                self.lane = k as usize;
+                self.row_body(plan, st, dead, start, close, ptrs, next);
+                self.b.switch_to_block(next);
+            }
+            self.lane = 0;
+            let i = self.b.ins().iadd_imm_s(first, unroll);
+            self.b.def_var(self.row, i);
+            let room = self.b.ins().iadd_imm_s(i, unroll);
+            let fits = self.b.ins().icmp(IntCC::SignedLessThanOrEqual, room, end);
+            self.b.ins().brif(fits, group, &[], single, &[]);
+        } else {
+            self.b.ins().jump(single, &[]);
+        }
+        self.b.switch_to_block(single);
         let i = self.b.use_var(self.row);
         let more = self.b.ins().icmp(IntCC::SignedLessThan, i, end);
         self.b.ins().brif(more, body, &[], done, &[]);
 
         self.b.switch_to_block(body);
+        self.row_body(plan, st, dead, start, close, ptrs, next_row);
+
+        // The test sits at the bottom: one branch per row.
+        self.b.switch_to_block(next_row);
+        let i = self.b.use_var(self.row);
+        let i = self.b.ins().iadd_imm_s(i, 1);
+        self.b.def_var(self.row, i);
+        let more = self.b.ins().icmp(IntCC::SignedLessThan, i, end);
+        self.b.ins().brif(more, body, &[], done, &[]);
+        header
+    }
+
+    /// Emit the work of the current row (stages and sink; nothing for a deleted row),
+    /// ending with a jump to `next_row`.
+    #[allow(clippy::too_many_arguments)]
+    fn row_body(
+        &mut self,
+        plan: &NPlan,
+        st: &State,
+        dead: Option<Value>,
+        start: Value,
+        close: Block,
+        (out, stored, written): (Value, Value, Value),
+        next_row: Block,
+    ) {
         let i = self.b.use_var(self.row);
         if let Some(dead) = dead {
             let byte_at = self.b.ins().ushr_imm_u(i, 3);
@@ -426,6 +526,7 @@ impl<'a, 'b> Gen<'a, 'b> {
             NSource::Range => Some((self.b.ins().iadd(start, i), Ty::Int)),
             NSource::Table(_) => None,
         };
+        self.elem_proved = self.unchecked && plan.source == NSource::Range;
         // A row that a stage drops ends here too: a `take` that reached its count on it
         // still closes the pipeline after it.
         let row_end = if plan.stages.iter().any(|s| matches!(s, NStage::Take { .. })) {
@@ -446,15 +547,6 @@ impl<'a, 'b> Gen<'a, 'b> {
         } else {
             self.b.ins().jump(next_row, &[]);
         }
-
-        // The test sits at the bottom: one branch per row.
-        self.b.switch_to_block(next_row);
-        let i = self.b.use_var(self.row);
-        let i = self.b.ins().iadd_imm_s(i, 1);
-        self.b.def_var(self.row, i);
-        let more = self.b.ins().icmp(IntCC::SignedLessThan, i, end);
-        self.b.ins().brif(more, body, &[], done, &[]);
-        header
     }
 
     /// Continue in a fresh block (after a terminator, for code that follows it).
@@ -504,6 +596,7 @@ impl<'a, 'b> Gen<'a, 'b> {
                 NStage::Map(e) => {
                     let v = self.expr(e);
                     self.elem = Some((v, e.ty()));
+                    self.elem_proved = self.unchecked && elem_after(s, self.elem_proved);
                 }
                 NStage::Set { value, .. } => {
                     let v = self.expr(value);
@@ -517,6 +610,7 @@ impl<'a, 'b> Gen<'a, 'b> {
                     let one = self.b.ins().iconst(types::I8, 1);
                     self.b.ins().store(mem(), one, flag_at, 0);
                     self.elem = Some((v, ty));
+                    self.elem_proved = self.unchecked && elem_after(s, self.elem_proved);
                 }
                 NStage::Take { slot, n } => {
                     let Some(var) = count_var(*slot) else {
@@ -582,6 +676,16 @@ impl<'a, 'b> Gen<'a, 'b> {
             Sink::Count => {}
             Sink::SumInt | Sink::SumIntBounded => {
                 let Some((v, _)) = self.elem else { return };
+                if sink == Sink::SumInt && self.unchecked && self.elem_proved {
+                    let acc = match self.lane {
+                        0 => st.acc_int,
+                        k => st.acc_lanes[k - 1],
+                    };
+                    let sum = self.b.use_var(acc);
+                    let sum = self.b.ins().iadd(sum, v);
+                    self.b.def_var(acc, sum);
+                    return;
+                }
                 let acc = self.b.use_var(st.acc_int);
                 let (sum, over) = self.b.ins().sadd_overflow(acc, v);
                 self.bail_if(over);
@@ -612,4 +716,37 @@ impl<'a, 'b> Gen<'a, 'b> {
             }
         }
     }
+}
+
+/// Has a range plan anything the proved copy would run unchecked: an Int sum of a proved
+/// element, or a proved `+ - *`, negation or absolute value in some stage?
+fn worth_proving(plan: &NPlan) -> bool {
+    fn has(e: &NExpr, elem_proved: bool) -> bool {
+        let op = matches!(
+            e,
+            NExpr::Int(IntOp::Add | IntOp::Sub | IntOp::Mul, ..) | NExpr::INeg(_) | NExpr::IAbs(_)
+        );
+        if op && proved(e, elem_proved) {
+            return true;
+        }
+        let mut any = false;
+        e.children(&mut |c| any = any || has(c, elem_proved));
+        any
+    }
+    if plan.source != NSource::Range {
+        return false;
+    }
+    let mut elem_proved = true;
+    for s in &plan.stages {
+        let found = match s {
+            NStage::Filter(e) | NStage::Map(e) | NStage::TakeWhile(e) => has(e, elem_proved),
+            NStage::Set { value, .. } => has(value, elem_proved),
+            NStage::Take { .. } | NStage::Skip { .. } => false,
+        };
+        if found {
+            return true;
+        }
+        elem_proved = elem_after(s, elem_proved);
+    }
+    sum_proved(plan)
 }

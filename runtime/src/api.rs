@@ -67,4 +67,8 @@ pub mod native {
     pub mod ir {
         pub use crate::native::ir::*;
     }
+    /// Which Int operations of a range plan may run unchecked (see `proved` in `NativeArgs`).
+    pub mod interval {
+        pub use crate::native::interval::{elem_after, proved, sum_proved};
+    }
 }

@@ -5,6 +5,7 @@ use super::{Gen, clif, mem};
 use crate::shims;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{BlockArg, InstBuilder, MemFlagsData, Value, types};
+use walia_runtime::api::native::interval::proved;
 use walia_runtime::api::native::ir::{
     Cmp, FloatOp, IntOp, NExpr, NPlan, NStage, Rounding, Shim, Ty,
 };
@@ -76,6 +77,10 @@ impl Gen<'_, '_> {
                 let v = self.expr(x);
                 self.b.ins().fcvt_from_sint(types::F64, v)
             }
+            NExpr::INeg(x) if self.proved(e) => {
+                let v = self.expr(x);
+                self.b.ins().ineg(v)
+            }
             NExpr::INeg(x) => {
                 let v = self.not_min(x);
                 self.b.ins().ineg(v)
@@ -83,6 +88,14 @@ impl Gen<'_, '_> {
             NExpr::FNeg(x) => {
                 let v = self.expr(x);
                 self.b.ins().fneg(v)
+            }
+            NExpr::Int(op @ (IntOp::Add | IntOp::Sub | IntOp::Mul), x, y) if self.proved(e) => {
+                let (a, c) = (self.expr(x), self.expr(y));
+                match op {
+                    IntOp::Add => self.b.ins().iadd(a, c),
+                    IntOp::Sub => self.b.ins().isub(a, c),
+                    _ => self.b.ins().imul(a, c),
+                }
             }
             NExpr::Int(op, x, y) => {
                 // Arithmetic with a literal checks the operand's range instead of the
@@ -214,6 +227,10 @@ impl Gen<'_, '_> {
                 self.b.switch_to_block(join);
                 self.b.block_params(join)[0]
             }
+            NExpr::IAbs(x) if self.proved(e) => {
+                let v = self.expr(x);
+                self.b.ins().iabs(v)
+            }
             NExpr::IAbs(x) => {
                 let v = self.not_min(x);
                 self.b.ins().iabs(v)
@@ -282,6 +299,11 @@ impl Gen<'_, '_> {
                 best
             }
         }
+    }
+
+    /// In a range's proved copy, is `e` proved (it cannot overflow on this chunk)?
+    fn proved(&self, e: &NExpr) -> bool {
+        self.unchecked && proved(e, self.elem_proved)
     }
 
     /// An Int expression's value, bailing on `i64::MIN` (whose negation and absolute

@@ -10,6 +10,7 @@
 //! which in turn hand it to the interpreter: the results and diagnostics are always the
 //! interpreter's (DESIGN decision 6).
 
+pub mod interval;
 pub mod ir;
 
 use std::sync::OnceLock;
@@ -37,6 +38,9 @@ pub struct NativeArgs {
     pub end: u64,
     /// A range's number at index 0.
     pub start: i64,
+    /// Not 0: run the range chunk's proved copy, whose proved Int operations skip their
+    /// overflow checks (the driver showed none can overflow: [`interval`]).
+    pub proved: u64,
     /// The run's constants, by slot ([`ir::NExpr::Const`]).
     pub consts: *const u64,
     /// Each plan stage's take/skip count.
@@ -68,6 +72,7 @@ pub struct ArgOffsets {
     pub first: i32,
     pub end: i32,
     pub start: i32,
+    pub proved: i32,
     pub consts: i32,
     pub counts: i32,
     pub out: i32,
@@ -90,6 +95,7 @@ impl NativeArgs {
             first: 0,
             end: 0,
             start: 0,
+            proved: 0,
             consts: std::ptr::null(),
             counts: std::ptr::null_mut(),
             out: std::ptr::null_mut(),
@@ -110,6 +116,7 @@ impl NativeArgs {
         first: std::mem::offset_of!(NativeArgs, first) as i32,
         end: std::mem::offset_of!(NativeArgs, end) as i32,
         start: std::mem::offset_of!(NativeArgs, start) as i32,
+        proved: std::mem::offset_of!(NativeArgs, proved) as i32,
         consts: std::mem::offset_of!(NativeArgs, consts) as i32,
         counts: std::mem::offset_of!(NativeArgs, counts) as i32,
         out: std::mem::offset_of!(NativeArgs, out) as i32,

@@ -13,7 +13,7 @@ use crate::error::RtResult;
 use crate::kernel::eval::Col;
 use crate::kernel::fold::{Fold, FoldKind, Sum};
 use crate::native::ir::{NPlan, Sink, Ty, Want};
-use crate::native::{BAIL, CLOSED, NativeArgs, NativeCode, OK};
+use crate::native::{BAIL, CLOSED, NativeArgs, NativeCode, OK, interval};
 use crate::value::Value;
 use crate::vm::Vm;
 use std::collections::{HashMap, VecDeque};
@@ -426,6 +426,10 @@ impl NativeRun {
             args.start = at;
             args.first = 0;
             args.end = n;
+            let last = at + (n as i64 - 1);
+            let proved =
+                interval::range_chunk_proved(&self.plan, &self.consts, (at, last), n, args.acc_int);
+            args.proved = proved as u64;
             args.out = self.out.as_mut_ptr();
             let status = self.call(&mut args);
             if status != OK && status != CLOSED {
