@@ -687,15 +687,23 @@ impl<'a, 'b> Gen<'a, 'b> {
                     return;
                 }
                 let acc = self.b.use_var(st.acc_int);
+                if sink == Sink::SumIntBounded {
+                    // The sum before stays within ±2^62, so the wrapping add leaves that
+                    // range whenever the true sum does, overflowing or not: one test,
+                    // `sum + 2^62` (unsigned) below 2^63, decides both.
+                    let sum = self.b.ins().iadd(acc, v);
+                    let shifted = self.b.ins().iadd_imm_s(sum, 1i64 << 62);
+                    let high = self.b.ins().icmp_imm_u(
+                        IntCC::UnsignedGreaterThanOrEqual,
+                        shifted,
+                        i64::MIN,
+                    );
+                    self.bail_if(high);
+                    self.b.def_var(st.acc_int, sum);
+                    return;
+                }
                 let (sum, over) = self.b.ins().sadd_overflow(acc, v);
                 self.bail_if(over);
-                if sink == Sink::SumIntBounded {
-                    // |sum| >= 2^62: the sign-folded value has bit 62 set.
-                    let sign = self.b.ins().sshr_imm_u(sum, 63);
-                    let folded = self.b.ins().bxor(sum, sign);
-                    let high = self.b.ins().ushr_imm_u(folded, 62);
-                    self.bail_if(high);
-                }
                 self.b.def_var(st.acc_int, sum);
             }
             Sink::SumFloat => {

@@ -57,9 +57,15 @@ fn parse_args() -> Result<Args, String> {
         let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
         match a.as_str() {
             "--passes" => {
-                passes = value("--passes")?.parse().map_err(|e| format!("--passes: {e}"))?
+                passes = value("--passes")?
+                    .parse()
+                    .map_err(|e| format!("--passes: {e}"))?
             }
-            "--range" => range = value("--range")?.parse().map_err(|e| format!("--range: {e}"))?,
+            "--range" => {
+                range = value("--range")?
+                    .parse()
+                    .map_err(|e| format!("--range: {e}"))?
+            }
             "--table" => table = value("--table")?,
             "-h" | "--help" => return Err(usage()),
             _ if a.starts_with('-') => return Err(format!("unknown option {a}\n{}", usage())),
@@ -125,7 +131,9 @@ fn load(heap: &mut Heap, name: &str) -> Result<Layout, String> {
         for (c, list) in ["age", "score"].iter().zip(&cols) {
             let p = list[i];
             if p == 0 || !seen.insert(p) {
-                return Err(format!("column {c}, page index {i}: page {p} missing or shared"));
+                return Err(format!(
+                    "column {c}, page index {i}: page {p} missing or shared"
+                ));
             }
             let bytes = pager.page(p, PageKind::Column).map_err(err)?;
             for slot in 0..n {
@@ -193,7 +201,9 @@ fn range(n: u64) -> i64 {
     for i in 0..n as i64 {
         s = s.wrapping_add(i.wrapping_mul(2));
         // SAFETY: an empty instruction string; `s` stays in a register.
-        unsafe { std::arch::asm!("/* {0} */", inout(reg) s, options(nomem, nostack, preserves_flags)) };
+        unsafe {
+            std::arch::asm!("/* {0} */", inout(reg) s, options(nomem, nostack, preserves_flags))
+        };
     }
     s
 }
@@ -238,6 +248,23 @@ fn run(a: &Args) -> Result<(), String> {
         times.push(ns(t, rows));
     }
     report("scan_ns_per_row", times, &format!("sum={sum}"));
+
+    // the scan on two threads, each taking half the pages (what parallel(2) can reach)
+    let mut times = Vec::new();
+    for _ in 0..a.passes {
+        let t = Instant::now();
+        let (left, right) = read.split_at(read.len() / 2);
+        let both = std::thread::scope(|s| {
+            let other = s.spawn(|| scan(black_box(left)));
+            let mine = scan(black_box(right));
+            other.join().map(|o| o.wrapping_add(mine))
+        });
+        times.push(ns(t, rows));
+        if both.ok() != Some(sum) {
+            return Err("scan on two threads: wrong result".into());
+        }
+    }
+    report("scan2_ns_per_row", times, &format!("sum={sum}"));
 
     // update, on private copy-on-write mappings of the file
     let file = std::fs::File::open(&a.heap).map_err(|e| e.to_string())?;
@@ -290,7 +317,11 @@ fn run(a: &Args) -> Result<(), String> {
             }
         }
     }
-    report("update_first_ns_per_row", first, &format!("updated={updated}"));
+    report(
+        "update_first_ns_per_row",
+        first,
+        &format!("updated={updated}"),
+    );
     report("update_ns_per_row", later, &format!("updated={updated}"));
 
     // range
@@ -301,7 +332,11 @@ fn run(a: &Args) -> Result<(), String> {
         sum = range(black_box(a.range));
         times.push(ns(t, a.range));
     }
-    report("range_ns_per_iter", times, &format!("n={} sum={sum}", a.range));
+    report(
+        "range_ns_per_iter",
+        times,
+        &format!("n={} sum={sum}", a.range),
+    );
     Ok(())
 }
 

@@ -486,7 +486,7 @@ fn call(f: crate::native::PipeFn, args: &mut NativeArgs) -> u32 {
 }
 
 /// Plan fields a `parallel(n)` thread's call can pass (more: the kernels run the page).
-const MAX_SHARD_FIELDS: usize = 32;
+pub(crate) const MAX_SHARD_FIELDS: usize = 32;
 
 /// A compiled function that `parallel(n)` threads call on their pages or chunks: its
 /// sink hands out the elements, which the block folds or joins in source order as the

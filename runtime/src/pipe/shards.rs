@@ -11,7 +11,7 @@ use super::batch::{
     BatchDone, MEMORY_BATCH, Numbers, Produced, TablePage, live_positions, no_coerce,
     numbers_or_values, row_outputs, run_stages, with_rows,
 };
-use super::native::ShardCode;
+use super::native::{MAX_SHARD_FIELDS, ShardCode};
 use super::plan::{Plan, PlanStage};
 use crate::db::handle::TableId;
 use crate::error::RtResult;
@@ -200,11 +200,7 @@ struct PageSpan<'p> {
     due: Vec<(u64, &'p [u8])>,
 }
 
-fn run_page(
-    stages: &[PlanStage],
-    span: &PageSpan,
-    native: Option<ShardCode>,
-) -> KResult<(u64, Outputs)> {
+fn run_page(stages: &[PlanStage], span: &PageSpan) -> KResult<(u64, Outputs)> {
     if !span
         .due
         .iter()
@@ -214,20 +210,57 @@ fn run_page(
         return Err(Bail);
     }
     let first = span.page.first;
-    if let Some(code) = native {
-        let deleted = span
-            .deletion
-            .map_or(0, |d| column_page::count_bits(d, first, first + span.len));
-        let columns: Vec<Option<&[u8]>> = span.page.columns.iter().map(|(p, _)| *p).collect();
-        if let Some(out) = code.run(&columns, span.deletion, (first, first + span.len), 0) {
-            return Ok(((span.len - deleted) as u64, out));
-        }
-    }
     let live = live_positions(span.deletion, first, span.len);
     let read = live.len() as u64;
     let mut counts = vec![0; stages.len()];
     let done = run_stages(stages, &mut counts, &span.page, live, &no_coerce)?;
     Ok((read, done.outputs))
+}
+
+/// The page numbers of a block: per plan field, its column's pages, and the deletion
+/// marks' pages (0: none), each indexed from the block's first page.
+type BlockPages<'a> = (&'a [Vec<u64>], &'a [u64], usize);
+
+/// One page (the one holding `row`, up to `stop`) through the compiled code, reading the
+/// pages straight from the block's lists: the kernels' view of the page is built only
+/// when the code cannot run it (`None`: a nil in a column read, or a bail). Pages checked
+/// here for the first time go to `due`.
+fn native_page(
+    code: &ShardCode,
+    reader: &PageView,
+    (columns, deletions, index): BlockPages,
+    (row, stop): (u64, u64),
+    due: &mut Vec<u64>,
+) -> KResult<Option<(u64, Outputs)>> {
+    let per_page = ROWS_PER_PAGE as u64;
+    let mut read = |page: u64| -> KResult<Option<&[u8]>> {
+        if page == 0 {
+            return Ok(None);
+        }
+        let (bytes, check) = reader.unchecked(page).ok_or(Bail)?;
+        if check && !due.contains(&page) {
+            if !check_kind(bytes, page, PageKind::Column) {
+                // The interpreter reads the block again and reports the damaged page.
+                return Err(Bail);
+            }
+            due.push(page);
+        }
+        Ok(Some(bytes))
+    };
+    let mut pages: [Option<&[u8]>; MAX_SHARD_FIELDS] = [None; MAX_SHARD_FIELDS];
+    if columns.len() > MAX_SHARD_FIELDS {
+        return Ok(None);
+    }
+    for (slot, list) in pages.iter_mut().zip(columns) {
+        *slot = read(list.get(index).copied().unwrap_or(0))?;
+    }
+    let deletion = read(deletions.get(index).copied().unwrap_or(0))?;
+    let first = (row % per_page) as usize;
+    let end = (((row / per_page + 1) * per_page).min(stop) - row) as usize + first;
+    let deleted = deletion.map_or(0, |d| column_page::count_bits(d, first, end));
+    Ok(code
+        .run(&pages[..columns.len()], deletion, (first, end), 0)
+        .map(|out| ((end - first - deleted) as u64, out)))
 }
 
 /// A page's bytes, noting it in `list` when its check is still due.
@@ -282,8 +315,9 @@ pub fn table_block(
         let reader = pager.view();
         // Each thread finds, reads and checks (when not yet checked) the pages of its own
         // rows. (A page number out of range, ruled out above, would bail.)
+        let page_index = |row: u64| (row / per_page) as usize - first_page;
         let span_of = |&row: &u64| -> KResult<PageSpan> {
-            let index = (row / per_page) as usize - first_page;
+            let index = page_index(row);
             let page_at = |pages: &[u64]| pages.get(index).copied().unwrap_or(0);
             let mut list = Vec::new();
             let mut read_page = |page: u64| -> KResult<Option<&[u8]>> {
@@ -332,10 +366,28 @@ pub fn table_block(
                 let mut outputs = Vec::with_capacity(rows.len());
                 let (mut n_read, mut due) = (0, Vec::new());
                 for row in rows {
+                    if let Some(code) = native {
+                        let index = page_index(*row);
+                        if let Some((n, out)) = native_page(
+                            &code,
+                            &reader,
+                            (&column_pages, &deletion_pages, index),
+                            (*row, stop),
+                            &mut due,
+                        )? {
+                            n_read += n;
+                            outputs.push((*row, out));
+                            continue;
+                        }
+                    }
                     let span = span_of(row)?;
-                    let (n, out) = run_page(stages, &span, native)?;
+                    let (n, out) = run_page(stages, &span)?;
                     n_read += n;
-                    due.extend(span.due.iter().map(|(p, _)| *p));
+                    for (p, _) in &span.due {
+                        if !due.contains(p) {
+                            due.push(*p);
+                        }
+                    }
                     outputs.push((span.from, out));
                 }
                 read.fetch_add(n_read, Ordering::Relaxed);
