@@ -14,9 +14,12 @@ default 5), times in-process (clock() around each pass, in ns per row):
                on a fresh copy of the heap each round; the first pass (it copies every
                score page) apart from the median of the later passes
   range        0..N |> map(i => i * 2) |> sum()   (N = `--range`, default 50,000,000)
+  heavier map  the scan with a map of several Int operations per row (compute-bound,
+               where the scan is bound by memory bandwidth), serial and with parallel(2)
 
-each in the default mode and with `--no-jit` (the interpreter); the anchor (bench/anchor: Rust
-loops over the same heap's mapped column pages, built with cargo); and LuaJIT for the range
+each in the default mode and with `--no-jit` (the interpreter; not the heavier map); the anchor
+(bench/anchor: Rust loops over the same heap's mapped column pages, built with cargo; its scan
+also on two threads, the machine's ceiling for parallel(2)); and LuaJIT for the range
 (`for i=0,N-1 do s=s+i*2 end`, os.clock around it). Every process runs one untimed warm-up
 pass first (the update's first pass is its own measurement instead), then `--passes` timed
 passes (`--slow-passes` under --no-jit, one later pass for the --no-jit update); a round's
@@ -53,6 +56,10 @@ SCAN = "db.users |> filter(u => u.age > 18) |> map(u => u.score * 2) |> sum()"
 PAR = "db.users |> parallel(2) |> filter(u => u.age > 18) |> map(u => u.score * 2) |> sum()"
 UPDATE = "db.users |> filter(u => u.age > 18) |> map(u => u.score = u.score + 1) |> run()"
 RANGE = "0..%d |> map(i => i * 2) |> sum()"
+# Several operations per row: compute-bound where the scan is bound by memory bandwidth.
+HEAVY_MAP = "map(u => ((u.score * 7 + u.age) % 13) * (u.score % 7) + (u.age * u.score) % 11)"
+HEAVY = "db.users |> filter(u => u.age > 18) |> " + HEAVY_MAP + " |> sum()"
+HEAVY_PAR = "db.users |> parallel(2) |> filter(u => u.age > 18) |> " + HEAVY_MAP + " |> sum()"
 
 # One warm-up pass plus the timed ones; each pass prints its seconds and its result.
 WAL = """fun main() {
@@ -98,19 +105,22 @@ def info(msg):
 
 
 def expected(rows, n):
-    """(scan sum, rows with age > 18, range sum) for `rows` rows and a range of n."""
+    """(scan sum, rows with age > 18, range sum, heavy sum) for `rows` rows and a range
+    of n."""
     period = 9000  # lcm(90, 1000): age and score repeat together
     def part(m):
-        s = c = 0
+        s = c = h = 0
         for i in range(m):
-            if i % 90 > 18:
-                s += 2 * (i % 1000)
+            age, score = i % 90, i % 1000
+            if age > 18:
+                s += 2 * score
                 c += 1
-        return s, c
+                h += ((score * 7 + age) % 13) * (score % 7) + (age * score) % 11
+        return s, c, h
     full, rest = divmod(rows, period)
-    ps, pc = part(period)
-    rs, rc = part(rest)
-    return full * ps + rs, full * pc + rc, n * (n - 1)
+    ps, pc, ph = part(period)
+    rs, rc, rh = part(rest)
+    return full * ps + rs, full * pc + rc, n * (n - 1), full * ph + rh
 
 
 def csv_path(rows):
@@ -249,8 +259,9 @@ def main():
     if not os.path.exists(walia):
         sys.exit(f"no walia binary at {walia} (build it, or pass --walia PATH)")
 
-    e_scan, e_count, e_range = expected(rows, n)
-    want = {"scan": str(e_scan), "update": str(e_count), "range": str(e_range)}
+    e_scan, e_count, e_range, e_heavy = expected(rows, n)
+    want = {"scan": str(e_scan), "update": str(e_count), "range": str(e_range),
+            "heavy": str(e_heavy)}
     anchor = os.path.abspath(a.anchor) if a.anchor else build_anchor()
     luajit = None if a.no_luajit else ensure_luajit()
     csv = csv_path(rows)
@@ -277,6 +288,10 @@ def main():
                 ("update" + sfx, UPDATE, "update", nojit, True),
                 ("range" + sfx, RANGE % n, "range", nojit, False),
             ]
+        walia_cases += [
+            ("heavy", HEAVY, "heavy", False, False),
+            ("heavy parallel(2)", HEAVY_PAR, "heavy", False, False),
+        ]
         cases = {c[0]: Case(c[0]) for c in walia_cases}
         scripts = {}
         for name, pipe, key, nojit, updating in walia_cases:
@@ -285,8 +300,8 @@ def main():
             with open(path, "w") as f:
                 f.write(WAL % {"passes": 1 + k, "pipe": pipe})
             scripts[name] = path
-        akeys = ("scan_ns_per_row", "update_first_ns_per_row", "update_ns_per_row",
-                 "range_ns_per_iter")
+        akeys = ("scan_ns_per_row", "scan2_ns_per_row", "update_first_ns_per_row",
+                 "update_ns_per_row", "range_ns_per_iter")
         anchor_cases = {k: Case("anchor " + k) for k in akeys}
         anchor_results = {}
         lj_case = Case("luajit range")
@@ -360,6 +375,7 @@ def main():
 
         # The anchor's results, against the expected values (and so against Walia's).
         for k, key, field in (("scan_ns_per_row", "scan", "sum"),
+                              ("scan2_ns_per_row", "scan", "sum"),
                               ("update_first_ns_per_row", "update", "updated"),
                               ("range_ns_per_iter", "range", "sum")):
             got = anchor_results.get(k, {}).get(field)
@@ -412,8 +428,10 @@ def report(rows, n, rounds, passes, slow, cases, anchor, lj, want):
     A = anchor
     rows_ = [
         ("scan", cases["scan"], cases["scan --no-jit"], A["scan_ns_per_row"], False, None),
-        ("scan \\|> parallel(2)", cases["parallel(2)"], cases["parallel(2) --no-jit"],
-         A["scan_ns_per_row"], False, None),
+        ("scan \\|> parallel(2) (anchor: two threads)", cases["parallel(2)"],
+         cases["parallel(2) --no-jit"], A["scan2_ns_per_row"], False, None),
+        ("heavier map (compute-bound)", cases["heavy"], None, None, False, None),
+        ("heavier map \\|> parallel(2)", cases["heavy parallel(2)"], None, None, False, None),
         ("update, first pass", cases["update"], cases["update --no-jit"],
          A["update_first_ns_per_row"], True, None),
         ("update, later passes", cases["update"], cases["update --no-jit"],
@@ -452,8 +470,13 @@ def report(rows, n, rounds, passes, slow, cases, anchor, lj, want):
     target("range: walia / LuaJIT <= 1.0x", div(fig(cases["range"]), fig(lj)), lambda v: v <= 1)
     target("parallel(2): serial / parallel >= 1.8x", div(s, fig(cases["parallel(2)"])),
            lambda v: v >= 1.8)
+    target("  (the anchor's own gain on two threads, for scale: >= 1.8x)",
+           div(s_a, fig(anchor["scan2_ns_per_row"])), lambda v: v >= 1.8)
+    target("parallel(2), heavier map: serial / parallel >= 1.8x",
+           div(fig(cases["heavy"]), fig(cases["heavy parallel(2)"])), lambda v: v >= 1.8)
     print(f"\nResults checked: scan sum {want['scan']} (walia, --no-jit, parallel(2), anchor), "
-          f"update count {want['update']}, range sum {want['range']}.")
+          f"update count {want['update']}, range sum {want['range']}, "
+          f"heavier map sum {want['heavy']}.")
 
 
 if __name__ == "__main__":
