@@ -11,6 +11,7 @@
 //! saturating.
 
 use crate::shims;
+use cranelift_codegen::Context;
 use cranelift_codegen::ir::GlobalValue;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
@@ -19,7 +20,7 @@ use cranelift_codegen::ir::{
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_jit::{JITBuilder, JITModule};
-use cranelift_module::{DataDescription, Linkage, Module, default_libcall_names};
+use cranelift_module::{DataDescription, FuncId, Linkage, Module, default_libcall_names};
 use std::collections::HashMap;
 use walia_runtime::api::native::interval::{elem_after, proved, sum_proved};
 use walia_runtime::api::native::ir::{IntOp, NExpr, NPlan, NSource, NStage, Sink, Ty};
@@ -77,75 +78,12 @@ fn err(e: impl std::fmt::Display) -> String {
 }
 
 fn compile(plan: &NPlan) -> Result<Code, String> {
-    let mut flags = settings::builder();
-    flags.set("opt_level", "speed").map_err(err)?;
-    flags.set("use_colocated_libcalls", "false").map_err(err)?;
-    flags.set("is_pic", "false").map_err(err)?;
-    let isa = cranelift_native::builder()
-        .map_err(err)?
-        .finish(settings::Flags::new(flags))
-        .map_err(err)?;
-    let mut jb = JITBuilder::with_isa(isa, default_libcall_names());
-    for s in shims::ALL {
-        let (name, _, addr) = shims::shim(s);
-        jb.symbol(name, addr);
-    }
-    jb.symbol(shims::FLOORED_MOD, shims::floored_mod as *const u8);
     // Frees the module's memory on every way out but success (an error, a panic).
-    let mut owned = Owned(Some(JITModule::new(jb)));
+    let mut owned = Owned(Some(host_module()?));
     let Some(module) = owned.0.as_mut() else {
         return Err("no module".into());
     };
-    let ptr = module.target_config().pointer_type();
-    let mut sig = module.make_signature();
-    sig.params.push(AbiParam::new(ptr));
-    sig.returns.push(AbiParam::new(types::I32));
-    let id = module
-        .declare_function("walia_pipe", Linkage::Export, &sig)
-        .map_err(err)?;
-    let mut ctx = module.make_context();
-    ctx.func.signature = sig;
-    ctx.func.name = UserFuncName::user(0, id.as_u32());
-    // Host functions this plan may call.
-    let mut imports: HashMap<&'static str, usize> = HashMap::new();
-    for s in shims::ALL {
-        let (name, arity, _) = shims::shim(s);
-        imports.insert(name, arity);
-    }
-    imports.insert(shims::FLOORED_MOD, 2);
-    let mut fctx = FunctionBuilderContext::new();
-    {
-        let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
-        let mut funcs: HashMap<&'static str, FuncRef> = HashMap::new();
-        for (name, arity) in &imports {
-            let mut s = module.make_signature();
-            for _ in 0..*arity {
-                s.params.push(AbiParam::new(types::F64));
-            }
-            s.returns.push(AbiParam::new(types::F64));
-            let f = module
-                .declare_function(name, Linkage::Import, &s)
-                .map_err(err)?;
-            funcs.insert(name, module.declare_func_in_func(f, b.func));
-        }
-        // Constants an instruction cannot take as an immediate (Floats, wide Ints) are read
-        // once into registers from a data object: as constant-pool operands next to the
-        // code they made the loop several times slower.
-        let wide = wide_constants(plan);
-        let table = if wide.is_empty() {
-            None
-        } else {
-            let id = module.declare_anonymous_data(false, false).map_err(err)?;
-            let mut data = DataDescription::new();
-            data.define(wide.iter().flat_map(|w| w.to_le_bytes()).collect());
-            data.set_align(8);
-            module.define_data(id, &data).map_err(err)?;
-            Some(module.declare_data_in_func(id, b.func))
-        };
-        Gen::build(&mut b, plan, ptr, &funcs, (&wide, table));
-        b.seal_all_blocks();
-        b.finalize(module.target_config());
-    }
+    let (mut ctx, id) = build(module, plan)?;
     let dump = std::env::var_os("WALIA_JIT_DUMP").is_some();
     if dump {
         ctx.set_disasm(true);
@@ -165,6 +103,104 @@ fn compile(plan: &NPlan) -> Result<Code, String> {
         module: owned.0.take(),
         entry,
     })
+}
+
+/// The code generator's settings (the same for every target).
+fn flags() -> Result<settings::Flags, String> {
+    let mut flags = settings::builder();
+    flags.set("opt_level", "speed").map_err(err)?;
+    flags.set("use_colocated_libcalls", "false").map_err(err)?;
+    flags.set("is_pic", "false").map_err(err)?;
+    Ok(settings::Flags::new(flags))
+}
+
+/// A module for this machine, with the host functions plans call.
+fn host_module() -> Result<JITModule, String> {
+    let isa = cranelift_native::builder()
+        .map_err(err)?
+        .finish(flags()?)
+        .map_err(err)?;
+    let mut jb = JITBuilder::with_isa(isa, default_libcall_names());
+    for s in shims::ALL {
+        let (name, _, addr) = shims::shim(s);
+        jb.symbol(name, addr);
+    }
+    jb.symbol(shims::FLOORED_MOD, shims::floored_mod as *const u8);
+    Ok(JITModule::new(jb))
+}
+
+/// Declare the plan's function in `module` and build its body (not yet compiled).
+fn build(module: &mut JITModule, plan: &NPlan) -> Result<(Context, FuncId), String> {
+    let ptr = module.target_config().pointer_type();
+    let mut sig = module.make_signature();
+    sig.params.push(AbiParam::new(ptr));
+    sig.returns.push(AbiParam::new(types::I32));
+    let id = module
+        .declare_function("walia_pipe", Linkage::Export, &sig)
+        .map_err(err)?;
+    let mut ctx = module.make_context();
+    ctx.func.signature = sig;
+    ctx.func.name = UserFuncName::user(0, id.as_u32());
+    // Host functions this plan may call.
+    let mut imports: HashMap<&'static str, usize> = HashMap::new();
+    for s in shims::ALL {
+        let (name, arity, _) = shims::shim(s);
+        imports.insert(name, arity);
+    }
+    imports.insert(shims::FLOORED_MOD, 2);
+    let mut fctx = FunctionBuilderContext::new();
+    let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
+    let mut funcs: HashMap<&'static str, FuncRef> = HashMap::new();
+    for (name, arity) in &imports {
+        let mut s = module.make_signature();
+        for _ in 0..*arity {
+            s.params.push(AbiParam::new(types::F64));
+        }
+        s.returns.push(AbiParam::new(types::F64));
+        let f = module
+            .declare_function(name, Linkage::Import, &s)
+            .map_err(err)?;
+        funcs.insert(name, module.declare_func_in_func(f, b.func));
+    }
+    // Constants an instruction cannot take as an immediate (Floats, wide Ints) are read
+    // once into registers from a data object: as constant-pool operands next to the
+    // code they made the loop several times slower.
+    let wide = wide_constants(plan);
+    let table = if wide.is_empty() {
+        None
+    } else {
+        let id = module.declare_anonymous_data(false, false).map_err(err)?;
+        let mut data = DataDescription::new();
+        data.define(wide.iter().flat_map(|w| w.to_le_bytes()).collect());
+        data.set_align(8);
+        module.define_data(id, &data).map_err(err)?;
+        Some(module.declare_data_in_func(id, b.func))
+    };
+    Gen::build(&mut b, plan, ptr, &funcs, (&wide, table));
+    b.seal_all_blocks();
+    b.finalize(module.target_config());
+    Ok((ctx, id))
+}
+
+/// Lower `plan` for 64-bit ARM Linux, without running it (this machine may not be one):
+/// the size of the machine code, or why it could not be made. Checks that every plan the
+/// runtime hands over has an aarch64 lowering (`--features aarch64-check`).
+#[cfg(feature = "aarch64-check")]
+pub fn lower_for_aarch64(plan: &NPlan) -> Result<usize, String> {
+    use cranelift_codegen::control::ControlPlane;
+    let isa = cranelift_codegen::isa::lookup_by_name("aarch64-unknown-linux-gnu")
+        .map_err(err)?
+        .finish(flags()?)
+        .map_err(err)?;
+    let mut owned = Owned(Some(host_module()?));
+    let Some(module) = owned.0.as_mut() else {
+        return Err("no module".into());
+    };
+    let (mut ctx, _) = build(module, plan)?;
+    let code = ctx
+        .compile(&*isa, &mut ControlPlane::default())
+        .map_err(|e| format!("Cranelift (aarch64): {:?}", e.inner))?;
+    Ok(code.code_buffer().len())
 }
 
 /// A module not yet handed to a [`Code`].

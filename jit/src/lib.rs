@@ -18,6 +18,9 @@ mod codegen;
 ))]
 mod shims;
 
+#[cfg(all(target_os = "linux", target_arch = "x86_64", feature = "aarch64-check"))]
+pub use codegen::lower_for_aarch64;
+
 /// Register the Cranelift compiler for every VM of this process (no effect where
 /// Cranelift is unavailable, or when a compiler is already registered).
 pub fn install() {
