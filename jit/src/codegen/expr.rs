@@ -1,7 +1,8 @@
 //! Expressions: each typed node to Cranelift instructions, and the constants a plan
 //! needs (the literal range checks, the wide constants loaded once).
 
-use super::{Gen, clif, mem};
+use super::loops::Gen;
+use super::{clif, mem};
 use crate::shims;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{BlockArg, InstBuilder, MemFlagsData, Value, types};
