@@ -236,3 +236,68 @@ fn take_closes_after_its_count_and_skip_drops_the_first() {
     assert_eq!((args.acc_int, args.count, args.end_at), (39, 3, 5));
     assert_eq!(counts, [2, 3]);
 }
+
+/// A page-like buffer: eight bitmap words (`present` slots set), then `values`; the
+/// column pointer is the first value, as the driver passes it.
+fn page(values: &[i64], present: &[usize]) -> Vec<u64> {
+    let mut buf = vec![0u64; 8 + values.len()];
+    for s in present {
+        buf[s / 64] |= 1 << (s % 64);
+    }
+    buf[8..].copy_from_slice(&ints(values));
+    buf
+}
+
+/// Sum of field 0 over slots `first..end`, the code checking the presence bits.
+fn checked_sum(buf: &[u64], (first, end): (usize, usize)) -> (u32, i64) {
+    let plan = NPlan {
+        source: NSource::Table(vec![Ty::Int]),
+        stages: vec![NStage::Map(int(0))],
+        sink: Sink::SumInt,
+    };
+    let code = walia_jit_compiler()
+        .compile(&plan)
+        .unwrap_or_else(|e| panic!("compile: {e}"));
+    let cols = [buf[8..].as_ptr()];
+    let masks = walia_runtime::api::native::presence_masks(first, end);
+    let mut counts = [0i64; 4];
+    let mut args = NativeArgs {
+        cols: cols.as_ptr(),
+        present: masks.as_ptr(),
+        first: first as u64,
+        end: end as u64,
+        counts: counts.as_mut_ptr(),
+        ..NativeArgs::empty()
+    };
+    // SAFETY: the column holds the slots `first..end` and the eight bitmap words before
+    // them; `present` points to eight masks; the plan has no outputs or counters.
+    let status = unsafe { code.entry()(&mut args) };
+    (status, args.acc_int)
+}
+
+#[test]
+fn a_nil_among_the_rows_given_bails_and_one_outside_does_not() {
+    let values: Vec<i64> = (0..500).collect();
+    let all: Vec<usize> = (0..500).collect();
+    let full = page(&values, &all);
+    assert_eq!(checked_sum(&full, (0, 500)), (OK, 124750));
+    // Slot 300 is nil: any range holding it bails; ranges around it do not.
+    let holed: Vec<usize> = all.iter().copied().filter(|s| *s != 300).collect();
+    let buf = page(&values, &holed);
+    assert_eq!(checked_sum(&buf, (0, 500)).0, BAIL);
+    assert_eq!(checked_sum(&buf, (300, 301)).0, BAIL);
+    assert_eq!(checked_sum(&buf, (256, 320)).0, BAIL);
+    assert_eq!(checked_sum(&buf, (0, 300)), (OK, (0..300).sum()));
+    assert_eq!(checked_sum(&buf, (301, 500)), (OK, (301..500).sum()));
+    // The last slot of a word and the first of the next.
+    let edge: Vec<usize> = all
+        .iter()
+        .copied()
+        .filter(|s| *s != 63 && *s != 64)
+        .collect();
+    let buf = page(&values, &edge);
+    assert_eq!(checked_sum(&buf, (0, 63)), (OK, (0..63).sum()));
+    assert_eq!(checked_sum(&buf, (0, 64)).0, BAIL);
+    assert_eq!(checked_sum(&buf, (64, 70)).0, BAIL);
+    assert_eq!(checked_sum(&buf, (65, 500)), (OK, (65..500).sum()));
+}

@@ -60,8 +60,8 @@ pub use walia_store::{
 /// gets each pipeline as a typed plan.
 pub mod native {
     pub use crate::native::{
-        ArgOffsets, BAIL, CLOSED, NativeArgs, NativeCode, NativeCompiler, OK, PipeFn, compiler,
-        install,
+        ArgOffsets, BAIL, BITMAP_BEFORE_VALUES, CLOSED, NativeArgs, NativeCode, NativeCompiler, OK,
+        PipeFn, compiler, install, presence_masks,
     };
     /// The typed plan a compiler lowers.
     pub mod ir {

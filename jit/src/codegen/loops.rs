@@ -12,7 +12,7 @@ use cranelift_frontend::{FunctionBuilder, Variable};
 use std::collections::HashMap;
 use walia_runtime::api::native::interval::{elem_after, proved, sum_proved};
 use walia_runtime::api::native::ir::{IntOp, NExpr, NPlan, NSource, NStage, Sink, Ty};
-use walia_runtime::api::native::{BAIL, CLOSED, NativeArgs, OK};
+use walia_runtime::api::native::{BAIL, BITMAP_BEFORE_VALUES, CLOSED, NativeArgs, OK};
 
 pub(super) struct Gen<'a, 'b> {
     pub(super) b: &'a mut FunctionBuilder<'b>,
@@ -146,6 +146,37 @@ impl<'a, 'b> Gen<'a, 'b> {
         b.append_block_param(close, types::I64);
         let bail = b.create_block();
         let is_table = matches!(plan.source, NSource::Table(_));
+        // The fields read must be present in every row given: else the page bails (the
+        // kernels take nils). Checked here, not by the driver, so that the first access
+        // to the page's memory overlaps with the loop.
+        let entry = if is_table && !cols.is_empty() {
+            let present = load(b, ptr, O.present);
+            let check = b.create_block();
+            let checked = b.create_block();
+            b.ins().brif(present, check, &[], checked, &[]);
+            b.switch_to_block(check);
+            let masks: Vec<Value> = (0..8)
+                .map(|w| b.ins().load(types::I64, mem(), present, 8 * w))
+                .collect();
+            let mut all = b.ins().iconst(types::I64, -1);
+            let mut bases: Vec<(u16, Value)> = cols.iter().map(|(f, v)| (*f, *v)).collect();
+            bases.sort_by_key(|(f, _)| *f);
+            for (_, base) in bases {
+                for (w, mask) in masks.iter().enumerate() {
+                    let off = 8 * w as i32 - BITMAP_BEFORE_VALUES;
+                    let word = b.ins().load(types::I64, mem(), base, off);
+                    let outside = b.ins().bnot(*mask);
+                    let fine = b.ins().bor(word, outside);
+                    all = b.ins().band(all, fine);
+                }
+            }
+            let ok = b.ins().icmp_imm_s(IntCC::Equal, all, -1);
+            b.ins().brif(ok, checked, &[], bail, &[]);
+            b.switch_to_block(checked);
+            checked
+        } else {
+            entry
+        };
         let mut g = Gen {
             b,
             funcs,

@@ -33,6 +33,11 @@ pub struct NativeArgs {
     pub cols: *const *const u64,
     /// The deletion bitmap of the page (bit set: deleted); null when no row in range is.
     pub dead: *const u8,
+    /// Eight words, one bit per slot `first..end` ([`presence_masks`]): the code bails
+    /// unless every field it reads is present in those slots (a column page's presence
+    /// bitmap is the [`BITMAP_BEFORE_VALUES`] bytes before its first value). Null: no check
+    /// (a range, or a driver that checked).
+    pub present: *const u64,
     /// Rows `first..end` of the page (slots), or indices `first..end` of a range chunk.
     pub first: u64,
     pub end: u64,
@@ -69,6 +74,7 @@ pub struct NativeArgs {
 pub struct ArgOffsets {
     pub cols: i32,
     pub dead: i32,
+    pub present: i32,
     pub first: i32,
     pub end: i32,
     pub start: i32,
@@ -92,6 +98,7 @@ impl NativeArgs {
         NativeArgs {
             cols: std::ptr::null(),
             dead: std::ptr::null(),
+            present: std::ptr::null(),
             first: 0,
             end: 0,
             start: 0,
@@ -113,6 +120,7 @@ impl NativeArgs {
     pub const OFFSETS: ArgOffsets = ArgOffsets {
         cols: std::mem::offset_of!(NativeArgs, cols) as i32,
         dead: std::mem::offset_of!(NativeArgs, dead) as i32,
+        present: std::mem::offset_of!(NativeArgs, present) as i32,
         first: std::mem::offset_of!(NativeArgs, first) as i32,
         end: std::mem::offset_of!(NativeArgs, end) as i32,
         start: std::mem::offset_of!(NativeArgs, start) as i32,
@@ -129,6 +137,31 @@ impl NativeArgs {
         end_at: std::mem::offset_of!(NativeArgs, end_at) as i32,
         failed: std::mem::offset_of!(NativeArgs, failed) as i32,
     };
+}
+
+/// How far a column page's presence bitmap (64 bytes) lies before its first value.
+pub const BITMAP_BEFORE_VALUES: i32 = 64;
+const _: () = assert!(
+    walia_store::column_page::VALUES_AT - walia_store::column_page::BITMAP_AT
+        == BITMAP_BEFORE_VALUES as usize
+);
+
+/// The masks of slots `first..end` in the eight words of a presence bitmap.
+pub fn presence_masks(first: usize, end: usize) -> [u64; 8] {
+    let mut masks = [0u64; 8];
+    for (w, m) in masks.iter_mut().enumerate() {
+        let lo = first.clamp(64 * w, 64 * w + 64) - 64 * w;
+        let hi = end.clamp(64 * w, 64 * w + 64) - 64 * w;
+        if hi > lo {
+            let ones = if hi - lo == 64 {
+                u64::MAX
+            } else {
+                (1u64 << (hi - lo)) - 1
+            };
+            *m = ones << lo;
+        }
+    }
+    masks
 }
 
 /// A compiled pipeline function.
@@ -159,4 +192,32 @@ pub fn install(compiler: &'static dyn NativeCompiler) {
 /// The registered compiler, if any.
 pub fn compiler() -> Option<&'static dyn NativeCompiler> {
     COMPILER.get().copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::presence_masks;
+
+    #[test]
+    fn presence_masks_cover_exactly_the_slots_given() {
+        for (first, end) in [
+            (0, 500),
+            (0, 0),
+            (3, 4),
+            (63, 65),
+            (64, 128),
+            (1, 499),
+            (499, 500),
+        ] {
+            let masks = presence_masks(first, end);
+            for slot in 0..512 {
+                let set = masks[slot / 64] >> (slot % 64) & 1 == 1;
+                assert_eq!(
+                    set,
+                    (first..end).contains(&slot),
+                    "{first}..{end}: slot {slot}"
+                );
+            }
+        }
+    }
 }

@@ -13,7 +13,7 @@ use crate::error::RtResult;
 use crate::kernel::eval::Col;
 use crate::kernel::fold::{Fold, FoldKind, Sum};
 use crate::native::ir::{NPlan, Sink, Ty, Want};
-use crate::native::{BAIL, CLOSED, NativeArgs, NativeCode, OK, interval};
+use crate::native::{BAIL, CLOSED, NativeArgs, NativeCode, OK, interval, presence_masks};
 use crate::value::Value;
 use crate::vm::Vm;
 use std::collections::{HashMap, VecDeque};
@@ -291,14 +291,11 @@ impl NativeRun {
                 let dead = (deletion != 0).then(|| pager.validated(deletion));
                 let live =
                     stop - first - dead.map_or(0, |d| column_page::count_bits(d, first, stop));
-                // A read column with a nil in range, or a checkpoint boundary inside the
-                // page: the kernels run it.
-                let nil = this.read_fields.iter().any(|f| {
-                    let p = numbers[*f as usize];
-                    p == 0
-                        || column_page::count_bits(pager.validated(p), first, stop) != stop - first
-                });
-                if nil || read + live as u64 > budget {
+                // A read column never written (all nil), or a checkpoint boundary inside
+                // the page: the kernels run it. (A nil in a written page makes the code
+                // bail: it checks the presence bits itself.)
+                let unwritten = this.read_fields.iter().any(|f| numbers[*f as usize] == 0);
+                if unwritten || read + live as u64 > budget {
                     if pages == 0 {
                         return kernels;
                     }
@@ -324,7 +321,9 @@ impl NativeRun {
                 if this.written.is_some() {
                     this.flags.fill(0);
                 }
+                let masks = presence_masks(first, stop);
                 args.cols = col_ptrs.as_ptr();
+                args.present = masks.as_ptr();
                 args.dead = dead_bits;
                 args.first = first as u64;
                 args.end = stop as u64;
@@ -479,8 +478,10 @@ impl NativeRun {
 /// Call a compiled function.
 fn call(f: crate::native::PipeFn, args: &mut NativeArgs) -> u32 {
     // SAFETY: every caller (`table_run`, `range_run`, `ShardCode::run`) fills `args` as
-    // `NativeArgs` documents: column pointers come from pages the pager validated (kind
-    // and checksum) and stay mapped for the call (nothing allocates or remaps during it),
+    // `NativeArgs` documents: column pointers point `VALUES_AT` bytes into pages the pager
+    // validated (kind and checksum), so the 64 bytes before each are that page's presence
+    // bitmap, and stay mapped for the call (nothing allocates or remaps during it);
+    // `present` is null or points to eight words;
     // `first..end` lies within one page (at most ROWS_PER_PAGE slots) or is a range
     // chunk, and `out`, `stored`, `written` and `counts` point to buffers of at least
     // `end` entries and one per plan stage. The function was compiled from the plan

@@ -4,8 +4,8 @@
 use super::call;
 use crate::kernel::eval::Col;
 use crate::native::NativeArgs;
-use crate::native::OK;
 use crate::native::ir::{Sink, Ty};
+use crate::native::{OK, presence_masks};
 use walia_store::column_page::{self, BITMAP_AT, VALUES_AT};
 
 /// Plan fields a `parallel(n)` thread's call can pass (more: the kernels run the page).
@@ -35,11 +35,10 @@ impl ShardCode<'_> {
         (first, end): (usize, usize),
         start: i64,
     ) -> Option<crate::kernel::eval::Outputs> {
+        // A read column never written is all nil: the kernels run the page. (The code
+        // checks the presence bits of the others.)
         for f in self.read_fields {
-            let page = (*columns.get(*f as usize)?)?;
-            if column_page::count_bits(page, first, end) != end - first {
-                return None;
-            }
+            (*columns.get(*f as usize)?)?;
         }
         let mut cols = [std::ptr::null::<u64>(); MAX_SHARD_FIELDS];
         if columns.len() > MAX_SHARD_FIELDS {
@@ -71,8 +70,10 @@ impl ShardCode<'_> {
     ) -> Option<crate::kernel::eval::Outputs> {
         use crate::kernel::eval::Outputs;
         let mut counts = [0i64; 64];
+        let masks = presence_masks(first, end);
         let mut args = NativeArgs {
             cols: cols.as_ptr(),
+            present: masks.as_ptr(),
             dead: match dead {
                 Some(d) if column_page::count_bits(d, first, end) > 0 => d[BITMAP_AT..].as_ptr(),
                 _ => std::ptr::null(),
