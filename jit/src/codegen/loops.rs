@@ -192,25 +192,21 @@ impl<'a, 'b> Gen<'a, 'b> {
         };
         // Two copies of the loop: one that skips deleted rows, and one for the common page
         // with nothing deleted (the driver passes a null bitmap), which tests nothing.
-        let plain = g.row_loop(
-            plan,
-            &st,
-            None,
-            (end, start),
-            (done, close),
-            (out, stored, written),
-            1,
-        );
-        if is_table {
-            let with_dead = g.row_loop(
+        let copy = |g: &mut Gen, dead: Option<Value>, unroll: i64| {
+            let ends = (done, close);
+            g.row_loop(
                 plan,
                 &st,
-                Some(dead),
+                dead,
                 (end, start),
-                (done, close),
+                ends,
                 (out, stored, written),
-                1,
-            );
+                unroll,
+            )
+        };
+        let plain = copy(&mut g, None, 1);
+        if is_table {
+            let with_dead = copy(&mut g, Some(dead), 1);
             g.b.switch_to_block(entry);
             let none = g.b.ins().icmp_imm_s(IntCC::Equal, dead, 0);
             g.b.ins().brif(none, plain, &[], with_dead, &[]);
@@ -218,15 +214,7 @@ impl<'a, 'b> Gen<'a, 'b> {
             // A range: a second copy whose proved operations run unchecked, for the
             // chunks the driver showed cannot overflow (runtime/src/native/interval.rs).
             g.unchecked = true;
-            let fast = g.row_loop(
-                plan,
-                &st,
-                None,
-                (end, start),
-                (done, close),
-                (out, stored, written),
-                UNROLL,
-            );
+            let fast = copy(&mut g, None, UNROLL);
             g.unchecked = false;
             g.b.switch_to_block(entry);
             let flag = g.b.ins().load(types::I64, mem(), args, O.proved);
