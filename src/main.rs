@@ -346,6 +346,11 @@ fn open_heap_for_check(engine: &mut Engine, opts: &Options) -> Result<(), Error>
     engine.open_heap_read_only(path)
 }
 
+/// "1 row", "2 rows".
+fn rows(n: u64) -> String {
+    format!("{n} row{}", if n == 1 { "" } else { "s" })
+}
+
 fn dispatch(cli: Cli, engine: &mut Engine, color: bool) -> i32 {
     match cli.command {
         Some(Command::Run { file, args }) => run_file(engine, &file, args, color),
@@ -375,7 +380,7 @@ fn dispatch(cli: Cli, engine: &mut Engine, color: bool) -> i32 {
                         0 => String::new(),
                         n => format!(" (skipped {n} bad line{})", if n == 1 { "" } else { "s" }),
                     };
-                    println!("imported {} rows into {table}{skipped}", done.rows);
+                    println!("imported {} into {table}{skipped}", rows(done.rows));
                     for warning in done.skipped_warnings(&file) {
                         eprintln!("{warning}");
                     }
@@ -385,7 +390,7 @@ fn dispatch(cli: Cli, engine: &mut Engine, color: bool) -> i32 {
         }
         Some(Command::Export { table, file, .. }) => {
             let result = engine.export_table(&table, &file).map(|n| {
-                println!("exported {n} rows of {table}");
+                println!("exported {} of {table}", rows(n));
             });
             report(result, color)
         }

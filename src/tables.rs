@@ -234,6 +234,14 @@ impl Engine {
         path: &str,
         options: ImportOptions,
     ) -> Result<Imported, Error> {
+        // A file that cannot be opened is an I/O error (exit 74), as for a script; a file
+        // of no known format is refused first, before anything is read.
+        walia_stdlib::Format::of(path).map_err(Error::Runtime)?;
+        if let Err(e) = std::fs::File::open(path) {
+            return Err(Error::Io {
+                message: format!("cannot read '{path}': {e}"),
+            });
+        }
         walia_stdlib::import_table(&mut self.vm, &Value::str(table), path, options)
             .map_err(Error::Runtime)
     }

@@ -218,7 +218,7 @@ fn skip_bad_says_which_lines_it_skipped_and_why() {
     std::fs::write(d.join("bad.csv"), &csv).expect("write");
     let (out, err, code) = walia(d, &["import", "--skip-bad", "h.wld", "t", "bad.csv"]);
     assert_eq!(code, Some(0), "{err}");
-    assert_eq!(out, "imported 1 rows into t (skipped 3 bad lines)\n");
+    assert_eq!(out, "imported 1 row into t (skipped 3 bad lines)\n");
     assert_eq!(
         err,
         "warning: skipped line 3 of 'bad.csv': column n holds Int values, got \"x\"\n\
@@ -253,4 +253,27 @@ fn skip_bad_says_which_lines_it_skipped_and_why() {
         err.contains("warning: skipped line 4 of 'bad.csv': expected 2 fields"),
         "{err}"
     );
+}
+
+#[test]
+fn one_row_is_one_row_and_a_missing_file_is_an_io_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    std::fs::write(d.join("one.csv"), "id,n\n1,2\n").expect("write");
+    let (out, err, code) = walia(d, &["import", "h.wld", "t", "one.csv"]);
+    assert_eq!(
+        (out.as_str(), code),
+        ("imported 1 row into t\n", Some(0)),
+        "{err}"
+    );
+    let (out, err, code) = walia(d, &["export", "h.wld", "t", "out.csv"]);
+    assert_eq!(
+        (out.as_str(), code),
+        ("exported 1 row of t\n", Some(0)),
+        "{err}"
+    );
+    // A missing input is exit 74 (I/O), like a missing script, and names the file.
+    let (out, err, code) = walia(d, &["import", "h.wld", "t", "nosuch.csv"]);
+    assert_eq!((out.as_str(), code), ("", Some(74)), "{err}");
+    assert!(err.contains("cannot read 'nosuch.csv'"), "{err}");
 }

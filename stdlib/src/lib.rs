@@ -19,7 +19,9 @@ mod strings;
 mod table_io;
 mod tables;
 
-pub use table_io::{ImportOptions, Imported, export as export_table, import as import_table};
+pub use table_io::{
+    Format, ImportOptions, Imported, export as export_table, import as import_table,
+};
 
 #[cfg(test)]
 mod tests;

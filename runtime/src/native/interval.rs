@@ -7,9 +7,13 @@
 //! loop in which such ("proved") operations, and an Int `sum` of a proved element, skip
 //! their checks; the driver picks that copy for a chunk only when [`range_chunk_proved`]
 //! shows that no proved operation can leave the Int range on any of its numbers, and the
-//! sum cannot either. Both sides decide what is proved with the same function, [`walk`],
-//! so they cannot disagree: the static question ([`proved`]) is the same walk over
-//! placeholder bounds, which never fail.
+//! sum cannot either. Both sides decide what is proved with the same function, [`walk`]:
+//! the static question ([`proved`]) is the same walk over placeholder bounds (element and
+//! captured numbers 0). Whether a node has a bound depends only on the tree's shape, and a
+//! failed bound fails every node above it, so the two can differ only one way: where
+//! literals alone overflow (`9223372036854775807 + (1 - x)`), the placeholder walk fails
+//! and the code keeps that check, which the driver's walk may have found unneeded. Every
+//! operation the code leaves unchecked is one the driver bounded with the chunk's numbers.
 
 use super::ir::{IntOp, NExpr, NPlan, NStage, Sink, Ty};
 
@@ -120,7 +124,8 @@ fn walk(
 }
 
 /// Is `e` proved (its Int operations run unchecked in the proved copy) when the element
-/// is (`elem_proved`)? The same walk as the driver's, over placeholder bounds.
+/// is (`elem_proved`)? The same walk as the driver's, over placeholder bounds (see the
+/// module's note on the one way they can differ, which is safe).
 pub fn proved(e: &NExpr, elem_proved: bool) -> bool {
     matches!(walk(e, elem_proved.then_some((0, 0)), &|_| 0), Ok(Some(_)))
 }

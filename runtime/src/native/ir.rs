@@ -230,8 +230,10 @@ pub enum Sink {
     /// Add them (converted to Float) to the Float accumulator, in order, and count them.
     SumFloat,
     /// [`Sink::SumInt`] from 0 over one page of a `parallel(n)` thread: also fails when
-    /// the running sum reaches 2^62 in magnitude, so the block can add the page's total to
-    /// its running sum without passing an overflow the serial run would stop at.
+    /// the running sum leaves [-2^62, 2^62), so the block can add the page's total to its
+    /// running sum without passing an overflow the serial run would stop at. (The block's
+    /// fold takes only totals of magnitude below 2^62: a page ending on exactly -2^62 is
+    /// declined there, and the block runs in the interpreter.)
     SumIntBounded,
     /// Write each element's bits (Int/Float/Bool as stored in a column) to the output
     /// buffer, for any other terminal.
