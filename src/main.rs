@@ -405,7 +405,8 @@ fn dispatch(cli: Cli, engine: &mut Engine, color: bool) -> i32 {
             } else if let Some(file) = cli.file {
                 run_file(engine, &file, cli.args, color)
             } else if std::io::stdin().is_terminal() {
-                repl::run(std::mem::take(engine))
+                let heap = (!cli.opts.memory).then(|| heap_path(&cli.opts));
+                repl::run(std::mem::take(engine), heap)
             } else {
                 run_file(engine, "-", cli.args, color)
             }

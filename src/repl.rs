@@ -21,11 +21,27 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use walia::Engine;
 
+/// The first line: the version, where the state lives, and how to get help and leave.
+fn banner(heap: Option<&std::path::Path>) -> String {
+    let state = match heap {
+        Some(path) => format!(
+            "globals and tables persist in {} (committed after each input)",
+            path.display()
+        ),
+        None => "in memory only (--memory): nothing is saved".to_string(),
+    };
+    format!(
+        "Walia {}: {state}\n:help for help, exit or Ctrl-D to leave",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
 /// Entries kept in the history file.
 const HISTORY_SIZE: usize = 1000;
 
-/// Read-eval-print loop on the terminal. Returns the exit code.
-pub fn run(engine: Engine) -> i32 {
+/// Read-eval-print loop on the terminal, on `heap` (`None`: in memory). Returns the exit
+/// code.
+pub fn run(engine: Engine, heap: Option<PathBuf>) -> i32 {
     let color = std::io::stderr().is_terminal();
     let mut session = Session::new(engine, color);
     let config = Config::builder()
@@ -52,10 +68,7 @@ pub fn run(engine: Engine) -> i32 {
         // A missing or unreadable history file is not an error.
         let _ = rl.load_history(path);
     }
-    println!(
-        "Walia {} (:help for help, Ctrl-D to exit)",
-        env!("CARGO_PKG_VERSION")
-    );
+    println!("{}", banner(heap.as_deref()));
     loop {
         if let Some(helper) = rl.helper_mut() {
             helper.names = session.global_names();

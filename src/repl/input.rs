@@ -51,8 +51,11 @@ pub fn is_command(text: &str) -> bool {
     if t.starts_with(':') {
         return true;
     }
-    let word = t.split_whitespace().next().unwrap_or("");
-    matches!(word, ".exit" | ".help" | ".clear" | ".state")
+    // `.` and a letter: a command as sqlite3 and node spell them (`.quit`, `.tables`);
+    // no Walia input starts that way (`.5` is a number).
+    t.strip_prefix('.')
+        .and_then(|rest| rest.chars().next())
+        .is_some_and(|c| c.is_ascii_alphabetic())
 }
 
 /// Does the last line of a multi-line buffer ask to abandon it (`.clear`)?

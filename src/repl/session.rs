@@ -27,10 +27,11 @@ Commands:
   :tables          tables: rows, columns and their types
   :cursors         checkpointed pipes: state, position/total, checkpoints
   :explain EXPR    the plan of a pipeline ending in a terminal (not run)
-  :quit, .exit     leave the REPL (Ctrl-D also does)
+  :quit, .exit     leave the REPL (so do exit, quit and Ctrl-D)
   .help            same as :help
   .clear           abandon the current multi-line input and clear the screen
   .state           each of your globals with its value
+Every :command also answers to .command (.tables, .quit), as in sqlite3.
 Anything else runs as Walia code; the value of an expression is printed.
 Input continues while brackets are open or a statement is unfinished;
 two empty lines run it anyway. Ctrl-C cancels the current input.";
@@ -94,7 +95,25 @@ impl Session {
         if is_command(&text) {
             return self.command(text.trim());
         }
+        // Habits from python3, lua and sqlite3: a bare `exit`, `quit` or `help` (unless
+        // the user made a global of that name).
+        let word = text.trim().trim_end_matches(';').trim();
+        let word = word.strip_suffix("()").unwrap_or(word);
+        if matches!(word, "exit" | "quit" | "help") && !self.is_users(word) {
+            return if word == "help" {
+                Reply::Out(HELP.to_string())
+            } else {
+                Reply::Quit
+            };
+        }
         self.eval(&text)
+    }
+
+    /// Is `name` a global the user made (not missing, not a builtin)?
+    fn is_users(&mut self, name: &str) -> bool {
+        self.engine
+            .get_value(name)
+            .is_some_and(|v| self.is_user(name, &v))
     }
 
     /// Run code; its value (printed as inside a container, nothing for `nil`) or its
@@ -112,6 +131,14 @@ impl Session {
         let (name, arg) = match line.split_once(char::is_whitespace) {
             Some((n, a)) => (n, a.trim()),
             None => (line, ""),
+        };
+        // `.quit`, `.tables`...: every `:` command also answers to a `.`.
+        let colon = format!(":{}", &name[1..]);
+        let name = match name {
+            ".exit" | ".help" | ".clear" | ".state" => name,
+            _ if name.starts_with('.') && COMMANDS.contains(&colon.as_str()) => colon.as_str(),
+            ".q" => ":q",
+            _ => name,
         };
         match name {
             ":quit" | ".exit" | ":q" => Reply::Quit,

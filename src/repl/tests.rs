@@ -149,6 +149,29 @@ fn commands_are_recognised() {
     assert!(is_command(".help len"));
     assert!(!is_command(".5"));
     assert!(!is_command("x.y"));
+    assert!(is_command(".quit"));
+    assert!(is_command(".tables"));
+}
+
+#[test]
+fn habits_from_other_shells_are_understood() {
+    let (mut s, _) = session();
+    for quit in [
+        "exit", "quit", "exit()", "quit()", " exit; ", ".quit", ".q", ":q",
+    ] {
+        assert_eq!(s.handle(quit), Reply::Quit, "{quit}");
+    }
+    assert!(out(s.handle("help")).starts_with("Commands:"));
+    assert!(
+        out(s.handle(".tables")).contains("table"),
+        "{:?}",
+        s.handle(".tables")
+    );
+    assert_eq!(s.handle(".globals"), s.handle(":globals"));
+    // A global of the user's by that name is theirs.
+    assert_eq!(s.handle("var quit = 5;"), Reply::Nothing);
+    assert_eq!(out(s.handle("quit")), "5");
+    assert!(err(s.handle(".nosuch")).contains("unknown command '.nosuch'"));
 }
 
 // ---- running inputs --------------------------------------------------------------------
