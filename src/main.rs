@@ -438,8 +438,25 @@ fn load(file: &str) -> Result<(String, String), Error> {
         })?;
         return Ok(("<stdin>".to_string(), text));
     }
-    let text = walia::read_source(std::path::Path::new(file))?;
+    let path = std::path::Path::new(file);
+    let text = walia::read_source(path).map_err(|e| match (e, command_like(file)) {
+        (Error::Io { message }, Some(cmd)) if !path.exists() => Error::Io {
+            message: format!("{message}\nhint: did you mean the command `walia {cmd}`?"),
+        },
+        (e, _) => e,
+    })?;
     Ok((file.to_string(), text))
+}
+
+/// The subcommand a missing script's name is a near miss of (`walia tset`).
+fn command_like(file: &str) -> Option<String> {
+    use clap::CommandFactory;
+    if file.contains(['/', '.']) {
+        return None;
+    }
+    let cli = Cli::command();
+    let names: Vec<&str> = cli.get_subcommands().map(|c| c.get_name()).collect();
+    walia_lang::diagnostic::did_you_mean(file, names.iter().copied())
 }
 
 fn run_file(engine: &mut Engine, file: &str, args: Vec<String>, color: bool) -> i32 {

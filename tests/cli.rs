@@ -233,3 +233,27 @@ fn import_stops_at_the_record_cap_unless_raised() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("imported 2 rows"), "{}", stdout(&o));
 }
+
+#[test]
+fn a_missing_script_named_like_a_command_suggests_the_command() {
+    let stderr = |args: &[&str]| {
+        let out = walia(args, None);
+        (
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+            out.status.code(),
+        )
+    };
+    let (err, code) = stderr(&["tset"]);
+    assert_eq!(code, Some(74), "{err}");
+    assert!(err.contains("cannot read 'tset'"), "{err}");
+    assert!(
+        err.contains("did you mean the command `walia test`?"),
+        "{err}"
+    );
+    // A name like no command, or a path, gets no hint.
+    let (err, code) = stderr(&["nosuch"]);
+    assert_eq!(code, Some(74), "{err}");
+    assert!(!err.contains("did you mean"), "{err}");
+    let (err, _) = stderr(&["dir/tset"]);
+    assert!(!err.contains("did you mean"), "{err}");
+}
