@@ -54,6 +54,13 @@ impl Error {
     pub fn is_limit(&self) -> bool {
         matches!(self, Error::Runtime(e) if e.kind == ErrorKind::Limit)
     }
+
+    /// True when [`crate::interrupt`] stopped the script.
+    pub fn is_interrupt(&self) -> bool {
+        matches!(self, Error::Runtime(e)
+            if e.kind == ErrorKind::Limit
+                && e.message == walia_runtime::api::INTERRUPTED_MESSAGE)
+    }
 }
 
 /// One line: `file:line:col: message` (the first error of a compile failure, with a count

@@ -29,6 +29,10 @@ pub use tables::{ImportOptions, Imported, RowView, TableInfo};
 pub use walia_runtime::api::Durability;
 pub use walia_runtime::api::Limits;
 pub use walia_runtime::api::ProgressSink;
+/// Stop the script running in this process (from any thread, e.g. a Ctrl-C handler): it
+/// fails at its next limit poll, every few thousand operations or pipeline batch, with
+/// the runtime error "interrupted", and its uncommitted changes roll back.
+pub use walia_runtime::api::interrupt;
 pub use walia_runtime::{RtError, Value};
 
 use std::collections::HashSet;

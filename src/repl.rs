@@ -68,6 +68,13 @@ pub fn run(engine: Engine, heap: Option<PathBuf>) -> i32 {
         // A missing or unreadable history file is not an error.
         let _ = rl.load_history(path);
     }
+    // Ctrl-C while an input runs stops it (the input rolls back) and returns to the
+    // prompt, as in python3, lua and sqlite3; at the prompt rustyline reads it as a key.
+    // Without the handler the signal would end the process. The `ctrlc` crate runs the
+    // handler on a thread of its own, so it only sets the flag the script polls.
+    if ctrlc::set_handler(walia::interrupt).is_err() {
+        eprintln!("warning: Ctrl-C will end the REPL (cannot install its handler)");
+    }
     println!("{}", banner(heap.as_deref()));
     loop {
         if let Some(helper) = rl.helper_mut() {

@@ -208,6 +208,23 @@ fn repl_in_a_terminal() {
     tmux.line(s, "add(x, 5)");
     tmux.wait_line(s, "45");
 
+    // Ctrl-C while an input runs stops it, rolls it back and returns to the prompt.
+    tmux.line(s, "var spins = 0;");
+    tmux.type_text(s, "while (true) { spins = spins + 1; }");
+    tmux.keys(s, &["Enter"]);
+    std::thread::sleep(Duration::from_millis(300));
+    tmux.press(s, "C-c");
+    // The terminal echoes the key as `^C` before the message.
+    tmux.wait_for(s, "\"interrupted\"", |sc| {
+        sc.lines().any(|l| l.trim_end().ends_with("interrupted"))
+    });
+    tmux.line(s, "spins");
+    tmux.wait_line(s, "0");
+    // ... and a second Ctrl-C at an empty prompt does not leave.
+    tmux.press(s, "C-c");
+    tmux.line(s, "x + 3");
+    tmux.wait_line(s, "43");
+
     // An error shows a diagnostic; the session goes on.
     tmux.line(s, "x + nope_name");
     tmux.wait_for(s, "a diagnostic", |sc| {

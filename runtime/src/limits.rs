@@ -54,14 +54,19 @@ impl Limits {
         DEADLINE.with(|d| d.set(self.timeout.map(|t| Instant::now() + t)));
         PENDING_ERROR.with(|p| p.borrow_mut().take());
         PENDING.with(|p| p.set(0));
+        INTERRUPTED.store(false, std::sync::atomic::Ordering::Relaxed);
         MAX_RECORD.with(|m| m.set(self.max_record.unwrap_or(DEFAULT_MAX_RECORD)));
         self.polls = 0;
         self.deadline = self.timeout.map(|t| Instant::now() + t);
     }
 
-    /// Called every [`OPS_PER_POLL`] operations: `Err(reason)` when a limit is exceeded.
+    /// Called every [`OPS_PER_POLL`] operations: `Err(reason)` when a limit is exceeded
+    /// or the run was interrupted ([`interrupt`]).
     pub fn poll(&mut self) -> Result<(), String> {
         self.polls += 1;
+        if INTERRUPTED.swap(false, std::sync::atomic::Ordering::Relaxed) {
+            return Err(INTERRUPTED_MESSAGE.to_string());
+        }
         if let Some(max) = self.max_polls
             && self.polls > max
         {
@@ -87,6 +92,19 @@ impl Limits {
         }
         Ok(())
     }
+}
+
+/// Set from another thread (the REPL's Ctrl-C handler): the running script stops at its
+/// next poll with [`INTERRUPTED_MESSAGE`], as with any limit (its transaction rolls back).
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The error of an interrupted run.
+pub const INTERRUPTED_MESSAGE: &str = "interrupted";
+
+/// Stop the script running now (on any thread of the process) at its next limit poll:
+/// every few thousand operations, and between pipeline batches.
+pub fn interrupt() {
+    INTERRUPTED.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
 thread_local! {

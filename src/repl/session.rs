@@ -34,7 +34,8 @@ Commands:
 Every :command also answers to .command (.tables, .quit), as in sqlite3.
 Anything else runs as Walia code; the value of an expression is printed.
 Input continues while brackets are open or a statement is unfinished;
-two empty lines run it anyway. Ctrl-C cancels the current input.";
+two empty lines run it anyway. Ctrl-C cancels the current input, or stops one
+that is running (its changes roll back).";
 
 /// What the terminal loop should do with one input.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -122,6 +123,7 @@ impl Session {
         match self.engine.run_named("<repl>", code) {
             Ok(Value::Nil | Value::Undefined) => Reply::Nothing,
             Ok(v) => Reply::Out(repr(&v)),
+            Err(e) if e.is_interrupt() => Reply::Err("interrupted".to_string()),
             Err(e) => Reply::Err(e.render(self.color)),
         }
     }
