@@ -260,6 +260,17 @@ fn run_cli(stack: usize) -> i32 {
         None if cli.eval.is_none() => cli.file.as_deref(),
         _ => None,
     };
+    // A script that cannot be read is reported before any heap is opened: a mistyped name
+    // must not leave a new ./walia.wld behind.
+    let script_to_read = match &cli.command {
+        Some(Command::Test { file }) => Some(file.as_str()),
+        _ => script,
+    };
+    if let Some(file) = script_to_read.filter(|f| *f != "-" && !f.ends_with(".wld"))
+        && let Err(e) = load(file)
+    {
+        return report(Err(e), color);
+    }
     let warm_boot = match &cli.command {
         Some(Command::Resume { heap }) => Some(heap.clone()),
         _ => script.filter(|f| f.ends_with(".wld")).map(PathBuf::from),

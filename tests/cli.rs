@@ -257,3 +257,26 @@ fn a_missing_script_named_like_a_command_suggests_the_command() {
     let (err, _) = stderr(&["dir/tset"]);
     assert!(!err.contains("did you mean"), "{err}");
 }
+
+#[test]
+fn a_missing_script_creates_no_heap() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for args in [
+        &["nosuch.wal"][..],
+        &["run", "nosuch.wal"],
+        &["test", "nosuch.wal"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_walia"))
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("WALIA_HEAP")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run walia");
+        assert_eq!(out.status.code(), Some(74), "{args:?}");
+        assert!(
+            !dir.path().join("walia.wld").exists(),
+            "{args:?} created ./walia.wld"
+        );
+    }
+}
