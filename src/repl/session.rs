@@ -135,7 +135,7 @@ impl Session {
             None => (line, ""),
         };
         // `.quit`, `.tables`...: every `:` command also answers to a `.`.
-        let colon = format!(":{}", &name[1..]);
+        let colon = format!(":{}", name.get(1..).unwrap_or(""));
         let name = match name {
             ".exit" | ".help" | ".clear" | ".state" => name,
             _ if name.starts_with('.') && COMMANDS.contains(&colon.as_str()) => colon.as_str(),

@@ -172,6 +172,8 @@ fn habits_from_other_shells_are_understood() {
     assert_eq!(s.handle("var quit = 5;"), Reply::Nothing);
     assert_eq!(out(s.handle("quit")), "5");
     assert!(err(s.handle(".nosuch")).contains("unknown command '.nosuch'"));
+    // Called directly with nothing, the command is unknown (no panic).
+    assert!(err(s.command("")).contains("unknown command"));
 }
 
 // ---- running inputs --------------------------------------------------------------------
