@@ -78,12 +78,8 @@ impl Gen<'_, '_> {
                 let v = self.expr(x);
                 self.b.ins().fcvt_from_sint(types::F64, v)
             }
-            NExpr::INeg(x) if self.proved(e) => {
-                let v = self.expr(x);
-                self.b.ins().ineg(v)
-            }
             NExpr::INeg(x) => {
-                let v = self.not_min(x);
+                let v = self.operand_not_min(e, x);
                 self.b.ins().ineg(v)
             }
             NExpr::FNeg(x) => {
@@ -228,12 +224,8 @@ impl Gen<'_, '_> {
                 self.b.switch_to_block(join);
                 self.b.block_params(join)[0]
             }
-            NExpr::IAbs(x) if self.proved(e) => {
-                let v = self.expr(x);
-                self.b.ins().iabs(v)
-            }
             NExpr::IAbs(x) => {
-                let v = self.not_min(x);
+                let v = self.operand_not_min(e, x);
                 self.b.ins().iabs(v)
             }
             NExpr::FAbs(x) => {
@@ -305,6 +297,16 @@ impl Gen<'_, '_> {
     /// In a range's proved copy, is `e` proved (it cannot overflow on this chunk)?
     fn proved(&self, e: &NExpr) -> bool {
         self.unchecked && proved(e, self.elem_proved)
+    }
+
+    /// The operand `x` of negation or absolute value `e`: checked against `i64::MIN`
+    /// unless `e` is proved (a range's proved copy).
+    fn operand_not_min(&mut self, e: &NExpr, x: &NExpr) -> Value {
+        if self.proved(e) {
+            self.expr(x)
+        } else {
+            self.not_min(x)
+        }
     }
 
     /// An Int expression's value, bailing on `i64::MIN` (whose negation and absolute
