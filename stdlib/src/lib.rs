@@ -8,6 +8,7 @@ mod core;
 mod csv_text;
 mod file_sources;
 mod files;
+mod import_progress;
 mod json;
 mod lists;
 mod maps;

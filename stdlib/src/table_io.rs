@@ -5,8 +5,9 @@
 
 use crate::check::*;
 use crate::csv_text::{CsvReader, push_field};
+use crate::import_progress::{ProgressBar, progress_bar};
 use std::fs::File;
-use std::io::{BufRead, BufReader, IsTerminal, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::rc::Rc;
 use walia_runtime::api::{Cell, ColType, Table, TableError, TableId, cell_value, with_table};
 use walia_runtime::{RtError, RtResult, Value, Vm};
@@ -148,20 +149,6 @@ pub fn import(vm: &mut Vm, table: &Value, path: &str, opts: ImportOptions) -> Rt
     })
 }
 
-fn progress_bar(wanted: bool, size: u64) -> Option<indicatif::ProgressBar> {
-    if !wanted || !std::io::stderr().is_terminal() || size < (4 << 20) {
-        return None;
-    }
-    let bar = indicatif::ProgressBar::new(size);
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{msg} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta} left)",
-    ) {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar.set_message("importing");
-    Some(bar)
-}
-
 /// A bad line: `line N: reason`.
 fn bad_line(path: &str, line: u64, reason: impl std::fmt::Display) -> TableError {
     TableError::Data(format!("cannot import '{path}': line {line}: {reason}"))
@@ -176,11 +163,11 @@ struct Line<'a> {
     /// The table's columns before this line (a skipped line's new columns are removed).
     columns: usize,
     skip_bad: bool,
-    bar: &'a Option<indicatif::ProgressBar>,
+    bar: &'a Option<ProgressBar>,
 }
 
 impl<'a> Line<'a> {
-    fn new(path: &'a str, skip_bad: bool, bar: &'a Option<indicatif::ProgressBar>) -> Line<'a> {
+    fn new(path: &'a str, skip_bad: bool, bar: &'a Option<ProgressBar>) -> Line<'a> {
         Line {
             path,
             line: 0,
@@ -246,7 +233,7 @@ fn import_csv(
     input: impl BufRead,
     path: &str,
     (skip_bad, max_record): (bool, u64),
-    bar: &Option<indicatif::ProgressBar>,
+    bar: &Option<ProgressBar>,
 ) -> RtResult<Imported> {
     let mut csv = CsvReader::new(input);
     csv.max_record = max_record;
@@ -392,7 +379,7 @@ fn import_jsonl(
     mut input: impl BufRead,
     path: &str,
     (skip_bad, max_record): (bool, u64),
-    bar: &Option<indicatif::ProgressBar>,
+    bar: &Option<ProgressBar>,
 ) -> RtResult<Imported> {
     let mut done = Imported::default();
     let mut buf = Vec::new();
