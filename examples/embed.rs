@@ -1,7 +1,7 @@
 //! Embedding Walia in a Rust program: `cargo run --release --example embed`.
 
 use std::time::Duration;
-use walia::{Engine, Limits, Value};
+use walia::{Engine, Limits};
 
 fn main() -> Result<(), walia::Error> {
     let mut engine = Engine::new();
@@ -14,9 +14,9 @@ fn main() -> Result<(), walia::Error> {
         "fun greet(name) { \"hello, \" + name }
          var total = double(21);",
     )?;
-    println!("total = {:?}", engine.get::<i64>("total"));
+    println!("total = {}", engine.get::<i64>("total")?);
 
-    let greeting: String = engine.call("greet", vec![Value::from("Ann")])?;
+    let greeting: String = engine.call("greet", ("Ann",))?;
     println!("{greeting}");
 
     let n: i64 = engine.eval("[1, 2, 3] |> map(x => double(x)) |> sum()")?;

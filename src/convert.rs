@@ -1,5 +1,11 @@
 //! Conversions between Walia values and Rust types, for the embedding API.
 
+mod args;
+mod collections;
+mod numbers;
+
+pub use args::IntoArgs;
+
 use std::rc::Rc;
 use walia_runtime::Value;
 use walia_runtime::api::{RtError, Vm};
@@ -10,6 +16,11 @@ pub trait FromValue: Sized {
     const TYPE: &'static str;
     /// The converted value, or `None` when `v` has another type.
     fn from_value(v: &Value) -> Option<Self>;
+    /// The value for a global that is not defined ([`crate::Engine::get`]): `None`, so
+    /// that reading it is an error, except for `Option<T>`, which reads it as `None`.
+    fn from_missing() -> Option<Self> {
+        None
+    }
 }
 
 /// A Rust type that converts into a Walia value (function results, `set`).
@@ -22,23 +33,6 @@ impl FromValue for Value {
     const TYPE: &'static str = "any value";
     fn from_value(v: &Value) -> Option<Self> {
         Some(v.clone())
-    }
-}
-
-impl FromValue for i64 {
-    const TYPE: &'static str = "Int";
-    fn from_value(v: &Value) -> Option<Self> {
-        match v {
-            Value::Int(i) => Some(*i),
-            _ => None,
-        }
-    }
-}
-
-impl FromValue for f64 {
-    const TYPE: &'static str = "Float";
-    fn from_value(v: &Value) -> Option<Self> {
-        v.as_f64()
     }
 }
 
@@ -70,15 +64,8 @@ impl<T: FromValue> FromValue for Option<T> {
             other => T::from_value(other).map(Some),
         }
     }
-}
-
-impl<T: FromValue> FromValue for Vec<T> {
-    const TYPE: &'static str = "List";
-    fn from_value(v: &Value) -> Option<Self> {
-        match v {
-            Value::List(l) => l.items.borrow().iter().map(T::from_value).collect(),
-            _ => None,
-        }
+    fn from_missing() -> Option<Self> {
+        Some(None)
     }
 }
 
@@ -90,21 +77,6 @@ impl IntoValue for Value {
 impl IntoValue for () {
     fn into_value(self) -> Value {
         Value::Nil
-    }
-}
-impl IntoValue for i64 {
-    fn into_value(self) -> Value {
-        Value::Int(self)
-    }
-}
-impl IntoValue for i32 {
-    fn into_value(self) -> Value {
-        Value::Int(self as i64)
-    }
-}
-impl IntoValue for f64 {
-    fn into_value(self) -> Value {
-        Value::Float(self)
     }
 }
 impl IntoValue for bool {
@@ -127,11 +99,6 @@ impl<T: IntoValue> IntoValue for Option<T> {
         self.map_or(Value::Nil, T::into_value)
     }
 }
-impl<T: IntoValue> IntoValue for Vec<T> {
-    fn into_value(self) -> Value {
-        Value::list(self.into_iter().map(T::into_value).collect())
-    }
-}
 /// Rust closures that can be registered as Walia functions, by argument tuple.
 pub trait NativeFunction<Args> {
     /// Number of arguments the function takes.
@@ -147,9 +114,19 @@ fn arg<T: FromValue>(name: &str, args: &[Value], i: usize) -> Result<T, RtError>
             "'{name}' expects {} for argument {}, got {}",
             T::TYPE,
             i + 1,
-            v.type_name()
+            described(&v)
         ))
     })
+}
+
+/// A value's type for a conversion error; an Int or Float also shows its value, since a
+/// number of the right type can still be out of the Rust type's range.
+pub(crate) fn described(v: &Value) -> String {
+    match v {
+        Value::Int(i) => format!("Int {i}"),
+        Value::Float(f) => format!("Float {}", walia_runtime::api::format_float(*f)),
+        other => other.type_name().to_string(),
+    }
 }
 
 macro_rules! native_function {
@@ -191,7 +168,25 @@ macro_rules! plain_result {
         }
     )*};
 }
-plain_result!((), i64, i32, f64, bool, String, &'static str, Value);
+plain_result!(
+    (),
+    i8,
+    i16,
+    i32,
+    i64,
+    u8,
+    u16,
+    u32,
+    u64,
+    usize,
+    f32,
+    f64,
+    bool,
+    char,
+    String,
+    &'static str,
+    Value
+);
 
 impl<T: IntoValue> NativeResultOrErr for Option<T> {
     fn into_native_result(self) -> Result<Value, RtError> {
@@ -200,6 +195,18 @@ impl<T: IntoValue> NativeResultOrErr for Option<T> {
 }
 
 impl<T: IntoValue> NativeResultOrErr for Vec<T> {
+    fn into_native_result(self) -> Result<Value, RtError> {
+        Ok(self.into_value())
+    }
+}
+
+impl<K: IntoValue, V: IntoValue, S> NativeResultOrErr for std::collections::HashMap<K, V, S> {
+    fn into_native_result(self) -> Result<Value, RtError> {
+        Ok(self.into_value())
+    }
+}
+
+impl<K: IntoValue, V: IntoValue> NativeResultOrErr for std::collections::BTreeMap<K, V> {
     fn into_native_result(self) -> Result<Value, RtError> {
         Ok(self.into_value())
     }

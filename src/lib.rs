@@ -10,7 +10,7 @@
 //! let mut engine = Engine::new();
 //! engine.register_fn("double", |x: i64| x * 2);
 //! engine.run("var answer = double(21);").unwrap();
-//! assert_eq!(engine.get::<i64>("answer"), Some(42));
+//! assert_eq!(engine.get::<i64>("answer").unwrap(), 42);
 //! assert_eq!(engine.eval::<String>("\"n=\" + answer").unwrap(), "n=42");
 //! ```
 
@@ -21,10 +21,14 @@ mod error;
 mod explain;
 mod persist;
 pub mod resume;
+#[cfg(feature = "serde")]
+mod serde_values;
 mod tables;
 
-pub use convert::{FromValue, IntoValue, NativeFunction, NativeResultOrErr};
+pub use convert::{FromValue, IntoArgs, IntoValue, NativeFunction, NativeResultOrErr};
 pub use error::{Error, exit_code};
+#[cfg(feature = "serde")]
+pub use serde_values::{from_value, to_value};
 pub use tables::{ImportOptions, Imported, RowView, TableInfo};
 pub use walia_runtime::api::Durability;
 pub use walia_runtime::api::Limits;
@@ -45,6 +49,12 @@ use walia_runtime::api::{Proto, SourceFile, Vm, compile};
 /// A Walia interpreter instance: globals, builtins, limits and output.
 pub struct Engine {
     vm: Vm,
+}
+
+/// A script compiled once by [`Engine::compile`], run with [`Engine::run_compiled`].
+#[derive(Clone)]
+pub struct Script {
+    proto: Rc<Proto>,
 }
 
 /// The outcome of running `test` blocks.
@@ -142,10 +152,40 @@ impl Engine {
     /// Compile `source` (named `name` in diagnostics) without running it: every syntax and
     /// name error is reported.
     pub fn check(&mut self, name: &str, source: &str) -> Result<(), Error> {
-        self.compile(name, source).map(|_| ())
+        self.compile_source(name, source).map(|_| ())
     }
 
-    fn compile(&mut self, name: &str, source: &str) -> Result<Rc<Proto>, Error> {
+    /// Compile a script once, to run it many times with [`Engine::run_compiled`] without
+    /// parsing it again. Names resolve against this engine's globals, so run it only in
+    /// the engine that compiled it.
+    ///
+    /// ```
+    /// let mut engine = walia::Engine::new();
+    /// engine.run("var hits = 0;").unwrap();
+    /// let bump = engine.compile("hits += 1; hits").unwrap();
+    /// for _ in 0..3 {
+    ///     engine.run_compiled(&bump).unwrap();
+    /// }
+    /// assert_eq!(engine.get::<i64>("hits").unwrap(), 3);
+    /// ```
+    pub fn compile(&mut self, source: &str) -> Result<Script, Error> {
+        self.compile_named("<script>", source)
+    }
+
+    /// [`Engine::compile`], with diagnostics naming the script `name`.
+    pub fn compile_named(&mut self, name: &str, source: &str) -> Result<Script, Error> {
+        Ok(Script {
+            proto: self.compile_source(name, source)?,
+        })
+    }
+
+    /// Run a script compiled by [`Engine::compile`]. Returns the value of its final
+    /// statement.
+    pub fn run_compiled(&mut self, script: &Script) -> Result<Value, Error> {
+        self.run_proto(script.proto.clone())
+    }
+
+    fn compile_source(&mut self, name: &str, source: &str) -> Result<Rc<Proto>, Error> {
         // A UTF-8 byte order mark (editors on Windows add one) is not part of the script.
         let source = strip_bom(source);
         let defined: HashSet<String> = self
@@ -188,7 +228,11 @@ impl Engine {
 
     /// Run a script whose diagnostics name it `name`.
     pub fn run_named(&mut self, name: &str, source: &str) -> Result<Value, Error> {
-        let proto = self.compile(name, source)?;
+        let proto = self.compile_source(name, source)?;
+        self.run_proto(proto)
+    }
+
+    fn run_proto(&mut self, proto: Rc<Proto>) -> Result<Value, Error> {
         self.vm.tests.clear();
         let result = self.vm.run_script(proto);
         let _ = self.vm.out.flush();
@@ -228,9 +272,31 @@ impl Engine {
         summary
     }
 
-    /// A global's value converted to `T`, if it is defined and has that type.
-    pub fn get<T: FromValue>(&mut self, name: &str) -> Option<T> {
-        T::from_value(&self.get_value(name)?)
+    /// A global's value converted to `T`. A global that is not defined, or holds another
+    /// type, is an error saying so; ask for `Option<T>` to read an undefined global (or
+    /// `nil`) as `None`.
+    ///
+    /// ```
+    /// let mut engine = walia::Engine::new();
+    /// engine.run("var name = \"Ann\";").unwrap();
+    /// assert_eq!(engine.get::<String>("name").unwrap(), "Ann");
+    /// assert_eq!(engine.get::<Option<i64>>("missing").unwrap(), None);
+    /// let wrong = engine.get::<i64>("name").unwrap_err();
+    /// assert_eq!(wrong.to_string(), "global 'name' is String, expected Int");
+    /// ```
+    pub fn get<T: FromValue>(&mut self, name: &str) -> Result<T, Error> {
+        let Some(value) = self.try_get_value(name)? else {
+            return T::from_missing().ok_or_else(|| {
+                Error::Runtime(RtError::new(format!("undefined global '{name}'")))
+            });
+        };
+        T::from_value(&value).ok_or_else(|| {
+            Error::Runtime(RtError::new(format!(
+                "global '{name}' is {}, expected {}",
+                convert::described(&value),
+                T::TYPE
+            )))
+        })
     }
 
     /// A global's value, loaded from the heap on first use (`None` also when a stored global
@@ -267,8 +333,17 @@ impl Engine {
         names
     }
 
-    /// Call a script function (any global callable) with arguments.
-    pub fn call<T: FromValue>(&mut self, name: &str, args: Vec<Value>) -> Result<T, Error> {
+    /// Call a script function (any global callable). The arguments are a tuple of Rust
+    /// values, `()`, an array or a `Vec` of values.
+    ///
+    /// ```
+    /// let mut engine = walia::Engine::new();
+    /// engine.run("fun add(a, b) { a + b }").unwrap();
+    /// assert_eq!(engine.call::<i64>("add", (1, 2)).unwrap(), 3);
+    /// assert_eq!(engine.call::<String>("add", ("a", "b")).unwrap(), "ab");
+    /// ```
+    pub fn call<T: FromValue>(&mut self, name: &str, args: impl IntoArgs) -> Result<T, Error> {
+        let args = args.into_args();
         let f = self
             .get_value(name)
             .ok_or_else(|| Error::Runtime(RtError::new(format!("undefined function '{name}'"))))?;
@@ -328,7 +403,7 @@ fn convert_result<T: FromValue>(v: Value) -> Result<T, Error> {
         Error::Runtime(RtError::new(format!(
             "expected {} but the result is {}",
             T::TYPE,
-            v.type_name()
+            convert::described(&v)
         )))
     })
 }

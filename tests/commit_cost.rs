@@ -90,8 +90,8 @@ fn an_engine_set_global_is_saved() {
         assert_eq!(counts(&e), encoded(0, 0));
     }
     let mut e = open(&path);
-    assert_eq!(e.get::<i64>("x"), Some(5));
-    assert_eq!(e.get::<String>("name").as_deref(), Some("Ann"));
+    assert_eq!(e.get::<i64>("x").ok(), Some(5));
+    assert_eq!(e.get::<String>("name").ok().as_deref(), Some("Ann"));
 }
 
 #[test]

@@ -29,7 +29,7 @@ fn run_eval_and_globals() {
     let (mut e, out) = engine();
     e.run("var x = 20; print x + 1;").expect("run");
     assert_eq!(String::from_utf8_lossy(&out.0.borrow()), "21\n");
-    assert_eq!(e.get::<i64>("x"), Some(20));
+    assert_eq!(e.get::<i64>("x").ok(), Some(20));
     assert_eq!(e.eval::<i64>("x * 2").expect("eval"), 40);
     e.set("y", 2.5);
     assert_eq!(e.eval::<f64>("y * 2").expect("eval"), 5.0);
@@ -52,7 +52,7 @@ fn call_script_functions() {
     assert_eq!(r, 5);
     let err = e.call::<i64>("add", vec![Value::Int(1)]).unwrap_err();
     assert!(err.to_string().contains("expects 2 arguments"), "{err}");
-    assert!(e.call::<i64>("missing", vec![]).is_err());
+    assert!(e.call::<i64>("missing", ()).is_err());
 }
 
 #[test]
@@ -225,7 +225,7 @@ fn an_engine_heap_persists_commits_and_rolls_back() {
         );
         engine.set("visits", 55i64);
         assert_eq!(engine.rollback().expect("rollback"), Some(3));
-        assert_eq!(engine.get::<i64>("visits"), Some(100));
+        assert_eq!(engine.get::<i64>("visits").ok(), Some(100));
         // A second writer on the same file is refused while this engine holds it.
         let mut other = Engine::with_output(Box::new(std::io::sink()));
         let e = other.open_heap(&path, Durability::Immediate).unwrap_err();
@@ -238,8 +238,8 @@ fn an_engine_heap_persists_commits_and_rolls_back() {
         .open_heap(&path, Durability::Batched)
         .expect("reopen");
     assert!(engine.is_warm_boot());
-    assert_eq!(engine.get::<i64>("visits"), Some(100));
-    assert_eq!(engine.get::<String>("note").as_deref(), Some("hello"));
+    assert_eq!(engine.get::<i64>("visits").ok(), Some(100));
+    assert_eq!(engine.get::<String>("note").ok().as_deref(), Some("hello"));
     assert_eq!(engine.eval::<i64>("len(log)").expect("eval"), 2);
     assert!(matches!(
         engine.try_get_value("visits"),
@@ -250,7 +250,7 @@ fn an_engine_heap_persists_commits_and_rolls_back() {
     mem.open_memory_heap().expect("memory heap");
     mem.run("var x = 1;").expect("run");
     assert!(mem.run("x = 2; error(\"e\");").is_err());
-    assert_eq!(mem.get::<i64>("x"), Some(1));
+    assert_eq!(mem.get::<i64>("x").ok(), Some(1));
 }
 
 #[test]
@@ -371,7 +371,7 @@ fn cursors_through_the_engine_apply_each_element_once() {
     assert!(e.cursors().expect("cursors").is_empty());
     assert!(e.cursor_status("p").expect("status").is_none());
 
-    let err = e.call::<i64>("work", vec![]).unwrap_err();
+    let err = e.call::<i64>("work", ()).unwrap_err();
     let text = err.render(false);
     assert!(text.contains("stop"), "{text}");
     assert!(text.contains("at position 15"), "{text}");
@@ -414,7 +414,7 @@ fn cursors_through_the_engine_apply_each_element_once() {
     e.open_heap(&path, Durability::Immediate).expect("reopen");
     let info = e.cursor_info("p").expect("info").expect("cursor p");
     assert_eq!((info.state.as_str(), info.position), ("new", 0));
-    assert_eq!(e.call::<i64>("work", vec![]).expect("work"), 465);
+    assert_eq!(e.call::<i64>("work", ()).expect("work"), 465);
     assert!(
         e.eval::<bool>("hits.values() |> all(n => n == 2)")
             .expect("eval")
@@ -507,6 +507,6 @@ fn a_bad_terminal_argument_leaves_no_pass_running() {
              fun good() { checkpoint(); return p.reduce(0, (a, x) => a + x); }",
         )
         .expect("script");
-    assert!(engine.call::<i64>("bad", vec![]).is_err());
-    assert_eq!(engine.call::<i64>("good", vec![]).expect("good"), 10);
+    assert!(engine.call::<i64>("bad", ()).is_err());
+    assert_eq!(engine.call::<i64>("good", ()).expect("good"), 10);
 }

@@ -290,3 +290,11 @@ mod tests {
         }
     }
 }
+
+/// `{}` shows a value as `print` does (strings raw). For the form
+/// inside a container (strings quoted), use [`repr`].
+impl std::fmt::Display for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&display(self))
+    }
+}

@@ -20,6 +20,8 @@ mod strings;
 mod table_io;
 mod tables;
 
+/// A parsed JSON value as a Walia value (as `json_parse` makes it).
+pub use json::from_json;
 pub use table_io::{
     Format, ImportOptions, Imported, export as export_table, import as import_table,
 };
