@@ -43,7 +43,8 @@ use std::collections::HashSet;
 use std::io::Write;
 use std::path::Path;
 use std::rc::Rc;
-use walia_lang::resolve::parse_and_resolve;
+use walia_lang::ParseMode;
+use walia_lang::resolve::parse_and_resolve_with;
 use walia_runtime::api::{Proto, SourceFile, Vm, compile};
 
 /// A Walia interpreter instance: globals, builtins, limits and output.
@@ -152,7 +153,7 @@ impl Engine {
     /// Compile `source` (named `name` in diagnostics) without running it: every syntax and
     /// name error is reported.
     pub fn check(&mut self, name: &str, source: &str) -> Result<(), Error> {
-        self.compile_source(name, source).map(|_| ())
+        self.compile_source(name, source, ParseMode::Script).map(|_| ())
     }
 
     /// Compile a script once, to run it many times with [`Engine::run_compiled`] without
@@ -175,7 +176,7 @@ impl Engine {
     /// [`Engine::compile`], with diagnostics naming the script `name`.
     pub fn compile_named(&mut self, name: &str, source: &str) -> Result<Script, Error> {
         Ok(Script {
-            proto: self.compile_source(name, source)?,
+            proto: self.compile_source(name, source, ParseMode::Script)?,
         })
     }
 
@@ -185,7 +186,12 @@ impl Engine {
         self.run_proto(script.proto.clone())
     }
 
-    fn compile_source(&mut self, name: &str, source: &str) -> Result<Rc<Proto>, Error> {
+    fn compile_source(
+        &mut self,
+        name: &str,
+        source: &str,
+        mode: ParseMode,
+    ) -> Result<Rc<Proto>, Error> {
         // A UTF-8 byte order mark (editors on Windows add one) is not part of the script.
         let source = strip_bom(source);
         let defined: HashSet<String> = self
@@ -206,7 +212,8 @@ impl Engine {
             .map(|h| h.stored_names().into_iter().collect())
             .unwrap_or_default();
         let known = |n: &str| defined.contains(n) || stored.contains(n);
-        let (program, diagnostics) = parse_and_resolve(source, &mut self.vm.names, &known);
+        let (program, diagnostics) =
+            parse_and_resolve_with(source, mode, &mut self.vm.names, &known);
         if !diagnostics.is_empty() {
             return Err(Error::Compile {
                 file: name.to_string(),
@@ -228,7 +235,7 @@ impl Engine {
 
     /// Run a script whose diagnostics name it `name`.
     pub fn run_named(&mut self, name: &str, source: &str) -> Result<Value, Error> {
-        let proto = self.compile_source(name, source)?;
+        let proto = self.compile_source(name, source, ParseMode::Script)?;
         self.run_proto(proto)
     }
 
@@ -246,10 +253,18 @@ impl Engine {
         self.run_named(&path.display().to_string(), &source)
     }
 
-    /// Evaluate one expression and convert its value.
+    /// Evaluate one expression and convert its value (see [`Engine::eval_named`]).
     pub fn eval<T: FromValue>(&mut self, expr: &str) -> Result<T, Error> {
-        let v = self.run_named("<eval>", expr)?;
-        convert_result(v)
+        convert_result(self.eval_named("<eval>", expr)?)
+    }
+
+    /// Evaluate `input` as the REPL reads it: as one expression (optionally followed by `;`)
+    /// when the whole text is one, so `{a: 1}` is a map where a script would read a block;
+    /// otherwise as a script, whose final statement gives the value. Diagnostics name it
+    /// `name`.
+    pub fn eval_named(&mut self, name: &str, input: &str) -> Result<Value, Error> {
+        let proto = self.compile_source(name, input, ParseMode::Input)?;
+        self.run_proto(proto)
     }
 
     /// Run the `test` blocks registered by the last run, in order.

@@ -2,19 +2,31 @@
 
 use crate::ast::Program;
 use crate::diagnostic::Diagnostic;
+use crate::parser::ParseMode;
 use crate::resolve::{GlobalNames, KnownGlobals, resolve};
 
-/// Parse and resolve `src`: every syntax error and every name error, in source order.
-///
-/// When the parse failed, the resolver still runs over what was parsed, so a file with a
-/// syntax error and an undeclared name reports both. An undeclared name that also appears
-/// earlier in the file is not reported then: it may have been declared in the broken part.
+/// Parse and resolve a script: every syntax error and every name error, in source order.
 pub fn parse_and_resolve(
     src: &str,
     globals: &mut GlobalNames,
     known: &dyn KnownGlobals,
 ) -> (Program, Vec<Diagnostic>) {
-    let (mut program, mut diags) = crate::parse(src);
+    parse_and_resolve_with(src, ParseMode::Script, globals, known)
+}
+
+/// Parse `src` read as `mode` and resolve it: every syntax error and every name error, in
+/// source order.
+///
+/// When the parse failed, the resolver still runs over what was parsed, so a file with a
+/// syntax error and an undeclared name reports both. An undeclared name that also appears
+/// earlier in the file is not reported then: it may have been declared in the broken part.
+pub fn parse_and_resolve_with(
+    src: &str,
+    mode: ParseMode,
+    globals: &mut GlobalNames,
+    known: &dyn KnownGlobals,
+) -> (Program, Vec<Diagnostic>) {
+    let (mut program, mut diags) = crate::parse_with(src, mode);
     let syntax_errors = !diags.is_empty();
     let names = resolve(&mut program, src, globals, known);
     for d in names {

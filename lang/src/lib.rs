@@ -12,4 +12,4 @@ pub mod lexer;
 pub mod parser;
 pub mod resolve;
 pub mod stack;
-pub use parser::parse;
+pub use parser::{ParseMode, parse, parse_with};

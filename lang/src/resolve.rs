@@ -12,7 +12,7 @@ mod frame;
 use checkpoint::Binding;
 use frame::FnCtx;
 
-pub use crate::check::parse_and_resolve;
+pub use crate::check::{parse_and_resolve, parse_and_resolve_with};
 pub use crate::globals::{GlobalNames, KnownGlobals};
 
 /// Slots are addressed by u16: slot 0 (the callee) plus 65,535 parameters and locals.

@@ -149,7 +149,7 @@ pub fn classify(buffer: &str) -> Completeness {
     if s.in_comment || s.depth > 0 || ends_with_doc_comment(&text) {
         return Completeness::Incomplete;
     }
-    let (_, diagnostics) = walia_lang::parse(&text);
+    let (_, diagnostics) = walia_lang::parse_with(&text, walia_lang::ParseMode::Input);
     let end = text.trim_end().len();
     if diagnostics.iter().any(|d| d.span.start as usize >= end) {
         Completeness::Incomplete

@@ -11,6 +11,9 @@
 //! depth. Large inputs are parsed on a thread with a big stack.
 
 mod expr;
+mod input;
+#[cfg(test)]
+mod input_tests;
 mod stmt;
 #[cfg(test)]
 mod tests;
@@ -18,7 +21,10 @@ mod tests;
 use crate::ast::{Program, Span};
 use crate::diagnostic::Diagnostic;
 use crate::lexer::{Lexed, Token, lex};
+use input::{NotOne, better_failure};
 use std::collections::HashMap;
+
+pub use input::ParseMode;
 
 /// Most brackets (`(`, `[`, `{` together) that may be open at once.
 pub const MAX_NESTING: usize = 256;
@@ -36,6 +42,12 @@ const PARSER_STACK: usize = 64 << 20;
 
 /// Parses a whole source text. Never panics; an empty diagnostic list means success.
 pub fn parse(src: &str) -> (Program, Vec<Diagnostic>) {
+    parse_with(src, ParseMode::Script)
+}
+
+/// Parses a text read as `mode` (see [`ParseMode`]). Never panics; an empty diagnostic list
+/// means success.
+pub fn parse_with(src: &str, mode: ParseMode) -> (Program, Vec<Diagnostic>) {
     let empty = Program {
         stmts: Vec::new(),
         info: Default::default(),
@@ -57,13 +69,13 @@ pub fn parse(src: &str) -> (Program, Vec<Diagnostic>) {
         return (empty, diags);
     }
     if lexed.tokens.len() < INLINE_TOKENS {
-        return Parser::new(lexed).run();
+        return parse_lexed(lexed, src, mode);
     }
     let outcome = std::thread::scope(|scope| {
         let handle = std::thread::Builder::new()
             .name("walia-parser".into())
             .stack_size(PARSER_STACK)
-            .spawn_scoped(scope, move || Parser::new(lexed).run());
+            .spawn_scoped(scope, move || parse_lexed(lexed, src, mode));
         match handle {
             Ok(h) => Some(h.join()),
             Err(_) => None,
@@ -79,7 +91,19 @@ pub fn parse(src: &str) -> (Program, Vec<Diagnostic>) {
             )],
         ),
         // No thread available: parse here.
-        None => Parser::new(lex(src)).run(),
+        None => parse_lexed(lex(src), src, mode),
+    }
+}
+
+/// Parse the tokens of `src` as `mode`.
+fn parse_lexed(lexed: Lexed<'_>, src: &str, mode: ParseMode) -> (Program, Vec<Diagnostic>) {
+    match mode {
+        ParseMode::Script => Parser::new(lexed).run(),
+        ParseMode::Input => match Parser::new(lexed).run_input() {
+            Ok(parsed) => parsed,
+            Err(NotOne::Script) => Parser::new(lex(src)).run(),
+            Err(NotOne::Failed(diags)) => better_failure(Parser::new(lex(src)).run(), diags),
+        },
     }
 }
 

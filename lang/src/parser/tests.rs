@@ -53,7 +53,7 @@ fn block(b: &Block) -> String {
     s
 }
 
-fn ex(e: &Expr) -> String {
+pub(super) fn ex(e: &Expr) -> String {
     match &e.kind {
         ExprKind::Nil => "nil".into(),
         ExprKind::Bool(b) => b.to_string(),
@@ -109,7 +109,7 @@ fn ex(e: &Expr) -> String {
     }
 }
 
-fn stmt(s: &Stmt) -> String {
+pub(super) fn stmt(s: &Stmt) -> String {
     match &s.kind {
         StmtKind::Var { name, init, .. } => match init {
             Some(e) => format!("(var {} {})", name.name, ex(e)),
