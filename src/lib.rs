@@ -19,6 +19,7 @@
 mod convert;
 mod error;
 mod explain;
+mod grid;
 mod persist;
 pub mod resume;
 #[cfg(feature = "serde")]
@@ -29,6 +30,7 @@ pub use convert::{FromValue, IntoArgs, IntoValue, NativeFunction, NativeResultOr
 pub use error::{Error, exit_code};
 #[cfg(feature = "serde")]
 pub use serde_values::{from_value, to_value};
+pub use grid::{TableHead, group_digits, text_grid};
 pub use tables::{ImportOptions, Imported, RowView, TableInfo};
 pub use walia_runtime::api::Durability;
 pub use walia_runtime::api::Limits;
