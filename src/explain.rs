@@ -3,7 +3,7 @@
 
 use crate::{Engine, Error};
 use walia_lang::ast::{Expr, ExprKind, StmtKind};
-use walia_runtime::api::{TerminalArgs, plan_lines};
+use walia_runtime::api::{LAZY_STAGES, TerminalArgs, ops, plan_lines, stream_lines};
 use walia_runtime::{RtError, Value, Vm};
 
 fn usage() -> Error {
@@ -31,10 +31,10 @@ impl Engine {
     /// evaluated (building a stream runs nothing); the pipeline itself is not run.
     pub fn explain(&mut self, code: &str) -> Result<String, Error> {
         let code = code.trim().trim_end_matches(';').trim_end();
-        let (program, diags) = walia_lang::parse(code);
+        let (program, diags) = walia_lang::parse_with(code, walia_lang::ParseMode::Input);
         if !diags.is_empty() {
             // The compiler reports the syntax errors the usual way.
-            self.run_named("<explain>", code)?;
+            self.eval_named("<explain>", code)?;
             return Err(usage());
         }
         let [stmt] = program.stmts.as_slice() else {
@@ -47,11 +47,15 @@ impl Engine {
             return Err(usage());
         };
         let (name, arg_exprs) = terminal_of(rhs).ok_or_else(usage)?;
+        if self.is_lazy_stage(name) {
+            // Building the stream runs nothing: show what it would run.
+            return self.explain_lazy(code);
+        }
         let text = |e: &Expr| code.get(e.span.range()).unwrap_or("").to_string();
-        let pipeline = self.run_named("<explain>", &text(lhs))?;
+        let pipeline = self.eval_named("<explain>", &text(lhs))?;
         let mut args = Vec::new();
         for a in arg_exprs {
-            args.push(self.run_named("<explain>", &text(a))?);
+            args.push(self.eval_named("<explain>", &text(a))?);
         }
         let (init, function) = match name {
             "reduce" => (args.first(), args.get(1)),
@@ -77,5 +81,32 @@ impl Engine {
             out.push('\n');
         }
         Ok(out.trim_end().to_string())
+    }
+
+    /// Is `name` one of the builtin lazy stages (not a global of the user's by that name)?
+    fn is_lazy_stage(&mut self, name: &str) -> bool {
+        LAZY_STAGES.contains(&name)
+            && match (self.get_value(name), self.vm().builtin_by_name(name)) {
+                (Some(global), Some(builtin)) => ops::identical(&global, &builtin),
+                _ => false,
+            }
+    }
+
+    /// The plan of a pipe that ends in a lazy stage: its source and stages, and that it has
+    /// no terminal yet.
+    fn explain_lazy(&mut self, code: &str) -> Result<String, Error> {
+        let Value::Stream(p) = self.eval_named("<explain>", code)? else {
+            return Err(usage());
+        };
+        let mut out = String::from("pipe 1:1\n");
+        for line in stream_lines(&p.source, &p.stages) {
+            out.push_str(&line);
+            out.push('\n');
+        }
+        out.push_str(
+            "  no terminal: the pipe is lazy and runs nothing until a terminal ends it \
+             (|> collect(), |> count(), |> run()...)",
+        );
+        Ok(out)
     }
 }

@@ -281,3 +281,16 @@ fn stdout_is_unaffected_by_explain() {
         stderr(&interpreted)
     );
 }
+
+/// `run()` is named `run()` whether it ends a pipe or is called as a stream's method (it
+/// was once shown as `count()`, which it shares a loop with).
+#[test]
+fn run_is_explained_as_run() {
+    let src = "var s = (0..10) |> map(x => x + 1);\nprint s.run();\nprint s |> run();\n";
+    let (o, plans) = explain(src);
+    assert_eq!(stdout(&o), "10\n10\n");
+    assert_eq!(plans.len(), 2, "{}", stderr(&o));
+    for p in &plans {
+        assert!(p.lines[2].starts_with("  terminal: run()"), "{p:?}");
+    }
+}

@@ -11,7 +11,7 @@ pub use crate::vm::{ProgressSink, STACK_PER_NATIVE_LEVEL, Vm};
 pub use crate::gc::{collect, tracked_count};
 
 /// Printing values as `print` and the REPL show them.
-pub use crate::print::{display, format_float, repr};
+pub use crate::print::{describe, display, format_float, repr};
 
 /// Floored modulo (`%`, the divisor's sign) of Floats and Ints, for compiled code and its tests.
 pub use crate::arith::{float_mod_nonzero, int_mod};
@@ -37,7 +37,9 @@ pub use crate::compiler::compile;
 pub use crate::pipe::checkpoint::{CheckpointSpec, definition_text};
 pub use crate::pipe::cursor::fingerprint;
 /// Pipelines: stages, the executor, and the explanation of a plan.
-pub use crate::pipe::explain::{TerminalArgs, plan_lines};
+pub use crate::pipe::explain::{
+    LAZY_STAGES, TerminalArgs, plan_lines, stream_lines, stream_summary,
+};
 /// File sources of pipelines (`lines`, `read_csv`, `read_jsonl`).
 pub use crate::pipe::files::{FilePos, FileSource, RecordReader, SourceOpener};
 pub use crate::pipe::native::explain_tier;

@@ -22,6 +22,18 @@ pub fn repr(v: &Value) -> String {
     out
 }
 
+/// The REPL's form of a value: [`repr`], except that a stream says what it is and how to
+/// run it (`print` keeps `<stream>`, SPEC §2):
+/// `<stream: list |> filter |> map; lazy — end it with |> collect()>`.
+pub fn describe(v: &Value) -> String {
+    let summary = match v {
+        Value::Stream(p) => crate::pipe::explain::stream_summary(&p.source, &p.stages),
+        Value::File(_) => crate::pipe::explain::stream_summary(v, &[]),
+        _ => return repr(v),
+    };
+    format!("<stream: {summary}; lazy — end it with |> collect()>")
+}
+
 pub fn format_float(f: f64) -> String {
     if f.is_nan() {
         return "nan".into();

@@ -6,6 +6,22 @@ use crate::pipe::Stage;
 use crate::value::Value;
 use crate::vm::Vm;
 
+/// The lazy stages (SPEC §8): a pipe whose last stage is one of these has no terminal and
+/// runs nothing yet.
+pub const LAZY_STAGES: &[&str] = &[
+    "filter",
+    "map",
+    "take",
+    "skip",
+    "take_while",
+    "each",
+    "enumerate",
+    "flat_map",
+    "db_insert",
+    "checkpoint_at",
+    "parallel",
+];
+
 /// Terminals the native loop implements (SPEC §11).
 const NATIVE_TERMINALS: &[&str] = &[
     "sum", "count", "length", "min", "max", "avg", "reduce", "first", "last", "any", "all", "run",
@@ -128,6 +144,26 @@ pub fn bind_terminal_function(
     super::plan::bind(vm, &base, &stages).map(|_| ())
 }
 
+/// A stream in one line, its source and the names of its stages:
+/// `table users |> filter |> map`.
+pub fn stream_summary(source: &Value, stages: &[Stage]) -> String {
+    let mut text = source_name(source);
+    for s in stages {
+        text.push_str(" |> ");
+        text.push_str(s.name());
+    }
+    text
+}
+
+/// A plan's first lines: `source: ...` and one line per stage.
+pub fn stream_lines(source: &Value, stages: &[Stage]) -> Vec<String> {
+    let mut lines = vec![format!("  source: {}", source_name(source))];
+    for (k, s) in stages.iter().enumerate() {
+        lines.push(format!("  stage {}: {}", k + 1, stage_text(s)));
+    }
+    lines
+}
+
 /// The plan's lines: `source: ...`, one per stage, `terminal: ...`, then `compiled` or
 /// `not compiled: REASON`.
 pub fn plan_lines(
@@ -138,10 +174,7 @@ pub fn plan_lines(
     plan: &Result<Plan, String>,
     tier: Option<String>,
 ) -> Vec<String> {
-    let mut lines = vec![format!("  source: {}", source_name(source))];
-    for (k, s) in stages.iter().enumerate() {
-        lines.push(format!("  stage {}: {}", k + 1, stage_text(s)));
-    }
+    let mut lines = stream_lines(source, stages);
     let arg = terminal.function.map(function_text).unwrap_or_default();
     lines.push(format!("  terminal: {}({arg})", terminal.name));
     let pipeline = Value::Stream(std::rc::Rc::new(crate::pipe::Pipeline {
@@ -193,4 +226,51 @@ pub fn report(
         text.push('\n');
     }
     eprint!("{text}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LAZY_STAGES;
+    use crate::pipe::Stage;
+    use crate::value::Value;
+
+    /// A stage added to [`Stage`] stops this from compiling until it is listed here and
+    /// in [`LAZY_STAGES`].
+    fn listed(s: &Stage) -> bool {
+        match s {
+            Stage::Filter(_)
+            | Stage::Map(_)
+            | Stage::Take(_)
+            | Stage::Skip(_)
+            | Stage::TakeWhile(_)
+            | Stage::Each(_)
+            | Stage::Enumerate
+            | Stage::FlatMap(_)
+            | Stage::DbInsert(_)
+            | Stage::Parallel(_)
+            | Stage::CheckpointAt(_) => LAZY_STAGES.contains(&s.name()),
+        }
+    }
+
+    #[test]
+    fn every_stage_is_a_lazy_stage() {
+        let f = Value::Nil;
+        let stages = [
+            Stage::Filter(f.clone()),
+            Stage::Map(f.clone()),
+            Stage::Take(1),
+            Stage::Skip(1),
+            Stage::TakeWhile(f.clone()),
+            Stage::Each(f.clone()),
+            Stage::Enumerate,
+            Stage::FlatMap(f.clone()),
+            Stage::DbInsert(f),
+            Stage::Parallel(2),
+        ];
+        for s in &stages {
+            assert!(listed(s), "{} is not in LAZY_STAGES", s.name());
+        }
+        assert!(LAZY_STAGES.contains(&"checkpoint_at"));
+        assert_eq!(LAZY_STAGES.len(), stages.len() + 1);
+    }
 }
