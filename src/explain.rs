@@ -28,7 +28,9 @@ impl Engine {
     /// The plan of `code`, a pipeline ending in a terminal (`db.users |> filter(f) |>
     /// sum()`): its source, stages and terminal, then `compiled` or `not compiled:
     /// REASON`, as `--explain` prints it. The source and the terminal's arguments are
-    /// evaluated (building a stream runs nothing); the pipeline itself is not run.
+    /// evaluated (building a stream runs nothing); the pipeline itself is not run. A pipe
+    /// that ends in a lazy stage gets its source and stages and a line saying that it has
+    /// no terminal.
     pub fn explain(&mut self, code: &str) -> Result<String, Error> {
         let code = code.trim().trim_end_matches(';').trim_end();
         let (program, diags) = walia_lang::parse_with(code, walia_lang::ParseMode::Input);

@@ -4,21 +4,25 @@
 //! - [`session`]: runs inputs and commands on an [`Engine`] and returns the text to show;
 //!   no terminal involved, so it is unit-tested directly.
 //! - [`editor`]: the rustyline helper (completion, validation) and the Enter key binding.
+//! - [`history`]: the history, stored without continuation prompts.
 //!
-//! This file holds the terminal loop, history, and the tests of the plain functions.
+//! This file holds the terminal loop; tests.rs and tests_editor.rs test the plain functions.
 
 mod editor;
+mod history;
 mod input;
 mod session;
 
 use editor::{EnterHandler, ReplHelper};
+use history::ReplHistory;
 use input::PROMPT;
 use rustyline::error::ReadlineError;
-use rustyline::history::FileHistory;
 use rustyline::{CompletionType, Config, Editor, EventHandler, KeyCode, KeyEvent, Modifiers};
 use session::{Reply, Session};
+use std::cell::RefCell;
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::rc::Rc;
 use walia::Engine;
 
 /// The first line: the version, where the state lives, and how to get help and leave.
@@ -43,7 +47,8 @@ const HISTORY_SIZE: usize = 1000;
 /// code.
 pub fn run(engine: Engine, heap: Option<PathBuf>) -> i32 {
     let color = std::io::stderr().is_terminal();
-    let mut session = Session::new(engine, color);
+    // Shared with the editor's helper, which asks it for completions while the user types.
+    let session = Rc::new(RefCell::new(Session::new(engine, color)));
     let config = Config::builder()
         .auto_add_history(false)
         .history_ignore_space(true)
@@ -51,14 +56,17 @@ pub fn run(engine: Engine, heap: Option<PathBuf>) -> i32 {
         .and_then(|b| b.max_history_size(HISTORY_SIZE))
         .map(|b| b.completion_type(CompletionType::List).build())
         .unwrap_or_default();
-    let mut rl: Editor<ReplHelper, FileHistory> = match Editor::with_config(config) {
+    let entries = ReplHistory::with_config(&config);
+    let mut rl: Editor<ReplHelper, ReplHistory> = match Editor::with_history(config, entries) {
         Ok(rl) => rl,
         Err(e) => {
             eprintln!("error: cannot open the terminal: {e}");
             return walia::exit_code::IO;
         }
     };
-    rl.set_helper(Some(ReplHelper::default()));
+    rl.set_helper(Some(ReplHelper {
+        session: Rc::clone(&session),
+    }));
     rl.bind_sequence(
         KeyEvent(KeyCode::Enter, Modifiers::NONE),
         EventHandler::Conditional(Box::new(EnterHandler)),
@@ -77,9 +85,6 @@ pub fn run(engine: Engine, heap: Option<PathBuf>) -> i32 {
     }
     println!("{}", banner(heap.as_deref()));
     loop {
-        if let Some(helper) = rl.helper_mut() {
-            helper.names = session.global_names();
-        }
         let buffer = match rl.readline(PROMPT) {
             Ok(buffer) => buffer,
             // Ctrl-C: drop the current input, prompt again.
@@ -96,7 +101,8 @@ pub fn run(engine: Engine, heap: Option<PathBuf>) -> i32 {
             let _ = rl.add_history_entry(buffer.as_str());
             save_history(&mut rl, history.as_ref());
         }
-        match session.handle(&buffer) {
+        let reply = session.borrow_mut().handle(&buffer);
+        match reply {
             Reply::Nothing => {}
             Reply::Out(text) => println!("{text}"),
             Reply::Err(text) if text.ends_with('\n') => eprint!("{text}"),
@@ -108,7 +114,7 @@ pub fn run(engine: Engine, heap: Option<PathBuf>) -> i32 {
         }
     }
     save_history(&mut rl, history.as_ref());
-    if let Err(e) = session.engine_mut().close_heap() {
+    if let Err(e) = session.borrow_mut().engine_mut().close_heap() {
         eprintln!("{e}");
         return e.exit_code();
     }
@@ -125,7 +131,7 @@ fn history_path() -> Option<PathBuf> {
 }
 
 /// Write the history file; failing to is never an error.
-fn save_history(rl: &mut Editor<ReplHelper, FileHistory>, path: Option<&PathBuf>) {
+fn save_history(rl: &mut Editor<ReplHelper, ReplHistory>, path: Option<&PathBuf>) {
     if let Some(path) = path {
         let _ = rl.save_history(path);
     }
@@ -133,3 +139,5 @@ fn save_history(rl: &mut Editor<ReplHelper, FileHistory>, path: Option<&PathBuf>
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_editor;

@@ -2,17 +2,26 @@
 //! that starts a continuation line with its prompt.
 
 use super::input::{CONTINUATION, Completeness, classify};
-use super::session::{COMMANDS, KEYWORDS};
+use super::session::{COMMANDS, KEYWORDS, Session};
 use rustyline::completion::Completer;
 use rustyline::validate::{ValidationContext, ValidationResult, Validator};
 use rustyline::{Cmd, ConditionalEventHandler, Context, Event, EventContext, RepeatCount};
 use rustyline::{Helper, Highlighter, Hinter};
+use std::cell::RefCell;
+use std::rc::Rc;
 
-/// Completion and validation for the editor. `names` is refreshed before each prompt.
-#[derive(Default, Helper, Highlighter, Hinter)]
+/// What completion needs to know about the running session.
+pub trait Names {
+    /// Every global's name (builtins included).
+    fn globals(&mut self) -> Vec<String>;
+    /// The names that may follow `path.` (a global, then field names: `["db", "users"]`).
+    fn members(&mut self, path: &[&str]) -> Vec<String>;
+}
+
+/// Completion and validation for the editor; completion asks the session.
+#[derive(Helper, Highlighter, Hinter)]
 pub struct ReplHelper {
-    /// Every global (builtins and the user's).
-    pub names: Vec<String>,
+    pub session: Rc<RefCell<Session>>,
 }
 
 impl Completer for ReplHelper {
@@ -24,7 +33,11 @@ impl Completer for ReplHelper {
         pos: usize,
         _ctx: &Context<'_>,
     ) -> rustyline::Result<(usize, Vec<String>)> {
-        Ok(complete(line, pos, &self.names))
+        // The session is never busy while the user types; if it were, offer nothing.
+        Ok(match self.session.try_borrow_mut() {
+            Ok(mut session) => complete(line, pos, &mut *session),
+            Err(_) => (pos, Vec::new()),
+        })
     }
 }
 
@@ -49,18 +62,21 @@ impl ConditionalEventHandler for EnterHandler {
 }
 
 /// Completion candidates for the word before `pos` in `line` (the current line of the
-/// buffer is what matters): commands at the start of a line that begins with `:` or `.`,
-/// names after `:help `, table names after `db.` (`names` holds them as `db.NAME`),
-/// otherwise keywords and global names. Returns the start of the
-/// replaced word and the sorted candidates.
-pub fn complete(line: &str, pos: usize, names: &[String]) -> (usize, Vec<String>) {
-    let pos = pos.min(line.len());
+/// buffer is what matters): commands at the start of a line that begins with `:` or `.`;
+/// after `NAME.` (or `NAME.field.`, `db.TABLE.`) what may follow it: a value's methods
+/// and fields, a table's methods and columns, the tables after `db.`; otherwise keywords
+/// and global names. Returns the start of the replaced word and the sorted candidates.
+pub fn complete(line: &str, pos: usize, names: &mut dyn Names) -> (usize, Vec<String>) {
+    let mut pos = pos.min(line.len());
+    while !line.is_char_boundary(pos) {
+        pos -= 1;
+    }
     let before = &line[..pos];
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let word_start = before
         .char_indices()
         .rev()
-        .take_while(|(_, c)| c.is_alphanumeric() || *c == '_')
+        .take_while(|(_, c)| is_name_char(*c))
         .last()
         .map_or(pos, |(i, _)| i);
     let word = &before[word_start..];
@@ -81,34 +97,55 @@ pub fn complete(line: &str, pos: usize, names: &[String]) -> (usize, Vec<String>
             .collect();
         return (cmd_start, found);
     }
-    if word.is_empty() || word.starts_with(|c: char| c.is_ascii_digit()) {
+    if word.starts_with(|c: char| c.is_ascii_digit()) {
         return (pos, Vec::new());
     }
-    // After `db.`: the tables (given among `names` as `db.NAME`).
+    // After a `.`: a member of what the dotted names before it hold.
     let head = &before[..word_start];
-    if head.ends_with("db.")
-        && !head[..head.len() - 3].ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == '.')
-    {
-        let mut found: Vec<String> = names
-            .iter()
-            .filter_map(|n| n.strip_prefix("db."))
-            .filter(|t| t.starts_with(word))
-            .map(str::to_string)
-            .collect();
-        found.sort();
+    if let Some(receiver) = head.strip_suffix('.') {
+        let found = match receiver_path(receiver) {
+            Some(path) => names
+                .members(&path)
+                .into_iter()
+                .filter(|n| n.starts_with(word))
+                .collect(),
+            None => Vec::new(),
+        };
         return (word_start, found);
     }
-    // After any other `.` this is a member name: nothing to offer.
-    if head.ends_with('.') {
+    // Nothing typed yet: listing every global would only be noise.
+    if word.is_empty() {
         return (pos, Vec::new());
     }
     let mut found: Vec<String> = KEYWORDS
         .iter()
         .map(|k| k.to_string())
-        .chain(names.iter().filter(|n| !n.contains('.')).cloned())
+        .chain(names.globals())
         .filter(|n| n.starts_with(word))
         .collect();
     found.sort();
     found.dedup();
     (word_start, found)
+}
+
+fn is_name_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// The names of `a.b.c` at the end of `text`, when that is a chain of names that starts
+/// with a global (not a member of a call's result, an index or a string: `f().x`, `s[0].x`,
+/// `"a".x` give `None`).
+fn receiver_path(text: &str) -> Option<Vec<&str>> {
+    let start = text
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| is_name_char(*c) || *c == '.')
+        .last()
+        .map(|(i, _)| i)?;
+    if text[..start].ends_with([')', ']', '"', '}']) {
+        return None;
+    }
+    let parts: Vec<&str> = text[start..].split('.').collect();
+    let is_name = |p: &&str| !p.is_empty() && !p.starts_with(|c: char| c.is_ascii_digit());
+    parts.iter().all(is_name).then_some(parts)
 }

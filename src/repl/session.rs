@@ -1,11 +1,12 @@
 //! The terminal-free part of the REPL: running inputs, the `:` and `.` commands, and the
 //! printed results. Everything here returns text, so tests can drive it without a terminal.
 
+use super::editor::Names;
 use super::input::{ends_with_clear, is_command, strip_prompts};
 use std::collections::HashMap;
 use walia::{Engine, Value};
 use walia_runtime::api::ops::identical;
-use walia_runtime::api::repr;
+use walia_runtime::api::{describe, with_table};
 
 /// The language's keywords (SPEC §1), for completion and `:help`.
 pub const KEYWORDS: &[&str] = &[
@@ -23,19 +24,31 @@ const HELP: &str = "\
 Commands:
   :help            this list
   :help NAME       the documentation of a global function or class, or what NAME is
+                   (a keyword, a command, a method of which types)
   :globals         your globals (not the builtins) and their types
   :tables          tables: rows, columns and their types
   :cursors         checkpointed pipes: state, position/total, checkpoints
-  :explain EXPR    the plan of a pipeline ending in a terminal (not run)
+  :explain EXPR    the plan of a pipeline (nothing runs)
   :quit, .exit     leave the REPL (so do exit, quit and Ctrl-D)
   .help            same as :help
   .clear           abandon the current multi-line input and clear the screen
   .state           each of your globals with its value
 Every :command also answers to .command (.tables, .quit), as in sqlite3.
-Anything else runs as Walia code; the value of an expression is printed.
+Anything else runs as Walia code; the value of an expression is printed (an
+input that is one expression is read as one: {a: 1} is a map; a table shows its
+first rows). Tab completes names, and after a dot what may follow: db.<tables>,
+db.T.<methods and columns>, xs.<methods>.
 Input continues while brackets are open or a statement is unfinished;
 two empty lines run it anyway. Ctrl-C cancels the current input, or stops one
 that is running (its changes roll back).";
+
+/// The built-in types whose methods `:help` knows (as `type_of` spells them).
+const TYPES_WITH_METHODS: &[&str] = &[
+    "String", "List", "Map", "Range", "Stream", "Table", "Int", "Float", "Bool", "Function",
+];
+
+/// How many rows of a table the REPL shows when a table is the value of an input.
+pub const TABLE_ROWS_SHOWN: usize = 10;
 
 /// What the terminal loop should do with one input.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -117,15 +130,28 @@ impl Session {
             .is_some_and(|v| self.is_user(name, &v))
     }
 
-    /// Run code; its value (printed as inside a container, nothing for `nil`) or its
+    /// Run code (one expression when it is one, so `{a: 1}` is a map); its value or its
     /// diagnostics.
     pub fn eval(&mut self, code: &str) -> Reply {
-        match self.engine.run_named("<repl>", code) {
+        match self.engine.eval_named("<repl>", code) {
             Ok(Value::Nil | Value::Undefined) => Reply::Nothing,
-            Ok(v) => Reply::Out(repr(&v)),
+            Ok(v) => Reply::Out(self.show(&v)),
             Err(e) if e.is_interrupt() => Reply::Err("interrupted".to_string()),
             Err(e) => Reply::Err(e.render(self.color)),
         }
+    }
+
+    /// How the REPL shows a value: as inside a container (strings quoted), except that a
+    /// table shows its first rows and its row count, and a stream what it is and how to
+    /// run it.
+    fn show(&mut self, v: &Value) -> String {
+        if let Value::Table(t) = v
+            && let Ok(name) = with_table(*t, |table, _| Ok(table.name.to_string()))
+            && let Ok(head) = self.engine.table_head(&name, TABLE_ROWS_SHOWN)
+        {
+            return head.to_string();
+        }
+        describe(v)
     }
 
     /// Run a `:` or `.` command.
@@ -152,7 +178,7 @@ impl Session {
             ":tables" => Reply::Out(self.tables_listing()),
             ":cursors" => self.cursors_listing(),
             ":explain" if arg.is_empty() => Reply::Err(
-                "usage: :explain EXPR (a pipeline ending in a terminal, e.g. xs |> map(f) |> sum())"
+                "usage: :explain EXPR (a pipeline, e.g. xs |> map(f) |> sum())"
                     .to_string(),
             ),
             ":explain" => match self.engine.explain(arg) {
@@ -170,7 +196,8 @@ impl Session {
         &mut self.engine
     }
 
-    /// `:help NAME`.
+    /// `:help NAME`: a global's documentation or kind, a keyword, a command, or the
+    /// built-in types that have a method of that name; else the closest of those names.
     fn help(&mut self, name: &str) -> Reply {
         if let Some(doc) = self.engine.doc(name) {
             return Reply::Out(doc);
@@ -186,11 +213,48 @@ impl Session {
                 format!("{name} is a builtin {ty}")
             });
         }
-        let names = self.engine.globals();
-        match walia_lang::diagnostic::did_you_mean(name, names.iter().map(String::as_str)) {
-            Some(s) => Reply::Err(format!("no such name '{name}' (did you mean '{s}'?)")),
-            None => Reply::Err(format!("no such name '{name}'")),
+        let command = format!(":{}", name.trim_start_matches([':', '.']));
+        if let Some(line) = HELP
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{command} ")))
+        {
+            return Reply::Out(line.trim().to_string());
         }
+        let types = self.types_with_method(name);
+        if !types.is_empty() {
+            return Reply::Out(format!(
+                "{name} is a method of {} (value.{name}(...))",
+                types.join(", ")
+            ));
+        }
+        let mut known = self.engine.globals();
+        known.extend(KEYWORDS.iter().map(|k| k.to_string()));
+        known.extend(COMMANDS.iter().map(|c| c.to_string()));
+        for ty in TYPES_WITH_METHODS {
+            known.extend(self.engine.vm().builtin_methods(ty));
+        }
+        match walia_lang::diagnostic::did_you_mean(name, known.iter().map(String::as_str)) {
+            Some(s) => Reply::Err(format!("no such name '{name}' (did you mean '{s}'?)")),
+            None => Reply::Err(format!(
+                "no such name '{name}' (:globals lists your globals, :tables your tables, \
+                 :help the commands)"
+            )),
+        }
+    }
+
+    /// The built-in types that have a method called `name`.
+    fn types_with_method(&mut self, name: &str) -> Vec<&'static str> {
+        TYPES_WITH_METHODS
+            .iter()
+            .copied()
+            .filter(|ty| {
+                self.engine
+                    .vm()
+                    .builtin_methods(ty)
+                    .iter()
+                    .any(|m| m == name)
+            })
+            .collect()
     }
 
     /// Is global `name`, currently `v`, defined by the user (not a builtin left as it was)?
@@ -232,19 +296,9 @@ impl Session {
         }
         let lines: Vec<String> = globals
             .iter()
-            .map(|(n, v)| format!("{n} = {}", repr(v)))
+            .map(|(n, v)| format!("{n} = {}", describe(v)))
             .collect();
         lines.join("\n")
-    }
-
-    /// Every global name (builtins included), and every table as `db.NAME`, for
-    /// completion.
-    pub fn global_names(&mut self) -> Vec<String> {
-        let mut names = self.engine.globals();
-        if let Ok(tables) = self.engine.tables() {
-            names.extend(tables.into_iter().map(|t| format!("db.{t}")));
-        }
-        names
     }
 
     /// `:cursors`: one line per checkpointed pipe, as `walia inspect` lists them.
@@ -258,13 +312,13 @@ impl Session {
         }
     }
 
-    /// `:tables`: each table with its row count and typed columns.
+    /// `:tables`: each table with its row count and typed columns, aligned.
     fn tables_listing(&mut self) -> String {
         let tables = self.engine.table_summaries().unwrap_or_default();
         if tables.is_empty() {
             return "no tables (declare one with @sql class, or db_insert into a new name)".into();
         }
-        let lines: Vec<String> = tables
+        let rows: Vec<[String; 4]> = tables
             .iter()
             .map(|t| {
                 let cols: Vec<String> = t
@@ -272,15 +326,33 @@ impl Session {
                     .iter()
                     .map(|(n, ty)| format!("{n} {ty}"))
                     .collect();
-                format!(
-                    "{}  {} row{}  ({})",
-                    t.name,
-                    t.rows,
-                    if t.rows == 1 { "" } else { "s" },
-                    cols.join(", ")
-                )
+                let unit = if t.rows == 1 { "row" } else { "rows" };
+                [
+                    t.name.clone(),
+                    walia::group_digits(t.rows),
+                    unit.to_string(),
+                    cols.join(", "),
+                ]
+            })
+            .collect();
+        let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
+        let (name_w, count_w, unit_w) = (width(0), width(1), width(2));
+        let lines: Vec<String> = rows
+            .iter()
+            .map(|[name, count, unit, cols]| {
+                format!("{name:name_w$}  {count:>count_w$} {unit:unit_w$}  {cols}")
             })
             .collect();
         lines.join("\n")
+    }
+}
+
+impl Names for Session {
+    fn globals(&mut self) -> Vec<String> {
+        self.engine.globals()
+    }
+
+    fn members(&mut self, path: &[&str]) -> Vec<String> {
+        self.engine.vm().member_names(path)
     }
 }

@@ -1,6 +1,5 @@
 //! Unit tests of the REPL's plain functions (no terminal).
 
-use super::editor::complete;
 use super::input::{Completeness, classify, is_command, scan, strip_prompts};
 use super::session::{Reply, Session};
 use std::cell::RefCell;
@@ -12,7 +11,7 @@ use Completeness::{Complete, Incomplete};
 
 /// A `print` destination the test can read back.
 #[derive(Clone, Default)]
-struct Captured(Rc<RefCell<Vec<u8>>>);
+pub(super) struct Captured(Rc<RefCell<Vec<u8>>>);
 
 impl Write for Captured {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -30,7 +29,7 @@ impl Captured {
     }
 }
 
-fn session() -> (Session, Captured) {
+pub(super) fn session() -> (Session, Captured) {
     let out = Captured::default();
     let engine = Engine::with_output(Box::new(out.clone()));
     (Session::new(engine, false), out)
@@ -313,11 +312,13 @@ fn tables_command_lists_tables() {
     assert!(out(s.handle(":tables")).starts_with("no tables"));
     s.handle("@sql class User { var id; var name; }");
     s.handle("db.User.insert({id: 1, name: \"Ann\"});");
+    assert_eq!(out(s.handle(":tables")), "User  1 row  id Int, name String");
+    // The counts line up, grouped in thousands; the columns start in one place.
+    s.handle("for (i in 0..1500) db_insert(\"events\", {at: i});");
     assert_eq!(
         out(s.handle(":tables")),
-        "User  1 row  (id Int, name String)"
+        "User        1 row   id Int, name String\nevents  1,500 rows  at Int"
     );
-    assert!(s.global_names().contains(&"db.User".to_string()));
 }
 
 #[test]
@@ -393,64 +394,6 @@ fn explain_shows_a_plan_without_running_it() {
     assert!(usage.contains("explain expects a pipeline"), "{usage}");
 }
 
-// ---- completion ------------------------------------------------------------------------
-
-#[test]
-fn completion_of_keywords_globals_and_commands() {
-    let names: Vec<String> = ["len", "counter_total", "count_all", "print_it"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    assert_eq!(
-        complete("var y = coun", 12, &names),
-        (
-            8,
-            vec!["count_all".to_string(), "counter_total".to_string()]
-        )
-    );
-    assert_eq!(complete("whi", 3, &names), (0, vec!["while".to_string()]));
-    assert_eq!(
-        complete("pri", 3, &names),
-        (0, vec!["print".to_string(), "print_it".to_string()])
-    );
-    assert_eq!(
-        complete(":gl", 3, &names),
-        (0, vec![":globals".to_string()])
-    );
-    assert_eq!(complete(".st", 3, &names), (0, vec![".state".to_string()]));
-    assert_eq!(
-        complete(":help le", 8, &names),
-        (6, vec!["len".to_string()])
-    );
-    // Tables after `db.`.
-    let with_tables: Vec<String> = ["db.users", "db.logs", "len"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    assert_eq!(
-        complete("print db.u", 10, &with_tables),
-        (9, vec!["users".to_string()])
-    );
-    // Dotted entries are only offered after `db.`.
-    assert!(complete("d", 1, &with_tables).1.is_empty());
-    // Member names and numbers: nothing.
-    assert_eq!(complete("x.le", 4, &names).1, Vec::<String>::new());
-    assert_eq!(complete("12", 2, &names).1, Vec::<String>::new());
-    // The current line of a multi-line buffer.
-    assert_eq!(
-        complete("fun f() {\n...    le", 19, &names),
-        (17, vec!["len".to_string()])
-    );
-}
-
-#[test]
-fn completion_of_a_command_on_a_continuation_line() {
-    assert_eq!(
-        complete("fun f() {\n...    .cl", 20, &[]),
-        (17, vec![".clear".to_string()])
-    );
-}
-
 #[test]
 fn help_of_a_misspelled_name_suggests_one() {
     let (mut s, _) = session();
@@ -459,4 +402,133 @@ fn help_of_a_misspelled_name_suggests_one() {
         err(s.handle(":help zebra_stripe")),
         "no such name 'zebra_stripe' (did you mean 'zebra_stripes'?)"
     );
+}
+
+#[test]
+fn help_knows_methods_and_commands_and_says_where_to_look() {
+    let (mut s, _) = session();
+    assert_eq!(
+        out(s.handle(":help push")),
+        "push is a method of List (value.push(...))"
+    );
+    let upper = out(s.handle(":help upper"));
+    assert_eq!(upper, "upper is a builtin Function");
+    assert_eq!(
+        out(s.handle(":help tables")),
+        ":tables          tables: rows, columns and their types"
+    );
+    assert_eq!(
+        err(s.handle(":help lenght")),
+        "no such name 'lenght' (did you mean 'length'?)"
+    );
+    assert_eq!(
+        err(s.handle(":help wihle")),
+        "no such name 'wihle' (did you mean 'while'?)"
+    );
+    assert_eq!(
+        err(s.handle(":help qqqqqqqqqq")),
+        "no such name 'qqqqqqqqqq' (:globals lists your globals, :tables your tables, :help \
+         the commands)"
+    );
+}
+
+// ---- what values look like -------------------------------------------------------------
+
+/// An input that is one expression is read as one, so a `{` that starts it is a map (it
+/// was read as a block: "expected ';', found ':'"); statements still run as statements.
+#[test]
+fn an_input_that_is_one_expression_is_read_as_one() {
+    let (mut s, captured) = session();
+    assert_eq!(
+        out(s.handle("{a: 1, b: [1, 2]}")),
+        "{\"a\": 1, \"b\": [1, 2]}"
+    );
+    assert_eq!(out(s.handle("{a: 1};")), "{\"a\": 1}");
+    assert_eq!(out(s.handle("{}")), "{}");
+    assert_eq!(out(s.handle("{a: 1}.keys()")), "[\"a\"]");
+    assert_eq!(s.handle("{ var x = 1; print x; }"), Reply::Nothing);
+    assert_eq!(captured.take(), "1\n");
+    assert_eq!(out(s.handle("var y = 2; y * 3")), "6");
+    // A broken map is reported as one.
+    let e = err(s.handle("{a: 1, b: }"));
+    assert!(e.contains("expected expression, found '}'"), "{e}");
+    // An open map waits for more, as an open block does.
+    assert_eq!(classify("{a: 1} |>"), Incomplete);
+}
+
+#[test]
+fn engine_eval_reads_an_expression_first() {
+    let mut engine = Engine::with_output(Box::new(Captured::default()));
+    let v: walia::Value = engine.eval("{a: 1, b: [1, 2]}").unwrap();
+    assert_eq!(walia_runtime::api::repr(&v), "{\"a\": 1, \"b\": [1, 2]}");
+    assert_eq!(engine.eval::<i64>("{a: 41}[\"a\"] + 1").unwrap(), 42);
+    // Several statements still work, the last one's value returned.
+    assert_eq!(engine.eval::<i64>("var z = 2; z + 1").unwrap(), 3);
+    // A script keeps reading `{` at the start of a statement as a block.
+    assert!(engine.run("{a: 1}").is_err());
+    assert!(matches!(engine.run("{}").unwrap(), walia::Value::Nil));
+}
+
+/// A stream says what it is and how to run it (it printed `<stream>`); `print` keeps the
+/// SPEC's `<stream>`.
+#[test]
+fn a_stream_says_what_it_is_and_how_to_run_it() {
+    let (mut s, captured) = session();
+    assert_eq!(
+        out(s.handle("[1, 2] |> filter(x => x > 1)")),
+        "<stream: list |> filter; lazy — end it with |> collect()>"
+    );
+    s.handle("db_insert(\"logs\", {n: 1});");
+    assert_eq!(
+        out(s.handle("db.logs |> map(r => r.n) |> take(5)")),
+        "<stream: table logs |> map |> take; lazy — end it with |> collect()>"
+    );
+    s.handle("var st = (0..3) |> map(x => x);");
+    assert_eq!(
+        out(s.handle(".state")),
+        "st = <stream: range |> map; lazy — end it with |> collect()>"
+    );
+    s.handle("print st;");
+    assert_eq!(captured.take(), "<stream>\n");
+    assert_eq!(out(s.handle("[st]")), "[<stream>]");
+}
+
+/// A table shows its first rows as an aligned grid and its row count (it showed
+/// `<table users (N rows)>`).
+#[test]
+fn a_table_shows_its_first_rows() {
+    let (mut s, captured) = session();
+    s.handle("@sql class User { var id; var name; var score; }");
+    assert_eq!(
+        out(s.handle("db.User")),
+        "id  name  score\n--  ----  -----\n(0 rows)"
+    );
+    s.handle("for (i in 1..13) db.User.insert({id: i, name: \"u\" + str(i), score: i / 2});");
+    let shown = out(s.handle("db.User"));
+    let lines: Vec<&str> = shown.lines().collect();
+    assert_eq!(lines.len(), 2 + 10 + 1, "{shown}");
+    assert_eq!(lines[0], "id  name  score");
+    assert_eq!(lines[2], " 1  u1      0.5");
+    assert_eq!(lines[11], "10  u10     5.0");
+    assert_eq!(lines[12], "(first 10 of 12 rows)");
+    // Inside a container, and for print, a table keeps its short form.
+    assert_eq!(out(s.handle("[db.User]")), "[<table User (12 rows)>]");
+    s.handle("print db.User;");
+    assert_eq!(captured.take(), "<table User (12 rows)>\n");
+}
+
+#[test]
+fn explain_of_a_pipe_without_a_terminal_says_it_is_lazy() {
+    let (mut s, _) = session();
+    let plan = out(s.handle(":explain (0..10) |> filter(x => x > 3) |> map(x => x * 2)"));
+    assert_eq!(
+        plan,
+        "pipe 1:1\n  source: range\n  stage 1: filter(x => x > 3)\n  stage 2: map(x => x * 2)\n  \
+         no terminal: the pipe is lazy and runs nothing until a terminal ends it \
+         (|> collect(), |> count(), |> run()...)"
+    );
+    // A function of the user's named like a stage is a terminal like any other function.
+    s.handle("fun take(xs, n) { return n; }");
+    let plan = out(s.handle(":explain [1, 2] |> take(1)"));
+    assert!(plan.contains("terminal: take()"), "{plan}");
 }
