@@ -1,314 +1,271 @@
-//! The REPL on a real terminal, driven through tmux: results, multi-line input, errors,
-//! commands, tab completion and history across two sessions.
-//!
-//! Skipped (with a message) when `tmux` is not installed.
+//! The REPL on a real terminal (a pseudo-terminal whose screen a vt100 emulator keeps, see
+//! tests/terminal): results, multi-line input, errors, commands, tab completion, history
+//! across two sessions, and what each kind of value looks like at the prompt.
 
-use std::path::Path;
-use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+#![cfg(unix)]
 
-/// How long to wait for the screen to show something.
-const TIMEOUT: Duration = Duration::from_secs(5);
+mod terminal;
 
-/// A private tmux server (its own socket), killed when the test ends, even on failure.
-struct Tmux {
-    socket: String,
+use std::time::Duration;
+use terminal::{CTRL_C, CTRL_D, ENTER, TAB, Terminal, UP};
+
+/// A temporary directory (the REPL's $HOME and the place of its ./walia.wld) and the
+/// history file in it.
+fn home() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let history = dir.path().join("history");
+    (dir, history)
 }
 
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .output();
-    }
-}
-
-impl Tmux {
-    fn cmd(&self, args: &[&str]) -> Output {
-        Command::new("tmux")
-            .args(["-L", &self.socket, "-f", "/dev/null"])
-            .args(args)
-            .output()
-            .expect("run tmux")
-    }
-
-    /// Start the REPL in session `name` with `home` as $HOME and `history` as
-    /// $WALIA_HISTORY.
-    fn start(&self, name: &str, home: &Path, history: &Path) {
-        let home_dir = home.display().to_string();
-        let home = format!("HOME={}", home.display());
-        let history = format!("WALIA_HISTORY={}", history.display());
-        let out = self.cmd(&[
-            "new-session",
-            "-d",
-            "-s",
-            name,
-            // The REPL's heap is ./walia.wld: keep it in the temporary directory.
-            "-c",
-            &home_dir,
-            "-x",
-            "120",
-            "-y",
-            "40",
-            "env",
-            &home,
-            &history,
-            "TERM=xterm",
-            env!("CARGO_BIN_EXE_walia"),
-        ]);
-        assert!(out.status.success(), "tmux new-session: {out:?}");
-    }
-
-    /// Run `walia ARGS` (not the REPL) in session `name`, in `dir`; the pane stays
-    /// after it exits so its last screen can be read.
-    fn start_walia(&self, name: &str, dir: &Path, args: &[&str]) {
-        let dir = dir.display().to_string();
-        let mut cmd = vec![
-            "new-session",
-            "-d",
-            "-s",
-            name,
-            "-c",
-            &dir,
-            "-x",
-            "120",
-            "-y",
-            "20",
-            "env",
-            "TERM=xterm",
-            env!("CARGO_BIN_EXE_walia"),
-        ];
-        cmd.extend_from_slice(args);
-        let out = self.cmd(&cmd);
-        assert!(out.status.success(), "tmux new-session: {out:?}");
-        self.cmd(&["set-option", "-t", name, "remain-on-exit", "on"]);
-    }
-
-    /// Type `text` literally (no key names).
-    fn type_text(&self, name: &str, text: &str) {
-        // tmux reads an argument's trailing `;` as a command separator: escape it.
-        let text = match text.strip_suffix(';') {
-            Some(rest) => format!("{rest}\\;"),
-            None => text.to_string(),
-        };
-        self.cmd(&["send-keys", "-t", name, "-l", &text]);
-    }
-
-    /// Press keys given by tmux name (`Enter`, `Tab`, `C-d`, `Up`).
-    fn keys(&self, name: &str, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", name];
-        args.extend_from_slice(keys);
-        self.cmd(&args);
-    }
-
-    /// Type a line and press Enter, then wait until the REPL has taken it and shows the
-    /// next prompt (`walia>` or the continuation `...`). Waiting matters: without it the
-    /// next line's keys may reach the terminal in the same read as this Enter, and
-    /// rustyline drops whatever it has read past the end of an accepted line.
-    fn line(&self, name: &str, text: &str) {
-        self.type_text(name, text);
-        self.press(name, "Enter");
-    }
-
-    /// Press a key that ends the input (`Enter`, `C-c`) and wait for the next prompt.
-    fn press(&self, name: &str, key: &str) {
-        let before = prompt_count(&self.screen(name));
-        self.keys(name, &[key]);
-        self.wait_for(name, &format!("the prompt after {key}"), |sc| {
-            prompt_count(sc) > before
-                && matches!(
-                    sc.lines().rfind(|l| !l.trim().is_empty()),
-                    Some("walia>" | "...")
-                )
-        });
-    }
-
-    fn screen(&self, name: &str) -> String {
-        // The whole scrollback, so earlier output never scrolls out of sight.
-        let out = self.cmd(&["capture-pane", "-t", name, "-p", "-S", "-"]);
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Poll the screen (capture-pane drops trailing blanks) until `pred` holds; panic with the screen after [`TIMEOUT`].
-    fn wait_for(&self, name: &str, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.screen(name);
-            if pred(&screen) {
-                return screen;
-            }
-            if start.elapsed() > TIMEOUT {
-                panic!("timed out waiting for {what}; the screen:\n{screen}");
-            }
-            std::thread::sleep(Duration::from_millis(30));
-        }
-    }
-
-    /// Wait until some line of the screen, trimmed, is exactly `line`.
-    fn wait_line(&self, name: &str, line: &str) -> String {
-        self.wait_for(name, &format!("the line {line:?}"), |s| {
-            s.lines().any(|l| l.trim_end() == line)
-        })
-    }
-
-    /// Wait until the session has ended (the REPL exited).
-    fn wait_exit(&self, name: &str) {
-        let start = Instant::now();
-        while self.cmd(&["has-session", "-t", name]).status.success() {
-            if start.elapsed() > TIMEOUT {
-                panic!("the REPL did not exit; the screen:\n{}", self.screen(name));
-            }
-            std::thread::sleep(Duration::from_millis(30));
-        }
-    }
-}
-
-/// Lines that start with a prompt.
-fn prompt_count(screen: &str) -> usize {
-    screen
-        .lines()
-        .filter(|l| l.starts_with("walia>") || l.starts_with("..."))
-        .count()
-}
-
-fn have_tmux() -> bool {
-    Command::new("tmux")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success())
+/// The REPL started in `dir`, its first prompt on the screen.
+fn repl(dir: &std::path::Path, history: &std::path::Path) -> Terminal {
+    let t = Terminal::start(dir, history, &[]);
+    t.wait_for("the prompt", |sc| sc.contains("walia>"));
+    t
 }
 
 #[test]
 fn repl_in_a_terminal() {
-    if !have_tmux() {
-        eprintln!("skipping repl_in_a_terminal: tmux is not on PATH");
-        return;
-    }
-    let dir = tempfile::tempdir().expect("temp dir");
-    let history = dir.path().join("history");
-    let tmux = Tmux {
-        socket: format!("walia-repl-test-{}", std::process::id()),
-    };
-    let s = "one";
-    tmux.start(s, dir.path(), &history);
-    tmux.wait_for(s, "the prompt", |sc| sc.contains("walia>"));
+    let (dir, history) = home();
+    let mut t = repl(dir.path(), &history);
 
     // A result, with a global kept between inputs.
-    tmux.line(s, "var x = 40;");
-    tmux.line(s, "x + 2");
-    tmux.wait_line(s, "42");
+    t.line("var x = 40;");
+    t.line("x + 2");
+    t.wait_line("42");
 
     // Multi-line input: the continuation prompt appears, then the whole input runs.
-    tmux.line(s, "fun add(a, b) {");
-    tmux.wait_for(s, "the continuation prompt", |sc| {
+    t.line("fun add(a, b) {");
+    t.wait_for("the continuation prompt", |sc| {
         sc.lines().any(|l| l.starts_with("..."))
     });
-    tmux.line(s, "return a + b;");
-    tmux.line(s, "}");
-    tmux.line(s, "add(x, 5)");
-    tmux.wait_line(s, "45");
+    t.line("return a + b;");
+    t.line("}");
+    t.line("add(x, 5)");
+    t.wait_line("45");
 
     // Ctrl-C while an input runs stops it, rolls it back and returns to the prompt.
-    tmux.line(s, "var spins = 0;");
-    tmux.type_text(s, "while (true) { spins = spins + 1; }");
-    tmux.keys(s, &["Enter"]);
+    t.line("var spins = 0;");
+    t.type_text("while (true) { spins = spins + 1; }");
+    t.type_text(ENTER);
     std::thread::sleep(Duration::from_millis(300));
-    tmux.press(s, "C-c");
+    t.press(CTRL_C);
     // The terminal echoes the key as `^C` before the message.
-    tmux.wait_for(s, "\"interrupted\"", |sc| {
-        sc.lines().any(|l| l.trim_end().ends_with("interrupted"))
+    t.wait_for("\"interrupted\"", |sc| {
+        sc.lines().any(|l| l.ends_with("interrupted"))
     });
-    tmux.line(s, "spins");
-    tmux.wait_line(s, "0");
+    t.line("spins");
+    t.wait_line("0");
     // ... and a second Ctrl-C at an empty prompt does not leave.
-    tmux.press(s, "C-c");
-    tmux.line(s, "x + 3");
-    tmux.wait_line(s, "43");
+    t.press(CTRL_C);
+    t.line("x + 3");
+    t.wait_line("43");
 
     // An error shows a diagnostic; the session goes on.
-    tmux.line(s, "x + nope_name");
-    tmux.wait_for(s, "a diagnostic", |sc| {
+    t.line("x + nope_name");
+    t.wait_for("a diagnostic", |sc| {
         sc.lines()
             .any(|l| l.contains("nope_name") && !l.starts_with("walia> "))
     });
-    tmux.line(s, "x * 3");
-    tmux.wait_line(s, "120");
+    t.line("x * 3");
+    t.wait_line("120");
 
     // :help NAME shows the doc comment.
-    tmux.line(s, "/// Adds one to n.");
-    tmux.line(s, "fun inc(n) { return n + 1; }");
-    tmux.line(s, ":help inc");
-    tmux.wait_line(s, "Adds one to n.");
+    t.line("/// Adds one to n.");
+    t.line("fun inc(n) { return n + 1; }");
+    t.line(":help inc");
+    t.wait_line("Adds one to n.");
 
     // :globals lists the user's globals with their types, not the builtins.
-    tmux.line(s, ":globals");
-    let screen = tmux.wait_line(s, "x: Int");
+    t.line(":globals");
+    let screen = t.wait_line("x: Int");
     assert!(screen.lines().any(|l| l == "add: Function"), "{screen}");
     assert!(!screen.lines().any(|l| l.starts_with("len:")), "{screen}");
 
     // :cursors lists the checkpointed pipes.
-    tmux.line(s, "var r = (1..11) |> checkpoint_at(4, \"r\");");
-    tmux.line(s, "r.sum()");
-    tmux.wait_line(s, "55");
-    tmux.line(s, ":cursors");
-    tmux.wait_for(s, "the cursor listing", |sc| {
+    t.line("var r = (1..11) |> checkpoint_at(4, \"r\");");
+    t.line("r.sum()");
+    t.wait_line("55");
+    t.line(":cursors");
+    t.wait_for("the cursor listing", |sc| {
         sc.lines()
             .any(|l| l.starts_with("r  finished") && l.contains("10/10"))
     });
 
     // Tab completes a global.
-    tmux.line(s, "var counter_total = 5;");
-    tmux.type_text(s, "counter_t");
-    tmux.keys(s, &["Tab"]);
-    tmux.wait_line(s, "walia> counter_total");
-    tmux.press(s, "Enter");
-    tmux.wait_line(s, "5");
+    t.line("var counter_total = 5;");
+    t.type_text("counter_t");
+    t.type_text(TAB);
+    t.wait_line("walia> counter_total");
+    t.press(ENTER);
+    t.wait_line("5");
 
     // Ctrl-D ends the session and leaves the history behind.
-    tmux.keys(s, &["C-d"]);
-    tmux.wait_exit(s);
+    t.type_text(CTRL_D);
+    assert_eq!(t.wait_exit(), Some(0));
     let saved = std::fs::read_to_string(&history).expect("history file written");
     assert!(saved.contains("var x = 40;"), "{saved}");
 
     // A second session recalls the first one's inputs.
-    let s = "two";
-    tmux.start(s, dir.path(), &history);
-    tmux.wait_for(s, "the prompt", |sc| sc.contains("walia>"));
-    tmux.keys(s, &["Up"]);
-    tmux.wait_line(s, "walia> counter_total");
-    tmux.keys(s, &["Up"]);
-    tmux.wait_line(s, "walia> var counter_total = 5;");
-    tmux.press(s, "C-c");
+    let mut t = repl(dir.path(), &history);
+    t.type_text(UP);
+    t.wait_line("walia> counter_total");
+    t.type_text(UP);
+    t.wait_line("walia> var counter_total = 5;");
+    t.press(CTRL_C);
     // Each input was committed to ./walia.wld: the second session sees the first's state.
-    tmux.line(s, "add(x, counter_total)");
-    tmux.wait_line(s, "45");
-    tmux.line(s, ":help inc");
-    tmux.wait_line(s, "Adds one to n.");
-    tmux.type_text(s, ":quit");
-    tmux.keys(s, &["Enter"]);
-    tmux.wait_exit(s);
+    t.line("add(x, counter_total)");
+    t.wait_line("45");
+    t.line(":help inc");
+    t.wait_line("Adds one to n.");
+    t.type_text(":quit");
+    t.type_text(ENTER);
+    assert_eq!(t.wait_exit(), Some(0));
+}
+
+/// An input that is one expression is read as one: a `{` that starts it opens a map, not
+/// a block (it used to fail with "expected ';', found ':'").
+#[test]
+fn a_map_literal_at_the_prompt_is_printed() {
+    let (dir, history) = home();
+    let t = repl(dir.path(), &history);
+    t.line("{a: 1, b: [1, 2]}");
+    t.wait_line("{\"a\": 1, \"b\": [1, 2]}");
+    t.line("{a: 1}.keys()");
+    t.wait_line("[\"a\"]");
+    // Statements still run as statements.
+    t.line("{ var inner = 2; print inner * 21; }");
+    t.wait_line("42");
+}
+
+/// Tab after `db.` lists the tables, after `db.TABLE.` its methods and columns, after a
+/// global holding a list the list's methods (each used to list nothing).
+#[test]
+fn tab_completes_tables_columns_and_methods() {
+    let (dir, history) = home();
+    let t = repl(dir.path(), &history);
+    t.line("@sql class Person { var id; var nickname; }");
+    t.line("db.Person.insert({id: 1, nickname: \"Al\"});");
+    t.line("var numbers = [3, 1, 2];");
+
+    // One candidate: completed in place.
+    t.type_text("db.Pe");
+    t.type_text(TAB);
+    t.wait_line("walia> db.Person");
+    t.type_text(".nick");
+    t.type_text(TAB);
+    t.wait_line("walia> db.Person.nickname");
+    t.press(CTRL_C);
+
+    // Several: listed (rustyline shows the list on the second Tab).
+    t.type_text("numbers.so");
+    t.type_text(TAB);
+    t.type_text(TAB);
+    t.wait_for("the list's sort methods", |sc| {
+        sc.lines()
+            .any(|l| l.contains("sort") && l.contains("sort_by"))
+    });
+    t.press(CTRL_C);
+    t.type_text("numbers.rev");
+    t.type_text(TAB);
+    t.wait_line("walia> numbers.reverse");
+    t.type_text("()");
+    t.press(ENTER);
+    t.wait_line("[2, 1, 3]");
+}
+
+/// The history file holds each input as written: a multi-line input without the
+/// continuation prompts (they used to be stored inside the entry); recalled, it shows
+/// them again and runs the same.
+#[test]
+fn history_holds_multi_line_inputs_without_prompts() {
+    let (dir, history) = home();
+    let mut t = repl(dir.path(), &history);
+    t.line("fun twice(n) {");
+    t.line("  return n * 2;");
+    t.line("}");
+    t.type_text(CTRL_D);
+    assert_eq!(t.wait_exit(), Some(0));
+    let saved = std::fs::read_to_string(&history).expect("history file written");
+    // rustyline's file format: one entry a line, newlines inside an entry as `\n`.
+    assert!(
+        saved
+            .lines()
+            .any(|l| l == "fun twice(n) {\\n  return n * 2;\\n}"),
+        "{saved}"
+    );
+    assert!(!saved.contains("..."), "{saved}");
+
+    let mut t = repl(dir.path(), &history);
+    t.type_text(UP);
+    t.wait_line("...      return n * 2;");
+    t.line("");
+    t.line("twice(21)");
+    t.wait_line("42");
+    t.type_text(CTRL_D);
+    assert_eq!(t.wait_exit(), Some(0));
+}
+
+/// `:tables` aligns its columns; `:help` of an unknown name suggests a close one, and
+/// knows methods and commands.
+#[test]
+fn tables_and_help_commands() {
+    let (dir, history) = home();
+    let t = repl(dir.path(), &history);
+    t.line("for (i in 0..1200) db_insert(\"events\", {id: i, kind: \"k\"});");
+    t.line("db_insert(\"t\", {name: \"x\"});");
+    t.line(":tables");
+    t.wait_line("events  1,200 rows  id Int, kind String");
+    t.wait_line("t           1 row   name String");
+    t.line(":help lenght");
+    t.wait_line("no such name 'lenght' (did you mean 'length'?)");
+    t.line(":help push");
+    t.wait_line("push is a method of List (value.push(...))");
+}
+
+/// A stream says what it is and how to run it; `:explain` of a pipe with no terminal says
+/// so (it used to show its last stage as the terminal); a table shows its first rows.
+#[test]
+fn streams_pipes_and_tables_at_the_prompt() {
+    let (dir, history) = home();
+    let t = repl(dir.path(), &history);
+    t.line("[1, 2, 3] |> filter(x => x > 1) |> map(x => x * 10)");
+    t.wait_line("<stream: list |> filter |> map; lazy — end it with |> collect()>");
+    t.line(":explain (0..10) |> filter(x => x > 3) |> map(x => x * 2)");
+    let screen = t.wait_line("  stage 2: map(x => x * 2)");
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.starts_with("  no terminal: the pipe is lazy")),
+        "{screen}"
+    );
+    assert!(!screen.contains("terminal: map"), "{screen}");
+
+    t.line("@sql class Item { var id; var label; var price; }");
+    t.line("for (i in 1..26) db.Item.insert({id: i, label: \"item \" + str(i), price: i * 0.5});");
+    t.line("db.Item");
+    t.wait_line("id  label    price");
+    t.wait_line(" 1  item 1     0.5");
+    let screen = t.wait_line("(first 10 of 25 rows)");
+    assert!(
+        screen.lines().any(|l| l == "10  item 10    5.0"),
+        "{screen}"
+    );
+    assert!(!screen.lines().any(|l| l.contains("item 11")), "{screen}");
 }
 
 #[test]
 fn a_checkpointed_pipe_shows_a_progress_line_on_a_terminal() {
-    if !have_tmux() {
-        eprintln!("skipping the progress line test: tmux is not on PATH");
-        return;
-    }
-    let dir = tempfile::tempdir().expect("temp dir");
+    let (dir, history) = home();
     // Runs about two seconds whatever the build's speed: take_while ends the pass.
     let script = "var deadline = clock() + 2;\n\
         var slow = (0..100000000) |> map(x => x % 7) |> checkpoint_at(100000, \"slow\")\n\
             |> take_while(x => clock() < deadline);\n\
         print(\"counted \" + str(slow.count() > 0));\n";
     std::fs::write(dir.path().join("slow.wal"), script).expect("write script");
-    let tmux = Tmux {
-        socket: format!("walia-progress-test-{}", std::process::id()),
-    };
-    let s = "slow";
-    tmux.start_walia(s, dir.path(), &["--heap", "p.wld", "slow.wal"]);
+    let t = Terminal::start(dir.path(), &history, &["--heap", "p.wld", "slow.wal"]);
     // The line: the name, position/total, the rate and the time left.
-    let screen = tmux.wait_for(s, "the progress line", |sc| {
+    let screen = t.wait_for("the progress line", |sc| {
         sc.lines().any(|l| {
             l.starts_with("slow [")
                 && l.contains("/100,000,000")
@@ -318,13 +275,16 @@ fn a_checkpointed_pipe_shows_a_progress_line_on_a_terminal() {
     });
     assert!(!screen.contains("counted"), "{screen}");
     // When the pass ends the line is cleared and the output follows.
-    let screen = tmux.wait_line(s, "counted true");
+    let screen = t.wait_line("counted true");
     assert!(!screen.contains("slow ["), "{screen}");
 
     // --quiet: no line at any time.
-    let s = "quiet";
-    tmux.start_walia(s, dir.path(), &["--quiet", "--heap", "q.wld", "slow.wal"]);
-    tmux.wait_for(s, "the end of the quiet run", |sc| {
+    let t = Terminal::start(
+        dir.path(),
+        &history,
+        &["--quiet", "--heap", "q.wld", "slow.wal"],
+    );
+    t.wait_for("the end of the quiet run", |sc| {
         assert!(
             !sc.contains("slow ["),
             "a progress line despite --quiet:\n{sc}"
