@@ -19,18 +19,17 @@
 mod convert;
 mod error;
 mod explain;
-mod grid;
 mod persist;
 pub mod resume;
 #[cfg(feature = "serde")]
 mod serde_values;
+pub mod table_view;
 mod tables;
 
 pub use convert::{FromValue, IntoArgs, IntoValue, NativeFunction, NativeResultOrErr};
 pub use error::{Error, exit_code};
 #[cfg(feature = "serde")]
 pub use serde_values::{from_value, to_value};
-pub use grid::{TableHead, group_digits, text_grid};
 pub use tables::{ImportOptions, Imported, RowView, TableInfo};
 pub use walia_runtime::api::Durability;
 pub use walia_runtime::api::Limits;
@@ -155,7 +154,8 @@ impl Engine {
     /// Compile `source` (named `name` in diagnostics) without running it: every syntax and
     /// name error is reported.
     pub fn check(&mut self, name: &str, source: &str) -> Result<(), Error> {
-        self.compile_source(name, source, ParseMode::Script).map(|_| ())
+        self.compile_source(name, source, ParseMode::Script)
+            .map(|_| ())
     }
 
     /// Compile a script once, to run it many times with [`Engine::run_compiled`] without
@@ -303,9 +303,8 @@ impl Engine {
     /// ```
     pub fn get<T: FromValue>(&mut self, name: &str) -> Result<T, Error> {
         let Some(value) = self.try_get_value(name)? else {
-            return T::from_missing().ok_or_else(|| {
-                Error::Runtime(RtError::new(format!("undefined global '{name}'")))
-            });
+            return T::from_missing()
+                .ok_or_else(|| Error::Runtime(RtError::new(format!("undefined global '{name}'"))));
         };
         T::from_value(&value).ok_or_else(|| {
             Error::Runtime(RtError::new(format!(

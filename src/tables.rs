@@ -1,7 +1,6 @@
 //! The embedding API's table access (SPEC §14): create, insert, get by id, scan with typed
 //! column reads, import and export.
 
-use crate::grid::TableHead;
 use crate::persist::heap_error;
 use crate::{Engine, Error};
 use walia_runtime::api::{
@@ -105,7 +104,7 @@ fn table_error(e: TableError) -> Error {
 }
 
 impl Engine {
-    fn table_id(&mut self, name: &str, create: bool) -> Result<TableId, Error> {
+    pub(crate) fn table_id(&mut self, name: &str, create: bool) -> Result<TableId, Error> {
         self.vm
             .table_arg(&Value::str(name), create)
             .map_err(Error::Runtime)
@@ -220,36 +219,6 @@ impl Engine {
             .map_err(|_| Error::Runtime(RtError::new("the heap is busy")))?;
         heap.table_infos()
             .map_err(|e| heap_error("cannot read tables", e))
-    }
-
-    /// The first `limit` live rows of `table` in insertion order, with its columns and row
-    /// count; it displays as an aligned grid (`println!("{}", engine.table_head("users",
-    /// 10)?)`), as the REPL shows a table.
-    pub fn table_head(&mut self, table: &str, limit: usize) -> Result<TableHead, Error> {
-        let t = self.table_id(table, false)?;
-        with_table(t, |table, pager| {
-            let mut rows = Vec::new();
-            for row in table.base..table.slots {
-                if rows.len() >= limit {
-                    break;
-                }
-                if !table.is_live(pager, row)? {
-                    continue;
-                }
-                let mut cells = Vec::with_capacity(table.columns.len());
-                for col in 0..table.columns.len() {
-                    cells.push(cell_value(table.get(pager, row, col)?));
-                }
-                rows.push(cells);
-            }
-            Ok(TableHead {
-                name: table.name.to_string(),
-                columns: table.columns.iter().map(|c| c.name.to_string()).collect(),
-                rows,
-                total: table.live,
-            })
-        })
-        .map_err(Error::Runtime)
     }
 
     /// Names of the heap's tables in creation order.

@@ -215,8 +215,8 @@ fn tables_and_help_commands() {
     t.line("for (i in 0..1200) db_insert(\"events\", {id: i, kind: \"k\"});");
     t.line("db_insert(\"t\", {name: \"x\"});");
     t.line(":tables");
-    t.wait_line("events  1,200 rows  id Int, kind String");
-    t.wait_line("t           1 row   name String");
+    t.wait_line("events  1200 rows  id Int, kind String");
+    t.wait_line("t          1 row   name String");
     t.line(":help lenght");
     t.wait_line("no such name 'lenght' (did you mean 'length'?)");
     t.line(":help push");
@@ -246,7 +246,7 @@ fn streams_pipes_and_tables_at_the_prompt() {
     t.line("db.Item");
     t.wait_line("id  label    price");
     t.wait_line(" 1  item 1     0.5");
-    let screen = t.wait_line("(first 10 of 25 rows)");
+    let screen = t.wait_line("(showing 10 of 25 rows)");
     assert!(
         screen.lines().any(|l| l == "10  item 10    5.0"),
         "{screen}"

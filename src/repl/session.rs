@@ -147,9 +147,14 @@ impl Session {
     fn show(&mut self, v: &Value) -> String {
         if let Value::Table(t) = v
             && let Ok(name) = with_table(*t, |table, _| Ok(table.name.to_string()))
-            && let Ok(head) = self.engine.table_head(&name, TABLE_ROWS_SHOWN)
+            && let Ok(view) = self.engine.table_view(&name, Some(TABLE_ROWS_SHOWN), None)
         {
-            return head.to_string();
+            // A table without columns has no grid to show, only its count.
+            return if view.columns.is_empty() {
+                view.footer()
+            } else {
+                view.render().trim_end().to_string()
+            };
         }
         describe(v)
     }
@@ -178,8 +183,7 @@ impl Session {
             ":tables" => Reply::Out(self.tables_listing()),
             ":cursors" => self.cursors_listing(),
             ":explain" if arg.is_empty() => Reply::Err(
-                "usage: :explain EXPR (a pipeline, e.g. xs |> map(f) |> sum())"
-                    .to_string(),
+                "usage: :explain EXPR (a pipeline, e.g. xs |> map(f) |> sum())".to_string(),
             ),
             ":explain" => match self.engine.explain(arg) {
                 Ok(plan) => Reply::Out(plan),
@@ -312,7 +316,8 @@ impl Session {
         }
     }
 
-    /// `:tables`: each table with its row count and typed columns, aligned.
+    /// `:tables`: each table with its row count and typed columns, aligned (the name, the
+    /// count right-aligned, `row`/`rows`, the columns).
     fn tables_listing(&mut self) -> String {
         let tables = self.engine.table_summaries().unwrap_or_default();
         if tables.is_empty() {
@@ -329,7 +334,7 @@ impl Session {
                 let unit = if t.rows == 1 { "row" } else { "rows" };
                 [
                     t.name.clone(),
-                    walia::group_digits(t.rows),
+                    t.rows.to_string(),
                     unit.to_string(),
                     cols.join(", "),
                 ]

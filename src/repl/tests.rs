@@ -313,11 +313,11 @@ fn tables_command_lists_tables() {
     s.handle("@sql class User { var id; var name; }");
     s.handle("db.User.insert({id: 1, name: \"Ann\"});");
     assert_eq!(out(s.handle(":tables")), "User  1 row  id Int, name String");
-    // The counts line up, grouped in thousands; the columns start in one place.
+    // The counts line up; the columns start in one place.
     s.handle("for (i in 0..1500) db_insert(\"events\", {at: i});");
     assert_eq!(
         out(s.handle(":tables")),
-        "User        1 row   id Int, name String\nevents  1,500 rows  at Int"
+        "User       1 row   id Int, name String\nevents  1500 rows  at Int"
     );
 }
 
@@ -510,7 +510,7 @@ fn a_table_shows_its_first_rows() {
     assert_eq!(lines[0], "id  name  score");
     assert_eq!(lines[2], " 1  u1      0.5");
     assert_eq!(lines[11], "10  u10     5.0");
-    assert_eq!(lines[12], "(first 10 of 12 rows)");
+    assert_eq!(lines[12], "(showing 10 of 12 rows)");
     // Inside a container, and for print, a table keeps its short form.
     assert_eq!(out(s.handle("[db.User]")), "[<table User (12 rows)>]");
     s.handle("print db.User;");
