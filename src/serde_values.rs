@@ -49,7 +49,9 @@ fn conversion_error(e: impl std::fmt::Display) -> Error {
 
 fn json_of(v: &Value, depth: usize) -> Result<Json, Error> {
     if depth > MAX_DEPTH {
-        return Err(conversion_error("the value is nested too deeply (or contains itself)"));
+        return Err(conversion_error(
+            "the value is nested too deeply (or contains itself)",
+        ));
     }
     Ok(match v {
         Value::Nil => Json::Null,

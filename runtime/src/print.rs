@@ -275,6 +275,14 @@ impl std::fmt::Debug for Value {
     }
 }
 
+/// `{}` shows a value as `print` does (strings raw). For the form
+/// inside a container (strings quoted), use [`repr`].
+impl std::fmt::Display for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&display(self))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::format_float;
@@ -300,13 +308,5 @@ mod tests {
         ] {
             assert_eq!(format_float(f), s);
         }
-    }
-}
-
-/// `{}` shows a value as `print` does (strings raw). For the form
-/// inside a container (strings quoted), use [`repr`].
-impl std::fmt::Display for Value {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&display(self))
     }
 }

@@ -41,9 +41,8 @@ fn map_of<K: IntoValue, V: IntoValue>(pairs: impl ExactSizeIterator<Item = (K, V
     let mut out = new_entries(pairs.len());
     for (k, v) in pairs {
         let k = k.into_value();
-        let key = MapKey::from_value(&k).unwrap_or_else(|_| {
-            MapKey::Str(Rc::new(Str::new(walia_runtime::api::display(&k))))
-        });
+        let key = MapKey::from_value(&k)
+            .unwrap_or_else(|_| MapKey::Str(Rc::new(Str::new(walia_runtime::api::display(&k)))));
         out.insert(key, v.into_value());
     }
     Value::map(out)
