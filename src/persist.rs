@@ -17,7 +17,7 @@ impl Engine {
     /// Open (creating when missing) a heap file: its globals become this engine's, every
     /// successful [`Engine::run`] commits to it, and a failed one rolls back. The file is
     /// locked for writing until the engine is dropped; a second writer gets an error naming
-    /// this process.
+    /// this process (or, in this same process, saying another `Engine` has it open).
     pub fn open_heap(
         &mut self,
         path: impl AsRef<Path>,
@@ -27,8 +27,18 @@ impl Engine {
         // Release (and sync) a heap this engine already has before taking another.
         self.close_heap()?;
         let started = std::time::Instant::now();
-        let heap = Heap::open_file(path, durability)
-            .map_err(|e| heap_error(&format!("cannot open heap '{}'", path.display()), e))?;
+        let heap = Heap::open_file(path, durability).map_err(|e| match e {
+            // The lock records its holder's pid: our own means another Engine of this
+            // process, which "locked by another writer (pid <ours>)" would not make clear.
+            HeapError::Locked(Some(pid)) if pid == std::process::id() => Error::Io {
+                message: format!(
+                    "cannot open heap '{}': it is already open for writing in this process \
+                     (locked by another Engine until that one is dropped or calls close_heap())",
+                    path.display()
+                ),
+            },
+            e => heap_error(&format!("cannot open heap '{}'", path.display()), e),
+        })?;
         self.vm.attach_heap(heap);
         self.vm.heap_opened = Some(started);
         Ok(())
