@@ -83,8 +83,8 @@ impl RtError {
         !self.stack.is_empty()
     }
 
-    /// Render as a diagnostic: message, `file:line:col`, the source line, then the call
-    /// stack as notes.
+    /// Render as a diagnostic: `file:line:col: error: message`, the source line, the call
+    /// stack (innermost first), then the notes.
     pub fn render(&self, color: bool) -> String {
         let Some(top) = self.stack.first() else {
             let mut out = format!("error: {}\n", self.message);
@@ -98,13 +98,13 @@ impl RtError {
         let n = self.stack.len();
         for (i, frame) in self.stack.iter().enumerate() {
             if n > 2 * SHOWN_FRAMES && i == SHOWN_FRAMES {
-                d = d.with_note(format!("... {} more frames ...", n - 2 * SHOWN_FRAMES));
+                d = d.with_trace(format!("... {} more frames ...", n - 2 * SHOWN_FRAMES));
             }
             if n > 2 * SHOWN_FRAMES && (SHOWN_FRAMES..n - SHOWN_FRAMES).contains(&i) {
                 continue;
             }
             let (line, col) = line_col(&frame.source.text, frame.span.start as usize);
-            d = d.with_note(format!(
+            d = d.with_trace(format!(
                 "at {} ({}:{}:{})",
                 frame.function, frame.source.name, line, col
             ));
