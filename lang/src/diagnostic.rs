@@ -89,12 +89,8 @@ impl Diagnostic {
         let end = floor_char(src, (self.span.end as usize).clamp(start, src.len()));
         let (line, col) = line_col(src, start);
         let style = |ansi: &'static str| if color { ansi } else { "" };
-        let (red, bold, cyan, reset) = (
-            style(RED_BOLD),
-            style(BOLD),
-            style(CYAN_BOLD),
-            style(RESET),
-        );
+        let (red, bold, cyan, reset) =
+            (style(RED_BOLD), style(BOLD), style(CYAN_BOLD), style(RESET));
         // The location comes first, plain, so it is easy to grep and click.
         let mut out = format!(
             "{file}:{line}:{col}: {red}error{reset}: {bold}{}{reset}\n",
@@ -166,6 +162,18 @@ impl Diagnostic {
         }
         body
     }
+}
+
+/// An error without a location (a missing file, an error outside any script): `error:
+/// message` and `note:` lines, styled like [`Diagnostic::render`].
+pub fn render_unlocated(message: &str, notes: &[String], color: bool) -> String {
+    let style = |ansi: &'static str| if color { ansi } else { "" };
+    let (red, bold, reset) = (style(RED_BOLD), style(BOLD), style(RESET));
+    let mut out = format!("{red}error{reset}: {bold}{message}{reset}\n");
+    for note in notes {
+        out.push_str(&format!("{bold}note{reset}: {note}\n"));
+    }
+    out
 }
 
 /// The largest character boundary of `src` at or before `offset`.
@@ -324,7 +332,9 @@ mod tests {
         // The span is still underlined, and the location shown in the snippet's frame.
         assert!(out.contains("[ t.wal:1:9 ]"), "{out}");
         assert!(out.contains("╰── here"), "{out}");
-        let labelled = d.with_label("not declared").render("t.wal", "var x = y;", false);
+        let labelled = d
+            .with_label("not declared")
+            .render("t.wal", "var x = y;", false);
         assert!(labelled.contains("╰── not declared"), "{labelled}");
         assert_eq!(labelled.matches("undefined variable").count(), 1);
     }
@@ -372,6 +382,17 @@ mod tests {
     }
 
     #[test]
+    fn unlocated_errors_are_styled_alike() {
+        let notes = ["rolled back".to_string()];
+        assert_eq!(
+            render_unlocated("no such file", &notes, false),
+            "error: no such file\nnote: rolled back\n"
+        );
+        let coloured = render_unlocated("no such file", &notes, true);
+        assert!(coloured.starts_with(&format!("{RED_BOLD}error{RESET}: ")));
+    }
+
+    #[test]
     fn an_empty_span_is_drawn_where_it_is() {
         // After `1` on line 1: where a missing `;` goes.
         let src = "var x = 1\nprint x;\n";
@@ -385,7 +406,11 @@ mod tests {
         let label = label.unwrap_or_default();
         // Right after the `1`.
         let after_one = " 1 │ var x = 1".chars().count();
-        assert_eq!(label.chars().position(|c| c == '╰'), Some(after_one), "{out}");
+        assert_eq!(
+            label.chars().position(|c| c == '╰'),
+            Some(after_one),
+            "{out}"
+        );
     }
 
     #[test]

@@ -72,9 +72,7 @@ pub fn name_hint(name: &str) -> Option<&'static str> {
         "True" | "TRUE" => "booleans are lowercase: `true`",
         "False" | "FALSE" => "booleans are lowercase: `false`",
         "self" => "inside a method the instance is `this`",
-        "console" | "println" | "printf" | "puts" | "echo" => {
-            "`print` is a statement: `print x;`"
-        }
+        "console" | "println" | "printf" | "puts" | "echo" => "`print` is a statement: `print x;`",
         "length" | "size" => "the length of a string, list or map is `len(x)` (or `x.length()`)",
         "typeof" => "the type of a value is `type_of(x)`",
         "Math" | "math" => "math functions are globals: `pow(a, b)`, `sqrt(x)`, `floor(x)`...",

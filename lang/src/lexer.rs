@@ -680,7 +680,10 @@ mod tests {
         };
         assert_eq!(hints("a && b"), vec![vec![crate::habits::AND.to_string()]]);
         assert_eq!(hints("a || b"), vec![vec![crate::habits::OR.to_string()]]);
-        assert_eq!(hints("a ? b : c"), vec![vec![crate::habits::TERNARY.to_string()]]);
+        assert_eq!(
+            hints("a ? b : c"),
+            vec![vec![crate::habits::TERNARY.to_string()]]
+        );
         assert_eq!(hints("a $ b"), vec![Vec::<String>::new()]);
         // A longer run is not the operator.
         assert_eq!(hints("a &&& b"), vec![Vec::<String>::new()]);

@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 use walia_lang::ast::Span;
-use walia_lang::diagnostic::{Diagnostic, line_col};
+use walia_lang::diagnostic::{Diagnostic, line_col, render_unlocated};
 
 /// A script's name and text, kept for error messages and for storing code as data.
 #[derive(Debug)]
@@ -87,11 +87,7 @@ impl RtError {
     /// stack (innermost first), then the notes.
     pub fn render(&self, color: bool) -> String {
         let Some(top) = self.stack.first() else {
-            let mut out = format!("error: {}\n", self.message);
-            for note in &self.notes {
-                out.push_str(&format!("note: {note}\n"));
-            }
-            return out;
+            return render_unlocated(&self.message, &self.notes, color);
         };
         let mut d = Diagnostic::new(self.message.clone(), top.span);
         // A deep recursion has thousands of frames: show both ends of the stack.

@@ -237,7 +237,11 @@ mod tests {
         hinted("var x = [1];\nfor (var v in x) print v;", FOR_VAR);
         let d = diags("var x = [1];\nfor (let v of x) print v;");
         let hints: Vec<&[String]> = d.iter().map(|(_, h)| h.as_slice()).collect();
-        assert_eq!(hints, [[FOR_VAR.to_string()], [FOR_OF.to_string()]], "{d:#?}");
+        assert_eq!(
+            hints,
+            [[FOR_VAR.to_string()], [FOR_OF.to_string()]],
+            "{d:#?}"
+        );
     }
 
     #[test]
@@ -266,7 +270,10 @@ mod tests {
         assert_eq!(d[0].0, "undefined variable 'null'");
         hinted("var a = None;", name_hint("null").unwrap_or_default());
         hinted("var a = True;", name_hint("True").unwrap_or_default());
-        hinted("class A { fun m() { return self; } }", name_hint("self").unwrap_or_default());
+        hinted(
+            "class A { fun m() { return self; } }",
+            name_hint("self").unwrap_or_default(),
+        );
     }
 
     #[test]

@@ -215,7 +215,11 @@ fn err1_at(src: &str) -> (String, usize, usize) {
     let (_, diags) = parse(src);
     assert_eq!(diags.len(), 1, "{src:?}: {diags:?}");
     let d = &diags[0];
-    (d.message.clone(), d.span.start as usize, d.span.range().len())
+    (
+        d.message.clone(),
+        d.span.start as usize,
+        d.span.range().len(),
+    )
 }
 
 fn first_expr(src: &str) -> Expr {

@@ -57,7 +57,12 @@ impl Vm {
             Value::Instance(i) => {
                 let mut names = class_member_names(&i.class);
                 let fields = i.fields.borrow();
-                names.extend(fields.keys().take(MAX_SUGGESTION_KEYS).map(|k| k.to_string()));
+                names.extend(
+                    fields
+                        .keys()
+                        .take(MAX_SUGGESTION_KEYS)
+                        .map(|k| k.to_string()),
+                );
                 (
                     format!("undefined field or method '{name}' on {}", i.class.name),
                     names,
