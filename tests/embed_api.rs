@@ -96,7 +96,10 @@ fn maps_convert_to_and_from_hash_and_btree_maps() {
     ages.insert("Ann".to_string(), 34);
     ages.insert("Bob".to_string(), 27);
     e.set("ages", ages.clone());
-    assert_eq!(e.eval::<String>("str(ages)").expect("print"), "{\"Ann\": 34, \"Bob\": 27}");
+    assert_eq!(
+        e.eval::<String>("str(ages)").expect("print"),
+        "{\"Ann\": 34, \"Bob\": 27}"
+    );
     assert_eq!(e.eval::<i64>("ages.Bob").expect("field"), 27);
     let back: BTreeMap<String, i64> = e.get("ages").expect("back");
     assert_eq!(back, ages);
