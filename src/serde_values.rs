@@ -88,7 +88,7 @@ fn json_of(v: &Value) -> Result<Json, Error> {
             }
             Json::Object(object)
         }
-        Value::Record { fields, .. } => {
+        Value::Instance { fields, .. } | Value::Row { fields, .. } => {
             let mut object = serde_json::Map::new();
             for (k, item) in fields {
                 object.insert(k.clone(), json_of(item)?);

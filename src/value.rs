@@ -31,12 +31,20 @@ pub enum Value {
     List(Vec<Value>),
     /// A map's entries in insertion order; keys are Str, Int or Bool.
     Map(Vec<(Value, Value)>),
-    /// An instance of a class, or a row of a table: the class or table name and the
-    /// fields in order. Given back to an engine it becomes a map of its fields.
-    Record {
-        /// The class or table name.
-        name: String,
-        /// Field names and values, in declaration (column) order.
+    /// An instance of a class: its class name and fields in order. Given back to an
+    /// engine it becomes a map of its fields.
+    Instance {
+        /// The class name.
+        class: String,
+        /// Field names and values, in the order they were set.
+        fields: Vec<(String, Value)>,
+    },
+    /// A row of a table, read when it was copied: the table name and its columns in
+    /// order. Given back to an engine it becomes a map of its columns.
+    Row {
+        /// The table name.
+        table: String,
+        /// Column names and values, in column order.
         fields: Vec<(String, Value)>,
     },
     /// A value with no plain-data form (a function, class, table, range or stream): its
@@ -51,8 +59,7 @@ pub enum Value {
 }
 
 impl Value {
-    /// The value's Walia type name (`Int`, `List`, ...); `Record` gives the class or table
-    /// name and `Other` the type its text shows.
+    /// The value's Walia type name (`Int`, `List`, `Instance`, ...), as `type_of` gives it.
     pub fn type_name(&self) -> &str {
         match self {
             Value::Nil => "Nil",
@@ -62,7 +69,8 @@ impl Value {
             Value::Str(_) => "String",
             Value::List(_) => "List",
             Value::Map(_) => "Map",
-            Value::Record { name, .. } => name,
+            Value::Instance { .. } => "Instance",
+            Value::Row { .. } => "Row",
             Value::Other { type_name, .. } => type_name,
         }
     }
@@ -118,7 +126,14 @@ fn write_repr(out: &mut String, v: &Value) {
             }
             out.push('}');
         }
-        Value::Record { name, fields } => {
+        Value::Instance {
+            class: name,
+            fields,
+        }
+        | Value::Row {
+            table: name,
+            fields,
+        } => {
             let _ = write!(out, "{name} {{");
             for (i, (k, item)) in fields.iter().enumerate() {
                 if i > 0 {

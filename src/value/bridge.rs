@@ -75,8 +75,8 @@ fn copy_out(v: &Live, open: &mut Vec<usize>) -> Value {
                 return other(v, format!("{name} {{...}}"));
             }
             let Ok(fields) = inst.fields.try_borrow() else {
-                return Value::Record {
-                    name,
+                return Value::Instance {
+                    class: name,
                     fields: Vec::new(),
                 };
             };
@@ -86,11 +86,14 @@ fn copy_out(v: &Live, open: &mut Vec<usize>) -> Value {
                 .map(|(k, item)| (k.to_string(), copy_out(item, open)))
                 .collect();
             open.pop();
-            Value::Record { name, fields }
+            Value::Instance {
+                class: name,
+                fields,
+            }
         }
         Live::Row(r) => match row_fields(*r) {
-            Ok(fields) => Value::Record {
-                name: walia_runtime::api::table_name(r.table).to_string(),
+            Ok(fields) => Value::Row {
+                table: walia_runtime::api::table_name(r.table).to_string(),
                 fields: fields
                     .iter()
                     .map(|(k, item)| (k.to_string(), copy_out(item, open)))
@@ -112,7 +115,7 @@ pub(crate) fn attach(v: Value) -> Live {
         Value::Str(s) | Value::Other { text: s, .. } => Live::str(s),
         Value::List(items) => Live::list(items.into_iter().map(attach).collect()),
         Value::Map(entries) => map_of(entries.into_iter()),
-        Value::Record { fields, .. } => {
+        Value::Instance { fields, .. } | Value::Row { fields, .. } => {
             map_of(fields.into_iter().map(|(k, item)| (Value::Str(k), item)))
         }
     }
