@@ -34,7 +34,7 @@ impl Engine {
         let (program, diags) = walia_lang::parse(code);
         if !diags.is_empty() {
             // The compiler reports the syntax errors the usual way.
-            self.run_named("<explain>", code)?;
+            self.run_live("<explain>", code)?;
             return Err(usage());
         }
         let [stmt] = program.stmts.as_slice() else {
@@ -48,10 +48,10 @@ impl Engine {
         };
         let (name, arg_exprs) = terminal_of(rhs).ok_or_else(usage)?;
         let text = |e: &Expr| code.get(e.span.range()).unwrap_or("").to_string();
-        let pipeline = self.run_named("<explain>", &text(lhs))?;
+        let pipeline = self.run_live("<explain>", &text(lhs))?;
         let mut args = Vec::new();
         for a in arg_exprs {
-            args.push(self.run_named("<explain>", &text(a))?);
+            args.push(self.run_live("<explain>", &text(a))?);
         }
         let (init, function) = match name {
             "reduce" => (args.first(), args.get(1)),
@@ -68,9 +68,10 @@ impl Engine {
             Value::Stream(p) => (p.source.clone(), p.stages.clone()),
             other => (other.clone(), Vec::new()),
         };
-        let plan = walia_runtime::api::bind_plan(self.vm(), &source, &stages);
-        let tier = walia_runtime::api::explain_tier(self.vm(), &plan, name);
-        let vm: &Vm = self.vm();
+        let mut vm = self.enter();
+        let plan = walia_runtime::api::bind_plan(&mut vm, &source, &stages);
+        let tier = walia_runtime::api::explain_tier(&mut vm, &plan, name);
+        let vm: &Vm = &vm;
         let mut out = String::from("pipe 1:1\n");
         for line in plan_lines(vm, &source, &stages, &terminal, &plan, tier) {
             out.push_str(&line);

@@ -8,7 +8,14 @@ use std::process::Command;
 fn the_library_without_default_features_has_no_cli_dependencies() {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let out = Command::new(cargo)
-        .args(["tree", "-p", "walia", "--no-default-features", "-e", "normal"])
+        .args([
+            "tree",
+            "-p",
+            "walia",
+            "--no-default-features",
+            "-e",
+            "normal",
+        ])
         .args(["--offline", "--prefix", "none"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output();

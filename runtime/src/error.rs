@@ -1,6 +1,6 @@
 //! Runtime errors: a message, the span of the failing operation and the Walia call stack.
 
-use std::rc::Rc;
+use std::sync::Arc;
 use walia_lang::ast::Span;
 use walia_lang::diagnostic::{Diagnostic, line_col, render_unlocated};
 
@@ -15,7 +15,7 @@ pub struct SourceFile {
 #[derive(Clone, Debug)]
 pub struct StackFrame {
     pub function: String,
-    pub source: Rc<SourceFile>,
+    pub source: Arc<SourceFile>,
     pub span: Span,
 }
 

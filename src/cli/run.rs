@@ -140,7 +140,7 @@ fn heap_name(heap: &HeapUse) -> Option<String> {
     }
 }
 
-fn warn_if_fell_back(engine: &Engine, heap: Option<&str>) {
+fn warn_if_fell_back(engine: &mut Engine, heap: Option<&str>) {
     if let (Some(seq), Some(heap)) = (engine.heap_fell_back(), heap) {
         eprintln!(
             "warning: heap '{heap}': the newest commit is damaged; using commit {seq} (walia verify tells more)"

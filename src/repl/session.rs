@@ -4,8 +4,6 @@
 use super::input::{ends_with_clear, is_command, strip_prompts};
 use std::collections::HashMap;
 use walia::{Engine, Value};
-use walia_runtime::api::ops::identical;
-use walia_runtime::api::repr;
 
 /// The language's keywords (SPEC §1), for completion and `:help`.
 pub const KEYWORDS: &[&str] = &[
@@ -121,8 +119,8 @@ impl Session {
     /// diagnostics.
     pub fn eval(&mut self, code: &str) -> Reply {
         match self.engine.run_named("<repl>", code) {
-            Ok(Value::Nil | Value::Undefined) => Reply::Nothing,
-            Ok(v) => Reply::Out(repr(&v)),
+            Ok(Value::Nil) => Reply::Nothing,
+            Ok(v) => Reply::Out(v.repr()),
             Err(e) if e.is_interrupt() => Reply::Err("interrupted".to_string()),
             Err(e) => Reply::Err(e.render(self.color)),
         }
@@ -195,7 +193,9 @@ impl Session {
 
     /// Is global `name`, currently `v`, defined by the user (not a builtin left as it was)?
     fn is_user(&self, name: &str, v: &Value) -> bool {
-        self.builtins.get(name).is_none_or(|b| !identical(b, v))
+        // A builtin's copy is its printed form (`<builtin len>`): a global that now
+        // holds anything else was set by the user.
+        self.builtins.get(name).is_none_or(|b| b != v)
     }
 
     /// The user's globals with their values, sorted by name.
@@ -232,7 +232,7 @@ impl Session {
         }
         let lines: Vec<String> = globals
             .iter()
-            .map(|(n, v)| format!("{n} = {}", repr(v)))
+            .map(|(n, v)| format!("{n} = {}", v.repr()))
             .collect();
         lines.join("\n")
     }
