@@ -80,7 +80,7 @@ pub fn inspect(path: &Path, json: bool, _color: bool) -> i32 {
 /// An engine reading `heap` (a reader: no lock, nothing committed), printing nowhere.
 fn reader_engine(heap: Heap) -> Engine {
     let mut engine = Engine::with_output(Box::new(std::io::sink()));
-    engine.vm().attach_heap(heap);
+    engine.attach_heap(heap);
     engine
 }
 

@@ -6,8 +6,10 @@ mod numbers;
 
 pub use args::IntoArgs;
 
+use crate::Value;
+use crate::value::{attach, detach};
 use std::rc::Rc;
-use walia_runtime::Value;
+use walia_runtime::Value as Live;
 use walia_runtime::api::{RtError, Vm};
 
 /// A Rust type a Walia value can be converted into (function arguments, `eval` results).
@@ -50,7 +52,7 @@ impl FromValue for String {
     const TYPE: &'static str = "String";
     fn from_value(v: &Value) -> Option<Self> {
         match v {
-            Value::Str(s) => Some(s.as_str().to_string()),
+            Value::Str(s) => Some(s.clone()),
             _ => None,
         }
     }
@@ -86,12 +88,12 @@ impl IntoValue for bool {
 }
 impl IntoValue for String {
     fn into_value(self) -> Value {
-        Value::str(self)
+        Value::Str(self)
     }
 }
 impl IntoValue for &str {
     fn into_value(self) -> Value {
-        Value::str(self)
+        Value::Str(self.to_string())
     }
 }
 impl<T: IntoValue> IntoValue for Option<T> {
@@ -104,11 +106,14 @@ pub trait NativeFunction<Args> {
     /// Number of arguments the function takes.
     fn arity(&self) -> usize;
     /// Wrap the closure as a builtin named `name` that converts its arguments.
-    fn into_native(self, name: Rc<str>) -> Value;
+    #[doc(hidden)]
+    fn into_native(self, name: Rc<str>) -> Live;
 }
 
-fn arg<T: FromValue>(name: &str, args: &[Value], i: usize) -> Result<T, RtError> {
-    let v = args.get(i).cloned().unwrap_or_default();
+/// Argument `i` of a call to the registered function `name`, copied out of the engine
+/// and converted.
+fn arg<T: FromValue>(name: &str, args: &[Live], i: usize) -> Result<T, RtError> {
+    let v = args.get(i).map(detach).unwrap_or_default();
     T::from_value(&v).ok_or_else(|| {
         RtError::new(format!(
             "'{name}' expects {} for argument {}, got {}",
@@ -129,11 +134,16 @@ pub(crate) fn described(v: &Value) -> String {
     }
 }
 
+/// A registered function's result, given to the engine.
+fn returned(result: Result<Value, RtError>) -> Result<Live, RtError> {
+    result.map(attach)
+}
+
 macro_rules! native_function {
     ($n:expr; $($t:ident $i:tt),*) => {
         impl<F, R, $($t,)*> NativeFunction<($($t,)*)> for F
         where
-            F: Fn($($t),*) -> R + 'static,
+            F: Fn($($t),*) -> R + Send + 'static,
             R: NativeResultOrErr,
             $($t: FromValue,)*
         {
@@ -141,11 +151,11 @@ macro_rules! native_function {
                 $n
             }
             #[allow(unused_variables)]
-            fn into_native(self, name: Rc<str>) -> Value {
+            fn into_native(self, name: Rc<str>) -> Live {
                 let fname = name.clone();
-                Value::native(&name, $n, $n, move |_vm: &mut Vm, args: &[Value]| {
+                Live::native(&name, $n, $n, move |_vm: &mut Vm, args: &[Live]| {
                     $(let $t = arg::<$t>(&fname, args, $i)?;)*
-                    (self)($($t),*).into_native_result()
+                    returned((self)($($t),*).into_native_result())
                 })
             }
         }

@@ -1,7 +1,7 @@
 //! The embedding API's error type: compile errors, runtime errors and I/O errors, each
 //! rendering the same diagnostics the CLI prints.
 
-use walia_lang::diagnostic::{Diagnostic, render_all};
+use walia_lang::diagnostic::{Diagnostic, render_all, render_unlocated};
 use walia_runtime::RtError;
 use walia_runtime::api::ErrorKind;
 
@@ -36,7 +36,7 @@ impl Error {
                 diagnostics,
             } => render_all(diagnostics, file, source, color),
             Error::Runtime(e) => e.render(color),
-            Error::Io { message } => format!("error: {message}\n"),
+            Error::Io { message } => render_unlocated(message, &[], color),
         }
     }
 

@@ -36,7 +36,7 @@ impl Engine {
         let (program, diags) = walia_lang::parse_with(code, walia_lang::ParseMode::Input);
         if !diags.is_empty() {
             // The compiler reports the syntax errors the usual way.
-            self.eval_named("<explain>", code)?;
+            self.eval_live("<explain>", code)?;
             return Err(usage());
         }
         let [stmt] = program.stmts.as_slice() else {
@@ -54,10 +54,10 @@ impl Engine {
             return self.explain_lazy(code);
         }
         let text = |e: &Expr| code.get(e.span.range()).unwrap_or("").to_string();
-        let pipeline = self.eval_named("<explain>", &text(lhs))?;
+        let pipeline = self.eval_live("<explain>", &text(lhs))?;
         let mut args = Vec::new();
         for a in arg_exprs {
-            args.push(self.eval_named("<explain>", &text(a))?);
+            args.push(self.eval_live("<explain>", &text(a))?);
         }
         let (init, function) = match name {
             "reduce" => (args.first(), args.get(1)),
@@ -74,9 +74,10 @@ impl Engine {
             Value::Stream(p) => (p.source.clone(), p.stages.clone()),
             other => (other.clone(), Vec::new()),
         };
-        let plan = walia_runtime::api::bind_plan(self.vm(), &source, &stages);
-        let tier = walia_runtime::api::explain_tier(self.vm(), &plan, name);
-        let vm: &Vm = self.vm();
+        let mut vm = self.enter();
+        let plan = walia_runtime::api::bind_plan(&mut vm, &source, &stages);
+        let tier = walia_runtime::api::explain_tier(&mut vm, &plan, name);
+        let vm: &Vm = &vm;
         let mut out = String::from("pipe 1:1\n");
         for line in plan_lines(vm, &source, &stages, &terminal, &plan, tier) {
             out.push_str(&line);
@@ -87,21 +88,33 @@ impl Engine {
 
     /// Is `name` one of the builtin lazy stages (not a global of the user's by that name)?
     fn is_lazy_stage(&mut self, name: &str) -> bool {
-        LAZY_STAGES.contains(&name)
-            && match (self.get_value(name), self.vm().builtin_by_name(name)) {
-                (Some(global), Some(builtin)) => ops::identical(&global, &builtin),
-                _ => false,
-            }
+        if !LAZY_STAGES.contains(&name) {
+            return false;
+        }
+        let mut vm = self.enter();
+        match (vm.global_or_stored(name), vm.builtin_by_name(name)) {
+            (Ok(Some(global)), Some(builtin)) => ops::identical(&global, &builtin),
+            _ => false,
+        }
     }
 
     /// The plan of a pipe that ends in a lazy stage: its source and stages, and that it has
     /// no terminal yet.
     fn explain_lazy(&mut self, code: &str) -> Result<String, Error> {
-        let Value::Stream(p) = self.eval_named("<explain>", code)? else {
-            return Err(usage());
+        let stream = self.eval_live("<explain>", code)?;
+        let lines = {
+            // Table names are read from the engine's registries, and its values are
+            // dropped with them installed.
+            let _vm = self.enter();
+            let lines = match &stream {
+                Value::Stream(p) => Some(stream_lines(&p.source, &p.stages)),
+                _ => None,
+            };
+            drop(stream);
+            lines
         };
         let mut out = String::from("pipe 1:1\n");
-        for line in stream_lines(&p.source, &p.stages) {
+        for line in lines.ok_or_else(usage)? {
             out.push_str(&line);
             out.push('\n');
         }

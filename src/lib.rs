@@ -17,46 +17,67 @@
 #![warn(missing_docs)]
 
 mod convert;
+mod entered;
 mod error;
 mod explain;
+mod members;
 mod persist;
 pub mod resume;
 #[cfg(feature = "serde")]
 mod serde_values;
 pub mod table_view;
 mod tables;
+mod value;
 
 pub use convert::{FromValue, IntoArgs, IntoValue, NativeFunction, NativeResultOrErr};
 pub use error::{Error, exit_code};
 #[cfg(feature = "serde")]
 pub use serde_values::{from_value, to_value};
 pub use tables::{ImportOptions, Imported, RowView, TableInfo};
+pub use value::Value;
+pub use walia_runtime::RtError;
 pub use walia_runtime::api::Durability;
+/// A heap file (or custom storage) opened by Rust code, for [`Engine::attach_heap`].
+pub use walia_runtime::api::Heap;
 pub use walia_runtime::api::Limits;
 pub use walia_runtime::api::ProgressSink;
 /// Stop the script running in this process (from any thread, e.g. a Ctrl-C handler): it
 /// fails at its next limit poll, every few thousand operations or pipeline batch, with
 /// the runtime error "interrupted", and its uncommitted changes roll back.
 pub use walia_runtime::api::interrupt;
-pub use walia_runtime::{RtError, Value};
 
+use entered::{Entered, StateSlot};
 use std::collections::HashSet;
 use std::io::Write;
 use std::path::Path;
 use std::rc::Rc;
+use std::sync::Arc;
 use walia_lang::ParseMode;
 use walia_lang::resolve::parse_and_resolve_with;
+use walia_runtime::Value as Live;
 use walia_runtime::api::{Proto, SourceFile, Vm, compile};
 
 /// A Walia interpreter instance: globals, builtins, limits and output.
 pub struct Engine {
+    /// Reached only through [`Engine::enter`].
     vm: Vm,
+    /// Scripts compiled by [`Engine::compile`], by [`Script`] index.
+    scripts: Vec<Rc<Proto>>,
+    /// Tells this engine's [`Script`]s from another's.
+    id: u64,
+    /// Declared after `vm` so that it is dropped after the VM: [`Drop for Engine`]
+    /// installs the registries, the VM's objects drop with them installed, then the slot
+    /// takes them back.
+    state: StateSlot,
 }
 
-/// A script compiled once by [`Engine::compile`], run with [`Engine::run_compiled`].
-#[derive(Clone)]
+/// A script compiled once by [`Engine::compile`], run with [`Engine::run_compiled`]. It
+/// names the compiled code, which the engine keeps; running it in another engine is an
+/// error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Script {
-    proto: Rc<Proto>,
+    engine: u64,
+    index: usize,
 }
 
 /// The outcome of running `test` blocks.
@@ -68,6 +89,15 @@ pub struct TestSummary {
     pub failed: usize,
     /// One rendered diagnostic per failed test.
     pub failures: Vec<String>,
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        // The VM (dropped next, as the first field) frees its objects and detaches its
+        // heap with this engine's registries installed; the slot, dropped last, takes them
+        // back.
+        self.state.install();
+    }
 }
 
 impl Default for Engine {
@@ -83,10 +113,25 @@ impl Engine {
     }
 
     /// An engine whose `print` writes to `out` (a `Vec<u8>`, a file, a socket...).
-    pub fn with_output(out: Box<dyn Write>) -> Engine {
+    pub fn with_output(out: Box<dyn Write + Send>) -> Engine {
+        let mut state = StateSlot::new();
+        state.install();
         let mut vm = Vm::new(out);
         walia_stdlib::install(&mut vm);
-        Engine { vm }
+        // (Dropping the slot on unwind takes the registries back too.)
+        state.uninstall();
+        static ENGINES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        Engine {
+            vm,
+            scripts: Vec::new(),
+            id: ENGINES.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            state,
+        }
+    }
+
+    /// The VM, with this engine's registries installed until the guard drops.
+    pub(crate) fn enter(&mut self) -> Entered<'_> {
+        Entered::new(&mut self.vm, &mut self.state)
     }
 
     /// Compile pipelines in SPEC §11's subset to machine code (Cranelift) in every engine of
@@ -99,18 +144,18 @@ impl Engine {
     }
 
     /// Replace where `print` writes.
-    pub fn set_output(&mut self, out: Box<dyn Write>) {
-        self.vm.out = out;
+    pub fn set_output(&mut self, out: Box<dyn Write + Send>) {
+        self.enter().out = out;
     }
 
     /// Limits for every later run: operations, memory and wall-clock time.
     pub fn set_limits(&mut self, limits: Limits) {
-        self.vm.limits = limits;
+        self.enter().limits = limits;
     }
 
     /// The maximum depth of (non-tail) Walia calls; deeper is the error `stack overflow`.
     pub fn set_max_depth(&mut self, depth: usize) {
-        self.vm.max_depth = depth;
+        self.enter().max_depth = depth;
     }
 
     /// Tell the engine how much Rust stack the thread running scripts has. Builtins that
@@ -119,36 +164,36 @@ impl Engine {
     /// (one level per 16 KB; the default assumes an 8 MB thread and allows 200 levels).
     /// The `walia` command runs scripts on a 4 GB thread.
     pub fn set_stack_size(&mut self, bytes: usize) {
-        self.vm.max_native_depth = (bytes / walia_runtime::api::STACK_PER_NATIVE_LEVEL)
+        self.enter().max_native_depth = (bytes / walia_runtime::api::STACK_PER_NATIVE_LEVEL)
             .saturating_sub(16)
             .max(1);
     }
 
     /// Turn progress output (an import's progress bar on a terminal) off or on.
     pub fn set_quiet(&mut self, quiet: bool) {
-        self.vm.quiet = quiet;
+        self.enter().quiet = quiet;
     }
 
     /// Where checkpointed pipes report their progress while they run (the `walia`
     /// command installs a progress line when stderr is a terminal); `None` turns it off.
-    pub fn set_progress(&mut self, sink: Option<Box<dyn ProgressSink>>) {
-        self.vm.progress = sink;
+    pub fn set_progress(&mut self, sink: Option<Box<dyn ProgressSink + Send>>) {
+        self.enter().progress = sink.map(|s| s as Box<dyn ProgressSink>);
     }
 
     /// Run pipelines through stage kernels where they allow it (the default; off is
     /// `--no-jit`: everything in the interpreter, with the same results).
     pub fn set_jit(&mut self, on: bool) {
-        self.vm.jit = on;
+        self.enter().jit = on;
     }
 
     /// Write each pipeline's plan to stderr when it first runs (`--explain`).
     pub fn set_explain(&mut self, on: bool) {
-        self.vm.explain = on;
+        self.enter().explain = on;
     }
 
     /// The list `args()` returns to scripts.
     pub fn set_args(&mut self, args: Vec<String>) {
-        self.vm.args = args;
+        self.enter().args = args;
     }
 
     /// Compile `source` (named `name` in diagnostics) without running it: every syntax and
@@ -177,15 +222,26 @@ impl Engine {
 
     /// [`Engine::compile`], with diagnostics naming the script `name`.
     pub fn compile_named(&mut self, name: &str, source: &str) -> Result<Script, Error> {
+        let proto = self.compile_source(name, source, ParseMode::Script)?;
+        self.scripts.push(proto);
         Ok(Script {
-            proto: self.compile_source(name, source, ParseMode::Script)?,
+            engine: self.id,
+            index: self.scripts.len() - 1,
         })
     }
 
     /// Run a script compiled by [`Engine::compile`]. Returns the value of its final
     /// statement.
     pub fn run_compiled(&mut self, script: &Script) -> Result<Value, Error> {
-        self.run_proto(script.proto.clone())
+        let proto = (script.engine == self.id)
+            .then(|| self.scripts.get(script.index).cloned())
+            .flatten()
+            .ok_or_else(|| {
+                Error::Runtime(RtError::new(
+                    "this script was compiled by another engine: compile it in this one",
+                ))
+            })?;
+        self.run_proto(proto)
     }
 
     fn compile_source(
@@ -196,26 +252,23 @@ impl Engine {
     ) -> Result<Rc<Proto>, Error> {
         // A UTF-8 byte order mark (editors on Windows add one) is not part of the script.
         let source = strip_bom(source);
-        let defined: HashSet<String> = self
-            .vm
+        let mut vm = self.enter();
+        let defined: HashSet<String> = vm
             .names
             .iter()
             .filter(|(slot, _)| {
-                self.vm
-                    .global_slots()
+                vm.global_slots()
                     .get(*slot as usize)
-                    .is_some_and(|v| !matches!(v, Value::Undefined))
+                    .is_some_and(|v| !matches!(v, Live::Undefined))
             })
             .map(|(_, n)| n.to_string())
             .collect();
-        let stored: HashSet<String> = self
-            .vm
+        let stored: HashSet<String> = vm
             .heap()
             .map(|h| h.stored_names().into_iter().collect())
             .unwrap_or_default();
         let known = |n: &str| defined.contains(n) || stored.contains(n);
-        let (program, diagnostics) =
-            parse_and_resolve_with(source, mode, &mut self.vm.names, &known);
+        let (program, diagnostics) = parse_and_resolve_with(source, mode, &mut vm.names, &known);
         if !diagnostics.is_empty() {
             return Err(Error::Compile {
                 file: name.to_string(),
@@ -223,7 +276,7 @@ impl Engine {
                 diagnostics,
             });
         }
-        let file = Rc::new(SourceFile {
+        let file = Arc::new(SourceFile {
             name: name.to_string(),
             text: source.to_string(),
         });
@@ -237,15 +290,36 @@ impl Engine {
 
     /// Run a script whose diagnostics name it `name`.
     pub fn run_named(&mut self, name: &str, source: &str) -> Result<Value, Error> {
+        let v = self.run_live(name, source)?;
+        Ok(self.detached(v))
+    }
+
+    /// Run a script and keep its value in the engine's form.
+    pub(crate) fn run_live(&mut self, name: &str, source: &str) -> Result<Live, Error> {
         let proto = self.compile_source(name, source, ParseMode::Script)?;
-        self.run_proto(proto)
+        self.run_proto_live(proto)
     }
 
     fn run_proto(&mut self, proto: Rc<Proto>) -> Result<Value, Error> {
-        self.vm.tests.clear();
-        let result = self.vm.run_script(proto);
-        let _ = self.vm.out.flush();
+        let v = self.run_proto_live(proto)?;
+        Ok(self.detached(v))
+    }
+
+    fn run_proto_live(&mut self, proto: Rc<Proto>) -> Result<Live, Error> {
+        let result = {
+            let mut vm = self.enter();
+            vm.tests.clear();
+            let result = vm.run_script(proto);
+            let _ = vm.out.flush();
+            result
+        };
         self.finish_run(result)
+    }
+
+    /// A plain-data copy of `v` (dropped with this engine's registries installed).
+    pub(crate) fn detached(&mut self, v: Live) -> Value {
+        let _vm = self.enter();
+        value::detach(&v)
     }
 
     /// Read and run a script file.
@@ -265,17 +339,24 @@ impl Engine {
     /// otherwise as a script, whose final statement gives the value. Diagnostics name it
     /// `name`.
     pub fn eval_named(&mut self, name: &str, input: &str) -> Result<Value, Error> {
+        let v = self.eval_live(name, input)?;
+        Ok(self.detached(v))
+    }
+
+    /// [`Engine::eval_named`], keeping the value in the engine's form.
+    pub(crate) fn eval_live(&mut self, name: &str, input: &str) -> Result<Live, Error> {
         let proto = self.compile_source(name, input, ParseMode::Input)?;
-        self.run_proto(proto)
+        self.run_proto_live(proto)
     }
 
     /// Run the `test` blocks registered by the last run, in order.
     pub fn run_tests(&mut self) -> TestSummary {
-        let tests = std::mem::take(&mut self.vm.tests);
+        let mut vm = self.enter();
+        let tests = std::mem::take(&mut vm.tests);
         let mut summary = TestSummary::default();
         for (name, f) in tests {
-            self.vm.limits.start();
-            match self.vm.call_value(&f, &[]) {
+            vm.limits.start();
+            match vm.call_value(&f, &[]) {
                 Ok(_) => summary.passed += 1,
                 Err(e) => {
                     summary.failed += 1;
@@ -285,7 +366,7 @@ impl Engine {
                 }
             }
         }
-        let _ = self.vm.out.flush();
+        let _ = vm.out.flush();
         summary
     }
 
@@ -318,30 +399,36 @@ impl Engine {
     /// A global's value, loaded from the heap on first use (`None` also when a stored global
     /// cannot be loaded: [`Engine::try_get_value`] says why).
     pub fn get_value(&mut self, name: &str) -> Option<Value> {
-        self.vm.global_or_stored(name).ok().flatten()
+        self.try_get_value(name).ok().flatten()
     }
 
     /// Like [`Engine::get_value`], but a stored global that cannot be loaded (a damaged
     /// heap) is an error rather than `None`.
     pub fn try_get_value(&mut self, name: &str) -> Result<Option<Value>, Error> {
-        self.vm.global_or_stored(name).map_err(Error::Runtime)
+        let mut vm = self.enter();
+        let live = vm.global_or_stored(name).map_err(Error::Runtime)?;
+        Ok(live.as_ref().map(value::detach))
     }
 
-    /// Define or replace a global.
+    /// Define or replace a global (a copy of `value`: changing it afterwards changes
+    /// nothing in the engine).
     pub fn set(&mut self, name: &str, value: impl IntoValue) {
-        self.vm.set_global(name, value.into_value());
+        let value = value.into_value();
+        let mut vm = self.enter();
+        let live = value::attach(value);
+        vm.set_global(name, live);
     }
 
     /// The names of every defined global (builtins included), sorted.
-    pub fn globals(&self) -> Vec<String> {
-        let mut names: Vec<String> = self
-            .vm
+    pub fn globals(&mut self) -> Vec<String> {
+        let vm = self.enter();
+        let mut names: Vec<String> = vm
             .names
             .iter()
-            .filter(|(_, n)| self.vm.has_global(n))
+            .filter(|(_, n)| vm.has_global(n))
             .map(|(_, n)| n.to_string())
             .collect();
-        if let Some(heap) = self.vm.heap() {
+        if let Some(heap) = vm.heap() {
             names.extend(heap.stored_names());
         }
         names.sort();
@@ -360,12 +447,17 @@ impl Engine {
     /// ```
     pub fn call<T: FromValue>(&mut self, name: &str, args: impl IntoArgs) -> Result<T, Error> {
         let args = args.into_args();
-        let f = self
-            .get_value(name)
+        let mut vm = self.enter();
+        let f = vm
+            .global_or_stored(name)
+            .map_err(Error::Runtime)?
             .ok_or_else(|| Error::Runtime(RtError::new(format!("undefined function '{name}'"))))?;
-        self.vm.limits.start();
-        let v = self.vm.call_value(&f, &args).map_err(Error::Runtime)?;
-        let _ = self.vm.out.flush();
+        let args: Vec<Live> = args.into_iter().map(value::attach).collect();
+        vm.limits.start();
+        let result = vm.call_value(&f, &args);
+        let _ = vm.out.flush();
+        let v = value::detach(&result.map_err(Error::Runtime)?);
+        drop(vm);
         convert_result(v)
     }
 
@@ -383,32 +475,45 @@ impl Engine {
     /// assert!(engine.eval::<f64>("safe_div(1, 0)").is_err());
     /// ```
     pub fn register_fn<Args, F: NativeFunction<Args>>(&mut self, name: &str, f: F) {
+        let mut vm = self.enter();
         let v = f.into_native(name.into());
-        self.vm.set_global(name, v);
+        vm.set_global(name, v);
     }
 
-    /// Register a raw builtin: any number of arguments in `min..=max`, full access to the VM.
-    pub fn register_raw(
+    /// Register a Rust function taking any number of arguments in `min_args..=max_args`
+    /// (a call with another count is the usual arity error), as copies of Walia values;
+    /// an `Err` becomes a runtime error in the script.
+    ///
+    /// ```
+    /// let mut engine = walia::Engine::new();
+    /// engine.register_variadic("count_args", 0, 8, |args| {
+    ///     Ok::<_, String>(walia::Value::Int(args.len() as i64))
+    /// });
+    /// assert_eq!(engine.eval::<i64>("count_args(1, \"two\", [3])").unwrap(), 3);
+    /// ```
+    pub fn register_variadic<E: std::fmt::Display>(
         &mut self,
         name: &str,
         min_args: usize,
         max_args: usize,
-        f: impl Fn(&mut Vm, &[Value]) -> Result<Value, RtError> + 'static,
+        f: impl Fn(&[Value]) -> Result<Value, E> + Send + 'static,
     ) {
-        self.vm
-            .set_global(name, Value::native(name, min_args, max_args, f));
-    }
-
-    /// The underlying VM, for advanced embedding.
-    pub fn vm(&mut self) -> &mut Vm {
-        &mut self.vm
+        let mut vm = self.enter();
+        let native = Live::native(name, min_args, max_args, move |_vm, args: &[Live]| {
+            let args: Vec<Value> = args.iter().map(value::detach).collect();
+            f(&args)
+                .map(value::attach)
+                .map_err(|e| RtError::new(e.to_string()))
+        });
+        vm.set_global(name, native);
     }
 
     /// `///` documentation of a global function or class, for `:help`.
     pub fn doc(&mut self, name: &str) -> Option<String> {
-        match self.get_value(name)? {
-            Value::Function(c) => c.proto.doc.clone(),
-            Value::Class(c) => c.doc.clone(),
+        let mut vm = self.enter();
+        match vm.global_or_stored(name).ok()?? {
+            Live::Function(c) => c.proto.doc.clone(),
+            Live::Class(c) => c.doc.clone(),
             _ => None,
         }
     }

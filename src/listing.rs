@@ -4,7 +4,6 @@
 
 use walia::Engine;
 use walia::resume::CursorInfo;
-use walia_runtime::api::{Stage, Value};
 
 /// One cursor of the listing.
 pub enum Listed {
@@ -130,16 +129,8 @@ pub fn check(engine: &mut Engine) -> Result<u64, Vec<String>> {
         }
     }
     if problems.is_empty() {
-        match engine.vm().interrupted_cursors() {
-            Ok(open) => {
-                for (name, stream, terminal, _) in open {
-                    if let Err(why) = resumable(engine, &name, &stream, &terminal) {
-                        problems.push(format!(
-                            "checkpointed pipe '{name}': the stored cursor is damaged: {why}"
-                        ));
-                    }
-                }
-            }
+        match engine.resume_problems() {
+            Ok(found) => problems.extend(found),
             Err(e) => problems.push(format!("the cursors cannot be read: {e}")),
         }
     }
@@ -148,30 +139,4 @@ pub fn check(engine: &mut Engine) -> Result<u64, Vec<String>> {
     } else {
         Err(problems)
     }
-}
-
-/// Can warm boot resume this interrupted pass?
-fn resumable(
-    engine: &mut Engine,
-    name: &str,
-    stream: &Value,
-    terminal: &str,
-) -> Result<(), String> {
-    let Value::Stream(p) = stream else {
-        return Err(format!(
-            "its pass was interrupted but its stream is a {}",
-            stream.type_name()
-        ));
-    };
-    let named = p.stages.iter().any(|s| match s {
-        Stage::CheckpointAt(spec) => *spec.name == *name,
-        _ => false,
-    });
-    if !named {
-        return Err("its stream has no checkpoint_at stage of that name".to_string());
-    }
-    if engine.vm().builtin_by_name(terminal).is_none() {
-        return Err(format!("its pass runs an unknown terminal '{terminal}'"));
-    }
-    Ok(())
 }

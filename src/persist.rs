@@ -17,7 +17,7 @@ impl Engine {
     /// Open (creating when missing) a heap file: its globals become this engine's, every
     /// successful [`Engine::run`] commits to it, and a failed one rolls back. The file is
     /// locked for writing until the engine is dropped; a second writer gets an error naming
-    /// this process.
+    /// this process (or, in this same process, saying another `Engine` has it open).
     pub fn open_heap(
         &mut self,
         path: impl AsRef<Path>,
@@ -27,59 +27,87 @@ impl Engine {
         // Release (and sync) a heap this engine already has before taking another.
         self.close_heap()?;
         let started = std::time::Instant::now();
-        let heap = Heap::open_file(path, durability)
-            .map_err(|e| heap_error(&format!("cannot open heap '{}'", path.display()), e))?;
-        self.vm.attach_heap(heap);
-        self.vm.heap_opened = Some(started);
+        let heap = Heap::open_file(path, durability).map_err(|e| match e {
+            // The lock records its holder's pid: our own means another Engine of this
+            // process, which "locked by another writer (pid <ours>)" would not make clear.
+            HeapError::Locked(Some(pid)) if pid == std::process::id() => Error::Io {
+                message: format!(
+                    "cannot open heap '{}': it is already open for writing in this process \
+                     (locked by another Engine until that one is dropped or calls close_heap())",
+                    path.display()
+                ),
+            },
+            e => heap_error(&format!("cannot open heap '{}'", path.display()), e),
+        })?;
+        let mut vm = self.enter();
+        vm.attach_heap(heap);
+        vm.heap_opened = Some(started);
         Ok(())
     }
 
     /// When the open heap's newest commit was damaged, the commit used instead.
-    pub fn heap_fell_back(&self) -> Option<u64> {
-        let heap = self.vm.heap()?;
+    pub fn heap_fell_back(&mut self) -> Option<u64> {
+        let vm = self.enter();
+        let heap = vm.heap()?;
         heap.report.fell_back.then(|| heap.commit_sequence())
+    }
+
+    /// Attach a heap opened by Rust code (a reader, or one over custom storage): the
+    /// engine owns it from now on, as one opened by [`Engine::open_heap`].
+    pub fn attach_heap(&mut self, heap: Heap) {
+        self.enter().attach_heap(heap);
+    }
+
+    /// Take the heap back from the engine (`None` without one). Uncommitted changes stay
+    /// behind: commit first to keep them.
+    pub fn detach_heap(&mut self) -> Option<Heap> {
+        self.enter()
+            .detach_heap()
+            .map(|persist| persist.into_heap())
     }
 
     /// Use an empty in-memory heap: commits and rollbacks work, nothing touches a file.
     pub fn open_memory_heap(&mut self) -> Result<(), Error> {
         let heap = Heap::in_memory().map_err(|e| heap_error("cannot create heap", e))?;
-        self.vm.attach_heap(heap);
+        self.enter().attach_heap(heap);
         Ok(())
     }
 
     /// Does the heap hold a global of this name?
-    pub fn is_stored(&self, name: &str) -> bool {
-        self.vm.heap().is_some_and(|h| h.has_stored(name))
+    pub fn is_stored(&mut self, name: &str) -> bool {
+        self.enter().heap().is_some_and(|h| h.has_stored(name))
     }
 
     /// True when the open heap held committed state (a warm boot).
-    pub fn is_warm_boot(&self) -> bool {
-        self.vm.heap().is_some_and(|h| h.warm)
+    pub fn is_warm_boot(&mut self) -> bool {
+        self.enter().heap().is_some_and(|h| h.warm)
     }
 
     /// Make the current globals the heap's durable state.
     pub fn commit(&mut self) -> Result<(), Error> {
-        self.vm.commit().map_err(|e| heap_error("commit failed", e))
+        self.enter()
+            .commit()
+            .map_err(|e| heap_error("commit failed", e))
     }
 
     /// What the last commit saved: global entries and object records encoded, and how
     /// many differed from the stored bytes (a commit costs what it encodes). `None`
     /// without a heap.
     #[doc(hidden)]
-    pub fn last_commit_stats(&self) -> Option<SaveStats> {
-        self.vm.heap().map(|h| h.stats)
+    pub fn last_commit_stats(&mut self) -> Option<SaveStats> {
+        self.enter().heap().map(|h| h.stats)
     }
 
     /// Drop every change since the last commit; returns that commit's number.
     pub fn rollback(&mut self) -> Result<Option<u64>, Error> {
-        self.vm
+        self.enter()
             .rollback()
             .map_err(|e| heap_error("rollback failed", e))
     }
 
     /// Close the heap, syncing any commit not yet on disk (`batched` and `async` modes).
     pub fn close_heap(&mut self) -> Result<(), Error> {
-        if let Some(mut heap) = self.vm.detach_heap() {
+        if let Some(mut heap) = self.enter().detach_heap() {
             heap.pager
                 .sync()
                 .map_err(|e| heap_error("sync failed", e))?;
@@ -104,7 +132,7 @@ impl Engine {
     /// Roll back to the last commit; what to tell the user (nothing without a heap, or when
     /// the rollback itself failed).
     fn rolled_back(&mut self) -> Option<String> {
-        match self.vm.rollback() {
+        match self.enter().rollback() {
             Ok(Some(0)) => Some("rolled back: nothing was committed before".to_string()),
             Ok(Some(seq)) => Some(format!("rolled back to commit {seq}")),
             _ => None,
@@ -150,7 +178,7 @@ impl Engine {
         let path = path.as_ref();
         let heap = Heap::open_reader(path)
             .map_err(|e| heap_error(&format!("cannot open heap '{}'", path.display()), e))?;
-        self.vm.attach_heap(heap);
+        self.enter().attach_heap(heap);
         Ok(())
     }
 }

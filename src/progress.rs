@@ -3,14 +3,13 @@
 //! through [`ProgressSink`]; drawing is here, so the runtime does not depend on indicatif.
 
 use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
-use std::cell::RefCell;
 use std::io::Write;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use walia::ProgressSink;
 
 /// The bar on screen now, shared with [`Stdout`] so the script's output can move it.
-type Shown = Rc<RefCell<Option<ProgressBar>>>;
+type Shown = Arc<Mutex<Option<ProgressBar>>>;
 
 /// Redraws at most 10 times a second.
 const INTERVAL: Duration = Duration::from_millis(100);
@@ -54,7 +53,7 @@ pub struct Stdout {
 
 impl Write for Stdout {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let bar = self.shown.borrow().clone();
+        let bar = shown(&self.shown).clone();
         let mut out = std::io::stdout().lock();
         match bar {
             Some(bar) => bar.suspend(|| out.write_all(buf).and_then(|_| out.flush()))?,
@@ -121,7 +120,7 @@ impl ProgressSink for ProgressLine {
         if now.duration_since(pass.started) < QUIET_START {
             return;
         }
-        let mut shown = self.shown.borrow_mut();
+        let mut shown = shown(&self.shown);
         match &*shown {
             None => {
                 *shown = Some(new_bar(name, position, total));
@@ -152,9 +151,17 @@ impl ProgressLine {
     /// The pass is over: erase its line, so what follows starts on a clean line.
     fn clear(&mut self) {
         self.pass = None;
-        if let Some(bar) = self.shown.borrow_mut().take() {
+        if let Some(bar) = shown(&self.shown).take() {
             bar.finish_and_clear();
         }
         self.last = None;
     }
+}
+
+/// The shown bar. Only the script's thread uses it, one call at a time, so the lock is
+/// never contended; a panic while holding it leaves a bar that is still fine to draw.
+fn shown(shown: &Shown) -> MutexGuard<'_, Option<ProgressBar>> {
+    shown
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -2,9 +2,11 @@
 //! read a status, reset one) and warm boot, which resumes every interrupted pass from the
 //! code stored in the heap, with no script (SPEC §9, `walia resume HEAP.wld`).
 
-use crate::{Engine, Error};
+use crate::value::detach;
+use crate::{Engine, Error, Value};
 use std::io::Write;
-use walia_runtime::api::{KeyRef, Value};
+use walia_runtime::Value as Live;
+use walia_runtime::api::Stage;
 use walia_runtime::{RtError, RtResult};
 
 /// A checkpointed pipe's status as Rust values: the fields of its `status()` map.
@@ -38,17 +40,21 @@ pub struct CursorInfo {
 impl CursorInfo {
     /// Read a `status()` map; `None` when it lacks a field or has a wrong type.
     pub fn from_status(v: &Value) -> Option<CursorInfo> {
-        let Value::Map(m) = v else {
+        let Value::Map(entries) = v else {
             return None;
         };
-        let e = m.entries.borrow();
-        let get = |k: &str| e.get(&KeyRef::Str(k)).cloned();
+        let get = |k: &str| {
+            entries
+                .iter()
+                .find(|(key, _)| matches!(key, Value::Str(s) if s == k))
+                .map(|(_, v)| v)
+        };
         let text = |k: &str| match get(k)? {
-            Value::Str(s) => Some(s.as_str().to_string()),
+            Value::Str(s) => Some(s.clone()),
             _ => None,
         };
         let int = |k: &str| match get(k)? {
-            Value::Int(i) => Some(i),
+            Value::Int(i) => Some(*i),
             _ => None,
         };
         let count = |k: &str| int(k).and_then(|i| u64::try_from(i).ok());
@@ -62,8 +68,8 @@ impl CursorInfo {
             resumes: count("resumes")?,
             passes: count("passes")?,
             last_commit_ms: match get("last_commit_ms")? {
-                Value::Float(f) => f,
-                Value::Int(i) => i as f64,
+                Value::Float(f) => *f,
+                Value::Int(i) => *i as f64,
                 _ => return None,
             },
             fingerprint: text("fingerprint")?,
@@ -76,12 +82,14 @@ impl Engine {
     /// The names of every checkpointed pipe in the attached heap (and any this engine
     /// has run), sorted.
     pub fn cursors(&mut self) -> Result<Vec<String>, Error> {
-        self.vm.cursor_names().map_err(Error::Runtime)
+        self.enter().cursor_names().map_err(Error::Runtime)
     }
 
     /// A checkpointed pipe's `status()` map (`None` when there is no such pipe).
     pub fn cursor_status(&mut self, name: &str) -> Result<Option<Value>, Error> {
-        self.vm.cursor_status(name).map_err(Error::Runtime)
+        let mut vm = self.enter();
+        let status = vm.cursor_status(name).map_err(Error::Runtime)?;
+        Ok(status.as_ref().map(detach))
     }
 
     /// A checkpointed pipe's status as a [`CursorInfo`] (`None` when there is no such
@@ -100,7 +108,26 @@ impl Engine {
     /// Move a checkpointed pipe's cursor back to the start of its source (durable at the
     /// next commit); `false` when there is no such pipe.
     pub fn reset_cursor(&mut self, name: &str) -> Result<bool, Error> {
-        self.vm.reset_cursor_named(name).map_err(Error::Runtime)
+        self.enter()
+            .reset_cursor_named(name)
+            .map_err(Error::Runtime)
+    }
+
+    /// What would stop warm boot from resuming each interrupted pass: its stored stream
+    /// must be a checkpointed pipe of that name, and its terminal must exist. One line per
+    /// problem, `checkpointed pipe 'NAME': the stored cursor is damaged: WHY`.
+    pub fn resume_problems(&mut self) -> Result<Vec<String>, Error> {
+        let mut vm = self.enter();
+        let mut problems = Vec::new();
+        for (name, stream, terminal, _) in vm.interrupted_cursors().map_err(Error::Runtime)? {
+            let known = vm.builtin_by_name(&terminal).is_some();
+            if let Err(why) = resumable(&name, &stream, &terminal, known) {
+                problems.push(format!(
+                    "checkpointed pipe '{name}': the stored cursor is damaged: {why}"
+                ));
+            }
+        }
+        Ok(problems)
     }
 
     /// Warm boot: resume every checkpointed pipe whose pass was interrupted, each with the
@@ -121,16 +148,17 @@ impl Engine {
             n += 1;
             on_done(name, v)
         });
-        self.finish_run(result.map(|_| Value::Nil))?;
+        self.finish_run(result.map(|_| Live::Nil))?;
         Ok(n)
     }
 
     fn resume_each(&mut self, on_done: &mut dyn FnMut(&str, &Value)) -> RtResult<()> {
-        self.vm.limits.start();
+        let mut vm = self.enter();
+        vm.limits.start();
         // The first pipe's resume time counts from the heap's opening.
-        self.vm.resume_clock = self.vm.heap_opened.take();
-        for (name, stream, terminal, args) in self.vm.interrupted_cursors()? {
-            let Some(f) = self.vm.builtin_by_name(&terminal) else {
+        vm.resume_clock = vm.heap_opened.take();
+        for (name, stream, terminal, args) in vm.interrupted_cursors()? {
+            let Some(f) = vm.builtin_by_name(&terminal) else {
                 return Err(RtError::new(format!(
                     "checkpointed pipe '{name}' was interrupted in a '{terminal}' pass, which \
                      this version of walia does not have"
@@ -138,14 +166,12 @@ impl Engine {
             };
             let mut call = vec![stream];
             call.extend(args);
-            let v = self.vm.call_value(&f, &call)?;
+            let v = vm.call_value(&f, &call)?;
             // A result is durable before it is shown, and before the next pipe runs.
-            self.vm
-                .commit()
-                .map_err(walia_runtime::api::heap_rt_error)?;
+            vm.commit().map_err(walia_runtime::api::heap_rt_error)?;
             // What the pipe printed comes before its result.
-            let _ = self.vm.out.flush();
-            on_done(&name, &v);
+            let _ = vm.out.flush();
+            on_done(&name, &detach(&v));
         }
         Ok(())
     }
@@ -155,7 +181,28 @@ impl Engine {
 pub fn warm_boot(engine: &mut Engine) -> Result<usize, Error> {
     engine.resume_with(|name, v| {
         let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{name}: {}", walia_runtime::api::display(v));
+        let _ = writeln!(out, "{name}: {v}");
         let _ = out.flush();
     })
+}
+
+/// Can warm boot resume this interrupted pass? (`known`: its terminal exists.)
+fn resumable(name: &str, stream: &Live, terminal: &str, known: bool) -> Result<(), String> {
+    let Live::Stream(p) = stream else {
+        return Err(format!(
+            "its pass was interrupted but its stream is a {}",
+            stream.type_name()
+        ));
+    };
+    let named = p.stages.iter().any(|s| match s {
+        Stage::CheckpointAt(spec) => *spec.name == *name,
+        _ => false,
+    });
+    if !named {
+        return Err("its stream has no checkpoint_at stage of that name".to_string());
+    }
+    if !known {
+        return Err(format!("its pass runs an unknown terminal '{terminal}'"));
+    }
+    Ok(())
 }

@@ -2,10 +2,12 @@
 //! table value. [`format_rows`] lays out any rows; [`Engine::table_view`] reads the first
 //! rows of a table (those a `--where` expression keeps) and counts them.
 
-use crate::{Engine, Error};
+use crate::value::detach;
+use crate::{Engine, Error, Value};
 use unicode_width::UnicodeWidthStr;
 use walia_lang::lexer::{Token, lex};
-use walia_runtime::api::{PipeRun, Value, repr, row_fields};
+use walia_runtime::Value as Live;
+use walia_runtime::api::{PipeRun, repr, row_fields};
 
 /// Cells wider than this many columns are cut (ending in `…`): one long string must not
 /// push every other column off the screen.
@@ -20,8 +22,8 @@ pub const DEFAULT_LIMIT: usize = 20;
 fn cell_text(v: &Value) -> String {
     let text = match v {
         Value::Nil => return String::new(),
-        Value::Str(s) => s.as_str().to_string(),
-        other => repr(other),
+        Value::Str(s) => s.clone(),
+        other => other.repr(),
     };
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -193,7 +195,7 @@ impl Engine {
     ) -> Result<TableView, Error> {
         let t = self.table_id(name, false)?;
         let columns: Vec<String> = self
-            .vm
+            .enter()
             .table_columns(t)
             .map_err(Error::Runtime)?
             .iter()
@@ -211,31 +213,32 @@ impl Engine {
                 let mut names: Vec<&str> = params.iter().map(|&i| columns[i].as_str()).collect();
                 names.push("row");
                 let source = format!("({}) =>\n({expr});", names.join(", "));
-                (params, Some(self.run_named("--where", &source)?))
+                (params, Some(self.run_live("--where", &source)?))
             }
             None => (Vec::new(), None),
         };
         let limit = limit.unwrap_or(usize::MAX);
-        let table = Value::Table(t);
+        let mut vm = self.enter();
+        let table = Live::Table(t);
         let mut run = PipeRun::new(&table, false).map_err(Error::Runtime)?;
         let (mut rows, mut matched) = (Vec::new(), 0u64);
-        while let Some(row) = run.next(&mut self.vm).map_err(Error::Runtime)? {
-            let Value::Row(r) = row else { continue };
+        while let Some(row) = run.next(&mut vm).map_err(Error::Runtime)? {
+            let Live::Row(r) = row else { continue };
             if predicate.is_none() && rows.len() >= limit {
                 break;
             }
-            let values: Vec<Value> = row_fields(r)
+            let values: Vec<Live> = row_fields(r)
                 .map_err(Error::Runtime)?
                 .into_iter()
                 .map(|(_, v)| v)
                 .collect();
             if let Some(p) = &predicate {
-                let mut args: Vec<Value> = params
+                let mut args: Vec<Live> = params
                     .iter()
-                    .map(|&i| values.get(i).cloned().unwrap_or(Value::Nil))
+                    .map(|&i| values.get(i).cloned().unwrap_or(Live::Nil))
                     .collect();
                 args.push(row.clone());
-                let kept = self.vm.call_value(p, &args).map_err(|mut e| {
+                let kept = vm.call_value(p, &args).map_err(|mut e| {
                     e.notes
                         .push(format!("the filter failed on the row {}", repr(&row)));
                     Error::Runtime(e)
@@ -246,16 +249,22 @@ impl Engine {
             }
             matched += 1;
             if rows.len() < limit {
-                rows.push(values);
+                rows.push(values.iter().map(detach).collect());
             }
         }
-        let total = self.vm.table_count(t).map_err(Error::Runtime)?;
+        let total = vm.table_count(t).map_err(Error::Runtime)?;
+        let filtered = predicate.is_some();
+        // The engine's values go while its registries are installed.
+        drop(run);
+        drop(table);
+        drop(predicate);
+        drop(vm);
         Ok(TableView {
             columns,
             rows,
-            matched: if predicate.is_some() { matched } else { total },
+            matched: if filtered { matched } else { total },
             total,
-            filtered: predicate.is_some(),
+            filtered,
         })
     }
 }

@@ -2,11 +2,13 @@
 //! column reads, import and export.
 
 use crate::persist::heap_error;
-use crate::{Engine, Error};
+use crate::value::{attach, detach};
+use crate::{Engine, Error, Value};
+use walia_runtime::RtError;
+use walia_runtime::Value as Live;
 use walia_runtime::api::{
     Cell, ColType, Entries, MapKey, Pager, Str, Table, TableError, TableId, cell_value, with_table,
 };
-use walia_runtime::{RtError, Value};
 
 pub use walia_runtime::api::TableInfo;
 pub use walia_stdlib::{ImportOptions, Imported};
@@ -82,7 +84,7 @@ impl RowView<'_> {
             .table
             .get(self.pager, self.row, col)
             .map_err(|e| heap_error("cannot read a row", e))?;
-        Ok(cell_value(cell))
+        Ok(detach(&cell_value(cell)))
     }
 
     /// A String column (`None` for nil).
@@ -105,8 +107,8 @@ fn table_error(e: TableError) -> Error {
 
 impl Engine {
     pub(crate) fn table_id(&mut self, name: &str, create: bool) -> Result<TableId, Error> {
-        self.vm
-            .table_arg(&Value::str(name), create)
+        self.enter()
+            .table_arg(&Live::str(name), create)
             .map_err(Error::Runtime)
     }
 
@@ -114,6 +116,7 @@ impl Engine {
     /// add the missing columns to an existing one.
     pub fn create_table(&mut self, name: &str, columns: &[&str]) -> Result<(), Error> {
         let t = self.table_id(name, true)?;
+        let _vm = self.enter();
         with_table(t, |table, _| {
             for c in columns {
                 if table.column_index(c).is_none() {
@@ -126,19 +129,21 @@ impl Engine {
     }
 
     /// Insert a row given as (column, value) pairs, creating the table when missing.
-    /// Returns the row as a script value (a live reference).
+    /// Returns a copy of the row as stored.
     pub fn insert(&mut self, table: &str, fields: &[(&str, Value)]) -> Result<Value, Error> {
         let t = self.table_id(table, true)?;
+        let mut vm = self.enter();
         let mut entries = Entries::with_capacity(fields.len());
         for (k, v) in fields {
             entries.insert(
                 MapKey::Str(std::rc::Rc::new(Str::new(k.to_string()))),
-                v.clone(),
+                attach(v.clone()),
             );
         }
-        self.vm
-            .table_insert(t, &Value::map(entries))
-            .map_err(Error::Runtime)
+        let row = vm
+            .table_insert(t, &Live::map(entries))
+            .map_err(Error::Runtime)?;
+        Ok(detach(&row))
     }
 
     /// The row whose `id` is `id`, as (column, value) pairs in column order.
@@ -148,13 +153,14 @@ impl Engine {
         id: Value,
     ) -> Result<Option<Vec<(String, Value)>>, Error> {
         let t = self.table_id(table, false)?;
-        match self.vm.table_get(t, &id).map_err(Error::Runtime)? {
-            Value::Row(r) => {
+        let mut vm = self.enter();
+        match vm.table_get(t, &attach(id)).map_err(Error::Runtime)? {
+            Live::Row(r) => {
                 let fields = walia_runtime::api::row_fields(r).map_err(Error::Runtime)?;
                 Ok(Some(
                     fields
-                        .into_iter()
-                        .map(|(k, v)| (k.to_string(), v))
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), detach(v)))
                         .collect(),
                 ))
             }
@@ -183,6 +189,7 @@ impl Engine {
         mut f: impl FnMut(&mut RowView) -> Result<bool, Error>,
     ) -> Result<u64, Error> {
         let t = self.table_id(table, false)?;
+        let _vm = self.enter();
         let mut visited = 0;
         let mut failure = None;
         with_table(t, |table, pager| {
@@ -213,7 +220,7 @@ impl Engine {
     /// Each table's name, row count, columns and size, in creation order (as of the last
     /// commit).
     pub fn table_summaries(&mut self) -> Result<Vec<TableInfo>, Error> {
-        let heap = self.vm.tables_heap().map_err(Error::Runtime)?;
+        let heap = self.enter().tables_heap().map_err(Error::Runtime)?;
         let mut heap = heap
             .try_borrow_mut()
             .map_err(|_| Error::Runtime(RtError::new("the heap is busy")))?;
@@ -223,7 +230,7 @@ impl Engine {
 
     /// Names of the heap's tables in creation order.
     pub fn tables(&mut self) -> Result<Vec<String>, Error> {
-        self.vm.table_names().map_err(Error::Runtime)
+        self.enter().table_names().map_err(Error::Runtime)
     }
 
     /// Import a CSV (header row) or JSON Lines file into a table (created when missing);
@@ -242,7 +249,7 @@ impl Engine {
                 message: format!("cannot read '{path}': {e}"),
             });
         }
-        walia_stdlib::import_table(&mut self.vm, &Value::str(table), path, options)
+        walia_stdlib::import_table(&mut self.enter(), &Live::str(table), path, options)
             .map_err(Error::Runtime)
     }
 
@@ -250,6 +257,7 @@ impl Engine {
     /// written.
     pub fn export_table(&mut self, table: &str, path: &str) -> Result<u64, Error> {
         let t = self.table_id(table, false)?;
+        let _vm = self.enter();
         walia_stdlib::export_table(t, path).map_err(Error::Runtime)
     }
 }

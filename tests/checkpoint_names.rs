@@ -6,8 +6,8 @@ use walia::{Engine, Error, Value};
 
 fn engine() -> Engine {
     let mut e = Engine::with_output(Box::new(std::io::sink()));
-    e.register_raw("checkpoint_at", 4, 4, |_, args| {
-        Ok(Value::list(args.get(2..).unwrap_or(&[]).to_vec()))
+    e.register_variadic("checkpoint_at", 4, 4, |args| {
+        Ok::<_, String>(Value::List(args.get(2..).unwrap_or(&[]).to_vec()))
     });
     e
 }

@@ -33,9 +33,8 @@
 
 mod common;
 use common::Rng;
-use walia::Engine;
-use walia_runtime::Value;
-use walia_runtime::api::{Durability, KeyRef};
+use walia::{Engine, Value};
+use walia_runtime::api::Durability;
 use walia_store::faulty::FaultyStorage;
 use walia_store::{Heap, MemStorage, Storage, verify};
 
@@ -114,13 +113,13 @@ fn engine_on(store: Box<dyn Storage>, mode: Durability, jit: bool) -> Result<Eng
     let mut engine = Engine::with_output(Box::new(std::io::sink()));
     engine.set_quiet(true);
     engine.set_jit(jit);
-    engine.vm().attach_heap(heap);
+    engine.attach_heap(heap);
     Ok(engine)
 }
 
 /// The heap's storage, taken back from the engine.
 fn with_storage<S: 'static, R>(engine: &mut Engine, f: impl FnOnce(&S) -> R) -> R {
-    let heap = engine.vm().detach_heap().expect("the heap is still shared");
+    let heap = engine.detach_heap().expect("the heap is still shared");
     let store = heap
         .pager
         .storage()
@@ -139,21 +138,27 @@ fn setup_image(work: &Work, mode: Durability) -> Vec<u8> {
     with_storage(&mut engine, |m: &MemStorage| m.bytes.clone())
 }
 
+/// A cursor's status entry.
+fn status_entry<'a>(status: &'a Value, key: &str) -> Option<&'a Value> {
+    let Value::Map(entries) = status else {
+        return None;
+    };
+    entries
+        .iter()
+        .find(|(k, _)| matches!(k, Value::Str(s) if s == key))
+        .map(|(_, v)| v)
+}
+
 /// A cursor's status entry as an Int.
 fn status_int(status: &Value, key: &str) -> Option<i64> {
-    let Value::Map(m) = status else { return None };
-    match m.entries.borrow().get(&KeyRef::Str(key)) {
+    match status_entry(status, key) {
         Some(Value::Int(i)) => Some(*i),
         _ => None,
     }
 }
 
 fn status_str(status: &Value, key: &str) -> Option<String> {
-    let Value::Map(m) = status else { return None };
-    m.entries
-        .borrow()
-        .get(&KeyRef::Str(key))
-        .map(walia_runtime::api::display)
+    status_entry(status, key).map(|v| v.to_string())
 }
 
 /// The committed position and state of the work's cursor (0 and "new" when it has none).
@@ -277,7 +282,7 @@ fn attach(heap: Heap, jit: bool) -> Engine {
     let mut engine = Engine::with_output(Box::new(std::io::sink()));
     engine.set_quiet(true);
     engine.set_jit(jit);
-    engine.vm().attach_heap(heap);
+    engine.attach_heap(heap);
     engine
 }
 

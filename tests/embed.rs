@@ -1,17 +1,16 @@
 //! The embedding API: run, eval, globals, calls, Rust functions and limits.
 
-use std::cell::RefCell;
 use std::io::Write;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use walia::{Durability, Engine, Error, Limits, Value};
 
 #[derive(Clone, Default)]
-struct Captured(Rc<RefCell<Vec<u8>>>);
+struct Captured(Arc<Mutex<Vec<u8>>>);
 
 impl Write for Captured {
     fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.borrow_mut().extend_from_slice(b);
+        self.0.lock().unwrap().extend_from_slice(b);
         Ok(b.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -28,7 +27,7 @@ fn engine() -> (Engine, Captured) {
 fn run_eval_and_globals() {
     let (mut e, out) = engine();
     e.run("var x = 20; print x + 1;").expect("run");
-    assert_eq!(String::from_utf8_lossy(&out.0.borrow()), "21\n");
+    assert_eq!(String::from_utf8_lossy(&out.0.lock().unwrap()), "21\n");
     assert_eq!(e.get::<i64>("x").ok(), Some(20));
     assert_eq!(e.eval::<i64>("x * 2").expect("eval"), 40);
     e.set("y", 2.5);
@@ -158,7 +157,7 @@ fn tests_run_on_request() {
     let (mut e, out) = engine();
     e.run("test \"a\" { print \"a\"; } test \"b\" { assert(false, \"boom\"); }")
         .expect("run");
-    assert_eq!(String::from_utf8_lossy(&out.0.borrow()), "");
+    assert_eq!(String::from_utf8_lossy(&out.0.lock().unwrap()), "");
     let s = e.run_tests();
     assert_eq!((s.passed, s.failed), (1, 1));
     assert!(s.failures[0].contains("boom"));
@@ -336,7 +335,10 @@ fn tables_from_rust_create_insert_get_scan_import_export() {
     engine
         .run("print db.users.count(); print db.users.get(3).name;")
         .expect("script");
-    assert_eq!(String::from_utf8_lossy(&out.0.borrow()), "100\nuser 3\n");
+    assert_eq!(
+        String::from_utf8_lossy(&out.0.lock().unwrap()),
+        "100\nuser 3\n"
+    );
 
     let dir = tempfile::tempdir().expect("temp dir");
     let csv = dir.path().join("users.csv").to_string_lossy().into_owned();
@@ -426,16 +428,17 @@ type Update = (String, u64, Option<u64>);
 
 /// What a progress sink was told: the updates, and the names of the passes that ended.
 #[derive(Clone, Default)]
-struct Recorded(Rc<RefCell<Vec<Update>>>, Rc<RefCell<Vec<String>>>);
+struct Recorded(Arc<Mutex<Vec<Update>>>, Arc<Mutex<Vec<String>>>);
 
 impl walia::ProgressSink for Recorded {
     fn update(&mut self, name: &str, position: u64, total: Option<u64>) {
         self.0
-            .borrow_mut()
+            .lock()
+            .unwrap()
             .push((name.to_string(), position, total));
     }
     fn done(&mut self, name: &str) {
-        self.1.borrow_mut().push(name.to_string());
+        self.1.lock().unwrap().push(name.to_string());
     }
 }
 
@@ -451,7 +454,7 @@ fn a_progress_sink_hears_checkpointed_pipes_only() {
             .eval::<i64>("(0..100) |> map(x => x * 2) |> sum()")
             .expect("plain pipe");
         assert_eq!(sum, 9900);
-        assert!(seen.0.borrow().is_empty() && seen.1.borrow().is_empty());
+        assert!(seen.0.lock().unwrap().is_empty() && seen.1.lock().unwrap().is_empty());
 
         let sum = e
             .eval::<i64>(
@@ -459,7 +462,7 @@ fn a_progress_sink_hears_checkpointed_pipes_only() {
             )
             .expect("checkpointed pipe");
         assert!(sum > 0);
-        let updates = seen.0.borrow().clone();
+        let updates = seen.0.lock().unwrap().clone();
         assert!(updates.len() >= 4, "jit {jit}: {updates:?}");
         assert!(
             updates
@@ -474,7 +477,7 @@ fn a_progress_sink_hears_checkpointed_pipes_only() {
                 "jit {jit}: {at} in {updates:?}"
             );
         }
-        assert_eq!(*seen.1.borrow(), vec!["q".to_string()]);
+        assert_eq!(*seen.1.lock().unwrap(), vec!["q".to_string()]);
     }
 }
 

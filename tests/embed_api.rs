@@ -187,3 +187,45 @@ fn serde_types_convert_both_ways() {
     assert!(walia::from_value::<String>(&f).is_err());
     assert!(walia::to_value(&f64::NAN).is_ok_and(|v| v.to_string() == "nil"));
 }
+
+#[test]
+fn a_copied_value_prints_as_the_script_prints_it() {
+    let mut e = engine();
+    e.run(
+        "class P { var x; var tag = \"a\\\"b\\n\"; }
+         db_insert(\"t\", {id: 1, name: \"Ann\", score: 2.5});
+         var cyc = [1]; cyc.push(cyc);",
+    )
+    .expect("setup");
+    for expr in [
+        "nil",
+        "[1, 2.0, -0.0, 1e300, 0.1 + 0.2, 1e308 * 10.0, -1e308 * 10.0, 1e308 * 10.0 * 0.0]",
+        "({\"k\": [true, nil], 3: \"x\", false: {}})",
+        "\"tab\\there\"",
+        "[\"quote\\\" and \\\\ and \\u{7}\"]",
+        "P(1)",
+        "[P([P(2)])]",
+        "db.t.get(1)",
+        "db.t",
+        "0..10",
+        "len",
+        "P",
+        "cyc",
+        "[1, 2] |> map(x => x)",
+    ] {
+        let copied = e.eval::<Value>(expr).expect(expr);
+        let printed = e.eval::<String>(&format!("str({expr})")).expect(expr);
+        assert_eq!(copied.to_string(), printed, "{expr}");
+    }
+    let row = e.eval::<Value>("db.t.get(1)").expect("row");
+    assert_eq!(row.type_name(), "Row");
+    assert_eq!(e.eval::<Value>("P(1)").expect("p").type_name(), "Instance");
+    assert_eq!(e.eval::<Value>("len").expect("len").type_name(), "Function");
+    // Given back, a row or an instance is a map of its fields.
+    e.set("back", row);
+    assert_eq!(
+        e.eval::<String>("type_of(back) + \" \" + back.name")
+            .expect("back"),
+        "Map Ann"
+    );
+}

@@ -8,7 +8,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use std::time::Duration;
-use walia::{Engine, Limits, RtError};
+use walia::{Engine, Limits};
 
 /// Builtins that touch files (SPEC §12 and the table import and export).
 const FILE_BUILTINS: &[&str] = &[
@@ -35,8 +35,8 @@ fn engine() -> Engine {
     // libFuzzer runs inputs on the main thread (8 MiB, the default the engine assumes).
     engine.set_stack_size(8 << 20);
     for name in FILE_BUILTINS {
-        engine.register_raw(name, 0, 16, |_, _| {
-            Err(RtError::new("file access is disabled in the fuzzer"))
+        engine.register_variadic(name, 0, 16, |_| {
+            Err::<walia::Value, _>("file access is disabled in the fuzzer")
         });
     }
     engine

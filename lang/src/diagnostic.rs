@@ -1,7 +1,15 @@
 //! Compile-time and run-time diagnostics, rendered with ariadne.
+//!
+//! A rendered diagnostic says its message once, on the first line (`file:line:col: error:
+//! message`); ariadne draws only the source snippet under it, with a short label (or none)
+//! under the span. After the snippet come the call stack (runtime errors), `note:` lines and
+//! `hint:` lines.
+
+mod excerpt;
 
 use crate::ast::Span;
 use ariadne::{Color, Config, IndexType, Label, Report, ReportKind, Source};
+use excerpt::Excerpt;
 
 /// Most errors of one file shown; the rest are counted ("... and N more errors"), so a
 /// broken file's output stays bounded however many errors it has.
@@ -13,15 +21,26 @@ pub const MAX_EXCERPT_WIDTH: usize = 120;
 /// span is shown on its first line.
 const MAX_EXCERPT_LINES: usize = 8;
 
+/// ANSI styles of the parts we write ourselves (ariadne colours its snippet).
+const RED_BOLD: &str = "\x1b[1;31m";
+const BOLD: &str = "\x1b[1m";
+const CYAN_BOLD: &str = "\x1b[1;36m";
+const RESET: &str = "\x1b[0m";
+
 /// One error with its location. Rendering adds file:line:col and the source line.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Diagnostic {
     pub message: String,
     pub span: Span,
-    /// Text of the label under the span; empty means "use the message".
+    /// Short text under the span ("not declared", "add `;` here"), never the message again
+    /// (that is on the first line); empty: "here".
     pub label: String,
-    /// Extra lines after the snippet ("did you mean ...", call stack).
+    /// `note:` lines after the snippet.
     pub notes: Vec<String>,
+    /// `hint:` lines after the notes: how to write what was probably meant.
+    pub hints: Vec<String>,
+    /// Call-stack lines (`at f (file:2:3)`), innermost first, shown right after the snippet.
+    pub trace: Vec<String>,
 }
 
 impl Diagnostic {
@@ -31,6 +50,8 @@ impl Diagnostic {
             span,
             label: String::new(),
             notes: Vec::new(),
+            hints: Vec::new(),
+            trace: Vec::new(),
         }
     }
 
@@ -44,53 +65,93 @@ impl Diagnostic {
         self
     }
 
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Diagnostic {
+        self.hints.push(hint.into());
+        self
+    }
+
+    pub fn with_trace(mut self, frame: impl Into<String>) -> Diagnostic {
+        self.trace.push(frame.into());
+        self
+    }
+
     /// 1-based line and column (in characters) of the span start.
     pub fn line_col(&self, src: &str) -> (usize, usize) {
         line_col(src, self.span.start as usize)
     }
 
-    /// Render as text: `Error: message`, `file:line:col`, the source line with a label,
-    /// then the notes. `color` adds ANSI colours (for a terminal).
+    /// Render as text: `file:line:col: error: message`, the source line with the span
+    /// underlined and labelled, the call stack, then the
+    /// notes and hints. `color` adds ANSI colours (for a terminal); without it the text has
+    /// no escape sequence at all.
     pub fn render(&self, file: &str, src: &str, color: bool) -> String {
         let start = floor_char(src, (self.span.start as usize).min(src.len()));
         let end = floor_char(src, (self.span.end as usize).clamp(start, src.len()));
         let (line, col) = line_col(src, start);
+        let style = |ansi: &'static str| if color { ansi } else { "" };
+        let (red, bold, cyan, reset) =
+            (style(RED_BOLD), style(BOLD), style(CYAN_BOLD), style(RESET));
+        // The location comes first, plain, so it is easy to grep and click.
+        let mut out = format!(
+            "{file}:{line}:{col}: {red}error{reset}: {bold}{}{reset}\n",
+            self.message
+        );
+        out.push_str(&self.snippet(file, src, (start, end), (line, col), color));
+        for frame in &self.trace {
+            out.push_str(&format!("  {frame}\n"));
+        }
+        for note in &self.notes {
+            out.push_str(&format!("{bold}note{reset}: {note}\n"));
+        }
+        for hint in &self.hints {
+            out.push_str(&format!("{cyan}hint{reset}: {hint}\n"));
+        }
+        out
+    }
+
+    /// ariadne's drawing of the source line(s) under the span, without its own header line
+    /// (the message is already on ours).
+    fn snippet(
+        &self,
+        file: &str,
+        src: &str,
+        (start, end): (usize, usize),
+        (line, col): (usize, usize),
+        color: bool,
+    ) -> String {
         // ariadne is given only the lines shown (cost and output independent of the file's
         // size), after blank lines that keep its line numbers right.
         let excerpt = Excerpt::new(src, start, end, line);
         let (start, end) = (excerpt.start, excerpt.end);
-        let label = if self.label.is_empty() {
-            self.message.clone()
+        // ariadne underlines only a label with text: "here" when there is no better one.
+        let text = if self.label.is_empty() {
+            "here"
         } else {
-            self.label.clone()
+            &self.label
         };
-        let mut report = Report::build(ReportKind::Error, (file, start..end))
+        let label = Label::new((file, start..end))
+            .with_message(text)
+            .with_color(Color::Red);
+        // An empty message keeps ariadne's header to one line, which is dropped below.
+        let report = Report::build(ReportKind::Error, (file, start..end))
             .with_config(
                 Config::new()
                     .with_color(color)
                     .with_index_type(IndexType::Byte),
             )
-            .with_message(&self.message)
-            .with_label(
-                Label::new((file, start..end))
-                    .with_message(label)
-                    .with_color(Color::Red),
-            );
-        for note in &self.notes {
-            report = report.with_note(note);
-        }
-        let mut out = Vec::new();
-        // ariadne writes the location in its header; we also put a plain `file:line:col` first
-        // so the location is easy to grep even without the snippet.
-        let header = format!("{file}:{line}:{col}: error: {}\n", self.message);
+            .with_label(label)
+            .finish();
+        let mut drawn = Vec::new();
         if report
-            .finish()
-            .write((file, Source::from(excerpt.text.as_str())), &mut out)
+            .write((file, Source::from(excerpt.text.as_str())), &mut drawn)
             .is_err()
         {
-            return header;
+            return String::new();
         }
-        let mut body = String::from_utf8_lossy(&out).into_owned();
+        let drawn = String::from_utf8_lossy(&drawn);
+        let mut body = drawn
+            .split_once('\n')
+            .map_or(String::new(), |(_, rest)| rest.to_string());
         if excerpt.col != col {
             // A cut line shifts ariadne's column; its location line gets the real one.
             body = body.replacen(
@@ -99,78 +160,20 @@ impl Diagnostic {
                 1,
             );
         }
-        header + &body
+        body
     }
 }
 
-/// The source text ariadne renders for one diagnostic: `line - 1` empty lines, then the
-/// span's line(s), cut to [`MAX_EXCERPT_WIDTH`] around the span. `start..end` is the span in
-/// this text and `col` the column ariadne will compute for it.
-struct Excerpt {
-    text: String,
-    start: usize,
-    end: usize,
-    col: usize,
-}
-
-impl Excerpt {
-    fn new(src: &str, start: usize, end: usize, line: usize) -> Excerpt {
-        let line_start = src[..start].rfind('\n').map_or(0, |i| i + 1);
-        let line_end = |at: usize| src[at..].find('\n').map_or(src.len(), |i| at + i);
-        let first_end = line_end(start);
-        let mut text = "\n".repeat(line - 1);
-        let base = text.len();
-        // A multi-line span is shown whole when it is short and narrow.
-        let last_end = line_end(end);
-        let whole = &src[line_start..last_end];
-        if end > first_end
-            && whole.lines().take(MAX_EXCERPT_LINES + 1).count() <= MAX_EXCERPT_LINES
-            && whole
-                .lines()
-                .all(|l| l.chars().count() <= MAX_EXCERPT_WIDTH)
-        {
-            text.push_str(whole);
-            return Excerpt {
-                text,
-                start: base + start - line_start,
-                end: base + end - line_start,
-                col: src[line_start..start].chars().count() + 1,
-            };
-        }
-        let end = end.min(first_end);
-        let row = &src[line_start..first_end];
-        let width = row.chars().count();
-        let at = src[line_start..start].chars().count();
-        // The window starts a third of its width before the span, and ends within the line.
-        let from = if width <= MAX_EXCERPT_WIDTH {
-            0
-        } else {
-            at.saturating_sub(MAX_EXCERPT_WIDTH / 3)
-                .min(width - MAX_EXCERPT_WIDTH)
-        };
-        let to = (from + MAX_EXCERPT_WIDTH).min(width);
-        let byte = |chars: usize| row.char_indices().nth(chars).map_or(row.len(), |(i, _)| i);
-        let (from_byte, to_byte) = (line_start + byte(from), line_start + byte(to));
-        let mut col = at - from + 1;
-        if from > 0 {
-            text.push('…');
-            col += 1;
-        }
-        let offset = text.len();
-        text.push_str(&src[from_byte..to_byte]);
-        if to < width {
-            text.push('…');
-        }
-        let start_in = offset + start - from_byte;
-        Excerpt {
-            start: start_in,
-            end: (offset + end.min(to_byte))
-                .saturating_sub(from_byte)
-                .max(start_in),
-            text,
-            col,
-        }
+/// An error without a location (a missing file, an error outside any script): `error:
+/// message` and `note:` lines, styled like [`Diagnostic::render`].
+pub fn render_unlocated(message: &str, notes: &[String], color: bool) -> String {
+    let style = |ansi: &'static str| if color { ansi } else { "" };
+    let (red, bold, reset) = (style(RED_BOLD), style(BOLD), style(RESET));
+    let mut out = format!("{red}error{reset}: {bold}{message}{reset}\n");
+    for note in notes {
+        out.push_str(&format!("{bold}note{reset}: {note}\n"));
     }
+    out
 }
 
 /// The largest character boundary of `src` at or before `offset`.
@@ -318,6 +321,96 @@ mod tests {
             "{out}"
         );
         assert!(out.len() < 50 * 1024, "{} bytes", out.len());
+    }
+
+    #[test]
+    fn the_message_is_said_once() {
+        let d = Diagnostic::new("undefined variable 'y'", Span::new(8, 9));
+        let out = d.render("t.wal", "var x = y;", false);
+        assert_eq!(out.matches("undefined variable").count(), 1, "{out}");
+        assert!(!out.contains("Error"), "{out}");
+        // The span is still underlined, and the location shown in the snippet's frame.
+        assert!(out.contains("[ t.wal:1:9 ]"), "{out}");
+        assert!(out.contains("╰── here"), "{out}");
+        let labelled = d
+            .with_label("not declared")
+            .render("t.wal", "var x = y;", false);
+        assert!(labelled.contains("╰── not declared"), "{labelled}");
+        assert_eq!(labelled.matches("undefined variable").count(), 1);
+    }
+
+    #[test]
+    fn trace_notes_and_hints_follow_the_snippet_in_that_order() {
+        let d = Diagnostic::new("boom", Span::new(0, 1))
+            .with_hint("write it differently")
+            .with_note("rolled back")
+            .with_trace("at f (t.wal:1:1)");
+        let out = d.render("t.wal", "x;", false);
+        let tail: Vec<&str> = out.lines().skip_while(|l| !l.starts_with('─')).collect();
+        assert_eq!(
+            tail[1..],
+            [
+                "  at f (t.wal:1:1)",
+                "note: rolled back",
+                "hint: write it differently"
+            ],
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn colour_only_when_asked() {
+        let d = Diagnostic::new("undefined variable 'y'", Span::new(8, 9))
+            .with_label("not declared")
+            .with_note("n")
+            .with_hint("h")
+            .with_trace("at f (t.wal:1:9)");
+        let plain = d.render("t.wal", "var x = y;", false);
+        assert!(!plain.contains('\x1b'), "{plain:?}");
+        let coloured = d.render("t.wal", "var x = y;", true);
+        assert!(
+            coloured.starts_with("t.wal:1:9: \x1b[1;31merror\x1b[0m: "),
+            "{coloured:?}"
+        );
+        assert!(coloured.contains(&format!("{CYAN_BOLD}hint{RESET}: h")));
+        // ariadne colours the snippet too.
+        let snippet = &coloured[coloured.find('\n').unwrap_or(0)..];
+        assert!(snippet.contains('\x1b'), "{coloured:?}");
+        let long = format!("var x = {};\n", "1 + ".repeat(100));
+        let cut = d.render("t.wal", &long, false);
+        assert!(!cut.contains('\x1b'), "{cut:?}");
+    }
+
+    #[test]
+    fn unlocated_errors_are_styled_alike() {
+        let notes = ["rolled back".to_string()];
+        assert_eq!(
+            render_unlocated("no such file", &notes, false),
+            "error: no such file\nnote: rolled back\n"
+        );
+        let coloured = render_unlocated("no such file", &notes, true);
+        assert!(coloured.starts_with(&format!("{RED_BOLD}error{RESET}: ")));
+    }
+
+    #[test]
+    fn an_empty_span_is_drawn_where_it_is() {
+        // After `1` on line 1: where a missing `;` goes.
+        let src = "var x = 1\nprint x;\n";
+        let d = Diagnostic::new("expected ';', found 'print'", Span::new(9, 9))
+            .with_label("add `;` here");
+        let out = d.render("t.wal", src, false);
+        assert!(out.starts_with("t.wal:1:10: error: "), "{out}");
+        assert!(out.contains(" 1 │ var x = 1"), "{out}");
+        assert!(!out.contains("print x"), "{out}");
+        let label = out.lines().find(|l| l.contains("add `;` here"));
+        let label = label.unwrap_or_default();
+        // Right after the `1`.
+        let after_one = " 1 │ var x = 1".chars().count();
+        assert_eq!(
+            label.chars().position(|c| c == '╰'),
+            Some(after_one),
+            "{out}"
+        );
     }
 
     #[test]

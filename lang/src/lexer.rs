@@ -494,6 +494,16 @@ pub fn lex(src: &str) -> Lexed<'_> {
         tokens.push((tok, span));
     }
     tokens.push((Token::Eof, Span::new(src.len(), src.len())));
+    for d in &mut diags {
+        let invalid = d.message.starts_with("unexpected character");
+        if let Some(hint) = src
+            .get(d.span.range())
+            .filter(|_| invalid)
+            .and_then(crate::habits::operator_hint)
+        {
+            d.hints.push(hint.to_string());
+        }
+    }
     Lexed {
         tokens,
         docs,
@@ -661,6 +671,22 @@ mod tests {
             errs("a € b"),
             vec![("unexpected character '€'".to_string(), Span::new(2, 5))]
         );
+    }
+
+    #[test]
+    fn operators_of_other_languages_get_hints() {
+        let hints = |src: &str| -> Vec<Vec<String>> {
+            lex(src).diags.into_iter().map(|d| d.hints).collect()
+        };
+        assert_eq!(hints("a && b"), vec![vec![crate::habits::AND.to_string()]]);
+        assert_eq!(hints("a || b"), vec![vec![crate::habits::OR.to_string()]]);
+        assert_eq!(
+            hints("a ? b : c"),
+            vec![vec![crate::habits::TERNARY.to_string()]]
+        );
+        assert_eq!(hints("a $ b"), vec![Vec::<String>::new()]);
+        // A longer run is not the operator.
+        assert_eq!(hints("a &&& b"), vec![Vec::<String>::new()]);
     }
 
     #[test]

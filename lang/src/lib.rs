@@ -8,6 +8,7 @@ pub mod check;
 pub mod diagnostic;
 pub mod fingerprint;
 pub mod globals;
+pub mod habits;
 pub mod lexer;
 pub mod parser;
 pub mod resolve;

@@ -229,7 +229,8 @@ impl Resolver<'_> {
         } else {
             format!("undefined variable '{}'", name.name)
         };
-        if !self.top_level.contains(&name.name) {
+        let hint = crate::habits::name_hint(&name.name);
+        if !self.top_level.contains(&name.name) && hint.is_none() {
             // The script's own names first: a typo is likelier to be of those than of a builtin.
             let (own, builtins) = self.visible_names();
             let suggestion = did_you_mean(&name.name, own.iter().map(|s| s.as_str()))
@@ -238,8 +239,11 @@ impl Resolver<'_> {
                 msg = format!("{msg}; did you mean '{s}'?");
             }
         }
-        self.diags
-            .push(Diagnostic::new(msg, name.span).with_label("not declared"));
+        let mut d = Diagnostic::new(msg, name.span).with_label("not declared");
+        if let Some(hint) = hint {
+            d = d.with_hint(hint);
+        }
+        self.diags.push(d);
     }
 
     /// Names a typo could have meant: the program's own, then the known globals.

@@ -11,7 +11,7 @@ pub use crate::vm::{ProgressSink, STACK_PER_NATIVE_LEVEL, Vm};
 pub use crate::gc::{collect, tracked_count};
 
 /// Printing values as `print` and the REPL show them.
-pub use crate::print::{describe, display, format_float, repr};
+pub use crate::print::{describe, display, format_float, quote_str, repr};
 
 /// Floored modulo (`%`, the divisor's sign) of Floats and Ints, for compiled code and its tests.
 pub use crate::arith::{float_mod_nonzero, int_mod};
@@ -47,7 +47,7 @@ pub use crate::pipe::plan::bind as bind_plan;
 pub use crate::pipe::{PipeRun, Pipeline, Stage};
 
 /// Tables: table values, their rows and cells.
-pub use crate::db::handle::{TableId, cell_value, row_fields, with_table};
+pub use crate::db::handle::{TableId, cell_value, row_fields, table_name, with_table};
 pub use walia_store::{Cell, ColType, Pager, Table, TableError, TableInfo};
 
 pub use crate::error::heap_rt_error;

@@ -2,6 +2,7 @@
 
 use crate::value::{MapKey, Value};
 use std::rc::Rc;
+use std::sync::Arc;
 use walia_lang::ast::{Capture, Span};
 
 pub use crate::error::SourceFile;
@@ -163,7 +164,7 @@ pub struct Proto {
     pub shapes: Vec<Rc<[MapKey]>>,
     pub protos: Vec<Rc<Proto>>,
     pub classes: Vec<ClassDesc>,
-    pub source: Rc<SourceFile>,
+    pub source: Arc<SourceFile>,
     /// The declaration's span in `source` (its text is the function's source).
     pub span: Span,
     pub doc: Option<String>,

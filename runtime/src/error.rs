@@ -1,8 +1,8 @@
 //! Runtime errors: a message, the span of the failing operation and the Walia call stack.
 
-use std::rc::Rc;
+use std::sync::Arc;
 use walia_lang::ast::Span;
-use walia_lang::diagnostic::{Diagnostic, line_col};
+use walia_lang::diagnostic::{Diagnostic, line_col, render_unlocated};
 
 /// A script's name and text, kept for error messages and for storing code as data.
 #[derive(Debug)]
@@ -15,7 +15,7 @@ pub struct SourceFile {
 #[derive(Clone, Debug)]
 pub struct StackFrame {
     pub function: String,
-    pub source: Rc<SourceFile>,
+    pub source: Arc<SourceFile>,
     pub span: Span,
 }
 
@@ -83,28 +83,24 @@ impl RtError {
         !self.stack.is_empty()
     }
 
-    /// Render as a diagnostic: message, `file:line:col`, the source line, then the call
-    /// stack as notes.
+    /// Render as a diagnostic: `file:line:col: error: message`, the source line, the call
+    /// stack (innermost first), then the notes.
     pub fn render(&self, color: bool) -> String {
         let Some(top) = self.stack.first() else {
-            let mut out = format!("error: {}\n", self.message);
-            for note in &self.notes {
-                out.push_str(&format!("note: {note}\n"));
-            }
-            return out;
+            return render_unlocated(&self.message, &self.notes, color);
         };
         let mut d = Diagnostic::new(self.message.clone(), top.span);
         // A deep recursion has thousands of frames: show both ends of the stack.
         let n = self.stack.len();
         for (i, frame) in self.stack.iter().enumerate() {
             if n > 2 * SHOWN_FRAMES && i == SHOWN_FRAMES {
-                d = d.with_note(format!("... {} more frames ...", n - 2 * SHOWN_FRAMES));
+                d = d.with_trace(format!("... {} more frames ...", n - 2 * SHOWN_FRAMES));
             }
             if n > 2 * SHOWN_FRAMES && (SHOWN_FRAMES..n - SHOWN_FRAMES).contains(&i) {
                 continue;
             }
             let (line, col) = line_col(&frame.source.text, frame.span.start as usize);
-            d = d.with_note(format!(
+            d = d.with_trace(format!(
                 "at {} ({}:{}:{})",
                 frame.function, frame.source.name, line, col
             ));

@@ -64,18 +64,31 @@ pub enum GcRef {
 
 const MIN_THRESHOLD: usize = 50_000;
 
-struct Registry {
+/// The objects the collector watches. Each engine owns one and installs it in the thread
+/// that runs it ([`crate::RuntimeState`]).
+pub(crate) struct Registry {
     objects: Vec<Tracked>,
     threshold: usize,
     collecting: bool,
 }
 
+impl Registry {
+    pub(crate) const fn new() -> Registry {
+        Registry {
+            objects: Vec::new(),
+            threshold: MIN_THRESHOLD,
+            collecting: false,
+        }
+    }
+}
+
 thread_local! {
-    static REGISTRY: RefCell<Registry> = const { RefCell::new(Registry {
-        objects: Vec::new(),
-        threshold: MIN_THRESHOLD,
-        collecting: false,
-    }) };
+    static REGISTRY: RefCell<Registry> = const { RefCell::new(Registry::new()) };
+}
+
+/// Exchange this thread's registry with `other`.
+pub(crate) fn swap_registry(other: &mut Registry) {
+    REGISTRY.with(|r| std::mem::swap(&mut *r.borrow_mut(), other));
 }
 
 /// Register a new object; may run a collection first.

@@ -29,9 +29,11 @@ mod ordered;
 mod persist;
 mod pipe;
 mod print;
+mod thread_state;
 mod value;
 mod vm;
 
 pub use error::{RtError, RtResult};
+pub use thread_state::RuntimeState;
 pub use value::Value;
 pub use vm::Vm;

@@ -336,7 +336,10 @@ pub struct Class {
     pub sql: bool,
     pub doc: Option<String>,
     /// The declaration's source text, kept so the class can be stored in the heap.
-    pub source: Option<(Rc<crate::bytecode::SourceFile>, walia_lang::ast::Span)>,
+    pub source: Option<(
+        std::sync::Arc<crate::bytecode::SourceFile>,
+        walia_lang::ast::Span,
+    )>,
     /// A later declaration of the same name: classes are identified by name, so instances
     /// made (or stored) earlier use the newer class's methods (SPEC §15).
     pub replaced_by: RefCell<Option<Rc<Class>>>,

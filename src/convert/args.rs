@@ -2,7 +2,7 @@
 //! array, or a `Vec` of values.
 
 use super::IntoValue;
-use walia_runtime::Value;
+use crate::Value;
 
 /// What [`crate::Engine::call`] accepts as a function's arguments.
 pub trait IntoArgs {

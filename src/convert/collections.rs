@@ -4,17 +4,15 @@
 //! the `HashMap`'s iteration order; a `BTreeMap` gives sorted keys.
 
 use super::{FromValue, IntoValue};
+use crate::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasher, Hash};
-use std::rc::Rc;
-use walia_runtime::Value;
-use walia_runtime::api::{MapKey, Str, new_entries};
 
 impl<T: FromValue> FromValue for Vec<T> {
     const TYPE: &'static str = "List";
     fn from_value(v: &Value) -> Option<Self> {
         match v {
-            Value::List(l) => l.items.borrow().iter().map(T::from_value).collect(),
+            Value::List(items) => items.iter().map(T::from_value).collect(),
             _ => None,
         }
     }
@@ -22,30 +20,26 @@ impl<T: FromValue> FromValue for Vec<T> {
 
 impl<T: IntoValue> IntoValue for Vec<T> {
     fn into_value(self) -> Value {
-        Value::list(self.into_iter().map(T::into_value).collect())
+        Value::List(self.into_iter().map(T::into_value).collect())
     }
 }
 
 /// Every entry of a Walia map, keys and values converted; `None` when `v` is not a map or
 /// an entry does not convert.
 fn entries<K: FromValue, V: FromValue>(v: &Value) -> Option<Vec<(K, V)>> {
-    let Value::Map(m) = v else { return None };
-    m.entries
-        .borrow()
+    let Value::Map(entries) = v else { return None };
+    entries
         .iter()
-        .map(|(k, v)| Some((K::from_value(&k.to_value())?, V::from_value(v)?)))
+        .map(|(k, v)| Some((K::from_value(k)?, V::from_value(v)?)))
         .collect()
 }
 
-fn map_of<K: IntoValue, V: IntoValue>(pairs: impl ExactSizeIterator<Item = (K, V)>) -> Value {
-    let mut out = new_entries(pairs.len());
-    for (k, v) in pairs {
-        let k = k.into_value();
-        let key = MapKey::from_value(&k)
-            .unwrap_or_else(|_| MapKey::Str(Rc::new(Str::new(walia_runtime::api::display(&k)))));
-        out.insert(key, v.into_value());
-    }
-    Value::map(out)
+fn map_of<K: IntoValue, V: IntoValue>(pairs: impl Iterator<Item = (K, V)>) -> Value {
+    Value::Map(
+        pairs
+            .map(|(k, v)| (k.into_value(), v.into_value()))
+            .collect(),
+    )
 }
 
 impl<K, V, S> FromValue for HashMap<K, V, S>

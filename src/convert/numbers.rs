@@ -4,7 +4,7 @@
 //! `i64::MAX`) become Floats, the nearest Walia number.
 
 use super::{FromValue, IntoValue};
-use walia_runtime::Value;
+use crate::Value;
 
 macro_rules! integers {
     ($($t:ty),*) => {$(
@@ -34,14 +34,14 @@ impl FromValue for i64 {
 impl FromValue for f64 {
     const TYPE: &'static str = "Float";
     fn from_value(v: &Value) -> Option<Self> {
-        v.as_f64()
+        as_f64(v)
     }
 }
 
 impl FromValue for f32 {
     const TYPE: &'static str = "Float";
     fn from_value(v: &Value) -> Option<Self> {
-        v.as_f64().map(|f| f as f32)
+        as_f64(v).map(|f| f as f32)
     }
 }
 
@@ -49,7 +49,7 @@ impl FromValue for char {
     const TYPE: &'static str = "String of one character";
     fn from_value(v: &Value) -> Option<Self> {
         let Value::Str(s) = v else { return None };
-        let mut chars = s.as_str().chars();
+        let mut chars = s.chars();
         match (chars.next(), chars.next()) {
             (Some(c), None) => Some(c),
             _ => None,
@@ -93,6 +93,15 @@ impl IntoValue for f32 {
 
 impl IntoValue for char {
     fn into_value(self) -> Value {
-        Value::str(self.to_string())
+        Value::Str(self.to_string())
+    }
+}
+
+/// A Float, or an Int as a Float (as Walia arithmetic mixes them).
+fn as_f64(v: &Value) -> Option<f64> {
+    match v {
+        Value::Float(f) => Some(*f),
+        Value::Int(i) => Some(*i as f64),
+        _ => None,
     }
 }

@@ -5,8 +5,6 @@ use super::editor::Names;
 use super::input::{ends_with_clear, is_command, strip_prompts};
 use std::collections::HashMap;
 use walia::{Engine, Value};
-use walia_runtime::api::ops::identical;
-use walia_runtime::api::{describe, with_table};
 
 /// The language's keywords (SPEC §1), for completion and `:help`.
 pub const KEYWORDS: &[&str] = &[
@@ -133,30 +131,12 @@ impl Session {
     /// Run code (one expression when it is one, so `{a: 1}` is a map); its value or its
     /// diagnostics.
     pub fn eval(&mut self, code: &str) -> Reply {
-        match self.engine.eval_named("<repl>", code) {
-            Ok(Value::Nil | Value::Undefined) => Reply::Nothing,
-            Ok(v) => Reply::Out(self.show(&v)),
+        match self.engine.eval_shown("<repl>", code, TABLE_ROWS_SHOWN) {
+            Ok(None) => Reply::Nothing,
+            Ok(Some(text)) => Reply::Out(text),
             Err(e) if e.is_interrupt() => Reply::Err("interrupted".to_string()),
             Err(e) => Reply::Err(e.render(self.color)),
         }
-    }
-
-    /// How the REPL shows a value: as inside a container (strings quoted), except that a
-    /// table shows its first rows and its row count, and a stream what it is and how to
-    /// run it.
-    fn show(&mut self, v: &Value) -> String {
-        if let Value::Table(t) = v
-            && let Ok(name) = with_table(*t, |table, _| Ok(table.name.to_string()))
-            && let Ok(view) = self.engine.table_view(&name, Some(TABLE_ROWS_SHOWN), None)
-        {
-            // A table without columns has no grid to show, only its count.
-            return if view.columns.is_empty() {
-                view.footer()
-            } else {
-                view.render().trim_end().to_string()
-            };
-        }
-        describe(v)
     }
 
     /// Run a `:` or `.` command.
@@ -235,7 +215,7 @@ impl Session {
         known.extend(KEYWORDS.iter().map(|k| k.to_string()));
         known.extend(COMMANDS.iter().map(|c| c.to_string()));
         for ty in TYPES_WITH_METHODS {
-            known.extend(self.engine.vm().builtin_methods(ty));
+            known.extend(self.engine.method_names(ty));
         }
         match walia_lang::diagnostic::did_you_mean(name, known.iter().map(String::as_str)) {
             Some(s) => Reply::Err(format!("no such name '{name}' (did you mean '{s}'?)")),
@@ -251,19 +231,15 @@ impl Session {
         TYPES_WITH_METHODS
             .iter()
             .copied()
-            .filter(|ty| {
-                self.engine
-                    .vm()
-                    .builtin_methods(ty)
-                    .iter()
-                    .any(|m| m == name)
-            })
+            .filter(|ty| self.engine.method_names(ty).iter().any(|m| m == name))
             .collect()
     }
 
     /// Is global `name`, currently `v`, defined by the user (not a builtin left as it was)?
     fn is_user(&self, name: &str, v: &Value) -> bool {
-        self.builtins.get(name).is_none_or(|b| !identical(b, v))
+        // A builtin's copy is its printed form (`<builtin len>`): a global that now
+        // holds anything else was set by the user.
+        self.builtins.get(name).is_none_or(|b| b != v)
     }
 
     /// The user's globals with their values, sorted by name.
@@ -300,7 +276,7 @@ impl Session {
         }
         let lines: Vec<String> = globals
             .iter()
-            .map(|(n, v)| format!("{n} = {}", describe(v)))
+            .map(|(n, v)| format!("{n} = {}", v.repr()))
             .collect();
         lines.join("\n")
     }
@@ -358,6 +334,6 @@ impl Names for Session {
     }
 
     fn members(&mut self, path: &[&str]) -> Vec<String> {
-        self.engine.vm().member_names(path)
+        self.engine.member_names(path)
     }
 }

@@ -18,7 +18,7 @@ pub const LOCK_PID_OFFSET: usize = 4088;
 
 /// Page-granular storage with an explicit durability barrier. `Sync`: `parallel(n)` threads
 /// read pages through a shared [`crate::page_view::PageView`].
-pub trait Storage: Sync {
+pub trait Storage: Send + Sync {
     /// Pages the storage currently holds.
     fn page_count(&self) -> u64;
     /// The bytes of a page; `page < page_count()`.

@@ -59,7 +59,8 @@ fn the_reading_that_got_further_reports_the_error() {
     );
     // A broken script: the script reading's error.
     assert_eq!(input_error("var = 3;").1, "=");
-    assert_eq!(input_error("1 + 2 3").1, "3");
+    let (message, _) = input_error("1 + 2 3");
+    assert!(message.contains("';'"), "{message}");
     // A map left open ends at the end of the input.
     assert_eq!(input_error("{a: 1} |>").1, "");
 }

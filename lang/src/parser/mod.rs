@@ -11,6 +11,7 @@
 //! depth. Large inputs are parsed on a thread with a big stack.
 
 mod expr;
+mod habits;
 mod input;
 #[cfg(test)]
 mod input_tests;
@@ -293,9 +294,38 @@ impl<'s> Parser<'s> {
             Token::Eof => self.suppress_eof,
             _ => false,
         };
-        if !skip {
+        if let Some(d) = self.foreign_keyword() {
+            self.push_diag(d);
+        } else if !skip {
             let msg = format!("expected {what}, found {tok}");
-            self.push_diag(Diagnostic::new(msg, span).with_label(format!("expected {what}")));
+            let mut d = Diagnostic::new(msg, span).with_label(format!("expected {what}"));
+            if let Some(hint) = self.habit_hint() {
+                d = d.with_hint(hint);
+            }
+            self.push_diag(d);
+        }
+        Fail
+    }
+
+    /// Reports a missing `;` just after the previous token, where it belongs (the token
+    /// found may be on the next line).
+    fn missing_semicolon(&mut self) -> Fail {
+        let (tok, _) = self.tok_at(self.pos);
+        let skip = match tok {
+            Token::Error => true,
+            Token::Eof => self.suppress_eof,
+            _ => false,
+        };
+        if let Some(d) = self.foreign_keyword() {
+            self.push_diag(d);
+        } else if !skip {
+            let end = self.prev_span().end as usize;
+            let msg = format!("expected ';', found {tok}");
+            let mut d = Diagnostic::new(msg, Span::new(end, end)).with_label("add `;` here");
+            if let Some(hint) = self.habit_hint() {
+                d = d.with_hint(hint);
+            }
+            self.push_diag(d);
         }
         Fail
     }

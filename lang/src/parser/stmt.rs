@@ -98,9 +98,18 @@ impl<'s> Parser<'s> {
             }
             Token::For => {
                 self.bump();
-                self.expect(&Token::LParen, "'(' after 'for'")?;
+                let open = self.expect(&Token::LParen, "'(' after 'for'")?;
+                if let Some(close) = self.c_style_for_header() {
+                    return Ok(Stmt {
+                        kind: self.c_style_for(open, close)?,
+                        span: start.to(self.prev_span()),
+                    });
+                }
+                self.skip_loop_variable_keyword();
                 let var = self.expect_ident("loop variable name")?;
-                self.expect(&Token::In, "'in'")?;
+                if !self.eat_for_in() {
+                    return Err(self.expected("'in'"));
+                }
                 let iter = self.parse_expr()?;
                 self.expect(&Token::RParen, "')'")?;
                 let body = Box::new(self.parse_stmt(true)?);
@@ -200,7 +209,7 @@ impl<'s> Parser<'s> {
         if self.at_stmt_end(branch) {
             return Ok(false);
         }
-        Err(self.expected("';'"))
+        Err(self.missing_semicolon())
     }
 
     pub(super) fn expect_ident(&mut self, what: &str) -> PResult<Name> {

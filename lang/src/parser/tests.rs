@@ -209,6 +209,19 @@ fn err1(src: &str) -> (String, String) {
     v.remove(0)
 }
 
+/// The only diagnostic as (message, where its span starts, its span's length).
+#[track_caller]
+fn err1_at(src: &str) -> (String, usize, usize) {
+    let (_, diags) = parse(src);
+    assert_eq!(diags.len(), 1, "{src:?}: {diags:?}");
+    let d = &diags[0];
+    (
+        d.message.clone(),
+        d.span.start as usize,
+        d.span.range().len(),
+    )
+}
+
 fn first_expr(src: &str) -> Expr {
     let (prog, diags) = parse(src);
     assert!(diags.is_empty(), "{diags:?}");
@@ -389,7 +402,10 @@ fn statements() {
     assert_eq!(ok("{ 1; 2 }"), "{ 1; 2 }");
     assert_eq!(ok("{}"), "{ }");
     // `{` in statement position always opens a block.
-    assert_eq!(err1("{ a: 1 }"), pair("expected ';', found ':'", ":"));
+    assert_eq!(
+        err1_at("{ a: 1 }"),
+        ("expected ';', found ':'".to_string(), 3, 0)
+    );
     assert_eq!(ok("1"), "1");
     assert_eq!(ok("f(); g()"), "(call f);\n(call g)");
     assert_eq!(
@@ -609,9 +625,14 @@ fn error_messages_and_spans() {
         err1("var = 1;"),
         pair("expected variable name, found '='", "=")
     );
+    // A missing `;` is reported right after the token it should follow.
     assert_eq!(
-        err1("var x = 1 var y = 2;"),
-        pair("expected ';', found 'var'", "var")
+        err1_at("var x = 1 var y = 2;"),
+        ("expected ';', found 'var'".to_string(), 9, 0)
+    );
+    assert_eq!(
+        err1_at("var x = 1\n\nprint x;"),
+        ("expected ';', found 'print'".to_string(), 9, 0)
     );
     assert_eq!(
         err1("f(1 2);"),
@@ -696,7 +717,10 @@ fn error_messages_and_spans() {
         err1("match x { 1.. => 1 }"),
         pair("expected number, found '=>'", "=>")
     );
-    assert_eq!(err1("{ 1 2 }"), pair("expected ';', found number", "2"));
+    assert_eq!(
+        err1_at("{ 1 2 }"),
+        ("expected ';', found number".to_string(), 3, 0)
+    );
     assert_eq!(
         err1("x = 99999999999999999999;"),
         pair("integer literal too large", "99999999999999999999")
@@ -779,7 +803,11 @@ fn multiple_errors_are_all_reported() {
     let src = "fun f() {\n  var a = ;\n  print a;\n}\nclass C { var x = ; fun m() { 1 + } }\nf(1, [2, ;], 3);\nprint ok;\nvar z = 1\nvar w = 2;";
     let v = errs(src);
     assert_eq!(v.len(), 5, "{v:#?}");
-    assert_eq!(v[4], pair("expected ';', found 'var'", "var"));
+    // After `var z = 1`, not at the `var` of the next line.
+    assert_eq!(v[4], pair("expected ';', found 'var'", ""));
+    let (_, diags) = parse(src);
+    let after_one = src.find("var z = 1").unwrap_or(0) + "var z = 1".len();
+    assert_eq!(diags[4].span, Span::new(after_one, after_one));
     let (prog, _) = parse(src);
     let printed: Vec<String> = prog.stmts.iter().map(stmt).collect();
     assert!(

@@ -11,6 +11,7 @@ mod stmt;
 use crate::bytecode::{ClassDesc, Op, Proto, ProtoKind, SourceFile};
 use crate::value::Value;
 use std::rc::Rc;
+use std::sync::Arc;
 use walia_lang::ast::*;
 
 /// The result of compiling one program.
@@ -19,7 +20,7 @@ pub struct Compiled {
     pub script: Rc<Proto>,
 }
 
-pub fn compile(program: &Program, source: Rc<SourceFile>) -> Compiled {
+pub fn compile(program: &Program, source: Arc<SourceFile>) -> Compiled {
     let mut c = FnCompiler::new(
         ProtoKind::Script,
         &program.info,
@@ -73,7 +74,7 @@ struct FnCompiler {
     shapes: Vec<Rc<[crate::value::MapKey]>>,
     protos: Vec<Rc<Proto>>,
     classes: Vec<ClassDesc>,
-    source: Rc<SourceFile>,
+    source: Arc<SourceFile>,
     span: Span,
     doc: Option<String>,
     loops: Vec<Loop>,
@@ -87,7 +88,7 @@ impl FnCompiler {
     fn new(
         kind: ProtoKind,
         info: &FunInfo,
-        source: Rc<SourceFile>,
+        source: Arc<SourceFile>,
         name: Option<Rc<str>>,
         arity: u16,
         span: Span,

@@ -19,8 +19,10 @@ struct Registered {
     name: Rc<str>,
 }
 
+/// The heaps and tables that table values refer to. Each engine owns one and installs it
+/// in the thread that runs it ([`crate::RuntimeState`]).
 #[derive(Default)]
-struct Registry {
+pub(crate) struct Registry {
     heaps: HashMap<u64, Weak<RefCell<Persist>>>,
     tables: Vec<Registered>,
     by_key: HashMap<(u64, u32), u32>,
@@ -28,6 +30,11 @@ struct Registry {
 
 thread_local! {
     static REGISTRY: RefCell<Registry> = RefCell::new(Registry::default());
+}
+
+/// Exchange this thread's registry with `other`.
+pub(crate) fn swap_registry(other: &mut Registry) {
+    REGISTRY.with(|r| std::mem::swap(&mut *r.borrow_mut(), other));
 }
 
 /// Make an attached heap reachable from table values.

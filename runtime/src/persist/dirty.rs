@@ -15,6 +15,20 @@
 use crate::value::watched::Kind;
 use std::cell::{Cell, RefCell};
 
+/// The log and its lost-entry epoch. Each engine owns one and installs it in the thread
+/// that runs it ([`crate::RuntimeState`]).
+#[derive(Default)]
+pub(crate) struct ChangeLog {
+    log: Log,
+    lost: u64,
+}
+
+/// Exchange this thread's log with `other`.
+pub(crate) fn swap_log(other: &mut ChangeLog) {
+    LOG.with(|log| std::mem::swap(&mut *log.borrow_mut(), &mut other.log));
+    LOST.with(|lost| other.lost = lost.replace(other.lost));
+}
+
 #[derive(Default)]
 struct Log {
     /// Absolute position of `entries[0]`.

@@ -203,6 +203,13 @@ fn strong_count(v: &Value) -> usize {
     }
 }
 
+impl Persist {
+    /// The store's heap, without this process's objects.
+    pub fn into_heap(self) -> Heap {
+        self.heap
+    }
+}
+
 impl Deref for Persist {
     type Target = Heap;
     fn deref(&self) -> &Heap {

@@ -6,6 +6,7 @@
 use crate::bytecode::{ClassDesc, Proto, SourceFile};
 use crate::compiler::compile;
 use std::rc::Rc;
+use std::sync::Arc;
 use walia_lang::ast::Span;
 use walia_lang::lexer::{Token, lex};
 use walia_lang::resolve::GlobalNames;
@@ -69,7 +70,7 @@ fn compile_wrapper(
             d.message
         ));
     }
-    let file = Rc::new(SourceFile {
+    let file = Arc::new(SourceFile {
         name: format!("<stored {label}>"),
         text,
     });

@@ -3,18 +3,99 @@
 use crate::error::{RtError, RtResult};
 use crate::value::*;
 use crate::vm::{Called, Vm};
+use std::rc::Rc;
 
-fn no_member(obj: &Value, name: &str) -> RtError {
-    match obj {
-        Value::Instance(i) => RtError::new(format!(
-            "undefined field or method '{name}' on {}",
-            i.class.name
-        )),
-        Value::Class(c) => RtError::new(format!("class {} has no field '{name}'", c.name)),
-        _ => RtError::new(format!(
-            "{} has no field or method '{name}'",
-            obj.type_name()
-        )),
+/// Most classes walked up a subclass chain for names to suggest (chains can be long).
+const MAX_SUGGESTION_CLASSES: usize = 64;
+/// Most keys of a map (or fields of an instance) compared with a misspelt name: an error
+/// on a huge map stays quick.
+const MAX_SUGGESTION_KEYS: usize = 10_000;
+
+/// The string keys of a map, at most [`MAX_SUGGESTION_KEYS`].
+fn string_keys(m: &Map) -> Vec<String> {
+    m.entries
+        .borrow()
+        .keys()
+        .filter_map(|k| match k {
+            MapKey::Str(s) => Some(s.as_str().to_string()),
+            _ => None,
+        })
+        .take(MAX_SUGGESTION_KEYS)
+        .collect()
+}
+
+/// `name`'s closest match among `names`: Walia's spelling of another language's method
+/// first (`size` → `length`), else the nearest by edit distance.
+fn closest_member(name: &str, names: &[String]) -> Option<String> {
+    let alias = walia_lang::habits::method_aliases(name)
+        .iter()
+        .find(|a| names.iter().any(|n| n == *a));
+    if let Some(a) = alias {
+        return Some(a.to_string());
+    }
+    walia_lang::diagnostic::did_you_mean(name, names.iter().map(String::as_str))
+}
+
+/// The methods and fields of a class and its superclasses (their newest declarations).
+fn class_member_names(class: &Rc<Class>) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut at = Some(class.current());
+    for _ in 0..MAX_SUGGESTION_CLASSES {
+        let Some(c) = at else { break };
+        names.extend(c.methods.borrow().keys().map(|k| k.to_string()));
+        names.extend(c.fields.iter().map(|f| f.to_string()));
+        at = c.superclass.as_ref().map(Class::current);
+    }
+    names
+}
+
+impl Vm {
+    /// The error for a field or method `obj` does not have, with "did you mean" among the
+    /// names it has.
+    fn no_member(&self, obj: &Value, name: &str) -> RtError {
+        let (message, names) = match obj {
+            Value::Instance(i) => {
+                let mut names = class_member_names(&i.class);
+                let fields = i.fields.borrow();
+                names.extend(
+                    fields
+                        .keys()
+                        .take(MAX_SUGGESTION_KEYS)
+                        .map(|k| k.to_string()),
+                );
+                (
+                    format!("undefined field or method '{name}' on {}", i.class.name),
+                    names,
+                )
+            }
+            Value::Class(c) => {
+                let mut names: Vec<String> =
+                    c.current().fields.iter().map(|f| f.to_string()).collect();
+                names.extend(self.builtin_method_names("Class"));
+                (format!("class {} has no field '{name}'", c.name), names)
+            }
+            Value::Map(m) => {
+                let mut names = self.builtin_method_names("Map");
+                names.extend(string_keys(m));
+                (format!("Map has no field or method '{name}'"), names)
+            }
+            _ => (
+                format!("{} has no field or method '{name}'", obj.type_name()),
+                self.builtin_method_names(obj.type_name()),
+            ),
+        };
+        match closest_member(name, &names) {
+            Some(s) => RtError::new(format!("{message}; did you mean '{s}'?")),
+            None => RtError::new(message),
+        }
+    }
+
+    /// The names of the methods registered for a built-in type.
+    fn builtin_method_names(&self, type_name: &str) -> Vec<String> {
+        self.methods
+            .get(type_name)
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default()
     }
 }
 
@@ -29,7 +110,7 @@ impl Vm {
                     Some(m) => Ok(Value::bound(obj.clone(), m)),
                     // A field the class declares but this (older) instance lacks reads nil.
                     None if inst.class.declares_field(name) => Ok(Value::Nil),
-                    None => Err(no_member(obj, name)),
+                    None => Err(self.no_member(obj, name)),
                 }
             }
             Value::Map(m) => {
@@ -38,7 +119,13 @@ impl Vm {
                 }
                 match self.builtin_method("Map", name) {
                     Some(f) => Ok(Value::bound(obj.clone(), f)),
-                    None => Err(RtError::new(format!("map has no key '{name}'"))),
+                    None => {
+                        let mut msg = format!("map has no key '{name}'");
+                        if let Some(s) = closest_member(name, &string_keys(m)) {
+                            msg = format!("{msg}; did you mean '{s}'?");
+                        }
+                        Err(RtError::new(msg))
+                    }
                 }
             }
             Value::Db => self.db_table(name),
@@ -53,7 +140,7 @@ impl Vm {
             }
             _ => match self.builtin_method(obj.type_name(), name) {
                 Some(f) => Ok(Value::bound(obj.clone(), f)),
-                None => Err(no_member(obj, name)),
+                None => Err(self.no_member(obj, name)),
             },
         }
     }
@@ -101,7 +188,7 @@ impl Vm {
             let type_name = self.stack[at].type_name();
             return match self.builtin_method(type_name, name) {
                 Some(method) => self.invoke_method(method, at, argc),
-                None => Err(no_member(&self.stack[at], name)),
+                None => Err(self.no_member(&self.stack[at], name)),
             };
         }
         let receiver = self.stack[at].clone();
@@ -115,7 +202,7 @@ impl Vm {
                 }
                 match inst.class.find_method(name) {
                     Some(m) => m,
-                    None => return Err(no_member(&receiver, name)),
+                    None => return Err(self.no_member(&receiver, name)),
                 }
             }
             Value::Map(m) => match self.builtin_method("Map", name) {
@@ -127,13 +214,13 @@ impl Vm {
                             self.stack[at] = f;
                             return self.call(argc);
                         }
-                        None => return Err(no_member(&receiver, name)),
+                        None => return Err(self.no_member(&receiver, name)),
                     }
                 }
             },
             other => match self.builtin_method(other.type_name(), name) {
                 Some(f) => f,
-                None => return Err(no_member(other, name)),
+                None => return Err(self.no_member(other, name)),
             },
         };
         self.invoke_method(method, at, argc)

@@ -339,7 +339,10 @@ impl Vm {
     /// The source and span of the instruction running now (a builtin's call site).
     pub fn current_location(
         &self,
-    ) -> Option<(Rc<crate::bytecode::SourceFile>, walia_lang::ast::Span)> {
+    ) -> Option<(
+        std::sync::Arc<crate::bytecode::SourceFile>,
+        walia_lang::ast::Span,
+    )> {
         let f = self.frames.last()?;
         let proto = &f.closure.proto;
         let at =
@@ -725,7 +728,7 @@ mod tests {
         let diags = resolve(&mut program, src, &mut names, &|n: &str| n == "height");
         assert!(diags.is_empty(), "{diags:?}");
         vm.names = names;
-        let file = Rc::new(SourceFile {
+        let file = Arc::new(SourceFile {
             name: "t".into(),
             text: src.into(),
         });
