@@ -21,6 +21,7 @@ mod error;
 mod explain;
 mod persist;
 pub mod resume;
+pub mod table_view;
 mod tables;
 
 pub use convert::{FromValue, IntoValue, NativeFunction, NativeResultOrErr};

@@ -2,8 +2,10 @@
 
 mod admin;
 mod listing;
+mod maintain;
 mod progress;
 mod repl;
+mod show;
 
 /// glibc's malloc serves a non-main thread (scripts run on one, for its large stack) from
 /// an arena it grows with an mprotect call per step; mimalloc is much faster for the many
@@ -90,10 +92,10 @@ enum Command {
         /// The heap file.
         heap: PathBuf,
     },
-    /// Import a CSV file (header row) or JSON Lines file (by its extension: .csv, .jsonl)
-    /// into a table, creating the table when missing. All-or-nothing: a bad line is
-    /// reported with its line number and nothing is imported, unless --skip-bad. Shows a
-    /// progress bar on a terminal.
+    /// Import a CSV file (header row), TSV file or JSON Lines file (by its extension:
+    /// .csv, .tsv, .jsonl) into a table, creating the table when missing. All-or-nothing:
+    /// a bad line is reported with its line number and nothing is imported, unless
+    /// --skip-bad. Shows a progress bar on a terminal.
     Import {
         /// The heap file (created when missing).
         heap: PathBuf,
@@ -104,9 +106,13 @@ enum Command {
         /// Skip bad lines (reporting how many) instead of importing nothing.
         #[arg(long)]
         skip_bad: bool,
+        /// The character between fields: ';', '|', 'tab' or '\t'... (default: a comma, a
+        /// tab for .tsv files).
+        #[arg(long, value_name = "CHAR", value_parser = walia_stdlib::parse_delimiter)]
+        delimiter: Option<u8>,
     },
-    /// Export a table as CSV (header row, RFC 4180 quoting) or JSON Lines, by the file's
-    /// extension.
+    /// Export a table as CSV (header row, RFC 4180 quoting), TSV or JSON Lines, by the
+    /// file's extension.
     Export {
         /// The heap file.
         heap: PathBuf,
@@ -114,6 +120,45 @@ enum Command {
         table: String,
         /// The file to write.
         file: String,
+        /// The character between fields (default: a comma, a tab for .tsv files).
+        #[arg(long, value_name = "CHAR", value_parser = walia_stdlib::parse_delimiter)]
+        delimiter: Option<u8>,
+    },
+    /// Print a table's rows as an aligned text table (header, then a row per line), then
+    /// how many rows there are. Reads the last commit without taking the lock, like
+    /// `inspect`: it never blocks a writer and never changes the file.
+    Show {
+        /// The heap file.
+        heap: PathBuf,
+        /// The table.
+        table: String,
+        /// Rows to print.
+        #[arg(long, value_name = "N", default_value_t = walia::table_view::DEFAULT_LIMIT)]
+        limit: usize,
+        /// Print every row.
+        #[arg(long)]
+        all: bool,
+        /// Only the rows for which this Walia expression is true. Columns are variables
+        /// of the same name and `row` is the row: --where 'age > 30 and city == "Oslo"'.
+        #[arg(long = "where", value_name = "EXPR")]
+        filter: Option<String>,
+    },
+    /// Drop globals (with the checkpoint cursor of the same name) or tables (db.NAME) from
+    /// a heap, in one commit. Their pages become free space that later writes reuse;
+    /// `walia compact` gives it back to the file system.
+    Drop {
+        /// The heap file.
+        heap: PathBuf,
+        /// A global's name, or db.TABLE.
+        #[arg(required = true, value_name = "NAME")]
+        names: Vec<String>,
+    },
+    /// Rewrite a heap without its free pages, so the file shrinks to what is live. Takes
+    /// the write lock; atomic (the new file replaces the old one in one rename, so a crash
+    /// leaves one or the other). Shows a progress bar on a terminal.
+    Compact {
+        /// The heap file.
+        heap: PathBuf,
     },
 }
 
@@ -288,6 +333,35 @@ fn run_cli(stack: usize) -> i32 {
         opts.memory = false;
     }
     let code = match cli.command {
+        Some(Command::Show {
+            heap,
+            table,
+            limit,
+            all,
+            filter,
+        }) => {
+            let limit = (!all).then_some(limit);
+            let shown = show::show(&mut engine, &heap, &table, limit, filter.as_deref());
+            let code = report(shown, color);
+            return match engine.close_heap() {
+                Ok(()) => code,
+                Err(e) => report(Err(e), color),
+            };
+        }
+        Some(Command::Drop { heap, names }) => {
+            let durability = open_durability(&opts);
+            let code = report(
+                maintain::drop_names(&mut engine, &heap, &names, durability),
+                color,
+            );
+            return match engine.close_heap() {
+                Ok(()) => code,
+                Err(e) => report(Err(e), color),
+            };
+        }
+        Some(Command::Compact { heap }) => {
+            return report(maintain::compact(&heap, opts.quiet), color);
+        }
         Some(Command::Inspect { heap, json }) => {
             let path = heap.unwrap_or_else(|| heap_path(&opts));
             return admin::inspect(&path, json, color);
@@ -340,12 +414,15 @@ fn open_heap(engine: &mut Engine, opts: &Options) -> Result<(), Error> {
     if opts.memory {
         return engine.open_memory_heap();
     }
-    let durability = opts
-        .durability
+    engine.open_heap(heap_path(opts), open_durability(opts))
+}
+
+/// --durability, else immediate.
+fn open_durability(opts: &Options) -> Durability {
+    opts.durability
         .as_deref()
         .and_then(Durability::parse)
-        .unwrap_or_default();
-    engine.open_heap(heap_path(opts), durability)
+        .unwrap_or_default()
 }
 
 /// `check` reads the stored global names (without locking) so they count as declared.
@@ -370,18 +447,23 @@ fn dispatch(cli: Cli, engine: &mut Engine, color: bool) -> i32 {
             Command::Check { .. }
             | Command::Inspect { .. }
             | Command::Verify { .. }
-            | Command::Resume { .. },
+            | Command::Resume { .. }
+            | Command::Show { .. }
+            | Command::Drop { .. }
+            | Command::Compact { .. },
         ) => exit_code::OK,
         Some(Command::Import {
             table,
             file,
             skip_bad,
+            delimiter,
             ..
         }) => {
             let options = walia::ImportOptions {
                 skip_bad,
                 progress: !cli.opts.quiet,
                 max_record: cli.opts.max_record,
+                delimiter,
             };
             let result = engine
                 .import_table(&table, &file, options)
@@ -399,8 +481,13 @@ fn dispatch(cli: Cli, engine: &mut Engine, color: bool) -> i32 {
                 });
             report(result, color)
         }
-        Some(Command::Export { table, file, .. }) => {
-            let result = engine.export_table(&table, &file).map(|n| {
+        Some(Command::Export {
+            table,
+            file,
+            delimiter,
+            ..
+        }) => {
+            let result = engine.export_table_with(&table, &file, delimiter).map(|n| {
                 println!("exported {} of {table}", rows(n));
             });
             report(result, color)

@@ -47,6 +47,13 @@ impl Engine {
         Ok(())
     }
 
+    /// Drop a global: it leaves this engine and the heap (at the next commit), with the
+    /// cursor of the checkpointed pipe of that name, and what only it reached becomes free
+    /// space in the heap. `false` when there was nothing of that name.
+    pub fn drop_global(&mut self, name: &str) -> Result<bool, Error> {
+        self.vm.drop_global(name).map_err(Error::Runtime)
+    }
+
     /// Does the heap hold a global of this name?
     pub fn is_stored(&self, name: &str) -> bool {
         self.vm.heap().is_some_and(|h| h.has_stored(name))

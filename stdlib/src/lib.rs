@@ -19,6 +19,7 @@ mod strings;
 mod table_io;
 mod tables;
 
+pub use csv_text::parse_delimiter;
 pub use table_io::{
     Format, ImportOptions, Imported, export as export_table, import as import_table,
 };
