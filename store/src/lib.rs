@@ -59,6 +59,8 @@ pub use table::{
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_compact;
+#[cfg(test)]
 mod tests_freelist;
 #[cfg(test)]
 mod tests_readers;
