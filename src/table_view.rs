@@ -144,8 +144,8 @@ pub struct TableView {
 
 impl TableView {
     /// The line under the rows: `(3 rows)`, `(showing 20 of 200000 rows)`, and with a
-    /// filter `(12 matching rows; 200000 in the table)` or `(showing 20 of 1532 matching
-    /// rows; 200000 in the table)`.
+    /// filter `(12 rows matching; 200000 in the table)` or `(showing 20 of 1532 rows
+    /// matching; 200000 in the table)`.
     pub fn footer(&self) -> String {
         let shown = self.rows.len() as u64;
         match (self.filtered, shown < self.matched) {

@@ -142,7 +142,7 @@ fn format_rows_aligns_wide_characters_cuts_long_cells_and_keeps_nil_empty() {
     let columns = vec!["k".to_string(), "v".to_string()];
     let rows = vec![
         vec![Value::str("日本"), Value::Int(7)],
-        vec![Value::str(&"x".repeat(60)), Value::Float(-1.5)],
+        vec![Value::str("x".repeat(60)), Value::Float(-1.5)],
         vec![Value::Nil, Value::Bool(true)],
         vec![Value::str("short")],
     ];

@@ -132,13 +132,17 @@ fn fill(path: &Path) {
     ok(heap.pager.sync());
 }
 
+/// A table as compaction must keep it: name, slots, base, live rows, largest id, and the
+/// (slot, cells) of each live row.
+type TableContent = (String, u64, u64, u64, Option<i64>, Vec<(u64, Vec<Cell>)>);
+
 /// What a heap holds, as compaction must keep it: every catalog entry but object records
-/// and table records, each table's (slot, cells) of its live rows and its counters.
+/// and table records, the object ids, and each table.
 #[derive(Debug, PartialEq)]
 struct Content {
     entries: BTreeMap<Vec<u8>, Vec<u8>>,
     objects: Vec<u64>,
-    tables: Vec<(String, u64, u64, u64, Option<i64>, Vec<(u64, Vec<Cell>)>)>,
+    tables: Vec<TableContent>,
     next_id: u64,
 }
 
