@@ -36,6 +36,12 @@ pub fn drop_names(
         return Err(no_such_heap("open", heap));
     }
     engine.open_heap(heap, durability)?;
+    if let Some(seq) = engine.heap_fell_back() {
+        eprintln!(
+            "warning: heap '{}': the newest commit is damaged; using commit {seq} (walia verify tells more)",
+            heap.display()
+        );
+    }
     let globals: Vec<String> = engine
         .vm()
         .heap()

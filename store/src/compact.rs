@@ -10,7 +10,7 @@
 //! checkpointed pipes mean what they meant.
 //!
 //! Atomic: the old file is held as a writer for the whole run (no commit lands in
-//! between) and is never written; the copy is written beside it, synced, checked as
+//! between) and is never written (a heap a writer would refuse is refused); the copy is written beside it, synced, checked as
 //! `walia verify` checks a heap, then renamed over it, and the directory synced. A crash
 //! before the rename leaves the old heap (and a temporary file that the next compaction
 //! removes), after it the new one.
@@ -51,6 +51,9 @@ fn io(e: std::io::Error) -> HeapError {
 /// the pages written so far and the pages the old commit uses (an estimate of the end:
 /// what is left behind is not written).
 pub fn compact_file(path: &Path, progress: &mut dyn FnMut(u64, u64)) -> HeapResult<Compacted> {
+    // Through a symbolic link to the file it names: the copy must replace that file (in its
+    // directory), not the link.
+    let path = &std::fs::canonicalize(path).map_err(io)?;
     let meta = std::fs::metadata(path).map_err(io)?;
     if !meta.is_file() {
         return Err(io(std::io::Error::other("not a regular file")));
@@ -67,6 +70,9 @@ pub fn compact_file(path: &Path, progress: &mut dyn FnMut(u64, u64)) -> HeapResu
             old.commit_sequence()
         )));
     }
+    // Damage no checksum shows (pages in use and free at once, pages cut off the commit)
+    // makes a writer refuse the heap; a copy would make the loss final just the same.
+    old.pager.check_opened()?;
     let tmp = temp_path(path);
     // Left by a compaction that did not finish: nobody else writes it (the lock is ours).
     match std::fs::remove_file(&tmp) {

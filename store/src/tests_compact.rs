@@ -303,6 +303,18 @@ fn dropping_a_table_frees_its_pages_and_keeps_its_slot_count() {
     );
     assert!(ok(heap.table_names()).is_empty());
     ok(verify(&mut heap));
+    // Later writes reuse them: the same rows again do not grow the file.
+    let file_pages = heap.pager.file_pages();
+    let rows = (0..5000)
+        .map(|i| vec![Cell::Int(i), Cell::Str(format!("row {i}"))])
+        .collect();
+    insert(&mut heap, "Other", &["id", "text"], rows);
+    ok(heap.flush_tables());
+    ok(heap.pager.commit());
+    assert_eq!(heap.pager.file_pages(), file_pages);
+    assert!(ok(heap.drop_table("Other")));
+    ok(heap.flush_tables());
+    ok(heap.pager.commit());
     drop(heap);
     // Another process: a table made under the name starts after the old slots.
     let mut heap = ok(Heap::open_file(&path, Durability::Immediate));
@@ -324,4 +336,25 @@ fn dropping_a_table_frees_its_pages_and_keeps_its_slot_count() {
     let h = reader.tables.handle("T");
     let (t, pager) = ok(reader.table(h)).expect("T");
     assert!(matches!(t.clear(pager), Err(HeapError::ReadOnly)));
+}
+
+#[test]
+fn compacting_through_a_symbolic_link_replaces_the_file_it_names() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let real = dir.path().join("data");
+    std::fs::create_dir(&real).expect("mkdir");
+    let target = real.join("h.wld");
+    fill(&target);
+    let link = dir.path().join("link.wld");
+    std::os::unix::fs::symlink(&target, &link).expect("symlink");
+    let before = content(&mut ok(Heap::open_reader(&target)));
+    ok(compact_file(&link, &mut |_, _| {}));
+    let meta = std::fs::symlink_metadata(&link).expect("link");
+    assert!(meta.file_type().is_symlink(), "the link stays a link");
+    assert!(!temp_path(&target).exists() && !temp_path(&link).exists());
+    let mut heap = ok(Heap::open_reader(&link));
+    ok(verify(&mut heap));
+    let after = content(&mut heap);
+    assert_eq!(after.tables, before.tables);
+    assert_eq!(after.entries, before.entries);
 }
