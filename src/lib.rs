@@ -24,6 +24,7 @@ mod persist;
 pub mod resume;
 #[cfg(feature = "serde")]
 mod serde_values;
+pub mod table_view;
 mod tables;
 mod value;
 

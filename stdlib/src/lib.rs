@@ -22,6 +22,7 @@ mod tables;
 
 /// A parsed JSON value as a Walia value (as `json_parse` makes it).
 pub use json::from_json;
+pub use csv_text::parse_delimiter;
 pub use table_io::{
     Format, ImportOptions, Imported, export as export_table, import as import_table,
 };

@@ -4,6 +4,7 @@
 
 mod cursors;
 mod dispatch;
+mod drop;
 pub(crate) mod heap;
 mod hot;
 mod members;
