@@ -12,7 +12,7 @@ fn fail(path: &Path, e: &HeapError) -> i32 {
     exit_code::IO
 }
 
-fn human(bytes: u64) -> String {
+pub(crate) fn human(bytes: u64) -> String {
     match bytes {
         b if b < 1024 => format!("{b} B"),
         b if b < 1024 * 1024 => format!("{:.1} KiB", b as f64 / 1024.0),

@@ -75,7 +75,7 @@ impl Engine {
             other => (other.clone(), Vec::new()),
         };
         let mut vm = self.enter();
-        let plan = walia_runtime::api::bind_plan(&mut vm, &source, &stages);
+        let plan = walia_runtime::api::bind_plan(&vm, &source, &stages);
         let tier = walia_runtime::api::explain_tier(&mut vm, &plan, name);
         let vm: &Vm = &vm;
         let mut out = String::from("pipe 1:1\n");

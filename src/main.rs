@@ -3,8 +3,10 @@
 mod admin;
 mod cli;
 mod listing;
+mod maintain;
 mod progress;
 mod repl;
+mod show;
 
 /// glibc's malloc serves a non-main thread (scripts run on one, for its large stack) from
 /// an arena it grows with an mprotect call per step; mimalloc is much faster for the many
@@ -136,10 +138,10 @@ enum Command {
         /// The heap file.
         heap: PathBuf,
     },
-    /// Import a CSV file (header row) or JSON Lines file (by its extension: .csv, .jsonl)
-    /// into a table, creating the table when missing. All-or-nothing: a bad line is
-    /// reported with its line number and nothing is imported, unless --skip-bad. Shows a
-    /// progress bar on a terminal.
+    /// Import a CSV file (header row), TSV file or JSON Lines file (by its extension:
+    /// .csv, .tsv, .jsonl) into a table, creating the table when missing. All-or-nothing:
+    /// a bad line is reported with its line number and nothing is imported, unless
+    /// --skip-bad. Shows a progress bar on a terminal.
     Import {
         /// The heap file (created when missing).
         heap: PathBuf,
@@ -150,13 +152,17 @@ enum Command {
         /// Skip bad lines (reporting how many) instead of importing nothing.
         #[arg(long)]
         skip_bad: bool,
+        /// The character between fields: ';', '|', 'tab' or '\t'... (default: a comma, a
+        /// tab for .tsv files).
+        #[arg(long, value_name = "CHAR", value_parser = walia_stdlib::parse_delimiter)]
+        delimiter: Option<u8>,
         #[command(flatten)]
         durability: DurabilityChoice,
         #[command(flatten)]
         input: DataInput,
     },
-    /// Export a table as CSV (header row, RFC 4180 quoting) or JSON Lines, by the file's
-    /// extension.
+    /// Export a table as CSV (header row, RFC 4180 quoting), TSV or JSON Lines, by the
+    /// file's extension.
     Export {
         /// The heap file.
         heap: PathBuf,
@@ -164,6 +170,52 @@ enum Command {
         table: String,
         /// The file to write.
         file: String,
+        /// The character between fields (default: a comma, a tab for .tsv files).
+        #[arg(long, value_name = "CHAR", value_parser = walia_stdlib::parse_delimiter)]
+        delimiter: Option<u8>,
+    },
+    /// Print a table's rows as an aligned text table (header, then a row per line), then
+    /// how many rows there are. Reads the last commit without taking the lock, like
+    /// `inspect`: it never blocks a writer and never changes the file.
+    Show {
+        /// The heap file.
+        heap: PathBuf,
+        /// The table.
+        table: String,
+        /// Rows to print.
+        #[arg(long, value_name = "N", default_value_t = walia::table_view::DEFAULT_LIMIT)]
+        limit: usize,
+        /// Print every row.
+        #[arg(long)]
+        all: bool,
+        /// Only the rows for which this Walia expression is true. Columns are variables
+        /// of the same name and `row` is the row: --where 'age > 30 and city == "Oslo"'.
+        #[arg(long = "where", value_name = "EXPR")]
+        filter: Option<String>,
+        #[command(flatten)]
+        execution: Execution,
+    },
+    /// Drop globals (with the checkpoint cursor of the same name) or tables (db.NAME) from
+    /// a heap, in one commit. Their pages become free space that later writes reuse;
+    /// `walia compact` gives it back to the file system.
+    Drop {
+        /// The heap file.
+        heap: PathBuf,
+        /// A global's name, or db.TABLE.
+        #[arg(required = true, value_name = "NAME")]
+        names: Vec<String>,
+        #[command(flatten)]
+        durability: DurabilityChoice,
+    },
+    /// Rewrite a heap without its free pages, so the file shrinks to what is live. Takes
+    /// the write lock; atomic (the new file replaces the old one in one rename, so a crash
+    /// leaves one or the other). Shows a progress bar on a terminal.
+    Compact {
+        /// The heap file.
+        heap: PathBuf,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
     },
     /// Print a shell completion script: `walia completions bash > ~/.local/share/bash-completion/completions/walia`.
     Completions {
@@ -234,6 +286,29 @@ fn run_cli(stack: usize) -> i32 {
             admin::inspect(&path, json, color)
         }
         Some(Command::Verify { heap }) => admin::verify(&heap, color),
+        Some(Command::Show {
+            heap,
+            table,
+            limit,
+            all,
+            filter,
+            execution,
+        }) => {
+            let mut engine = new_engine(stack, &execution, &DataInput::default());
+            let limit = (!all).then_some(limit);
+            let shown = show::show(&mut engine, &heap, &table, limit, filter.as_deref());
+            close(&mut engine, report(shown, color), color)
+        }
+        Some(Command::Drop {
+            heap,
+            names,
+            durability,
+        }) => {
+            let mut engine = new_engine(stack, &Execution::default(), &DataInput::default());
+            let dropped = maintain::drop_names(&mut engine, &heap, &names, durability.mode());
+            close(&mut engine, report(dropped, color), color)
+        }
+        Some(Command::Compact { heap, quiet }) => report(maintain::compact(&heap, quiet), color),
         Some(Command::Check { file, heap }) => check_file(&file, &heap, color),
         Some(Command::Completions { shell }) => cli::docs::completions(shell, Cli::command()),
         Some(Command::Man { command }) => cli::docs::man(Cli::command(), command.as_deref()),
@@ -253,6 +328,7 @@ fn run_cli(stack: usize) -> i32 {
             skip_bad,
             durability,
             input,
+            delimiter,
         }) => {
             let mut engine = new_engine(stack, &Execution::default(), &input);
             if let Err(e) = engine.open_heap(&heap, durability.mode()) {
@@ -262,6 +338,7 @@ fn run_cli(stack: usize) -> i32 {
                 skip_bad,
                 progress: !input.quiet,
                 max_record: input.max_record,
+                delimiter,
             };
             let result = engine
                 .import_table(&table, &file, options)
@@ -279,11 +356,16 @@ fn run_cli(stack: usize) -> i32 {
                 });
             close(&mut engine, report(result, color), color)
         }
-        Some(Command::Export { heap, table, file }) => {
+        Some(Command::Export {
+            heap,
+            table,
+            file,
+            delimiter,
+        }) => {
             let mut engine = Engine::new();
             // An export reads the last commit like `inspect`: it never blocks a writer.
             let result = engine.open_heap_read_only(&heap).and_then(|()| {
-                let n = engine.export_table(&table, &file)?;
+                let n = engine.export_table_with(&table, &file, delimiter)?;
                 println!("exported {} of {table}", rows(n));
                 Ok(())
             });

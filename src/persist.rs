@@ -73,6 +73,28 @@ impl Engine {
         Ok(())
     }
 
+    /// Drop a global: it leaves this engine and the heap (at the next commit), with the
+    /// cursor of the checkpointed pipe of that name, and what only it reached becomes free
+    /// space in the heap. `false` when there was nothing of that name.
+    pub fn drop_global(&mut self, name: &str) -> Result<bool, Error> {
+        self.enter().drop_global(name).map_err(Error::Runtime)
+    }
+
+    /// The names of the globals stored in the heap (none without one).
+    pub fn stored_globals(&mut self) -> Vec<String> {
+        self.enter()
+            .heap()
+            .map(|h| h.stored_names())
+            .unwrap_or_default()
+    }
+
+    /// The heap file's free pages (0 without a heap): space later writes reuse.
+    pub fn free_pages(&mut self) -> u64 {
+        self.enter()
+            .heap()
+            .map_or(0, |h| h.pager.free_pages() as u64)
+    }
+
     /// Does the heap hold a global of this name?
     pub fn is_stored(&mut self, name: &str) -> bool {
         self.enter().heap().is_some_and(|h| h.has_stored(name))

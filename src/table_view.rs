@@ -146,8 +146,8 @@ pub struct TableView {
 
 impl TableView {
     /// The line under the rows: `(3 rows)`, `(showing 20 of 200000 rows)`, and with a
-    /// filter `(12 matching rows; 200000 in the table)` or `(showing 20 of 1532 matching
-    /// rows; 200000 in the table)`.
+    /// filter `(12 rows matching; 200000 in the table)` or `(showing 20 of 1532 rows
+    /// matching; 200000 in the table)`.
     pub fn footer(&self) -> String {
         let shown = self.rows.len() as u64;
         match (self.filtered, shown < self.matched) {
@@ -253,18 +253,12 @@ impl Engine {
             }
         }
         let total = vm.table_count(t).map_err(Error::Runtime)?;
-        let filtered = predicate.is_some();
-        // The engine's values go while its registries are installed.
-        drop(run);
-        drop(table);
-        drop(predicate);
-        drop(vm);
         Ok(TableView {
             columns,
             rows,
-            matched: if filtered { matched } else { total },
+            matched: if predicate.is_some() { matched } else { total },
             total,
-            filtered,
+            filtered: predicate.is_some(),
         })
     }
 }

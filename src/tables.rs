@@ -233,7 +233,8 @@ impl Engine {
         self.enter().table_names().map_err(Error::Runtime)
     }
 
-    /// Import a CSV (header row) or JSON Lines file into a table (created when missing);
+    /// Import a CSV (header row; `.tsv`: tab-separated) or JSON Lines file into a table
+    /// (created when missing);
     /// all-or-nothing unless `options.skip_bad`. Not committed until the next commit.
     pub fn import_table(
         &mut self,
@@ -253,11 +254,32 @@ impl Engine {
             .map_err(Error::Runtime)
     }
 
-    /// Export a table as CSV or JSON Lines (by the path's extension); returns the rows
-    /// written.
+    /// Export a table as CSV, TSV or JSON Lines (by the path's extension); returns the
+    /// rows written.
     pub fn export_table(&mut self, table: &str, path: &str) -> Result<u64, Error> {
+        self.export_table_with(table, path, None)
+    }
+
+    /// [`Engine::export_table`] with the byte between CSV fields (`None`: a comma, or a
+    /// tab for a `.tsv` file).
+    pub fn export_table_with(
+        &mut self,
+        table: &str,
+        path: &str,
+        delimiter: Option<u8>,
+    ) -> Result<u64, Error> {
         let t = self.table_id(table, false)?;
         let _vm = self.enter();
-        walia_stdlib::export_table(t, path).map_err(Error::Runtime)
+        walia_stdlib::export_table(t, path, delimiter).map_err(Error::Runtime)
+    }
+
+    /// Drop a table: its rows, columns and pages go at the next commit, and the pages
+    /// become free space in the heap. `false` when there is no such table.
+    pub fn drop_table(&mut self, table: &str) -> Result<bool, Error> {
+        let mut vm = self.enter();
+        match vm.find_table(table).map_err(Error::Runtime)? {
+            Some(Live::Table(t)) => vm.table_drop(t).map_err(Error::Runtime),
+            _ => Ok(false),
+        }
     }
 }

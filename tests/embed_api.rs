@@ -42,7 +42,9 @@ fn a_compiled_script_runs_many_times() {
         assert_eq!(v.to_string(), (i * 10).to_string());
     }
     assert_eq!(e.get::<i64>("hits").expect("hits"), 5);
-    let err = e.compile("var = ;").err().expect("a syntax error");
+    let Err(err) = e.compile("var = ;") else {
+        panic!("expected a syntax error");
+    };
     assert_eq!(err.exit_code(), walia::exit_code::COMPILE);
 }
 

@@ -97,7 +97,7 @@ fn bad_lines_fail_the_whole_import_with_their_line_number() {
     // An unknown extension is refused before anything is read.
     let (_, err, code) = walia(d, &["import", "h.wld", "t", "data.txt"]);
     assert_eq!(code, Some(70));
-    assert!(err.contains(".csv or .jsonl"), "{err}");
+    assert!(err.contains(".csv, .tsv or .jsonl"), "{err}");
 }
 
 /// A skipped line leaves nothing behind: not a half-made key index (a String id too long

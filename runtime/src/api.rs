@@ -55,7 +55,8 @@ pub use crate::error::heap_rt_error;
 /// What commits saved (`Persist::stats`), for benchmarks and tests.
 pub use crate::persist::SaveStats;
 pub use walia_store::{
-    Durability, Heap, HeapError, MemStorage, PAGE_SIZE, Summary, VerifyReport, summary, verify,
+    Compacted, Durability, Heap, HeapError, MemStorage, PAGE_SIZE, Summary, VerifyReport,
+    compact_file, compact_temp_path, summary, verify,
 };
 
 /// The native loop's hook (SPEC §11): a machine-code compiler registers itself here, and

@@ -33,7 +33,7 @@ fn run(src: &str) -> Result<String, String> {
     vm.names = names;
     let proto = compile(
         &program,
-        Rc::new(SourceFile {
+        std::sync::Arc::new(SourceFile {
             name: "t".into(),
             text: src.into(),
         }),

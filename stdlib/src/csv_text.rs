@@ -1,5 +1,7 @@
 //! CSV text per RFC 4180, streaming: records of a `BufRead` one at a time, and fields
-//! quoted for writing only when they need it.
+//! quoted for writing only when they need it. The delimiter is a comma unless told
+//! otherwise (a tab for `.tsv` files, or `--delimiter`/`{delimiter: ";"}`): TSV here is
+//! CSV with tabs, quoting included.
 //!
 //! Written here rather than taken from the `csv` crate because SPEC §15 gives quoting a
 //! meaning: an empty unquoted field is `nil` while `""` is the empty string, and the crate
@@ -16,6 +18,31 @@ pub fn strip_bom(first_line: &mut Vec<u8>) {
     if first_line.starts_with(BOM) {
         first_line.drain(..BOM.len());
     }
+}
+
+/// The delimiter a user wrote (`--delimiter`, `{delimiter: ...}`): one character (an
+/// ASCII one: fields are split on a byte), or `tab` or `\t` for a tab. A quote or a line
+/// end cannot separate fields.
+pub fn parse_delimiter(text: &str) -> Result<u8, String> {
+    let byte = match text {
+        "tab" | "\\t" | "\t" => b'\t',
+        _ => match text.as_bytes() {
+            [b] if b.is_ascii() => *b,
+            _ => {
+                return Err(format!(
+                    "a delimiter is one ASCII character like ';' or '|', or 'tab' (got '{}')",
+                    text.escape_default()
+                ));
+            }
+        },
+    };
+    if matches!(byte, b'"' | b'\n' | b'\r') {
+        return Err(format!(
+            "'{}' cannot be a delimiter: it quotes or ends records",
+            text.escape_default()
+        ));
+    }
+    Ok(byte)
 }
 
 /// Why a bare carriage return is refused: CR-only line ends (classic Mac OS) would
@@ -50,6 +77,8 @@ pub struct CsvReader<R> {
     /// The last error was a record over `max_record` (not a bad record to skip: the rest
     /// of it has not been read).
     pub too_long: bool,
+    /// The byte between fields (see [`parse_delimiter`]).
+    pub delimiter: u8,
 }
 
 /// A malformed record: its first physical line and the reason.
@@ -71,6 +100,7 @@ impl<R: BufRead> CsvReader<R> {
             blank_is_record: false,
             max_record: walia_runtime::api::max_record(),
             too_long: false,
+            delimiter: b',',
         }
     }
 
@@ -126,6 +156,7 @@ impl<R: BufRead> CsvReader<R> {
         let mut at_start = true;
         let mut in_quotes = false;
         let mut closed = false;
+        let delimiter = self.delimiter;
         loop {
             let line = std::mem::take(&mut self.line_buf);
             let mut i = 0;
@@ -143,7 +174,7 @@ impl<R: BufRead> CsvReader<R> {
                     } else {
                         self.record.push(b);
                     }
-                } else if b == b',' {
+                } else if b == delimiter {
                     field.end = self.record.len();
                     self.fields.push(field);
                     field = Field {
@@ -216,10 +247,11 @@ impl<R: BufRead> CsvReader<R> {
     }
 }
 
-/// Append a field to a CSV line, quoted when it must be: it holds a comma, a quote or a
-/// line break, or it is the empty string (an empty unquoted field is nil).
-pub fn push_field(out: &mut String, text: &str) {
-    let needs = text.is_empty() || text.contains([',', '"', '\n', '\r']);
+/// Append a field to a CSV line, quoted when it must be: it holds the delimiter, a quote
+/// or a line break, or it is the empty string (an empty unquoted field is nil).
+pub fn push_field(out: &mut String, text: &str, delimiter: u8) {
+    let needs =
+        text.is_empty() || text.contains(['"', '\n', '\r']) || text.as_bytes().contains(&delimiter);
     if !needs {
         out.push_str(text);
         return;
@@ -297,10 +329,45 @@ mod tests {
     }
 
     #[test]
+    fn another_delimiter_splits_fields_and_quotes_still_hold_it() {
+        let mut r = CsvReader::new("a;b,c\n\"x;y\";\"\"\n1\t2;3\n".as_bytes());
+        r.delimiter = b';';
+        let mut out = Vec::new();
+        while r.next_record().expect("valid").is_some() {
+            let fields: Vec<String> = (0..r.fields.len())
+                .map(|i| String::from_utf8_lossy(r.field(i)).into_owned())
+                .collect();
+            out.push(fields);
+        }
+        assert_eq!(out, [["a", "b,c"], ["x;y", ""], ["1\t2", "3"]]);
+        let mut line = String::new();
+        for t in ["a,b", "a;b", "a\tb"] {
+            push_field(&mut line, t, b';');
+            line.push('|');
+        }
+        assert_eq!(line, "a,b|\"a;b\"|a\tb|");
+        let mut line = String::new();
+        push_field(&mut line, "a\tb", b'\t');
+        assert_eq!(line, "\"a\tb\"");
+    }
+
+    #[test]
+    fn delimiters_are_one_ascii_character_or_tab() {
+        assert_eq!(parse_delimiter(";"), Ok(b';'));
+        assert_eq!(parse_delimiter("|"), Ok(b'|'));
+        for tab in ["tab", "\\t", "\t"] {
+            assert_eq!(parse_delimiter(tab), Ok(b'\t'), "{tab:?}");
+        }
+        for bad in ["", ";;", "é", "\"", "\n"] {
+            assert!(parse_delimiter(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
     fn fields_are_quoted_only_when_needed() {
         let mut s = String::new();
         for t in ["plain", "", "a,b", "q\"q", "l\nl", "ünï"] {
-            push_field(&mut s, t);
+            push_field(&mut s, t, b',');
             s.push('|');
         }
         assert_eq!(s, "plain|\"\"|\"a,b\"|\"q\"\"q\"|\"l\nl\"|ünï|");

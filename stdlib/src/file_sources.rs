@@ -22,24 +22,55 @@ mod resume_tests;
 use walia_runtime::{RtError, RtResult, Value, Vm};
 
 pub fn install(vm: &mut Vm) {
-    source(vm, "lines", open_lines);
-    source(vm, "read_csv", open_csv);
-    source(vm, "read_jsonl", open_jsonl);
+    source(vm, "lines", open_lines, false);
+    source(vm, "read_csv", open_csv, true);
+    source(vm, "read_jsonl", open_jsonl, false);
 }
 
-fn source(vm: &mut Vm, name: &'static str, open: SourceOpener) {
+/// Register a file source; `options`: it takes `{delimiter: ...}` after the path.
+fn source(vm: &mut Vm, name: &'static str, open: SourceOpener, options: bool) {
     vm.register_source(name, open);
+    let max = if options { 2 } else { 1 };
     vm.set_global(
         name,
-        Value::native(name, 1, 1, move |_, a| {
+        Value::native(name, 1, max, move |_, a| {
             let path = expect_str(a, 0, name)?;
-            Ok(Pipeline::of_source(FileSource::value(
+            let options = match crate::table_io::delimiter_option(arg(a, 1), name)? {
+                Some(d) => format!("{DELIMITER_OPTION}{}", d as char),
+                None => String::new(),
+            };
+            Ok(Pipeline::of_source(FileSource::with_options(
                 name,
                 path.as_str(),
+                &options,
                 open,
             )))
         }),
     );
+}
+
+/// How a chosen delimiter is kept in a source's options (and so in the heap).
+const DELIMITER_OPTION: &str = "delimiter=";
+
+/// The delimiter of a `read_csv` source: the one it was given, else a tab for a `.tsv`
+/// file, else a comma.
+fn csv_delimiter(source: &FileSource) -> RtResult<u8> {
+    if source.options.is_empty() {
+        let tsv = source.path.to_ascii_lowercase().ends_with(".tsv");
+        return Ok(if tsv { b'\t' } else { b',' });
+    }
+    // The options may come from the heap: anything unexpected is an error, not a panic.
+    source
+        .options
+        .strip_prefix(DELIMITER_OPTION)
+        .ok_or_else(|| "unknown option".to_string())
+        .and_then(crate::csv_text::parse_delimiter)
+        .map_err(|e| {
+            RtError::new(format!(
+                "read_csv('{}'): bad options '{}': {e}",
+                source.shown, source.options
+            ))
+        })
 }
 
 /// Open `source.path`; errors name the path as the script gave it.
@@ -284,8 +315,11 @@ struct CsvMaps {
 }
 
 fn open_csv(source: &FileSource) -> RtResult<Box<dyn RecordReader>> {
+    let delimiter = csv_delimiter(source)?;
+    let mut csv = CsvReader::new(open(source)?);
+    csv.delimiter = delimiter;
     Ok(Box::new(CsvMaps {
-        csv: CsvReader::new(open(source)?),
+        csv,
         path: source.shown.clone(),
         header: None,
         types: Vec::new(),

@@ -20,6 +20,7 @@ mod strings;
 mod table_io;
 mod tables;
 
+pub use csv_text::parse_delimiter;
 /// A parsed JSON value as a Walia value (as `json_parse` makes it).
 pub use json::from_json;
 pub use table_io::{

@@ -1,4 +1,5 @@
-//! Persistence builtins (SPEC §6): commit points, explicit transactions, warm boot.
+//! Persistence builtins (SPEC §6): commit points, explicit transactions, warm boot, and
+//! dropping a global from the heap.
 
 use crate::check::*;
 use walia_runtime::api::heap_rt_error;
@@ -10,6 +11,15 @@ pub fn install(vm: &mut Vm) {
     global(vm, "db_transaction_begin", 0, 0, begin);
     global(vm, "db_transaction_commit", 0, 0, commit);
     global(vm, "db_transaction_rollback", 0, 0, rollback);
+    global(vm, "drop_global", 1, 1, drop_global);
+}
+
+/// `drop_global(name)`: the global leaves the heap (at the next commit, like any change),
+/// with the cursor of the checkpointed pipe of that name; what only it reached becomes
+/// free space in the heap. True when there was something to drop.
+fn drop_global(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
+    let name = expect_str(a, 0, "drop_global")?.as_str().to_string();
+    Ok(Value::Bool(vm.drop_global(&name)?))
 }
 
 /// A commit point inside a stage of a checkpointed pipe would make part of an element

@@ -1,5 +1,5 @@
-//! Import and export of tables as CSV (header row) and JSON Lines, chosen by the file's
-//! extension (SPEC §7, §15). Imports stream the file (memory does not grow with its size)
+//! Import and export of tables as CSV (header row; TSV is CSV with tabs) and JSON Lines,
+//! chosen by the file's extension (SPEC §7, §15). Imports stream the file (memory does not grow with its size)
 //! and are all-or-nothing: a bad line is reported with its physical line number and the
 //! table is left as it was, unless bad lines are to be skipped.
 
@@ -15,6 +15,8 @@ use walia_runtime::{RtError, RtResult, Value, Vm};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     Csv,
+    /// Tab-separated: CSV with a tab for the comma.
+    Tsv,
     JsonLines,
 }
 
@@ -23,13 +25,53 @@ impl Format {
         let lower = path.to_ascii_lowercase();
         if lower.ends_with(".csv") {
             Ok(Format::Csv)
+        } else if lower.ends_with(".tsv") {
+            Ok(Format::Tsv)
         } else if lower.ends_with(".jsonl") || lower.ends_with(".ndjson") {
             Ok(Format::JsonLines)
         } else {
             Err(RtError::new(format!(
-                "cannot tell the format of '{path}': use a .csv or .jsonl file"
+                "cannot tell the format of '{path}': use a .csv, .tsv or .jsonl file"
             )))
         }
+    }
+
+    /// The delimiter of a CSV or TSV file: `chosen` if given, else the format's own.
+    /// `None` for JSON Lines; a delimiter chosen for it is an error.
+    pub fn delimiter(self, chosen: Option<u8>, path: &str) -> RtResult<Option<u8>> {
+        match (self, chosen) {
+            (Format::JsonLines, None) => Ok(None),
+            (Format::JsonLines, Some(_)) => Err(RtError::new(format!(
+                "'{path}' is JSON Lines: a delimiter applies to CSV and TSV files"
+            ))),
+            (Format::Csv, d) => Ok(Some(d.unwrap_or(b','))),
+            (Format::Tsv, d) => Ok(Some(d.unwrap_or(b'\t'))),
+        }
+    }
+}
+
+/// The `delimiter` entry of a builtin's options map (`{delimiter: ";"}`), if any.
+pub fn delimiter_option(options: &Value, builtin: &str) -> RtResult<Option<u8>> {
+    let m = match options {
+        Value::Nil => return Ok(None),
+        Value::Map(m) => m,
+        other => {
+            return Err(RtError::new(format!(
+                "'{builtin}': options are a map like {{delimiter: \";\"}}, got {}",
+                other.type_name()
+            )));
+        }
+    };
+    let entries = m.entries.borrow();
+    match entries.get(&walia_runtime::api::KeyRef::Str("delimiter")) {
+        None | Some(Value::Nil) => Ok(None),
+        Some(Value::Str(s)) => crate::csv_text::parse_delimiter(s.as_str())
+            .map(Some)
+            .map_err(|e| RtError::new(format!("'{builtin}': {e}"))),
+        Some(other) => Err(RtError::new(format!(
+            "'{builtin}': delimiter must be a String like \";\" or \"\\t\", got {}",
+            walia_runtime::api::repr(other)
+        ))),
     }
 }
 
@@ -82,19 +124,24 @@ pub struct ImportOptions {
     /// The longest line or record accepted; `None` is the run's limit (64 MiB unless
     /// raised with `Limits::with_max_record` or `--max-record`).
     pub max_record: Option<u64>,
+    /// The byte between CSV fields; `None`: by the extension (a tab for `.tsv`, else a
+    /// comma). An error for a JSON Lines file.
+    pub delimiter: Option<u8>,
 }
 
 fn io_error(verb: &str, path: &str, e: std::io::Error) -> RtError {
     RtError::new(format!("cannot {verb} '{path}': {e}"))
 }
 
-/// `db_import(T, path[, {skip_bad: true, max_record: bytes}])`: the number of rows imported.
+/// `db_import(T, path[, {skip_bad: true, max_record: bytes, delimiter: ";"}])`: the number
+/// of rows imported.
 pub fn db_import(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let path = expect_str(a, 1, "db_import")?.as_str().to_string();
     let mut opts = ImportOptions {
         skip_bad: false,
         progress: !vm.quiet,
         max_record: None,
+        delimiter: delimiter_option(arg(a, 2), "db_import")?,
     };
     if let Value::Map(m) = arg(a, 2) {
         let entries = m.entries.borrow();
@@ -118,17 +165,19 @@ pub fn db_import(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
     Ok(Value::Int(done.rows as i64))
 }
 
-/// `db_export(T, path)`: the number of rows written.
+/// `db_export(T, path[, {delimiter: ";"}])`: the number of rows written.
 pub fn db_export(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let path = expect_str(a, 1, "db_export")?.as_str().to_string();
+    let delimiter = delimiter_option(arg(a, 2), "db_export")?;
     let t = vm.table_arg(arg(a, 0), false)?;
-    Ok(Value::Int(export(t, &path)? as i64))
+    Ok(Value::Int(export(t, &path, delimiter)? as i64))
 }
 
 /// Import `path` into `table` (a table value or name; a missing table is created). The
 /// whole import is one savepoint: on a failure nothing of it remains.
 pub fn import(vm: &mut Vm, table: &Value, path: &str, opts: ImportOptions) -> RtResult<Imported> {
     let format = Format::of(path)?;
+    let delimiter = format.delimiter(opts.delimiter, path)?;
     let file = File::open(path).map_err(|e| io_error("read", path, e))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     vm.in_table_savepoint(|vm| {
@@ -138,9 +187,9 @@ pub fn import(vm: &mut Vm, table: &Value, path: &str, opts: ImportOptions) -> Rt
         let cap = opts
             .max_record
             .unwrap_or_else(walia_runtime::api::max_record);
-        let r = match format {
-            Format::Csv => import_csv(t, input, path, (opts.skip_bad, cap), &bar),
-            Format::JsonLines => import_jsonl(t, input, path, (opts.skip_bad, cap), &bar),
+        let r = match delimiter {
+            Some(d) => import_csv(t, input, path, (opts.skip_bad, cap, d), &bar),
+            None => import_jsonl(t, input, path, (opts.skip_bad, cap), &bar),
         };
         if let Some(b) = bar {
             b.finish_and_clear();
@@ -232,11 +281,12 @@ fn import_csv(
     t: TableId,
     input: impl BufRead,
     path: &str,
-    (skip_bad, max_record): (bool, u64),
+    (skip_bad, max_record, delimiter): (bool, u64, u8),
     bar: &Option<ProgressBar>,
 ) -> RtResult<Imported> {
     let mut csv = CsvReader::new(input);
     csv.max_record = max_record;
+    csv.delimiter = delimiter;
     let mut done = Imported::default();
     let mut at = Line::new(path, skip_bad, bar);
     with_table(t, |table, pager| {
@@ -449,24 +499,26 @@ fn jsonl_row(table: &mut Table, line: &[u8]) -> Result<Vec<Cell>, TableError> {
 }
 
 /// Write every live row of `t` to `path`; returns the number of rows. The file is written
-/// whole or not at all (an existing one survives a failed export).
-pub fn export(t: TableId, path: &str) -> RtResult<u64> {
-    let format = Format::of(path)?;
-    crate::atomic_file::write_file(path, |out| export_rows(t, format, path, out))
+/// whole or not at all (an existing one survives a failed export). `delimiter`: between
+/// CSV fields (`None`: by the extension, see [`Format::delimiter`]).
+pub fn export(t: TableId, path: &str, delimiter: Option<u8>) -> RtResult<u64> {
+    let delimiter = Format::of(path)?.delimiter(delimiter, path)?;
+    crate::atomic_file::write_file(path, |out| export_rows(t, delimiter, path, out))
 }
 
-fn export_rows(t: TableId, format: Format, path: &str, out: &mut dyn Write) -> RtResult<u64> {
+/// Write the rows as CSV with this delimiter, or as JSON Lines (`None`).
+fn export_rows(t: TableId, csv: Option<u8>, path: &str, out: &mut dyn Write) -> RtResult<u64> {
     let mut line = String::new();
     let mut rows = 0u64;
     let write_err = |e: std::io::Error| TableError::Data(format!("cannot write '{path}': {e}"));
     with_table(t, |table, pager| {
         let names: Vec<Rc<str>> = table.columns.iter().map(|c| c.name.clone()).collect();
-        if format == Format::Csv {
+        if let Some(d) = csv {
             for (i, n) in names.iter().enumerate() {
                 if i > 0 {
-                    line.push(',');
+                    line.push(d as char);
                 }
-                push_field(&mut line, n);
+                push_field(&mut line, n, d);
             }
             line.push('\n');
             out.write_all(line.as_bytes()).map_err(write_err)?;
@@ -476,20 +528,26 @@ fn export_rows(t: TableId, format: Format, path: &str, out: &mut dyn Write) -> R
                 continue;
             }
             line.clear();
-            match format {
-                Format::Csv => {
+            match csv {
+                Some(d) => {
                     for col in 0..names.len() {
                         if col > 0 {
-                            line.push(',');
+                            line.push(d as char);
                         }
                         match table.get(pager, row, col)? {
                             Cell::Nil => {}
-                            Cell::Str(s) => push_field(&mut line, &s),
-                            other => line.push_str(&walia_runtime::api::repr(&cell_value(other))),
+                            Cell::Str(s) => push_field(&mut line, &s, d),
+                            // Through the quoting too: a delimiter like '.' or '-' can
+                            // occur in a number.
+                            other => push_field(
+                                &mut line,
+                                &walia_runtime::api::repr(&cell_value(other)),
+                                d,
+                            ),
                         }
                     }
                 }
-                Format::JsonLines => {
+                None => {
                     line.push('{');
                     for (col, name) in names.iter().enumerate() {
                         if col > 0 {

@@ -13,8 +13,9 @@ pub fn install(vm: &mut Vm) {
     global(vm, "db_update", 2, 2, db_update);
     global(vm, "db_delete_sql", 2, 2, db_delete);
     global(vm, "db_tables", 0, 0, db_tables);
+    global(vm, "db_drop", 1, 1, db_drop);
     global(vm, "db_import", 2, 3, crate::table_io::db_import);
-    global(vm, "db_export", 2, 2, crate::table_io::db_export);
+    global(vm, "db_export", 2, 3, crate::table_io::db_export);
     method(vm, T, "insert", 2, 2, insert);
     method(vm, T, "get", 2, 2, get);
     method(vm, T, "delete", 2, 2, delete);
@@ -22,6 +23,7 @@ pub fn install(vm: &mut Vm) {
     method(vm, T, "length", 1, 1, count);
     method(vm, T, "columns", 1, 1, columns);
     method(vm, T, "clear", 1, 1, clear);
+    method(vm, T, "drop", 1, 1, drop_method);
     method(vm, T, "find", 2, 2, find);
 }
 
@@ -84,6 +86,25 @@ fn delete(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
 fn db_tables(vm: &mut Vm, _: &[Value]) -> RtResult<Value> {
     let names = vm.table_names()?;
     Ok(Value::list(names.into_iter().map(Value::str).collect()))
+}
+
+/// `db_drop(T)` (a table or its name): the table and its pages go (at the next commit);
+/// `false` when there is no such table, so a script can drop what it may have made.
+fn db_drop(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
+    let t = match arg(a, 0) {
+        Value::Str(name) => match vm.find_table(name.as_str())? {
+            Some(Value::Table(t)) => t,
+            _ => return Ok(Value::Bool(false)),
+        },
+        other => vm.table_arg(other, false)?,
+    };
+    Ok(Value::Bool(vm.table_drop(t)?))
+}
+
+/// `db.T.drop()`: as `db_drop(T)`.
+fn drop_method(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
+    let t = receiver(a)?;
+    Ok(Value::Bool(vm.table_drop(t)?))
 }
 
 fn count(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {

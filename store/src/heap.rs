@@ -315,6 +315,24 @@ impl Heap {
     pub fn note_stored(&mut self, name: &str) {
         self.stored.insert(name.to_string());
     }
+
+    /// Remove a stored global's entry (in this transaction); `false` when there was none.
+    /// The records only it reached stay until the collector sweeps them.
+    pub fn drop_global(&mut self, name: &str) -> HeapResult<bool> {
+        if !self.pager.writable {
+            return Err(HeapError::ReadOnly);
+        }
+        self.stored.remove(name);
+        self.delete(&global_key(name))
+    }
+
+    /// Remove the stored cursor of checkpointed pipe `name`; `false` when there was none.
+    pub fn drop_cursor(&mut self, name: &str) -> HeapResult<bool> {
+        if !self.pager.writable {
+            return Err(HeapError::ReadOnly);
+        }
+        self.delete(&cursor_key(name))
+    }
 }
 
 /// Tables, through the set this heap has open.
@@ -335,6 +353,15 @@ impl Heap {
     /// Create an empty table; its record goes into the catalog at once.
     pub fn create_table(&mut self, name: &str, sql: bool) -> HeapResult<u32> {
         self.tables.create(&mut self.pager, name, sql)
+    }
+
+    /// Drop a table and free every page it uses (in this transaction); `false` when there
+    /// is no such table.
+    pub fn drop_table(&mut self, name: &str) -> HeapResult<bool> {
+        if !self.pager.writable {
+            return Err(HeapError::ReadOnly);
+        }
+        self.tables.drop_table(&mut self.pager, name)
     }
 
     /// Every stored table record (as of the last flush), by name.

@@ -10,10 +10,12 @@
 //! · `pager` (allocation, copy-on-write, savepoints; `pager/commit.rs`: open and commit)
 //! · `btree` (the catalog index) · `codec` (record encoding) · `table` (columnar tables)
 //! · `reachable` (the pages a commit uses; the free-list check) · `heap` (an open heap:
-//! pager, catalog names, open tables) · `inspect` (reports).
+//! pager, catalog names, open tables) · `inspect` (reports) · `compact` (a heap's live
+//! content copied into a new file that replaces it).
 
 mod btree;
 pub mod codec;
+mod compact;
 #[cfg(test)]
 mod crafted_tests;
 mod error;
@@ -37,6 +39,7 @@ mod superblock;
 mod table;
 
 pub use btree::MAX_KEY;
+pub use compact::{Compacted, compact_file, temp_path as compact_temp_path};
 pub use error::{HeapError, HeapResult, IdSet};
 pub use hash::FxBuild;
 pub use heap::{
@@ -55,6 +58,8 @@ pub use table::{
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_compact;
 #[cfg(test)]
 mod tests_freelist;
 #[cfg(test)]

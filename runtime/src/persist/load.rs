@@ -102,14 +102,18 @@ impl<'a> Loader<'a> {
             },
             Item::Ref(id) => self.object(id)?,
             Item::Db => Value::Db,
-            Item::File(kind, path) => match self.vm.source_opener(kind) {
-                Some(open) => crate::pipe::files::FileSource::value(kind, path, open),
-                None => {
-                    return Err(HeapError::Record(format!(
-                        "a stored stream reads a '{kind}' source, which this build does not have"
-                    )));
+            Item::File(stored, path) => {
+                use crate::pipe::files::FileSource;
+                let (kind, options) = FileSource::split_stored_kind(stored);
+                match self.vm.source_opener(kind) {
+                    Some(open) => FileSource::with_options(kind, path, options, open),
+                    None => {
+                        return Err(HeapError::Record(format!(
+                            "a stored stream reads a '{stored}' source, which this build does not have"
+                        )));
+                    }
                 }
-            },
+            }
             Item::Table(name) => crate::db::handle::table_value(self.heap, name),
             Item::Row(name, row) => {
                 let Value::Table(table) = crate::db::handle::table_value(self.heap, name) else {

@@ -41,6 +41,9 @@ pub struct Persist {
     pub(crate) pending: Vec<u64>,
     /// Commits since `objects` was last pruned (see [`Persist::prune`]).
     since_prune: u64,
+    /// A global or cursor was dropped: the next commit sweeps, so the records only it
+    /// reached leave (and their pages become free) at once.
+    pub(crate) sweep_due: bool,
     /// What the last commit (or savepoint) saved, and the sum over this heap's life: for
     /// tests and `WALIA_HEAP_STATS`.
     pub stats: SaveStats,
@@ -81,6 +84,7 @@ impl Persist {
             watch: dirty::Subscription::new(),
             pending: Vec::new(),
             since_prune: 0,
+            sweep_due: false,
             stats: SaveStats::default(),
             total: SaveStats::default(),
         }

@@ -195,7 +195,7 @@ impl<'a> Saver<'a> {
             Value::Table(t) => w.table(&crate::db::handle::table_name(*t)),
             Value::Row(r) => w.row(&crate::db::handle::table_name(r.table), r.row as u64),
             Value::Db => w.db(),
-            Value::File(f) => w.file(&f.kind, &f.path),
+            Value::File(f) => w.file(&f.stored_kind(), &f.path),
             Value::Iter(_) => {
                 return Err(HeapError::TooLarge("a for-loop iterator".into()));
             }

@@ -8,8 +8,9 @@ use walia_store::codec::references;
 use walia_store::{CURSOR_PREFIX, GC_KEY, GLOBAL_PREFIX, HeapResult, IdSet, OBJECT_PREFIX};
 
 /// Sweep the records no global reaches, when enough rewrites have accumulated since the
-/// last sweep to pay for reading them all.
+/// last sweep to pay for reading them all, or when a global was dropped.
 pub fn maybe_sweep(heap: &mut Persist, rewrites: u64) -> HeapResult<()> {
+    let forced = std::mem::take(&mut heap.sweep_due);
     let (at_last, since) = match heap.get(GC_KEY)? {
         Some(b) if b.len() == 16 => (
             u64::from_le_bytes(b[..8].try_into().unwrap_or_default()),
@@ -18,12 +19,13 @@ pub fn maybe_sweep(heap: &mut Persist, rewrites: u64) -> HeapResult<()> {
         _ => (0, 0),
     };
     let since = since + rewrites;
-    let (at_last, since) = if since > at_last + 256 {
+    let swept = forced || since > at_last + 256;
+    let (at_last, since) = if swept {
         (sweep(heap)?, 0)
     } else {
         (at_last, since)
     };
-    if rewrites > 0 {
+    if rewrites > 0 || swept {
         let mut b = at_last.to_le_bytes().to_vec();
         b.extend_from_slice(&since.to_le_bytes());
         heap.put(GC_KEY, &b)?;

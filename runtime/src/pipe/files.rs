@@ -80,13 +80,27 @@ pub struct FileSource {
     pub path: Rc<str>,
     /// The path as the script gave it, for messages (after a reload from the heap: `path`).
     pub shown: Rc<str>,
+    /// How to read the file, as text the source's opener understands (`read_csv`:
+    /// `delimiter=;`); empty for the defaults. Stored with the stream, so a pipe resumed
+    /// in a later run reads the file as the first run did.
+    pub options: Rc<str>,
     pub open: SourceOpener,
 }
+
+/// Separates a source's kind from its options in the heap's file item (`read_csv?delimiter=;`),
+/// so the item's layout stays as it was and a build without options names the source it
+/// lacks.
+const OPTIONS_MARK: char = '?';
 
 impl FileSource {
     /// A source reading `path`, made absolute against the current directory now (left as
     /// given when it cannot be: an empty path, or a directory name that is not UTF-8).
     pub fn value(kind: &str, path: &str, open: SourceOpener) -> Value {
+        FileSource::with_options(kind, path, "", open)
+    }
+
+    /// [`FileSource::value`] with options for its opener (see [`FileSource::options`]).
+    pub fn with_options(kind: &str, path: &str, options: &str, open: SourceOpener) -> Value {
         let absolute = std::path::absolute(path)
             .ok()
             .and_then(|p| p.to_str().map(Rc::from))
@@ -95,8 +109,23 @@ impl FileSource {
             kind: kind.into(),
             path: absolute,
             shown: path.into(),
+            options: options.into(),
             open,
         }))
+    }
+
+    /// The kind as the heap stores it: with the options, when there are any.
+    pub fn stored_kind(&self) -> String {
+        if self.options.is_empty() {
+            self.kind.to_string()
+        } else {
+            format!("{}{OPTIONS_MARK}{}", self.kind, self.options)
+        }
+    }
+
+    /// A stored kind split into the source's name and its options.
+    pub fn split_stored_kind(stored: &str) -> (&str, &str) {
+        stored.split_once(OPTIONS_MARK).unwrap_or((stored, ""))
     }
 
     /// Open a reader at the start of the file.

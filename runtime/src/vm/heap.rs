@@ -227,7 +227,7 @@ impl Vm {
     }
 
     /// Is this global slot the script's (not a builtin registered under its own name)?
-    fn is_script_global(name: &str, v: &Value) -> bool {
+    pub(super) fn is_script_global(name: &str, v: &Value) -> bool {
         match v {
             Value::Undefined | Value::Db => false,
             Value::Native(n) => *n.name != *name,

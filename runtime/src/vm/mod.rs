@@ -5,6 +5,7 @@
 mod completion;
 mod cursors;
 mod dispatch;
+mod drop;
 pub(crate) mod heap;
 mod hot;
 mod members;
@@ -728,7 +729,7 @@ mod tests {
         let diags = resolve(&mut program, src, &mut names, &|n: &str| n == "height");
         assert!(diags.is_empty(), "{diags:?}");
         vm.names = names;
-        let file = Arc::new(SourceFile {
+        let file = std::sync::Arc::new(SourceFile {
             name: "t".into(),
             text: src.into(),
         });

@@ -12,6 +12,7 @@ fn source(path: &Path, open: SourceOpener) -> FileSource {
         kind: "test".into(),
         path: path.clone(),
         shown: "shown.txt".into(),
+        options: "".into(),
         open,
     }
 }

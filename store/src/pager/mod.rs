@@ -460,6 +460,24 @@ impl Pager {
 }
 
 impl Pager {
+    /// Number this new heap's commits on from `sequence`: a compacted copy continues the
+    /// numbering of the heap it replaces. Only before anything is written to a heap that
+    /// has no commit yet.
+    pub fn continue_from(&mut self, sequence: u64) -> HeapResult<()> {
+        let untouched = self.committed.meta.sequence == 0
+            && self.fresh.is_empty()
+            && self.txn.meta.page_count == self.committed.meta.page_count;
+        if !untouched || sequence >= crate::superblock::COUNTER_CEILING {
+            return Err(HeapError::Record(
+                "internal: only a new, empty heap can continue another's commits".into(),
+            ));
+        }
+        self.committed.meta.sequence = sequence;
+        self.txn.meta.sequence = sequence;
+        self.durable_seq = sequence;
+        Ok(())
+    }
+
     /// The storage underneath (tests inspect their fakes through this).
     #[inline]
     pub fn storage(&self) -> &dyn Storage {

@@ -327,6 +327,42 @@ pub fn delete(pager: &mut Pager, root: u64, key: i64) -> HeapResult<(u64, bool)>
     Ok((root, true))
 }
 
+/// Call `f` with every entry (key, row) of the tree, in ascending key order.
+pub fn for_each_entry(
+    pager: &mut Pager,
+    root: u64,
+    f: &mut dyn FnMut(i64, u64) -> HeapResult<()>,
+) -> HeapResult<()> {
+    if root == 0 {
+        return Ok(());
+    }
+    let mut stack = vec![(root, 0usize)];
+    let mut seen = IdSet::default();
+    while let Some((page, depth)) = stack.pop() {
+        if depth > MAX_DEPTH {
+            return Err(too_deep(page));
+        }
+        if !seen.insert(page) {
+            return Err(HeapError::corrupt(page, "key index node linked twice"));
+        }
+        let (kind, bytes, n) = node(pager, page)?;
+        if kind == PageKind::KeyBranch {
+            // Leftmost child on top: children are visited in key order.
+            for i in (0..=n).rev() {
+                stack.push((child_at(bytes, i), depth + 1));
+            }
+            continue;
+        }
+        let entries: Vec<(i64, u64)> = (0..n)
+            .map(|i| (key_at(bytes, HEADER_LEN, i), val_at(bytes, HEADER_LEN, i)))
+            .collect();
+        for (key, row) in entries {
+            f(key, row)?;
+        }
+    }
+    Ok(())
+}
+
 /// Visit every page of the tree (all of them, or only those written after commit
 /// `since`: a node written earlier is skipped with everything under it).
 pub fn walk(

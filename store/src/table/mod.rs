@@ -7,19 +7,21 @@
 //! rows as values).
 
 pub mod column_page;
+mod copy;
 mod keys;
 mod record;
 mod segment;
 mod store;
 
 use crate::btree;
-use crate::error::HeapResult;
+use crate::error::{HeapError, HeapResult};
 use crate::page::PageKind;
 use crate::pager::Pager;
-use record::{KeyKind, TABLE_PREFIX, table_key};
+use record::{KeyKind, TABLE_PREFIX, dropped_key, table_key};
 use std::rc::Rc;
 
 pub use column_page::ROWS_PER_PAGE;
+pub use copy::copy_table;
 pub use record::{ColType, TableRecord};
 pub use store::{Cell, Table, TableError, TableResult, write_epoch};
 
@@ -121,17 +123,53 @@ impl TableSet {
             .unwrap_or(0);
         let h = self.handle(name);
         let mut table = Table::new(name, sql, order);
-        // A table of this name whose creation was rolled back may have left row values
-        // behind: the new table starts after their slots.
-        if let Some(&hw) = self.high_water.get(name) {
-            table.slots = hw;
-            table.base = hw;
+        // A table of this name whose creation was rolled back, or that was dropped, may
+        // have left row values behind (in this process, or stored in globals): the new
+        // table starts after their slots.
+        let mut start = self.high_water.get(name).copied().unwrap_or(0);
+        let root = pager.meta().root;
+        let key = dropped_key(name);
+        if let Some(bytes) = btree::get(pager, root, &key)? {
+            let slots = <[u8; 8]>::try_from(bytes.as_slice())
+                .map_err(|_| HeapError::Record(format!("dropped table '{name}': bad entry")))?;
+            start = start.max(u64::from_le_bytes(slots));
+            // The new table's record carries the count from here on.
+            let (root, _) = btree::delete(pager, root, &key)?;
+            pager.meta_mut().root = root;
         }
+        table.slots = start;
+        table.base = start;
         let rec = table.flush(pager)?;
         put_record(pager, name, &rec)?;
         table.dirty = false;
         self.entries[h as usize].table = Some(table);
         Ok(h)
+    }
+
+    /// Drop table `name`: every page it uses is freed, and its record leaves the catalog
+    /// (in this transaction). What it leaves is its count of row slots, so that a table
+    /// created later under its name never gives a row value of this one another row.
+    /// `false` when there is no such table.
+    pub fn drop_table(&mut self, pager: &mut Pager, name: &str) -> HeapResult<bool> {
+        let h = self.handle(name);
+        let Some(table) = self.open(pager, h)? else {
+            return Ok(false);
+        };
+        table.clear(pager)?;
+        let slots = table.slots;
+        let entry = &mut self.entries[h as usize];
+        entry.table = None;
+        let hw = self.high_water.entry(entry.name.clone()).or_default();
+        *hw = (*hw).max(slots);
+        self.generation += 1;
+        store::note_write();
+        let root = pager.meta().root;
+        let (mut root, _) = btree::delete(pager, root, &table_key(name))?;
+        if slots > 0 {
+            root = btree::put(pager, root, &dropped_key(name), &slots.to_le_bytes())?;
+        }
+        pager.meta_mut().root = root;
+        Ok(true)
     }
 
     /// Write every changed table's pages and record (before a commit or savepoint).
@@ -157,6 +195,14 @@ fn put_record(pager: &mut Pager, name: &str, rec: &TableRecord) -> HeapResult<()
     let root = btree::put(pager, root, &table_key(name), &rec.encode())?;
     pager.meta_mut().root = root;
     Ok(())
+}
+
+/// The table a catalog key is the record of, if it is a table record's key.
+pub fn table_of_key(key: &[u8]) -> Option<String> {
+    match key {
+        [TABLE_PREFIX, name @ ..] => Some(String::from_utf8_lossy(name).into_owned()),
+        _ => None,
+    }
 }
 
 /// Every stored table record (as of the last flush), by name.

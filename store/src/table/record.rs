@@ -5,12 +5,23 @@ use super::segment::SegmentRoot;
 use crate::error::{HeapError, HeapResult};
 
 pub const TABLE_PREFIX: u8 = b't';
+/// What a dropped table leaves (key `d` + name): the row slots it had used, so a table
+/// created later under its name starts after them.
+pub const DROPPED_PREFIX: u8 = b'd';
 const RECORD_VERSION: u8 = 1;
 
 /// The catalog key of table `name`.
 pub fn table_key(name: &str) -> Vec<u8> {
     let mut k = Vec::with_capacity(name.len() + 1);
     k.push(TABLE_PREFIX);
+    k.extend_from_slice(name.as_bytes());
+    k
+}
+
+/// The catalog key of what dropped table `name` left behind.
+pub fn dropped_key(name: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(name.len() + 1);
+    k.push(DROPPED_PREFIX);
     k.extend_from_slice(name.as_bytes());
     k
 }

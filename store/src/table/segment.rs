@@ -390,6 +390,42 @@ impl Segment {
     }
 }
 
+/// Copy the stored segment at `root` of `from` into `to` (compaction): its written data
+/// pages, their bytes unchanged, to pages allocated one after another, then new
+/// directories above them; `copied` is called once per data page. Returns the copy's root.
+pub fn copy_stored(
+    from: &mut Pager,
+    root: SegmentRoot,
+    kind: PageKind,
+    to: &mut Pager,
+    copied: &mut dyn FnMut(),
+) -> HeapResult<SegmentRoot> {
+    let source = Segment::load(from, root, kind)?;
+    source.ensure_all(from)?;
+    let mut copy = Segment::new(kind);
+    copy.data.reserve(source.data.len());
+    for page in source.data.iter().map(Cell::get) {
+        let new = if page == 0 {
+            0
+        } else {
+            let bytes = from.page(page, kind)?;
+            let new = to.allocate(kind)?;
+            let buf = to.page_mut(new)?;
+            buf[1..4].copy_from_slice(&bytes[1..4]);
+            buf[HEADER_LEN..].copy_from_slice(&bytes[HEADER_LEN..]);
+            copied();
+            new
+        };
+        copy.data.push(Cell::new(new));
+    }
+    if copy.data.is_empty() {
+        return Ok(SegmentRoot::default());
+    }
+    // `flush` writes every directory of a segment that has none yet.
+    copy.mark_dirty(1, 0);
+    copy.flush(to)
+}
+
 /// A new data page of `kind` from the segment's run, reserving a new run when it is used
 /// up (or was taken back by a savepoint, commit or rollback).
 fn run_page(pager: &mut Pager, run: &mut Option<RunId>, kind: PageKind) -> HeapResult<u64> {

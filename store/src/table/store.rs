@@ -624,6 +624,10 @@ impl Table {
     /// Remove every row, keeping the schema. Row numbers are not reused, so a row value
     /// taken before the clear reads as deleted rather than as some new row.
     pub fn clear(&mut self, pager: &mut Pager) -> HeapResult<()> {
+        // Freeing pages writes nothing at once: a reader would "clear" its own view.
+        if !pager.writable {
+            return Err(HeapError::ReadOnly);
+        }
         for c in &mut self.columns {
             c.seg.free_all(pager)?;
             c.checked.set(0);
