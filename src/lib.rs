@@ -33,7 +33,7 @@ pub use convert::{FromValue, IntoArgs, IntoValue, NativeFunction, NativeResultOr
 pub use error::{Error, exit_code};
 #[cfg(feature = "serde")]
 pub use serde_values::{from_value, to_value};
-pub use tables::{ImportOptions, Imported, RowView, TableInfo};
+pub use tables::{ImportOptions, Imported, RowView, TableInfo, check_import_file};
 pub use value::Value;
 pub use walia_runtime::RtError;
 pub use walia_runtime::api::Durability;

@@ -330,6 +330,11 @@ fn run_cli(stack: usize) -> i32 {
             input,
             delimiter,
         }) => {
+            // An input that cannot be read is reported before the heap is opened (and
+            // created): a mistyped file name leaves no new heap behind.
+            if let Err(e) = walia::check_import_file(&file) {
+                return report(Err(e), color);
+            }
             let mut engine = new_engine(stack, &Execution::default(), &input);
             if let Err(e) = engine.open_heap(&heap, durability.mode()) {
                 return report(Err(with_lock_hint(e, false)), color);

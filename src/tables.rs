@@ -98,6 +98,15 @@ impl RowView<'_> {
     }
 }
 
+/// Can `path` be imported? A file of no known format is refused first, before anything is
+/// read; one that cannot be opened is an I/O error (exit 74), as for a script.
+pub fn check_import_file(path: &str) -> Result<(), Error> {
+    walia_stdlib::Format::of(path).map_err(Error::Runtime)?;
+    std::fs::File::open(path).map(|_| ()).map_err(|e| Error::Io {
+        message: format!("cannot read '{path}': {e}"),
+    })
+}
+
 fn table_error(e: TableError) -> Error {
     match e {
         TableError::Data(m) => Error::Runtime(RtError::new(m)),
@@ -242,14 +251,7 @@ impl Engine {
         path: &str,
         options: ImportOptions,
     ) -> Result<Imported, Error> {
-        // A file that cannot be opened is an I/O error (exit 74), as for a script; a file
-        // of no known format is refused first, before anything is read.
-        walia_stdlib::Format::of(path).map_err(Error::Runtime)?;
-        if let Err(e) = std::fs::File::open(path) {
-            return Err(Error::Io {
-                message: format!("cannot read '{path}': {e}"),
-            });
-        }
+        check_import_file(path)?;
         walia_stdlib::import_table(&mut self.enter(), &Live::str(table), path, options)
             .map_err(Error::Runtime)
     }

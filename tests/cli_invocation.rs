@@ -232,6 +232,7 @@ fn each_command_lists_only_the_options_it_honours() {
             "import",
             &[
                 "--skip-bad",
+                "--delimiter",
                 "--durability",
                 "--quiet",
                 "--max-record",
@@ -239,7 +240,23 @@ fn each_command_lists_only_the_options_it_honours() {
                 "--help",
             ],
         ),
-        ("export", &["--color", "--help"]),
+        ("export", &["--delimiter", "--color", "--help"]),
+        (
+            "show",
+            &[
+                "--limit",
+                "--all",
+                "--where",
+                "--no-jit",
+                "--explain",
+                "--max-depth",
+                "--max-memory",
+                "--color",
+                "--help",
+            ],
+        ),
+        ("drop", &["--durability", "--color", "--help"]),
+        ("compact", &["--quiet", "--color", "--help"]),
     ];
     for (command, options) in expected {
         let o = walia(dir.path(), &[command, "--help"]);
