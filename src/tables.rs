@@ -102,9 +102,11 @@ impl RowView<'_> {
 /// read; one that cannot be opened is an I/O error (exit 74), as for a script.
 pub fn check_import_file(path: &str) -> Result<(), Error> {
     walia_stdlib::Format::of(path).map_err(Error::Runtime)?;
-    std::fs::File::open(path).map(|_| ()).map_err(|e| Error::Io {
-        message: format!("cannot read '{path}': {e}"),
-    })
+    std::fs::File::open(path)
+        .map(|_| ())
+        .map_err(|e| Error::Io {
+            message: format!("cannot read '{path}': {e}"),
+        })
 }
 
 fn table_error(e: TableError) -> Error {

@@ -279,5 +279,8 @@ fn one_row_is_one_row_and_a_missing_file_is_an_io_error() {
     // ... and creates no heap for it.
     let (_, err, code) = walia(d, &["import", "new.wld", "t", "nosuch.csv"]);
     assert_eq!(code, Some(74), "{err}");
-    assert!(!d.join("new.wld").exists(), "a heap was created for a missing input");
+    assert!(
+        !d.join("new.wld").exists(),
+        "a heap was created for a missing input"
+    );
 }
