@@ -83,6 +83,8 @@ impl Engine {
             out.push_str(&line);
             out.push('\n');
         }
+        // The engine's values go while its registries are installed.
+        drop((plan, stages, source, pipeline, args));
         Ok(out.trim_end().to_string())
     }
 

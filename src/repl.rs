@@ -20,7 +20,6 @@ use rustyline::error::ReadlineError;
 use rustyline::{CompletionType, Config, Editor, EventHandler, KeyCode, KeyEvent, Modifiers};
 use session::{Reply, Session};
 use std::cell::RefCell;
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::rc::Rc;
 use walia::Engine;
@@ -43,10 +42,9 @@ fn banner(heap: Option<&std::path::Path>) -> String {
 /// Entries kept in the history file.
 const HISTORY_SIZE: usize = 1000;
 
-/// Read-eval-print loop on the terminal, on `heap` (`None`: in memory). Returns the exit
-/// code.
-pub fn run(engine: Engine, heap: Option<PathBuf>) -> i32 {
-    let color = std::io::stderr().is_terminal();
+/// Read-eval-print loop on the terminal, on `heap` (`None`: in memory), rendering
+/// diagnostics in colour when `color` (`--color`, `NO_COLOR`). Returns the exit code.
+pub fn run(engine: Engine, heap: Option<PathBuf>, color: bool) -> i32 {
     // Shared with the editor's helper, which asks it for completions while the user types.
     let session = Rc::new(RefCell::new(Session::new(engine, color)));
     let config = Config::builder()

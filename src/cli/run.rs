@@ -203,7 +203,7 @@ pub fn start_repl(stack: usize, opts: &RunOptions, color: bool) -> i32 {
         return report(Err(e), color);
     }
     let heap = (!opts.heap.memory).then(|| opts.heap.path());
-    repl::run(engine, heap)
+    repl::run(engine, heap, color)
 }
 
 /// `check` reads the stored global names (without locking) so they count as declared; it
