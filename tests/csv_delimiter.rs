@@ -9,11 +9,7 @@ fn walia(dir: &Path, args: &[&str]) -> (String, String, Option<i32>) {
     common::walia_in(dir, args)
 }
 
-fn run(dir: &Path, code: &str) -> String {
-    let (out, err, status) = walia(dir, &["--heap", "h.wld", "-e", code]);
-    assert_eq!(status, Some(0), "{code}: {err}");
-    out
-}
+use common::run_on_heap as run;
 
 #[test]
 fn import_and_export_take_a_delimiter_and_tsv_means_tabs() {

@@ -9,12 +9,7 @@ fn walia(dir: &Path, args: &[&str]) -> (String, String, Option<i32>) {
     common::walia_in(dir, args)
 }
 
-/// Run `code` on heap `h.wld` in `dir`, requiring success; its output.
-fn run(dir: &Path, code: &str) -> String {
-    let (out, err, status) = walia(dir, &["--heap", "h.wld", "-e", code]);
-    assert_eq!(status, Some(0), "{code}: {err}");
-    out
-}
+use common::run_on_heap as run;
 
 fn people(dir: &Path) {
     // A byte order mark (Excel's "CSV UTF-8") is not part of the first column's name.

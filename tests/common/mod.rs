@@ -35,6 +35,13 @@ pub fn walia_in(dir: &std::path::Path, args: &[&str]) -> (String, String, Option
     texts(out)
 }
 
+/// Run `code` with `walia -e` on heap `h.wld` in `dir`, requiring success; its output.
+pub fn run_on_heap(dir: &std::path::Path, code: &str) -> String {
+    let (out, err, status) = walia_in(dir, &["--heap", "h.wld", "-e", code]);
+    assert_eq!(status, Some(0), "{code}: {err}");
+    out
+}
+
 /// A finished process's stdout, stderr and exit code.
 pub fn texts(out: std::process::Output) -> (String, String, Option<i32>) {
     (

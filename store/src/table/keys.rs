@@ -327,6 +327,18 @@ pub fn delete(pager: &mut Pager, root: u64, key: i64) -> HeapResult<(u64, bool)>
     Ok((root, true))
 }
 
+/// A walk's check of a node: not deeper than a sound tree can be, and not reached twice
+/// (a damaged file could link a node from several branches and multiply the walk).
+fn first_visit(seen: &mut IdSet, page: u64, depth: usize) -> HeapResult<()> {
+    if depth > MAX_DEPTH {
+        return Err(too_deep(page));
+    }
+    if !seen.insert(page) {
+        return Err(HeapError::corrupt(page, "key index node linked twice"));
+    }
+    Ok(())
+}
+
 /// Call `f` with every entry (key, row) of the tree, in ascending key order.
 pub fn for_each_entry(
     pager: &mut Pager,
@@ -339,12 +351,7 @@ pub fn for_each_entry(
     let mut stack = vec![(root, 0usize)];
     let mut seen = IdSet::default();
     while let Some((page, depth)) = stack.pop() {
-        if depth > MAX_DEPTH {
-            return Err(too_deep(page));
-        }
-        if !seen.insert(page) {
-            return Err(HeapError::corrupt(page, "key index node linked twice"));
-        }
+        first_visit(&mut seen, page, depth)?;
         let (kind, bytes, n) = node(pager, page)?;
         if kind == PageKind::KeyBranch {
             // Leftmost child on top: children are visited in key order.
@@ -378,12 +385,7 @@ pub fn walk(
     // A damaged file could link a node from several branches and multiply the walk.
     let mut seen = IdSet::default();
     while let Some((page, depth)) = stack.pop() {
-        if depth > MAX_DEPTH {
-            return Err(too_deep(page));
-        }
-        if !seen.insert(page) {
-            return Err(HeapError::corrupt(page, "key index node linked twice"));
-        }
+        first_visit(&mut seen, page, depth)?;
         let (kind, bytes, n) = node(pager, page)?;
         if since.is_some_and(|s| page_seq(bytes) <= s) {
             continue;
