@@ -21,6 +21,7 @@ mod entered;
 mod error;
 mod explain;
 mod members;
+mod modules;
 mod persist;
 pub mod resume;
 #[cfg(feature = "serde")]
@@ -51,11 +52,10 @@ use std::collections::HashSet;
 use std::io::Write;
 use std::path::Path;
 use std::rc::Rc;
-use std::sync::Arc;
+
 use walia_lang::ParseMode;
-use walia_lang::resolve::parse_and_resolve_with;
 use walia_runtime::Value as Live;
-use walia_runtime::api::{Proto, SourceFile, Vm, compile};
+use walia_runtime::api::{Proto, Vm};
 
 /// A Walia interpreter instance: globals, builtins, limits and output.
 pub struct Engine {
@@ -65,6 +65,8 @@ pub struct Engine {
     scripts: Vec<Rc<Proto>>,
     /// Tells this engine's [`Script`]s from another's.
     id: u64,
+    /// Files imported so far (canonical paths): each is loaded once per engine.
+    imported: HashSet<std::path::PathBuf>,
     /// Declared after `vm` so that it is dropped after the VM: [`Drop for Engine`]
     /// installs the registries, the VM's objects drop with them installed, then the slot
     /// takes them back.
@@ -124,6 +126,7 @@ impl Engine {
         Engine {
             vm,
             scripts: Vec::new(),
+            imported: HashSet::new(),
             id: ENGINES.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             state,
         }
@@ -252,6 +255,7 @@ impl Engine {
     ) -> Result<Rc<Proto>, Error> {
         // A UTF-8 byte order mark (editors on Windows add one) is not part of the script.
         let source = strip_bom(source);
+        let mut imported = std::mem::take(&mut self.imported);
         let mut vm = self.enter();
         let defined: HashSet<String> = vm
             .names
@@ -268,19 +272,10 @@ impl Engine {
             .map(|h| h.stored_names().into_iter().collect())
             .unwrap_or_default();
         let known = |n: &str| defined.contains(n) || stored.contains(n);
-        let (program, diagnostics) = parse_and_resolve_with(source, mode, &mut vm.names, &known);
-        if !diagnostics.is_empty() {
-            return Err(Error::Compile {
-                file: name.to_string(),
-                source: source.to_string(),
-                diagnostics,
-            });
-        }
-        let file = Arc::new(SourceFile {
-            name: name.to_string(),
-            text: source.to_string(),
-        });
-        Ok(compile(&program, file).script)
+        let compiled = modules::compile(name, source, mode, &mut vm.names, &known, &mut imported);
+        drop(vm);
+        self.imported = imported;
+        compiled
     }
 
     /// Run a script. Returns the value of its final statement.

@@ -32,6 +32,10 @@ impl Span {
     }
 }
 
+/// The upper end the parser writes for an open-ended slice (`xs[a..]`, `xs[..]`): slicing
+/// clamps any end past the length to the length, so this means "to the end".
+pub const OPEN_SLICE_END: i64 = i64::MAX;
+
 /// Where a name lives at run time; decided by the resolver.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Res {
@@ -62,6 +66,11 @@ impl Name {
             res: Res::Unresolved,
         }
     }
+
+    /// `_` in a destructuring pattern skips its element: it declares and assigns nothing.
+    pub fn is_skip(&self) -> bool {
+        self.name == "_"
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -86,6 +95,18 @@ pub enum StmtKind {
         init: Option<Expr>,
         doc: Option<String>,
     },
+    /// `var [a, b] = init;`: the value must be a List of exactly `names.len()` elements. A
+    /// name `_` skips its element (see [`Name::is_skip`]).
+    VarList {
+        names: Vec<Name>,
+        init: Expr,
+    },
+    /// `import "path";` at the top level: runs another file once per run (the engine
+    /// compiles it; see docs/language.md "Modules").
+    Import {
+        path: String,
+        path_span: Span,
+    },
     Fun(Box<FunDecl>),
     Class(Box<ClassDecl>),
     /// An expression statement. `semicolon` is false for a final expression without `;`.
@@ -106,8 +127,11 @@ pub enum StmtKind {
         body: Box<Stmt>,
         mark: Res,
     },
+    /// `for (var in iter)`, or `for (var, second in iter)`: then each element (a Map's
+    /// entries as `[key, value]`) is destructured into the two names.
     For {
         var: Name,
+        second: Option<Name>,
         iter: Expr,
         body: Box<Stmt>,
         mark: Res,
@@ -275,7 +299,8 @@ pub enum ExprKind {
     And(Box<Expr>, Box<Expr>),
     Or(Box<Expr>, Box<Expr>),
     Range(Box<Expr>, Box<Expr>),
-    /// Target is a `Name`, `Field` or `Index` expression (the parser rejects anything else).
+    /// Target is a `Name`, `Field` or `Index` expression, or (with `op` `None`) a `List` of
+    /// those, a destructuring assignment (the parser rejects anything else).
     Assign {
         target: Box<Expr>,
         op: AssignOp,

@@ -76,6 +76,12 @@ pub fn resolve(
                 r.top_level.insert(name.name.clone());
                 r.globals.intern(&name.name);
             }
+            StmtKind::VarList { names, .. } => {
+                for n in names.iter().filter(|n| !n.is_skip()) {
+                    r.top_level.insert(n.name.clone());
+                    r.globals.intern(&n.name);
+                }
+            }
             StmtKind::Fun(f) => {
                 if let Some(n) = &f.name {
                     r.top_level.insert(n.name.clone());
@@ -292,6 +298,18 @@ impl Resolver<'_> {
                     self.declare(name);
                 }
             }
+            StmtKind::VarList { names, init } => {
+                // The value first: `var [a, b] = [b, a];` reads the outer `a` and `b`.
+                self.expr(init);
+                for name in names.iter_mut().filter(|n| !n.is_skip()) {
+                    self.declare(name);
+                }
+            }
+            StmtKind::Import { .. } => {
+                if !self.at_top_level() {
+                    self.error("'import' is only allowed at the top level of a file", span);
+                }
+            }
             StmtKind::Fun(f) => {
                 if let Some(name) = &mut f.name {
                     self.declare(name);
@@ -331,6 +349,7 @@ impl Resolver<'_> {
             }
             StmtKind::For {
                 var,
+                second,
                 iter,
                 body,
                 mark,
@@ -342,6 +361,15 @@ impl Resolver<'_> {
                 // (the compiler relies on that order).
                 self.declare_local(" iter");
                 var.res = Res::Local(self.declare_local(&var.name));
+                if let Some(second) = second {
+                    if second.name == var.name && !var.is_skip() {
+                        self.error(
+                            format!("'{}' appears twice in one destructuring", second.name),
+                            second.span,
+                        );
+                    }
+                    second.res = Res::Local(self.declare_local(&second.name));
+                }
                 self.cur().loop_depth += 1;
                 self.scoped_stmt(body);
                 self.cur().loop_depth -= 1;
@@ -501,6 +529,22 @@ impl Resolver<'_> {
             | ExprKind::Range(a, b) => {
                 self.expr(a);
                 self.expr(b);
+            }
+            ExprKind::Assign { target, value, .. } if matches!(target.kind, ExprKind::List(_)) => {
+                let ExprKind::List(targets) = &mut target.kind else {
+                    return;
+                };
+                for t in targets.iter_mut() {
+                    match &mut t.kind {
+                        ExprKind::Name(n) if n.is_skip() => {}
+                        ExprKind::Name(n) => {
+                            self.resolve_name(n);
+                            self.mark_assigned(n.res);
+                        }
+                        _ => self.expr(t),
+                    }
+                }
+                self.expr(value);
             }
             ExprKind::Assign { target, value, .. } => {
                 self.expr(target);

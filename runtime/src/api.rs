@@ -31,7 +31,7 @@ pub use crate::limits::{
 
 /// Compiling a script: the bytecode and its source file.
 pub use crate::bytecode::{Proto, SourceFile};
-pub use crate::compiler::compile;
+pub use crate::compiler::{compile, compile_with_imports};
 
 /// Checkpointed pipes (SPEC §9): the stage's argument and its cursor.
 pub use crate::pipe::checkpoint::{CheckpointSpec, definition_text};

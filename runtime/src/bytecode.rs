@@ -133,6 +133,16 @@ pub enum Op {
     CutStack(u16),
     /// Pop a test closure and register it under the name `consts[i]`.
     Test(u32),
+    /// Destructuring: pop a value that must be a List of exactly n elements and push a copy
+    /// of it (the targets are assigned from the copy, so `[xs[1], xs[0]] = xs` swaps).
+    Unpack(u32),
+    /// Push element i of the List `depth` values below the top (pushed by `Unpack`).
+    Pick(u16, u32),
+    /// `IterInit` for `for (a, b in x)`: a Map iterates as its `[key, value]` entries.
+    IterInitPairs(u16),
+    /// Right before calling the global `g` as `assert(cond)`: when `g` holds the builtin
+    /// `assert`, hand it the condition's source text `consts[k]` for its failure message.
+    AssertSource(u32, u32),
 }
 
 /// The operator of a fused `BinLL`/`BinLK` instruction: the AST's operator.

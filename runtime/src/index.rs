@@ -26,6 +26,9 @@ fn out_of_range(i: i64, len: usize) -> RtError {
 }
 
 pub fn get_index(obj: &Value, idx: &Value) -> RtResult<Value> {
+    if let Value::Range(r) = idx {
+        return crate::slice::get_slice(obj, r);
+    }
     match obj {
         Value::List(l) => {
             let i = int_index(idx)?;
@@ -61,6 +64,9 @@ pub fn get_index(obj: &Value, idx: &Value) -> RtResult<Value> {
 }
 
 pub fn set_index(obj: &Value, idx: &Value, v: Value) -> RtResult<()> {
+    if matches!(idx, Value::Range(_)) {
+        return Err(crate::slice::set_slice_error(obj));
+    }
     match obj {
         Value::List(l) => {
             let i = int_index(idx)?;

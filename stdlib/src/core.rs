@@ -1,5 +1,5 @@
-//! Core builtins (SPEC §12, §15): conversions, `type_of`, `len`, `assert`, `error`, `clock`,
-//! `range` and `args`.
+//! Core builtins (SPEC §12, §15): conversions, `type_of`, `len`, `error`, `clock`, `range`
+//! and `args` (`assert` is in `testing.rs`).
 
 use crate::check::*;
 use std::sync::OnceLock;
@@ -16,7 +16,6 @@ pub fn install(vm: &mut Vm) {
     global(vm, "float", 1, 1, float);
     global(vm, "type_of", 1, 1, type_of);
     global(vm, "len", 1, 1, len);
-    global(vm, "assert", 1, 2, assert);
     global(vm, "error", 1, 1, error);
     global(vm, "clock", 0, 0, clock);
     global(vm, "range", 2, 2, range);
@@ -108,16 +107,6 @@ fn len(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
         }
     };
     Ok(Value::Int(n))
-}
-
-fn assert(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
-    if arg(a, 0).is_truthy() {
-        return Ok(Value::Nil);
-    }
-    match a.get(1) {
-        Some(msg) => Err(RtError::new(format!("assertion failed: {}", display(msg)))),
-        None => Err(RtError::new("assertion failed")),
-    }
 }
 
 fn error(_: &mut Vm, a: &[Value]) -> RtResult<Value> {

@@ -19,6 +19,7 @@ mod records;
 mod strings;
 mod table_io;
 mod tables;
+mod testing;
 
 pub use csv_text::parse_delimiter;
 /// A parsed JSON value as a Walia value (as `json_parse` makes it).
@@ -39,6 +40,7 @@ use walia_runtime::Vm;
 /// Register every builtin function and every method of the built-in types.
 pub fn install(vm: &mut Vm) {
     core::install(vm);
+    testing::install(vm);
     // Pipeline stages and terminals first: the List/String modules then register their own
     // methods (`length`, `contains`...) over any generic one of the same name.
     pipes::install(vm);

@@ -67,10 +67,13 @@ impl<'s> Parser<'s> {
     }
 
     /// Runs `f` with lambdas allowed again (inside brackets of a match guard).
+    /// Also closes the open-ended slice context: `xs[(a..)]` is no slice.
     fn with_lambdas<T>(&mut self, f: impl FnOnce(&mut Self) -> PResult<T>) -> PResult<T> {
         let saved = std::mem::replace(&mut self.no_lambda, false);
+        let saved_open = std::mem::replace(&mut self.open_range_ok, false);
         let r = f(self);
         self.no_lambda = saved;
+        self.open_range_ok = saved_open;
         r
     }
 
@@ -85,11 +88,18 @@ impl<'s> Parser<'s> {
             _ => return Ok(lhs),
         };
         self.bump();
-        let valid = matches!(
-            lhs.kind,
-            ExprKind::Name(_) | ExprKind::Field { .. } | ExprKind::Index { .. }
-        ) && self.last_group != Some(lhs.span);
-        if !valid {
+        let single = |e: &Expr| {
+            matches!(
+                e.kind,
+                ExprKind::Name(_) | ExprKind::Field { .. } | ExprKind::Index { .. }
+            )
+        };
+        let grouped = self.last_group == Some(lhs.span);
+        if let ExprKind::List(items) = &lhs.kind
+            && !grouped
+        {
+            self.check_destructuring(items, op, lhs.span, single);
+        } else if grouped || !single(&lhs) {
             self.push_diag(
                 Diagnostic::new("invalid assignment target", lhs.span)
                     .with_label("cannot assign to this")
@@ -108,6 +118,39 @@ impl<'s> Parser<'s> {
         ))
     }
 
+    /// The targets of `[a, b] = value`: names (`_` skips), fields and elements, with `=`.
+    fn check_destructuring(
+        &mut self,
+        items: &[Expr],
+        op: AssignOp,
+        span: Span,
+        single: impl Fn(&Expr) -> bool,
+    ) {
+        if op.is_some() {
+            self.push_diag(
+                Diagnostic::new("a destructuring assignment takes `=`", span)
+                    .with_label("cannot combine with an operator"),
+            );
+        }
+        if items.is_empty() {
+            self.push_diag(
+                Diagnostic::new("invalid assignment target", span)
+                    .with_label("an empty list assigns nothing"),
+            );
+        }
+        for item in items {
+            if !single(item) {
+                self.push_diag(
+                    Diagnostic::new("invalid assignment target", item.span)
+                        .with_label("cannot assign to this")
+                        .with_note(
+                            "each element of `[a, b] = ...` is a name, a field `a.b` or an element `a[i]`",
+                        ),
+                );
+            }
+        }
+    }
+
     /// Binary operators of precedence `min` and above.
     fn parse_binary(&mut self, min: u8) -> PResult<Expr> {
         let mut lhs = self.parse_unary()?;
@@ -123,7 +166,12 @@ impl<'s> Parser<'s> {
             if let Err(f) = self.deepen(1) {
                 break Err(f);
             }
-            self.bump();
+            let op_span = self.bump();
+            if matches!(op, Op::Range) && self.open_range_end(op_span) {
+                let end = Expr::new(ExprKind::Int(OPEN_SLICE_END), op_span);
+                lhs = combine(op, lhs, end);
+                continue;
+            }
             match self.parse_binary(prec + 1) {
                 Ok(rhs) => lhs = combine(op, lhs, rhs),
                 Err(f) => break Err(f),
@@ -238,7 +286,7 @@ impl<'s> Parser<'s> {
             }
             _ => {
                 self.bump();
-                let index = self.with_lambdas(|p| p.parse_expr())?;
+                let index = self.with_lambdas(|p| p.index_expr())?;
                 let close = self.expect(&Token::RBracket, "']'")?;
                 let span = e.span.to(close);
                 Ok(Expr::new(
@@ -250,6 +298,51 @@ impl<'s> Parser<'s> {
                 ))
             }
         }
+    }
+
+    /// What stands between `[` and `]`: an expression, or a slice with open ends (`a..`,
+    /// `..b`, `..`), written as a range whose missing start is 0 and whose missing end is
+    /// [`OPEN_SLICE_END`].
+    fn index_expr(&mut self) -> PResult<Expr> {
+        self.open_range_ok = true;
+        if !self.at(&Token::DotDot) {
+            return self.parse_expr();
+        }
+        let dots = self.bump();
+        let start = Expr::new(ExprKind::Int(0), dots);
+        let end = if self.at(&Token::RBracket) {
+            Expr::new(ExprKind::Int(OPEN_SLICE_END), dots)
+        } else {
+            // `..` binds looser than `+`: `xs[..n - 1]`.
+            self.parse_binary(7)?
+        };
+        let span = dots.to(end.span);
+        Ok(Expr::new(
+            ExprKind::Range(Box::new(start), Box::new(end)),
+            span,
+        ))
+    }
+
+    /// After `..`: is the range open-ended? Directly inside `[...]` that is a slice to the
+    /// end; anywhere else it is reported (and parsing goes on as if it were).
+    fn open_range_end(&mut self, dots: Span) -> bool {
+        let closing = matches!(
+            self.peek(),
+            Token::RBracket | Token::RParen | Token::RBrace | Token::Semi | Token::Comma
+        );
+        if !closing {
+            return false;
+        }
+        if !(self.open_range_ok && self.at(&Token::RBracket)) {
+            self.push_diag(
+                Diagnostic::new("a range needs an end here", dots)
+                    .with_label("open-ended range")
+                    .with_note(
+                        "`a..`, `..b` and `..` are slices: they are only allowed inside `[...]`",
+                    ),
+            );
+        }
+        true
     }
 
     /// A field or method name after `.`: an identifier or a keyword (`row.in`, `x.test`).

@@ -150,6 +150,8 @@ pub(crate) struct Parser<'s> {
     fatal: bool,
     /// Inside a match guard: `x =>` and `(x) =>` are not lambdas at this level.
     no_lambda: bool,
+    /// Directly inside `[...]` after an expression: `a..]` is an open-ended slice.
+    open_range_ok: bool,
     /// Span of the most recently parsed parenthesized expression (to reject `(x) = 1`).
     last_group: Option<Span>,
     /// The lexer reported an unterminated string or comment: errors at the end of the input
@@ -170,6 +172,7 @@ impl<'s> Parser<'s> {
             depth: 0,
             fatal: false,
             no_lambda: false,
+            open_range_ok: false,
             last_group: None,
             suppress_eof: lexed.unterminated,
         }

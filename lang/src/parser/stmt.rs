@@ -34,8 +34,10 @@ impl<'s> Parser<'s> {
         let open = self.expect(&Token::LBrace, "'{'")?;
         self.nested(|p| {
             let saved = std::mem::replace(&mut p.no_lambda, false);
+            let saved_open = std::mem::replace(&mut p.open_range_ok, false);
             let stmts = p.stmt_list(true);
             p.no_lambda = saved;
+            p.open_range_ok = saved_open;
             if p.fatal {
                 return Err(Fail);
             }
@@ -107,6 +109,11 @@ impl<'s> Parser<'s> {
                 }
                 self.skip_loop_variable_keyword();
                 let var = self.expect_ident("loop variable name")?;
+                let second = if self.eat(&Token::Comma) {
+                    Some(self.expect_ident("second loop variable name")?)
+                } else {
+                    None
+                };
                 if !self.eat_for_in() {
                     return Err(self.expected("'in'"));
                 }
@@ -115,6 +122,7 @@ impl<'s> Parser<'s> {
                 let body = Box::new(self.parse_stmt(true)?);
                 StmtKind::For {
                     var,
+                    second,
                     iter,
                     body,
                     mark: Res::Unresolved,
@@ -160,6 +168,14 @@ impl<'s> Parser<'s> {
                 }
             }
             Token::LBrace => StmtKind::Block(self.parse_block()?),
+            // `import` is a word only before a string: a variable may be named `import`.
+            Token::Ident("import") if matches!(self.peek_at(1), Token::Str(_)) => {
+                self.bump();
+                let path_span = self.span();
+                let path = self.take_str();
+                self.stmt_end(branch)?;
+                StmtKind::Import { path, path_span }
+            }
             Token::Semi => {
                 self.bump();
                 StmtKind::Empty
@@ -225,6 +241,9 @@ impl<'s> Parser<'s> {
     fn var_decl(&mut self, branch: bool) -> PResult<StmtKind> {
         let doc = self.docs.remove(&self.pos);
         self.bump();
+        if self.at(&Token::LBracket) {
+            return self.var_list(branch);
+        }
         let name = self.expect_ident("variable name")?;
         let init = if self.eat(&Token::Eq) {
             Some(self.parse_expr()?)
@@ -233,6 +252,36 @@ impl<'s> Parser<'s> {
         };
         self.stmt_end(branch)?;
         Ok(StmtKind::Var { name, init, doc })
+    }
+
+    /// `var [a, b, _] = init;` (after `var`).
+    fn var_list(&mut self, branch: bool) -> PResult<StmtKind> {
+        self.bump();
+        let mut names: Vec<Name> = Vec::new();
+        while !self.at(&Token::RBracket) {
+            let name = self.expect_ident("variable name")?;
+            if !name.is_skip() && names.iter().any(|n| n.name == name.name) {
+                self.error(
+                    format!("'{}' appears twice in one destructuring", name.name),
+                    name.span,
+                );
+            }
+            names.push(name);
+            if !self.eat(&Token::Comma) {
+                break;
+            }
+        }
+        self.expect(&Token::RBracket, "',' or ']'")?;
+        if names.is_empty() {
+            let span = self.prev_span();
+            self.error("a destructuring `var [...]` needs at least one name", span);
+        }
+        if !self.eat(&Token::Eq) {
+            return Err(self.expected("'=' and a value after `var [...]`"));
+        }
+        let init = self.parse_expr()?;
+        self.stmt_end(branch)?;
+        Ok(StmtKind::VarList { names, init })
     }
 
     /// `fun name(params) { ... }` or `fun name(params) expr;` (the `;` is consumed but is

@@ -149,9 +149,28 @@ pub(super) fn stmt(s: &Stmt) -> String {
         },
         StmtKind::While { cond, body, .. } => format!("(while {} {})", ex(cond), stmt(body)),
         StmtKind::For {
-            var, iter, body, ..
+            var,
+            second: None,
+            iter,
+            body,
+            ..
         } => {
             format!("(for {} {} {})", var.name, ex(iter), stmt(body))
+        }
+        StmtKind::For {
+            var,
+            second: Some(second),
+            iter,
+            body,
+            ..
+        } => {
+            format!(
+                "(for {} {} {} {})",
+                var.name,
+                second.name,
+                ex(iter),
+                stmt(body)
+            )
         }
         StmtKind::Block(b) => block(b),
         StmtKind::Return(e) => match e {
@@ -161,6 +180,11 @@ pub(super) fn stmt(s: &Stmt) -> String {
         StmtKind::Break => "break".into(),
         StmtKind::Continue => "continue".into(),
         StmtKind::Test { name, body, .. } => format!("(test {name:?} {})", block(body)),
+        StmtKind::VarList { names, init } => {
+            let names: Vec<&str> = names.iter().map(|n| n.name.as_str()).collect();
+            format!("(var [{}] {})", names.join(" "), ex(init))
+        }
+        StmtKind::Import { path, .. } => format!("(import {path:?})"),
         StmtKind::Empty => "empty".into(),
     }
 }

@@ -201,6 +201,7 @@ impl FnCompiler {
             }
             ExprKind::Name(Name {
                 res: Res::Global(g),
+                name,
                 ..
             }) => {
                 if let Some(p) = pre {
@@ -208,6 +209,14 @@ impl FnCompiler {
                 }
                 for a in args {
                     self.expr(a);
+                }
+                if name == "assert"
+                    && pre.is_none()
+                    && let Some(cond) = args.first()
+                {
+                    let text = self.source_text(cond.span);
+                    let k = self.name_const(&text);
+                    self.emit(Op::AssertSource(*g, k), cond.span);
                 }
                 self.emit(Op::CallGlobal(*g, argc), span);
             }
@@ -318,8 +327,42 @@ impl FnCompiler {
                 }
                 self.emit(Op::SetIndex, span);
             }
+            ExprKind::List(targets) => self.destructure(targets, value, span),
             // The parser rejects other targets; evaluate the value so the stack stays even.
             _ => self.expr(value),
+        }
+    }
+
+    /// `[a, o.f, l[i]] = value`: the value is evaluated (and checked) first, then each
+    /// target in order, its object and index evaluated just before it is assigned. The
+    /// expression's value is (a copy of) the list.
+    fn destructure(&mut self, targets: &[Expr], value: &Expr, span: Span) {
+        self.expr(value);
+        self.emit(Op::Unpack(targets.len() as u32), span);
+        for (i, target) in targets.iter().enumerate() {
+            let i = i as u32;
+            match &target.kind {
+                ExprKind::Name(n) if n.is_skip() => continue,
+                ExprKind::Name(n) => {
+                    self.emit(Op::Pick(0, i), target.span);
+                    self.set_var(n.res, target.span);
+                }
+                ExprKind::Field { object, name } => {
+                    self.expr(object);
+                    self.emit(Op::Pick(1, i), target.span);
+                    let k = self.name_const(&name.name);
+                    self.emit(Op::SetField(k), target.span);
+                }
+                ExprKind::Index { object, index } => {
+                    self.expr(object);
+                    self.expr(index);
+                    self.emit(Op::Pick(2, i), target.span);
+                    self.emit(Op::SetIndex, target.span);
+                }
+                // The parser rejects other targets.
+                _ => continue,
+            }
+            self.emit(Op::Pop, target.span);
         }
     }
 

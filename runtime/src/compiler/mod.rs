@@ -21,6 +21,17 @@ pub struct Compiled {
 }
 
 pub fn compile(program: &Program, source: Arc<SourceFile>) -> Compiled {
+    compile_with_imports(program, source, Vec::new())
+}
+
+/// [`compile`] a program whose top-level `import` statements the engine resolved: one
+/// entry per `import`, in order, the imported file's compiled script, or `None` where the
+/// file was imported already (the statement then does nothing).
+pub fn compile_with_imports(
+    program: &Program,
+    source: Arc<SourceFile>,
+    imports: Vec<Option<Rc<Proto>>>,
+) -> Compiled {
     let mut c = FnCompiler::new(
         ProtoKind::Script,
         &program.info,
@@ -30,6 +41,7 @@ pub fn compile(program: &Program, source: Arc<SourceFile>) -> Compiled {
         Span::new(0, source.text.len()),
         None,
     );
+    c.imports = imports.into();
     c.block_value(&program.stmts, Span::new(0, 0));
     c.emit(Op::Return, Span::new(source.text.len(), source.text.len()));
     let script = Rc::new(c.finish());
@@ -82,6 +94,8 @@ struct FnCompiler {
     last_target: u32,
     /// Index of each string constant in `consts`.
     string_consts: std::collections::HashMap<String, u32>,
+    /// The scripts of the top-level `import` statements still to compile, in order.
+    imports: std::collections::VecDeque<Option<Rc<Proto>>>,
 }
 
 impl FnCompiler {
@@ -124,7 +138,19 @@ impl FnCompiler {
             loops: Vec::new(),
             last_target: 0,
             string_consts: std::collections::HashMap::new(),
+            imports: Default::default(),
         }
+    }
+
+    /// The source text of `span`, on one line (what a failing `assert` shows).
+    fn source_text(&self, span: Span) -> String {
+        let text = self.source.text.get(span.range()).unwrap_or("");
+        let lines: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        lines.join(" ")
     }
 
     fn finish(self) -> Proto {

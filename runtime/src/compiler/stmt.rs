@@ -64,6 +64,31 @@ impl FnCompiler {
                     self.define_var(name.res, name.span);
                 }
             }
+            StmtKind::VarList { names, init } => {
+                self.expr(init);
+                self.emit(Op::Unpack(names.len() as u32), init.span);
+                for (i, name) in names.iter().enumerate() {
+                    if name.is_skip() {
+                        continue;
+                    }
+                    if let Res::Global(g) = name.res {
+                        self.emit(Op::DeclareGlobal(g), name.span);
+                    }
+                    self.emit(Op::Pick(0, i as u32), name.span);
+                    self.define_var(name.res, name.span);
+                }
+                self.emit(Op::Pop, span);
+            }
+            StmtKind::Import { .. } => {
+                // The engine compiled the file (or found it imported already): run it here.
+                if let Some(Some(script)) = self.imports.pop_front() {
+                    self.protos.push(script);
+                    let idx = (self.protos.len() - 1) as u32;
+                    self.emit(Op::Closure(idx), span);
+                    self.emit(Op::Call(0), span);
+                    self.emit(Op::Pop, span);
+                }
+            }
             StmtKind::Fun(f) => {
                 let res = f.name.as_ref().map_or(Res::Unresolved, |n| n.res);
                 self.declare_before_body(res, span);
@@ -120,6 +145,7 @@ impl FnCompiler {
             }
             StmtKind::For {
                 var,
+                second,
                 iter,
                 body,
                 mark,
@@ -129,11 +155,26 @@ impl FnCompiler {
                 };
                 let iter_slot = var_slot.saturating_sub(1);
                 self.expr(iter);
-                self.emit(Op::IterInit(iter_slot), iter.span);
+                if second.is_some() {
+                    self.emit(Op::IterInitPairs(iter_slot), iter.span);
+                } else {
+                    self.emit(Op::IterInit(iter_slot), iter.span);
+                }
                 let mark = self.mark_stack(*mark, span);
                 let top = self.label();
                 let exit = self.emit(Op::IterNext(iter_slot, 0), iter.span);
-                self.define_var(var.res, var.span);
+                match second {
+                    Some(second) => {
+                        let both = var.span.to(second.span);
+                        self.emit(Op::Unpack(2), both);
+                        self.emit(Op::Pick(0, 0), var.span);
+                        self.define_var(var.res, var.span);
+                        self.emit(Op::Pick(0, 1), second.span);
+                        self.define_var(second.res, second.span);
+                        self.emit(Op::Pop, both);
+                    }
+                    None => self.define_var(var.res, var.span),
+                }
                 self.loops.push(Loop {
                     continue_to: top,
                     breaks: Vec::new(),

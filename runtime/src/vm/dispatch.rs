@@ -910,6 +910,26 @@ impl Vm {
                     let name = const_name(&proto, k).to_string();
                     self.tests.push((name, f));
                 }
+                Op::Unpack(n) => {
+                    let v = pop!();
+                    let copy = tri!(super::destructure::unpack(&v, n));
+                    push!(copy);
+                }
+                Op::Pick(depth, i) => {
+                    let v = super::destructure::pick(&self.stack, depth, i);
+                    push!(v);
+                }
+                Op::IterInitPairs(s) => {
+                    let v = super::destructure::pairs(pop!());
+                    let run = tri!(PipeRun::new(&v, true));
+                    self.stack[base + s as usize] =
+                        Value::Iter(Rc::new(std::cell::RefCell::new(run)));
+                }
+                Op::AssertSource(g, k) => {
+                    if super::destructure::is_builtin_assert(self.globals.get(g as usize)) {
+                        self.assert_source = Some(const_name(&proto, k).into());
+                    }
+                }
             }
         }
     }

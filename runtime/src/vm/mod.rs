@@ -4,6 +4,7 @@
 
 mod completion;
 mod cursors;
+mod destructure;
 mod dispatch;
 mod drop;
 pub(crate) mod heap;
@@ -82,6 +83,9 @@ pub struct Vm {
     pub tests: Vec<(String, Value)>,
     /// Command-line arguments for `args()`.
     pub args: Vec<String>,
+    /// The source text of the condition of the `assert(cond)` being called (set by
+    /// `Op::AssertSource` right before the call; the builtin takes it).
+    pub assert_source: Option<Rc<str>>,
     /// The persistent heap, when one is attached (see `vm/heap.rs`).
     /// Shared (not owned outright) so that row and table values, which refer to it weakly,
     /// can read it wherever they are printed or passed.
@@ -148,6 +152,7 @@ impl Vm {
             limits: Limits::default(),
             native_depth: 0,
             tests: Vec::new(),
+            assert_source: None,
             args: Vec::new(),
             heap: None,
             builtins: HashMap::default(),
