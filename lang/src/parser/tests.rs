@@ -1035,3 +1035,6 @@ mod props {
         }
     }
 }
+
+// Slicing, destructuring, two-name `for` and `import`.
+mod new_syntax;
