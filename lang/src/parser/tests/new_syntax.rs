@@ -14,15 +14,18 @@ fn slices_with_open_ends() {
     assert_eq!(e("xs[-2..]"), format!("(idx xs (.. (neg 2) {END}))"));
     assert_eq!(e("xs[i + 1..]"), format!("(idx xs (.. (+ i 1) {END}))"));
     // Nested brackets have their own context.
-    assert_eq!(
-        e("xs[ys[1..]]"),
-        format!("(idx xs (idx ys (.. 1 {END})))")
-    );
+    assert_eq!(e("xs[ys[1..]]"), format!("(idx xs (idx ys (.. 1 {END})))"));
 }
 
 #[test]
 fn open_ranges_outside_brackets_are_errors() {
-    for src in ["var r = 1..;", "f(1..);", "xs[(1..)];", "[1..];", "xs[f(1..)];"] {
+    for src in [
+        "var r = 1..;",
+        "f(1..);",
+        "xs[(1..)];",
+        "[1..];",
+        "xs[f(1..)];",
+    ] {
         let (message, _) = err1(src);
         assert_eq!(message, "a range needs an end here", "{src}");
     }
@@ -50,16 +53,13 @@ fn destructuring_declarations() {
 
 #[test]
 fn destructuring_assignment_targets() {
-    assert_eq!(
-        e("[a, b] = [b, a]"),
-        "(= [a b] [b a])"
-    );
-    assert_eq!(
-        e("[o.x, l[i], _] = v"),
-        "(= [(. o x) (idx l i) _] v)"
-    );
+    assert_eq!(e("[a, b] = [b, a]"), "(= [a b] [b a])");
+    assert_eq!(e("[o.x, l[i], _] = v"), "(= [(. o x) (idx l i) _] v)");
     assert_eq!(err1("[a, 1] = v;").0, "invalid assignment target");
-    assert_eq!(err1("[a, b] += v;").0, "a destructuring assignment takes `=`");
+    assert_eq!(
+        err1("[a, b] += v;").0,
+        "a destructuring assignment takes `=`"
+    );
     assert_eq!(err1("([a, b]) = v;").0, "invalid assignment target");
 }
 
@@ -74,6 +74,9 @@ fn for_with_two_names() {
 fn import_is_contextual() {
     assert_eq!(ok("import \"util.wal\";"), "(import \"util.wal\")");
     // Without a string after it, `import` is a name.
-    assert_eq!(ok("var import = 1; print import;"), "(var import 1)\n(print! import)");
+    assert_eq!(
+        ok("var import = 1; print import;"),
+        "(var import 1)\n(print! import)"
+    );
     assert_eq!(e("import(1)"), "(call import 1)");
 }
