@@ -287,6 +287,18 @@ impl<'s> Parser<'s> {
             _ => {
                 self.bump();
                 let index = self.with_lambdas(|p| p.index_expr())?;
+                if self.at(&Token::Colon) {
+                    // Python's `xs[1:3]`.
+                    let span = self.span();
+                    self.push_diag(
+                        Diagnostic::new("expected ']', found ':'", span)
+                            .with_label("expected ']'")
+                            .with_hint(
+                                "a slice is written with `..`: `xs[1..3]`, `xs[2..]`, `xs[..-1]`",
+                            ),
+                    );
+                    return Err(super::Fail);
+                }
                 let close = self.expect(&Token::RBracket, "']'")?;
                 let span = e.span.to(close);
                 Ok(Expr::new(

@@ -80,3 +80,14 @@ fn import_is_contextual() {
     );
     assert_eq!(e("import(1)"), "(call import 1)");
 }
+
+#[test]
+fn python_slices_get_a_hint() {
+    let (_, diags) = parse("print xs[1:3];");
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!(diags[0].message, "expected ']', found ':'");
+    assert!(
+        diags[0].hints.iter().any(|h| h.contains("xs[1..3]")),
+        "{diags:?}"
+    );
+}
