@@ -23,6 +23,7 @@ mod explain;
 mod members;
 mod modules;
 mod persist;
+pub mod reference;
 pub mod resume;
 #[cfg(feature = "serde")]
 mod serde_values;
