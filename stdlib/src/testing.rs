@@ -49,16 +49,11 @@ fn assert(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
 ///
 /// Does nothing when `left == right` (the language's `==`: numbers by value, `1 == 1.0`,
 /// lists and maps element by element). Otherwise raises a runtime error that shows both
-/// values in their quoted form (`repr`), one per line:
-///
-/// ```text
-/// assertion failed: left == right
-///   left: [1, 2]
-///  right: [1, 3]
-/// ```
-///
-/// With a `message`, the first line is `assertion failed: MESSAGE`. Inside a `test` block a
-/// failure fails that test; elsewhere it stops the script (exit 70).
+/// values in their quoted form (`repr`), each on a line of its own: `assert_eq(xs, [1, 3])`
+/// with `xs` holding `[1, 2]` fails with the three lines `assertion failed: left == right`,
+/// `  left: [1, 2]` and ` right: [1, 3]`. With a `message`, the first line is
+/// `assertion failed: MESSAGE`. Inside a `test` block a failure fails that test; elsewhere
+/// it stops the script (exit 70).
 ///
 /// Errors: the two values differ.
 ///
