@@ -3,11 +3,13 @@
 //! run before any script is compiled (the resolver treats registered globals as declared).
 
 mod atomic_file;
+mod bits;
 mod check;
 mod core;
 mod csv_text;
 mod file_sources;
 mod files;
+mod format;
 mod import_progress;
 mod json;
 mod lists;
@@ -19,6 +21,7 @@ mod records;
 mod strings;
 mod table_io;
 mod tables;
+mod text;
 
 pub use csv_text::parse_delimiter;
 /// A parsed JSON value as a Walia value (as `json_parse` makes it).
@@ -44,6 +47,9 @@ pub fn install(vm: &mut Vm) {
     pipes::install(vm);
     math::install(vm);
     strings::install(vm);
+    text::install(vm);
+    format::install(vm);
+    bits::install(vm);
     lists::install(vm);
     maps::install(vm);
     json::install(vm);

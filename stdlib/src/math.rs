@@ -16,7 +16,7 @@ pub fn install(vm: &mut Vm) {
     }
     both(vm, NUM, "floor", 1, 1, floor);
     both(vm, NUM, "ceil", 1, 1, ceil);
-    both(vm, NUM, "round", 1, 1, round);
+    both(vm, NUM, "round", 1, 2, round);
     for (name, f) in [("sqrt", sqrt as Builtin), ("math_sqrt", sqrt)] {
         both(vm, NUM, name, 1, 1, f);
     }
@@ -73,9 +73,69 @@ fn ceil(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     to_int_with(a, "ceil", f64::ceil)
 }
 
-/// Half away from zero (`round(2.5)` is 3, `round(-2.5)` is -3).
 fn round(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
-    to_int_with(a, "round", f64::round)
+    if a.len() < 2 {
+        return to_int_with(a, "round", f64::round);
+    }
+    let x = expect_num(a, 0, "round")?;
+    let digits = expect_int(a, 1, "round")?;
+    let r = round_decimal(x, digits);
+    if r.is_infinite() && x.is_finite() {
+        return Err(RtError::new(format!(
+            "'round' result out of the Float range ({} to {digits} digits)",
+            walia_runtime::api::format_float(x)
+        )));
+    }
+    Ok(Value::Float(r))
+}
+
+/// `x` rounded half away from zero at the decimal place `digits`, on its printed
+/// (shortest round-trip) decimal form rather than its exact binary value, so that
+/// `round(2.675, 2)` is 2.68 as it reads.
+fn round_decimal(x: f64, digits: i64) -> f64 {
+    if !x.is_finite() || x == 0.0 {
+        return x;
+    }
+    // `{:e}` is the shortest round-trip form: "2.675e0" is 2.675 * 10^0.
+    let sci = format!("{:e}", x.abs());
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i64 = exp.parse().unwrap_or(0);
+    let mut ds: Vec<u8> = mantissa.bytes().filter(u8::is_ascii_digit).collect();
+    // Digit i stands for 10^(exp - i); keep those down to 10^(-digits).
+    let keep = exp.saturating_add(digits).saturating_add(1);
+    if keep >= ds.len() as i64 {
+        return x;
+    }
+    let up = keep >= 0 && ds.get(keep as usize).is_some_and(|d| *d >= b'5');
+    let keep = keep.max(0) as usize;
+    ds.truncate(keep);
+    if up {
+        // Add one at the last kept place, carrying leftwards.
+        let mut i = ds.len();
+        loop {
+            if i == 0 {
+                ds.insert(0, b'1');
+                break;
+            }
+            i -= 1;
+            if ds[i] == b'9' {
+                ds[i] = b'0';
+            } else {
+                ds[i] += 1;
+                break;
+            }
+        }
+    }
+    // A carry out of the first digit (9.99 to 10.0) makes `ds` one digit longer: the same
+    // integer times the same power of ten.
+    let scale = exp + 1 - keep as i64;
+    let digits_text = if ds.is_empty() {
+        "0".to_string()
+    } else {
+        String::from_utf8_lossy(&ds).into_owned()
+    };
+    let magnitude: f64 = format!("{digits_text}e{scale}").parse().unwrap_or(0.0);
+    magnitude.copysign(x)
 }
 
 fn sqrt(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
