@@ -50,8 +50,8 @@ fn fail(msg: impl Into<String>) -> RtError {
 ///
 /// ```walia
 /// print format("{} is {:.2f}", "pi", 3.14159);     // -> pi is 3.14
-/// print format("{:>8,.2f}|{:<5}|{:^7}", 1234.5, "ab", "mid");
-/// // ->   1,234.50|ab   |  mid  
+/// print format("[{:>10,.2f}|{:<5}|{:^7}]", 1234.5, "ab", "mid");
+/// // -> [  1,234.50|ab   |  mid  ]
 /// print format("{name} has {n:03d} points", {name: "Ann", n: 7});
 /// // -> Ann has 007 points
 /// print "{:x} {:b} {:+d} {:.1%}".format(255, 5, 3, 0.256);
