@@ -405,8 +405,7 @@ pub fn binary(kind: walia_lang::ast::BinOp, a: &Value, b: &Value) -> RtResult<Va
             K::Ge => return Ok(Value::Bool(x >= y)),
             K::Eq => return Ok(Value::Bool(x == y)),
             K::Ne => return Ok(Value::Bool(x != y)),
-            K::Div | K::Mod | K::IntDiv | K::BitAnd | K::BitOr | K::BitXor | K::Shl | K::Shr => {
-            }
+            K::Div | K::Mod | K::IntDiv | K::BitAnd | K::BitOr | K::BitXor | K::Shl | K::Shr => {}
         }
     }
     let ordered = |name: &str, test: fn(Ordering) -> bool| -> RtResult<Value> {

@@ -133,9 +133,7 @@ fn pick(
             .cloned()
             .ok_or_else(|| missing(&format!("'{{{name}}}'"), args.len()));
     }
-    let valid_name = name
-        .chars()
-        .all(|c| c.is_alphanumeric() || c == '_');
+    let valid_name = name.chars().all(|c| c.is_alphanumeric() || c == '_');
     if !valid_name {
         return Err(fail(format!("'{{{name}}}' is not a placeholder name")));
     }
@@ -320,7 +318,10 @@ fn format_value(v: &Value, sp: &Spec, field: &str) -> RtResult<String> {
             (f.is_sign_negative() && !f.is_nan(), text)
         }
         (_, Value::Int(i)) => (*i < 0, int_digits(i.unsigned_abs(), t, sp)),
-        (_, Value::Float(f)) => (f.is_sign_negative() && !f.is_nan(), float_digits(f.abs(), t, sp)),
+        (_, Value::Float(f)) => (
+            f.is_sign_negative() && !f.is_nan(),
+            float_digits(f.abs(), t, sp),
+        ),
         _ => (false, display(v)),
     };
     let sign = match (negative, sp.sign) {
@@ -351,7 +352,11 @@ fn float_digits(f: f64, t: char, sp: &Spec) -> String {
     let p = sp.precision.unwrap_or(6);
     if !f.is_finite() {
         let word = if f.is_nan() { "nan" } else { "inf" };
-        return if t == '%' { format!("{word}%") } else { word.to_string() };
+        return if t == '%' {
+            format!("{word}%")
+        } else {
+            word.to_string()
+        };
     }
     match t {
         'e' => {

@@ -220,9 +220,8 @@ fn chr(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// ```
 fn repeat(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let n = expect_int(a, 1, "repeat")?;
-    let n = usize::try_from(n).map_err(|_| {
-        RtError::new(format!("'repeat' expects a non-negative count, got {n}"))
-    })?;
+    let n = usize::try_from(n)
+        .map_err(|_| RtError::new(format!("'repeat' expects a non-negative count, got {n}")))?;
     match arg(a, 0) {
         Value::Str(s) => {
             let s = s.as_str();
@@ -332,7 +331,8 @@ fn parse_int(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
         return Err(fail(""));
     }
-    let magnitude = u64::from_str_radix(digits, radix).map_err(|_| fail(": out of the Int range"))?;
+    let magnitude =
+        u64::from_str_radix(digits, radix).map_err(|_| fail(": out of the Int range"))?;
     let value = if negative {
         0i64.checked_sub_unsigned(magnitude)
     } else {

@@ -424,12 +424,9 @@ pub(super) fn bin_op(op: BinOp) -> Op {
         BinOp::Mul => Op::Mul,
         BinOp::Div => Op::Div,
         BinOp::Mod => Op::Mod,
-        BinOp::IntDiv
-        | BinOp::BitAnd
-        | BinOp::BitOr
-        | BinOp::BitXor
-        | BinOp::Shl
-        | BinOp::Shr => Op::Bin(op),
+        BinOp::IntDiv | BinOp::BitAnd | BinOp::BitOr | BinOp::BitXor | BinOp::Shl | BinOp::Shr => {
+            Op::Bin(op)
+        }
         BinOp::Eq => Op::Eq,
         BinOp::Ne => Op::Ne,
         BinOp::Lt => Op::Lt,

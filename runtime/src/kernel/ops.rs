@@ -358,9 +358,9 @@ fn generic(op: BinKind, a: KVal, b: KVal) -> KResult<KVal> {
         // The Int operators: `ops::int_arith` is `None` exactly where the interpreter
         // raises an error (zero divisor, overflow, a shift count out of range).
         K::IntDiv | K::BitAnd | K::BitOr | K::BitXor | K::Shl | K::Shr => match (a, b) {
-            (KVal::Int(x), KVal::Int(y)) => crate::ops::int_arith(op, x, y)
-                .map(KVal::Int)
-                .ok_or(Bail),
+            (KVal::Int(x), KVal::Int(y)) => {
+                crate::ops::int_arith(op, x, y).map(KVal::Int).ok_or(Bail)
+            }
             _ if op == K::IntDiv => {
                 let (x, y) = (num(a)?, num(b)?);
                 if y == 0.0 {
