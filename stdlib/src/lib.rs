@@ -36,6 +36,8 @@ mod tests;
 mod tests_io;
 #[cfg(test)]
 mod tests_pipes;
+#[cfg(test)]
+mod tests_text;
 
 use walia_runtime::Vm;
 

@@ -223,6 +223,9 @@ fn repeat(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let n = usize::try_from(n)
         .map_err(|_| RtError::new(format!("'repeat' expects a non-negative count, got {n}")))?;
     match arg(a, 0) {
+        // An empty string or list repeated any number of times is empty: no loop over `n`.
+        Value::Str(s) if s.as_str().is_empty() => Ok(Value::str("")),
+        Value::List(l) if l.items.borrow().is_empty() => Ok(Value::list(Vec::new())),
         Value::Str(s) => {
             let s = s.as_str();
             let mut out = String::new();
