@@ -7,6 +7,9 @@ mod bits;
 mod check;
 mod core;
 mod csv_text;
+#[cfg(test)]
+mod doc_comments;
+pub mod docs;
 mod file_sources;
 mod files;
 mod format;
