@@ -75,14 +75,18 @@ right unless noted.
 | 4 | `and` | short-circuit; returns the deciding operand |
 | 5 | `==` `!=` | equality: numbers by value (`1 == 1.0`), lists and maps element-wise, other types by identity; different types are unequal |
 | 6 | `<` `<=` `>` `>=` | ordering of two numbers or two strings; anything else is a runtime error |
-| 7 | `..` | half-open Int range: `0..3` is 0, 1, 2 |
-| 8 | `+` `-` | addition, subtraction; `+` with a String on either side concatenates printed forms; `list + list` concatenates |
-| 9 | `*` `/` `%` | `/` always gives a Float; `%` takes the sign of the divisor |
-| 10 | `!` `-` | unary not, negation |
-| 11 | `f(x)` `.name` `.m(x)` `[i]` | call, field, method call, index (negative counts from the end) |
+| 7 | `\|` | bitwise or of two Ints |
+| 8 | `^` | bitwise exclusive or of two Ints (powers are `pow(a, b)`) |
+| 9 | `&` | bitwise and of two Ints: `x & 1 == 0` is `(x & 1) == 0`, as in Python |
+| 10 | `<<` `>>` | shifts of an Int by 0 to 63 bits; `>>` keeps the sign; a `<<` that loses bits is an overflow error |
+| 11 | `..` | half-open Int range: `0..3` is 0, 1, 2 |
+| 12 | `+` `-` | addition, subtraction; `+` with a String on either side concatenates printed forms; `list + list` concatenates |
+| 13 | `*` `/` `%` `~/` | `/` always gives a Float; `%` takes the sign of the divisor; `~/` is floored division (Python's `//`: `-7 ~/ 2` is `-4`; `//` starts a comment) |
+| 14 | `!` `-` `~` | unary not, negation, bitwise not of an Int (`~x` is `-x - 1`) |
+| 15 | `f(x)` `.name` `.m(x)` `[i]` | call, field, method call, index (negative counts from the end) |
 
 Int arithmetic that overflows is a runtime error, never a wrap. Division or modulo by zero is
-a runtime error. Only `nil` and `false` are falsy.
+a runtime error. The bit operators take Ints only. Only `nil` and `false` are falsy.
 
 ```walia
 print 7 / 2;             // -> 3.5
@@ -91,6 +95,9 @@ print 1 + 2 * 3;         // -> 7
 print "n=" + 3;          // -> n=3
 print nil or "default";  // -> default
 print [1, 2] + [3];      // -> [1, 2, 3]
+print 7 ~/ 2;            // -> 3
+print 6 & 3 | 8;         // -> 10
+print 1 << 4;            // -> 16
 ```
 "#;
 

@@ -162,6 +162,11 @@ fn habits_from_other_languages_get_a_hint() {
         ),
         ("let x = 1;", "hint: variables are declared with `var`"),
         (
+            "var h = 7 // 2;\nprint h;",
+            "hint: `//` starts a comment; for integer division write `7 ~/ 2`",
+        ),
+        ("print (9 // 2);\n", "hint: `//` starts a comment"),
+        (
             "var x = 2;\nif (x == 1) { print 1; } elif (x == 2) { print 2; }",
             "hint: write `else if",
         ),

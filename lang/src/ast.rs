@@ -258,6 +258,14 @@ pub enum BinOp {
     Mul,
     Div,
     Mod,
+    /// `~/`: floored division (Python's `//`).
+    IntDiv,
+    BitAnd,
+    BitOr,
+    BitXor,
+    Shl,
+    /// `>>`: arithmetic (sign-extending) shift.
+    Shr,
     Eq,
     Ne,
     Lt,
@@ -270,6 +278,8 @@ pub enum BinOp {
 pub enum UnOp {
     Neg,
     Not,
+    /// `~`: bitwise not of an Int.
+    BitNot,
 }
 
 /// `=` is `None`; `+=` is `Some(BinOp::Add)`, and so on.

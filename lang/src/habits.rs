@@ -12,6 +12,9 @@ pub const AND: &str = "Walia writes `and`: `a and b`";
 pub const OR: &str = "Walia writes `or`: `a or b`";
 /// `**`.
 pub const POW: &str = "Walia has no `**` operator: write `pow(a, b)`";
+/// `7 // 2` (Python's integer division), read as `7` and a comment.
+pub const FLOOR_DIV: &str =
+    "`//` starts a comment; for integer division write `7 ~/ 2` or `div(7, 2)`";
 /// `i++`, `++i`.
 pub const INCREMENT: &str = "Walia has no `++`: write `i += 1`";
 /// `i--`.

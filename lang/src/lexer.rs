@@ -27,8 +27,10 @@ pub enum LexError {
 #[derive(Logos, Debug, Clone, PartialEq)]
 #[logos(error = LexError)]
 #[logos(skip r"[ \t\r\n\f]+")]
-#[logos(skip(r"//([^/\n][^\n]*)?|////[^\n]*", allow_greedy = true))]
 pub enum Token<'s> {
+    /// `// text` (dropped by [`lex`], which notes the ones that look like swallowed code).
+    #[regex(r"//([^/\n][^\n]*)?|////[^\n]*", |lex| lex.slice(), allow_greedy = true)]
+    LineComment(&'s str),
     /// `/// text` (dropped by [`lex`], which attaches it to the next declaration).
     #[regex(r"///([^/\n][^\n]*)?", |lex| lex.slice(), allow_greedy = true)]
     DocComment(&'s str),
@@ -109,6 +111,25 @@ pub enum Token<'s> {
     Slash,
     #[token("%")]
     Percent,
+    /// `~/`: floored integer division (`//` starts a comment).
+    #[token("~/")]
+    TildeSlash,
+    #[token("&")]
+    Amp,
+    #[token("|")]
+    Bar,
+    #[token("^")]
+    Caret,
+    #[token("~")]
+    Tilde,
+    #[token("<<")]
+    Shl,
+    #[token(">>")]
+    Shr,
+    /// `&&`, `||` (and longer runs): other languages' logical operators, reported as
+    /// unexpected characters with a hint rather than read as two bit operators.
+    #[regex(r"&&+|\|\|+", doubled_logical)]
+    DoubledLogical,
     #[token("==")]
     EqEq,
     #[token("!=")]
@@ -181,6 +202,10 @@ fn int_literal(digits: &str, radix: u32) -> Result<u64, LexError> {
             .ok_or(LexError::IntTooLarge)?;
     }
     Ok(value)
+}
+
+fn doubled_logical<'s>(_: &mut logos::Lexer<'s, Token<'s>>) -> Result<(), LexError> {
+    Err(LexError::Invalid)
 }
 
 fn leading_dot<'s>(_: &mut logos::Lexer<'s, Token<'s>>) -> Result<f64, LexError> {
@@ -327,6 +352,13 @@ impl Token<'_> {
             Star => "*",
             Slash => "/",
             Percent => "%",
+            TildeSlash => "~/",
+            Amp => "&",
+            Bar => "|",
+            Caret => "^",
+            Tilde => "~",
+            Shl => "<<",
+            Shr => ">>",
             EqEq => "==",
             NotEq => "!=",
             Lt => "<",
@@ -389,6 +421,20 @@ pub struct Lexed<'s> {
     pub diags: Vec<Diagnostic>,
     /// An unterminated string or comment ran to the end of the input.
     pub unterminated: bool,
+    /// Start offsets of `//` comments whose text reads like the rest of a statement
+    /// (`print 7 // 2;`): another language's integer division swallowed as a comment.
+    pub code_comments: Vec<u32>,
+}
+
+/// A comment text (after `//`) that reads like the end of an expression statement: an
+/// operand first and a `;` last (`// 2;`, `// n) + 1;`), unlike prose.
+fn looks_like_code(text: &str) -> bool {
+    let t = text.trim();
+    let first_is_operand = t
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '(');
+    first_is_operand && t.ends_with(';')
 }
 
 /// Lexes `src`. Never fails: errors become diagnostics plus (where the parser would
@@ -398,6 +444,7 @@ pub fn lex(src: &str) -> Lexed<'_> {
     let mut docs = HashMap::new();
     let mut diags: Vec<Diagnostic> = Vec::new();
     let mut unterminated = false;
+    let mut code_comments = Vec::new();
     let mut pending_doc: Option<String> = None;
     // End of the last run of invalid characters (merged into one diagnostic).
     let mut invalid_run: Option<(usize, usize)> = None; // (diag index, end)
@@ -424,6 +471,12 @@ pub fn lex(src: &str) -> Lexed<'_> {
                 continue;
             }
             Ok(Token::BlockComment) => continue,
+            Ok(Token::LineComment(text)) => {
+                if looks_like_code(text.get(2..).unwrap_or("")) {
+                    code_comments.push(range.start as u32);
+                }
+                continue;
+            }
             Ok(t) => t,
             Err(LexError::Invalid) => {
                 if let Some((idx, end)) = invalid_run
@@ -438,8 +491,9 @@ pub fn lex(src: &str) -> Lexed<'_> {
                 }
                 let text = src.get(range.clone()).unwrap_or("");
                 invalid_run = Some((diags.len(), range.end));
+                let plural = if text.chars().count() > 1 { "s" } else { "" };
                 diags.push(Diagnostic::new(
-                    format!("unexpected character '{text}'"),
+                    format!("unexpected character{plural} '{text}'"),
                     span,
                 ));
                 Token::Error
@@ -509,6 +563,7 @@ pub fn lex(src: &str) -> Lexed<'_> {
         docs,
         diags,
         unterminated,
+        code_comments,
     }
 }
 
@@ -588,6 +643,40 @@ mod tests {
                 Test,
                 Eof
             ]
+        );
+    }
+
+    #[test]
+    fn bit_operators() {
+        use Token::*;
+        assert_eq!(
+            toks("a & b | c ^ ~d << 1 >> 2 ~/ 3 |> f"),
+            vec![
+                Ident("a"),
+                Amp,
+                Ident("b"),
+                Bar,
+                Ident("c"),
+                Caret,
+                Tilde,
+                Ident("d"),
+                Shl,
+                Int(1),
+                Shr,
+                Int(2),
+                TildeSlash,
+                Int(3),
+                Pipe,
+                Ident("f"),
+                Eof
+            ]
+        );
+        // `//` still starts a comment; `~/` is one token.
+        assert_eq!(toks("7 // 2"), vec![Int(7), Eof]);
+        assert_eq!(toks("7~/2"), vec![Int(7), TildeSlash, Int(2), Eof]);
+        assert_eq!(
+            errs("a && b"),
+            vec![("unexpected characters '&&'".to_string(), Span::new(2, 4))]
         );
     }
 

@@ -15,10 +15,13 @@ pub use crate::print::{describe, display, format_float, quote_str, repr};
 
 /// Floored modulo (`%`, the divisor's sign) of Floats and Ints, for compiled code and its tests.
 pub use crate::arith::{float_mod_nonzero, int_mod};
+/// Floored division and checked shifts of Ints (`~/`, `<<`, `>>`), `None` where the
+/// operator is an error.
+pub use crate::arith::{int_floor_div, int_shl, int_shr};
 
 /// Equality and ordering as the language defines them.
 pub mod ops {
-    pub use crate::ops::{compare, equal, identical};
+    pub use crate::ops::{bit_not, compare, equal, floor_div, identical};
 }
 
 /// Negative list and string indices counted from the end.

@@ -42,8 +42,12 @@ pub enum Op {
     Mul,
     Div,
     Mod,
+    /// Any other binary operator (`~/`, `&`, `|`, `^`, `<<`, `>>`), by the general rules.
+    Bin(BinKind),
     Neg,
     Not,
+    /// `~x`.
+    BitNot,
     Eq,
     Ne,
     Lt,

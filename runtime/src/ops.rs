@@ -1,6 +1,6 @@
 //! Operator semantics (SPEC §2, §15): arithmetic, comparison and equality.
 
-use crate::arith::{cmp_int_float, float_mod, int_mod};
+use crate::arith::{cmp_int_float, float_mod, int_floor_div, int_mod, int_shl, int_shr};
 use crate::error::{RtError, RtResult};
 use crate::print::display;
 use crate::value::{KeyRef, Value};
@@ -148,6 +148,67 @@ pub fn negate(a: &Value) -> RtResult<Value> {
     }
 }
 
+/// `a ~/ b`: floored division. Two Ints give an Int (`-7 ~/ 2` is `-4`); a Float operand
+/// gives the floor of the quotient as a Float (`7.5 ~/ 2` is `3.0`).
+pub fn floor_div(a: &Value, b: &Value) -> RtResult<Value> {
+    match (a, b) {
+        (Value::Int(_), Value::Int(0)) => Err(RtError::new("division by zero")),
+        (Value::Int(x), Value::Int(y)) => int_floor_div(*x, *y)
+            .map(Value::Int)
+            .ok_or_else(|| overflow("~/")),
+        _ => {
+            let (Some(x), Some(y)) = (a.as_f64(), b.as_f64()) else {
+                return Err(type_error("~/", a, b));
+            };
+            if y == 0.0 {
+                return Err(RtError::new("division by zero"));
+            }
+            Ok(Value::Float((x / y).floor()))
+        }
+    }
+}
+
+/// The bit operators `&`, `|`, `^`, `<<`, `>>` of two Ints. A shift count outside 0..=63
+/// is an error, and so is a left shift that loses bits (Int overflow, SPEC §2).
+fn bitwise(kind: walia_lang::ast::BinOp, a: &Value, b: &Value) -> RtResult<Value> {
+    use walia_lang::ast::BinOp as K;
+    let name = match kind {
+        K::BitAnd => "&",
+        K::BitOr => "|",
+        K::BitXor => "^",
+        K::Shl => "<<",
+        _ => ">>",
+    };
+    let (Value::Int(x), Value::Int(y)) = (a, b) else {
+        return Err(type_error(name, a, b));
+    };
+    let (x, y) = (*x, *y);
+    if matches!(kind, K::Shl | K::Shr) && !(0..64).contains(&y) {
+        return Err(RtError::new(format!(
+            "shift count {y} is out of range: '{name}' takes 0 to 63"
+        )));
+    }
+    let r = match kind {
+        K::BitAnd => Some(x & y),
+        K::BitOr => Some(x | y),
+        K::BitXor => Some(x ^ y),
+        K::Shl => int_shl(x, y),
+        _ => int_shr(x, y),
+    };
+    r.map(Value::Int).ok_or_else(|| overflow(name))
+}
+
+/// `~a`: the bitwise not of an Int (`~x` is `-x - 1`).
+pub fn bit_not(a: &Value) -> RtResult<Value> {
+    match a {
+        Value::Int(i) => Ok(Value::Int(!i)),
+        _ => Err(RtError::new(format!(
+            "cannot apply '~' to {}",
+            a.type_name()
+        ))),
+    }
+}
+
 /// Numeric ordering; `None` for NaN. `Err` when the values are not two numbers or two strings.
 pub fn compare(op: &str, a: &Value, b: &Value) -> RtResult<Option<Ordering>> {
     Ok(match (a, b) {
@@ -264,6 +325,12 @@ pub fn int_arith(kind: walia_lang::ast::BinOp, x: i64, y: i64) -> Option<i64> {
         K::Mul => x.checked_mul(y),
         // Floored modulo (`arith`); with a positive divisor it is the Euclidean remainder.
         K::Mod if y > 0 => Some(x.rem_euclid(y)),
+        K::IntDiv => int_floor_div(x, y),
+        K::BitAnd => Some(x & y),
+        K::BitOr => Some(x | y),
+        K::BitXor => Some(x ^ y),
+        K::Shl => int_shl(x, y),
+        K::Shr => int_shr(x, y),
         _ => None,
     }
 }
@@ -338,7 +405,7 @@ pub fn binary(kind: walia_lang::ast::BinOp, a: &Value, b: &Value) -> RtResult<Va
             K::Ge => return Ok(Value::Bool(x >= y)),
             K::Eq => return Ok(Value::Bool(x == y)),
             K::Ne => return Ok(Value::Bool(x != y)),
-            K::Div | K::Mod => {}
+            K::Div | K::Mod | K::IntDiv | K::BitAnd | K::BitOr | K::BitXor | K::Shl | K::Shr => {}
         }
     }
     let ordered = |name: &str, test: fn(Ordering) -> bool| -> RtResult<Value> {
@@ -350,6 +417,8 @@ pub fn binary(kind: walia_lang::ast::BinOp, a: &Value, b: &Value) -> RtResult<Va
         K::Mul => arith('*', a, b),
         K::Div => arith('/', a, b),
         K::Mod => arith('%', a, b),
+        K::IntDiv => floor_div(a, b),
+        K::BitAnd | K::BitOr | K::BitXor | K::Shl | K::Shr => bitwise(kind, a, b),
         K::Eq => Ok(Value::Bool(equal_checked(a, b)?)),
         K::Ne => Ok(Value::Bool(!equal_checked(a, b)?)),
         K::Lt => ordered("<", |o| o == Ordering::Less),

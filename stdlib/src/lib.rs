@@ -3,6 +3,7 @@
 //! run before any script is compiled (the resolver treats registered globals as declared).
 
 mod atomic_file;
+mod bits;
 mod check;
 mod core;
 mod csv_text;
@@ -11,6 +12,7 @@ mod doc_comments;
 pub mod docs;
 mod file_sources;
 mod files;
+mod format;
 mod import_progress;
 mod json;
 mod lists;
@@ -23,6 +25,7 @@ mod strings;
 mod table_io;
 mod tables;
 mod testing;
+mod text;
 
 pub use csv_text::parse_delimiter;
 /// A parsed JSON value as a Walia value (as `json_parse` makes it).
@@ -37,6 +40,8 @@ mod tests;
 mod tests_io;
 #[cfg(test)]
 mod tests_pipes;
+#[cfg(test)]
+mod tests_text;
 
 use walia_runtime::Vm;
 
@@ -49,6 +54,9 @@ pub fn install(vm: &mut Vm) {
     pipes::install(vm);
     math::install(vm);
     strings::install(vm);
+    text::install(vm);
+    format::install(vm);
+    bits::install(vm);
     lists::install(vm);
     maps::install(vm);
     json::install(vm);

@@ -1,5 +1,6 @@
 //! String builtins (SPEC §12, §15). Every one is also a String method with the string as
 //! receiver (`s.replace("a", "b")`); indexes and lengths count characters.
+//! @group Text
 
 use crate::check::*;
 use crate::pipes;
@@ -59,28 +60,82 @@ fn map_case(s: &str, f: fn(&str) -> String) -> RtResult<Value> {
     Ok(Value::str(out))
 }
 
+/// @builtin upper(s) -> String
+/// @builtin string_to_upper(s) -> String
+/// @builtin s.upper() -> String
+///
+/// `s` in upper case, Unicode-aware: a character may grow (`ß` becomes `SS`).
+///
+/// Errors: `s` is not a String.
+///
+/// ```walia
+/// print upper("straße");           // -> STRASSE
+/// print "abc" |> string_to_upper;  // -> ABC
+/// ```
 fn upper(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let s = expect_str(a, 0, "upper")?;
     map_case(s.as_str(), str::to_uppercase)
 }
 
+/// @builtin lower(s) -> String
+/// @builtin s.lower() -> String
+///
+/// `s` in lower case, Unicode-aware.
+///
+/// Errors: `s` is not a String.
+///
+/// ```walia
+/// print lower("ÉCOLE");   // -> école
+/// print "Ab".lower();     // -> ab
+/// ```
 fn lower(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let s = expect_str(a, 0, "lower")?;
     map_case(s.as_str(), str::to_lowercase)
 }
 
+/// @builtin trim(s) -> String
+/// @builtin s.trim() -> String
+///
+/// `s` without the whitespace (Unicode's White_Space, line ends included) at both ends.
+///
+/// Errors: `s` is not a String.
+///
+/// ```walia
+/// print "[" + trim("  hi \n") + "]";   // -> [hi]
+/// ```
 fn trim(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let s = expect_str(a, 0, "trim")?;
     Ok(Value::str(s.as_str().trim()))
 }
 
+/// @builtin s.length() -> Int
+///
+/// The number of characters of the string `s`, like `len(s)`. (On a List, Map or stream,
+/// `length()` is their own method.)
+///
+/// Errors: none beyond a receiver that is not a String.
+///
+/// ```walia
+/// print "héllo".length();   // -> 5
+/// ```
 fn length(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let s = expect_str(a, 0, "length")?;
     Ok(Value::Int(s.char_len() as i64))
 }
 
-/// `split(s, sep)`: the pieces between occurrences of `sep`; an empty `sep` gives the
-/// characters; without `sep`, the words separated by whitespace.
+/// @builtin split(s [, sep]) -> List
+/// @builtin s.split([sep]) -> List
+///
+/// The pieces of `s` between occurrences of `sep` (empty pieces kept: `"a,,b"` gives three).
+/// An empty `sep` gives the characters (like `chars`); without `sep`, the words separated
+/// by runs of whitespace (no empty pieces).
+///
+/// Errors: `s` or `sep` is not a String.
+///
+/// ```walia
+/// print split("a,b,,c", ",");       // -> ["a", "b", "", "c"]
+/// print "  two   words ".split();   // -> ["two", "words"]
+/// ```
 fn split(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let s = expect_str(a, 0, "split")?.as_str();
     let sep = match a.get(1) {
@@ -108,8 +163,20 @@ fn split(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// What a short string costs beyond its text (its reference count and length).
 const PIECE_OVERHEAD: usize = 48;
 
-/// `contains(s, sub)` on strings; also element membership of lists and ranges and key
-/// membership of maps.
+/// @builtin contains(x, item) -> Bool
+/// @builtin s.contains(sub) -> Bool
+/// @builtin l.contains(item) -> Bool
+///
+/// For a String, whether `sub` occurs in it; for a List or Range, whether an element equals
+/// `item` (by `==`, so `1.0` is in `[1]`); for a Map, whether `item` is one of its keys.
+///
+/// Errors: `x` is not a String, List, Range or Map; `sub` is not a String when `x` is one.
+///
+/// ```walia
+/// print contains("walia", "li");    // -> true
+/// print [1, 2, 3].contains(2.0);    // -> true
+/// print {a: 1}.contains("b");       // -> false
+/// ```
 fn contains(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let x = arg(a, 1);
     let found = match arg(a, 0) {
@@ -134,19 +201,51 @@ fn contains(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     Ok(Value::Bool(found))
 }
 
+/// @builtin starts_with(s, prefix) -> Bool
+/// @builtin s.starts_with(prefix) -> Bool
+///
+/// Whether `s` begins with `prefix` (every string begins with `""`).
+///
+/// Errors: an argument is not a String.
+///
+/// ```walia
+/// print starts_with("walia", "wa");   // -> true
+/// print "walia".starts_with("li");    // -> false
+/// ```
 fn starts_with(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let s = expect_str(a, 0, "starts_with")?;
     let p = expect_str(a, 1, "starts_with")?;
     Ok(Value::Bool(s.as_str().starts_with(p.as_str())))
 }
 
+/// @builtin ends_with(s, suffix) -> Bool
+/// @builtin s.ends_with(suffix) -> Bool
+///
+/// Whether `s` ends with `suffix`.
+///
+/// Errors: an argument is not a String.
+///
+/// ```walia
+/// print ends_with("data.csv", ".csv");   // -> true
+/// ```
 fn ends_with(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let s = expect_str(a, 0, "ends_with")?;
     let p = expect_str(a, 1, "ends_with")?;
     Ok(Value::Bool(s.as_str().ends_with(p.as_str())))
 }
 
-/// Replaces every occurrence.
+/// @builtin replace(s, from, to) -> String
+/// @builtin s.replace(from, to) -> String
+///
+/// `s` with every occurrence of `from` replaced by `to`, left to right without overlaps.
+/// An empty `from` inserts `to` between the characters and at both ends (as Python does).
+///
+/// Errors: an argument is not a String; the result exceeds the memory limit.
+///
+/// ```walia
+/// print replace("a-b-c", "-", "+");   // -> a+b+c
+/// print "aaa".replace("aa", "b");     // -> ba
+/// ```
 fn replace(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let s = expect_str(a, 0, "replace")?;
     let from = expect_str(a, 1, "replace")?;
@@ -184,8 +283,20 @@ fn byte_at(s: &Str, i: usize) -> usize {
         .map_or(s.as_str().len(), |(b, _)| b)
 }
 
-/// `substr(s, start[, len])`, in characters. A negative `start` counts from the end; the
-/// range is clamped to the string (like a Python slice); a negative `len` is an error.
+/// @builtin substr(s, start [, len]) -> String
+/// @builtin s.substr(start [, len]) -> String
+///
+/// The `len` characters of `s` from character `start` (to the end without `len`). A
+/// negative `start` counts from the end; the range is clamped to the string like a Python
+/// slice, so it never fails for being out of range.
+///
+/// Errors: `s` is not a String; `start` or `len` is not an Int; `len` is negative.
+///
+/// ```walia
+/// print substr("walia", 1, 3);   // -> ali
+/// print "walia".substr(-2);      // -> ia
+/// print "[" + substr("ab", 5) + "]";   // -> []
+/// ```
 fn substr(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let s = expect_str(a, 0, "substr")?;
     let start = expect_int(a, 1, "substr")?;
@@ -212,7 +323,20 @@ fn substr(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     Ok(Value::str(s.as_str().get(b0..b1).unwrap_or("")))
 }
 
-/// Reversed characters of a string; a reversed new list of any other iterable.
+/// @builtin reverse(x) -> String | List
+/// @builtin string_reverse(x) -> String | List
+/// @builtin s.reverse() -> String | List
+///
+/// A String's characters in reverse order; for a List, Range or Stream, a new List of its
+/// elements in reverse order (the original is not changed).
+///
+/// Errors: `x` is not a String, List, Range or Stream.
+///
+/// ```walia
+/// print reverse("abc");          // -> cba
+/// print [1, 2, 3].reverse();     // -> [3, 2, 1]
+/// print 0..3 |> reverse();       // -> [2, 1, 0]
+/// ```
 fn reverse(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
     match arg(a, 0) {
         Value::Str(s) => {
@@ -235,7 +359,18 @@ fn reverse(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
     }
 }
 
-/// The character index of the first occurrence of `sub`, or `nil`.
+/// @builtin find(s, sub) -> Int | nil
+/// @builtin s.find(sub) -> Int | nil
+///
+/// The character index of the first occurrence of `sub` in `s`, or `nil` when there is
+/// none (`""` is found at 0).
+///
+/// Errors: an argument is not a String.
+///
+/// ```walia
+/// print find("héllo", "l");   // -> 2
+/// print "abc".find("z");      // -> nil
+/// ```
 fn find(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let s = expect_str(a, 0, "find")?;
     let sub = expect_str(a, 1, "find")?;

@@ -27,12 +27,18 @@ fn binop(t: &Token<'_>) -> Option<(u8, Op)> {
         Token::Le => (5, Op::Bin(BinOp::Le)),
         Token::Gt => (5, Op::Bin(BinOp::Gt)),
         Token::Ge => (5, Op::Bin(BinOp::Ge)),
-        Token::DotDot => (6, Op::Range),
-        Token::Plus => (7, Op::Bin(BinOp::Add)),
-        Token::Minus => (7, Op::Bin(BinOp::Sub)),
-        Token::Star => (8, Op::Bin(BinOp::Mul)),
-        Token::Slash => (8, Op::Bin(BinOp::Div)),
-        Token::Percent => (8, Op::Bin(BinOp::Mod)),
+        Token::Bar => (6, Op::Bin(BinOp::BitOr)),
+        Token::Caret => (7, Op::Bin(BinOp::BitXor)),
+        Token::Amp => (8, Op::Bin(BinOp::BitAnd)),
+        Token::Shl => (9, Op::Bin(BinOp::Shl)),
+        Token::Shr => (9, Op::Bin(BinOp::Shr)),
+        Token::DotDot => (10, Op::Range),
+        Token::Plus => (11, Op::Bin(BinOp::Add)),
+        Token::Minus => (11, Op::Bin(BinOp::Sub)),
+        Token::Star => (12, Op::Bin(BinOp::Mul)),
+        Token::Slash => (12, Op::Bin(BinOp::Div)),
+        Token::Percent => (12, Op::Bin(BinOp::Mod)),
+        Token::TildeSlash => (12, Op::Bin(BinOp::IntDiv)),
         _ => return None,
     })
 }
@@ -182,7 +188,7 @@ impl<'s> Parser<'s> {
     }
 
     fn parse_unary(&mut self) -> PResult<Expr> {
-        if !matches!(self.peek(), Token::Minus | Token::Bang) {
+        if !matches!(self.peek(), Token::Minus | Token::Bang | Token::Tilde) {
             return self.parse_postfix();
         }
         let mut ops: Vec<(UnOp, Span)> = Vec::new();
@@ -190,6 +196,7 @@ impl<'s> Parser<'s> {
             let op = match self.peek() {
                 Token::Minus => UnOp::Neg,
                 Token::Bang => UnOp::Not,
+                Token::Tilde => UnOp::BitNot,
                 _ => break,
             };
             if self.depth as usize + ops.len() >= MAX_DEPTH as usize {

@@ -47,7 +47,29 @@ impl<'s> Parser<'s> {
         if *cur == Token::Comma && self.print_call_open() {
             return Some(habits::PRINT_ONE);
         }
+        if self.comment_swallowed_code() {
+            return Some(habits::FLOOR_DIV);
+        }
         None
+    }
+
+    /// A `//` comment that reads like code sits right after an operand and before the
+    /// current token: `print 7 // 2;` lost its `2;` to the comment.
+    fn comment_swallowed_code(&self) -> bool {
+        let Some((prev, prev_span)) = self.pos.checked_sub(1).map(|i| self.tok_at(i)) else {
+            return false;
+        };
+        let operand = matches!(
+            prev,
+            Token::Int(_)
+                | Token::Float(_)
+                | Token::Ident(_)
+                | Token::Str(_)
+                | Token::RParen
+                | Token::RBracket
+        );
+        let (lo, hi) = (prev_span.end, self.tok_at(self.pos).1.start);
+        operand && self.code_comments.iter().any(|&c| lo <= c && c < hi)
     }
 
     /// At a name right after another language's keyword (`function f`, `let x`, `elif x`,

@@ -157,6 +157,8 @@ pub(crate) struct Parser<'s> {
     /// The lexer reported an unterminated string or comment: errors at the end of the input
     /// are consequences of it.
     suppress_eof: bool,
+    /// See [`Lexed::code_comments`].
+    code_comments: Vec<u32>,
 }
 
 impl<'s> Parser<'s> {
@@ -175,6 +177,7 @@ impl<'s> Parser<'s> {
             open_range_ok: false,
             last_group: None,
             suppress_eof: lexed.unterminated,
+            code_comments: lexed.code_comments,
         }
     }
 

@@ -13,6 +13,12 @@ fn binop(op: BinOp) -> &'static str {
         BinOp::Mul => "*",
         BinOp::Div => "/",
         BinOp::Mod => "%",
+        BinOp::IntDiv => "~/",
+        BinOp::BitAnd => "&",
+        BinOp::BitOr => "|",
+        BinOp::BitXor => "^",
+        BinOp::Shl => "<<",
+        BinOp::Shr => ">>",
         BinOp::Eq => "==",
         BinOp::Ne => "!=",
         BinOp::Lt => "<",
@@ -70,7 +76,11 @@ pub(super) fn ex(e: &Expr) -> String {
         ),
         ExprKind::Unary(op, e) => format!(
             "({} {})",
-            if *op == UnOp::Neg { "neg" } else { "not" },
+            match op {
+                UnOp::Neg => "neg",
+                UnOp::Not => "not",
+                UnOp::BitNot => "bitnot",
+            },
             ex(e)
         ),
         ExprKind::Binary(op, a, b) => format!("({} {} {})", binop(*op), ex(a), ex(b)),
@@ -306,6 +316,21 @@ fn precedence() {
     assert_eq!(e("f(a)(b);"), "(call (call f a) b)");
     assert_eq!(e("f(a, b,);"), "(call f a b)");
     assert_eq!(e("x.in + x.test;"), "(+ (. x in) (. x test))");
+}
+
+#[test]
+fn bit_operator_precedence() {
+    // Python's order: `x & 1 == 0` is `(x & 1) == 0`.
+    assert_eq!(e("x & 1 == 0;"), "(== (& x 1) 0)");
+    assert_eq!(e("a | b ^ c & d;"), "(| a (^ b (& c d)))");
+    assert_eq!(e("a < b | c;"), "(< a (| b c))");
+    assert_eq!(e("1 << 2 + 3;"), "(<< 1 (+ 2 3))");
+    assert_eq!(e("a & b << c;"), "(& a (<< b c))");
+    assert_eq!(e("a >> 1..n;"), "(>> a (.. 1 n))");
+    assert_eq!(e("a ~/ b * c;"), "(* (~/ a b) c)");
+    assert_eq!(e("a + b ~/ c;"), "(+ a (~/ b c))");
+    assert_eq!(e("~a + -~b;"), "(+ (bitnot a) (neg (bitnot b)))");
+    assert_eq!(e("x |> f | g;"), "(|> x (| f g))");
 }
 
 #[test]

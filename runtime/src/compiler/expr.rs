@@ -71,6 +71,7 @@ impl FnCompiler {
                 let op = match op {
                     UnOp::Neg => Op::Neg,
                     UnOp::Not => Op::Not,
+                    UnOp::BitNot => Op::BitNot,
                 };
                 self.emit(op, span);
             }
@@ -466,6 +467,9 @@ pub(super) fn bin_op(op: BinOp) -> Op {
         BinOp::Mul => Op::Mul,
         BinOp::Div => Op::Div,
         BinOp::Mod => Op::Mod,
+        BinOp::IntDiv | BinOp::BitAnd | BinOp::BitOr | BinOp::BitXor | BinOp::Shl | BinOp::Shr => {
+            Op::Bin(op)
+        }
         BinOp::Eq => Op::Eq,
         BinOp::Ne => Op::Ne,
         BinOp::Lt => Op::Lt,

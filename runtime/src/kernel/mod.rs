@@ -159,6 +159,7 @@ impl Lower<'_> {
             },
             ExprKind::Unary(UnOp::Neg, x) => KExpr::Neg(b(x)?),
             ExprKind::Unary(UnOp::Not, x) => KExpr::Not(b(x)?),
+            ExprKind::Unary(UnOp::BitNot, _) => return Err("uses `~`".into()),
             ExprKind::Binary(op, x, y) => KExpr::Bin(*op, b(x)?, b(y)?),
             ExprKind::And(x, y) => KExpr::And(b(x)?, b(y)?),
             ExprKind::Or(x, y) => KExpr::Or(b(x)?, b(y)?),

@@ -250,7 +250,16 @@ pub(super) fn binary_vec(
         K::Le => compare!(|o| o != Ordering::Greater),
         K::Gt => compare!(|o| o == Ordering::Greater),
         K::Ge => compare!(|o| o != Ordering::Less),
-        K::Eq | K::Ne | K::Div | K::Mod => {
+        K::Eq
+        | K::Ne
+        | K::Div
+        | K::Mod
+        | K::IntDiv
+        | K::BitAnd
+        | K::BitOr
+        | K::BitXor
+        | K::Shl
+        | K::Shr => {
             for (x, y) in a.iter().copied().zip(b) {
                 out.push(binary(op, x, y)?);
             }
@@ -281,6 +290,9 @@ pub fn binary(op: BinKind, a: KVal, b: KVal) -> KResult<KVal> {
                 }
                 return generic(op, a, b);
             }
+            K::IntDiv | K::BitAnd | K::BitOr | K::BitXor | K::Shl | K::Shr => {
+                return generic(op, a, b);
+            }
         });
     }
     if let (KVal::Float(x), KVal::Float(y)) = (a, b) {
@@ -294,13 +306,15 @@ pub fn binary(op: BinKind, a: KVal, b: KVal) -> KResult<KVal> {
             K::Ge => KVal::Bool(x >= y),
             K::Eq => KVal::Bool(x == y),
             K::Ne => KVal::Bool(x != y),
-            K::Div | K::Mod => return generic(op, a, b),
+            K::Div | K::Mod | K::IntDiv | K::BitAnd | K::BitOr | K::BitXor | K::Shl | K::Shr => {
+                return generic(op, a, b);
+            }
         });
     }
     generic(op, a, b)
 }
 
-/// What `binary`'s fast paths leave: Div and Mod, and operands of mixed or non-numeric
+/// What `binary`'s fast paths leave: Div, Mod and the Int operators, and operands of mixed or non-numeric
 /// types, by the interpreter's rules (`ops::binary`); what would be an error there bails.
 fn generic(op: BinKind, a: KVal, b: KVal) -> KResult<KVal> {
     use BinKind as K;
@@ -340,6 +354,21 @@ fn generic(op: BinKind, a: KVal, b: KVal) -> KResult<KVal> {
         K::Mod => match (a, b) {
             (KVal::Int(x), KVal::Int(y)) => int_mod(x, y).map(KVal::Int).ok_or(Bail),
             _ => float_mod(num(a)?, num(b)?).map(KVal::Float).ok_or(Bail),
+        },
+        // The Int operators: `ops::int_arith` is `None` exactly where the interpreter
+        // raises an error (zero divisor, overflow, a shift count out of range).
+        K::IntDiv | K::BitAnd | K::BitOr | K::BitXor | K::Shl | K::Shr => match (a, b) {
+            (KVal::Int(x), KVal::Int(y)) => {
+                crate::ops::int_arith(op, x, y).map(KVal::Int).ok_or(Bail)
+            }
+            _ if op == K::IntDiv => {
+                let (x, y) = (num(a)?, num(b)?);
+                if y == 0.0 {
+                    return Err(Bail);
+                }
+                Ok(KVal::Float((x / y).floor()))
+            }
+            _ => Err(Bail),
         },
     }
 }

@@ -484,6 +484,12 @@ impl Lowering<'_> {
 
     fn binary(&mut self, op: BinOp, a: &BExpr, b: &BExpr) -> Result<NExpr, String> {
         use BinOp as K;
+        if matches!(
+            op,
+            K::IntDiv | K::BitAnd | K::BitOr | K::BitXor | K::Shl | K::Shr
+        ) {
+            return Err("it uses an Int operator (`~/`, a bit operator or a shift)".into());
+        }
         // `x == nil` of a value that is never nil here.
         let nil = |e: &BExpr| matches!(e, BExpr::Const(KVal::Nil) | BExpr::Lit(KVal::Nil));
         if matches!(op, K::Eq | K::Ne) && (nil(a) || nil(b)) {

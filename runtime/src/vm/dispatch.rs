@@ -455,6 +455,12 @@ impl Vm {
                 Op::Mul => fused2!(BinKind::Mul),
                 Op::Div => binary!(|a, b| ops::arith('/', a, b)),
                 Op::Mod => fused2!(BinKind::Mod),
+                Op::Bin(kind) => fused2!(kind),
+                Op::BitNot => {
+                    let a = pop!();
+                    let r = tri!(ops::bit_not(&a));
+                    push!(r);
+                }
                 Op::Neg => {
                     let a = pop!();
                     let r = tri!(ops::negate(&a));
