@@ -4,8 +4,10 @@
 
 mod atomic_file;
 mod check;
+mod collections;
 mod core;
 mod csv_text;
+mod extremes;
 mod file_sources;
 mod files;
 mod import_progress;
@@ -16,9 +18,11 @@ mod math;
 mod persist;
 mod pipes;
 mod records;
+mod sorting;
 mod strings;
 mod table_io;
 mod tables;
+mod terminals;
 
 pub use csv_text::parse_delimiter;
 /// A parsed JSON value as a Walia value (as `json_parse` makes it).
@@ -42,9 +46,13 @@ pub fn install(vm: &mut Vm) {
     // Pipeline stages and terminals first: the List/String modules then register their own
     // methods (`length`, `contains`...) over any generic one of the same name.
     pipes::install(vm);
+    terminals::install(vm);
     math::install(vm);
+    extremes::install(vm);
     strings::install(vm);
     lists::install(vm);
+    sorting::install(vm);
+    collections::install(vm);
     maps::install(vm);
     json::install(vm);
     files::install(vm);

@@ -3,9 +3,6 @@
 
 use crate::check::*;
 use crate::core::float_to_int;
-use crate::pipes;
-use std::cmp::Ordering;
-use walia_runtime::api::ops;
 use walia_runtime::{RtError, RtResult, Value, Vm};
 
 const NUM: &[&str] = &["Int", "Float"];
@@ -27,23 +24,7 @@ pub fn install(vm: &mut Vm) {
     both(vm, NUM, "log", 1, 2, log);
     both(vm, NUM, "sin", 1, 1, sin);
     both(vm, NUM, "cos", 1, 1, cos);
-    // min/max: math on numbers, the pipeline terminal on one iterable argument.
-    both(
-        vm,
-        &["Int", "Float", "List", "Range", "Stream"],
-        "min",
-        1,
-        MANY,
-        min,
-    );
-    both(
-        vm,
-        &["Int", "Float", "List", "Range", "Stream"],
-        "max",
-        1,
-        MANY,
-        max,
-    );
+    // min/max (of numbers and of iterables) are in extremes.rs.
 }
 
 fn abs(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
@@ -125,48 +106,4 @@ fn pow(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
             Ok(Value::Float(b.powf(e)))
         }
     }
-}
-
-fn is_nan(v: &Value) -> bool {
-    matches!(v, Value::Float(f) if f.is_nan())
-}
-
-/// The extreme of `a` (arguments, 2 or more) by `want` (Less for min, Greater for max).
-/// Keeps the chosen operand's type; any nan operand gives nan.
-fn extreme(fname: &str, a: &[Value], want: Ordering) -> RtResult<Value> {
-    let mut best = arg(a, 0).clone();
-    for (i, v) in a.iter().enumerate() {
-        if !matches!(v, Value::Int(_) | Value::Float(_) | Value::Str(_)) {
-            return Err(type_error(fname, i, "number", v));
-        }
-    }
-    if let Some(n) = a.iter().find(|v| is_nan(v)) {
-        return Ok(n.clone());
-    }
-    for v in a.iter().skip(1) {
-        if ops::compare(fname, v, &best)? == Some(want) {
-            best = v.clone();
-        }
-    }
-    Ok(best)
-}
-
-fn min(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
-    if a.len() == 1 {
-        return match arg(a, 0) {
-            n @ (Value::Int(_) | Value::Float(_)) => Ok(n.clone()),
-            _ => pipes::extreme_of(vm, arg(a, 0), "min", Ordering::Less),
-        };
-    }
-    extreme("min", a, Ordering::Less)
-}
-
-fn max(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
-    if a.len() == 1 {
-        return match arg(a, 0) {
-            n @ (Value::Int(_) | Value::Float(_)) => Ok(n.clone()),
-            _ => pipes::extreme_of(vm, arg(a, 0), "max", Ordering::Greater),
-        };
-    }
-    extreme("max", a, Ordering::Greater)
 }
