@@ -217,11 +217,10 @@ fn index_of(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
                 _ => None,
             };
             Ok(match n {
-                Some(n) if (r.start..r.end).contains(&n) => {
-                    Value::Int(n.checked_sub(r.start).ok_or_else(|| {
-                        RtError::new("integer overflow in 'index_of'")
-                    })?)
-                }
+                Some(n) if (r.start..r.end).contains(&n) => Value::Int(
+                    n.checked_sub(r.start)
+                        .ok_or_else(|| RtError::new("integer overflow in 'index_of'"))?,
+                ),
                 _ => Value::Nil,
             })
         }
