@@ -299,7 +299,8 @@ fn update(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// ```
 fn get_or_set(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let m = expect_map(a, 0, "get_or_set")?;
-    let k = MapKey::from_value(arg(a, 1))?;
+    let k = MapKey::from_value(arg(a, 1))
+        .map_err(|e| RtError::new(format!("'get_or_set': {}", e.message)))?;
     if let Some(v) = m.entries.borrow().get(&KeyRef::from(&k)) {
         return Ok(v.clone());
     }
@@ -345,7 +346,8 @@ fn pairs_to_map(vm: &mut Vm, src: &Value, fname: &str) -> RtResult<Value> {
                 )));
             }
         };
-        let k = MapKey::from_value(&k).map_err(|e| RtError::new(format!("'{fname}': {}", e.message)))?;
+        let k = MapKey::from_value(&k)
+            .map_err(|e| RtError::new(format!("'{fname}': {}", e.message)))?;
         m.insert(k, v);
     }
     Ok(Value::Map(m))
