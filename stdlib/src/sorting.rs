@@ -69,27 +69,27 @@ pub fn order_arg(a: &[Value], i: usize, fname: &str) -> RtResult<Order> {
 pub fn sort_values(
     vm: &mut Vm,
     fname: &str,
-    items: Vec<Value>,
+    items: &[Value],
     order: &Order,
 ) -> RtResult<Vec<Value>> {
     match order {
         Order::Natural => {
-            let idx = sort_by_keys(fname, &items)?;
-            Ok(permute(&items, &idx))
+            let idx = sort_by_keys(fname, items)?;
+            Ok(permute(items, &idx))
         }
         Order::Key(f) => {
             let mut keys = Vec::new();
             reserve(&mut keys, items.len())?;
-            for v in &items {
+            for v in items {
                 tick()?;
                 keys.push(vm.call_value(f, std::slice::from_ref(v))?);
             }
             let idx = sort_by_keys(fname, &keys)?;
-            Ok(permute(&items, &idx))
+            Ok(permute(items, &idx))
         }
         Order::Comparator(f) => {
-            let idx = merge_sort(&items, &mut |x, y| comes_before(vm, fname, f, x, y))?;
-            Ok(permute(&items, &idx))
+            let idx = merge_sort(items, &mut |x, y| comes_before(vm, fname, f, x, y))?;
+            Ok(permute(items, &idx))
         }
     }
 }
@@ -306,7 +306,7 @@ fn sort(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let mut items = Vec::new();
     reserve(&mut items, l.items.borrow().len())?;
     items.extend(l.items.borrow().iter().cloned());
-    let sorted = sort_values(vm, "sort", items.clone(), &order)?;
+    let sorted = sort_values(vm, "sort", &items, &order)?;
     if !matches!(order, Order::Natural) {
         // As in Python: writing the sorted copy back would silently undo the change.
         let now = l.items.borrow();
@@ -356,7 +356,7 @@ fn same(a: &Value, b: &Value) -> bool {
 fn sorted(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let order = order_arg(a, 1, "sorted")?;
     let items = pipes::collect_values(vm, arg(a, 0), "sorted")?;
-    Ok(Value::list(sort_values(vm, "sorted", items, &order)?))
+    Ok(Value::list(sort_values(vm, "sorted", &items, &order)?))
 }
 
 #[cfg(test)]

@@ -10,11 +10,11 @@ use crate::check::*;
 use crate::pipes::SRC;
 use crate::sorting::{self, Order};
 use std::cmp::Ordering;
-use walia_runtime::api::{PipeRun, TerminalArgs};
+use walia_runtime::api::{PipeRun, Pipeline, Stage, TerminalArgs, ops, tick};
 use walia_runtime::{RtResult, Value, Vm};
 
 pub fn install(vm: &mut Vm) {
-    both(vm, SRC, "count", 1, 1, count);
+    both(vm, SRC, "count", 1, 2, count);
     // `length` on List and String is registered by their own modules (same meaning).
     both(vm, &["Stream", "Range"], "length", 1, 1, count);
     both(vm, SRC, "sum", 1, 1, sum);
@@ -59,22 +59,47 @@ pub fn start(vm: &mut Vm, a: &[Value], i: usize, fname: &str) -> RtResult<PipeRu
     Ok(run)
 }
 
-/// @builtin count(src) -> Int
-/// @builtin xs.count() -> Int
+/// @builtin count(src [, x]) -> Int
+/// @builtin xs.count([x]) -> Int
 /// @builtin s.length() -> Int
 ///
 /// A terminal: how many elements come out of `src` (any iterable, or a stream with its
-/// stages run). `length` is the same for streams and ranges (lists, strings and maps have
-/// their own `length`).
+/// stages run). With `x`, only the elements `== x` count (Python's `list.count`), or,
+/// when `x` is a function, the elements for which `x(e)` is truthy (Ruby's `count`); for
+/// a string and a string `x`, the non-overlapping occurrences of the substring `x`.
+/// `length` is the same as `count(src)` for streams and ranges (lists, strings and maps
+/// have their own `length`).
 ///
-/// Errors: `src` is not iterable; any error a stage raises.
+/// Errors: `src` is not iterable; any error a stage or the predicate raises.
 ///
 /// ```walia
 /// print 1..100 |> filter(x => x % 7 == 0) |> count();   // -> 14
 /// print (0..5).length();                                 // -> 5
+/// print [1, 2, 1, 1.0].count(1);                         // -> 3
+/// print count(1..100, x => x % 7 == 0);                  // -> 14
+/// print count("banana", "an");                           // -> 2
 /// ```
 fn count(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
-    counted(vm, a, "count")
+    let Some(x) = a.get(1) else {
+        return counted(vm, a, "count");
+    };
+    let src = expect_iterable(a, 0, "count")?;
+    if is_callable(x) {
+        let filtered = Pipeline::with_stage(src, Stage::Filter(x.clone()))?;
+        return counted(vm, &[filtered], "count");
+    }
+    if let (Value::Str(s), Value::Str(sub)) = (src, x) {
+        return Ok(Value::Int(s.as_str().matches(sub.as_str()).count() as i64));
+    }
+    let mut run = PipeRun::new(src, false)?;
+    let mut n: i64 = 0;
+    while let Some(v) = run.next(vm)? {
+        tick()?;
+        if ops::equal(&v, x) {
+            n += 1;
+        }
+    }
+    Ok(Value::Int(n))
 }
 
 /// @builtin run(src) -> Int
@@ -293,7 +318,7 @@ fn sort_by(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
             // A comparator runs after the elements are read, not once per element.
             let items = collect_values(vm, arg(a, 0), "sort_by")?;
             Ok(Value::list(sorting::sort_values(
-                vm, "sort_by", items, &order,
+                vm, "sort_by", &items, &order,
             )?))
         }
     }
