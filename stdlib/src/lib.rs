@@ -7,6 +7,9 @@ mod check;
 mod collections;
 mod core;
 mod csv_text;
+#[cfg(test)]
+mod doc_comments;
+pub mod docs;
 mod extremes;
 mod file_sources;
 mod files;
