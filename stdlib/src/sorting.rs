@@ -131,6 +131,28 @@ fn sort_by_keys(fname: &str, keys: &[Value]) -> RtResult<Vec<usize>> {
             _ => {}
         }
     }
+    // All Ints or all strings: a total order in Rust's own types (`Ord`), which the
+    // standard stable sort handles without any risk of panicking, and faster.
+    if keys.iter().all(|k| matches!(k, Value::Int(_))) {
+        let mut pairs = Vec::new();
+        reserve(&mut pairs, keys.len())?;
+        pairs.extend(keys.iter().enumerate().map(|(i, k)| match k {
+            Value::Int(n) => (*n, i),
+            _ => (0, i),
+        }));
+        pairs.sort_by_key(|p| p.0);
+        return Ok(pairs.into_iter().map(|p| p.1).collect());
+    }
+    if keys.iter().all(|k| matches!(k, Value::Str(_))) {
+        let mut pairs = Vec::new();
+        reserve(&mut pairs, keys.len())?;
+        pairs.extend(keys.iter().enumerate().map(|(i, k)| match k {
+            Value::Str(s) => (s.as_str(), i),
+            _ => ("", i),
+        }));
+        pairs.sort_by(|a, b| a.0.cmp(b.0));
+        return Ok(pairs.into_iter().map(|p| p.1).collect());
+    }
     merge_sort(keys, &mut |x, y| {
         Ok(compare_keys(fname, x, y, 0)? == Ordering::Less)
     })
