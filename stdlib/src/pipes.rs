@@ -296,9 +296,10 @@ fn position(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
 
 /// @builtin p.status() -> Map
 ///
-/// The cursor of a checkpointed stream as a map: `name`, `state` (`"new"`, `"running"`,
-/// `"finished"`...), `position`, `total` (when the source's length is known), `every`,
-/// `checkpoints`, `resumes`, `passes`, timings, `fingerprint` and `definition`.
+/// The cursor of a checkpointed stream as a map: `name`, `state` (`"new"`, `"finished"`,
+/// or `"interrupted"` when a pass stopped midway), `position`, `total` (when the source's
+/// length is known, else `nil`), `every`, `checkpoints`, `resumes`, `passes`, the timings
+/// `last_commit_ms` and `last_resume_ms`, `fingerprint` and `definition`.
 ///
 /// Errors: the stream has no `checkpoint_at` stage.
 ///
