@@ -235,7 +235,7 @@ fn tables_and_help_commands() {
     t.line(":help lenght");
     t.wait_line("no such name 'lenght' (did you mean 'length'?)");
     t.line(":help push");
-    t.wait_line("push is a method of List (value.push(...))");
+    t.wait_line("l.push(x) -> nil");
 }
 
 /// A stream says what it is and how to run it; `:explain` of a pipe with no terminal says

@@ -5,11 +5,13 @@
 mod atomic_file;
 mod bits;
 mod check;
+mod collections;
 mod core;
 mod csv_text;
 #[cfg(test)]
 mod doc_comments;
 pub mod docs;
+mod extremes;
 mod file_sources;
 mod files;
 mod format;
@@ -21,9 +23,11 @@ mod math;
 mod persist;
 mod pipes;
 mod records;
+mod sorting;
 mod strings;
 mod table_io;
 mod tables;
+mod terminals;
 mod testing;
 mod text;
 
@@ -52,12 +56,16 @@ pub fn install(vm: &mut Vm) {
     // Pipeline stages and terminals first: the List/String modules then register their own
     // methods (`length`, `contains`...) over any generic one of the same name.
     pipes::install(vm);
+    terminals::install(vm);
     math::install(vm);
+    extremes::install(vm);
     strings::install(vm);
     text::install(vm);
     format::install(vm);
     bits::install(vm);
     lists::install(vm);
+    sorting::install(vm);
+    collections::install(vm);
     maps::install(vm);
     json::install(vm);
     files::install(vm);

@@ -1,8 +1,10 @@
+//! @group Lists
+//!
 //! List builtins (SPEC §12, §15): `List()`, the list methods and the `list_*` functions.
+//! Sorting is in `sorting.rs`, the functions over any iterable in `collections.rs`.
 
 use crate::check::*;
-use crate::pipes;
-use walia_runtime::api::{norm_index, reserve, tick};
+use walia_runtime::api::{norm_index, reserve};
 use walia_runtime::{RtError, RtResult, Value, Vm};
 
 const L: &[&str] = &["List"];
@@ -17,18 +19,40 @@ pub fn install(vm: &mut Vm) {
     method(vm, L, "length", 1, 1, length);
     method(vm, L, "insert", 3, 3, insert);
     method(vm, L, "remove", 2, 2, remove);
-    method(vm, L, "sort", 1, 2, sort);
     global(vm, "list_add", 2, 2, add);
     global(vm, "list_get", 2, 2, get);
     global(vm, "list_len", 1, 1, length);
     global(vm, "list_pop", 1, 1, pop);
 }
 
-/// `List()` is an empty list; `List(a, b)` a list of the arguments.
+/// @builtin List(...) -> List
+///
+/// A new list of the arguments: `List()` is empty, `List(1, 2)` is `[1, 2]`. To make a
+/// list of an iterable's elements, use `collect(src)`.
+///
+/// ```walia
+/// print List();           // -> []
+/// print List(1, "a");     // -> [1, "a"]
+/// ```
 fn new_list(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     Ok(Value::list(a.to_vec()))
 }
 
+/// @builtin l.add(x) -> nil
+/// @builtin l.push(x) -> nil
+/// @builtin list_add(l, x) -> nil
+///
+/// Appends `x` at the end of the list, in place (`push` and `list_add` are the same).
+///
+/// Errors: `l` is not a List.
+///
+/// ```walia
+/// var l = [1];
+/// l.add(2);
+/// l.push(3);
+/// list_add(l, 4);
+/// print l;   // -> [1, 2, 3, 4]
+/// ```
 fn add(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let l = expect_list(a, 0, "add")?;
     let mut items = l.items.borrow_mut();
@@ -37,13 +61,38 @@ fn add(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     Ok(Value::Nil)
 }
 
-/// Removes and returns the last element (`nil` when empty).
+/// @builtin l.pop() -> any
+/// @builtin list_pop(l) -> any
+///
+/// Removes and returns the last element, or `nil` when the list is empty.
+///
+/// Errors: `l` is not a List.
+///
+/// ```walia
+/// var l = [1, 2];
+/// print l.pop();   // -> 2
+/// print l;         // -> [1]
+/// print [].pop();  // -> nil
+/// ```
 fn pop(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let l = expect_list(a, 0, "pop")?;
     Ok(l.items.borrow_mut().pop().unwrap_or_default())
 }
 
-/// `nil` when out of range; a negative index counts from the end.
+/// @builtin l.get(i) -> any
+/// @builtin list_get(l, i) -> any
+///
+/// The element at index `i` (from 0; a negative index counts from the end), or `nil` when
+/// out of range (where `l[i]` is an error).
+///
+/// Errors: `l` is not a List; `i` is not an Int.
+///
+/// ```walia
+/// var l = [10, 20, 30];
+/// print l.get(0);    // -> 10
+/// print l.get(-1);   // -> 30
+/// print l.get(5);    // -> nil
+/// ```
 fn get(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let l = expect_list(a, 0, "get")?;
     let i = expect_int(a, 1, "get")?;
@@ -57,7 +106,17 @@ fn out_of_range(fname: &str, i: i64, len: usize) -> RtError {
     RtError::new(format!("'{fname}': index {i} out of range (length {len})"))
 }
 
-/// Like `l[i] = x`: out of range is an error.
+/// @builtin l.set(i, x) -> nil
+///
+/// Replaces the element at index `i` (negative counts from the end), like `l[i] = x`.
+///
+/// Errors: `l` is not a List; `i` is not an Int or is out of range.
+///
+/// ```walia
+/// var l = [1, 2, 3];
+/// l.set(-1, 9);
+/// print l;   // -> [1, 2, 9]
+/// ```
 fn set(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let l = expect_list(a, 0, "set")?;
     let i = expect_int(a, 1, "set")?;
@@ -70,12 +129,35 @@ fn set(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     Ok(Value::Nil)
 }
 
+/// @builtin l.length() -> Int
+/// @builtin list_len(l) -> Int
+///
+/// The number of elements (as `len(l)`).
+///
+/// Errors: `l` is not a List.
+///
+/// ```walia
+/// print [1, 2, 3].length();   // -> 3
+/// print list_len([]);         // -> 0
+/// ```
 fn length(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let l = expect_list(a, 0, "length")?;
     Ok(Value::Int(l.items.borrow().len() as i64))
 }
 
-/// `insert(i, x)`: before index `i`; `i == length` appends; negative counts from the end.
+/// @builtin l.insert(i, x) -> nil
+///
+/// Inserts `x` before index `i`, in place; `i == l.length()` appends, a negative `i`
+/// counts from the end.
+///
+/// Errors: `l` is not a List; `i` is not an Int or is out of range.
+///
+/// ```walia
+/// var l = [1, 3];
+/// l.insert(1, 2);
+/// l.insert(l.length(), 4);
+/// print l;   // -> [1, 2, 3, 4]
+/// ```
 fn insert(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let l = expect_list(a, 0, "insert")?;
     let i = expect_int(a, 1, "insert")?;
@@ -91,7 +173,17 @@ fn insert(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     Ok(Value::Nil)
 }
 
-/// Removes and returns the element at `i`.
+/// @builtin l.remove(i) -> any
+///
+/// Removes the element at index `i` (negative counts from the end) and returns it.
+///
+/// Errors: `l` is not a List; `i` is not an Int or is out of range.
+///
+/// ```walia
+/// var l = ["a", "b", "c"];
+/// print l.remove(0);   // -> a
+/// print l;             // -> ["b", "c"]
+/// ```
 fn remove(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let l = expect_list(a, 0, "remove")?;
     let i = expect_int(a, 1, "remove")?;
@@ -99,53 +191,4 @@ fn remove(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let len = items.len();
     let j = norm_index(i, len).ok_or_else(|| out_of_range("remove", i, len))?;
     Ok(items.remove(j))
-}
-
-/// Sorts in place (numbers, or strings; mixed is an error) and returns `nil`. An optional
-/// key function sorts by its results.
-fn sort(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
-    let l = expect_list(a, 0, "sort")?;
-    let len = l.items.borrow().len();
-    // A copy of the list and pairs twice its size: checked before they are made.
-    let mut pairs = Vec::new();
-    reserve(&mut pairs, len)?;
-    let mut items = Vec::new();
-    reserve(&mut items, len)?;
-    items.extend(l.items.borrow().iter().cloned());
-    match a.get(1) {
-        Some(_) => {
-            let f = expect_fn(a, 1, "sort")?.clone();
-            for v in &items {
-                tick()?;
-                let k = vm.call_value(&f, std::slice::from_ref(v))?;
-                pairs.push((k, v.clone()));
-            }
-            // As in Python: writing the sorted copy back would silently undo the change.
-            let now = l.items.borrow();
-            if now.len() != items.len() || now.iter().zip(&items).any(|(x, y)| !same(x, y)) {
-                return Err(RtError::new(
-                    "'sort': the key function modified the list being sorted",
-                ));
-            }
-        }
-        None => {
-            for v in items {
-                tick()?;
-                pairs.push((v.clone(), v));
-            }
-        }
-    }
-    let sorted = pipes::sort_keyed("sort", pairs)?;
-    *l.items.borrow_mut() = sorted;
-    Ok(Value::Nil)
-}
-
-/// The same element: the same object, or the same number (by its bits, so `nan` is itself
-/// and `1` is not `1.0`) or string.
-fn same(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Float(x), Value::Float(y)) => x.to_bits() == y.to_bits(),
-        (Value::Int(_), Value::Float(_)) | (Value::Float(_), Value::Int(_)) => false,
-        _ => walia_runtime::api::ops::identical(a, b),
-    }
 }

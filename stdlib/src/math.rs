@@ -4,9 +4,6 @@
 
 use crate::check::*;
 use crate::core::float_to_int;
-use crate::pipes;
-use std::cmp::Ordering;
-use walia_runtime::api::ops;
 use walia_runtime::{RtError, RtResult, Value, Vm};
 
 const NUM: &[&str] = &["Int", "Float"];
@@ -28,23 +25,7 @@ pub fn install(vm: &mut Vm) {
     both(vm, NUM, "log", 1, 2, log);
     both(vm, NUM, "sin", 1, 1, sin);
     both(vm, NUM, "cos", 1, 1, cos);
-    // min/max: math on numbers, the pipeline terminal on one iterable argument.
-    both(
-        vm,
-        &["Int", "Float", "List", "Range", "Stream"],
-        "min",
-        1,
-        MANY,
-        min,
-    );
-    both(
-        vm,
-        &["Int", "Float", "List", "Range", "Stream"],
-        "max",
-        1,
-        MANY,
-        max,
-    );
+    // min/max (of numbers and of iterables) are in extremes.rs.
 }
 
 /// @builtin abs(x) -> Int | Float
@@ -309,78 +290,4 @@ fn pow(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
             Ok(Value::Float(b.powf(e)))
         }
     }
-}
-
-fn is_nan(v: &Value) -> bool {
-    matches!(v, Value::Float(f) if f.is_nan())
-}
-
-/// The extreme of `a` (arguments, 2 or more) by `want` (Less for min, Greater for max).
-/// Keeps the chosen operand's type; any nan operand gives nan.
-fn extreme(fname: &str, a: &[Value], want: Ordering) -> RtResult<Value> {
-    let mut best = arg(a, 0).clone();
-    for (i, v) in a.iter().enumerate() {
-        if !matches!(v, Value::Int(_) | Value::Float(_) | Value::Str(_)) {
-            return Err(type_error(fname, i, "number", v));
-        }
-    }
-    if let Some(n) = a.iter().find(|v| is_nan(v)) {
-        return Ok(n.clone());
-    }
-    for v in a.iter().skip(1) {
-        if ops::compare(fname, v, &best)? == Some(want) {
-            best = v.clone();
-        }
-    }
-    Ok(best)
-}
-
-/// @builtin min(a, b, ...) -> Int | Float | String
-/// @builtin min(xs) -> Int | Float | String | nil
-/// @builtin a.min(b, ...) -> Int | Float | String
-///
-/// The smallest of two or more numbers (or strings), keeping its type; any `nan` argument
-/// makes the result `nan`. With one argument that is a List, Range or Stream, the smallest
-/// element (`nil` when empty) as the pipeline terminal does (SPEC §8).
-///
-/// Errors: an argument is not a number or String; values that cannot be ordered together
-/// (a number and a String).
-///
-/// ```walia
-/// print min(3, 1.5, 2);     // -> 1.5
-/// print [4, 2, 8] |> min;   // -> 2
-/// ```
-fn min(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
-    if a.len() == 1 {
-        return match arg(a, 0) {
-            n @ (Value::Int(_) | Value::Float(_)) => Ok(n.clone()),
-            _ => pipes::extreme_of(vm, arg(a, 0), "min", Ordering::Less),
-        };
-    }
-    extreme("min", a, Ordering::Less)
-}
-
-/// @builtin max(a, b, ...) -> Int | Float | String
-/// @builtin max(xs) -> Int | Float | String | nil
-/// @builtin a.max(b, ...) -> Int | Float | String
-///
-/// The largest of two or more numbers (or strings), keeping its type; any `nan` argument
-/// makes the result `nan`. With one argument that is a List, Range or Stream, the largest
-/// element (`nil` when empty) as the pipeline terminal does (SPEC §8).
-///
-/// Errors: an argument is not a number or String; values that cannot be ordered together
-/// (a number and a String).
-///
-/// ```walia
-/// print max(3, 1.5, 2);      // -> 3
-/// print 0..10 |> max();      // -> 9
-/// ```
-fn max(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
-    if a.len() == 1 {
-        return match arg(a, 0) {
-            n @ (Value::Int(_) | Value::Float(_)) => Ok(n.clone()),
-            _ => pipes::extreme_of(vm, arg(a, 0), "max", Ordering::Greater),
-        };
-    }
-    extreme("max", a, Ordering::Greater)
 }

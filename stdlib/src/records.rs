@@ -1,3 +1,5 @@
+//! @group Files
+//!
 //! Reading one line of a file with a cap on its length. A file without line ends would
 //! otherwise be read as a single line that grows until memory runs out; every reader of
 //! lines and records (`lines`, `read_csv`, `read_jsonl`, imports) stops at the cap

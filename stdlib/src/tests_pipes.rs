@@ -237,7 +237,14 @@ fn group_by_sort_by_join() {
     assert!(
         err(&mut vm, "sort_by", &[list(vec![i(1), s("a")]), id.clone()]).contains("cannot compare")
     );
-    assert!(err(&mut vm, "sort_by", &[ints(&[1]), bad]).contains("got List"));
+    // Lists are keys now (compared element by element); nil is not.
+    let to_nil = lambda(|_| Value::Nil);
+    assert!(err(&mut vm, "sort_by", &[ints(&[1]), to_nil]).contains("got Nil"));
+    assert_eq!(
+        ok(&mut vm, "sort_by", &[ints(&[2, 1]), bad]),
+        "List [2, 1]",
+        "equal keys keep the order"
+    );
     assert_eq!(
         ok(&mut vm, "sort_by", &[list(vec![f(2.5), i(1), i(3)]), id]),
         "List [1, 2.5, 3]"
