@@ -83,7 +83,7 @@ right unless noted.
 | 12 | `+` `-` | addition, subtraction; `+` with a String on either side concatenates printed forms; `list + list` concatenates |
 | 13 | `*` `/` `%` `~/` | `/` always gives a Float; `%` takes the sign of the divisor; `~/` is floored division (Python's `//`: `-7 ~/ 2` is `-4`; `//` starts a comment) |
 | 14 | `!` `-` `~` | unary not, negation, bitwise not of an Int (`~x` is `-x - 1`) |
-| 15 | `f(x)` `.name` `.m(x)` `[i]` | call, field, method call, index (negative counts from the end) |
+| 15 | `f(x)` `.name` `.m(x)` `[i]` `[a..b]` | call, field, method call, index (negative counts from the end), slice of a List, String or Range (`xs[1..]`, `s[..-1]`: ends may be left out, negative ends count from the end, out-of-range ends are clamped) |
 
 Int arithmetic that overflows is a runtime error, never a wrap. Division or modulo by zero is
 a runtime error. The bit operators take Ints only. Only `nil` and `false` are falsy.
@@ -98,7 +98,13 @@ print [1, 2] + [3];      // -> [1, 2, 3]
 print 7 ~/ 2;            // -> 3
 print 6 & 3 | 8;         // -> 10
 print 1 << 4;            // -> 16
+print [1, 2, 3, 4][1..-1];  // -> [2, 3]
+print "Walia"[..2];      // -> Wa
 ```
+
+Statements and other syntax (`var`, `fun`, `class`, `if`, `while`, `for (k, v in m)`,
+destructuring `var [a, b] = pair;`, `match`, `import "file.wal";`, `test`) are described in
+[language.md](language.md).
 "#;
 
 /// The whole reference as markdown.
