@@ -5,7 +5,10 @@
 use super::KVal;
 use super::col::Col;
 use super::{Bail, KResult};
-use crate::arith::{cmp_int_float, float_mod, float_mod_nonzero, int_mod, int_mod_nonzero};
+use crate::arith::{
+    cmp_int_float, float_mod, float_mod_nonzero, int_floor_div, int_mod, int_mod_nonzero, int_shl,
+    int_shr,
+};
 use std::cmp::Ordering;
 use walia_lang::ast::BinOp as BinKind;
 
@@ -355,12 +358,19 @@ fn generic(op: BinKind, a: KVal, b: KVal) -> KResult<KVal> {
             (KVal::Int(x), KVal::Int(y)) => int_mod(x, y).map(KVal::Int).ok_or(Bail),
             _ => float_mod(num(a)?, num(b)?).map(KVal::Float).ok_or(Bail),
         },
-        // The Int operators: `ops::int_arith` is `None` exactly where the interpreter
+        // The Int operators: the `arith` helpers are `None` exactly where the interpreter
         // raises an error (zero divisor, overflow, a shift count out of range).
         K::IntDiv | K::BitAnd | K::BitOr | K::BitXor | K::Shl | K::Shr => match (a, b) {
-            (KVal::Int(x), KVal::Int(y)) => {
-                crate::ops::int_arith(op, x, y).map(KVal::Int).ok_or(Bail)
+            (KVal::Int(x), KVal::Int(y)) => match op {
+                K::IntDiv => int_floor_div(x, y),
+                K::BitAnd => Some(x & y),
+                K::BitOr => Some(x | y),
+                K::BitXor => Some(x ^ y),
+                K::Shl => int_shl(x, y),
+                _ => int_shr(x, y),
             }
+            .map(KVal::Int)
+            .ok_or(Bail),
             _ if op == K::IntDiv => {
                 let (x, y) = (num(a)?, num(b)?);
                 if y == 0.0 {
