@@ -13,12 +13,17 @@ mod json;
 mod lists;
 mod maps;
 mod math;
+mod paths;
 mod persist;
 mod pipes;
+mod random;
 mod records;
+mod regex;
 mod strings;
+mod system;
 mod table_io;
 mod tables;
+mod time;
 
 pub use csv_text::parse_delimiter;
 /// A parsed JSON value as a Walia value (as `json_parse` makes it).
@@ -51,4 +56,9 @@ pub fn install(vm: &mut Vm) {
     persist::install(vm);
     tables::install(vm);
     file_sources::install(vm);
+    system::install(vm);
+    time::install(vm);
+    random::install(vm);
+    regex::install(vm);
+    paths::install(vm);
 }
