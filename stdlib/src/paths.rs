@@ -160,8 +160,9 @@ fn list_dir(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// The paths that match `pattern`, sorted: `*` matches any run of characters within a
 /// part of the path, `?` one character, `[abc]` / `[!abc]` one of (or none of) those,
 /// and `**` any number of directories. A pattern without a directory is looked up in the
-/// current directory. Names starting with `.` match only a pattern that starts them
-/// with `.`. Entries that cannot be read are skipped.
+/// current directory. Unlike the shell, wildcards also match names that start with `.`
+/// (`filter(p => !basename(p).starts_with("."))` leaves them out). The paths are sorted
+/// as Strings, as `sort` orders them. Entries that cannot be read are skipped.
 ///
 /// Errors: `pattern` is not a String or is not a valid pattern; a path is not valid
 /// UTF-8.
@@ -179,7 +180,9 @@ fn glob(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let options = ::glob::MatchOptions {
         case_sensitive: true,
         require_literal_separator: true,
-        require_literal_leading_dot: true,
+        // The crate's hidden-file filter assumes UTF-8 names (it would panic on others)
+        // and hides them even from a pattern that starts with `.`: off.
+        require_literal_leading_dot: false,
     };
     let paths = ::glob::glob_with(pattern, options)
         .map_err(|e| RtError::new(format!("'glob': invalid pattern \"{pattern}\": {e}")))?;
@@ -188,14 +191,13 @@ fn glob(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     for path in paths.flatten() {
         tick()?;
         reserve(&mut found, 1)?;
-        found.push(path);
+        found.push(text_of(path, "glob")?);
     }
-    found.sort();
-    found
-        .into_iter()
-        .map(|p| text_of(p, "glob"))
-        .collect::<RtResult<Vec<Value>>>()
-        .map(Value::list)
+    found.sort_by(|a, b| match (a, b) {
+        (Value::Str(a), Value::Str(b)) => a.as_str().cmp(b.as_str()),
+        _ => std::cmp::Ordering::Equal,
+    });
+    Ok(Value::list(found))
 }
 
 /// @builtin is_dir(path) -> Bool
