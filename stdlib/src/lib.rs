@@ -38,6 +38,8 @@ mod tests;
 mod tests_io;
 #[cfg(test)]
 mod tests_pipes;
+#[cfg(test)]
+mod tests_world;
 
 use walia_runtime::Vm;
 

@@ -28,11 +28,11 @@ pub fn install(vm: &mut Vm) {
 }
 
 /// Patterns kept compiled: enough for any script's handful, small enough to never matter.
-const CACHED_PATTERNS: usize = 64;
+pub(crate) const CACHED_PATTERNS: usize = 64;
 
 /// The engine's compiled patterns, by their text.
 #[derive(Default)]
-struct PatternCache(HashMap<String, Regex>);
+pub(crate) struct PatternCache(pub(crate) HashMap<String, Regex>);
 
 /// The text and the compiled pattern of a call (arguments 0 and 1).
 fn text_and_pattern<'a>(vm: &mut Vm, a: &'a [Value], fname: &str) -> RtResult<(&'a str, Regex)> {
