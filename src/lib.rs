@@ -22,6 +22,7 @@ mod error;
 mod explain;
 mod members;
 mod persist;
+pub mod reference;
 pub mod resume;
 #[cfg(feature = "serde")]
 mod serde_values;

@@ -223,6 +223,12 @@ enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Print the language reference (markdown: operators and every builtin), or the entry
+    /// of one builtin: `walia doc round`. docs/reference.md is this output.
+    Doc {
+        /// A builtin's name.
+        name: Option<String>,
+    },
     /// Print the man page (roff) of walia, or of one command (walia-run):
     /// `walia man > ~/.local/share/man/man1/walia.1`.
     Man {
@@ -311,6 +317,7 @@ fn run_cli(stack: usize) -> i32 {
         Some(Command::Compact { heap, quiet }) => report(maintain::compact(&heap, quiet), color),
         Some(Command::Check { file, heap }) => check_file(&file, &heap, color),
         Some(Command::Completions { shell }) => cli::docs::completions(shell, Cli::command()),
+        Some(Command::Doc { name }) => cli::docs::reference(name.as_deref()),
         Some(Command::Man { command }) => cli::docs::man(Cli::command(), command.as_deref()),
         Some(Command::Resume {
             heap,

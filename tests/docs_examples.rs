@@ -1,5 +1,5 @@
-//! The code blocks of `README.md` and `docs/language.md` run as tests, so the documentation
-//! cannot go stale. Run with `cargo test --release --test docs_examples`.
+//! The code blocks of `README.md`, `docs/language.md` and `docs/reference.md` run as tests,
+//! so the documentation cannot go stale. Run with `cargo test --release --test docs_examples`.
 //!
 //! Every fenced block of those files is run or skipped according to its tag (the first word of
 //! its info string); a block without a tag, or with a tag not listed here, fails the test.
@@ -45,7 +45,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The documents whose blocks run, relative to the repository root.
-const DOCS: &[&str] = &["README.md", "docs/language.md"];
+const DOCS: &[&str] = &["README.md", "docs/language.md", "docs/reference.md"];
 
 /// Tags whose blocks are skipped, and why.
 const SKIPPED_TAGS: &[(&str, &str)] = &[

@@ -1,4 +1,4 @@
-//! `walia completions SHELL` and `walia man [COMMAND]`: generated from the clap
+//! `walia doc [NAME]`, `walia completions SHELL` and `walia man [COMMAND]`: generated from the clap
 //! definitions, so they list exactly the commands and options the parser accepts.
 
 use std::io::Write;
@@ -45,6 +45,27 @@ pub fn man(mut cli: clap::Command, command: Option<&str>) -> i32 {
         return exit_code::IO;
     }
     write_stdout(&out)
+}
+
+/// Print the reference (markdown), or one builtin's entry as text.
+pub fn reference(name: Option<&str>) -> i32 {
+    let text = match name {
+        None => walia::reference::reference_markdown(),
+        Some(name) => match walia::reference::builtin_help(name) {
+            Some(text) => text + "\n",
+            None => {
+                let names = walia_stdlib::docs::builtin_docs()
+                    .iter()
+                    .flat_map(|d| d.names.iter().copied());
+                match walia_lang::diagnostic::did_you_mean(name, names) {
+                    Some(s) => eprintln!("error: no builtin '{name}' (did you mean '{s}'?)"),
+                    None => eprintln!("error: no builtin '{name}' (walia doc lists them all)"),
+                }
+                return exit_code::USAGE;
+            }
+        },
+    };
+    write_stdout(text.as_bytes())
 }
 
 fn write_stdout(bytes: &[u8]) -> i32 {

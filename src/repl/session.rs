@@ -193,7 +193,12 @@ impl Session {
         if KEYWORDS.contains(&name) {
             return Reply::Out(format!("{name} is a keyword"));
         }
-        if let Some(v) = self.engine.get_value(name) {
+        let global = self.engine.get_value(name);
+        let user_defined = global.as_ref().is_some_and(|v| self.is_user(name, v));
+        if !user_defined && let Some(text) = walia::reference::builtin_help(name) {
+            return Reply::Out(text);
+        }
+        if let Some(v) = global {
             let ty = v.type_name();
             return Reply::Out(if self.is_user(name, &v) {
                 format!("{name} is a global {ty} (no /// documentation)")

@@ -6,6 +6,9 @@ mod atomic_file;
 mod check;
 mod core;
 mod csv_text;
+#[cfg(test)]
+mod doc_comments;
+pub mod docs;
 mod file_sources;
 mod files;
 mod import_progress;
