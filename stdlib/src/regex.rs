@@ -12,7 +12,7 @@ use crate::check::*;
 use ::regex::{Captures, Regex};
 use std::collections::HashMap;
 use std::rc::Rc;
-use walia_runtime::api::{MapKey, Str, display, new_entries, reserve, tick};
+use walia_runtime::api::{MapKey, Str, display, new_entries, reserve, reserve_str, tick};
 use walia_runtime::{RtError, RtResult, Value, Vm};
 
 const S: &[&str] = &["String"];
@@ -188,28 +188,38 @@ fn regex_named(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// ```
 fn regex_replace(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let (text, re) = text_and_pattern(vm, a, "regex_replace")?;
-    match arg(a, 2) {
-        Value::Str(replacement) => Ok(Value::str(
-            re.replace_all(text, replacement.as_str()).into_owned(),
-        )),
-        f if is_callable(f) => {
-            let mut out = String::new();
-            let mut last = 0;
-            for m in re.find_iter(text) {
-                tick()?;
-                out.push_str(&text[last..m.start()]);
-                let with = vm.call_value(f, &[Value::str(m.as_str())])?;
-                match &with {
-                    Value::Str(s) => out.push_str(s.as_str()),
-                    other => out.push_str(&display(other)),
-                }
-                last = m.end();
-            }
-            out.push_str(&text[last..]);
-            Ok(Value::str(out))
+    let with = arg(a, 2);
+    let template = match with {
+        Value::Str(t) => Some(t.as_str()),
+        f if is_callable(f) => None,
+        other => {
+            return Err(type_error("regex_replace", 2, "String or Function", other));
         }
-        other => Err(type_error("regex_replace", 2, "String or Function", other)),
+    };
+    // Built piece by piece so that the memory limit sees the result grow (a short text
+    // with many matches and a long replacement is large).
+    let mut out = String::new();
+    let mut piece = String::new();
+    let mut last = 0;
+    for caps in re.captures_iter(text) {
+        tick()?;
+        let Some(m) = caps.get(0) else { continue };
+        piece.clear();
+        match template {
+            Some(t) => caps.expand(t, &mut piece),
+            None => match vm.call_value(with, &[Value::str(m.as_str())])? {
+                Value::Str(s) => piece.push_str(s.as_str()),
+                other => piece.push_str(&display(&other)),
+            },
+        }
+        reserve_str(&mut out, m.start() - last + piece.len())?;
+        out.push_str(&text[last..m.start()]);
+        out.push_str(&piece);
+        last = m.end();
     }
+    reserve_str(&mut out, text.len() - last)?;
+    out.push_str(&text[last..]);
+    Ok(Value::str(out))
 }
 
 /// @builtin regex_split(s, pattern) -> List

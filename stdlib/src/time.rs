@@ -42,7 +42,7 @@ fn now(_: &mut Vm, _: &[Value]) -> RtResult<Value> {
 /// (`--timeout`, or an embedding's wall-time limit): it ends at the deadline with the
 /// error "time limit exceeded".
 ///
-/// Errors: `seconds` is not a number, is negative or is not finite.
+/// Errors: `seconds` is not a number, is negative, `inf` or `nan`.
 ///
 /// ```walia
 /// var t = clock();
@@ -51,12 +51,14 @@ fn now(_: &mut Vm, _: &[Value]) -> RtResult<Value> {
 /// ```
 fn sleep(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let seconds = expect_num(a, 0, "sleep")?;
-    let d = std::time::Duration::try_from_secs_f64(seconds).map_err(|_| {
-        RtError::new(format!(
-            "'sleep' expects a number of seconds from 0 up, got {}",
+    if seconds.is_nan() || seconds < 0.0 || seconds.is_infinite() {
+        return Err(RtError::new(format!(
+            "'sleep' expects a finite number of seconds from 0 up, got {}",
             format_float(seconds)
-        ))
-    })?;
+        )));
+    }
+    // Longer than a Duration holds is forever, which Ctrl-C or a deadline still ends.
+    let d = std::time::Duration::try_from_secs_f64(seconds).unwrap_or(std::time::Duration::MAX);
     walia_runtime::api::sleep(d)?;
     Ok(Value::Nil)
 }
