@@ -17,7 +17,8 @@ pub enum Error {
         /// Every error found, in source order.
         diagnostics: Vec<Diagnostic>,
     },
-    /// A runtime error (or a limit that stopped the script).
+    /// A runtime error (or a limit that stopped the script), or the script's call of
+    /// `exit(code)`: see [`Error::exit_status`].
     Runtime(RtError),
     /// A missing or unreadable script or heap.
     Io {
@@ -27,9 +28,11 @@ pub enum Error {
 }
 
 impl Error {
-    /// The diagnostics as text (ANSI colours when `color`).
+    /// The diagnostics as text (ANSI colours when `color`); empty for `exit(code)`, which
+    /// is no failure.
     pub fn render(&self, color: bool) -> String {
         match self {
+            Error::Runtime(e) if e.exit_code().is_some() => String::new(),
             Error::Compile {
                 file,
                 source,
@@ -43,10 +46,22 @@ impl Error {
     /// The process exit code for this error (SPEC §5).
     pub fn exit_code(&self) -> i32 {
         match self {
+            Error::Runtime(e) if let Some(code) = e.exit_code() => i32::from(code),
             Error::Compile { .. } => exit_code::COMPILE,
             Error::Runtime(e) if e.kind == ErrorKind::Heap => exit_code::IO,
             Error::Runtime(_) => exit_code::RUNTIME,
             Error::Io { .. } => exit_code::IO,
+        }
+    }
+
+    /// `Some(code)` when the script called `exit(code)`. That is a normal end, not a
+    /// failure: [`crate::Engine::run`] committed the run's changes before returning it
+    /// (through `Err`, since the script did not run to its end), and nothing after the
+    /// call ran. The `walia` command exits with `code`.
+    pub fn exit_status(&self) -> Option<u8> {
+        match self {
+            Error::Runtime(e) => e.exit_code(),
+            _ => None,
         }
     }
 

@@ -354,6 +354,14 @@ impl Engine {
             vm.limits.start();
             match vm.call_value(&f, &[]) {
                 Ok(_) => summary.passed += 1,
+                // A test that ends the process would hide the others' results: like
+                // pytest's SystemExit, it fails.
+                Err(e) if let Some(code) = e.exit_code() => {
+                    summary.failed += 1;
+                    summary
+                        .failures
+                        .push(format!("test \"{name}\" failed: it called exit({code})\n"));
+                }
                 Err(e) => {
                     summary.failed += 1;
                     summary

@@ -176,6 +176,11 @@ impl Engine {
                 }),
                 Err(e) => Err(e),
             },
+            // `exit(code)` ends the run normally: its changes commit.
+            Err(e) if e.exit_code().is_some() => match self.commit() {
+                Ok(()) => Err(Error::Runtime(e)),
+                Err(commit_failed) => Err(commit_failed),
+            },
             Err(mut e) => {
                 // A checkpointed pipe has rolled back already and said to which commit.
                 let told = e.notes.iter().any(|n| n.starts_with("rolled back"));

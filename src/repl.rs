@@ -82,6 +82,7 @@ pub fn run(engine: Engine, heap: Option<PathBuf>, color: bool) -> i32 {
         eprintln!("warning: Ctrl-C will end the REPL (cannot install its handler)");
     }
     println!("{}", banner(heap.as_deref()));
+    let mut status = walia::exit_code::OK;
     loop {
         let buffer = match rl.readline(PROMPT) {
             Ok(buffer) => buffer,
@@ -106,6 +107,10 @@ pub fn run(engine: Engine, heap: Option<PathBuf>, color: bool) -> i32 {
             Reply::Err(text) if text.ends_with('\n') => eprint!("{text}"),
             Reply::Err(text) => eprintln!("{text}"),
             Reply::Quit => break,
+            Reply::Exit(code) => {
+                status = i32::from(code);
+                break;
+            }
             Reply::Clear => {
                 let _ = rl.clear_screen();
             }
@@ -116,7 +121,7 @@ pub fn run(engine: Engine, heap: Option<PathBuf>, color: bool) -> i32 {
         eprintln!("{e}");
         return e.exit_code();
     }
-    walia::exit_code::OK
+    status
 }
 
 /// `$WALIA_HISTORY` if set (and not empty), else `~/.walia_history`.

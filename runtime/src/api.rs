@@ -29,7 +29,7 @@ pub use crate::index::norm_index;
 /// Limits of a run: operations, time, memory (SPEC §12).
 pub use crate::limits::{
     DEFAULT_MAX_RECORD, INTERRUPTED_MESSAGE, Limits, has_pending, interrupt, max_record,
-    note_alloc, out_of_memory, reserve, reserve_str, set_pending, tick,
+    note_alloc, out_of_memory, reserve, reserve_str, set_pending, sleep, tick,
 };
 
 /// Compiling a script: the bytecode and its source file.

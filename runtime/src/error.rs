@@ -61,6 +61,10 @@ pub enum ErrorKind {
     Limit,
     /// The heap file failed (I/O or corruption): exit code 74, not 70.
     Heap,
+    /// The script called `exit(code)`: not a failure. It unwinds like an error (nothing
+    /// after the call runs), then the run ends as a normal one does (it commits) and the
+    /// process exits with `code`.
+    Exit(u8),
 }
 
 impl RtError {
@@ -77,6 +81,21 @@ impl RtError {
         let mut e = RtError::new(message);
         e.kind = ErrorKind::Limit;
         e
+    }
+
+    /// The unwinding of `exit(code)` (see [`ErrorKind::Exit`]).
+    pub fn exit(code: u8) -> RtError {
+        let mut e = RtError::new(format!("exit({code})"));
+        e.kind = ErrorKind::Exit(code);
+        e
+    }
+
+    /// The code of an `exit(code)` call, when this is one.
+    pub fn exit_code(&self) -> Option<u8> {
+        match self.kind {
+            ErrorKind::Exit(code) => Some(code),
+            _ => None,
+        }
     }
 
     pub fn is_located(&self) -> bool {

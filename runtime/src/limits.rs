@@ -223,6 +223,36 @@ pub fn tick() -> Result<(), crate::error::RtError> {
     note_alloc(0)
 }
 
+/// Sleep for `d` (the `sleep` builtin) in short slices, so that Ctrl-C ([`interrupt`])
+/// and the run's deadline stop it as they stop a running loop: an interrupted sleep is
+/// the error [`INTERRUPTED_MESSAGE`], one that would pass the deadline sleeps until it and
+/// fails with "time limit exceeded".
+pub fn sleep(d: Duration) -> Result<(), crate::error::RtError> {
+    const SLICE: Duration = Duration::from_millis(10);
+    let end = Instant::now().checked_add(d);
+    let deadline = DEADLINE.with(|d| d.get());
+    loop {
+        if INTERRUPTED.swap(false, std::sync::atomic::Ordering::Relaxed) {
+            return Err(crate::error::RtError::limit(INTERRUPTED_MESSAGE));
+        }
+        let now = Instant::now();
+        if deadline.is_some_and(|dl| now >= dl) {
+            return Err(crate::error::RtError::limit("time limit exceeded"));
+        }
+        // `end` is None only for a duration past what an Instant holds: sleep on.
+        let left = match end {
+            Some(end) if now >= end => return Ok(()),
+            Some(end) => end - now,
+            None => SLICE,
+        };
+        let left = match deadline {
+            Some(dl) => left.min(dl.saturating_duration_since(now)),
+            None => left,
+        };
+        std::thread::sleep(left.min(SLICE));
+    }
+}
+
 /// Record a limit error hit inside an operation that cannot return it.
 pub fn set_pending(e: crate::error::RtError) {
     PENDING_ERROR.with(|p| *p.borrow_mut() = Some(e));

@@ -60,6 +60,9 @@ pub enum Reply {
     Err(String),
     /// Leave the REPL.
     Quit,
+    /// The input called `exit(code)`: its changes are committed; leave the REPL with that
+    /// exit status.
+    Exit(u8),
     /// Forget the current input and clear the screen.
     Clear,
 }
@@ -134,6 +137,7 @@ impl Session {
         match self.engine.eval_shown("<repl>", code, TABLE_ROWS_SHOWN) {
             Ok(None) => Reply::Nothing,
             Ok(Some(text)) => Reply::Out(text),
+            Err(e) if let Some(code) = e.exit_status() => Reply::Exit(code),
             Err(e) if e.is_interrupt() => Reply::Err("interrupted".to_string()),
             Err(e) => Reply::Err(e.render(self.color)),
         }

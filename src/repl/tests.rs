@@ -294,6 +294,15 @@ fn globals_and_state_list_only_user_globals() {
 }
 
 #[test]
+fn exit_with_a_code_commits_and_leaves_the_repl() {
+    let (mut s, _) = session();
+    assert_eq!(s.handle("var kept = 1; exit(3); kept = 2;"), Reply::Exit(3));
+    assert_eq!(out(s.handle("kept")), "1");
+    assert_eq!(s.handle("exit(0)"), Reply::Exit(0));
+    assert!(err(s.handle("exit(999)")).contains("from 0 to 255"));
+}
+
+#[test]
 fn quit_clear_and_unknown_commands() {
     let (mut s, _) = session();
     assert_eq!(s.handle(":quit"), Reply::Quit);

@@ -1,3 +1,4 @@
+//! @group Files
 //! File sources of pipelines (SPEC §8): `lines(path)`, `read_csv(path)` (a map per row, with
 //! the typing of CSV import: a column's type is fixed by its first non-empty value, and a
 //! later value must parse as that type; `7` in a Float column is `7.0`) and `read_jsonl(path)` (a value per line, objects as
@@ -139,6 +140,22 @@ impl LineFile {
 /// `lines(path)`: a String per line.
 struct Lines(LineFile, Option<LineSearch>);
 
+/// @builtin lines(path) -> Stream
+///
+/// A pipeline source of the lines of the text file at `path`, each without its line end
+/// (`\n` or `\r\n`; a byte order mark at the start is dropped). The file is opened when the
+/// stream runs and read a line at a time, so memory does not grow with the file; each run
+/// of the stream reads the file again from the start. A `checkpoint_at` pipe over it resumes
+/// at the line where it stopped. (`stdin_lines()` reads standard input the same way.)
+///
+/// Errors (when the stream runs): the file cannot be read (the message names the path and
+/// gives the OS reason); a line is not valid UTF-8 or is longer than `--max-record`
+/// (default 64 MiB), naming the file and the line number. `path` is not a String.
+///
+/// ```walia
+/// write_file("app.log", "ok\nERROR disk\nok\nERROR net\n");
+/// print lines("app.log") |> filter(l => l.starts_with("ERROR")) |> count();   // -> 2
+/// ```
 fn open_lines(source: &FileSource) -> RtResult<Box<dyn RecordReader>> {
     Ok(Box::new(Lines(LineFile::open(source)?, None)))
 }
@@ -314,6 +331,24 @@ struct CsvMaps {
     types: Vec<ColType>,
 }
 
+/// @builtin read_csv(path [, options]) -> Stream
+///
+/// A pipeline source of the records of the CSV file at `path`: a Map per record, keyed by
+/// the header row (in its order). A column's type is fixed by its first non-empty value, as
+/// an import types it (Int, Float, Bool, else String), and a later value must parse as that
+/// type (`7` in a Float column is `7.0`); an empty unquoted field is `nil`. Quoted fields may
+/// hold the delimiter, `""` and line breaks. The delimiter is a comma, a tab for a `.tsv`
+/// file, or `options.delimiter` (`{delimiter: ";"}`). Read one record at a time; a
+/// `checkpoint_at` pipe over it resumes at the record where it stopped.
+///
+/// Errors (when the stream runs): the file cannot be read; a record has more or fewer fields
+/// than the header; a value does not fit its column's type; invalid UTF-8 or a record longer
+/// than `--max-record`. Each names the file and the line. A bad `options` map or delimiter.
+///
+/// ```walia
+/// write_file("people.csv", "name,age\nAnn,31\nBob,\n");
+/// print read_csv("people.csv") |> collect();   // -> [{"name": "Ann", "age": 31}, {"name": "Bob", "age": nil}]
+/// ```
 fn open_csv(source: &FileSource) -> RtResult<Box<dyn RecordReader>> {
     let delimiter = csv_delimiter(source)?;
     let mut csv = CsvReader::new(open(source)?);
@@ -409,6 +444,21 @@ impl RecordReader for CsvMaps {
 /// `read_jsonl(path)`: a value per JSON line (blank lines skipped).
 struct JsonLines(LineFile);
 
+/// @builtin read_jsonl(path) -> Stream
+///
+/// A pipeline source of the values of the JSON Lines file at `path`: one JSON value per line
+/// (objects become Maps in the line's key order, as with `json_parse`); blank lines are
+/// skipped. Read a line at a time; a `checkpoint_at` pipe over it resumes at the line where
+/// it stopped.
+///
+/// Errors (when the stream runs): the file cannot be read; a line is not valid JSON (the
+/// message names the file, the line and the reason), not valid UTF-8 or longer than
+/// `--max-record`.
+///
+/// ```walia
+/// write_file("events.jsonl", "{\"kind\": \"click\", \"n\": 2}\n\n{\"kind\": \"view\", \"n\": 5}\n");
+/// print read_jsonl("events.jsonl") |> map(e => e.n) |> sum();   // -> 7
+/// ```
 fn open_jsonl(source: &FileSource) -> RtResult<Box<dyn RecordReader>> {
     Ok(Box::new(JsonLines(LineFile::open(source)?)))
 }

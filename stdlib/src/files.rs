@@ -1,3 +1,4 @@
+//! @group Files
 //! File builtins (SPEC §12): `read_file`, `write_file`, `append_file`, `file_exists`.
 //! A failure is a runtime error naming the path and the OS reason.
 
@@ -25,10 +26,23 @@ fn contents(a: &[Value]) -> String {
     }
 }
 
-/// Read in blocks, each one checked against the memory limit before it is read: a
-/// device (`/dev/zero`) or a pipe has no size to check in advance, and a regular file's
-/// size is only a hint (it may grow while read).
+/// @builtin read_file(path) -> String
+///
+/// The whole file at `path` as one String. The file must be UTF-8 text; reading counts
+/// against the memory limit. To read a large file a line at a time, use the `lines(path)`
+/// source instead.
+///
+/// Errors: `path` is not a String; the file cannot be read (the message names the path and
+/// gives the OS reason) or is not valid UTF-8.
+///
+/// ```walia
+/// write_file("note.txt", "hello");
+/// print read_file("note.txt");   // -> hello
+/// ```
 fn read_file(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+    // Read in blocks, each one checked against the memory limit before it is read: a
+    // device (`/dev/zero`) or a pipe has no size to check in advance, and a regular file's
+    // size is only a hint (it may grow while read).
     const BLOCK: usize = 1 << 20;
     let path = expect_str(a, 0, "read_file")?.as_str();
     let mut file = std::fs::File::open(path).map_err(|e| io_error("read", path, e))?;
@@ -69,12 +83,40 @@ fn read_file(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     })
 }
 
+/// @builtin write_file(path, contents) -> nil
+///
+/// Writes `contents` to the file at `path`, creating it or replacing what it held. A String is
+/// written as it is; any other value in its printed form (`write_file("n.txt", 42)` writes
+/// `42`). Nothing is added: no newline at the end. The write is not part of the heap's
+/// transaction: a run that fails later does not undo it.
+///
+/// Errors: `path` is not a String; the file cannot be written (the message names the path and
+/// gives the OS reason).
+///
+/// ```walia
+/// write_file("out.txt", "a,b\n1,2\n");
+/// print lines("out.txt") |> collect();   // -> ["a,b", "1,2"]
+/// ```
 fn write_file(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let path = expect_str(a, 0, "write_file")?.as_str();
     std::fs::write(path, contents(a)).map_err(|e| io_error("write", path, e))?;
     Ok(Value::Nil)
 }
 
+/// @builtin append_file(path, contents) -> nil
+///
+/// Adds `contents` at the end of the file at `path`, creating the file when it is missing.
+/// Like `write_file`, a non-String value is written in its printed form and no newline is
+/// added.
+///
+/// Errors: `path` is not a String; the file cannot be opened or written (the message names
+/// the path and gives the OS reason).
+///
+/// ```walia
+/// write_file("log.txt", "one\n");
+/// append_file("log.txt", "two\n");
+/// print lines("log.txt") |> collect();   // -> ["one", "two"]
+/// ```
 fn append_file(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let path = expect_str(a, 0, "append_file")?.as_str();
     let text = contents(a);
@@ -87,6 +129,17 @@ fn append_file(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     Ok(Value::Nil)
 }
 
+/// @builtin file_exists(path) -> Bool
+///
+/// Whether something exists at `path`: a file or a directory (`is_dir` tells them apart). A
+/// path that cannot be checked (no permission to look) is `false`.
+///
+/// Errors: `path` is not a String.
+///
+/// ```walia
+/// write_file("here.txt", "");
+/// print [file_exists("here.txt"), file_exists("gone.txt")];   // -> [true, false]
+/// ```
 fn file_exists(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let path = expect_str(a, 0, "file_exists")?.as_str();
     Ok(Value::Bool(std::path::Path::new(path).exists()))

@@ -1,3 +1,4 @@
+//! @group JSON
 //! JSON (SPEC §12, §15): `json_parse(s)` and `json_str(v)` (compact).
 
 use crate::check::*;
@@ -40,6 +41,21 @@ fn separators_outside_strings(text: &[u8]) -> usize {
     count
 }
 
+/// @builtin json_parse(text) -> any
+///
+/// The value of the JSON `text`: objects become Maps (in the text's key order), arrays Lists,
+/// `null` is `nil`, numbers written as integers are Ints and other numbers Floats (beyond
+/// the Float range: `inf`). A duplicate key keeps its last value.
+///
+/// Errors: `text` is not a String; it is not valid JSON (the message gives the line, the
+/// column and the reason); an integer does not fit in 64 bits; nesting deeper than 128
+/// levels.
+///
+/// ```walia
+/// var v = json_parse("{\"name\": \"Ann\", \"tags\": [1, 2.5, null]}");
+/// print v.name;   // -> Ann
+/// print v.tags;   // -> [1, 2.5, nil]
+/// ```
 fn json_parse(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let text = expect_str(a, 0, "json_parse")?;
     // `[0,0,0,...]` is 24 times its text once parsed: the size is estimated from the
@@ -103,6 +119,20 @@ fn number(n: &serde_json::Number) -> Result<Value, String> {
         .map_err(|_| format!("invalid number {text}"))
 }
 
+/// @builtin json_str(value) -> String
+///
+/// `value` as compact JSON (no spaces): Maps and instances become objects (in insertion or
+/// field order; Int keys become strings), Lists arrays, `nil` is `null`, a Float keeps its
+/// `.0`. Strings are escaped as JSON requires (other characters are written as they are,
+/// not as `\u` escapes).
+///
+/// Errors: `nan` and `inf` (JSON has no form for them); a value of a type without a JSON
+/// form (a Range, a Function, a Table...); a value nested more than 512 levels deep or
+/// containing itself.
+///
+/// ```walia
+/// print json_str({a: [1, nil, true], b: "x", c: 2.0});   // -> {"a":[1,null,true],"b":"x","c":2.0}
+/// ```
 fn json_str(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let mut out = String::new();
     write_json(&mut out, arg(a, 0), 0)?;

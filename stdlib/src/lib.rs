@@ -20,16 +20,21 @@ mod json;
 mod lists;
 mod maps;
 mod math;
+mod paths;
 mod persist;
 mod pipes;
+mod random;
 mod records;
+mod regex;
 mod sorting;
 mod strings;
+mod system;
 mod table_io;
 mod tables;
 mod terminals;
 mod testing;
 mod text;
+mod time;
 
 pub use csv_text::parse_delimiter;
 /// A parsed JSON value as a Walia value (as `json_parse` makes it).
@@ -46,6 +51,7 @@ mod tests_io;
 mod tests_pipes;
 #[cfg(test)]
 mod tests_text;
+mod tests_world;
 
 use walia_runtime::Vm;
 
@@ -72,4 +78,9 @@ pub fn install(vm: &mut Vm) {
     persist::install(vm);
     tables::install(vm);
     file_sources::install(vm);
+    system::install(vm);
+    time::install(vm);
+    random::install(vm);
+    regex::install(vm);
+    paths::install(vm);
 }

@@ -1,3 +1,4 @@
+//! @group Tables
 //! Import and export of tables as CSV (header row; TSV is CSV with tabs) and JSON Lines,
 //! chosen by the file's extension (SPEC §7, §15). Imports stream the file (memory does not grow with its size)
 //! and are all-or-nothing: a bad line is reported with its physical line number and the
@@ -133,8 +134,25 @@ fn io_error(verb: &str, path: &str, e: std::io::Error) -> RtError {
     RtError::new(format!("cannot {verb} '{path}': {e}"))
 }
 
-/// `db_import(T, path[, {skip_bad: true, max_record: bytes, delimiter: ";"}])`: the number
-/// of rows imported.
+/// @builtin db_import(T, path [, options]) -> Int
+///
+/// Imports the file at `path` into table `T` (the table or its name; created when missing)
+/// and returns the number of rows imported. The format comes from the extension: `.csv`
+/// (a header row, then records), `.tsv` (tabs), `.jsonl` / `.ndjson` (a JSON object per
+/// line). Values are typed as `read_csv` types them. The file is streamed (memory does not
+/// grow with it). The import is all-or-nothing: a bad line stops it with its line number and
+/// reason, and the table is left as it was. `options`: `skip_bad: true` skips bad lines
+/// instead (each reported on stderr), `max_record: bytes` raises the longest accepted
+/// record, `delimiter: ";"` another CSV delimiter.
+///
+/// Errors: an unknown extension; the file cannot be read; a bad line (without `skip_bad`);
+/// a bad option.
+///
+/// ```walia
+/// write_file("people.csv", "id,name\n1,Ann\n2,Bob\n");
+/// print db_import("People", "people.csv");   // -> 2
+/// print db.People.get(2).name;               // -> Bob
+/// ```
 pub fn db_import(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let path = expect_str(a, 1, "db_import")?.as_str().to_string();
     let mut opts = ImportOptions {
@@ -165,7 +183,21 @@ pub fn db_import(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
     Ok(Value::Int(done.rows as i64))
 }
 
-/// `db_export(T, path[, {delimiter: ";"}])`: the number of rows written.
+/// @builtin db_export(T, path [, options]) -> Int
+///
+/// Writes every row of table `T` (the table or its name) to the file at `path` and returns
+/// the number of rows written. The format comes from the extension, as for `db_import`:
+/// CSV (a header row) or TSV, or JSON Lines (an object per row). `options.delimiter`
+/// chooses another CSV delimiter (`{delimiter: ";"}`).
+///
+/// Errors: `T` names no table; an unknown extension; the file cannot be written; a bad
+/// option.
+///
+/// ```walia
+/// db_insert("Score", {id: 1, points: 9.5});
+/// print db_export("Score", "scores.jsonl");   // -> 1
+/// print read_jsonl("scores.jsonl") |> collect();   // -> [{"id": 1, "points": 9.5}]
+/// ```
 pub fn db_export(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let path = expect_str(a, 1, "db_export")?.as_str().to_string();
     let delimiter = delimiter_option(arg(a, 2), "db_export")?;

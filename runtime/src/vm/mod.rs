@@ -124,6 +124,9 @@ pub struct Vm {
     /// Where checkpointed pipes report their progress (the CLI's progress line on a
     /// terminal); `None`: nowhere, at no cost.
     pub progress: Option<Box<dyn ProgressSink>>,
+    /// State that builtins outside the runtime keep per VM (a random generator, a cache
+    /// of compiled patterns), one value per type: see [`Vm::extension`].
+    extensions: HashMap<std::any::TypeId, Box<dyn std::any::Any + Send>, FxBuild>,
 }
 
 pub(crate) enum Called {
@@ -170,7 +173,24 @@ impl Vm {
             heap_opened: None,
             resume_clock: None,
             progress: None,
+            extensions: HashMap::default(),
         }
+    }
+
+    /// This VM's value of type `T`, created with `T::default()` on first use. Builtins
+    /// keep their state here rather than in a static, so that each engine of a process
+    /// has its own.
+    pub fn extension<T: std::any::Any + Send + Default>(&mut self) -> &mut T {
+        let slot = self
+            .extensions
+            .entry(std::any::TypeId::of::<T>())
+            .or_insert_with(|| Box::new(T::default()));
+        if !slot.is::<T>() {
+            *slot = Box::new(T::default());
+        }
+        // The key is T's TypeId, so the box holds a T (made one just above otherwise).
+        slot.downcast_mut::<T>()
+            .unwrap_or_else(|| unreachable!("extension slot of another type"))
     }
 
     /// Define (or redefine) a global by name.
