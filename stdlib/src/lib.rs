@@ -51,6 +51,7 @@ mod tests_io;
 mod tests_pipes;
 #[cfg(test)]
 mod tests_text;
+#[cfg(test)]
 mod tests_world;
 
 use walia_runtime::Vm;
