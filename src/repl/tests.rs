@@ -263,7 +263,16 @@ fn help_name_shows_doc_comments_and_kinds() {
         out(s.handle(":help count")),
         "count is a global Int (no /// documentation)"
     );
-    assert_eq!(out(s.handle(":help len")), "len is a builtin Function");
+    // A builtin shows its reference entry: forms, text, example.
+    let len = out(s.handle(":help len"));
+    assert!(len.starts_with("len(x) -> Int\n\n"), "{len}");
+    assert!(len.contains("\nExample:\n    "), "{len}");
+    // A global the user defined over a builtin's name is the user's.
+    s.handle("var len = 7;");
+    assert_eq!(
+        out(s.handle(":help len")),
+        "len is a global Int (no /// documentation)"
+    );
     assert_eq!(out(s.handle(":help while")), "while is a keyword");
     let missing = err(s.handle(":help nothing_here"));
     assert!(
@@ -422,7 +431,7 @@ fn help_knows_methods_and_commands_and_says_where_to_look() {
         "{push}"
     );
     let upper = out(s.handle(":help upper"));
-    assert_eq!(upper, "upper is a builtin Function");
+    assert!(upper.starts_with("upper(s) -> String\n"), "{upper}");
     assert_eq!(
         out(s.handle(":help tables")),
         ":tables          tables: rows, columns and their types"
