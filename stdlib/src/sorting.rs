@@ -118,6 +118,47 @@ fn permute(items: &[Value], idx: &[usize]) -> Vec<Value> {
     idx.iter().filter_map(|&i| items.get(i).cloned()).collect()
 }
 
+/// Sorts `(key, index)` pairs of a total order stably and gives the indexes in order. The
+/// standard sort does runs of `RUN` pairs and merges of them tick per pair, so the time and
+/// operation limits can stop a sort of millions of keys within a few milliseconds.
+fn sort_total<K: Ord + Copy>(mut pairs: Vec<(K, usize)>) -> RtResult<Vec<usize>> {
+    const RUN: usize = 1 << 14;
+    for run in pairs.chunks_mut(RUN) {
+        run.sort_by_key(|p| p.0);
+        for _ in 0..run.len() {
+            tick()?;
+        }
+    }
+    let len = pairs.len();
+    let mut merged = Vec::new();
+    let mut width = RUN;
+    while width < len {
+        merged.clear();
+        reserve(&mut merged, len)?;
+        for start in (0..len).step_by(2 * width) {
+            let mid = (start + width).min(len);
+            let end = (start + 2 * width).min(len);
+            let (mut i, mut j) = (start, mid);
+            while i < mid && j < end {
+                tick()?;
+                // Ties take the left run's pair: that keeps the sort stable.
+                if pairs[j].0 < pairs[i].0 {
+                    merged.push(pairs[j]);
+                    j += 1;
+                } else {
+                    merged.push(pairs[i]);
+                    i += 1;
+                }
+            }
+            merged.extend_from_slice(&pairs[i..mid]);
+            merged.extend_from_slice(&pairs[j..end]);
+        }
+        std::mem::swap(&mut pairs, &mut merged);
+        width *= 2;
+    }
+    Ok(pairs.into_iter().map(|p| p.1).collect())
+}
+
 /// The sort order of `keys` (indexes into it). Every key must be a number, a string or a
 /// list, all of one kind; lists compare element by element.
 fn sort_by_keys(fname: &str, keys: &[Value]) -> RtResult<Vec<usize>> {
@@ -132,7 +173,8 @@ fn sort_by_keys(fname: &str, keys: &[Value]) -> RtResult<Vec<usize>> {
         }
     }
     // All Ints or all strings: a total order in Rust's own types (`Ord`), which the
-    // standard stable sort handles without any risk of panicking, and faster.
+    // standard stable sort handles without any risk of panicking, and faster (in runs, so
+    // the limits can stop it).
     if keys.iter().all(|k| matches!(k, Value::Int(_))) {
         let mut pairs = Vec::new();
         reserve(&mut pairs, keys.len())?;
@@ -140,8 +182,7 @@ fn sort_by_keys(fname: &str, keys: &[Value]) -> RtResult<Vec<usize>> {
             Value::Int(n) => (*n, i),
             _ => (0, i),
         }));
-        pairs.sort_by_key(|p| p.0);
-        return Ok(pairs.into_iter().map(|p| p.1).collect());
+        return sort_total(pairs);
     }
     if keys.iter().all(|k| matches!(k, Value::Str(_))) {
         let mut pairs = Vec::new();
@@ -150,8 +191,7 @@ fn sort_by_keys(fname: &str, keys: &[Value]) -> RtResult<Vec<usize>> {
             Value::Str(s) => (s.as_str(), i),
             _ => ("", i),
         }));
-        pairs.sort_by(|a, b| a.0.cmp(b.0));
-        return Ok(pairs.into_iter().map(|p| p.1).collect());
+        return sort_total(pairs);
     }
     merge_sort(keys, &mut |x, y| {
         Ok(compare_keys(fname, x, y, 0)? == Ordering::Less)
@@ -412,6 +452,25 @@ mod tests {
             let mut std_stable = pairs.clone();
             std_stable.sort_by_key(|p| p.0);
             assert_eq!(out, std_stable);
+        }
+    }
+
+    #[test]
+    fn the_total_order_sort_in_runs_is_stable_across_run_boundaries() {
+        let mut seed = 99u64;
+        for n in [0usize, 1, 16_384, 16_385, 50_000, 70_001] {
+            let pairs: Vec<(i64, usize)> = (0..n)
+                .map(|i| {
+                    seed = seed
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    ((seed >> 33) as i64 % 1000, i)
+                })
+                .collect();
+            let mut expected = pairs.clone();
+            expected.sort_by_key(|p| p.0);
+            let expected: Vec<usize> = expected.into_iter().map(|p| p.1).collect();
+            assert_eq!(sort_total(pairs).unwrap_or_default(), expected, "n = {n}");
         }
     }
 
