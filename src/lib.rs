@@ -68,6 +68,9 @@ pub struct Engine {
     id: u64,
     /// Files imported so far (canonical paths): each is loaded once per engine.
     imported: HashSet<std::path::PathBuf>,
+    /// `imported` before the latest compilation: a run that fails rolls its globals back,
+    /// the imported files' included, so it goes back to this set too.
+    imported_before: HashSet<std::path::PathBuf>,
     /// Declared after `vm` so that it is dropped after the VM: [`Drop for Engine`]
     /// installs the registries, the VM's objects drop with them installed, then the slot
     /// takes them back.
@@ -128,6 +131,7 @@ impl Engine {
             vm,
             scripts: Vec::new(),
             imported: HashSet::new(),
+            imported_before: HashSet::new(),
             id: ENGINES.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             state,
         }
@@ -257,6 +261,7 @@ impl Engine {
         // A UTF-8 byte order mark (editors on Windows add one) is not part of the script.
         let source = strip_bom(source);
         let mut imported = std::mem::take(&mut self.imported);
+        self.imported_before = imported.clone();
         let mut vm = self.enter();
         let defined: HashSet<String> = vm
             .names

@@ -182,6 +182,8 @@ impl Engine {
                 Err(commit_failed) => Err(commit_failed),
             },
             Err(mut e) => {
+                // The files this run imported were rolled back with it: import them again.
+                self.imported = std::mem::take(&mut self.imported_before);
                 // A checkpointed pipe has rolled back already and said to which commit.
                 let told = e.notes.iter().any(|n| n.starts_with("rolled back"));
                 if let Some(note) = self.rolled_back()

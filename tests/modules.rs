@@ -144,3 +144,24 @@ fn a_failed_compile_does_not_mark_its_imports_loaded() {
     let printed = String::from_utf8_lossy(&out.0.lock().expect("lock")).into_owned();
     assert_eq!(printed, "part runs\n");
 }
+
+#[test]
+fn a_failed_run_does_not_keep_its_imports_loaded() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    fs::write(d.join("part.wal"), "fun helper() { 42 }\n").expect("write");
+    let out = Captured::default();
+    let mut engine = walia::Engine::with_output(Box::new(out.clone()));
+    engine
+        .open_heap(d.join("h.wld"), walia::Durability::Async)
+        .expect("heap");
+    let main = d.join("main.wal").display().to_string();
+    // The import runs, then the run fails: its globals, helper included, roll back.
+    let failed = engine.run_named(&main, "import \"part.wal\"; error(\"boom\");");
+    assert!(failed.is_err());
+    engine
+        .run_named(&main, "import \"part.wal\"; print helper();")
+        .expect("the second run imports the file again");
+    let printed = String::from_utf8_lossy(&out.0.lock().expect("lock")).into_owned();
+    assert_eq!(printed, "42\n");
+}
