@@ -290,16 +290,22 @@ impl<'s> Parser<'s> {
         self.push_diag(Diagnostic::new(msg, span));
     }
 
-    /// Reports "expected `what`, found <current token>" (unless the current token stands
-    /// for an error already reported) and returns the failure marker.
-    fn expected(&mut self, what: &str) -> Fail {
-        let (tok, span) = self.tok_at(self.pos);
-        let span = *span;
-        let skip = match tok {
+    /// Does the current token stand for an error reported already (a lexer error, or the
+    /// end of an input whose end was reported)?
+    fn current_already_reported(&self) -> bool {
+        match self.tok_at(self.pos).0 {
             Token::Error => true,
             Token::Eof => self.suppress_eof,
             _ => false,
-        };
+        }
+    }
+
+    /// Reports "expected `what`, found <current token>" (unless the current token stands
+    /// for an error already reported) and returns the failure marker.
+    fn expected(&mut self, what: &str) -> Fail {
+        let skip = self.current_already_reported();
+        let (tok, span) = self.tok_at(self.pos);
+        let span = *span;
         if let Some(d) = self.foreign_keyword() {
             self.push_diag(d);
         } else if !skip {
@@ -316,12 +322,8 @@ impl<'s> Parser<'s> {
     /// Reports a missing `;` just after the previous token, where it belongs (the token
     /// found may be on the next line).
     fn missing_semicolon(&mut self) -> Fail {
+        let skip = self.current_already_reported();
         let (tok, _) = self.tok_at(self.pos);
-        let skip = match tok {
-            Token::Error => true,
-            Token::Eof => self.suppress_eof,
-            _ => false,
-        };
         if let Some(d) = self.foreign_keyword() {
             self.push_diag(d);
         } else if !skip {
