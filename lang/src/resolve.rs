@@ -357,9 +357,11 @@ impl Resolver<'_> {
                 self.expr(iter);
                 *mark = Res::Local(self.declare_local(" mark"));
                 self.begin_scope();
-                // A hidden slot holds the iterator; the loop variable takes the next slot
-                // (the compiler relies on that order).
+                // Two hidden slots hold the iteration's state (a counted loop's position
+                // and end, or an iterator); the loop variable takes the next slot (the
+                // compiler relies on that order).
                 self.declare_local(" iter");
+                self.declare_local(" end");
                 var.res = Res::Local(self.declare_local(&var.name));
                 if let Some(second) = second {
                     if second.name == var.name && !var.is_skip() {

@@ -93,15 +93,27 @@ pub enum Op {
     Invoke(u32, u16),
     GetIndex,
     SetIndex,
+    /// `local[e]`: the index on top of the stack, the indexed value in a local.
+    GetIndexL(u16),
+    /// `local[local]`.
+    GetIndexLL(u16, u16),
+    /// `local[i] = v`: the index and the value on top of the stack; leaves the value.
+    SetIndexL(u16),
+    /// `local[i] = v;` as a statement: like `SetIndexL` without pushing the value.
+    StoreIndexL(u16),
     /// `super.name`: the receiver is on the stack.
     GetSuper(u32),
     InvokeSuper(u32, u16),
     /// Build a class from `classes[i]`; the superclass (if any) is on the stack.
     Class(u32),
     Print,
-    /// Pop an iterable and store an iterator in the slot.
+    /// Pop an iterable and start a loop over it in slots s and s + 1: a range or a list
+    /// is counted there; anything else gets an iterator.
     IterInit(u16),
-    /// Push the next element of the iterator in the slot, or jump when it is done.
+    /// `for (x in a..b)`: pop the two ends (Ints) and count in slots s and s + 1, with no
+    /// range or iterator object.
+    IterInitRange(u16),
+    /// Push the next element of the loop in slots s and s + 1, or jump when it is done.
     IterNext(u16, u32),
     /// Pop hi, lo, subject; push whether lo <= subject < hi (false for non-numbers).
     InRange,
@@ -131,6 +143,23 @@ pub enum Op {
     SetBinLL(BinKind, u16, u16, u16),
     /// `dst = a op k;` on locals and a small Int, as a statement (also `dst += k;`).
     SetBinLK(BinKind, u16, u16, i32),
+    /// `a op k` on a local and the numeric constant `consts[k]` (a Float, or an Int too
+    /// large for the `LK` forms).
+    BinLN(BinKind, u16, u32),
+    /// `k op a`: a numeric constant and a local (`2.0 * x`, `1 - p`).
+    BinNL(BinKind, u32, u16),
+    /// `e op k`: the value on top of the stack and a numeric constant.
+    BinTN(BinKind, u32),
+    /// `k op e`: a numeric constant and the value on top of the stack (`1.0 / (i + j)`).
+    BinNT(BinKind, u32),
+    /// `e op a`: the value on top of the stack and a local (`x * x + c`).
+    BinTL(BinKind, u16),
+    /// `if (a op k)` with a local and a numeric constant.
+    JumpUnlessLN(BinKind, u16, u32, u32),
+    /// `if (e op k)` with the value on top and a numeric constant.
+    JumpUnlessTN(BinKind, u32, u32),
+    /// `dst = a op k;` on locals and a numeric constant, as a statement.
+    SetBinLN(BinKind, u16, u16, u32),
     /// Store the current stack height in a slot (a loop's entry).
     MarkStack(u16),
     /// Cut the stack back to the height stored in a slot (`break`/`continue`).

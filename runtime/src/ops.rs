@@ -335,31 +335,6 @@ pub fn int_arith(kind: walia_lang::ast::BinOp, x: i64, y: i64) -> Option<i64> {
     }
 }
 
-/// `+`, `-` or `*` where one side is a Float and the other a Float or an Int: the Float
-/// result (`None` for any other operator or operand types).
-#[inline(always)]
-pub fn float_arith(kind: walia_lang::ast::BinOp, a: &Value, b: &Value) -> Option<f64> {
-    use walia_lang::ast::BinOp as K;
-    let (x, y) = match (a, b) {
-        (Value::Float(x), Value::Float(y)) => (*x, *y),
-        (Value::Float(x), Value::Int(y)) => (*x, *y as f64),
-        (Value::Int(x), Value::Float(y)) => (*x as f64, *y),
-        _ => return None,
-    };
-    match kind {
-        K::Add => Some(x + y),
-        K::Sub => Some(x - y),
-        K::Mul => Some(x * y),
-        _ => None,
-    }
-}
-
-#[inline(always)]
-pub fn is_comparison(kind: walia_lang::ast::BinOp) -> bool {
-    use walia_lang::ast::BinOp as K;
-    matches!(kind, K::Lt | K::Le | K::Gt | K::Ge | K::Eq | K::Ne)
-}
-
 /// A comparison of two Ints (the operator is always a comparison here).
 #[inline(always)]
 pub fn int_compare(kind: walia_lang::ast::BinOp, x: i64, y: i64) -> bool {

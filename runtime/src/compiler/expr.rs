@@ -11,6 +11,52 @@ impl FnCompiler {
         walia_lang::stack::guarded(|| self.expr_unguarded(e));
     }
 
+    /// `a op b`, in the fused form its operands allow: locals and numeric constants are
+    /// operands of the instruction itself rather than values pushed first.
+    fn binary(&mut self, op: BinOp, a: &Expr, b: &Expr, span: Span) {
+        if let Some(x) = self.plain_local(a) {
+            if let Some(y) = self.plain_local(b) {
+                self.emit(Op::BinLL(op, x, y), span);
+                return;
+            }
+            if let Some(k) = small_int(b) {
+                self.emit(Op::BinLK(op, x, k), span);
+                return;
+            }
+            if let Some(k) = self.numeric_const(b) {
+                self.emit(Op::BinLN(op, x, k), span);
+                return;
+            }
+        }
+        // A constant on the left is read after the right side is evaluated, which no one
+        // can tell apart: a constant has no effects and cannot change.
+        if let Some(k) = self.numeric_const(a) {
+            if let Some(y) = self.plain_local(b) {
+                self.emit(Op::BinNL(op, k, y), span);
+            } else {
+                self.expr(b);
+                self.emit(Op::BinNT(op, k), span);
+            }
+            return;
+        }
+        self.expr(a);
+        if let Some(k) = small_int(b) {
+            self.emit(Op::BinTK(op, k), span);
+            return;
+        }
+        if let Some(k) = self.numeric_const(b) {
+            self.emit(Op::BinTN(op, k), span);
+            return;
+        }
+        // The local is read after `a` is evaluated, exactly when a `GetLocal` would.
+        if let Some(y) = self.plain_local(b) {
+            self.emit(Op::BinTL(op, y), span);
+            return;
+        }
+        self.expr(b);
+        self.emit(bin_op(op), span);
+    }
+
     fn expr_unguarded(&mut self, e: &Expr) {
         let span = e.span;
         match &e.kind {
@@ -75,27 +121,7 @@ impl FnCompiler {
                 };
                 self.emit(op, span);
             }
-            ExprKind::Binary(op, a, b) => {
-                if let Some(x) = self.plain_local(a) {
-                    if let Some(y) = self.plain_local(b) {
-                        self.emit(Op::BinLL(*op, x, y), span);
-                        return;
-                    }
-                    if let Some(k) = small_int(b) {
-                        self.emit(Op::BinLK(*op, x, k), span);
-                        return;
-                    }
-                }
-                self.expr(a);
-                if let Some(k) = small_int(b)
-                    && *op != walia_lang::ast::BinOp::Div
-                {
-                    self.emit(Op::BinTK(*op, k), span);
-                    return;
-                }
-                self.expr(b);
-                self.emit(bin_op(*op), span);
-            }
+            ExprKind::Binary(op, a, b) => self.binary(*op, a, b, span),
             ExprKind::And(a, b) => {
                 self.expr(a);
                 let j = self.emit(Op::JumpIfFalseKeep(0), span);
@@ -126,6 +152,20 @@ impl FnCompiler {
                 }
             }
             ExprKind::Index { object, index } => {
+                // A local indexed by something that cannot assign it: the local is read
+                // when the index is ready, with no copy of it on the stack.
+                if let Some(o) = self.plain_local(object)
+                    && no_effects(index, true)
+                {
+                    match self.plain_local(index) {
+                        Some(i) => self.emit(Op::GetIndexLL(o, i), span),
+                        None => {
+                            self.expr(index);
+                            self.emit(Op::GetIndexL(o), span)
+                        }
+                    };
+                    return;
+                }
                 self.expr(object);
                 self.expr(index);
                 self.emit(Op::GetIndex, span);
@@ -316,6 +356,16 @@ impl FnCompiler {
                 self.emit(Op::SetField(k), span);
             }
             ExprKind::Index { object, index } => {
+                if op.is_none()
+                    && let Some(o) = self.plain_local(object)
+                    && no_effects(index, true)
+                    && no_effects(value, true)
+                {
+                    self.expr(index);
+                    self.expr(value);
+                    self.emit(Op::SetIndexL(o), span);
+                    return;
+                }
                 self.expr(object);
                 self.expr(index);
                 if let Some(op) = op {

@@ -94,6 +94,8 @@ struct FnCompiler {
     last_target: u32,
     /// Index of each string constant in `consts`.
     string_consts: std::collections::HashMap<String, u32>,
+    /// Numeric constants by (is a Float, bits), for [`FnCompiler::numeric_const`].
+    number_consts: std::collections::HashMap<(bool, u64), u32>,
     /// The scripts of the top-level `import` statements still to compile, in order.
     imports: std::collections::VecDeque<Option<Rc<Proto>>>,
 }
@@ -138,6 +140,7 @@ impl FnCompiler {
             loops: Vec::new(),
             last_target: 0,
             string_consts: std::collections::HashMap::new(),
+            number_consts: std::collections::HashMap::new(),
             imports: Default::default(),
         }
     }
@@ -188,6 +191,7 @@ impl FnCompiler {
                 Some(Op::SetLocal(s)) => Some(Op::DefineLocal(*s)),
                 Some(Op::AddAssignLocal(s)) => Some(Op::AddToLocal(*s)),
                 Some(Op::SetGlobal(g)) => Some(Op::DefineGlobal(*g)),
+                Some(Op::SetIndexL(s)) => Some(Op::StoreIndexL(*s)),
                 _ => None,
             };
             if let Some(m) = merged {
@@ -238,13 +242,21 @@ impl FnCompiler {
             if let Some(k) = small_int(b) {
                 return self.emit(Op::JumpUnlessLK(*op, x, k, 0), cond.span);
             }
+            if let Some(k) = self.numeric_const(b) {
+                return self.emit(Op::JumpUnlessLN(*op, x, k, 0), cond.span);
+            }
         }
         if let ExprKind::Binary(op, a, b) = &cond.kind
             && is_comparison(*op)
-            && let Some(k) = small_int(b)
         {
-            self.expr(a);
-            return self.emit(Op::JumpUnlessTK(*op, k, 0), cond.span);
+            if let Some(k) = small_int(b) {
+                self.expr(a);
+                return self.emit(Op::JumpUnlessTK(*op, k, 0), cond.span);
+            }
+            if let Some(k) = self.numeric_const(b) {
+                self.expr(a);
+                return self.emit(Op::JumpUnlessTN(*op, k, 0), cond.span);
+            }
         }
         self.expr(cond);
         self.emit(Op::JumpIfFalse(0), cond.span)
@@ -273,6 +285,10 @@ impl FnCompiler {
         }
         if let Some(k) = small_int(b) {
             self.emit(Op::SetBinLK(kind, dst, a, k), e.span);
+            return true;
+        }
+        if let Some(k) = self.numeric_const(b) {
+            self.emit(Op::SetBinLN(kind, dst, a, k), e.span);
             return true;
         }
         false
@@ -304,7 +320,9 @@ impl FnCompiler {
             | Op::IterNext(_, t)
             | Op::JumpUnlessLL(_, _, _, t)
             | Op::JumpUnlessLK(_, _, _, t)
-            | Op::JumpUnlessTK(_, _, t) => *t = target,
+            | Op::JumpUnlessTK(_, _, t)
+            | Op::JumpUnlessLN(_, _, _, t)
+            | Op::JumpUnlessTN(_, _, t) => *t = target,
             _ => {}
         }
     }
@@ -312,6 +330,32 @@ impl FnCompiler {
     fn constant(&mut self, v: Value) -> u32 {
         self.consts.push(v);
         (self.consts.len() - 1) as u32
+    }
+
+    /// A numeric literal (`1.5`, `-2`, `1e100`) as a constant index, shared by every use
+    /// of the same number in the function.
+    fn numeric_const(&mut self, e: &Expr) -> Option<u32> {
+        let v = match &e.kind {
+            ExprKind::Int(i) => Value::Int(*i),
+            ExprKind::Float(f) => Value::Float(*f),
+            ExprKind::Unary(UnOp::Neg, x) => match x.kind {
+                ExprKind::Int(i) => Value::Int(i.checked_neg()?),
+                ExprKind::Float(f) => Value::Float(-f),
+                _ => return None,
+            },
+            _ => return None,
+        };
+        let key = match v {
+            Value::Float(f) => (true, f.to_bits()),
+            Value::Int(i) => (false, i as u64),
+            _ => return None,
+        };
+        if let Some(i) = self.number_consts.get(&key) {
+            return Some(*i);
+        }
+        let i = self.constant(v);
+        self.number_consts.insert(key, i);
+        Some(i)
     }
 
     /// A string constant, shared by every use in the function (names of fields and

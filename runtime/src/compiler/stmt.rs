@@ -153,12 +153,21 @@ impl FnCompiler {
                 let Res::Local(var_slot) = var.res else {
                     return;
                 };
-                let iter_slot = var_slot.saturating_sub(1);
-                self.expr(iter);
-                if second.is_some() {
-                    self.emit(Op::IterInitPairs(iter_slot), iter.span);
-                } else {
-                    self.emit(Op::IterInit(iter_slot), iter.span);
+                let iter_slot = var_slot.saturating_sub(2);
+                match (&iter.kind, second) {
+                    (ExprKind::Range(a, b), None) => {
+                        self.expr(a);
+                        self.expr(b);
+                        self.emit(Op::IterInitRange(iter_slot), iter.span);
+                    }
+                    (_, None) => {
+                        self.expr(iter);
+                        self.emit(Op::IterInit(iter_slot), iter.span);
+                    }
+                    (_, Some(_)) => {
+                        self.expr(iter);
+                        self.emit(Op::IterInitPairs(iter_slot), iter.span);
+                    }
                 }
                 let mark = self.mark_stack(*mark, span);
                 let top = self.label();

@@ -7,7 +7,9 @@ use crate::ops;
 use crate::pipe::PipeRun;
 use crate::print::display;
 use crate::value::*;
+use crate::vm::counted::{self, Next};
 use crate::vm::hot::Hot;
+use crate::vm::numeric;
 use crate::vm::stack::{discard, pop_scalar, truncate_stack};
 use crate::vm::{Called, Vm};
 use std::rc::Rc;
@@ -102,32 +104,66 @@ impl Vm {
         // Int-on-Int fast path for the two values on top of the stack: the result is written
         // in place of the lower one (payload only when it is already an Int), avoiding the
         // store-forwarding stall of popping freshly pushed values as whole `Value`s.
-        macro_rules! int_fast2 {
+        // Numbers on numbers for the two values on top of the stack: the result is
+        // written in place of the lower one (payload only when the type is unchanged),
+        // avoiding the store-forwarding stall of popping freshly pushed values whole.
+        macro_rules! num_fast2 {
             ($kind:expr) => {{
                 let n = self.stack.len();
                 if n >= 2
-                    && let (Value::Int(a), Value::Int(b)) = (&self.stack[n - 2], &self.stack[n - 1])
+                    && let Some(r) = numeric::binary($kind, &self.stack[n - 2], &self.stack[n - 1])
                 {
-                    let (a, b) = (*a, *b);
-                    if let Some(r) = ops::int_arith($kind, a, b) {
-                        store_int(&mut self.stack[n - 2], r);
-                        pop_scalar(&mut self.stack);
-                        continue;
-                    }
-                    if ops::is_comparison($kind) {
-                        let r = ops::int_compare($kind, a, b);
-                        self.stack[n - 2] = Value::Bool(r);
-                        pop_scalar(&mut self.stack);
-                        continue;
-                    }
-                }
-                // Float arithmetic (a Float with a Float or an Int), in place the same way.
-                if n >= 2
-                    && let Some(r) = ops::float_arith($kind, &self.stack[n - 2], &self.stack[n - 1])
-                {
-                    store_float(&mut self.stack[n - 2], r);
+                    r.store(&mut self.stack[n - 2]);
                     pop_scalar(&mut self.stack);
                     continue;
+                }
+            }};
+        }
+        // `a op b` on two operands that stay where they are (locals, constants): the
+        // numeric fast path, else the general operator; the result is pushed.
+        macro_rules! bin_push {
+            ($kind:expr, $a:expr, $b:expr) => {{
+                if let Some(r) = numeric::binary($kind, $a, $b) {
+                    r.push(&mut self.stack);
+                    continue;
+                }
+                let r = tri!(ops::binary($kind, $a, $b));
+                push!(r);
+            }};
+        }
+        // Is `a op b` true (a fused compare-and-jump)?
+        macro_rules! holds {
+            ($kind:expr, $a:expr, $b:expr) => {{
+                match numeric::binary($kind, $a, $b) {
+                    Some(r) => r.truthy(),
+                    None => tri!(ops::binary($kind, $a, $b)).is_truthy(),
+                }
+            }};
+        }
+        // `e op b` with `e` on top of the stack: the result replaces it.
+        macro_rules! bin_top {
+            ($kind:expr, $b:expr) => {{
+                let n = self.stack.len();
+                if let Some(top) = self.stack.last()
+                    && let Some(r) = numeric::binary($kind, top, $b)
+                {
+                    r.store(&mut self.stack[n - 1]);
+                    continue;
+                }
+                let a = pop!();
+                let r = tri!(ops::binary($kind, &a, $b));
+                push!(r);
+            }};
+        }
+        // `dst = a op b;` into a local.
+        macro_rules! set_bin {
+            ($kind:expr, $d:expr, $a:expr, $b:expr) => {{
+                match numeric::binary($kind, $a, $b) {
+                    Some(r) => r.store(&mut self.stack[base + $d as usize]),
+                    None => {
+                        let r = tri!(ops::binary($kind, $a, $b));
+                        discard(std::mem::replace(&mut self.stack[base + $d as usize], r));
+                    }
                 }
             }};
         }
@@ -158,7 +194,7 @@ impl Vm {
         }
         macro_rules! fused2 {
             ($kind:expr) => {{
-                int_fast2!($kind);
+                num_fast2!($kind);
                 binary!(|a, b| ops::binary($kind, a, b));
             }};
         }
@@ -241,84 +277,92 @@ impl Vm {
                     }
                 },
                 Op::BinLL(kind, x, y) => {
-                    if let (Value::Int(a), Value::Int(b)) = (
-                        &self.stack[base + x as usize],
-                        &self.stack[base + y as usize],
-                    ) {
-                        let (a, b) = (*a, *b);
-                        if let Some(r) = ops::int_arith(kind, a, b) {
-                            push!(Value::Int(r));
-                            continue;
-                        }
-                        if ops::is_comparison(kind) {
-                            push!(Value::Bool(ops::int_compare(kind, a, b)));
-                            continue;
-                        }
-                    }
-                    let r = tri!(ops::binary(
+                    bin_push!(
                         kind,
                         &self.stack[base + x as usize],
                         &self.stack[base + y as usize]
-                    ));
-                    push!(r);
+                    )
                 }
                 Op::BinLK(kind, x, k) => {
-                    if let Value::Int(a) = &self.stack[base + x as usize] {
-                        let a = *a;
-                        if let Some(r) = ops::int_arith(kind, a, k as i64) {
-                            push!(Value::Int(r));
-                            continue;
-                        }
-                        if ops::is_comparison(kind) {
-                            self.stack
-                                .push(Value::Bool(ops::int_compare(kind, a, k as i64)));
-                            continue;
-                        }
+                    if let Value::Int(a) = self.stack[base + x as usize]
+                        && let Some(r) = numeric::int_binary(kind, a, k as i64)
+                    {
+                        r.push(&mut self.stack);
+                        continue;
                     }
                     bin_lk_generic!(kind, x, k);
+                }
+                Op::BinLN(kind, x, k) => {
+                    bin_push!(kind, &self.stack[base + x as usize], number(&proto, k))
+                }
+                Op::BinNL(kind, k, x) => {
+                    bin_push!(kind, number(&proto, k), &self.stack[base + x as usize])
                 }
                 Op::SetLocal(s) => {
                     let v = self.stack.last().cloned().unwrap_or_default();
                     self.stack[base + s as usize] = v;
                 }
                 Op::JumpUnlessLL(kind, x, y, t) => {
-                    let a = &self.stack[base + x as usize];
-                    let b = &self.stack[base + y as usize];
-                    let yes = match (a, b) {
-                        (Value::Int(a), Value::Int(b)) => ops::int_compare(kind, *a, *b),
-                        _ => tri!(ops::binary(kind, a, b)).is_truthy(),
-                    };
+                    let yes = holds!(
+                        kind,
+                        &self.stack[base + x as usize],
+                        &self.stack[base + y as usize]
+                    );
                     if !yes {
                         ip = t as usize;
                     }
                 }
                 Op::BinTK(kind, k) => {
                     let n = self.stack.len();
-                    if let Some(Value::Int(a)) = self.stack.last() {
-                        let a = *a;
-                        if let Some(r) = ops::int_arith(kind, a, k as i64) {
-                            store_int(&mut self.stack[n - 1], r);
-                            continue;
-                        }
-                        if ops::is_comparison(kind) {
-                            self.stack[n - 1] = Value::Bool(ops::int_compare(kind, a, k as i64));
-                            continue;
-                        }
-                    }
-                    if let Some(top) = self.stack.last()
-                        && let Some(r) = ops::float_arith(kind, top, &Value::Int(k as i64))
+                    if let Some(Value::Int(a)) = self.stack.last()
+                        && let Some(r) = numeric::int_binary(kind, *a, k as i64)
                     {
-                        store_float(&mut self.stack[n - 1], r);
+                        r.store(&mut self.stack[n - 1]);
+                        continue;
+                    }
+                    bin_top!(kind, &Value::Int(k as i64));
+                }
+                Op::BinTN(kind, k) => bin_top!(kind, number(&proto, k)),
+                Op::BinTL(kind, y) => {
+                    let n = self.stack.len();
+                    if let Some(r) = self
+                        .stack
+                        .last()
+                        .and_then(|a| numeric::binary(kind, a, &self.stack[base + y as usize]))
+                    {
+                        r.store(&mut self.stack[n - 1]);
                         continue;
                     }
                     let a = pop!();
-                    let r = tri!(ops::binary(kind, &a, &Value::Int(k as i64)));
+                    let r = tri!(ops::binary(kind, &a, &self.stack[base + y as usize]));
+                    push!(r);
+                }
+                Op::BinNT(kind, k) => {
+                    let n = self.stack.len();
+                    let c = number(&proto, k);
+                    if let Some(r) = self.stack.last().and_then(|b| numeric::binary(kind, c, b)) {
+                        r.store(&mut self.stack[n - 1]);
+                        continue;
+                    }
+                    let b = pop!();
+                    let r = tri!(ops::binary(kind, c, &b));
                     push!(r);
                 }
                 Op::JumpUnlessTK(kind, k, t) => {
                     let yes = match self.stack.last() {
                         Some(Value::Int(a)) => ops::int_compare(kind, *a, k as i64),
-                        Some(a) => tri!(ops::binary(kind, a, &Value::Int(k as i64))).is_truthy(),
+                        Some(a) => holds!(kind, a, &Value::Int(k as i64)),
+                        None => false,
+                    };
+                    let v = pop!();
+                    discard(v);
+                    if !yes {
+                        ip = t as usize;
+                    }
+                }
+                Op::JumpUnlessTN(kind, k, t) => {
+                    let yes = match self.stack.last() {
+                        Some(a) => holds!(kind, a, number(&proto, k)),
                         None => false,
                     };
                     let v = pop!();
@@ -328,43 +372,36 @@ impl Vm {
                     }
                 }
                 Op::JumpUnlessLK(kind, x, k, t) => {
-                    let a = &self.stack[base + x as usize];
-                    let yes = match a {
+                    let yes = match &self.stack[base + x as usize] {
                         Value::Int(a) => ops::int_compare(kind, *a, k as i64),
-                        _ => tri!(ops::binary(kind, a, &Value::Int(k as i64))).is_truthy(),
+                        a => holds!(kind, a, &Value::Int(k as i64)),
                     };
                     if !yes {
                         ip = t as usize;
                     }
                 }
-                Op::SetBinLL(kind, d, x, y) => {
-                    let a = &self.stack[base + x as usize];
-                    let b = &self.stack[base + y as usize];
-                    let fast = match (a, b) {
-                        (Value::Int(a), Value::Int(b)) => ops::int_arith(kind, *a, *b),
-                        _ => None,
-                    };
-                    match fast {
-                        Some(r) => store_int(&mut self.stack[base + d as usize], r),
-                        None => {
-                            let r = tri!(ops::binary(kind, a, b));
-                            discard(std::mem::replace(&mut self.stack[base + d as usize], r));
-                        }
+                Op::JumpUnlessLN(kind, x, k, t) => {
+                    if !holds!(kind, &self.stack[base + x as usize], number(&proto, k)) {
+                        ip = t as usize;
                     }
                 }
+                Op::SetBinLL(kind, d, x, y) => set_bin!(
+                    kind,
+                    d,
+                    &self.stack[base + x as usize],
+                    &self.stack[base + y as usize]
+                ),
                 Op::SetBinLK(kind, d, x, k) => {
-                    let a = &self.stack[base + x as usize];
-                    let fast = match a {
-                        Value::Int(a) => ops::int_arith(kind, *a, k as i64),
-                        _ => None,
-                    };
-                    match fast {
-                        Some(r) => store_int(&mut self.stack[base + d as usize], r),
-                        None => {
-                            let r = tri!(ops::binary(kind, a, &Value::Int(k as i64)));
-                            discard(std::mem::replace(&mut self.stack[base + d as usize], r));
-                        }
+                    if let Value::Int(a) = self.stack[base + x as usize]
+                        && let Some(r) = numeric::int_binary(kind, a, k as i64)
+                    {
+                        r.store(&mut self.stack[base + d as usize]);
+                        continue;
                     }
+                    set_bin!(kind, d, &self.stack[base + x as usize], &Value::Int(k as i64))
+                }
+                Op::SetBinLN(kind, d, x, k) => {
+                    set_bin!(kind, d, &self.stack[base + x as usize], number(&proto, k))
                 }
                 Op::DefineLocal(s) => {
                     let v = pop!();
@@ -453,7 +490,7 @@ impl Vm {
                 Op::Add => fused2!(BinKind::Add),
                 Op::Sub => fused2!(BinKind::Sub),
                 Op::Mul => fused2!(BinKind::Mul),
-                Op::Div => binary!(|a, b| ops::arith('/', a, b)),
+                Op::Div => fused2!(BinKind::Div),
                 Op::Mod => fused2!(BinKind::Mod),
                 Op::Bin(kind) => fused2!(kind),
                 Op::BitNot => {
@@ -809,11 +846,38 @@ impl Vm {
                 }
                 Op::IterInit(s) => {
                     let v = pop!();
-                    let run = tri!(PipeRun::new(&v, true));
-                    self.stack[base + s as usize] =
-                        Value::Iter(Rc::new(std::cell::RefCell::new(run)));
+                    let at = base + s as usize;
+                    tri!(counted::start(v, &mut self.stack[at..at + 2]));
+                }
+                Op::IterInitRange(s) => {
+                    let at = base + s as usize;
+                    let n = self.stack.len();
+                    let (ends, slots) = (n - 2, at..at + 2);
+                    let [lo, hi] = [&self.stack[ends], &self.stack[ends + 1]];
+                    let (lo, hi) = (lo.clone(), hi.clone());
+                    tri!(counted::start_range(&lo, &hi, &mut self.stack[slots]));
+                    truncate_stack(&mut self.stack, ends);
                 }
                 Op::IterNext(s, exit) => {
+                    let at = base + s as usize;
+                    match counted::next(&mut self.stack[at..at + 2]) {
+                        Next::Element(v) => {
+                            // Straight into the loop variable when the body starts by
+                            // binding it.
+                            if let Some(Op::DefineLocal(d)) = proto.code.get(ip) {
+                                store_value(&mut self.stack[base + *d as usize], v);
+                                ip += 1;
+                                continue;
+                            }
+                            push!(v);
+                            continue;
+                        }
+                        Next::Done => {
+                            ip = exit as usize;
+                            continue;
+                        }
+                        Next::Iterator => {}
+                    }
                     // A plain source (no stages) steps without the VM: no clone of the
                     // iterator handle, no re-entry. Limits are polled by the loop's back-edge.
                     let row = match &self.stack[base + s as usize] {
@@ -931,6 +995,38 @@ impl Vm {
                     self.stack[base + s as usize] =
                         Value::Iter(Rc::new(std::cell::RefCell::new(run)));
                 }
+                Op::GetIndexLL(o, i) => {
+                    let (obj, idx) = (&self.stack[base + o as usize], &self.stack[base + i as usize]);
+                    if let Some(v) = counted::list_get(obj, idx) {
+                        push!(v);
+                        continue;
+                    }
+                    let v = tri!(crate::index::get_index(obj, idx));
+                    push!(v);
+                }
+                Op::GetIndexL(o) => {
+                    let n = self.stack.len();
+                    if let Some(v) = counted::list_get(&self.stack[base + o as usize], &self.stack[n - 1]) {
+                        store_value(&mut self.stack[n - 1], v);
+                        continue;
+                    }
+                    let idx = pop!();
+                    let v = tri!(crate::index::get_index(&self.stack[base + o as usize], &idx));
+                    push!(v);
+                }
+                Op::SetIndexL(o) | Op::StoreIndexL(o) => {
+                    let v = pop!();
+                    let idx = pop!();
+                    let keep = matches!(op, Op::SetIndexL(_)).then(|| v.clone());
+                    let obj = &self.stack[base + o as usize];
+                    if let Err(v) = counted::list_set(obj, &idx, v) {
+                        tri!(crate::index::set_index(obj, &idx, v));
+                    }
+                    discard(idx);
+                    if let Some(v) = keep {
+                        push!(v);
+                    }
+                }
                 Op::AssertSource(g, k) => {
                     if super::destructure::is_builtin_assert(self.globals.get(g as usize)) {
                         self.assert_source = Some(const_name(&proto, k).into());
@@ -1015,6 +1111,12 @@ fn store_int(slot: &mut Value, r: i64) {
     } else {
         discard(std::mem::replace(slot, Value::Int(r)));
     }
+}
+
+/// The numeric constant `consts[k]` of a fused instruction.
+#[inline(always)]
+fn number(proto: &Proto, k: u32) -> &Value {
+    proto.consts.get(k as usize).unwrap_or(&Value::Nil)
 }
 
 fn const_name(proto: &Proto, k: u32) -> &str {

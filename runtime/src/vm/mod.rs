@@ -3,6 +3,7 @@
 //! through [`Vm::call_value`]; that nesting is bounded by [`Vm::max_native_depth`].
 
 mod completion;
+mod counted;
 mod cursors;
 mod destructure;
 mod dispatch;
@@ -10,6 +11,7 @@ mod drop;
 pub(crate) mod heap;
 mod hot;
 mod members;
+mod numeric;
 mod progress;
 mod stack;
 mod tables;

@@ -1,0 +1,125 @@
+//! Counted `for` loops and the fast paths of list indexing.
+//!
+//! A `for` loop keeps its state in two hidden slots of the frame. Over a range they hold
+//! the next Int and the end; over a list, the list and the next index (the list is read
+//! live, as its iterator reads it: elements added during the loop are visited). Anything
+//! else gets an iterator (`Value::Iter`) in the first slot. So the common loops allocate
+//! nothing and step without leaving the dispatch loop.
+
+use crate::error::{RtError, RtResult};
+use crate::index::norm_index;
+use crate::pipe::PipeRun;
+use crate::value::Value;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// Start a loop over `v` in `state` (the two hidden slots).
+pub(crate) fn start(v: Value, state: &mut [Value]) -> RtResult<()> {
+    let [first, second] = state else {
+        return Err(RtError::new("internal error: no loop slots"));
+    };
+    match v {
+        Value::Range(r) => {
+            *first = Value::Int(r.start);
+            *second = Value::Int(r.end);
+        }
+        Value::List(l) => {
+            *first = Value::List(l);
+            *second = Value::Int(0);
+        }
+        other => {
+            let run = PipeRun::new(&other, true)?;
+            *first = Value::Iter(Rc::new(RefCell::new(run)));
+            *second = Value::Nil;
+        }
+    }
+    Ok(())
+}
+
+/// Start a loop over `lo..hi` (both must be Ints, as for a range value).
+pub(crate) fn start_range(lo: &Value, hi: &Value, state: &mut [Value]) -> RtResult<()> {
+    let (Value::Int(lo), Value::Int(hi), [first, second]) = (lo, hi, state) else {
+        return Err(RtError::new(format!(
+            "a range needs two Ints, not {} and {}",
+            lo.type_name(),
+            hi.type_name()
+        )));
+    };
+    *first = Value::Int(*lo);
+    *second = Value::Int(*hi);
+    Ok(())
+}
+
+/// What the next step of a loop gives.
+pub(crate) enum Next {
+    Element(Value),
+    Done,
+    /// Not a counted loop: the iterator in the first slot steps it.
+    Iterator,
+}
+
+/// The next element of a counted loop. When it is done, the state is cleared (the list
+/// is released).
+#[inline(always)]
+pub(crate) fn next(state: &mut [Value]) -> Next {
+    let [first, second] = state else {
+        return Next::Iterator;
+    };
+    match (&mut *first, &mut *second) {
+        (Value::Int(at), Value::Int(end)) => {
+            if *at < *end {
+                let v = *at;
+                *at += 1;
+                return Next::Element(Value::Int(v));
+            }
+        }
+        (Value::List(l), Value::Int(at)) => {
+            let element = l.items.try_borrow().ok().and_then(|items| {
+                let i = usize::try_from(*at).ok()?;
+                items.get(i).cloned()
+            });
+            if let Some(v) = element {
+                *at += 1;
+                return Next::Element(v);
+            }
+        }
+        _ => return Next::Iterator,
+    }
+    *first = Value::Nil;
+    Next::Done
+}
+
+/// `list[i]` of a list and an Int index in range: the element. `None` for anything
+/// else (the general `get_index` gives the value or the error).
+#[inline(always)]
+pub(crate) fn list_get(obj: &Value, idx: &Value) -> Option<Value> {
+    let (Value::List(l), Value::Int(i)) = (obj, idx) else {
+        return None;
+    };
+    let items = l.items.try_borrow().ok()?;
+    let j = norm_index(*i, items.len())?;
+    Some(match &items[j] {
+        Value::Int(n) => Value::Int(*n),
+        Value::Float(f) => Value::Float(*f),
+        other => other.clone(),
+    })
+}
+
+/// `list[i] = v` of a list and an Int index in range. Gives `v` back when it does not
+/// apply (the general `set_index` stores it or reports the error).
+#[inline(always)]
+pub(crate) fn list_set(obj: &Value, idx: &Value, v: Value) -> Result<(), Value> {
+    let (Value::List(l), Value::Int(i)) = (obj, idx) else {
+        return Err(v);
+    };
+    let Ok(mut items) = l.items.try_borrow_mut() else {
+        return Err(v);
+    };
+    let Some(j) = norm_index(*i, items.len()) else {
+        return Err(v);
+    };
+    let old = std::mem::replace(&mut items[j], v);
+    drop(items);
+    crate::vm::stack::discard(old);
+    Ok(())
+}
