@@ -125,6 +125,12 @@ pub enum Op {
     /// `slot += top;` as a statement: like `AddAssignLocal` without pushing the result.
     AddToLocal(u16),
     AddAssignGlobal(u32),
+    /// `x = x + e` on a local: pop e's value and x's value read before it, store the sum
+    /// (in place when x holds the only reference to a string or list; see `vm/concat.rs`)
+    /// and, when the flag is set, push it (as an expression; a statement does not).
+    AddSetLocal(u16, bool),
+    /// `x = x + e` on a global, like `AddSetLocal`.
+    AddSetGlobal(u32, bool),
     Dup2,
     /// `a op b` on two local slots (neither a cell): one dispatch instead of three.
     BinLL(BinKind, u16, u16),

@@ -338,6 +338,24 @@ impl FnCompiler {
                     self.set_var(res, span);
                 }
                 (None, res) => {
+                    // `x = x + e`: x's value is read first, as written, and the sum may
+                    // reuse it in place when nothing else holds it.
+                    if let ExprKind::Binary(BinOp::Add, lhs, rhs) = &value.kind
+                        && let ExprKind::Name(same) = &lhs.kind
+                        && same.res == res
+                    {
+                        let set = match res {
+                            Res::Local(s) if !self.is_cell(s) => Some(Op::AddSetLocal(s, true)),
+                            Res::Global(g) => Some(Op::AddSetGlobal(g, true)),
+                            _ => None,
+                        };
+                        if let Some(set) = set {
+                            self.get_var(res, lhs.span);
+                            self.expr(rhs);
+                            self.emit(set, span);
+                            return;
+                        }
+                    }
                     self.expr(value);
                     self.set_var(res, span);
                 }

@@ -192,6 +192,8 @@ impl FnCompiler {
                 Some(Op::AddAssignLocal(s)) => Some(Op::AddToLocal(*s)),
                 Some(Op::SetGlobal(g)) => Some(Op::DefineGlobal(*g)),
                 Some(Op::SetIndexL(s)) => Some(Op::StoreIndexL(*s)),
+                Some(Op::AddSetLocal(s, true)) => Some(Op::AddSetLocal(*s, false)),
+                Some(Op::AddSetGlobal(g, true)) => Some(Op::AddSetGlobal(*g, false)),
                 _ => None,
             };
             if let Some(m) = merged {

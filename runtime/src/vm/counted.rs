@@ -10,6 +10,7 @@ use crate::error::{RtError, RtResult};
 use crate::index::norm_index;
 use crate::pipe::PipeRun;
 use crate::value::Value;
+use crate::vm::numeric::Num;
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -52,6 +53,9 @@ pub(crate) fn start_range(lo: &Value, hi: &Value, state: &mut [Value]) -> RtResu
 
 /// What the next step of a loop gives.
 pub(crate) enum Next {
+    /// The next number of a range (kept apart from `Element` so that it is stored as an
+    /// Int payload, never copied as a whole value).
+    Int(i64),
     Element(Value),
     Done,
     /// Not a counted loop: the iterator in the first slot steps it.
@@ -70,7 +74,7 @@ pub(crate) fn next(state: &mut [Value]) -> Next {
             if *at < *end {
                 let v = *at;
                 *at += 1;
-                return Next::Element(Value::Int(v));
+                return Next::Int(v);
             }
         }
         (Value::List(l), Value::Int(at)) => {
@@ -89,19 +93,27 @@ pub(crate) fn next(state: &mut [Value]) -> Next {
     Next::Done
 }
 
+/// An element read by [`list_get`].
+pub(crate) enum Got {
+    /// A number or Bool, rebuilt in place where it goes (see `Num`).
+    Num(Num),
+    Value(Value),
+}
+
 /// `list[i]` of a list and an Int index in range: the element. `None` for anything
 /// else (the general `get_index` gives the value or the error).
 #[inline(always)]
-pub(crate) fn list_get(obj: &Value, idx: &Value) -> Option<Value> {
+pub(crate) fn list_get(obj: &Value, idx: &Value) -> Option<Got> {
     let (Value::List(l), Value::Int(i)) = (obj, idx) else {
         return None;
     };
     let items = l.items.try_borrow().ok()?;
     let j = norm_index(*i, items.len())?;
     Some(match &items[j] {
-        Value::Int(n) => Value::Int(*n),
-        Value::Float(f) => Value::Float(*f),
-        other => other.clone(),
+        Value::Int(n) => Got::Num(Num::Int(*n)),
+        Value::Float(f) => Got::Num(Num::Float(*f)),
+        Value::Bool(b) => Got::Num(Num::Bool(*b)),
+        other => Got::Value(other.clone()),
     })
 }
 

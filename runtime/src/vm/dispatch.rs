@@ -7,7 +7,7 @@ use crate::ops;
 use crate::pipe::PipeRun;
 use crate::print::display;
 use crate::value::*;
-use crate::vm::counted::{self, Next};
+use crate::vm::counted::{self, Got, Next};
 use crate::vm::hot::Hot;
 use crate::vm::numeric;
 use crate::vm::stack::{discard, pop_scalar, truncate_stack};
@@ -266,12 +266,10 @@ impl Vm {
                         push!(b);
                     }
                 }
-                Op::GetLocal(s) => match &self.stack[base + s as usize] {
-                    Value::Int(i) => {
-                        let i = *i;
-                        push!(Value::Int(i));
-                    }
-                    other => {
+                Op::GetLocal(s) => match self.stack[base + s as usize] {
+                    Value::Int(i) => push!(Value::Int(i)),
+                    Value::Float(f) => push!(Value::Float(f)),
+                    ref other => {
                         let v = other.clone();
                         push!(v);
                     }
@@ -405,7 +403,7 @@ impl Vm {
                 }
                 Op::DefineLocal(s) => {
                     let v = pop!();
-                    discard(std::mem::replace(&mut self.stack[base + s as usize], v));
+                    store_value(&mut self.stack[base + s as usize], v);
                 }
                 Op::DefineCell(s) => {
                     let v = pop!();
@@ -549,6 +547,31 @@ impl Vm {
                     tri!(ops::add_assign(slot, &rhs));
                     let v = slot.clone();
                     push!(v);
+                }
+                Op::AddSetLocal(s, keep) => {
+                    let rhs = pop!();
+                    let lhs = pop!();
+                    let at = base + s as usize;
+                    tri!(super::concat::add_set(&mut self.stack[at], lhs, &rhs));
+                    discard(rhs);
+                    if keep {
+                        let v = self.stack[at].clone();
+                        push!(v);
+                    }
+                }
+                Op::AddSetGlobal(g, keep) => {
+                    let rhs = pop!();
+                    let lhs = pop!();
+                    self.global_assigned(g as usize);
+                    let Some(slot) = self.globals.get_mut(g as usize) else {
+                        throw!(RtError::new("internal error: bad global"));
+                    };
+                    tri!(super::concat::add_set(slot, lhs, &rhs));
+                    let v = keep.then(|| slot.clone());
+                    discard(rhs);
+                    if let Some(v) = v {
+                        push!(v);
+                    }
                 }
                 Op::Jump(t) => ip = t as usize,
                 Op::Loop(t) => {
@@ -861,6 +884,15 @@ impl Vm {
                 Op::IterNext(s, exit) => {
                     let at = base + s as usize;
                     match counted::next(&mut self.stack[at..at + 2]) {
+                        Next::Int(i) => {
+                            if let Some(Op::DefineLocal(d)) = proto.code.get(ip) {
+                                store_int(&mut self.stack[base + *d as usize], i);
+                                ip += 1;
+                                continue;
+                            }
+                            push!(Value::Int(i));
+                            continue;
+                        }
                         Next::Element(v) => {
                             // Straight into the loop variable when the body starts by
                             // binding it.
@@ -997,18 +1029,32 @@ impl Vm {
                 }
                 Op::GetIndexLL(o, i) => {
                     let (obj, idx) = (&self.stack[base + o as usize], &self.stack[base + i as usize]);
-                    if let Some(v) = counted::list_get(obj, idx) {
-                        push!(v);
-                        continue;
+                    match counted::list_get(obj, idx) {
+                        Some(Got::Num(n)) => {
+                            n.push(&mut self.stack);
+                            continue;
+                        }
+                        Some(Got::Value(v)) => {
+                            push!(v);
+                            continue;
+                        }
+                        None => {}
                     }
                     let v = tri!(crate::index::get_index(obj, idx));
                     push!(v);
                 }
                 Op::GetIndexL(o) => {
                     let n = self.stack.len();
-                    if let Some(v) = counted::list_get(&self.stack[base + o as usize], &self.stack[n - 1]) {
-                        store_value(&mut self.stack[n - 1], v);
-                        continue;
+                    match counted::list_get(&self.stack[base + o as usize], &self.stack[n - 1]) {
+                        Some(Got::Num(v)) => {
+                            v.store(&mut self.stack[n - 1]);
+                            continue;
+                        }
+                        Some(Got::Value(v)) => {
+                            store_value(&mut self.stack[n - 1], v);
+                            continue;
+                        }
+                        None => {}
                     }
                     let idx = pop!();
                     let v = tri!(crate::index::get_index(&self.stack[base + o as usize], &idx));

@@ -3,6 +3,7 @@
 //! through [`Vm::call_value`]; that nesting is bounded by [`Vm::max_native_depth`].
 
 mod completion;
+mod concat;
 mod counted;
 mod cursors;
 mod destructure;
