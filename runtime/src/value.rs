@@ -558,3 +558,15 @@ impl KVal {
         })
     }
 }
+
+#[cfg(test)]
+mod layout_tests {
+    use super::Value;
+
+    #[test]
+    fn a_value_is_two_words_and_an_optional_one_too() {
+        assert_eq!(std::mem::size_of::<Value>(), 16);
+        assert_eq!(std::mem::size_of::<Option<Value>>(), 16);
+        assert_eq!(std::mem::size_of::<crate::bytecode::Op>(), 12);
+    }
+}

@@ -9,8 +9,8 @@ use crate::print::display;
 use crate::value::*;
 use crate::vm::counted::{self, Got, Next};
 use crate::vm::hot::Hot;
-use crate::vm::numeric;
-use crate::vm::stack::{discard, pop_scalar, truncate_stack};
+use crate::vm::numeric::{self, Num};
+use crate::vm::stack::{discard, open_slot_under, pop_scalar, truncate_stack};
 use crate::vm::{Called, Vm};
 use std::rc::Rc;
 
@@ -223,6 +223,25 @@ impl Vm {
                 }
                 push!(result);
                 load_frame!();
+            }};
+        }
+        // `do_return!` for a number or Bool: pushed in the caller from its payload, never
+        // moved as a whole value (which stalls right after it was written in parts).
+        macro_rules! return_num {
+            ($n:expr) => {{
+                let n: Num = $n;
+                let depth = self.frames.len();
+                if depth == 0 || proto.kind == ProtoKind::Init {
+                    do_return!(n.value());
+                } else {
+                    self.frames.truncate(depth - 1);
+                    truncate_stack(&mut self.stack, base);
+                    if self.frames.len() <= stop {
+                        return Ok(n.value());
+                    }
+                    n.push(&mut self.stack);
+                    load_frame!();
+                }
             }};
         }
 
@@ -549,6 +568,16 @@ impl Vm {
                     push!(v);
                 }
                 Op::AddSetLocal(s, keep) => {
+                    let n = self.stack.len();
+                    if !keep
+                        && let Some(r) =
+                            numeric::binary(BinKind::Add, &self.stack[n - 2], &self.stack[n - 1])
+                    {
+                        r.store(&mut self.stack[base + s as usize]);
+                        pop_scalar(&mut self.stack);
+                        pop_scalar(&mut self.stack);
+                        continue;
+                    }
                     let rhs = pop!();
                     let lhs = pop!();
                     let at = base + s as usize;
@@ -660,10 +689,7 @@ impl Vm {
                     // The callee's slot 0 goes under the arguments here rather than as a
                     // `Nil` instruction before them: one dispatch less per call.
                     let callee_at = self.stack.len() - argc;
-                    push!(Value::Nil);
-                    for i in (callee_at..callee_at + argc).rev() {
-                        self.stack.swap(i, i + 1);
-                    }
+                    open_slot_under(&mut self.stack, argc);
                     let called = match self.globals.get(g as usize) {
                         Some(Value::Function(c)) => {
                             let c = c.clone();
@@ -690,17 +716,23 @@ impl Vm {
                         load_frame!();
                     }
                 }
-                Op::Return => {
-                    let result = take_top(&mut self.stack);
-                    do_return!(result);
-                }
-                Op::ReturnLocal(s) => {
-                    let result = match &self.stack[base + s as usize] {
-                        Value::Int(i) => Value::Int(*i),
-                        other => other.clone(),
-                    };
-                    do_return!(result);
-                }
+                Op::Return => match self.stack.last().and_then(Num::of) {
+                    Some(n) => {
+                        pop_scalar(&mut self.stack);
+                        return_num!(n);
+                    }
+                    None => {
+                        let result = self.stack.pop().unwrap_or_default();
+                        do_return!(result);
+                    }
+                },
+                Op::ReturnLocal(s) => match Num::of(&self.stack[base + s as usize]) {
+                    Some(n) => return_num!(n),
+                    None => {
+                        let result = self.stack[base + s as usize].clone();
+                        do_return!(result);
+                    }
+                },
                 Op::Closure(i) => {
                     let Some(p) = proto.protos.get(i as usize).cloned() else {
                         throw!(RtError::new("internal error: bad function index"));

@@ -31,6 +31,17 @@ impl Num {
         }
     }
 
+    /// A number or Bool value as its payload.
+    #[inline(always)]
+    pub(crate) fn of(v: &Value) -> Option<Num> {
+        match v {
+            Value::Int(i) => Some(Num::Int(*i)),
+            Value::Float(f) => Some(Num::Float(*f)),
+            Value::Bool(b) => Some(Num::Bool(*b)),
+            _ => None,
+        }
+    }
+
     #[inline(always)]
     pub(crate) fn value(self) -> Value {
         match self {

@@ -38,3 +38,27 @@ pub(crate) fn discard(v: Value) {
         other => drop(other),
     }
 }
+
+/// Open a slot under the `n` values on top of the stack (a callee's slot 0 under its
+/// arguments), holding nil. Numbers move as payloads, one variant at a time: the
+/// arguments were usually just written in parts, and a whole 16-byte copy would stall.
+#[inline(always)]
+pub(crate) fn open_slot_under(stack: &mut Vec<Value>, n: usize) {
+    let at = stack.len() - n;
+    stack.extend(std::iter::once_with(|| Value::Nil));
+    for i in (at..at + n).rev() {
+        let moved = match stack[i] {
+            Value::Int(x) => Value::Int(x),
+            Value::Float(f) => Value::Float(f),
+            Value::Bool(b) => Value::Bool(b),
+            Value::Nil => Value::Nil,
+            _ => {
+                stack.swap(i, i + 1);
+                continue;
+            }
+        };
+        // Both values replaced are scalars (the slot above holds the nil moved up).
+        std::mem::forget(std::mem::replace(&mut stack[i + 1], moved));
+        std::mem::forget(std::mem::replace(&mut stack[i], Value::Nil));
+    }
+}
