@@ -7,7 +7,8 @@ and the five workloads of bench/run.py (fib, loop, records, strings,
 closures), each in Walia, Lua 5.4 and Python 3. Rounds are interleaved: in
 every round each program runs once per language (walia, lua, python), so drift
 in machine load affects all three alike. Times are whole-process wall time;
-the table gives medians over the rounds. Every run's output is checked against
+the table gives medians over the rounds (with --cpu, the child's user + system
+CPU time instead, steadier on a busy machine). Every run's output is checked against
 the expected output (bench/general/NAME.out, or run.py's value for the five),
 so the three languages agree. Also the peak RSS of binary_trees in Walia and
 Lua. See bench/README.md.
@@ -17,6 +18,7 @@ import argparse
 import math
 import os
 import re
+import resource
 import subprocess
 import sys
 import time
@@ -62,8 +64,14 @@ def commands(name, walia, lua, python):
     return cmds
 
 
+def children_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def run_rounds(names, walia, lua, args):
-    """Interleaved rounds; returns {name: {lang: Result}}."""
+    """Interleaved rounds; returns {name: {lang: Result}} holding wall times, or the
+    children's CPU times with --cpu."""
     python = args.python or sys.executable
     cmds = {name: commands(name, walia, lua, python) for name in names}
     results = {name: {lang: base.Result() for lang in cmds[name]} for name in names}
@@ -76,7 +84,10 @@ def run_rounds(names, walia, lua, args):
                 res = results[name].get(lang)
                 if res is None or res.error:
                     continue
+                cpu0 = children_cpu()
                 dt, out, err = base.run_once(cmds[name][lang], args.timeout)
+                if args.cpu:
+                    dt = children_cpu() - cpu0
                 if err:
                     res.error = err
                     base.loud("%s/%s failed in round %d: %s" % (name, lang, rnd + 1, err))
@@ -137,8 +148,8 @@ def yes_no(ok):
 
 def print_report(names, results, rss, args):
     print()
-    print("## General-purpose benchmarks (median of %d interleaved rounds, wall time)"
-          % args.rounds)
+    print("## General-purpose benchmarks (median of %d interleaved rounds, %s)"
+          % (args.rounds, "CPU time, user + system" if args.cpu else "wall time"))
     print()
     print("| program | walia s | lua s | python s | walia/lua | walia/python | meets |")
     print("|---|---:|---:|---:|---:|---:|---|")
@@ -190,6 +201,8 @@ def main():
     ap.add_argument("--no-build", action="store_true",
                     help="do not run `cargo build --release` first")
     ap.add_argument("--no-rss", action="store_true", help="skip the peak RSS measurement")
+    ap.add_argument("--cpu", action="store_true",
+                    help="time each run by its user + system CPU time instead of wall time")
     ap.add_argument("--timeout", type=float, default=600.0,
                     help="per-run timeout in seconds (default 600)")
     ap.add_argument("--python", metavar="PATH",
