@@ -1,6 +1,6 @@
 -- Mandelbrot set: count the points of a SIZE x SIZE grid that stay bounded
 -- for 50 iterations. Same output as mandelbrot.wal.
-local SIZE = 600
+local SIZE = 800
 local MAX_ITER = 50
 
 local function mandelbrot(size)

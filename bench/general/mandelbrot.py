@@ -1,6 +1,6 @@
 # Mandelbrot set: count the points of a SIZE x SIZE grid that stay bounded
 # for 50 iterations. Same output as mandelbrot.wal.
-SIZE = 600
+SIZE = 800
 MAX_ITER = 50
 
 
