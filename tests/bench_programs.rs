@@ -19,7 +19,9 @@ const PROGRAMS: [&str; 8] = [
 ];
 
 fn general_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("bench").join("general")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("bench")
+        .join("general")
 }
 
 /// Runs `walia ARGS` in a fresh temp directory: (stdout, stderr, success).
