@@ -16,13 +16,15 @@ use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
 mod drop;
+pub mod fields;
 pub mod watched;
 
+pub use fields::InstanceFields;
 pub use watched::Watched;
 
 pub use crate::entries::Entries;
 pub use walia_store::FxBuild;
-/// The fields of an instance (declared ones first) or the methods of a class.
+/// The methods of a class (or an instance's fields, past its shape limits).
 pub type Fields = IndexMap<Rc<str>, Value, FxBuild>;
 
 pub fn new_entries(capacity: usize) -> Entries {
@@ -330,6 +332,10 @@ pub struct Class {
     pub superclass: Option<Rc<Class>>,
     /// Every field, superclass fields first, in declaration order.
     pub fields: Vec<Rc<str>>,
+    /// The layout of a new instance (`fields`), and the layout with no field, where an
+    /// instance stored in another layout starts when it is loaded.
+    pub root_shape: Rc<crate::shape::Shape>,
+    pub empty_shape: Rc<crate::shape::Shape>,
     /// The hidden method that sets this class's own field defaults, if it has any.
     pub defaults: RefCell<Option<Value>>,
     pub methods: RefCell<Fields>,
@@ -389,7 +395,7 @@ impl Class {
 pub struct Instance {
     pub gc: GcHeader,
     pub class: Rc<Class>,
-    pub fields: Watched<Fields>,
+    pub fields: Watched<InstanceFields>,
 }
 
 impl Value {
@@ -464,7 +470,7 @@ impl Value {
         Value::Bound(rc)
     }
 
-    pub fn instance(class: Rc<Class>, fields: Fields) -> Value {
+    pub fn instance(class: Rc<Class>, fields: InstanceFields) -> Value {
         let rc = Rc::new(Instance {
             gc: GcHeader::default(),
             class,
