@@ -232,3 +232,6 @@ impl std::fmt::Debug for Shape {
         write!(f, "Shape#{}{:?}", self.id, self.names)
     }
 }
+
+#[cfg(test)]
+mod tests;
