@@ -140,18 +140,42 @@ impl Shape {
     }
 }
 
-/// The inline cache of one field site: the slot of the field in the last shape seen.
+/// Shapes one site remembers at once: a site that sees more replaces them in turn.
+const WAYS: usize = 4;
+
+/// The entry of `shapes` holding `id`.
+#[inline(always)]
+fn way_of(shapes: &[Cell<u32>; WAYS], id: u32) -> Option<usize> {
+    shapes.iter().position(|s| s.get() == id)
+}
+
+/// The entry a newly learned shape takes: its own if the site knows it, else the next in
+/// turn.
+fn way_for(shapes: &[Cell<u32>; WAYS], next: &Cell<u8>, id: u32) -> usize {
+    way_of(shapes, id).unwrap_or_else(|| {
+        let way = next.get() as usize % WAYS;
+        next.set(((way + 1) % WAYS) as u8);
+        way
+    })
+}
+
+/// The inline cache of one field site: where the field is in each of the last shapes seen,
+/// and (for `o.name = v` adding the field) the shape an instance moves to.
 #[derive(Clone, Debug, Default)]
 pub struct FieldSite {
-    shape: Cell<u32>,
-    slot: Cell<u32>,
+    shapes: [Cell<u32>; WAYS],
+    slots: [Cell<u32>; WAYS],
+    next: Cell<u8>,
+    /// From the shape with this id, adding the site's field leads to this shape.
+    grow: RefCell<Option<(u32, Rc<Shape>)>>,
 }
 
 impl FieldSite {
-    /// Where the field is, if the instance has the shape this site saw last.
-    #[inline]
+    /// Where the field is, if the site has seen this shape.
+    #[inline(always)]
     pub fn slot_in(&self, shape: &Shape) -> Option<usize> {
-        (shape.id == self.shape.get()).then(|| self.slot.get() as usize)
+        let way = way_of(&self.shapes, shape.id)?;
+        Some(self.slots[way].get() as usize)
     }
 
     /// Remember where `name` is in `shape` (after the slow path found it).
@@ -160,30 +184,50 @@ impl FieldSite {
             return;
         }
         if let Some(slot) = shape.slot(name) {
-            self.shape.set(shape.id);
-            self.slot.set(slot as u32);
+            let way = way_for(&self.shapes, &self.next, shape.id);
+            self.shapes[way].set(shape.id);
+            self.slots[way].set(slot as u32);
         }
+    }
+
+    /// The shape an instance of `shape` moves to when this site adds its field.
+    #[inline]
+    pub fn grown(&self, shape: &Shape) -> Option<Rc<Shape>> {
+        match &*self.grow.borrow() {
+            Some((from, to)) if *from == shape.id => Some(to.clone()),
+            _ => None,
+        }
+    }
+
+    /// Remember that adding this site's field moved an instance from `from` to `to`.
+    pub fn learn_growth(&self, from: &Shape, to: &Rc<Shape>) {
+        if from.id == UNCACHEABLE || to.len() != from.len() + 1 {
+            return;
+        }
+        *self.grow.borrow_mut() = Some((from.id, to.clone()));
     }
 }
 
-/// The inline cache of one method site (`o.m(...)` on an instance): the method the last
-/// shape seen found, valid while the method epoch has not moved.
+/// The inline cache of one method site (`o.m(...)` on an instance): the method each of the
+/// last shapes seen found, valid while the method epoch has not moved.
 #[derive(Clone, Debug, Default)]
 pub struct InvokeSite {
-    shape: Cell<u32>,
     epoch: Cell<u64>,
+    shapes: [Cell<u32>; WAYS],
     /// Weak: a method's closure holds its proto, which holds this cache.
-    method: RefCell<Weak<Closure>>,
+    methods: [RefCell<Weak<Closure>>; WAYS],
+    next: Cell<u8>,
 }
 
 impl InvokeSite {
-    /// The method for an instance of this shape, if this site found it last.
-    #[inline]
+    /// The method for an instance of this shape, if this site found it.
+    #[inline(always)]
     pub fn method_for(&self, shape: &Shape) -> Option<Rc<Closure>> {
-        if shape.id != self.shape.get() || self.epoch.get() != method_epoch() {
+        let way = way_of(&self.shapes, shape.id)?;
+        if self.epoch.get() != method_epoch() {
             return None;
         }
-        self.method.borrow().upgrade()
+        self.methods[way].borrow().upgrade()
     }
 
     /// Remember the method that instances of `shape` (which has no field of the method's
@@ -192,9 +236,15 @@ impl InvokeSite {
         if shape.id == UNCACHEABLE {
             return;
         }
-        self.shape.set(shape.id);
-        self.epoch.set(method_epoch());
-        *self.method.borrow_mut() = Rc::downgrade(method);
+        let epoch = method_epoch();
+        if self.epoch.get() != epoch {
+            // Everything this site knew may be stale.
+            self.shapes.iter().for_each(|s| s.set(0));
+            self.epoch.set(epoch);
+        }
+        let way = way_for(&self.shapes, &self.next, shape.id);
+        self.shapes[way].set(shape.id);
+        *self.methods[way].borrow_mut() = Rc::downgrade(method);
     }
 }
 

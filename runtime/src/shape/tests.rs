@@ -104,8 +104,55 @@ fn a_field_site_hits_only_the_shape_it_learned() {
     let mut b = InstanceFields::blank(&root);
     b.insert(rc("z"), Value::Int(1));
     assert!(b.cached(&site).is_none(), "another shape misses");
-    if let Some(slot) = a.cached_mut(&site) {
-        *slot = Value::Int(6);
-    }
+    assert!(a.store_cached(&site, &Value::Int(6)));
     assert!(matches!(a.get("y"), Some(Value::Int(6))));
+}
+
+#[test]
+fn a_field_site_remembers_several_shapes() {
+    let (_, root) = Shape::for_class(&[rc("x")]);
+    let site = FieldSite::default();
+    let mut seen = Vec::new();
+    for extra in ["a", "b", "c", "d"] {
+        let mut f = InstanceFields::blank(&root);
+        f.insert(rc(extra), Value::Int(1));
+        f.insert(rc("y"), Value::Int(2));
+        if let Some(shape) = f.shape() {
+            site.learn(shape, "y");
+        }
+        seen.push(f);
+    }
+    assert!(
+        seen.iter()
+            .all(|f| matches!(f.cached(&site), Some(Value::Int(2))))
+    );
+    let mut fifth = InstanceFields::blank(&root);
+    fifth.insert(rc("y"), Value::Int(3));
+    if let Some(shape) = fifth.shape() {
+        site.learn(shape, "y");
+    }
+    assert!(matches!(fifth.cached(&site), Some(Value::Int(3))));
+    let still_known = seen.iter().filter(|f| f.cached(&site).is_some()).count();
+    assert_eq!(still_known, WAYS - 1, "the oldest shape made room");
+}
+
+#[test]
+fn a_field_site_remembers_the_shape_adding_its_field_leads_to() {
+    let (_, root) = Shape::for_class(&[rc("x")]);
+    let site = FieldSite::default();
+    let mut a = InstanceFields::blank(&root);
+    assert!(!a.store_cached(&site, &Value::Int(1)));
+    a.insert(rc("y"), Value::Int(1));
+    if let Some(after) = a.shape() {
+        site.learn_growth(&root, after);
+    }
+    let mut b = InstanceFields::blank(&root);
+    assert!(b.store_cached(&site, &Value::Int(7)));
+    assert_eq!(names(&b), ["x", "y"]);
+    assert!(matches!(b.get("y"), Some(Value::Int(7))));
+    assert!(Rc::ptr_eq(
+        a.shape().unwrap_or(&root),
+        b.shape().unwrap_or(&root)
+    ));
+    assert!(!Rc::ptr_eq(b.shape().unwrap_or(&root), &root));
 }

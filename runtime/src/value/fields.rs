@@ -85,11 +85,24 @@ impl InstanceFields {
         }
     }
 
+    /// `o.name = v` by what a site's cache knows: the field's slot in this shape, or the
+    /// shape that adding the field leads to. False when the cache does not know.
     #[inline]
-    pub fn cached_mut(&mut self, site: &FieldSite) -> Option<&mut Value> {
-        match self {
-            InstanceFields::Slots { shape, values } => values.get_mut(site.slot_in(shape)?),
-            InstanceFields::Dict(_) => None,
+    pub fn store_cached(&mut self, site: &FieldSite, v: &Value) -> bool {
+        let InstanceFields::Slots { shape, values } = self else {
+            return false;
+        };
+        if let Some(slot) = site.slot_in(shape).and_then(|i| values.get_mut(i)) {
+            *slot = v.clone();
+            return true;
+        }
+        match site.grown(shape) {
+            Some(next) if next.len() == values.len() + 1 => {
+                *shape = next;
+                values.push(v.clone());
+                true
+            }
+            _ => false,
         }
     }
 

@@ -8,7 +8,7 @@ use crate::pipe::PipeRun;
 use crate::print::display;
 use crate::value::*;
 use crate::vm::hot::Hot;
-use crate::vm::members::{cached_field, cached_method};
+use crate::vm::members::{cached_field, cached_method, cached_store};
 use crate::vm::stack::{discard, pop_scalar, truncate_stack};
 use crate::vm::{Called, Vm};
 use std::rc::Rc;
@@ -753,10 +753,8 @@ impl Vm {
                     let v = pop!();
                     let obj = pop!();
                     if let Value::Instance(i) = &obj
-                        && let Some(site) = proto.sites.field(site)
-                        && let Some(slot) = i.fields.borrow_mut().cached_mut(site)
+                        && cached_store(&proto.sites, site, i, &v)
                     {
-                        *slot = v.clone();
                         push!(v);
                         continue;
                     }

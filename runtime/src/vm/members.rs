@@ -12,6 +12,15 @@ pub(crate) fn cached_field(sites: &SiteCaches, site: u16, inst: &Instance) -> Op
     inst.fields.borrow().cached(sites.field(site)?).cloned()
 }
 
+/// A field store's fast path: true when the site's cache knew where the value goes.
+#[inline(always)]
+pub(crate) fn cached_store(sites: &SiteCaches, site: u16, inst: &Instance, v: &Value) -> bool {
+    match sites.field(site) {
+        Some(site) => inst.fields.borrow_mut().store_cached(site, v),
+        None => false,
+    }
+}
+
 /// A method site's fast path: the method, when the instance has the shape the site saw
 /// last and no class changed since.
 #[inline(always)]
@@ -145,11 +154,18 @@ impl Vm {
         v: Value,
         site: Option<&FieldSite>,
     ) -> RtResult<Value> {
+        let Value::Instance(inst) = obj else {
+            return self.set_field(obj, name, v);
+        };
+        let before = inst.fields.borrow().shape().cloned();
         let stored = self.set_field(obj, name, v)?;
-        if let (Value::Instance(inst), Some(site)) = (obj, site)
+        if let Some(site) = site
             && let Some(shape) = inst.fields.borrow().shape()
         {
-            site.learn(shape, name);
+            match before {
+                Some(before) if before.id() != shape.id() => site.learn_growth(&before, shape),
+                _ => site.learn(shape, name),
+            }
         }
         Ok(stored)
     }
