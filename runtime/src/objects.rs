@@ -44,6 +44,7 @@ pub(crate) fn assemble_class(
         source: Some((container.source.clone(), desc.span)),
         replaced_by: RefCell::new(None),
         global: desc.global,
+        init_memo: Default::default(),
     });
     // Methods (and the defaults method) see the class as their home for `super`.
     let defaults = desc

@@ -248,6 +248,34 @@ impl InvokeSite {
     }
 }
 
+/// A class's `init` as `find_method` finds it, remembered while the method epoch holds
+/// (a constructor call then skips the method lookup).
+#[derive(Default)]
+pub struct InitMemo {
+    epoch: Cell<Option<u64>>,
+    /// `None`: the class has no `init`. Weak: the method's closure holds the class.
+    init: RefCell<Option<Weak<Closure>>>,
+}
+
+impl InitMemo {
+    /// The remembered `init`: `Some(None)` when the class has none, `None` when not known.
+    #[inline]
+    pub fn get(&self) -> Option<Option<Rc<Closure>>> {
+        if self.epoch.get() != Some(method_epoch()) {
+            return None;
+        }
+        match &*self.init.borrow() {
+            None => Some(None),
+            Some(weak) => weak.upgrade().map(Some),
+        }
+    }
+
+    pub fn set(&self, init: Option<&Rc<Closure>>) {
+        *self.init.borrow_mut() = init.map(Rc::downgrade);
+        self.epoch.set(Some(method_epoch()));
+    }
+}
+
 /// Site operand meaning "no cache" (a function with more sites than an operand can count).
 pub const NO_SITE: u16 = u16::MAX;
 

@@ -351,6 +351,7 @@ pub struct Class {
     pub replaced_by: RefCell<Option<Rc<Class>>>,
     /// Declared at the top level: a later top-level class of the same name replaces it.
     pub global: bool,
+    pub init_memo: crate::shape::InitMemo,
 }
 
 impl Class {
@@ -369,6 +370,20 @@ impl Class {
     /// Does the newest declaration of this class (or a superclass) declare this field?
     pub fn declares_field(self: &Rc<Class>, name: &str) -> bool {
         self.current().fields.iter().any(|f| &**f == name)
+    }
+
+    /// The `init` method a constructor call runs (see [`Class::find_method`]).
+    pub fn init_method(&self) -> Option<Value> {
+        if let Some(known) = self.init_memo.get() {
+            return known.map(Value::Function);
+        }
+        let found = self.find_method("init");
+        match &found {
+            Some(Value::Function(init)) => self.init_memo.set(Some(init)),
+            None => self.init_memo.set(None),
+            Some(_) => {}
+        }
+        found
     }
 
     /// A method of this class or the nearest superclass that has it (a loop: subclass

@@ -557,7 +557,7 @@ impl Vm {
         callee_at: usize,
     ) -> RtResult<Called> {
         let inst = self.blank_instance(&class)?;
-        if let Some(Value::Function(init)) = class.find_method("init") {
+        if let Some(Value::Function(init)) = class.init_method() {
             if init.proto.arity as usize != argc {
                 // Name the class the script called, not its `init`.
                 return Err(arity_error(&class.name, init.proto.arity as usize, argc));
