@@ -6,16 +6,18 @@
 //! name, so instances built the same way share one shape. A shape's order is the instance's
 //! insertion order, which printing and storing show.
 //!
-//! A field site (`o.x`, `o.x = v`) remembers one shape id and the slot it found there; a
-//! method site (`o.m()`) remembers one shape id, the method epoch, and the method. A hit is
-//! an id compare and a vector index. Shape ids are never reused (a cache can never take a
-//! new shape for a freed one); the epoch moves whenever a class is declared or replaced, so
-//! a method site never serves a method that a newer declaration replaced (SPEC §15).
+//! A field site (`o.x`, `o.x = v`) remembers, for a few shape ids, the slot it found there;
+//! a method site (`o.m()`) remembers, for a few shape ids, the method, valid for one method
+//! epoch. A hit is an id compare and a vector index. Shape ids are never reused, in the
+//! whole process (a cache can never take a new shape for a freed one, nor another thread's
+//! for its own); the epoch moves whenever a class is replaced, so a method site never
+//! serves a method that a newer declaration replaced (SPEC §15).
 
 use crate::value::{Closure, FxBuild};
 use indexmap::IndexSet;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 /// Most fields an instance keeps in slots when they are added after construction: past
 /// this, an instance used as a dictionary keeps its fields in a map instead.
@@ -28,33 +30,32 @@ const MAX_FAMILY_SHAPES: u32 = 1024;
 /// The id of a shape made after the id space ran out: never cached.
 const UNCACHEABLE: u32 = u32::MAX;
 
-thread_local! {
-    // Starts at 1: a site that has cached nothing holds shape id 0.
-    static NEXT_SHAPE_ID: Cell<u32> = const { Cell::new(1) };
-    static METHOD_EPOCH: Cell<u64> = const { Cell::new(0) };
-}
+// Process-wide, not thread-local: an engine moves between threads (it is `Send`), and
+// a thread that numbered shapes from the start again would hand an old shape's id to a
+// new one. The counter moves only when a shape is made, and reading the epoch is a plain
+// load.
+// Starts at 1: a site that has cached nothing holds shape id 0.
+static NEXT_SHAPE_ID: AtomicU32 = AtomicU32::new(1);
+static METHOD_EPOCH: AtomicU64 = AtomicU64::new(0);
 
 fn next_shape_id() -> u32 {
-    NEXT_SHAPE_ID.with(|next| {
-        let id = next.get();
-        if id == UNCACHEABLE {
-            return UNCACHEABLE;
-        }
-        next.set(id + 1);
-        id
-    })
+    NEXT_SHAPE_ID
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |id| {
+            (id < UNCACHEABLE).then_some(id + 1)
+        })
+        .unwrap_or(UNCACHEABLE)
 }
 
 /// The current method epoch (see [`methods_changed`]).
 #[inline]
 pub fn method_epoch() -> u64 {
-    METHOD_EPOCH.with(Cell::get)
+    METHOD_EPOCH.load(Ordering::Relaxed)
 }
 
-/// A class was declared, replaced by a newer declaration, or lost its methods: every
-/// method a site cached may be stale.
+/// A class was replaced by a newer declaration or lost its methods: every method a site
+/// cached may be stale.
 pub fn methods_changed() {
-    METHOD_EPOCH.with(|e| e.set(e.get().wrapping_add(1)));
+    METHOD_EPOCH.fetch_add(1, Ordering::Relaxed);
 }
 
 /// An ordered list of field names: the layout of an instance's slot vector.
