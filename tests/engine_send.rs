@@ -161,3 +161,30 @@ fn a_script_compiled_by_another_engine_is_refused() {
     );
     assert_eq!(a.run_compiled(&script).expect("own"), Value::Int(2));
 }
+
+#[test]
+fn field_and_method_caches_stay_right_when_the_engine_moves_thread() {
+    // Each fresh thread would number shapes from the start again: the site in `b_of`,
+    // cached in one thread, must not take another thread's new layout for the old one.
+    let e = quiet();
+    let (e, first) = elsewhere(e, |e| {
+        e.eval::<String>(
+            "class P { var a; var b; fun who() { return \"P\"; } }
+             var p = P(); p.a = \"pa\"; p.b = \"pb\";
+             fun b_of(o) { return o.b; }
+             fun who(o) { return o.who(); }
+             b_of(p) + b_of(p) + who(p) + who(p)",
+        )
+        .expect("first thread")
+    });
+    assert_eq!(first, "pbpbPP");
+    let (_, second) = elsewhere(e, |e| {
+        e.eval::<String>(
+            "class Q { var b; var a; fun who() { return \"Q\"; } }
+             var q = Q(); q.b = \"qb\"; q.a = \"qa\";
+             b_of(q) + who(q) + b_of(p) + who(p)",
+        )
+        .expect("second thread")
+    });
+    assert_eq!(second, "qbQpbP");
+}

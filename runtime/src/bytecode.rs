@@ -85,12 +85,13 @@ pub enum Op {
     /// Pop the values of a map literal whose keys are the distinct constants `shapes[i]`.
     MakeShapedMap(u32),
     MakeRange,
-    GetField(u32),
+    /// `obj.name`: the name constant and the site's field cache (`Proto::sites`).
+    GetField(u32, u16),
     /// `local.name` (the commonest field read, `u => u.age > 18`) without pushing the object.
-    GetLocalField(u16, u32),
-    SetField(u32),
-    /// `obj.name(args)` without creating a bound method.
-    Invoke(u32, u16),
+    GetLocalField(u16, u32, u16),
+    SetField(u32, u16),
+    /// `obj.name(args)` without creating a bound method: name, argc, the site's method cache.
+    Invoke(u32, u16, u16),
     GetIndex,
     SetIndex,
     /// `local[e]`: the index on top of the stack, the indexed value in a local.
@@ -219,6 +220,8 @@ pub struct Proto {
     pub doc: Option<String>,
     /// The body as a stage kernel (lambdas), or why it is not one.
     pub kernel: crate::kernel::Kernel,
+    /// The inline caches of the field and method sites.
+    pub sites: crate::shape::SiteCaches,
 }
 
 impl Proto {

@@ -229,7 +229,7 @@ impl GcRef {
             }
             GcRef::Instance(r) => {
                 if let Ok(mut f) = r.fields.try_borrow_mut() {
-                    grave.extend(f.drain(..).map(|(_, v)| v));
+                    grave.extend(std::mem::take(&mut *f).into_values());
                 }
             }
             GcRef::Cell(r) => {
@@ -240,6 +240,7 @@ impl GcRef {
             GcRef::Class(r) => {
                 if let Ok(mut m) = r.methods.try_borrow_mut() {
                     grave.extend(m.drain(..).map(|(_, v)| v));
+                    crate::shape::methods_changed();
                 }
                 // The defaults method's home is this class: a cycle too.
                 if let Ok(mut d) = r.defaults.try_borrow_mut() {

@@ -29,6 +29,7 @@ mod ordered;
 mod persist;
 mod pipe;
 mod print;
+mod shape;
 mod slice;
 mod thread_state;
 mod value;

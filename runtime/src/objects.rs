@@ -29,11 +29,14 @@ pub(crate) fn assemble_class(
             fields.push(f.clone());
         }
     }
+    let (empty_shape, root_shape) = crate::shape::Shape::for_class(&fields);
     let class = Rc::new(Class {
         gc: Default::default(),
         name: desc.name.clone(),
         superclass,
         fields,
+        root_shape,
+        empty_shape,
         defaults: RefCell::new(None),
         methods: RefCell::new(new_fields(0)),
         sql: desc.sql,
@@ -41,6 +44,7 @@ pub(crate) fn assemble_class(
         source: Some((container.source.clone(), desc.span)),
         replaced_by: RefCell::new(None),
         global: desc.global,
+        init_memo: Default::default(),
     });
     // Methods (and the defaults method) see the class as their home for `super`.
     let defaults = desc

@@ -16,13 +16,15 @@ use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
 mod drop;
+pub mod fields;
 pub mod watched;
 
+pub use fields::InstanceFields;
 pub use watched::Watched;
 
 pub use crate::entries::Entries;
 pub use walia_store::FxBuild;
-/// The fields of an instance (declared ones first) or the methods of a class.
+/// The methods of a class (or an instance's fields, past its shape limits).
 pub type Fields = IndexMap<Rc<str>, Value, FxBuild>;
 
 pub fn new_entries(capacity: usize) -> Entries {
@@ -330,6 +332,10 @@ pub struct Class {
     pub superclass: Option<Rc<Class>>,
     /// Every field, superclass fields first, in declaration order.
     pub fields: Vec<Rc<str>>,
+    /// The layout of a new instance (`fields`), and the layout with no field, where an
+    /// instance stored in another layout starts when it is loaded.
+    pub root_shape: Rc<crate::shape::Shape>,
+    pub empty_shape: Rc<crate::shape::Shape>,
     /// The hidden method that sets this class's own field defaults, if it has any.
     pub defaults: RefCell<Option<Value>>,
     pub methods: RefCell<Fields>,
@@ -345,6 +351,7 @@ pub struct Class {
     pub replaced_by: RefCell<Option<Rc<Class>>>,
     /// Declared at the top level: a later top-level class of the same name replaces it.
     pub global: bool,
+    pub init_memo: crate::shape::InitMemo,
 }
 
 impl Class {
@@ -363,6 +370,20 @@ impl Class {
     /// Does the newest declaration of this class (or a superclass) declare this field?
     pub fn declares_field(self: &Rc<Class>, name: &str) -> bool {
         self.current().fields.iter().any(|f| &**f == name)
+    }
+
+    /// The `init` method a constructor call runs (see [`Class::find_method`]).
+    pub fn init_method(&self) -> Option<Value> {
+        if let Some(known) = self.init_memo.get() {
+            return known.map(Value::Function);
+        }
+        let found = self.find_method("init");
+        match &found {
+            Some(Value::Function(init)) => self.init_memo.set(Some(init)),
+            None => self.init_memo.set(None),
+            Some(_) => {}
+        }
+        found
     }
 
     /// A method of this class or the nearest superclass that has it (a loop: subclass
@@ -389,7 +410,7 @@ impl Class {
 pub struct Instance {
     pub gc: GcHeader,
     pub class: Rc<Class>,
-    pub fields: Watched<Fields>,
+    pub fields: Watched<InstanceFields>,
 }
 
 impl Value {
@@ -464,7 +485,7 @@ impl Value {
         Value::Bound(rc)
     }
 
-    pub fn instance(class: Rc<Class>, fields: Fields) -> Value {
+    pub fn instance(class: Rc<Class>, fields: InstanceFields) -> Value {
         let rc = Rc::new(Instance {
             gc: GcHeader::default(),
             class,

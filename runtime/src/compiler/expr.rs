@@ -144,11 +144,12 @@ impl FnCompiler {
             ExprKind::Call { callee, args } => self.call(callee, None, args, span),
             ExprKind::Field { object, name } => {
                 let n = self.name_const(&name.name);
+                let site = self.field_site();
                 if let Some(slot) = self.plain_local(object) {
-                    self.emit(Op::GetLocalField(slot, n), name.span);
+                    self.emit(Op::GetLocalField(slot, n, site), name.span);
                 } else {
                     self.expr(object);
-                    self.emit(Op::GetField(n), name.span);
+                    self.emit(Op::GetField(n, site), name.span);
                 }
             }
             ExprKind::Index { object, index } => {
@@ -227,7 +228,8 @@ impl FnCompiler {
                     self.expr(a);
                 }
                 let n = self.name_const(&name.name);
-                self.emit(Op::Invoke(n, argc), span);
+                let site = self.invoke_site();
+                self.emit(Op::Invoke(n, argc, site), span);
             }
             ExprKind::Super { method, this_res } => {
                 self.get_var(*this_res, callee.span);
@@ -365,13 +367,15 @@ impl FnCompiler {
                 let k = self.name_const(&name.name);
                 if let Some(op) = op {
                     self.emit(Op::Dup, span);
-                    self.emit(Op::GetField(k), name.span);
+                    let site = self.field_site();
+                    self.emit(Op::GetField(k, site), name.span);
                     self.expr(value);
                     self.emit(bin_op(op), span);
                 } else {
                     self.expr(value);
                 }
-                self.emit(Op::SetField(k), span);
+                let site = self.field_site();
+                self.emit(Op::SetField(k, site), span);
             }
             ExprKind::Index { object, index } => {
                 if op.is_none()
@@ -420,7 +424,8 @@ impl FnCompiler {
                     self.expr(object);
                     self.emit(Op::Pick(1, i), target.span);
                     let k = self.name_const(&name.name);
-                    self.emit(Op::SetField(k), target.span);
+                    let site = self.field_site();
+                    self.emit(Op::SetField(k, site), target.span);
                 }
                 ExprKind::Index { object, index } => {
                     self.expr(object);

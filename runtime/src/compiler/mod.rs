@@ -63,6 +63,14 @@ fn dump(proto: &Proto) {
     }
 }
 
+fn next_site(count: &mut u16) -> u16 {
+    if *count == crate::shape::NO_SITE {
+        return crate::shape::NO_SITE;
+    }
+    *count += 1;
+    *count - 1
+}
+
 struct Loop {
     /// Where `continue` jumps (the condition or the iterator step).
     continue_to: u32,
@@ -98,6 +106,9 @@ struct FnCompiler {
     number_consts: std::collections::HashMap<(bool, u64), u32>,
     /// The scripts of the top-level `import` statements still to compile, in order.
     imports: std::collections::VecDeque<Option<Rc<Proto>>>,
+    /// Field and method sites numbered so far (each has an inline cache).
+    field_sites: u16,
+    invoke_sites: u16,
 }
 
 impl FnCompiler {
@@ -142,7 +153,19 @@ impl FnCompiler {
             string_consts: std::collections::HashMap::new(),
             number_consts: std::collections::HashMap::new(),
             imports: Default::default(),
+            field_sites: 0,
+            invoke_sites: 0,
         }
+    }
+
+    /// A new field site's cache index (past the operand's range: no cache).
+    fn field_site(&mut self) -> u16 {
+        next_site(&mut self.field_sites)
+    }
+
+    /// A new method site's cache index.
+    fn invoke_site(&mut self) -> u16 {
+        next_site(&mut self.invoke_sites)
     }
 
     /// The source text of `span`, on one line (what a failing `assert` shows).
@@ -181,6 +204,7 @@ impl FnCompiler {
             span: self.span,
             doc: self.doc,
             kernel: Err("is not a lambda".into()),
+            sites: crate::shape::SiteCaches::new(self.field_sites, self.invoke_sites),
         }
     }
 

@@ -425,7 +425,8 @@ impl FnCompiler {
                     }
                     d.expr(def);
                     let n = d.name_const(&field.name.name);
-                    d.emit(Op::SetField(n), field.span);
+                    let site = d.field_site();
+                    d.emit(Op::SetField(n, site), field.span);
                     d.emit(Op::Pop, field.span);
                 }
             }

@@ -14,7 +14,7 @@ use crate::objects::{assemble_class, cell_rc};
 use crate::pipe::files::SourceOpener;
 use crate::pipe::{Pipeline, Stage};
 use crate::value::{
-    BoundMethod, Class, Closure, MapKey, RangeVal, UpCell, Value, new_entries, new_fields,
+    BoundMethod, Class, Closure, InstanceFields, MapKey, RangeVal, UpCell, Value, new_entries,
 };
 use std::rc::Rc;
 use walia_lang::resolve::GlobalNames;
@@ -196,7 +196,7 @@ impl<'a> Loader<'a> {
                     Value::Class(c) => c,
                     _ => return Err(bad(id, "instance of something that is not a class")),
                 };
-                let v = Value::instance(class, new_fields(0));
+                let v = Value::instance(class, Default::default());
                 self.fill.push((id, bytes.to_vec()));
                 v
             }
@@ -400,12 +400,15 @@ impl<'a> Loader<'a> {
                 (kind::INSTANCE, Value::Instance(inst)) => {
                     r.reference()?;
                     let n = r.count()?;
-                    let mut fields = new_fields(n);
+                    let mut pairs = Vec::with_capacity(n);
                     for _ in 0..n {
                         let name: Rc<str> = r.str()?.into();
                         let it = r.item()?;
-                        fields.insert(name, self.item(it)?);
+                        pairs.push((name, self.item(it)?));
                     }
+                    let class = &inst.class;
+                    let fields =
+                        InstanceFields::from_pairs(&class.empty_shape, &class.root_shape, pairs);
                     *inst.fields.borrow_mut() = fields;
                 }
                 _ => return Err(bad(id, "record kind changed while loading")),

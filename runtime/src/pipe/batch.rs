@@ -446,9 +446,7 @@ impl Elements for Items<'_> {
                     .borrow()
                     .get(&KeyRef::Str(name))
                     .and_then(KVal::from_value),
-                Value::Instance(inst) => {
-                    inst.fields.borrow().get(&**name).and_then(KVal::from_value)
-                }
+                Value::Instance(inst) => inst.fields.borrow().get(name).and_then(KVal::from_value),
                 _ => None,
             };
             out.push(v.ok_or(Bail)?);

@@ -112,7 +112,7 @@ impl Drop for Instance {
     fn drop(&mut self) {
         let fields = self.fields.take();
         if fields.values().any(Value::is_container) {
-            drop_iteratively(fields.into_values().collect());
+            drop_iteratively(fields.into_values());
         }
     }
 }

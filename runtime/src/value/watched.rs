@@ -115,7 +115,7 @@ impl Owner for crate::value::Entries {
     const KIND: Kind = Kind::Map;
 }
 
-impl Owner for crate::value::Fields {
+impl Owner for crate::value::InstanceFields {
     const KIND: Kind = Kind::Instance;
 }
 

@@ -9,6 +9,7 @@ use crate::print::display;
 use crate::value::*;
 use crate::vm::counted::{self, Got, Next};
 use crate::vm::hot::Hot;
+use crate::vm::members::{cached_field, cached_method, cached_store};
 use crate::vm::numeric::{self, Num};
 use crate::vm::stack::{discard, open_slot_under, pop_scalar, truncate_stack};
 use crate::vm::{Called, Vm};
@@ -788,7 +789,13 @@ impl Vm {
                         ))),
                     }
                 }
-                Op::GetLocalField(s, k) => {
+                Op::GetLocalField(s, k, site) => {
+                    if let Value::Instance(i) = &self.stack[base + s as usize]
+                        && let Some(v) = cached_field(&proto.sites, site, i)
+                    {
+                        push!(v);
+                        continue;
+                    }
                     let name = const_name(&proto, k);
                     if let Value::Row(r) = self.stack[base + s as usize]
                         && let Some(Value::Str(key)) = proto.consts.get(k as usize)
@@ -811,44 +818,70 @@ impl Vm {
                     }
                     let found = match &self.stack[base + s as usize] {
                         Value::Map(m) => m.entries.borrow().get(&KeyRef::Str(name)).cloned(),
-                        Value::Instance(i) => i.fields.borrow().get(name).cloned(),
                         _ => None,
                     };
                     let v = match found {
                         Some(v) => v,
                         None => {
                             let obj = self.stack[base + s as usize].clone();
-                            tri!(self.get_field(&obj, name))
+                            tri!(self.get_field_at(&obj, name, proto.sites.field(site)))
                         }
                     };
                     push!(v);
                 }
-                Op::GetField(k) => {
+                Op::GetField(k, site) => {
                     let obj = pop!();
+                    if let Value::Instance(i) = &obj
+                        && let Some(v) = cached_field(&proto.sites, site, i)
+                    {
+                        push!(v);
+                        continue;
+                    }
                     let name = const_name(&proto, k);
-                    let v = tri!(self.get_field(&obj, name));
+                    let v = tri!(self.get_field_at(&obj, name, proto.sites.field(site)));
                     push!(v);
                 }
-                Op::SetField(k) => {
+                Op::SetField(k, site) => {
                     let v = pop!();
                     let obj = pop!();
+                    if let Value::Instance(i) = &obj
+                        && cached_store(&proto.sites, site, i, &v)
+                    {
+                        push!(v);
+                        continue;
+                    }
                     let name = const_name(&proto, k);
                     // A row column may convert what it stores (Int into Float): the
                     // assignment's value is what was stored.
                     let stored = match &obj {
                         Value::Row(_) => tri!(self.set_field(&obj, name, v)),
                         _ => {
-                            tri!(self.set_field(&obj, name, v.clone()));
+                            let site = proto.sites.field(site);
+                            tri!(self.set_field_at(&obj, name, v.clone(), site));
                             v
                         }
                     };
                     push!(stored);
                 }
-                Op::Invoke(k, argc) => {
+                Op::Invoke(k, argc, site) => {
                     poll!();
                     save_ip!();
-                    let name = const_name(&proto, k);
-                    if let Called::Frame = tri!(self.invoke(name, argc as usize)) {
+                    let at = self.stack.len() - argc as usize - 1;
+                    let cached = match &self.stack[at] {
+                        Value::Instance(i) => cached_method(&proto.sites, site, i),
+                        _ => None,
+                    };
+                    let called = match cached {
+                        Some(method) => {
+                            tri!(self.push_frame(method, argc as usize, at));
+                            Called::Frame
+                        }
+                        None => {
+                            let (name, site) = (const_name(&proto, k), proto.sites.invoke(site));
+                            tri!(self.invoke(name, argc as usize, site))
+                        }
+                    };
+                    if let Called::Frame = called {
                         tail_collapse!();
                         load_frame!();
                     }

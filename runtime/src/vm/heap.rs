@@ -166,6 +166,7 @@ impl Vm {
                 && old.replaced_by.borrow().is_none()
             {
                 *old.replaced_by.borrow_mut() = Some(new.clone());
+                crate::shape::methods_changed();
                 if let Some(mut heap) = self.heap_mut()
                     && let Some(addr) = address(&Value::Class(old.clone()))
                     && let Some(id) = heap.ids.remove(&addr)

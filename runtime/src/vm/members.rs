@@ -1,9 +1,34 @@
 //! Field access and method calls: `obj.name`, `obj.name = v`, `obj.name(args)`.
 
 use crate::error::{RtError, RtResult};
+use crate::shape::{FieldSite, InvokeSite, SiteCaches};
 use crate::value::*;
 use crate::vm::{Called, Vm};
 use std::rc::Rc;
+
+/// A field site's fast path: the field, when the instance has the shape the site saw last.
+#[inline(always)]
+pub(crate) fn cached_field(sites: &SiteCaches, site: u16, inst: &Instance) -> Option<Value> {
+    inst.fields.borrow().cached(sites.field(site)?).cloned()
+}
+
+/// A field store's fast path: true when the site's cache knew where the value goes.
+#[inline(always)]
+pub(crate) fn cached_store(sites: &SiteCaches, site: u16, inst: &Instance, v: &Value) -> bool {
+    match sites.field(site) {
+        Some(site) => inst.fields.borrow_mut().store_cached(site, v),
+        None => false,
+    }
+}
+
+/// A method site's fast path: the method, when the instance has the shape the site saw
+/// last and no class changed since.
+#[inline(always)]
+pub(crate) fn cached_method(sites: &SiteCaches, site: u16, inst: &Instance) -> Option<Rc<Closure>> {
+    sites
+        .invoke(site)?
+        .method_for(inst.fields.borrow().shape()?)
+}
 
 /// Most classes walked up a subclass chain for names to suggest (chains can be long).
 const MAX_SUGGESTION_CLASSES: usize = 64;
@@ -100,6 +125,51 @@ impl Vm {
 }
 
 impl Vm {
+    /// `obj.name` at a site whose cache missed: the general read, after which the cache
+    /// knows where the field is in this instance's shape.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn get_field_at(
+        &mut self,
+        obj: &Value,
+        name: &str,
+        site: Option<&FieldSite>,
+    ) -> RtResult<Value> {
+        if let (Value::Instance(inst), Some(site)) = (obj, site)
+            && let Some(shape) = inst.fields.borrow().shape()
+        {
+            site.learn(shape, name);
+        }
+        self.get_field(obj, name)
+    }
+
+    /// `obj.name = v` at a site whose cache missed (adding a field moves the instance to
+    /// a new shape, which the cache then knows).
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn set_field_at(
+        &mut self,
+        obj: &Value,
+        name: &str,
+        v: Value,
+        site: Option<&FieldSite>,
+    ) -> RtResult<Value> {
+        let Value::Instance(inst) = obj else {
+            return self.set_field(obj, name, v);
+        };
+        let before = inst.fields.borrow().shape().cloned();
+        let stored = self.set_field(obj, name, v)?;
+        if let Some(site) = site
+            && let Some(shape) = inst.fields.borrow().shape()
+        {
+            match before {
+                Some(before) if before.id() != shape.id() => site.learn_growth(&before, shape),
+                _ => site.learn(shape, name),
+            }
+        }
+        Ok(stored)
+    }
+
     pub(crate) fn get_field(&mut self, obj: &Value, name: &str) -> RtResult<Value> {
         match obj {
             Value::Instance(inst) => {
@@ -174,8 +244,14 @@ impl Vm {
         }
     }
 
-    /// `receiver.name(args)`, with the receiver and `argc` arguments on the stack.
-    pub(crate) fn invoke(&mut self, name: &str, argc: usize) -> RtResult<Called> {
+    /// `receiver.name(args)`, with the receiver and `argc` arguments on the stack; a method
+    /// found on an instance is remembered by the site's cache.
+    pub(crate) fn invoke(
+        &mut self,
+        name: &str,
+        argc: usize,
+        site: Option<&InvokeSite>,
+    ) -> RtResult<Called> {
         let at = self.stack.len() - argc - 1;
         if let Value::Row(r) = self.stack[at] {
             return match self.row_method(r, name)? {
@@ -201,7 +277,14 @@ impl Vm {
                     return self.call(argc);
                 }
                 match inst.class.find_method(name) {
-                    Some(m) => m,
+                    Some(m) => {
+                        if let (Some(site), Value::Function(method)) = (site, &m)
+                            && let Some(shape) = inst.fields.borrow().shape()
+                        {
+                            site.learn(shape, method);
+                        }
+                        m
+                    }
                     None => return Err(self.no_member(&receiver, name)),
                 }
             }

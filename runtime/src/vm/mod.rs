@@ -536,10 +536,7 @@ impl Vm {
     /// A new instance with every field at its default (superclass defaults first), before
     /// any `init`.
     pub(crate) fn blank_instance(&mut self, class: &Rc<Class>) -> RtResult<Value> {
-        let mut fields = new_fields(class.fields.len());
-        for f in &class.fields {
-            fields.insert(f.clone(), Value::Nil);
-        }
+        let fields = InstanceFields::blank(&class.root_shape);
         let inst = Value::instance(class.clone(), fields);
         let mut chain = Vec::new();
         let mut c = Some(class.clone());
@@ -563,7 +560,7 @@ impl Vm {
         callee_at: usize,
     ) -> RtResult<Called> {
         let inst = self.blank_instance(&class)?;
-        if let Some(Value::Function(init)) = class.find_method("init") {
+        if let Some(Value::Function(init)) = class.init_method() {
             if init.proto.arity as usize != argc {
                 // Name the class the script called, not its `init`.
                 return Err(arity_error(&class.name, init.proto.arity as usize, argc));
@@ -583,8 +580,16 @@ impl Vm {
         let args: Vec<Value> = self.stack.drain(callee_at + 1..).collect();
         if let Value::Instance(i) = &inst {
             let mut f = i.fields.borrow_mut();
-            for (name, v) in class.fields.iter().zip(args) {
-                f.insert(name.clone(), v);
+            match &mut *f {
+                // Still the class's layout: the arguments go to the first slots.
+                InstanceFields::Slots { shape, values } if Rc::ptr_eq(shape, &class.root_shape) => {
+                    values.iter_mut().zip(args).for_each(|(slot, v)| *slot = v);
+                }
+                _ => {
+                    for (name, v) in class.fields.iter().zip(args) {
+                        f.insert(name.clone(), v);
+                    }
+                }
             }
         }
         self.stack[callee_at] = inst;
