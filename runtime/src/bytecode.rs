@@ -90,6 +90,9 @@ pub enum Op {
     /// `local.name` (the commonest field read, `u => u.age > 18`) without pushing the object.
     GetLocalField(u16, u32, u16),
     SetField(u32, u16),
+    /// `local.name = v` with `v` on top: slot, name, the site's cache, and whether the
+    /// value stays on the stack (false for a statement: the `Pop` merged in).
+    SetLocalField(u16, u32, u16, bool),
     /// `obj.name(args)` without creating a bound method: name, argc, the site's method cache.
     Invoke(u32, u16, u16),
     GetIndex,

@@ -363,8 +363,25 @@ impl FnCompiler {
                 }
             },
             ExprKind::Field { object, name } => {
-                self.expr(object);
                 let k = self.name_const(&name.name);
+                // `local.f = e` and `local.f op= e` (`this.count += 1`): the object stays in
+                // its slot. `e` cannot reassign a plain local, so reading it last is the same.
+                if let Some(o) = self.plain_local(object)
+                    && no_effects(value, true)
+                {
+                    if let Some(op) = op {
+                        let site = self.field_site();
+                        self.emit(Op::GetLocalField(o, k, site), name.span);
+                        self.expr(value);
+                        self.emit(bin_op(op), span);
+                    } else {
+                        self.expr(value);
+                    }
+                    let site = self.field_site();
+                    self.emit(Op::SetLocalField(o, k, site, true), span);
+                    return;
+                }
+                self.expr(object);
                 if let Some(op) = op {
                     self.emit(Op::Dup, span);
                     let site = self.field_site();

@@ -218,6 +218,9 @@ impl FnCompiler {
                 Some(Op::SetIndexL(s)) => Some(Op::StoreIndexL(*s)),
                 Some(Op::AddSetLocal(s, true)) => Some(Op::AddSetLocal(*s, false)),
                 Some(Op::AddSetGlobal(g, true)) => Some(Op::AddSetGlobal(*g, false)),
+                Some(Op::SetLocalField(o, k, site, true)) => {
+                    Some(Op::SetLocalField(*o, *k, *site, false))
+                }
                 _ => None,
             };
             if let Some(m) = merged {

@@ -86,23 +86,23 @@ impl InstanceFields {
     }
 
     /// `o.name = v` by what a site's cache knows: the field's slot in this shape, or the
-    /// shape that adding the field leads to. False when the cache does not know.
+    /// shape that adding the field leads to. `v` comes back when the cache does not know.
     #[inline]
-    pub fn store_cached(&mut self, site: &FieldSite, v: &Value) -> bool {
+    pub fn store_cached(&mut self, site: &FieldSite, v: Value) -> Result<(), Value> {
         let InstanceFields::Slots { shape, values } = self else {
-            return false;
+            return Err(v);
         };
         if let Some(slot) = site.slot_in(shape).and_then(|i| values.get_mut(i)) {
-            *slot = v.clone();
-            return true;
+            *slot = v;
+            return Ok(());
         }
         match site.grown(shape) {
             Some(next) if next.len() == values.len() + 1 => {
                 *shape = next;
-                values.push(v.clone());
-                true
+                values.push(v);
+                Ok(())
             }
-            _ => false,
+            _ => Err(v),
         }
     }
 

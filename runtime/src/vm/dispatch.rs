@@ -11,7 +11,7 @@ use crate::vm::counted::{self, Got, Next};
 use crate::vm::hot::Hot;
 use crate::vm::members::{cached_field, cached_method, cached_store};
 use crate::vm::numeric::{self, Num};
-use crate::vm::stack::{discard, open_slot_under, pop_scalar, truncate_stack};
+use crate::vm::stack::{copy_of, discard, open_slot_under, pop_scalar, truncate_stack};
 use crate::vm::{Called, Vm};
 use std::rc::Rc;
 
@@ -416,7 +416,12 @@ impl Vm {
                         r.store(&mut self.stack[base + d as usize]);
                         continue;
                     }
-                    set_bin!(kind, d, &self.stack[base + x as usize], &Value::Int(k as i64))
+                    set_bin!(
+                        kind,
+                        d,
+                        &self.stack[base + x as usize],
+                        &Value::Int(k as i64)
+                    )
                 }
                 Op::SetBinLN(kind, d, x, k) => {
                     set_bin!(kind, d, &self.stack[base + x as usize], number(&proto, k))
@@ -844,12 +849,18 @@ impl Vm {
                 Op::SetField(k, site) => {
                     let v = pop!();
                     let obj = pop!();
-                    if let Value::Instance(i) = &obj
-                        && cached_store(&proto.sites, site, i, &v)
-                    {
-                        push!(v);
-                        continue;
-                    }
+                    let v = match &obj {
+                        Value::Instance(i) => {
+                            match cached_store(&proto.sites, site, i, copy_of(&v)) {
+                                Ok(()) => {
+                                    push!(v);
+                                    continue;
+                                }
+                                Err(_) => v,
+                            }
+                        }
+                        _ => v,
+                    };
                     let name = const_name(&proto, k);
                     // A row column may convert what it stores (Int into Float): the
                     // assignment's value is what was stored.
@@ -862,6 +873,36 @@ impl Vm {
                         }
                     };
                     push!(stored);
+                }
+                Op::SetLocalField(s, k, site, keep) => {
+                    let v = match self.stack.last() {
+                        Some(top) if keep => copy_of(top),
+                        _ => pop!(),
+                    };
+                    let at = base + s as usize;
+                    let v = match &self.stack[at] {
+                        Value::Instance(i) => match cached_store(&proto.sites, site, i, v) {
+                            Ok(()) => continue,
+                            Err(v) => v,
+                        },
+                        _ => v,
+                    };
+                    let name = const_name(&proto, k);
+                    let obj = self.stack[at].clone();
+                    let stored = match &obj {
+                        Value::Row(_) => tri!(self.set_field(&obj, name, v)),
+                        _ => {
+                            let site = proto.sites.field(site);
+                            tri!(self.set_field_at(&obj, name, v.clone(), site));
+                            v
+                        }
+                    };
+                    if keep {
+                        // The stored value is the assignment's (a row column may convert it).
+                        if let Some(top) = self.stack.last_mut() {
+                            *top = stored;
+                        }
+                    }
                 }
                 Op::Invoke(k, argc, site) => {
                     poll!();
@@ -1093,7 +1134,10 @@ impl Vm {
                         Value::Iter(Rc::new(std::cell::RefCell::new(run)));
                 }
                 Op::GetIndexLL(o, i) => {
-                    let (obj, idx) = (&self.stack[base + o as usize], &self.stack[base + i as usize]);
+                    let (obj, idx) = (
+                        &self.stack[base + o as usize],
+                        &self.stack[base + i as usize],
+                    );
                     match counted::list_get(obj, idx) {
                         Some(Got::Num(n)) => {
                             n.push(&mut self.stack);
@@ -1122,7 +1166,10 @@ impl Vm {
                         None => {}
                     }
                     let idx = pop!();
-                    let v = tri!(crate::index::get_index(&self.stack[base + o as usize], &idx));
+                    let v = tri!(crate::index::get_index(
+                        &self.stack[base + o as usize],
+                        &idx
+                    ));
                     push!(v);
                 }
                 Op::SetIndexL(o) | Op::StoreIndexL(o) => {

@@ -3,21 +3,28 @@
 use crate::error::{RtError, RtResult};
 use crate::shape::{FieldSite, InvokeSite, SiteCaches};
 use crate::value::*;
+use crate::vm::stack::copy_of;
 use crate::vm::{Called, Vm};
 use std::rc::Rc;
 
 /// A field site's fast path: the field, when the instance has the shape the site saw last.
 #[inline(always)]
 pub(crate) fn cached_field(sites: &SiteCaches, site: u16, inst: &Instance) -> Option<Value> {
-    inst.fields.borrow().cached(sites.field(site)?).cloned()
+    inst.fields.borrow().cached(sites.field(site)?).map(copy_of)
 }
 
-/// A field store's fast path: true when the site's cache knew where the value goes.
+/// A field store's fast path: `v` stored where the site's cache knows it goes, or given
+/// back when the cache does not know.
 #[inline(always)]
-pub(crate) fn cached_store(sites: &SiteCaches, site: u16, inst: &Instance, v: &Value) -> bool {
+pub(crate) fn cached_store(
+    sites: &SiteCaches,
+    site: u16,
+    inst: &Instance,
+    v: Value,
+) -> Result<(), Value> {
     match sites.field(site) {
         Some(site) => inst.fields.borrow_mut().store_cached(site, v),
-        None => false,
+        None => Err(v),
     }
 }
 
