@@ -286,14 +286,10 @@ impl Vm {
                         push!(b);
                     }
                 }
-                Op::GetLocal(s) => match self.stack[base + s as usize] {
-                    Value::Int(i) => push!(Value::Int(i)),
-                    Value::Float(f) => push!(Value::Float(f)),
-                    ref other => {
-                        let v = other.clone();
-                        push!(v);
-                    }
-                },
+                Op::GetLocal(s) => {
+                    let v = copy_of(&self.stack[base + s as usize]);
+                    push!(v);
+                }
                 Op::BinLL(kind, x, y) => {
                     bin_push!(
                         kind,
@@ -795,11 +791,12 @@ impl Vm {
                     }
                 }
                 Op::GetLocalField(s, k, site) => {
-                    if let Value::Instance(i) = &self.stack[base + s as usize]
-                        && let Some(v) = cached_field(&proto.sites, site, i)
-                    {
-                        push!(v);
-                        continue;
+                    if let Value::Instance(i) = &self.stack[base + s as usize] {
+                        let v = cached_field(&proto.sites, site, i);
+                        if !matches!(v, Value::Undefined) {
+                            push!(v);
+                            continue;
+                        }
                     }
                     let name = const_name(&proto, k);
                     if let Value::Row(r) = self.stack[base + s as usize]
@@ -836,11 +833,12 @@ impl Vm {
                 }
                 Op::GetField(k, site) => {
                     let obj = pop!();
-                    if let Value::Instance(i) = &obj
-                        && let Some(v) = cached_field(&proto.sites, site, i)
-                    {
-                        push!(v);
-                        continue;
+                    if let Value::Instance(i) = &obj {
+                        let v = cached_field(&proto.sites, site, i);
+                        if !matches!(v, Value::Undefined) {
+                            push!(v);
+                            continue;
+                        }
                     }
                     let name = const_name(&proto, k);
                     let v = tri!(self.get_field_at(&obj, name, proto.sites.field(site)));

@@ -69,14 +69,21 @@ fn put_scalar(slot: &mut Value, v: Value) {
     std::mem::forget(std::mem::replace(slot, v));
 }
 
-/// A copy of a value, numbers by their payload (the generic clone is an out-of-line call).
+/// A copy of a value rebuilt variant by variant, inline: the generic clone is an
+/// out-of-line call whose result, written in parts, stalls when it is moved as a whole.
 #[inline(always)]
 pub(crate) fn copy_of(v: &Value) -> Value {
-    match *v {
-        Value::Int(i) => Value::Int(i),
-        Value::Float(f) => Value::Float(f),
-        Value::Bool(b) => Value::Bool(b),
+    match v {
         Value::Nil => Value::Nil,
-        ref other => other.clone(),
+        Value::Bool(b) => Value::Bool(*b),
+        Value::Int(i) => Value::Int(*i),
+        Value::Float(f) => Value::Float(*f),
+        Value::Str(x) => Value::Str(x.clone()),
+        Value::List(x) => Value::List(x.clone()),
+        Value::Map(x) => Value::Map(x.clone()),
+        Value::Instance(x) => Value::Instance(x.clone()),
+        Value::Function(x) => Value::Function(x.clone()),
+        Value::Row(r) => Value::Row(*r),
+        other => other.clone(),
     }
 }
