@@ -724,14 +724,14 @@ impl Vm {
                         return_num!(n);
                     }
                     None => {
-                        let result = self.stack.pop().unwrap_or_default();
+                        let result = take_top(&mut self.stack);
                         do_return!(result);
                     }
                 },
                 Op::ReturnLocal(s) => match Num::of(&self.stack[base + s as usize]) {
                     Some(n) => return_num!(n),
                     None => {
-                        let result = self.stack[base + s as usize].clone();
+                        let result = copy_of(&self.stack[base + s as usize]);
                         do_return!(result);
                     }
                 },
@@ -1226,7 +1226,19 @@ fn take_top(stack: &mut Vec<Value>) -> Value {
         Some(Value::Bool(b)) => Value::Bool(*b),
         Some(Value::Nil) => Value::Nil,
         Some(Value::Row(r)) => Value::Row(*r),
-        _ => return stack.pop().unwrap_or_default(),
+        // Moved out by variant, so the pointer travels alone (`unwrap_or_default` on the
+        // popped `Option` copies the whole value bytewise through memory).
+        _ => {
+            return match stack.pop() {
+                Some(Value::Instance(x)) => Value::Instance(x),
+                Some(Value::Str(x)) => Value::Str(x),
+                Some(Value::List(x)) => Value::List(x),
+                Some(Value::Map(x)) => Value::Map(x),
+                Some(Value::Function(x)) => Value::Function(x),
+                Some(other) => other,
+                None => Value::Nil,
+            };
+        }
     };
     pop_scalar(stack);
     v
