@@ -168,6 +168,10 @@ pub enum Op {
     JumpUnlessLN(BinKind, u16, u32, u32),
     /// `if (e op k)` with the value on top and a numeric constant.
     JumpUnlessTN(BinKind, u32, u32),
+    /// `if (a op b)` for any operands: pops both, jumps to the target unless `a op b` holds.
+    JumpUnlessTT(BinKind, u32),
+    /// `if (e == nil)` (true) or `if (e != nil)` (false): pops `e`, jumps unless it holds.
+    JumpUnlessNil(bool, u32),
     /// `dst = a op k;` on locals and a numeric constant, as a statement.
     SetBinLN(BinKind, u16, u16, u32),
     /// Store the current stack height in a slot (a loop's entry).

@@ -287,6 +287,25 @@ impl FnCompiler {
                 return self.emit(Op::JumpUnlessTN(*op, k, 0), cond.span);
             }
         }
+        if let ExprKind::Binary(op @ (BinOp::Eq | BinOp::Ne), a, b) = &cond.kind {
+            // `x == nil` / `x != nil`: a tag test, with no nil pushed and no general `==`.
+            let other = match (&a.kind, &b.kind) {
+                (_, ExprKind::Nil) => Some(a),
+                (ExprKind::Nil, _) => Some(b),
+                _ => None,
+            };
+            if let Some(x) = other {
+                self.expr(x);
+                return self.emit(Op::JumpUnlessNil(*op == BinOp::Eq, 0), cond.span);
+            }
+        }
+        if let ExprKind::Binary(op, a, b) = &cond.kind
+            && is_comparison(*op)
+        {
+            self.expr(a);
+            self.expr(b);
+            return self.emit(Op::JumpUnlessTT(*op, 0), cond.span);
+        }
         self.expr(cond);
         self.emit(Op::JumpIfFalse(0), cond.span)
     }
@@ -351,7 +370,9 @@ impl FnCompiler {
             | Op::JumpUnlessLK(_, _, _, t)
             | Op::JumpUnlessTK(_, _, t)
             | Op::JumpUnlessLN(_, _, _, t)
-            | Op::JumpUnlessTN(_, _, t) => *t = target,
+            | Op::JumpUnlessTN(_, _, t)
+            | Op::JumpUnlessTT(_, t)
+            | Op::JumpUnlessNil(_, t) => *t = target,
             _ => {}
         }
     }

@@ -385,6 +385,25 @@ impl Vm {
                         ip = t as usize;
                     }
                 }
+                Op::JumpUnlessTT(kind, t) => {
+                    let n = self.stack.len();
+                    let yes = holds!(kind, &self.stack[n - 2], &self.stack[n - 1]);
+                    let b = pop!();
+                    discard(b);
+                    let a = pop!();
+                    discard(a);
+                    if !yes {
+                        ip = t as usize;
+                    }
+                }
+                Op::JumpUnlessNil(is_eq, t) => {
+                    let is_nil = matches!(self.stack.last(), Some(Value::Nil));
+                    let v = pop!();
+                    discard(v);
+                    if is_nil != is_eq {
+                        ip = t as usize;
+                    }
+                }
                 Op::JumpUnlessLK(kind, x, k, t) => {
                     let yes = match &self.stack[base + x as usize] {
                         Value::Int(a) => ops::int_compare(kind, *a, k as i64),
