@@ -66,7 +66,9 @@ fn format(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let mut auto_next = 0usize;
     let mut numbering: Option<bool> = None; // Some(true): automatic `{}`, Some(false): `{0}`
     let mut rest = template;
-    while let Some(i) = rest.find(['{', '}']) {
+    // Byte scans: the braces are ASCII, and `find` with a char pattern decodes and compares
+    // each match through memcmp.
+    while let Some(i) = rest.bytes().position(|b| b == b'{' || b == b'}') {
         out.push_str(&rest[..i]);
         let tail = &rest[i..];
         if let Some(after) = tail.strip_prefix("{{") {
@@ -84,7 +86,7 @@ fn format(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
                 "a single '}' in the template (write '}}' for a brace)",
             ));
         }
-        let Some(close) = tail.find('}') else {
+        let Some(close) = tail.bytes().position(|b| b == b'}') else {
             return Err(fail(
                 "a '{' without its '}' in the template (write '{{' for a brace)",
             ));
@@ -451,9 +453,24 @@ fn pad(out: &mut String, sign: &str, body: &str, sp: &Spec, default: char) -> Rt
         '^' => (missing / 2, missing - missing / 2),
         _ => (missing, 0),
     };
-    out.extend(std::iter::repeat_n(fill, left));
+    push_fill(out, fill, left);
     out.push_str(sign);
     out.push_str(body);
-    out.extend(std::iter::repeat_n(fill, right));
+    push_fill(out, fill, right);
     Ok(())
+}
+
+/// `n` times `fill`; spaces (the usual fill of a column) a run at a time.
+fn push_fill(out: &mut String, fill: char, n: usize) {
+    const SPACES: &str = "                                ";
+    if fill != ' ' {
+        out.extend(std::iter::repeat_n(fill, n));
+        return;
+    }
+    let mut left = n;
+    while left > 0 {
+        let k = left.min(SPACES.len());
+        out.push_str(SPACES.get(..k).unwrap_or_default());
+        left -= k;
+    }
 }

@@ -145,14 +145,33 @@ fn split(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let parts = match sep {
         None => pieces(s.split_whitespace())?,
         Some("") => pieces(s.char_indices().map(|(i, c)| &s[i..i + c.len_utf8()]))?,
-        // A one-byte separator (`","`, `" "`) is an ASCII character: searched with memchr,
-        // not the general substring search.
+        // A one-byte separator (`","`, `" "`) is an ASCII character: a byte scan, not the
+        // general substring search (the pieces of a line are short).
         Some(sep) => match sep.as_bytes() {
-            [b] => pieces(s.split(char::from(*b)))?,
+            [b] => pieces(split_byte(s, *b))?,
             _ => pieces(s.split(sep))?,
         },
     };
     Ok(Value::list(parts))
+}
+
+/// `s` split at each occurrence of the ASCII byte `sep` (so every cut is a character
+/// boundary), like `str::split` with a one-character pattern.
+fn split_byte(s: &str, sep: u8) -> impl Iterator<Item = &str> {
+    let mut rest = Some(s);
+    std::iter::from_fn(move || {
+        let r = rest?;
+        match r.bytes().position(|c| c == sep) {
+            Some(i) => {
+                rest = r.get(i + 1..);
+                r.get(..i)
+            }
+            None => {
+                rest = None;
+                Some(r)
+            }
+        }
+    })
 }
 
 /// Each piece as a string of its own: one character each of a long text is many times
