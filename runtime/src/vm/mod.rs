@@ -527,10 +527,16 @@ impl Vm {
             result = Err(e);
         }
         self.stack.truncate(dest);
-        let result = result?;
-        // See the `push!` macro of the dispatch loop: room first, then the value.
-        self.stack.extend(std::iter::once_with(|| result));
-        Ok(())
+        // The value is moved out of the native's result straight onto the stack. (Moved
+        // into an `extend(once_with(..))` closure first, it was re-stored a byte off and
+        // read back at once: a failed store forward on every builtin call.)
+        match result {
+            Ok(v) => {
+                self.stack.push(v);
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// A new instance with every field at its default (superclass defaults first), before
