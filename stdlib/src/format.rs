@@ -92,7 +92,10 @@ fn format(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
             ));
         };
         let field = &tail[1..close];
-        let (name, spec) = field.split_once(':').unwrap_or((field, ""));
+        let (name, spec) = match field.bytes().position(|b| b == b':') {
+            Some(colon) => (&field[..colon], &field[colon + 1..]),
+            None => (field, ""),
+        };
         let value = pick(args, name, &mut auto_next, &mut numbering)?;
         // Each value is written straight onto the end of `out`: no string of its own.
         format_value(&mut out, &value, &parse_spec(spec, field)?, field)?;
