@@ -87,6 +87,8 @@ fn extreme_by(vm: &mut Vm, a: &[Value], fname: &str, want: Ordering) -> RtResult
 /// `min`/`max` in all their forms.
 fn min_or_max(vm: &mut Vm, a: &[Value], fname: &str, want: Ordering) -> RtResult<Value> {
     match a {
+        // `min(x, y)` of two Ints, the usual call in a loop: one comparison, no checks.
+        [Value::Int(x), Value::Int(y)] => Ok(Value::Int(if y.cmp(x) == want { *y } else { *x })),
         [n @ (Value::Int(_) | Value::Float(_))] => Ok(n.clone()),
         [src] => pipes::extreme_of(vm, src, fname, want),
         [_, f] if is_callable(f) => extreme_by(vm, a, fname, want),

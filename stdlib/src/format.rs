@@ -6,6 +6,7 @@
 //! are not supported (a clear error says so).
 
 use crate::check::*;
+use std::borrow::Cow;
 use walia_runtime::api::{display, reserve_str};
 use walia_runtime::{RtError, RtResult, Value, Vm};
 
@@ -65,7 +66,9 @@ fn format(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
     let mut auto_next = 0usize;
     let mut numbering: Option<bool> = None; // Some(true): automatic `{}`, Some(false): `{0}`
     let mut rest = template;
-    while let Some(i) = rest.find(['{', '}']) {
+    // Byte scans: the braces are ASCII, and `find` with a char pattern decodes and compares
+    // each match through memcmp.
+    while let Some(i) = rest.bytes().position(|b| b == b'{' || b == b'}') {
         out.push_str(&rest[..i]);
         let tail = &rest[i..];
         if let Some(after) = tail.strip_prefix("{{") {
@@ -83,17 +86,19 @@ fn format(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
                 "a single '}' in the template (write '}}' for a brace)",
             ));
         }
-        let Some(close) = tail.find('}') else {
+        let Some(close) = tail.bytes().position(|b| b == b'}') else {
             return Err(fail(
                 "a '{' without its '}' in the template (write '{{' for a brace)",
             ));
         };
         let field = &tail[1..close];
-        let (name, spec) = field.split_once(':').unwrap_or((field, ""));
+        let (name, spec) = match field.bytes().position(|b| b == b':') {
+            Some(colon) => (&field[..colon], &field[colon + 1..]),
+            None => (field, ""),
+        };
         let value = pick(args, name, &mut auto_next, &mut numbering)?;
-        let text = format_value(&value, &parse_spec(spec, field)?, field)?;
-        reserve_str(&mut out, text.len())?;
-        out.push_str(&text);
+        // Each value is written straight onto the end of `out`: no string of its own.
+        format_value(&mut out, &value, &parse_spec(spec, field)?, field)?;
         rest = &tail[close + 1..];
     }
     out.push_str(rest);
@@ -101,12 +106,12 @@ fn format(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 }
 
 /// The argument a placeholder's field name selects.
-fn pick(
-    args: &[Value],
+fn pick<'a>(
+    args: &'a [Value],
     name: &str,
     auto_next: &mut usize,
     numbering: &mut Option<bool>,
-) -> RtResult<Value> {
+) -> RtResult<Cow<'a, Value>> {
     let mut style = |automatic: bool| {
         if *numbering == Some(!automatic) {
             return Err(fail(
@@ -122,7 +127,7 @@ fn pick(
         *auto_next += 1;
         return args
             .get(i)
-            .cloned()
+            .map(Cow::Borrowed)
             .ok_or_else(|| missing(&format!("the {} '{{}}'", ordinal(i + 1)), args.len()));
     }
     if name.bytes().all(|b| b.is_ascii_digit()) {
@@ -130,7 +135,7 @@ fn pick(
         let i: usize = name.parse().unwrap_or(usize::MAX);
         return args
             .get(i)
-            .cloned()
+            .map(Cow::Borrowed)
             .ok_or_else(|| missing(&format!("'{{{name}}}'"), args.len()));
     }
     let valid_name = name.chars().all(|c| c.is_alphanumeric() || c == '_');
@@ -146,7 +151,7 @@ fn pick(
     m.entries
         .borrow()
         .get(&key)
-        .cloned()
+        .map(|v| Cow::Owned(v.clone()))
         .ok_or_else(|| fail(format!("the Map has no key \"{name}\" for '{{{name}}}'")))
 }
 
@@ -299,30 +304,36 @@ fn article(t: &str) -> &'static str {
     }
 }
 
-fn format_value(v: &Value, sp: &Spec, field: &str) -> RtResult<String> {
+fn format_value(out: &mut String, v: &Value, sp: &Spec, field: &str) -> RtResult<()> {
     let t = effective_type(v, sp, field)?;
     if t == 's' && !plain_float(v, sp) {
-        let mut text = display(v);
-        if let Some(p) = sp.precision
-            && let Some((cut, _)) = text.char_indices().nth(p)
-        {
-            text.truncate(cut);
-        }
-        return pad(String::new(), text, sp, '<');
+        let text = match v {
+            Value::Str(s) => Cow::Borrowed(s.as_str()),
+            _ => Cow::Owned(display(v)),
+        };
+        let text = match sp.precision.and_then(|p| text.char_indices().nth(p)) {
+            Some((cut, _)) => &text[..cut],
+            None => &text[..],
+        };
+        return pad(out, "", text, sp, '<');
     }
     // A number: its sign apart, the digits, then the padding.
+    let mut buf = [0u8; 20];
     let (negative, digits) = match (t, v) {
         ('s', Value::Float(f)) => {
             let text = display(&Value::Float(f.abs()));
             let text = if sp.comma { group_fixed(&text) } else { text };
-            (f.is_sign_negative() && !f.is_nan(), text)
+            (f.is_sign_negative() && !f.is_nan(), Cow::Owned(text))
         }
-        (_, Value::Int(i)) => (*i < 0, int_digits(i.unsigned_abs(), t, sp)),
+        ('d', Value::Int(i)) if !sp.comma => {
+            (*i < 0, Cow::Borrowed(decimal(i.unsigned_abs(), &mut buf)))
+        }
+        (_, Value::Int(i)) => (*i < 0, Cow::Owned(int_digits(i.unsigned_abs(), t, sp))),
         (_, Value::Float(f)) => (
             f.is_sign_negative() && !f.is_nan(),
-            float_digits(f.abs(), t, sp),
+            Cow::Owned(float_digits(f.abs(), t, sp)),
         ),
-        _ => (false, display(v)),
+        _ => (false, Cow::Owned(display(v))),
     };
     let sign = match (negative, sp.sign) {
         (true, _) => "-",
@@ -330,7 +341,7 @@ fn format_value(v: &Value, sp: &Spec, field: &str) -> RtResult<String> {
         (false, Some(' ')) => " ",
         _ => "",
     };
-    pad(sign.to_string(), digits, sp, '>')
+    pad(out, sign, &digits, sp, '>')
 }
 
 /// The digits of an Int's magnitude in type `t`'s base (grouped with `,` when asked; a
@@ -345,6 +356,24 @@ fn int_digits(n: u64, t: char, sp: &Spec) -> String {
         _ if sp.comma => group(&n.to_string()),
         _ => n.to_string(),
     }
+}
+
+/// The decimal digits of `n`, written into the end of `buf` (the everyday `{}` and `{:5d}`
+/// of an Int need no string of their own).
+fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &str {
+    // u64::MAX has 20 digits: the buffer always has room.
+    let mut at = buf.len();
+    while at > 0 {
+        at -= 1;
+        if let Some(b) = buf.get_mut(at) {
+            *b = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(buf.get(at..).unwrap_or_default()).unwrap_or_default()
 }
 
 /// A non-negative Float in fixed (`f`, `%`) or exponent (`e`) notation.
@@ -406,16 +435,20 @@ fn group_fixed(s: &str) -> String {
 
 /// `sign` and `body` padded to the spec's width: with zeros after the sign (`0`), else with
 /// the fill character on the side the alignment (or `default`) says.
-fn pad(sign: String, body: String, sp: &Spec, default: char) -> RtResult<String> {
-    let len = sign.chars().count() + body.chars().count();
-    let missing = sp.width.saturating_sub(len);
-    let mut out = String::new();
-    reserve_str(&mut out, sign.len() + body.len() + missing * 4)?;
+fn pad(out: &mut String, sign: &str, body: &str, sp: &Spec, default: char) -> RtResult<()> {
+    // Without a width there is nothing to count or fill.
+    let missing = if sp.width == 0 {
+        0
+    } else {
+        let len = sign.chars().count() + body.chars().count();
+        sp.width.saturating_sub(len)
+    };
+    reserve_str(out, sign.len() + body.len() + missing * 4)?;
     if sp.zero && sp.align.is_none() {
-        out.push_str(&sign);
+        out.push_str(sign);
         out.extend(std::iter::repeat_n('0', missing));
-        out.push_str(&body);
-        return Ok(out);
+        out.push_str(body);
+        return Ok(());
     }
     let fill = sp.fill.unwrap_or(if sp.zero { '0' } else { ' ' });
     let (left, right) = match sp.align.unwrap_or(default) {
@@ -423,9 +456,24 @@ fn pad(sign: String, body: String, sp: &Spec, default: char) -> RtResult<String>
         '^' => (missing / 2, missing - missing / 2),
         _ => (missing, 0),
     };
-    out.extend(std::iter::repeat_n(fill, left));
-    out.push_str(&sign);
-    out.push_str(&body);
-    out.extend(std::iter::repeat_n(fill, right));
-    Ok(out)
+    push_fill(out, fill, left);
+    out.push_str(sign);
+    out.push_str(body);
+    push_fill(out, fill, right);
+    Ok(())
+}
+
+/// `n` times `fill`; spaces (the usual fill of a column) a run at a time.
+fn push_fill(out: &mut String, fill: char, n: usize) {
+    const SPACES: &str = "                                ";
+    if fill != ' ' {
+        out.extend(std::iter::repeat_n(fill, n));
+        return;
+    }
+    let mut left = n;
+    while left > 0 {
+        let k = left.min(SPACES.len());
+        out.push_str(SPACES.get(..k).unwrap_or_default());
+        left -= k;
+    }
 }

@@ -142,22 +142,50 @@ fn split(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
         None => None,
         Some(_) => Some(expect_str(a, 1, "split")?.as_str()),
     };
-    let pieces: Box<dyn Iterator<Item = &str>> = match sep {
-        None => Box::new(s.split_whitespace()),
-        Some("") => Box::new(s.char_indices().map(|(i, c)| &s[i..i + c.len_utf8()])),
-        Some(sep) => Box::new(s.split(sep)),
+    let parts = match sep {
+        None => pieces(s.split_whitespace())?,
+        Some("") => pieces(s.char_indices().map(|(i, c)| &s[i..i + c.len_utf8()]))?,
+        // A one-byte separator (`","`, `" "`) is an ASCII character: a byte scan, not the
+        // general substring search (the pieces of a line are short).
+        Some(sep) => match sep.as_bytes() {
+            [b] => pieces(split_byte(s, *b))?,
+            _ => pieces(s.split(sep))?,
+        },
     };
-    // Each piece is a string of its own: one character each of a long text is many times
-    // the text's size, so the list grows under the memory limit.
+    Ok(Value::list(parts))
+}
+
+/// `s` split at each occurrence of the ASCII byte `sep` (so every cut is a character
+/// boundary), like `str::split` with a one-character pattern.
+fn split_byte(s: &str, sep: u8) -> impl Iterator<Item = &str> {
+    let mut rest = Some(s);
+    std::iter::from_fn(move || {
+        let r = rest?;
+        match r.bytes().position(|c| c == sep) {
+            Some(i) => {
+                rest = r.get(i + 1..);
+                r.get(..i)
+            }
+            None => {
+                rest = None;
+                Some(r)
+            }
+        }
+    })
+}
+
+/// Each piece as a string of its own: one character each of a long text is many times
+/// the text's size, so the list grows under the memory limit.
+fn pieces<'a>(it: impl Iterator<Item = &'a str>) -> RtResult<Vec<Value>> {
     let mut parts = Vec::new();
-    for piece in pieces {
+    for piece in it {
         reserve(&mut parts, 1)?;
         if parts.len().is_multiple_of(1 << 16) {
             note_alloc((1 << 16) * PIECE_OVERHEAD)?;
         }
         parts.push(Value::str(piece));
     }
-    Ok(Value::list(parts))
+    Ok(parts)
 }
 
 /// What a short string costs beyond its text (its reference count and length).

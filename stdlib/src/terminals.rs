@@ -10,7 +10,7 @@ use crate::check::*;
 use crate::pipes::SRC;
 use crate::sorting::{self, Order};
 use std::cmp::Ordering;
-use walia_runtime::api::{PipeRun, Pipeline, Stage, TerminalArgs, ops, tick};
+use walia_runtime::api::{PipeRun, Pipeline, Stage, TerminalArgs, display, ops, reserve_str, tick};
 use walia_runtime::{RtResult, Value, Vm};
 
 pub fn install(vm: &mut Vm) {
@@ -341,8 +341,30 @@ fn join(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
         Some(_) => expect_str(a, 1, "join")?.as_str().to_string(),
         None => String::new(),
     };
+    if let Some(Value::List(l)) = a.first() {
+        // A list has no stages, no checkpoint and no callbacks: its elements are written
+        // out directly, without setting up a pipeline run (`words.join(" ")` in a loop).
+        return join_list(&l.items.borrow(), &sep);
+    }
     let mut run = start(vm, a, 0, "join")?;
     Ok(Value::str(run.join(vm, &sep)?))
+}
+
+/// [`join`] of a list's elements: as `PipeRun::join` writes them (strings raw, the rest
+/// in their printed form), under the memory limit.
+fn join_list(items: &[Value], sep: &str) -> RtResult<Value> {
+    let mut out = String::new();
+    for (i, v) in items.iter().enumerate() {
+        let text = match v {
+            Value::Str(s) => std::borrow::Cow::Borrowed(s.as_str()),
+            other => std::borrow::Cow::Owned(display(other)),
+        };
+        let gap = if i > 0 { sep } else { "" };
+        reserve_str(&mut out, gap.len() + text.len())?;
+        out.push_str(gap);
+        out.push_str(&text);
+    }
+    Ok(Value::str(out))
 }
 
 /// `any`/`all` with an optional predicate (without one, the elements' truthiness).

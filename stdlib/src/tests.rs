@@ -267,6 +267,15 @@ fn math_min_max() {
     assert_eq!(ok(&mut vm, "max", &[i(1), f(f64::NAN)]), "Float nan");
     assert_eq!(ok(&mut vm, "min", &[f(f64::NAN), i(1)]), "Float nan");
     assert_eq!(ok(&mut vm, "min", &[s("b"), s("a")]), "String \"a\"");
+    // Two Ints (their own fast path): either order, negatives, a tie.
+    assert_eq!(ok(&mut vm, "min", &[i(5), i(-2)]), "Int -2");
+    assert_eq!(ok(&mut vm, "min", &[i(-2), i(5)]), "Int -2");
+    assert_eq!(ok(&mut vm, "max", &[i(5), i(-2)]), "Int 5");
+    assert_eq!(ok(&mut vm, "max", &[i(-2), i(5)]), "Int 5");
+    assert_eq!(
+        ok(&mut vm, "max", &[i(i64::MIN), i(i64::MIN)]),
+        format!("Int {}", i64::MIN)
+    );
     assert!(err(&mut vm, "min", &[i(1), Value::Nil]).contains("argument 2, got Nil"));
     assert!(err(&mut vm, "max", &[i(1), s("a")]).contains("cannot apply"));
     // One iterable argument: the pipeline terminal.

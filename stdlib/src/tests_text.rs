@@ -146,3 +146,56 @@ fn padding_and_characters() {
         "String \"\""
     );
 }
+
+#[test]
+fn format_writes_ints_and_strings_in_place_with_every_padding() {
+    // The decimal digits of an Int and a string argument go straight into the result:
+    // extremes, signs, zero padding and truncation still come out as Python's.
+    let mut vm = vm();
+    let cases: [(&str, Value, &str); 9] = [
+        ("{}", Value::Int(i64::MIN), "-9223372036854775808"),
+        ("{}", Value::Int(0), "0"),
+        ("{:>6}", Value::Int(-42), "   -42"),
+        ("{:06d}", Value::Int(-42), "-00042"),
+        ("{:+d}", Value::Int(7), "+7"),
+        ("{:02d}", Value::Int(5), "05"),
+        ("{:<4}|", s("ab"), "ab  |"),
+        ("{:.2}", s("abc"), "ab"),
+        ("{:>3}", s("abcd"), "abcd"),
+    ];
+    for (template, v, want) in cases {
+        assert_eq!(
+            ok(&mut vm, "format", &[s(template), v]),
+            format!("String \"{want}\""),
+            "{template}"
+        );
+    }
+}
+
+#[test]
+fn split_on_one_character_and_join_of_a_list_agree_with_the_general_paths() {
+    let mut vm = vm();
+    // A one-byte separator, empty pieces at both ends, and a non-ASCII text around it.
+    assert_eq!(
+        ok(&mut vm, "split", &[s(",é,,b,"), s(",")]),
+        "List [\"\", \"é\", \"\", \"b\", \"\"]"
+    );
+    assert_eq!(
+        ok(&mut vm, "split", &[s("aXYbXY"), s("XY")]),
+        "List [\"a\", \"b\", \"\"]"
+    );
+    let items = Value::list(vec![
+        s("a"),
+        Value::Int(1),
+        Value::Nil,
+        Value::list(vec![s("x")]),
+    ]);
+    assert_eq!(
+        ok(&mut vm, "join", &[items, s(", ")]),
+        "String \"a, 1, nil, [\\\"x\\\"]\""
+    );
+    assert_eq!(
+        ok(&mut vm, "join", &[Value::list(vec![]), s("-")]),
+        "String \"\""
+    );
+}

@@ -282,6 +282,13 @@ impl Vm {
                 None => Err(self.no_member(&self.stack[at], name)),
             };
         }
+        // A map's own method (`counts.get(word, 0)`) wins over a key of that name (as below):
+        // found without a copy of the receiver.
+        if let Value::Map(_) = self.stack[at]
+            && let Some(method) = self.builtin_method("Map", name)
+        {
+            return self.invoke_method(method, at, argc);
+        }
         let receiver = self.stack[at].clone();
         let method = match &receiver {
             Value::Instance(inst) => {

@@ -272,7 +272,7 @@ impl Vm {
         let slot = (type_name.as_ptr() as usize ^ name.as_ptr() as usize ^ name.len()) % 64;
         if let Some((t, n, v)) = &self.method_cache.borrow()[slot]
             && std::ptr::eq(*t, type_name)
-            && **n == *name
+            && same_name(n, name)
         {
             return Some(v.clone());
         }
@@ -527,10 +527,16 @@ impl Vm {
             result = Err(e);
         }
         self.stack.truncate(dest);
-        let result = result?;
-        // See the `push!` macro of the dispatch loop: room first, then the value.
-        self.stack.extend(std::iter::once_with(|| result));
-        Ok(())
+        // The value is moved out of the native's result straight onto the stack. (Moved
+        // into an `extend(once_with(..))` closure first, it was re-stored a byte off and
+        // read back at once: a failed store forward on every builtin call.)
+        match result {
+            Ok(v) => {
+                self.stack.push(v);
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// A new instance with every field at its default (superclass defaults first), before
@@ -738,6 +744,12 @@ pub(crate) fn arity_error(name: &str, expected: usize, got: usize) -> RtError {
         "'{name}' expects {expected} argument{} but got {got}",
         if expected == 1 { "" } else { "s" }
     ))
+}
+
+/// Two method names equal: compared in line (they are a few bytes; `==` on strings calls
+/// memcmp, once per builtin method call through the cache).
+fn same_name(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
 }
 
 #[cfg(test)]
