@@ -21,7 +21,7 @@ pub use progress::ProgressSink;
 
 use crate::bytecode::{Proto, ProtoKind};
 use crate::error::{RtError, RtResult, StackFrame};
-use crate::gc::{Tracked, track};
+use crate::gc::track;
 use crate::limits::Limits;
 use crate::objects::{assemble_class, new_cell};
 use crate::value::*;
@@ -538,6 +538,16 @@ impl Vm {
     pub(crate) fn blank_instance(&mut self, class: &Rc<Class>) -> RtResult<Value> {
         let fields = InstanceFields::blank(&class.root_shape);
         let inst = Value::instance(class.clone(), fields);
+        // Most classes have no defaults anywhere up their chain: no list of it to build.
+        let mut c = Some(class);
+        let mut any_defaults = false;
+        while let Some(k) = c {
+            any_defaults |= k.defaults.borrow().is_some();
+            c = k.superclass.as_ref();
+        }
+        if !any_defaults {
+            return Ok(inst);
+        }
         let mut chain = Vec::new();
         let mut c = Some(class.clone());
         while let Some(k) = c {
@@ -577,21 +587,25 @@ impl Vm {
                 if class.fields.len() == 1 { "" } else { "s" }
             )));
         }
-        let args: Vec<Value> = self.stack.drain(callee_at + 1..).collect();
         if let Value::Instance(i) = &inst {
+            // The arguments move from the stack straight into the fields (no list of them).
+            let args = self.stack.get_mut(callee_at + 1..).unwrap_or_default();
             let mut f = i.fields.borrow_mut();
             match &mut *f {
                 // Still the class's layout: the arguments go to the first slots.
                 InstanceFields::Slots { shape, values } if Rc::ptr_eq(shape, &class.root_shape) => {
-                    values.iter_mut().zip(args).for_each(|(slot, v)| *slot = v);
+                    for (slot, v) in values.iter_mut().zip(args) {
+                        *slot = std::mem::take(v);
+                    }
                 }
                 _ => {
                     for (name, v) in class.fields.iter().zip(args) {
-                        f.insert(name.clone(), v);
+                        f.insert(name.clone(), std::mem::take(v));
                     }
                 }
             }
         }
+        self.stack.truncate(callee_at + 1);
         self.stack[callee_at] = inst;
         Ok(Called::Done)
     }
@@ -630,7 +644,7 @@ impl Vm {
             home,
         });
         if tracked {
-            track(Tracked::Closure(Rc::downgrade(&rc)));
+            track(&rc);
         }
         Value::Function(rc)
     }
