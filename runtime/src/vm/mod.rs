@@ -4,6 +4,7 @@
 
 mod completion;
 mod concat;
+mod construct;
 mod counted;
 mod cursors;
 mod destructure;
@@ -531,83 +532,6 @@ impl Vm {
         // See the `push!` macro of the dispatch loop: room first, then the value.
         self.stack.extend(std::iter::once_with(|| result));
         Ok(())
-    }
-
-    /// A new instance with every field at its default (superclass defaults first), before
-    /// any `init`.
-    pub(crate) fn blank_instance(&mut self, class: &Rc<Class>) -> RtResult<Value> {
-        let fields = InstanceFields::blank(&class.root_shape);
-        let inst = Value::instance(class.clone(), fields);
-        // Most classes have no defaults anywhere up their chain: no list of it to build.
-        let mut c = Some(class);
-        let mut any_defaults = false;
-        while let Some(k) = c {
-            any_defaults |= k.defaults.borrow().is_some();
-            c = k.superclass.as_ref();
-        }
-        if !any_defaults {
-            return Ok(inst);
-        }
-        let mut chain = Vec::new();
-        let mut c = Some(class.clone());
-        while let Some(k) = c {
-            c = k.superclass.clone();
-            chain.push(k);
-        }
-        for k in chain.iter().rev() {
-            let defaults = k.defaults.borrow().clone();
-            if let Some(d) = defaults {
-                self.call_method(&inst, &d, &[])?;
-            }
-        }
-        Ok(inst)
-    }
-
-    pub(crate) fn construct(
-        &mut self,
-        class: Rc<Class>,
-        argc: usize,
-        callee_at: usize,
-    ) -> RtResult<Called> {
-        let inst = self.blank_instance(&class)?;
-        if let Some(Value::Function(init)) = class.init_method() {
-            if init.proto.arity as usize != argc {
-                // Name the class the script called, not its `init`.
-                return Err(arity_error(&class.name, init.proto.arity as usize, argc));
-            }
-            self.stack[callee_at] = inst;
-            self.push_frame(init, argc, callee_at)?;
-            return Ok(Called::Frame);
-        }
-        if argc > class.fields.len() {
-            return Err(RtError::new(format!(
-                "'{}' expects at most {} argument{} but got {argc}",
-                class.name,
-                class.fields.len(),
-                if class.fields.len() == 1 { "" } else { "s" }
-            )));
-        }
-        if let Value::Instance(i) = &inst {
-            // The arguments move from the stack straight into the fields (no list of them).
-            let args = self.stack.get_mut(callee_at + 1..).unwrap_or_default();
-            let mut f = i.fields.borrow_mut();
-            match &mut *f {
-                // Still the class's layout: the arguments go to the first slots.
-                InstanceFields::Slots { shape, values } if Rc::ptr_eq(shape, &class.root_shape) => {
-                    for (slot, v) in values.iter_mut().zip(args) {
-                        *slot = std::mem::take(v);
-                    }
-                }
-                _ => {
-                    for (name, v) in class.fields.iter().zip(args) {
-                        f.insert(name.clone(), std::mem::take(v));
-                    }
-                }
-            }
-        }
-        self.stack.truncate(callee_at + 1);
-        self.stack[callee_at] = inst;
-        Ok(Called::Done)
     }
 
     pub(crate) fn make_closure(
