@@ -19,7 +19,9 @@ use std::rc::{Rc, Weak};
 #[derive(Default)]
 pub struct GcHeader {
     refs: Cell<i64>,
-    /// Position in the collection's object list.
+    /// Position in the registry's object list (during a collection: in the live set). A
+    /// freed object removes its entry by it, so the registry never keeps a freed object's
+    /// memory (a weak handle would hold the allocation until the next collection).
     index: Cell<u32>,
     in_set: Cell<bool>,
     reachable: Cell<bool>,
@@ -91,10 +93,42 @@ pub(crate) fn swap_registry(other: &mut Registry) {
     REGISTRY.with(|r| std::mem::swap(&mut *r.borrow_mut(), other));
 }
 
-/// Register a new object; may run a collection first.
-pub fn track(obj: Tracked) {
+/// An object type the collector can track.
+pub trait Collectable: Sized {
+    fn header(&self) -> &GcHeader;
+    fn handle(this: Weak<Self>) -> Tracked;
+}
+
+macro_rules! collectable {
+    ($($ty:ty => $variant:ident),* $(,)?) => {$(
+        impl Collectable for $ty {
+            #[inline]
+            fn header(&self) -> &GcHeader {
+                &self.gc
+            }
+            #[inline]
+            fn handle(this: Weak<Self>) -> Tracked {
+                Tracked::$variant(this)
+            }
+        }
+    )*};
+}
+
+collectable!(List => List, Map => Map, Instance => Instance, Closure => Closure,
+    UpCell => Cell, Class => Class, BoundMethod => Bound, Pipeline => Stream);
+
+/// Register a new object (once: a registered object is left as it is); may run a
+/// collection first.
+pub fn track<T: Collectable>(rc: &Rc<T>) {
+    let gc = rc.header();
+    if gc.is_tracked() {
+        return;
+    }
+    gc.set_tracked();
+    let obj = T::handle(Rc::downgrade(rc));
     let due = REGISTRY.with(|r| {
         let mut r = r.borrow_mut();
+        gc.index.set(r.objects.len() as u32);
         r.objects.push(obj);
         r.objects.len() >= r.threshold && !r.collecting
     });
@@ -103,12 +137,64 @@ pub fn track(obj: Tracked) {
     }
 }
 
+/// Remove a freed object's entry (called from its `Drop`): the registry then no longer
+/// keeps its memory allocated, and holds about as many entries as there are live objects,
+/// so collections come as often as tracked objects accumulate, not as they are made.
+/// An entry that is not where the header says (the object was registered under another
+/// engine's registry, or a collection is renumbering) is left for a collection to sweep.
+pub(crate) fn untrack<T: Collectable>(this: &T) {
+    let gc = this.header();
+    if !gc.is_tracked() {
+        return;
+    }
+    // Dying: a second call (from the copy moved out of the `Rc`) is a no-op.
+    gc.tracked.set(false);
+    let at = gc.index.get() as usize;
+    let me = this as *const T as *const ();
+    // `try_with`: an object freed while the thread shuts down finds no registry.
+    let _ = REGISTRY.try_with(|r| {
+        let Ok(mut r) = r.try_borrow_mut() else {
+            return;
+        };
+        if r.objects.get(at).is_none_or(|t| t.address() != me) {
+            return;
+        }
+        // Dropping the weak handle cannot free anything: the object's own drop holds it.
+        r.objects.swap_remove(at);
+        if let Some(moved) = r.objects.get(at) {
+            moved.set_index(at);
+        }
+    });
+}
+
 /// Number of registered objects (live or not yet swept).
 pub fn tracked_count() -> usize {
     REGISTRY.with(|r| r.borrow().objects.len())
 }
 
 impl Tracked {
+    /// Where the object is (its memory stays allocated while this handle exists).
+    fn address(&self) -> *const () {
+        match self {
+            Tracked::List(w) => w.as_ptr() as *const (),
+            Tracked::Map(w) => w.as_ptr() as *const (),
+            Tracked::Instance(w) => w.as_ptr() as *const (),
+            Tracked::Closure(w) => w.as_ptr() as *const (),
+            Tracked::Cell(w) => w.as_ptr() as *const (),
+            Tracked::Class(w) => w.as_ptr() as *const (),
+            Tracked::Bound(w) => w.as_ptr() as *const (),
+            Tracked::Stream(w) => w.as_ptr() as *const (),
+        }
+    }
+
+    /// Note the object's new position (nothing to do for a freed one: its entry is only
+    /// swept, never looked up by index).
+    fn set_index(&self, at: usize) {
+        if let Some(obj) = self.upgrade() {
+            obj.header().index.set(at as u32);
+        }
+    }
+
     fn upgrade(&self) -> Option<GcRef> {
         Some(match self {
             Tracked::List(w) => GcRef::List(w.upgrade()?),
@@ -229,7 +315,7 @@ impl GcRef {
             }
             GcRef::Instance(r) => {
                 if let Ok(mut f) = r.fields.try_borrow_mut() {
-                    grave.extend(std::mem::take(&mut *f).into_values());
+                    grave.append(&mut f.take_values());
                 }
             }
             GcRef::Cell(r) => {
@@ -322,6 +408,7 @@ pub fn collect() {
         h.in_set.set(false);
         h.reachable.set(false);
         if keep {
+            h.index.set(objects.len() as u32);
             objects.push(obj.downgrade());
         } else {
             garbage.push(obj);
@@ -337,9 +424,16 @@ pub fn collect() {
         let mut r = r.borrow_mut();
         let newer = std::mem::take(&mut r.objects);
         r.objects = objects;
+        let from = r.objects.len();
         r.objects.extend(newer);
+        for (at, obj) in r.objects.iter().enumerate().skip(from) {
+            obj.set_index(at);
+        }
         // Growth factor 3: amortised collection work stays linear with fewer passes.
         r.threshold = (r.objects.len() * 3).max(MIN_THRESHOLD);
         r.collecting = false;
     });
 }
+
+#[cfg(test)]
+mod tests;

@@ -2,7 +2,7 @@
 //! its compiled description and a closure for each method).
 
 use crate::bytecode::{ClassDesc, Proto};
-use crate::gc::{Tracked, track};
+use crate::gc::track;
 use crate::value::*;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -59,7 +59,7 @@ pub(crate) fn assemble_class(
     }
     *class.methods.borrow_mut() = methods;
     *class.defaults.borrow_mut() = defaults;
-    track(Tracked::Class(Rc::downgrade(&class)));
+    track(&class);
     Value::Class(class)
 }
 

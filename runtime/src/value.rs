@@ -247,10 +247,7 @@ impl Map {
 
     /// Register with the cycle collector, if not yet registered.
     pub fn track_once(self: &Rc<Self>) {
-        if !self.gc.is_tracked() {
-            self.gc.set_tracked();
-            track(crate::gc::Tracked::Map(Rc::downgrade(self)));
-        }
+        track(self);
     }
 }
 
@@ -291,10 +288,7 @@ impl UpCell {
 
     /// Register with the cycle collector, if not yet registered.
     pub fn track_once(self: &Rc<Self>) {
-        if !self.gc.is_tracked() {
-            self.gc.set_tracked();
-            track(crate::gc::Tracked::Cell(Rc::downgrade(self)));
-        }
+        track(self);
     }
 }
 
@@ -423,7 +417,7 @@ impl Value {
             gc: GcHeader::default(),
             items: Watched::new(items),
         });
-        track(crate::gc::Tracked::List(Rc::downgrade(&rc)));
+        track(&rc);
         Value::List(rc)
     }
 
@@ -481,7 +475,7 @@ impl Value {
             receiver,
             method,
         });
-        track(crate::gc::Tracked::Bound(Rc::downgrade(&rc)));
+        track(&rc);
         Value::Bound(rc)
     }
 
@@ -491,7 +485,7 @@ impl Value {
             class,
             fields: Watched::new(fields),
         });
-        track(crate::gc::Tracked::Instance(Rc::downgrade(&rc)));
+        track(&rc);
         Value::Instance(rc)
     }
 
@@ -589,5 +583,15 @@ mod layout_tests {
         assert_eq!(std::mem::size_of::<Value>(), 16);
         assert_eq!(std::mem::size_of::<Option<Value>>(), 16);
         assert_eq!(std::mem::size_of::<crate::bytecode::Op>(), 12);
+    }
+
+    #[test]
+    fn an_instance_is_small() {
+        use std::mem::size_of;
+        // The map of an instance used as a dictionary is boxed: every instance pays only
+        // for the slots variant (shape and vector).
+        assert_eq!(size_of::<super::InstanceFields>(), 32);
+        // With the two reference counts, 88 bytes: malloc's 96-byte size class.
+        assert!(size_of::<super::Instance>() <= 72);
     }
 }

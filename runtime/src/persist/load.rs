@@ -196,7 +196,12 @@ impl<'a> Loader<'a> {
                     Value::Class(c) => c,
                     _ => return Err(bad(id, "instance of something that is not a class")),
                 };
-                let v = Value::instance(class, Default::default());
+                // No field until the fill pass lays them out.
+                let fields = InstanceFields::Slots {
+                    shape: class.empty_shape.clone(),
+                    values: Vec::new(),
+                };
+                let v = Value::instance(class, fields);
                 self.fill.push((id, bytes.to_vec()));
                 v
             }
@@ -225,7 +230,7 @@ impl<'a> Loader<'a> {
                     receiver,
                     method,
                 });
-                crate::gc::track(crate::gc::Tracked::Bound(Rc::downgrade(&rc)));
+                crate::gc::track(&rc);
                 Value::Bound(rc)
             }
             kind::STREAM => self.stream(&mut r)?,
@@ -353,7 +358,7 @@ impl<'a> Loader<'a> {
             source,
             stages,
         });
-        crate::gc::track(crate::gc::Tracked::Stream(Rc::downgrade(&rc)));
+        crate::gc::track(&rc);
         Ok(Value::Stream(rc))
     }
 
@@ -456,7 +461,7 @@ fn closure_with(
         upvalues,
         home,
     });
-    crate::gc::track(crate::gc::Tracked::Closure(Rc::downgrade(&rc)));
+    crate::gc::track(&rc);
     Value::Function(rc)
 }
 

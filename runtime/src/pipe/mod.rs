@@ -126,7 +126,7 @@ impl Pipeline {
             source: src,
             stages,
         });
-        crate::gc::track(crate::gc::Tracked::Stream(Rc::downgrade(&rc)));
+        crate::gc::track(&rc);
         Ok(Value::Stream(rc))
     }
 
@@ -137,7 +137,7 @@ impl Pipeline {
             source,
             stages: Vec::new(),
         });
-        crate::gc::track(crate::gc::Tracked::Stream(Rc::downgrade(&rc)));
+        crate::gc::track(&rc);
         Value::Stream(rc)
     }
 

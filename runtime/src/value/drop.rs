@@ -1,7 +1,8 @@
 //! Freeing values without recursion (the `Drop` implementations of the object types).
 
-use super::{Class, Closure, Instance, List, Map, UpCell, Value};
-use crate::pipe::Stage;
+use super::{BoundMethod, Class, Closure, Instance, List, Map, UpCell, Value};
+use crate::gc::{Collectable, untrack};
+use crate::pipe::{Pipeline, Stage};
 use std::rc::Rc;
 
 // Dropping a deeply nested value the default way recurses once per level and can overflow
@@ -14,22 +15,32 @@ fn drop_iteratively(work: Vec<Value>) {
     walia_lang::stack::guarded(|| drain_drops(work));
 }
 
+/// The object itself when this is its last reference, out of the collector's registry
+/// first: moved out of its `Rc`, it would no longer be at the address its entry names.
+fn unwrap_last<T: Collectable>(rc: Rc<T>) -> Option<T> {
+    if Rc::strong_count(&rc) != 1 {
+        return None;
+    }
+    untrack(&*rc);
+    Rc::try_unwrap(rc).ok()
+}
+
 fn drain_drops(mut work: Vec<Value>) {
     while let Some(v) = work.pop() {
         match v {
             Value::List(rc) => {
-                if let Ok(mut list) = Rc::try_unwrap(rc) {
+                if let Some(mut list) = unwrap_last(rc) {
                     work.append(&mut list.items.take());
                 }
             }
             Value::Map(rc) => {
-                if let Ok(mut map) = Rc::try_unwrap(rc) {
+                if let Some(mut map) = unwrap_last(rc) {
                     work.extend(map.entries.take().into_values());
                 }
             }
             Value::Instance(rc) => {
-                if let Ok(mut inst) = Rc::try_unwrap(rc) {
-                    work.extend(inst.fields.take().into_values());
+                if let Some(mut inst) = unwrap_last(rc) {
+                    work.append(&mut inst.fields.get_mut().take_values());
                     // A class this instance alone holds is freed here, not by its drop glue.
                     if Rc::strong_count(&inst.class) == 1 {
                         work.push(Value::Class(inst.class.clone()));
@@ -37,29 +48,30 @@ fn drain_drops(mut work: Vec<Value>) {
                 }
             }
             Value::Bound(rc) => {
-                if let Ok(bound) = Rc::try_unwrap(rc) {
-                    work.push(bound.receiver);
-                    work.push(bound.method);
+                if let Some(mut bound) = unwrap_last(rc) {
+                    work.push(std::mem::take(&mut bound.receiver));
+                    work.push(std::mem::take(&mut bound.method));
                 }
             }
             Value::Stream(rc) => {
-                if let Ok(pipeline) = Rc::try_unwrap(rc) {
-                    work.push(pipeline.source);
-                    work.extend(pipeline.stages.into_iter().filter_map(Stage::into_value));
+                if let Some(mut pipeline) = unwrap_last(rc) {
+                    work.push(std::mem::take(&mut pipeline.source));
+                    let stages = std::mem::take(&mut pipeline.stages);
+                    work.extend(stages.into_iter().filter_map(Stage::into_value));
                 }
             }
             Value::Cell(rc) => {
-                if let Ok(mut cell) = Rc::try_unwrap(rc) {
+                if let Some(mut cell) = unwrap_last(rc) {
                     work.push(cell.value.take());
                 }
             }
             Value::Class(rc) => {
-                if let Ok(mut class) = Rc::try_unwrap(rc) {
+                if let Some(mut class) = unwrap_last(rc) {
                     work.extend(class.take_links());
                 }
             }
             Value::Function(rc) => {
-                if let Ok(mut closure) = Rc::try_unwrap(rc) {
+                if let Some(mut closure) = unwrap_last(rc) {
                     let upvalues = std::mem::take(&mut closure.upvalues);
                     work.extend(closure.home.take().and_then(last_reference));
                     drop(closure);
@@ -67,15 +79,14 @@ fn drain_drops(mut work: Vec<Value>) {
                         // A cell only this closure used holds a scalar more often than not:
                         // free it here rather than through the work list.
                         match up {
-                            Value::Cell(cell) => match Rc::try_unwrap(cell) {
-                                Ok(mut cell) => {
+                            Value::Cell(cell) => {
+                                if let Some(mut cell) = unwrap_last(cell) {
                                     let v = cell.value.take();
                                     if v.is_container() {
                                         work.push(v);
                                     }
                                 }
-                                Err(shared) => drop(shared),
-                            },
+                            }
                             v if v.is_container() => work.push(v),
                             v => drop(v),
                         }
@@ -95,12 +106,14 @@ fn drop_contents(values: Vec<Value>) {
 
 impl Drop for List {
     fn drop(&mut self) {
+        untrack(self);
         drop_contents(self.items.take());
     }
 }
 
 impl Drop for Map {
     fn drop(&mut self) {
+        untrack(self);
         let entries = self.entries.take();
         if entries.values().any(Value::is_container) {
             drop_iteratively(entries.into_values());
@@ -110,15 +123,14 @@ impl Drop for Map {
 
 impl Drop for Instance {
     fn drop(&mut self) {
-        let fields = self.fields.take();
-        if fields.values().any(Value::is_container) {
-            drop_iteratively(fields.into_values());
-        }
+        untrack(self);
+        drop_contents(self.fields.get_mut().take_values());
     }
 }
 
 impl Drop for Closure {
     fn drop(&mut self) {
+        untrack(self);
         // Captured copies can chain closures arbitrarily deep (`f = () => g` in a loop).
         let last_home = self.home.as_ref().is_some_and(|h| Rc::strong_count(h) == 1);
         if last_home || self.upvalues.iter().any(Value::is_container) {
@@ -151,6 +163,7 @@ impl Class {
 
 impl Drop for Class {
     fn drop(&mut self) {
+        untrack(self);
         let links = self.take_links();
         if !links.is_empty() {
             drop_iteratively(links);
@@ -160,9 +173,22 @@ impl Drop for Class {
 
 impl Drop for UpCell {
     fn drop(&mut self) {
+        untrack(self);
         let v = self.value.take();
         if v.is_container() {
             drop_iteratively(vec![v]);
         }
+    }
+}
+
+impl Drop for BoundMethod {
+    fn drop(&mut self) {
+        untrack(self);
+    }
+}
+
+impl Drop for Pipeline {
+    fn drop(&mut self) {
+        untrack(self);
     }
 }

@@ -12,13 +12,9 @@ pub enum InstanceFields {
         /// One value per name of `shape`, in its order.
         values: Vec<Value>,
     },
-    Dict(Fields),
-}
-
-impl Default for InstanceFields {
-    fn default() -> InstanceFields {
-        InstanceFields::Dict(new_fields(0))
-    }
+    /// Boxed: rare, and the map is more than twice the size of the slots variant, which
+    /// every instance would pay for.
+    Dict(Box<Fields>),
 }
 
 impl InstanceFields {
@@ -125,7 +121,7 @@ impl InstanceFields {
                 let names = shape.names().iter().cloned();
                 map.extend(names.zip(std::mem::take(values)));
                 map.insert(name, v);
-                *self = InstanceFields::Dict(map);
+                *self = InstanceFields::Dict(Box::new(map));
             }
         }
         None
@@ -164,6 +160,16 @@ impl InstanceFields {
         match self {
             InstanceFields::Slots { values, .. } => values,
             InstanceFields::Dict(map) => map.into_values().collect(),
+        }
+    }
+
+    /// Every value, taken out (for an instance being freed or cleared by the collector,
+    /// which no script can reach again): no allocation, unlike replacing the fields.
+    /// Afterwards no slot holds a value, so a read finds no field.
+    pub fn take_values(&mut self) -> Vec<Value> {
+        match self {
+            InstanceFields::Slots { values, .. } => std::mem::take(values),
+            InstanceFields::Dict(map) => std::mem::take(&mut **map).into_values().collect(),
         }
     }
 }

@@ -4,6 +4,7 @@
 
 mod completion;
 mod concat;
+mod construct;
 mod counted;
 mod cursors;
 mod destructure;
@@ -21,7 +22,7 @@ pub use progress::ProgressSink;
 
 use crate::bytecode::{Proto, ProtoKind};
 use crate::error::{RtError, RtResult, StackFrame};
-use crate::gc::{Tracked, track};
+use crate::gc::track;
 use crate::limits::Limits;
 use crate::objects::{assemble_class, new_cell};
 use crate::value::*;
@@ -539,69 +540,6 @@ impl Vm {
         }
     }
 
-    /// A new instance with every field at its default (superclass defaults first), before
-    /// any `init`.
-    pub(crate) fn blank_instance(&mut self, class: &Rc<Class>) -> RtResult<Value> {
-        let fields = InstanceFields::blank(&class.root_shape);
-        let inst = Value::instance(class.clone(), fields);
-        let mut chain = Vec::new();
-        let mut c = Some(class.clone());
-        while let Some(k) = c {
-            c = k.superclass.clone();
-            chain.push(k);
-        }
-        for k in chain.iter().rev() {
-            let defaults = k.defaults.borrow().clone();
-            if let Some(d) = defaults {
-                self.call_method(&inst, &d, &[])?;
-            }
-        }
-        Ok(inst)
-    }
-
-    pub(crate) fn construct(
-        &mut self,
-        class: Rc<Class>,
-        argc: usize,
-        callee_at: usize,
-    ) -> RtResult<Called> {
-        let inst = self.blank_instance(&class)?;
-        if let Some(Value::Function(init)) = class.init_method() {
-            if init.proto.arity as usize != argc {
-                // Name the class the script called, not its `init`.
-                return Err(arity_error(&class.name, init.proto.arity as usize, argc));
-            }
-            self.stack[callee_at] = inst;
-            self.push_frame(init, argc, callee_at)?;
-            return Ok(Called::Frame);
-        }
-        if argc > class.fields.len() {
-            return Err(RtError::new(format!(
-                "'{}' expects at most {} argument{} but got {argc}",
-                class.name,
-                class.fields.len(),
-                if class.fields.len() == 1 { "" } else { "s" }
-            )));
-        }
-        let args: Vec<Value> = self.stack.drain(callee_at + 1..).collect();
-        if let Value::Instance(i) = &inst {
-            let mut f = i.fields.borrow_mut();
-            match &mut *f {
-                // Still the class's layout: the arguments go to the first slots.
-                InstanceFields::Slots { shape, values } if Rc::ptr_eq(shape, &class.root_shape) => {
-                    values.iter_mut().zip(args).for_each(|(slot, v)| *slot = v);
-                }
-                _ => {
-                    for (name, v) in class.fields.iter().zip(args) {
-                        f.insert(name.clone(), v);
-                    }
-                }
-            }
-        }
-        self.stack[callee_at] = inst;
-        Ok(Called::Done)
-    }
-
     pub(crate) fn make_closure(
         &self,
         proto: Rc<Proto>,
@@ -636,7 +574,7 @@ impl Vm {
             home,
         });
         if tracked {
-            track(Tracked::Closure(Rc::downgrade(&rc)));
+            track(&rc);
         }
         Value::Function(rc)
     }
