@@ -246,6 +246,21 @@ impl Vm {
             }};
         }
 
+        // A `for` loop's next value, straight into the loop variable when the body starts
+        // by binding it (else pushed), then on to the body.
+        macro_rules! bind_loop_var {
+            ($v:expr) => {{
+                let v = $v;
+                if let Some(Op::DefineLocal(d)) = proto.code.get(ip) {
+                    store_value(&mut self.stack[base + *d as usize], v);
+                    ip += 1;
+                    continue;
+                }
+                push!(v);
+                continue;
+            }};
+        }
+
         load_frame!();
         loop {
             let Some(op) = proto.code.get(ip).copied() else {
@@ -1016,17 +1031,7 @@ impl Vm {
                             push!(Value::Int(i));
                             continue;
                         }
-                        Next::Element(v) => {
-                            // Straight into the loop variable when the body starts by
-                            // binding it.
-                            if let Some(Op::DefineLocal(d)) = proto.code.get(ip) {
-                                store_value(&mut self.stack[base + *d as usize], v);
-                                ip += 1;
-                                continue;
-                            }
-                            push!(v);
-                            continue;
-                        }
+                        Next::Element(v) => bind_loop_var!(v),
                         Next::Done => {
                             ip = exit as usize;
                             continue;
@@ -1065,16 +1070,7 @@ impl Vm {
                         _ => None,
                     };
                     match plain {
-                        Some(Ok(Some(v))) => {
-                            // Straight into the loop variable, as for rows above.
-                            if let Some(Op::DefineLocal(d)) = proto.code.get(ip) {
-                                store_value(&mut self.stack[base + *d as usize], v);
-                                ip += 1;
-                                continue;
-                            }
-                            push!(v);
-                            continue;
-                        }
+                        Some(Ok(Some(v))) => bind_loop_var!(v),
                         Some(Err(e)) => throw!(e),
                         Some(Ok(None)) => {
                             self.stack[base + s as usize] = Value::Nil;
