@@ -234,14 +234,7 @@ def main():
     base.info("total %.1f s" % (time.perf_counter() - t0))
 
     print_report(names, results, rss, args)
-    if base.problems:
-        print("### Problems")
-        print()
-        for p in base.problems:
-            print("- " + p)
-        print()
-        return 1
-    return 0
+    return base.report_problems(base.problems)
 
 
 if __name__ == "__main__":

@@ -347,14 +347,19 @@ def main():
             "—" if rss is None else "%.1f MB" % (rss / 1e6), RSS_TARGET_BYTES // 1000000,
             mark(None if rss is None or alloc_time is None else rss < RSS_TARGET_BYTES)))
     print()
-    if problems:
-        print("### Problems")
-        print()
-        for p in problems:
-            print("- " + p)
-        print()
-        return 1
-    return 0
+    return report_problems(problems)
+
+
+def report_problems(found):
+    """Print the runs that failed, if any; the exit status: 1 when there were some."""
+    if not found:
+        return 0
+    print("### Problems")
+    print()
+    for p in found:
+        print("- " + p)
+    print()
+    return 1
 
 
 if __name__ == "__main__":
