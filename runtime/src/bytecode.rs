@@ -174,6 +174,20 @@ pub enum Op {
     JumpUnlessNil(bool, u32),
     /// `dst = a op k;` on locals and a numeric constant, as a statement.
     SetBinLN(BinKind, u16, u16, u32),
+    /// `dst = k op a;` with a numeric constant and a local.
+    SetBinNL(BinKind, u16, u32, u16),
+    /// `dst = e op a;`: pops `e`, the value on top of the stack.
+    SetBinTL(BinKind, u16, u16),
+    /// `dst = e op k;` with a numeric constant: pops `e`.
+    SetBinTN(BinKind, u16, u32),
+    /// `dst = a op b;` on the two values on top of the stack: pops both.
+    SetBinTT(BinKind, u16),
+    /// `dst = k;` with the constant `consts[k]`.
+    LoadConst(u16, u32),
+    /// `dst = src;` from one plain local to another.
+    CopyLocal(u16, u16),
+    /// `dst = o[i];` on plain locals.
+    LoadIndexLL(u16, u16, u16),
     /// Store the current stack height in a slot (a loop's entry).
     MarkStack(u16),
     /// Cut the stack back to the height stored in a slot (`break`/`continue`).

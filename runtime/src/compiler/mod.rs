@@ -226,6 +226,7 @@ impl FnCompiler {
             if let Some(m) = merged {
                 let at = self.code.len() - 1;
                 self.code[at] = m;
+                self.fuse_define();
                 return at;
             }
         }
@@ -246,7 +247,50 @@ impl FnCompiler {
         }
         self.code.push(op);
         self.spans.push(span);
-        self.code.len() - 1
+        let at = self.code.len() - 1;
+        if let Op::DefineLocal(_) = op {
+            self.fuse_define();
+        }
+        at
+    }
+
+    /// An instruction that pushes a value, then `DefineLocal(d)` (`var x = a * b + c`,
+    /// `x = y;`): one instruction that stores the value in slot `d` instead, with no push
+    /// and pop and one dispatch less. Not when a jump lands on the `DefineLocal`.
+    fn fuse_define(&mut self) {
+        let n = self.code.len();
+        let Some(&Op::DefineLocal(d)) = self.code.last() else {
+            return;
+        };
+        if n < 2 || self.last_target as usize >= n - 1 {
+            return;
+        }
+        let fused = match self.code[n - 2] {
+            Op::BinLL(k, a, b) => Op::SetBinLL(k, d, a, b),
+            Op::BinLK(k, a, i) => Op::SetBinLK(k, d, a, i),
+            Op::BinLN(k, a, c) => Op::SetBinLN(k, d, a, c),
+            Op::BinNL(k, c, a) => Op::SetBinNL(k, d, c, a),
+            Op::BinTL(k, a) => Op::SetBinTL(k, d, a),
+            Op::BinTN(k, c) => Op::SetBinTN(k, d, c),
+            Op::BinTK(k, i) => Op::SetBinTN(k, d, self.number_const(Value::Int(i as i64))),
+            Op::Add => Op::SetBinTT(BinOp::Add, d),
+            Op::Sub => Op::SetBinTT(BinOp::Sub, d),
+            Op::Mul => Op::SetBinTT(BinOp::Mul, d),
+            Op::Div => Op::SetBinTT(BinOp::Div, d),
+            Op::Mod => Op::SetBinTT(BinOp::Mod, d),
+            Op::Bin(k) => Op::SetBinTT(k, d),
+            Op::GetLocal(s) => Op::CopyLocal(d, s),
+            Op::Const(k) => Op::LoadConst(d, k),
+            Op::SmallInt(i) => Op::LoadConst(d, self.number_const(Value::Int(i as i64))),
+            Op::True => Op::LoadConst(d, self.constant(Value::Bool(true))),
+            Op::False => Op::LoadConst(d, self.constant(Value::Bool(false))),
+            Op::Nil => Op::LoadConst(d, self.constant(Value::Nil)),
+            Op::GetIndexLL(o, i) => Op::LoadIndexLL(d, o, i),
+            _ => return,
+        };
+        self.code[n - 2] = fused;
+        self.code.pop();
+        self.spans.pop();
     }
 
     fn here(&self) -> u32 {
@@ -395,17 +439,22 @@ impl FnCompiler {
             },
             _ => return None,
         };
+        Some(self.number_const(v))
+    }
+
+    /// The constant index of a number, shared by every use of it in the function.
+    fn number_const(&mut self, v: Value) -> u32 {
         let key = match v {
             Value::Float(f) => (true, f.to_bits()),
             Value::Int(i) => (false, i as u64),
-            _ => return None,
+            _ => return self.constant(v),
         };
         if let Some(i) = self.number_consts.get(&key) {
-            return Some(*i);
+            return *i;
         }
         let i = self.constant(v);
         self.number_consts.insert(key, i);
-        Some(i)
+        i
     }
 
     /// A string constant, shared by every use in the function (names of fields and

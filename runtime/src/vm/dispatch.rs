@@ -10,8 +10,11 @@ use crate::value::*;
 use crate::vm::counted::{self, Got, Next};
 use crate::vm::hot::Hot;
 use crate::vm::members::{cached_field, cached_method, cached_store};
-use crate::vm::numeric::{self, Num};
-use crate::vm::stack::{copy_of, discard, open_slot_under, pop_scalar, truncate_stack};
+use crate::vm::numeric::{self, Num, with_binary};
+use crate::vm::stack::{
+    copy_of, discard, open_slot_under, pop_scalar, store_float, store_int, store_value, take_top,
+    truncate_stack,
+};
 use crate::vm::{Called, Vm};
 use std::rc::Rc;
 
@@ -112,9 +115,9 @@ impl Vm {
             ($kind:expr) => {{
                 let n = self.stack.len();
                 if n >= 2
-                    && let Some(r) = numeric::binary($kind, &self.stack[n - 2], &self.stack[n - 1])
+                    && with_binary!($kind, &self.stack[n - 2], &self.stack[n - 1], |r| r
+                        .store(&mut self.stack[n - 2]))
                 {
-                    r.store(&mut self.stack[n - 2]);
                     pop_scalar(&mut self.stack);
                     continue;
                 }
@@ -124,8 +127,7 @@ impl Vm {
         // numeric fast path, else the general operator; the result is pushed.
         macro_rules! bin_push {
             ($kind:expr, $a:expr, $b:expr) => {{
-                if let Some(r) = numeric::binary($kind, $a, $b) {
-                    r.push(&mut self.stack);
+                if with_binary!($kind, $a, $b, |r| r.push(&mut self.stack)) {
                     continue;
                 }
                 let r = tri!(ops::binary($kind, $a, $b));
@@ -145,10 +147,10 @@ impl Vm {
         macro_rules! bin_top {
             ($kind:expr, $b:expr) => {{
                 let n = self.stack.len();
-                if let Some(top) = self.stack.last()
-                    && let Some(r) = numeric::binary($kind, top, $b)
+                if n > 0
+                    && with_binary!($kind, &self.stack[n - 1], $b, |r| r
+                        .store(&mut self.stack[n - 1]))
                 {
-                    r.store(&mut self.stack[n - 1]);
                     continue;
                 }
                 let a = pop!();
@@ -159,13 +161,28 @@ impl Vm {
         // `dst = a op b;` into a local.
         macro_rules! set_bin {
             ($kind:expr, $d:expr, $a:expr, $b:expr) => {{
-                match numeric::binary($kind, $a, $b) {
-                    Some(r) => r.store(&mut self.stack[base + $d as usize]),
-                    None => {
-                        let r = tri!(ops::binary($kind, $a, $b));
-                        discard(std::mem::replace(&mut self.stack[base + $d as usize], r));
-                    }
+                if !with_binary!($kind, $a, $b, |r| r
+                    .store(&mut self.stack[base + $d as usize]))
+                {
+                    let r = tri!(ops::binary($kind, $a, $b));
+                    discard(std::mem::replace(&mut self.stack[base + $d as usize], r));
                 }
+            }};
+        }
+        // `dst = e op b;` with `e` on top of the stack, popped.
+        macro_rules! set_bin_top {
+            ($kind:expr, $d:expr, $b:expr) => {{
+                let n = self.stack.len();
+                let at = base + $d as usize;
+                if with_binary!($kind, &self.stack[n - 1], $b, |r| r
+                    .store(&mut self.stack[at]))
+                {
+                    pop_scalar(&mut self.stack);
+                    continue;
+                }
+                let a = pop!();
+                let r = tri!(ops::binary($kind, &a, $b));
+                store_value(&mut self.stack[at], r);
             }};
         }
         // A fused call instruction's fast path: enter `callee` with its slot 0 and `argc`
@@ -354,12 +371,14 @@ impl Vm {
                 Op::BinTN(kind, k) => bin_top!(kind, number(&proto, k)),
                 Op::BinTL(kind, y) => {
                     let n = self.stack.len();
-                    if let Some(r) = self
-                        .stack
-                        .last()
-                        .and_then(|a| numeric::binary(kind, a, &self.stack[base + y as usize]))
+                    if n > 0
+                        && with_binary!(
+                            kind,
+                            &self.stack[n - 1],
+                            &self.stack[base + y as usize],
+                            |r| r.store(&mut self.stack[n - 1])
+                        )
                     {
-                        r.store(&mut self.stack[n - 1]);
                         continue;
                     }
                     let a = pop!();
@@ -369,8 +388,10 @@ impl Vm {
                 Op::BinNT(kind, k) => {
                     let n = self.stack.len();
                     let c = number(&proto, k);
-                    if let Some(r) = self.stack.last().and_then(|b| numeric::binary(kind, c, b)) {
-                        r.store(&mut self.stack[n - 1]);
+                    if n > 0
+                        && with_binary!(kind, c, &self.stack[n - 1], |r| r
+                            .store(&mut self.stack[n - 1]))
+                    {
                         continue;
                     }
                     let b = pop!();
@@ -455,6 +476,49 @@ impl Vm {
                 }
                 Op::SetBinLN(kind, d, x, k) => {
                     set_bin!(kind, d, &self.stack[base + x as usize], number(&proto, k))
+                }
+                Op::SetBinNL(kind, d, k, x) => {
+                    set_bin!(kind, d, number(&proto, k), &self.stack[base + x as usize])
+                }
+                Op::SetBinTL(kind, d, y) => set_bin_top!(kind, d, &self.stack[base + y as usize]),
+                Op::SetBinTN(kind, d, k) => set_bin_top!(kind, d, number(&proto, k)),
+                Op::SetBinTT(kind, d) => {
+                    let n = self.stack.len();
+                    let at = base + d as usize;
+                    if with_binary!(kind, &self.stack[n - 2], &self.stack[n - 1], |r| r
+                        .store(&mut self.stack[at]))
+                    {
+                        pop_scalar(&mut self.stack);
+                        pop_scalar(&mut self.stack);
+                        continue;
+                    }
+                    let b = pop!();
+                    let a = pop!();
+                    let r = tri!(ops::binary(kind, &a, &b));
+                    store_value(&mut self.stack[at], r);
+                }
+                Op::LoadConst(d, k) => {
+                    let v = copy_of(number(&proto, k));
+                    store_value(&mut self.stack[base + d as usize], v);
+                }
+                Op::CopyLocal(d, s) => {
+                    let v = copy_of(&self.stack[base + s as usize]);
+                    store_value(&mut self.stack[base + d as usize], v);
+                }
+                Op::LoadIndexLL(d, o, i) => {
+                    let (obj, idx) = (
+                        &self.stack[base + o as usize],
+                        &self.stack[base + i as usize],
+                    );
+                    let v = match counted::list_get(obj, idx) {
+                        Some(Got::Num(n)) => {
+                            n.store(&mut self.stack[base + d as usize]);
+                            continue;
+                        }
+                        Some(Got::Value(v)) => v,
+                        None => tri!(crate::index::get_index(obj, idx)),
+                    };
+                    store_value(&mut self.stack[base + d as usize], v);
                 }
                 Op::DefineLocal(s) => {
                     let v = pop!();
@@ -1230,76 +1294,10 @@ fn push_clone(stack: &mut Vec<Value>, v: &Value) {
     }
 }
 
-/// Pop the top value. A scalar is rebuilt from its fields instead of moved as a whole: it
-/// was usually written moments ago in parts (an Int result's payload only), and a 16-byte
-/// load of it would stall.
-#[inline(always)]
-fn take_top(stack: &mut Vec<Value>) -> Value {
-    let v = match stack.last() {
-        Some(Value::Int(i)) => Value::Int(*i),
-        Some(Value::Float(f)) => Value::Float(*f),
-        Some(Value::Bool(b)) => Value::Bool(*b),
-        Some(Value::Nil) => Value::Nil,
-        Some(Value::Row(r)) => Value::Row(*r),
-        // Moved out by variant, so the pointer travels alone (`unwrap_or_default` on the
-        // popped `Option` copies the whole value bytewise through memory).
-        _ => {
-            return match stack.pop() {
-                Some(Value::Instance(x)) => Value::Instance(x),
-                Some(Value::Str(x)) => Value::Str(x),
-                Some(Value::List(x)) => Value::List(x),
-                Some(Value::Map(x)) => Value::Map(x),
-                Some(Value::Function(x)) => Value::Function(x),
-                Some(other) => other,
-                None => Value::Nil,
-            };
-        }
-    };
-    pop_scalar(stack);
-    v
-}
-
-/// Store a value into a slot, rebuilt from its parts: the value usually arrives through
-/// memory written in parts, and a whole 16-byte copy of it would stall.
-#[inline(always)]
-fn store_value(slot: &mut Value, v: Value) {
-    match v {
-        Value::Int(i) => store_int(slot, i),
-        Value::Float(f) => store_float(slot, f),
-        Value::Function(c) => discard(std::mem::replace(slot, Value::Function(c))),
-        Value::Str(s) => discard(std::mem::replace(slot, Value::Str(s))),
-        Value::List(l) => discard(std::mem::replace(slot, Value::List(l))),
-        Value::Map(m) => discard(std::mem::replace(slot, Value::Map(m))),
-        Value::Instance(i) => discard(std::mem::replace(slot, Value::Instance(i))),
-        other => discard(std::mem::replace(slot, other)),
-    }
-}
-
-/// Store a Float into a slot, writing only the payload when it already holds a Float.
-#[inline(always)]
-fn store_float(slot: &mut Value, r: f64) {
-    if let Value::Float(x) = slot {
-        *x = r;
-    } else {
-        discard(std::mem::replace(slot, Value::Float(r)));
-    }
-}
-
-/// Store an Int into a slot; when the slot already holds an Int only the payload is
-/// written (building a whole `Value` and copying it costs a store-forwarding stall).
-#[inline(always)]
-fn store_int(slot: &mut Value, r: i64) {
-    if let Value::Int(x) = slot {
-        *x = r;
-    } else {
-        discard(std::mem::replace(slot, Value::Int(r)));
-    }
-}
-
 /// The numeric constant `consts[k]` of a fused instruction.
 #[inline(always)]
 fn number(proto: &Proto, k: u32) -> &Value {
-    proto.consts.get(k as usize).unwrap_or(&Value::Nil)
+    numeric::constant(&proto.consts, k)
 }
 
 fn const_name(proto: &Proto, k: u32) -> &str {

@@ -68,6 +68,70 @@ impl Num {
     }
 }
 
+/// The numeric constant `consts[k]` of a fused instruction (nil, never a number, if the
+/// index is out of range).
+#[inline(always)]
+pub(crate) fn constant(consts: &[Value], k: u32) -> &Value {
+    consts.get(k as usize).unwrap_or(&Value::Nil)
+}
+
+/// `$sink` run on the result of `a op b` (as [`binary`] gives it), expanded once for each
+/// pair of operand types: with a constant operator each copy knows the variant of its
+/// result and writes the payload straight where it goes. A shared copy would merge Int and
+/// Float payloads through a temporary in memory, one more store-to-load on every
+/// arithmetic instruction's critical path. Evaluates to whether the sink ran (`false`: not
+/// two numbers, or the general operator must report an error).
+macro_rules! with_binary {
+    ($kind:expr, $a:expr, $b:expr, |$r:ident| $sink:expr) => {{
+        use $crate::value::Value as V;
+        use $crate::vm::numeric as n;
+        match ($a, $b) {
+            (V::Int(x), V::Int(y)) => {
+                let (x, y) = (*x, *y);
+                match n::int_binary($kind, x, y) {
+                    Some($r) => {
+                        $sink;
+                        true
+                    }
+                    None => false,
+                }
+            }
+            (V::Float(x), V::Float(y)) => {
+                let (x, y) = (*x, *y);
+                match n::float_binary($kind, x, y) {
+                    Some($r) => {
+                        $sink;
+                        true
+                    }
+                    None => false,
+                }
+            }
+            (V::Int(x), V::Float(y)) => {
+                let (x, y) = (*x, *y);
+                match n::mixed($kind, x, y, false) {
+                    Some($r) => {
+                        $sink;
+                        true
+                    }
+                    None => false,
+                }
+            }
+            (V::Float(x), V::Int(y)) => {
+                let (x, y) = (*x, *y);
+                match n::mixed($kind, y, x, true) {
+                    Some($r) => {
+                        $sink;
+                        true
+                    }
+                    None => false,
+                }
+            }
+            _ => false,
+        }
+    }};
+}
+pub(crate) use with_binary;
+
 /// `a op b` when both are numbers and the result is not an error.
 #[inline(always)]
 pub(crate) fn binary(kind: BinKind, a: &Value, b: &Value) -> Option<Num> {
@@ -118,7 +182,7 @@ pub(crate) fn float_binary(kind: BinKind, x: f64, y: f64) -> Option<Num> {
 /// An Int and a Float: arithmetic in Floats, comparisons exact (`swapped`: the Float is
 /// the left operand).
 #[inline(always)]
-fn mixed(kind: BinKind, i: i64, f: f64, swapped: bool) -> Option<Num> {
+pub(crate) fn mixed(kind: BinKind, i: i64, f: f64, swapped: bool) -> Option<Num> {
     use BinKind as K;
     match kind {
         K::Lt | K::Le | K::Gt | K::Ge | K::Eq | K::Ne => {

@@ -87,3 +87,69 @@ pub(crate) fn copy_of(v: &Value) -> Value {
         other => other.clone(),
     }
 }
+
+/// Pop the top value. A scalar is rebuilt from its fields instead of moved as a whole: it
+/// was usually written moments ago in parts (an Int result's payload only), and a 16-byte
+/// load of it would stall.
+#[inline(always)]
+pub(crate) fn take_top(stack: &mut Vec<Value>) -> Value {
+    let v = match stack.last() {
+        Some(Value::Int(i)) => Value::Int(*i),
+        Some(Value::Float(f)) => Value::Float(*f),
+        Some(Value::Bool(b)) => Value::Bool(*b),
+        Some(Value::Nil) => Value::Nil,
+        Some(Value::Row(r)) => Value::Row(*r),
+        // Moved out by variant, so the pointer travels alone (`unwrap_or_default` on the
+        // popped `Option` copies the whole value bytewise through memory).
+        _ => {
+            return match stack.pop() {
+                Some(Value::Instance(x)) => Value::Instance(x),
+                Some(Value::Str(x)) => Value::Str(x),
+                Some(Value::List(x)) => Value::List(x),
+                Some(Value::Map(x)) => Value::Map(x),
+                Some(Value::Function(x)) => Value::Function(x),
+                Some(other) => other,
+                None => Value::Nil,
+            };
+        }
+    };
+    pop_scalar(stack);
+    v
+}
+
+/// Store a value into a slot, rebuilt from its parts: the value usually arrives through
+/// memory written in parts, and a whole 16-byte copy of it would stall.
+#[inline(always)]
+pub(crate) fn store_value(slot: &mut Value, v: Value) {
+    match v {
+        Value::Int(i) => store_int(slot, i),
+        Value::Float(f) => store_float(slot, f),
+        Value::Function(c) => discard(std::mem::replace(slot, Value::Function(c))),
+        Value::Str(s) => discard(std::mem::replace(slot, Value::Str(s))),
+        Value::List(l) => discard(std::mem::replace(slot, Value::List(l))),
+        Value::Map(m) => discard(std::mem::replace(slot, Value::Map(m))),
+        Value::Instance(i) => discard(std::mem::replace(slot, Value::Instance(i))),
+        other => discard(std::mem::replace(slot, other)),
+    }
+}
+
+/// Store a Float into a slot, writing only the payload when it already holds a Float.
+#[inline(always)]
+pub(crate) fn store_float(slot: &mut Value, r: f64) {
+    if let Value::Float(x) = slot {
+        *x = r;
+    } else {
+        discard(std::mem::replace(slot, Value::Float(r)));
+    }
+}
+
+/// Store an Int into a slot; when the slot already holds an Int only the payload is
+/// written (building a whole `Value` and copying it costs a store-forwarding stall).
+#[inline(always)]
+pub(crate) fn store_int(slot: &mut Value, r: i64) {
+    if let Value::Int(x) = slot {
+        *x = r;
+    } else {
+        discard(std::mem::replace(slot, Value::Int(r)));
+    }
+}
