@@ -73,7 +73,7 @@ impl InstanceFields {
     }
 
     /// The field a site's cache knows, if these fields have the shape it saw last.
-    #[inline]
+    #[inline(always)]
     pub fn cached(&self, site: &FieldSite) -> Option<&Value> {
         match self {
             InstanceFields::Slots { shape, values } => values.get(site.slot_in(shape)?),
@@ -83,15 +83,23 @@ impl InstanceFields {
 
     /// `o.name = v` by what a site's cache knows: the field's slot in this shape, or the
     /// shape that adding the field leads to. `v` comes back when the cache does not know.
-    #[inline]
+    #[inline(always)]
     pub fn store_cached(&mut self, site: &FieldSite, v: Value) -> Result<(), Value> {
+        if let InstanceFields::Slots { shape, values } = self
+            && let Some(slot) = site.slot_in(shape).and_then(|i| values.get_mut(i))
+        {
+            crate::vm::stack::store_value(slot, v);
+            return Ok(());
+        }
+        self.store_grown(site, v)
+    }
+
+    /// `store_cached` of a field the instance does not have yet.
+    #[inline(never)]
+    fn store_grown(&mut self, site: &FieldSite, v: Value) -> Result<(), Value> {
         let InstanceFields::Slots { shape, values } = self else {
             return Err(v);
         };
-        if let Some(slot) = site.slot_in(shape).and_then(|i| values.get_mut(i)) {
-            *slot = v;
-            return Ok(());
-        }
         match site.grown(shape) {
             Some(next) if next.len() == values.len() + 1 => {
                 *shape = next;

@@ -12,8 +12,8 @@ use crate::vm::hot::Hot;
 use crate::vm::members::{cached_field, cached_method, cached_store};
 use crate::vm::numeric::{self, Num, with_binary};
 use crate::vm::stack::{
-    copy_of, discard, open_slot_under, pop_scalar, store_float, store_int, store_value, take_top,
-    truncate_stack,
+    copy_of, discard, open_slot_under, pop_scalar, push_copy, push_moved, store_float, store_int,
+    store_value, take_top, truncate_stack,
 };
 use crate::vm::{Called, Vm};
 use std::rc::Rc;
@@ -574,7 +574,7 @@ impl Vm {
                         let v = tri!(self.missing_global(g));
                         push!(v);
                     }
-                    Some(v) => push_clone(&mut self.stack, v),
+                    Some(v) => push_copy(&mut self.stack, v),
                 },
                 Op::SetGlobal(g) => {
                     let v = self.stack.last().cloned().unwrap_or_default();
@@ -892,7 +892,7 @@ impl Vm {
                     if let Value::Instance(i) = &self.stack[base + s as usize] {
                         let v = cached_field(&proto.sites, site, i);
                         if !matches!(v, Value::Undefined) {
-                            push!(v);
+                            push_moved(&mut self.stack, v);
                             continue;
                         }
                     }
@@ -934,7 +934,8 @@ impl Vm {
                     if let Value::Instance(i) = &obj {
                         let v = cached_field(&proto.sites, site, i);
                         if !matches!(v, Value::Undefined) {
-                            push!(v);
+                            discard(obj);
+                            push_moved(&mut self.stack, v);
                             continue;
                         }
                     }
@@ -1269,28 +1270,6 @@ impl Vm {
                 }
             }
         }
-    }
-}
-
-/// Push a copy of `v`, one variant at a time (a merged temporary `Value` copied as a
-/// whole costs a store-forwarding stall).
-#[inline(always)]
-fn push_clone(stack: &mut Vec<Value>, v: &Value) {
-    // Scalars are built in place (see the `push!` macro of the dispatch loop).
-    match v {
-        Value::Int(i) => {
-            let i = *i;
-            stack.extend(std::iter::once_with(|| Value::Int(i)))
-        }
-        Value::Float(f) => {
-            let f = *f;
-            stack.extend(std::iter::once_with(|| Value::Float(f)))
-        }
-        Value::Bool(b) => stack.push(Value::Bool(*b)),
-        Value::Nil => stack.push(Value::Nil),
-        Value::Function(c) => stack.push(Value::Function(c.clone())),
-        Value::Str(x) => stack.push(Value::Str(x.clone())),
-        other => stack.push(other.clone()),
     }
 }
 

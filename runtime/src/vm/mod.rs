@@ -15,7 +15,7 @@ mod hot;
 mod members;
 mod numeric;
 mod progress;
-mod stack;
+pub(crate) mod stack;
 mod tables;
 
 pub use progress::ProgressSink;
@@ -26,6 +26,7 @@ use crate::gc::track;
 use crate::limits::Limits;
 use crate::objects::{assemble_class, new_cell};
 use crate::value::*;
+use crate::vm::stack::truncate_stack;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io::Write;
@@ -414,8 +415,14 @@ impl Vm {
         }
         // Usually the arguments already fill the parameter slots: only locals need room.
         let top = base + proto.num_slots as usize;
-        if top != self.stack.len() {
-            self.stack.resize(top, Value::Nil);
+        if top > self.stack.len() {
+            // Inline, a few nils (`resize` is an out-of-line call).
+            self.stack.reserve(top - self.stack.len());
+            while self.stack.len() < top {
+                self.stack.extend(std::iter::once_with(|| Value::Nil));
+            }
+        } else if top < self.stack.len() {
+            truncate_stack(&mut self.stack, top);
         }
         if proto.has_cell_params {
             self.wrap_cell_params(&closure, argc, base);
@@ -621,9 +628,16 @@ impl Vm {
         }
         let old_base = self.frames[n - 2].base;
         let new_base = self.frames[n - 1].base;
-        self.stack.drain(old_base..new_base);
-        self.frames[n - 1].base = old_base;
-        self.frames.remove(n - 2);
+        // The callee's few slots move down over the caller's, one swap at a time (a
+        // `drain` is a call to memmove and another to drop the drained values).
+        let moved = self.stack.len() - new_base;
+        for i in 0..moved {
+            self.stack.swap(old_base + i, new_base + i);
+        }
+        truncate_stack(&mut self.stack, old_base + moved);
+        // The callee's frame takes the caller's place.
+        drop(self.frames.swap_remove(n - 2));
+        self.frames[n - 2].base = old_base;
     }
 
     /// A script assignment to global `g`: the next commit writes it.
