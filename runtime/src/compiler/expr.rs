@@ -40,6 +40,12 @@ impl FnCompiler {
             return;
         }
         self.expr(a);
+        self.binary_on_top(op, b, span);
+    }
+
+    /// `top op b`, with the left operand's value on top of the stack (also the compound
+    /// assignments: `this.count -= 1`).
+    fn binary_on_top(&mut self, op: BinOp, b: &Expr, span: Span) {
         if let Some(k) = small_int(b) {
             self.emit(Op::BinTK(op, k), span);
             return;
@@ -48,7 +54,7 @@ impl FnCompiler {
             self.emit(Op::BinTN(op, k), span);
             return;
         }
-        // The local is read after `a` is evaluated, exactly when a `GetLocal` would.
+        // The local is read after the left operand, exactly when a `GetLocal` would.
         if let Some(y) = self.plain_local(b) {
             self.emit(Op::BinTL(op, y), span);
             return;
@@ -335,8 +341,7 @@ impl FnCompiler {
                 }
                 (Some(op), res) => {
                     self.get_var(res, n.span);
-                    self.expr(value);
-                    self.emit(bin_op(op), span);
+                    self.binary_on_top(op, value, span);
                     self.set_var(res, span);
                 }
                 (None, res) => {
@@ -372,8 +377,7 @@ impl FnCompiler {
                     if let Some(op) = op {
                         let site = self.field_site();
                         self.emit(Op::GetLocalField(o, k, site), name.span);
-                        self.expr(value);
-                        self.emit(bin_op(op), span);
+                        self.binary_on_top(op, value, span);
                     } else {
                         self.expr(value);
                     }
@@ -386,8 +390,7 @@ impl FnCompiler {
                     self.emit(Op::Dup, span);
                     let site = self.field_site();
                     self.emit(Op::GetField(k, site), name.span);
-                    self.expr(value);
-                    self.emit(bin_op(op), span);
+                    self.binary_on_top(op, value, span);
                 } else {
                     self.expr(value);
                 }
@@ -410,8 +413,7 @@ impl FnCompiler {
                 if let Some(op) = op {
                     self.emit(Op::Dup2, span);
                     self.emit(Op::GetIndex, target.span);
-                    self.expr(value);
-                    self.emit(bin_op(op), span);
+                    self.binary_on_top(op, value, span);
                 } else {
                     self.expr(value);
                 }
