@@ -105,6 +105,10 @@ pub enum Op {
     SetIndexL(u16),
     /// `local[i] = v;` as a statement: like `SetIndexL` without pushing the value.
     StoreIndexL(u16),
+    /// `o[i] = v` on plain locals `o` and `i`, with the value on top: leaves the value.
+    SetIndexLL(u16, u16),
+    /// `o[i] = v;` as a statement: like `SetIndexLL` without pushing the value.
+    StoreIndexLL(u16, u16),
     /// `super.name`: the receiver is on the stack.
     GetSuper(u32),
     InvokeSuper(u32, u16),
@@ -164,6 +168,9 @@ pub enum Op {
     BinNT(BinKind, u32),
     /// `e op a`: the value on top of the stack and a local (`x * x + c`).
     BinTL(BinKind, u16),
+    /// `a op e`: a local and the value on top of the stack (`dx * b.mass`), when `e`
+    /// cannot assign the local, so reading it after `e` is the same.
+    BinLT(BinKind, u16),
     /// `if (a op k)` with a local and a numeric constant.
     JumpUnlessLN(BinKind, u16, u32, u32),
     /// `if (e op k)` with the value on top and a numeric constant.

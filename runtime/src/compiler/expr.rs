@@ -39,6 +39,13 @@ impl FnCompiler {
             }
             return;
         }
+        if let Some(x) = self.plain_local(a)
+            && no_effects(b, true)
+        {
+            self.expr(b);
+            self.emit(Op::BinLT(op, x), span);
+            return;
+        }
         self.expr(a);
         self.binary_on_top(op, b, span);
     }
@@ -398,6 +405,16 @@ impl FnCompiler {
                 self.emit(Op::SetField(k, site), span);
             }
             ExprKind::Index { object, index } => {
+                if op.is_none()
+                    && let Some(o) = self.plain_local(object)
+                    && let Some(i) = self.plain_local(index)
+                    && no_effects(value, true)
+                {
+                    // The index is read after the value, which cannot assign it.
+                    self.expr(value);
+                    self.emit(Op::SetIndexLL(o, i), span);
+                    return;
+                }
                 if op.is_none()
                     && let Some(o) = self.plain_local(object)
                     && no_effects(index, true)

@@ -216,6 +216,7 @@ impl FnCompiler {
                 Some(Op::AddAssignLocal(s)) => Some(Op::AddToLocal(*s)),
                 Some(Op::SetGlobal(g)) => Some(Op::DefineGlobal(*g)),
                 Some(Op::SetIndexL(s)) => Some(Op::StoreIndexL(*s)),
+                Some(Op::SetIndexLL(o, i)) => Some(Op::StoreIndexLL(*o, *i)),
                 Some(Op::AddSetLocal(s, true)) => Some(Op::AddSetLocal(*s, false)),
                 Some(Op::AddSetGlobal(g, true)) => Some(Op::AddSetGlobal(*g, false)),
                 Some(Op::SetLocalField(o, k, site, true)) => {

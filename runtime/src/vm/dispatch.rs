@@ -385,6 +385,22 @@ impl Vm {
                     let r = tri!(ops::binary(kind, &a, &self.stack[base + y as usize]));
                     push!(r);
                 }
+                Op::BinLT(kind, x) => {
+                    let n = self.stack.len();
+                    if n > 0
+                        && with_binary!(
+                            kind,
+                            &self.stack[base + x as usize],
+                            &self.stack[n - 1],
+                            |r| r.store(&mut self.stack[n - 1])
+                        )
+                    {
+                        continue;
+                    }
+                    let b = pop!();
+                    let r = tri!(ops::binary(kind, &self.stack[base + x as usize], &b));
+                    push!(r);
+                }
                 Op::BinNT(kind, k) => {
                     let n = self.stack.len();
                     let c = number(&proto, k);
@@ -1249,6 +1265,20 @@ impl Vm {
                         &idx
                     ));
                     push!(v);
+                }
+                Op::SetIndexLL(o, i) | Op::StoreIndexLL(o, i) => {
+                    let v = pop!();
+                    let keep = matches!(op, Op::SetIndexLL(..)).then(|| copy_of(&v));
+                    let (obj, idx) = (
+                        &self.stack[base + o as usize],
+                        &self.stack[base + i as usize],
+                    );
+                    if let Err(v) = counted::list_set(obj, idx, v) {
+                        tri!(crate::index::set_index(obj, idx, v));
+                    }
+                    if let Some(v) = keep {
+                        push!(v);
+                    }
                 }
                 Op::SetIndexL(o) | Op::StoreIndexL(o) => {
                     let v = pop!();
