@@ -19,7 +19,7 @@ use crate::vm::{Called, Vm};
 use std::rc::Rc;
 
 /// How many backward jumps and calls run between polls of the limits.
-const POLL_EVERY: u32 = 4096;
+pub(crate) const POLL_EVERY: u32 = 4096;
 
 impl Vm {
     pub(crate) fn dispatch(&mut self, stop: usize) -> RtResult<Value> {
@@ -29,7 +29,6 @@ impl Vm {
         };
         let mut ip: usize;
         let mut base: usize;
-        let mut budget = POLL_EVERY;
 
         macro_rules! load_frame {
             () => {{
@@ -47,9 +46,9 @@ impl Vm {
         // Count a backward jump or a call; every `POLL_EVERY` of them, check the limits.
         macro_rules! poll {
             () => {
-                budget -= 1;
-                if budget == 0 {
-                    budget = POLL_EVERY;
+                self.poll_budget -= 1;
+                if self.poll_budget == 0 {
+                    self.poll_budget = POLL_EVERY;
                     tri!(self.check_limits());
                 }
             };
@@ -280,11 +279,14 @@ impl Vm {
 
         load_frame!();
         loop {
-            let Some(op) = proto.code.get(ip).copied() else {
+            // Matched through a reference: each arm reads only its own operands. A copy of
+            // the whole instruction is decoded into registers before the jump, for every
+            // instruction, and crowds the loop's own state out of registers.
+            let Some(op) = proto.code.get(ip) else {
                 throw!(RtError::new("internal error: ran off the end of the code"));
             };
             ip += 1;
-            match op {
+            match *op {
                 Op::Const(k) => {
                     let v = proto.consts.get(k as usize).cloned().unwrap_or_default();
                     push!(v);
@@ -751,7 +753,7 @@ impl Vm {
                     let (at, depth, entry) = (ip - 1, self.frames.len(), proto.clone());
                     ip = at;
                     save_ip!();
-                    match self.run_hot(stop, &mut budget) {
+                    match self.run_hot(stop) {
                         Ok(Hot::Done(v)) => return Ok(v),
                         Ok(Hot::Slow) => {}
                         Err(e) => return Err(self.locate(e)),
@@ -1268,7 +1270,8 @@ impl Vm {
                 }
                 Op::SetIndexLL(o, i) | Op::StoreIndexLL(o, i) => {
                     let v = pop!();
-                    let keep = matches!(op, Op::SetIndexLL(..)).then(|| copy_of(&v));
+                    let keep =
+                        matches!(proto.code[ip - 1], Op::SetIndexLL(..)).then(|| copy_of(&v));
                     let (obj, idx) = (
                         &self.stack[base + o as usize],
                         &self.stack[base + i as usize],
@@ -1283,7 +1286,7 @@ impl Vm {
                 Op::SetIndexL(o) | Op::StoreIndexL(o) => {
                     let v = pop!();
                     let idx = pop!();
-                    let keep = matches!(op, Op::SetIndexL(_)).then(|| v.clone());
+                    let keep = matches!(proto.code[ip - 1], Op::SetIndexL(_)).then(|| v.clone());
                     let obj = &self.stack[base + o as usize];
                     if let Err(v) = counted::list_set(obj, &idx, v) {
                         tri!(crate::index::set_index(obj, &idx, v));

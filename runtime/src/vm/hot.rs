@@ -25,7 +25,7 @@ impl Vm {
     /// Run from the current frame's `ip` until an instruction the hot tier does not run.
     /// Never inlined: inside the full loop it would lose what it is for.
     #[inline(never)]
-    pub(crate) fn run_hot(&mut self, stop: usize, budget: &mut u32) -> RtResult<Hot> {
+    pub(crate) fn run_hot(&mut self, stop: usize) -> RtResult<Hot> {
         let Some(f) = self.frames.last() else {
             return Ok(Hot::Slow);
         };
@@ -110,11 +110,11 @@ impl Vm {
                         if callee.proto.arity != 1
                             || callee.proto.has_cell_params
                             || self.frames.len() > self.max_depth
-                            || *budget <= 1
+                            || self.poll_budget <= 1
                         {
                             break 'frame;
                         }
-                        *budget -= 1;
+                        self.poll_budget -= 1;
                         let callee = callee.clone();
                         // Past the `CallGlobal` this instruction stands for.
                         if let Some(f) = self.frames.last_mut() {

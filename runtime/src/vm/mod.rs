@@ -80,6 +80,9 @@ pub struct Vm {
     method_cache: RefCell<[Option<MethodEntry>; 64]>,
     pub out: Output,
     pub max_depth: usize,
+    /// Backward jumps and calls left before the dispatch loop polls the limits (a field,
+    /// not a local of the loop, which has more live values than registers already).
+    pub(crate) poll_budget: u32,
     /// How deep builtins may re-enter the VM; see [`DEFAULT_NATIVE_DEPTH`].
     pub max_native_depth: usize,
     pub limits: Limits,
@@ -156,6 +159,7 @@ impl Vm {
             method_cache: RefCell::new(std::array::from_fn(|_| None)),
             out,
             max_depth: DEFAULT_MAX_DEPTH,
+            poll_budget: dispatch::POLL_EVERY,
             max_native_depth: DEFAULT_NATIVE_DEPTH,
             limits: Limits::default(),
             native_depth: 0,
