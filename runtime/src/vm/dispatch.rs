@@ -422,8 +422,7 @@ impl Vm {
                         Some(a) => holds!(kind, a, &Value::Int(k as i64)),
                         None => false,
                     };
-                    let v = pop!();
-                    discard(v);
+                    pop_scalar(&mut self.stack);
                     if !yes {
                         ip = t as usize;
                     }
@@ -433,8 +432,7 @@ impl Vm {
                         Some(a) => holds!(kind, a, number(&proto, k)),
                         None => false,
                     };
-                    let v = pop!();
-                    discard(v);
+                    pop_scalar(&mut self.stack);
                     if !yes {
                         ip = t as usize;
                     }
@@ -442,18 +440,15 @@ impl Vm {
                 Op::JumpUnlessTT(kind, t) => {
                     let n = self.stack.len();
                     let yes = holds!(kind, &self.stack[n - 2], &self.stack[n - 1]);
-                    let b = pop!();
-                    discard(b);
-                    let a = pop!();
-                    discard(a);
+                    pop_scalar(&mut self.stack);
+                    pop_scalar(&mut self.stack);
                     if !yes {
                         ip = t as usize;
                     }
                 }
                 Op::JumpUnlessNil(is_eq, t) => {
                     let is_nil = matches!(self.stack.last(), Some(Value::Nil));
-                    let v = pop!();
-                    discard(v);
+                    pop_scalar(&mut self.stack);
                     if is_nil != is_eq {
                         ip = t as usize;
                     }
@@ -730,8 +725,7 @@ impl Vm {
                     if self.stack.last().is_some_and(|v| !v.is_truthy()) {
                         ip = t as usize;
                     }
-                    let v = pop!();
-                    discard(v);
+                    pop_scalar(&mut self.stack);
                 }
                 Op::JumpIfFalseKeep(t) => {
                     if self.stack.last().is_some_and(|v| !v.is_truthy()) {

@@ -4,7 +4,9 @@
 
 use crate::value::Value;
 
-/// Pop a value known to be a scalar (`Vec::truncate` would call the out-of-line drop).
+/// Pop a value and drop it by its tag alone: inline for a scalar (`Vec::truncate` would
+/// call the out-of-line drop), and never moved as a whole (a 16-byte load of a value just
+/// written in parts stalls).
 #[inline(always)]
 pub(crate) fn pop_scalar(stack: &mut Vec<Value>) {
     if let Some(v) = stack.pop() {
