@@ -644,6 +644,13 @@ impl Vm {
                 Op::Gt => fused2!(BinKind::Gt),
                 Op::Ge => fused2!(BinKind::Ge),
                 Op::AddToLocal(s) => {
+                    let (n, at) = (self.stack.len(), base + s as usize);
+                    if with_binary!(BinKind::Add, &self.stack[at], &self.stack[n - 1], |r| r
+                        .store(&mut self.stack[at]))
+                    {
+                        pop_scalar(&mut self.stack);
+                        continue;
+                    }
                     let rhs = pop!();
                     let slot = &mut self.stack[base + s as usize];
                     match (&*slot, &rhs) {
