@@ -5,7 +5,6 @@ use crate::error::{RtError, RtResult};
 use crate::objects::new_cell;
 use crate::ops;
 use crate::pipe::PipeRun;
-use crate::print::display;
 use crate::value::*;
 use crate::vm::counted::{self, Got, Next};
 use crate::vm::hot::Hot;
@@ -300,12 +299,26 @@ impl Vm {
                         discard(v);
                     }
                 }
-                Op::Fused(enter) => {
-                    if enter {
-                        self.fused += 1;
-                    } else {
-                        self.fused = self.fused.saturating_sub(1);
-                    }
+                // Instructions outside loops: out of line (see `vm/cold.rs`).
+                Op::Fused(..)
+                | Op::DeclareGlobal(..)
+                | Op::BitNot
+                | Op::Closure(..)
+                | Op::MakeMap(..)
+                | Op::MakeShapedMap(..)
+                | Op::MakeRange
+                | Op::Class(..)
+                | Op::Print
+                | Op::IterInit(..)
+                | Op::InRange
+                | Op::NoMatch
+                | Op::Test(..)
+                | Op::Unpack(..)
+                | Op::Pick(..)
+                | Op::IterInitPairs(..)
+                | Op::AssertSource(..) => {
+                    save_ip!();
+                    tri!(self.run_cold(*op, &proto, base));
                 }
                 Op::Dup => {
                     let v = self.stack.last().cloned().unwrap_or_default();
@@ -614,20 +627,12 @@ impl Vm {
                     let v = pop!();
                     self.store_global(g, v);
                 }
-                Op::DeclareGlobal(g) => {
-                    tri!(self.declare_global(g));
-                }
                 Op::Add => fused2!(BinKind::Add),
                 Op::Sub => fused2!(BinKind::Sub),
                 Op::Mul => fused2!(BinKind::Mul),
                 Op::Div => fused2!(BinKind::Div),
                 Op::Mod => fused2!(BinKind::Mod),
                 Op::Bin(kind) => fused2!(kind),
-                Op::BitNot => {
-                    let a = pop!();
-                    let r = tri!(ops::bit_not(&a));
-                    push!(r);
-                }
                 Op::Neg => {
                     let a = pop!();
                     let r = tri!(ops::negate(&a));
@@ -852,60 +857,10 @@ impl Vm {
                         do_return!(result);
                     }
                 },
-                Op::Closure(i) => {
-                    let Some(p) = proto.protos.get(i as usize).cloned() else {
-                        throw!(RtError::new("internal error: bad function index"));
-                    };
-                    let Some(frame) = self.frames.last() else {
-                        throw!(RtError::new("no frame"));
-                    };
-                    let home = frame.closure.home.clone();
-                    let v = self.make_closure(p, frame, home);
-                    push!(v);
-                }
                 Op::MakeList(n) => {
                     let at = self.stack.len() - n as usize;
                     let items: Vec<Value> = self.stack.drain(at..).collect();
                     push!(Value::list(items));
-                }
-                Op::MakeMap(n) => {
-                    let at = self.stack.len() - 2 * n as usize;
-                    let mut map = new_entries(n as usize);
-                    let mut it = self.stack.drain(at..);
-                    let mut bad = None;
-                    while let (Some(k), Some(v)) = (it.next(), it.next()) {
-                        match MapKey::from_value(&k) {
-                            Ok(k) => {
-                                map.insert(k, v);
-                            }
-                            Err(e) => bad = Some(e),
-                        }
-                    }
-                    drop(it);
-                    if let Some(e) = bad {
-                        throw!(e);
-                    }
-                    push!(Value::map(map));
-                }
-                Op::MakeShapedMap(i) => {
-                    let Some(keys) = proto.shapes.get(i as usize) else {
-                        throw!(RtError::new("internal error: bad map shape"));
-                    };
-                    let at = self.stack.len() - keys.len();
-                    let values: Vec<Value> = self.stack.drain(at..).collect();
-                    push!(Value::map(Entries::shaped(keys.clone(), values)));
-                }
-                Op::MakeRange => {
-                    let b = pop!();
-                    let a = pop!();
-                    match (&a, &b) {
-                        (Value::Int(x), Value::Int(y)) => push!(Value::range(*x, *y)),
-                        _ => throw!(RtError::new(format!(
-                            "a range needs two Ints, not {} and {}",
-                            a.type_name(),
-                            b.type_name()
-                        ))),
-                    }
                 }
                 Op::GetLocalField(s, k, site) => {
                     if let Value::Instance(i) = &self.stack[base + s as usize] {
@@ -1074,26 +1029,6 @@ impl Vm {
                         load_frame!();
                     }
                 }
-                Op::Class(i) => {
-                    let frame_idx = self.frames.len() - 1;
-                    let v = tri!(self.build_class(i as usize, frame_idx));
-                    push!(v);
-                }
-                Op::Print => {
-                    let v = pop!();
-                    let text = display(&v);
-                    if let Some(e) = crate::limits::take_pending() {
-                        throw!(e);
-                    }
-                    if writeln!(self.out, "{text}").is_err() {
-                        throw!(RtError::new("cannot write to standard output"));
-                    }
-                }
-                Op::IterInit(s) => {
-                    let v = pop!();
-                    let at = base + s as usize;
-                    tri!(counted::start(v, &mut self.stack[at..at + 2]));
-                }
                 Op::IterInitRange(s) => {
                     let at = base + s as usize;
                     let n = self.stack.len();
@@ -1179,25 +1114,6 @@ impl Vm {
                         }
                     }
                 }
-                Op::InRange => {
-                    let hi = pop!();
-                    let lo = pop!();
-                    let x = pop!();
-                    let inside = match (ops::compare("..", &lo, &x), ops::compare("..", &x, &hi)) {
-                        (Ok(Some(a)), Ok(Some(b))) => {
-                            a != std::cmp::Ordering::Greater && b == std::cmp::Ordering::Less
-                        }
-                        _ => false,
-                    };
-                    push!(Value::Bool(inside));
-                }
-                Op::NoMatch => {
-                    let v = pop!();
-                    throw!(RtError::new(format!(
-                        "no match arm for {}",
-                        crate::print::repr(&v)
-                    )));
-                }
                 Op::MarkStack(s) => {
                     let height = self.stack.len() as i64;
                     self.stack[base + s as usize] = Value::Int(height);
@@ -1209,26 +1125,6 @@ impl Vm {
                             self.stack.truncate(h);
                         }
                     }
-                }
-                Op::Test(k) => {
-                    let f = pop!();
-                    let name = const_name(&proto, k).to_string();
-                    self.tests.push((name, f));
-                }
-                Op::Unpack(n) => {
-                    let v = pop!();
-                    let copy = tri!(super::destructure::unpack(&v, n));
-                    push!(copy);
-                }
-                Op::Pick(depth, i) => {
-                    let v = super::destructure::pick(&self.stack, depth, i);
-                    push!(v);
-                }
-                Op::IterInitPairs(s) => {
-                    let v = super::destructure::pairs(pop!());
-                    let run = tri!(PipeRun::new(&v, true));
-                    self.stack[base + s as usize] =
-                        Value::Iter(Rc::new(std::cell::RefCell::new(run)));
                 }
                 Op::GetIndexLL(o, i) => {
                     let (obj, idx) = (
@@ -1297,11 +1193,6 @@ impl Vm {
                         push!(v);
                     }
                 }
-                Op::AssertSource(g, k) => {
-                    if super::destructure::is_builtin_assert(self.globals.get(g as usize)) {
-                        self.assert_source = Some(const_name(&proto, k).into());
-                    }
-                }
             }
         }
     }
@@ -1313,11 +1204,9 @@ fn number(proto: &Proto, k: u32) -> &Value {
     numeric::constant(&proto.consts, k)
 }
 
-fn const_name(proto: &Proto, k: u32) -> &str {
+pub(crate) fn const_name(proto: &Proto, k: u32) -> &str {
     match proto.consts.get(k as usize) {
         Some(Value::Str(s)) => s.as_str(),
         _ => "?",
     }
 }
-
-use std::io::Write as _;

@@ -2,6 +2,7 @@
 //! Rust stack. Builtins that call back into Walia code (pipeline stages, `sort_by`) re-enter
 //! through [`Vm::call_value`]; that nesting is bounded by [`Vm::max_native_depth`].
 
+mod cold;
 mod completion;
 mod concat;
 mod construct;
