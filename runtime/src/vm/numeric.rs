@@ -84,52 +84,41 @@ pub(crate) fn constant(consts: &[Value], k: u32) -> &Value {
 macro_rules! with_binary {
     ($kind:expr, $a:expr, $b:expr, |$r:ident| $sink:expr) => {{
         use $crate::value::Value as V;
-        use $crate::vm::numeric as n;
+        use $crate::vm::numeric::{self as n, sink_some};
         match ($a, $b) {
             (V::Int(x), V::Int(y)) => {
                 let (x, y) = (*x, *y);
-                match n::int_binary($kind, x, y) {
-                    Some($r) => {
-                        $sink;
-                        true
-                    }
-                    None => false,
-                }
+                sink_some!(n::int_binary($kind, x, y), |$r| $sink)
             }
             (V::Float(x), V::Float(y)) => {
                 let (x, y) = (*x, *y);
-                match n::float_binary($kind, x, y) {
-                    Some($r) => {
-                        $sink;
-                        true
-                    }
-                    None => false,
-                }
+                sink_some!(n::float_binary($kind, x, y), |$r| $sink)
             }
             (V::Int(x), V::Float(y)) => {
                 let (x, y) = (*x, *y);
-                match n::mixed($kind, x, y, false) {
-                    Some($r) => {
-                        $sink;
-                        true
-                    }
-                    None => false,
-                }
+                sink_some!(n::mixed($kind, x, y, false), |$r| $sink)
             }
             (V::Float(x), V::Int(y)) => {
                 let (x, y) = (*x, *y);
-                match n::mixed($kind, y, x, true) {
-                    Some($r) => {
-                        $sink;
-                        true
-                    }
-                    None => false,
-                }
+                sink_some!(n::mixed($kind, y, x, true), |$r| $sink)
             }
             _ => false,
         }
     }};
 }
+/// One branch of [`with_binary`]: the sink run on a result, or `false` for none.
+macro_rules! sink_some {
+    ($result:expr, |$r:ident| $sink:expr) => {
+        match $result {
+            Some($r) => {
+                $sink;
+                true
+            }
+            None => false,
+        }
+    };
+}
+pub(crate) use sink_some;
 pub(crate) use with_binary;
 
 /// `a op b` when both are numbers and the result is not an error.
