@@ -443,7 +443,8 @@ impl FnCompiler {
         Some(self.number_const(v))
     }
 
-    /// The constant index of a number, shared by every use of it in the function.
+    /// The constant index of a number, shared by every use of it in the function (any
+    /// other value gets an index of its own).
     fn number_const(&mut self, v: Value) -> u32 {
         let key = match v {
             Value::Float(f) => (true, f.to_bits()),

@@ -524,7 +524,11 @@ impl Vm {
                     store_value(&mut self.stack[at], r);
                 }
                 Op::LoadConst(d, k) => {
-                    let v = copy_of(number(&proto, k));
+                    let v = proto
+                        .consts
+                        .get(k as usize)
+                        .map(copy_of)
+                        .unwrap_or_default();
                     store_value(&mut self.stack[base + d as usize], v);
                 }
                 Op::CopyLocal(d, s) => {
