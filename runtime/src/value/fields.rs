@@ -81,6 +81,15 @@ impl InstanceFields {
         }
     }
 
+    /// The field a site's cache knows, to write in place.
+    #[inline(always)]
+    pub fn cached_mut(&mut self, site: &FieldSite) -> Option<&mut Value> {
+        match self {
+            InstanceFields::Slots { shape, values } => values.get_mut(site.slot_in(shape)?),
+            InstanceFields::Dict(_) => None,
+        }
+    }
+
     /// `o.name = v` by what a site's cache knows: the field's slot in this shape, or the
     /// shape that adding the field leads to. `v` comes back when the cache does not know.
     #[inline(always)]

@@ -41,7 +41,7 @@ impl<T: Owner> Watched<T> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn borrow(&self) -> Ref<'_, T> {
         self.inner.borrow()
     }
@@ -51,8 +51,9 @@ impl<T: Owner> Watched<T> {
         self.inner.try_borrow()
     }
 
-    /// A mutable borrow: the stored record may no longer match.
-    #[inline]
+    /// A mutable borrow: the stored record may no longer match. Inline (it is on every
+    /// field store); telling the heap is the rare, out-of-line part.
+    #[inline(always)]
     pub fn borrow_mut(&self) -> RefMut<'_, T> {
         self.touch();
         self.inner.borrow_mut()
@@ -79,12 +80,18 @@ impl<T: Owner> Watched<T> {
         std::mem::take(self.get_mut())
     }
 
-    #[inline]
+    #[inline(always)]
     fn touch(&self) {
         if self.clean.get() {
-            self.clean.set(false);
-            crate::persist::dirty::note(T::KIND, self.address());
+            self.note_dirty();
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn note_dirty(&self) {
+        self.clean.set(false);
+        crate::persist::dirty::note(T::KIND, self.address());
     }
 
     /// Does a stored record equal this value (nothing mutated it since it was loaded or

@@ -8,7 +8,7 @@ use crate::pipe::PipeRun;
 use crate::value::*;
 use crate::vm::counted::{self, Got, Next};
 use crate::vm::hot::Hot;
-use crate::vm::members::{cached_field, cached_method, cached_store};
+use crate::vm::members::{cached_method, cached_store};
 use crate::vm::numeric::{self, Num, with_binary};
 use crate::vm::stack::{
     copy_of, discard, open_slot_under, pop_scalar, push_copy, push_moved, store_float, store_int,
@@ -212,6 +212,52 @@ impl Vm {
             ($kind:expr) => {{
                 num_fast2!($kind);
                 binary!(|a, b| ops::binary($kind, a, b));
+            }};
+        }
+
+        // Push field `site` of instance `$inst` when the site's cache knows where it is
+        // (true), matching on what the field holds once: the number's payload, or the
+        // pointer with its count raised, is written straight into the new top slot.
+        macro_rules! push_cached_field {
+            ($inst:expr, $site:expr) => {{
+                match proto.sites.field($site) {
+                    None => false,
+                    Some(cache) => {
+                        let fields = $inst.fields.borrow();
+                        match fields.cached(cache) {
+                            None => false,
+                            Some(Value::Float(f)) => {
+                                let f = *f;
+                                drop(fields);
+                                push!(Value::Float(f));
+                                true
+                            }
+                            Some(Value::Int(n)) => {
+                                let n = *n;
+                                drop(fields);
+                                push!(Value::Int(n));
+                                true
+                            }
+                            Some(Value::Instance(x)) => {
+                                let x = x.clone();
+                                drop(fields);
+                                push!(Value::Instance(x));
+                                true
+                            }
+                            Some(Value::Nil) => {
+                                drop(fields);
+                                push!(Value::Nil);
+                                true
+                            }
+                            Some(v) => {
+                                let v = copy_of(v);
+                                drop(fields);
+                                push_moved(&mut self.stack, v);
+                                true
+                            }
+                        }
+                    }
+                }
             }};
         }
 
@@ -867,12 +913,10 @@ impl Vm {
                     push!(Value::list(items));
                 }
                 Op::GetLocalField(s, k, site) => {
-                    if let Value::Instance(i) = &self.stack[base + s as usize] {
-                        let v = cached_field(&proto.sites, site, i);
-                        if !matches!(v, Value::Undefined) {
-                            push_moved(&mut self.stack, v);
-                            continue;
-                        }
+                    if let Value::Instance(i) = &self.stack[base + s as usize]
+                        && push_cached_field!(i, site)
+                    {
+                        continue;
                     }
                     let name = const_name(&proto, k);
                     if let Value::Row(r) = self.stack[base + s as usize]
@@ -909,13 +953,11 @@ impl Vm {
                 }
                 Op::GetField(k, site) => {
                     let obj = pop!();
-                    if let Value::Instance(i) = &obj {
-                        let v = cached_field(&proto.sites, site, i);
-                        if !matches!(v, Value::Undefined) {
-                            discard(obj);
-                            push_moved(&mut self.stack, v);
-                            continue;
-                        }
+                    if let Value::Instance(i) = &obj
+                        && push_cached_field!(i, site)
+                    {
+                        discard(obj);
+                        continue;
                     }
                     let name = const_name(&proto, k);
                     let v = tri!(self.get_field_at(&obj, name, proto.sites.field(site)));
@@ -950,6 +992,20 @@ impl Vm {
                     push!(stored);
                 }
                 Op::SetLocalField(s, k, site, keep) => {
+                    // A number into a field the site's cache knows: its payload, in place.
+                    if let Value::Instance(i) = &self.stack[base + s as usize]
+                        && let Some(cache) = proto.sites.field(site)
+                        && let Some(n) = self.stack.last().and_then(Num::of)
+                        && {
+                            let mut fields = i.fields.borrow_mut();
+                            fields.cached_mut(cache).map(|slot| n.store(slot)).is_some()
+                        }
+                    {
+                        if !keep {
+                            pop_scalar(&mut self.stack);
+                        }
+                        continue;
+                    }
                     let v = match self.stack.last() {
                         Some(top) if keep => copy_of(top),
                         _ => pop!(),

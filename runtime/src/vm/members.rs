@@ -3,23 +3,8 @@
 use crate::error::{RtError, RtResult};
 use crate::shape::{FieldSite, InvokeSite, SiteCaches};
 use crate::value::*;
-use crate::vm::stack::copy_of;
 use crate::vm::{Called, Vm};
 use std::rc::Rc;
-
-/// A field site's fast path: the field, when the instance has the shape the site saw last,
-/// else `Undefined` (never a field's value). Not an `Option`: moving an `Option<Value>`
-/// copies it bytewise through memory, a stall on every field read.
-#[inline(always)]
-pub(crate) fn cached_field(sites: &SiteCaches, site: u16, inst: &Instance) -> Value {
-    let Some(site) = sites.field(site) else {
-        return Value::Undefined;
-    };
-    match inst.fields.borrow().cached(site) {
-        Some(v) => copy_of(v),
-        None => Value::Undefined,
-    }
-}
 
 /// A field store's fast path: `v` stored where the site's cache knows it goes, or given
 /// back when the cache does not know.
