@@ -123,6 +123,11 @@ pub enum Op {
     IterInitRange(u16),
     /// Push the next element of the loop in slots s and s + 1, or jump when it is done.
     IterNext(u16, u32),
+    /// The back edge of a `for` loop whose variable is the plain local d: step the loop
+    /// in slots s and s + 1, store the element in d and jump to the body at t; fall
+    /// through when it is done. A loop that is not counted goes back to its `IterNext`
+    /// (at t - 2), which steps iterators. One dispatch per iteration instead of three.
+    ForNext(u16, u16, u32),
     /// Pop hi, lo, subject; push whether lo <= subject < hi (false for non-numbers).
     InRange,
     /// Raise "no match arm for X" with the value on top.

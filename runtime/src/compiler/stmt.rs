@@ -184,13 +184,22 @@ impl FnCompiler {
                     }
                     None => self.define_var(var.res, var.span),
                 }
+                let body_at = self.label();
                 self.loops.push(Loop {
                     continue_to: top,
                     breaks: Vec::new(),
                     mark,
                 });
                 self.stmt(body);
-                self.emit(Op::Loop(top), span);
+                // The back edge steps the loop itself when the element goes into a plain
+                // local (the `IterNext` and `DefineLocal` just before the body).
+                match self.code.get(top as usize + 1) {
+                    Some(Op::DefineLocal(d)) if second.is_none() && body_at == top + 2 => {
+                        let d = *d;
+                        self.emit(Op::ForNext(iter_slot, d, body_at), span)
+                    }
+                    _ => self.emit(Op::Loop(top), span),
+                };
                 self.patch(exit);
                 self.end_loop();
             }

@@ -379,10 +379,15 @@ impl Vm {
                         push!(b);
                     }
                 }
-                Op::GetLocal(s) => {
-                    let v = copy_of(&self.stack[base + s as usize]);
-                    push!(v);
-                }
+                Op::GetLocal(s) => match self.stack[base + s as usize] {
+                    // Numbers by payload: one match, the value built in its new slot.
+                    Value::Int(i) => push!(Value::Int(i)),
+                    Value::Float(f) => push!(Value::Float(f)),
+                    ref v => {
+                        let v = copy_of(v);
+                        push_moved(&mut self.stack, v);
+                    }
+                },
                 Op::BinLL(kind, x, y) => {
                     bin_push!(
                         kind,
@@ -570,16 +575,23 @@ impl Vm {
                     store_value(&mut self.stack[at], r);
                 }
                 Op::LoadConst(d, k) => {
-                    let v = proto
-                        .consts
-                        .get(k as usize)
-                        .map(copy_of)
-                        .unwrap_or_default();
-                    store_value(&mut self.stack[base + d as usize], v);
+                    let slot = &mut self.stack[base + d as usize];
+                    match proto.consts.get(k as usize) {
+                        Some(Value::Float(f)) => store_float(slot, *f),
+                        Some(Value::Int(i)) => store_int(slot, *i),
+                        v => store_value(slot, v.map(copy_of).unwrap_or_default()),
+                    }
                 }
                 Op::CopyLocal(d, s) => {
-                    let v = copy_of(&self.stack[base + s as usize]);
-                    store_value(&mut self.stack[base + d as usize], v);
+                    // Numbers by payload: one match on the source.
+                    match self.stack[base + s as usize] {
+                        Value::Int(i) => store_int(&mut self.stack[base + d as usize], i),
+                        Value::Float(f) => store_float(&mut self.stack[base + d as usize], f),
+                        ref v => {
+                            let v = copy_of(v);
+                            store_value(&mut self.stack[base + d as usize], v);
+                        }
+                    }
                 }
                 Op::LoadIndexLL(d, o, i) => {
                     let (obj, idx) = (
@@ -781,6 +793,22 @@ impl Vm {
                 Op::Loop(t) => {
                     ip = t as usize;
                     poll!();
+                }
+                Op::ForNext(s, d, body) => {
+                    poll!();
+                    let at = base + s as usize;
+                    // A range's next Int, straight into the variable; anything else (the
+                    // end, a list, an iterator) steps through the loop's `IterNext`.
+                    if let [Value::Int(i), Value::Int(end)] = &mut self.stack[at..at + 2]
+                        && *i < *end
+                    {
+                        let v = *i;
+                        *i += 1;
+                        store_int(&mut self.stack[base + d as usize], v);
+                        ip = body as usize;
+                    } else {
+                        ip = body as usize - 2;
+                    }
                 }
                 Op::JumpIfFalse(t) => {
                     // Tested in place: the condition was usually just written in parts.
