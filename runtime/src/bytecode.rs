@@ -184,6 +184,15 @@ pub enum Op {
     JumpUnlessTT(BinKind, u32),
     /// `if (e == nil)` (true) or `if (e != nil)` (false): pops `e`, jumps unless it holds.
     JumpUnlessNil(bool, u32),
+    /// `top op global` on two numbers: the result replaces the top and the `GetGlobal`
+    /// and operator instructions that follow are skipped. Anything else (not numbers, an
+    /// undefined global) runs them, so their errors and locations are theirs.
+    BinTG(BinKind, u32),
+    /// `if (top op global)` on two numbers: pops the top and skips the `GetGlobal` and
+    /// `JumpUnlessTT` that follow, or takes that jump. Anything else runs them.
+    JumpUnlessTG(BinKind, u32),
+    /// `JumpUnlessNil` of a plain local, tested in its slot.
+    JumpUnlessNilL(u16, bool, u32),
     /// `dst = a op k;` on locals and a numeric constant, as a statement.
     SetBinLN(BinKind, u16, u16, u32),
     /// `dst = k op a;` with a numeric constant and a local.

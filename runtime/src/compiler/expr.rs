@@ -66,8 +66,15 @@ impl FnCompiler {
             self.emit(Op::BinTL(op, y), span);
             return;
         }
+        // A global operand (often a constant by use: `x & FLAG`): a numeric fast path
+        // in front of the plain instructions.
+        let prefixed = global_name(b).map(|g| self.emit(Op::BinTG(op, g), span));
         self.expr(b);
         self.emit(bin_op(op), span);
+        if prefixed.is_some() {
+            // The fast path lands here: nothing may fuse the operator with what follows.
+            self.last_target = self.here();
+        }
     }
 
     fn expr_unguarded(&mut self, e: &Expr) {
@@ -585,5 +592,16 @@ pub(super) fn bin_op(op: BinOp) -> Op {
         BinOp::Le => Op::Le,
         BinOp::Gt => Op::Gt,
         BinOp::Ge => Op::Ge,
+    }
+}
+
+/// The global a plain name refers to.
+pub(super) fn global_name(e: &Expr) -> Option<u32> {
+    match &e.kind {
+        ExprKind::Name(Name {
+            res: Res::Global(g),
+            ..
+        }) => Some(*g),
+        _ => None,
     }
 }

@@ -340,6 +340,9 @@ impl FnCompiler {
                 _ => None,
             };
             if let Some(x) = other {
+                if let Some(s) = self.plain_local(x) {
+                    return self.emit(Op::JumpUnlessNilL(s, *op == BinOp::Eq, 0), cond.span);
+                }
                 self.expr(x);
                 return self.emit(Op::JumpUnlessNil(*op == BinOp::Eq, 0), cond.span);
             }
@@ -348,6 +351,9 @@ impl FnCompiler {
             && is_comparison(*op)
         {
             self.expr(a);
+            if let Some(g) = expr::global_name(b) {
+                self.emit(Op::JumpUnlessTG(*op, g), cond.span);
+            }
             self.expr(b);
             return self.emit(Op::JumpUnlessTT(*op, 0), cond.span);
         }
@@ -417,7 +423,8 @@ impl FnCompiler {
             | Op::JumpUnlessLN(_, _, _, t)
             | Op::JumpUnlessTN(_, _, t)
             | Op::JumpUnlessTT(_, t)
-            | Op::JumpUnlessNil(_, t) => *t = target,
+            | Op::JumpUnlessNil(_, t)
+            | Op::JumpUnlessNilL(_, _, t) => *t = target,
             _ => {}
         }
     }

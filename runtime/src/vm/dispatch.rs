@@ -517,6 +517,32 @@ impl Vm {
                         ip = t as usize;
                     }
                 }
+                Op::BinTG(kind, g) => {
+                    let n = self.stack.len();
+                    if n > 0
+                        && let Some(b) = self.globals.get(g as usize)
+                        && with_binary!(kind, &self.stack[n - 1], b, |r| r
+                            .store(&mut self.stack[n - 1]))
+                    {
+                        ip += 2;
+                    }
+                }
+                Op::JumpUnlessTG(kind, g) => {
+                    let n = self.stack.len();
+                    if n > 0
+                        && let Some(b) = self.globals.get(g as usize)
+                        && let Some(r) = numeric::binary(kind, &self.stack[n - 1], b)
+                        && let Some(Op::JumpUnlessTT(_, t)) = proto.code.get(ip + 1)
+                    {
+                        pop_scalar(&mut self.stack);
+                        ip = if r.truthy() { ip + 2 } else { *t as usize };
+                    }
+                }
+                Op::JumpUnlessNilL(x, is_eq, t) => {
+                    if matches!(self.stack[base + x as usize], Value::Nil) != is_eq {
+                        ip = t as usize;
+                    }
+                }
                 Op::JumpUnlessLK(kind, x, k, t) => {
                     let yes = match &self.stack[base + x as usize] {
                         Value::Int(a) => ops::int_compare(kind, *a, k as i64),
