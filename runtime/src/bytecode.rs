@@ -191,6 +191,10 @@ pub enum Op {
     /// `if (top op global)` on two numbers: pops the top and skips the `GetGlobal` and
     /// `JumpUnlessTT` that follow, or takes that jump. Anything else runs them.
     JumpUnlessTG(BinKind, u32),
+    /// `if (o.f == nil)` / `!= nil` with `o` a plain local (slot, field site): the field
+    /// is tested where it is when the site's cache knows it, and the `JumpUnlessNil` after
+    /// the `GetLocalField` that follows is taken or skipped. Anything else runs those two.
+    JumpUnlessFieldNil(u16, u16),
     /// `JumpUnlessNil` of a plain local, tested in its slot.
     JumpUnlessNilL(u16, bool, u32),
     /// `dst = a op k;` on locals and a numeric constant, as a statement.

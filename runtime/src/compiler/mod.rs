@@ -344,6 +344,15 @@ impl FnCompiler {
                     return self.emit(Op::JumpUnlessNilL(s, *op == BinOp::Eq, 0), cond.span);
                 }
                 self.expr(x);
+                // A field of a local: the test in place goes in front of the field read
+                // (where a loop's label already points).
+                if let Some(&Op::GetLocalField(o, k, site)) = self.code.last() {
+                    let at = self.code.len() - 1;
+                    let span = self.spans[at];
+                    self.code[at] = Op::JumpUnlessFieldNil(o, site);
+                    self.code.push(Op::GetLocalField(o, k, site));
+                    self.spans.push(span);
+                }
                 return self.emit(Op::JumpUnlessNil(*op == BinOp::Eq, 0), cond.span);
             }
         }

@@ -538,6 +538,19 @@ impl Vm {
                         ip = if r.truthy() { ip + 2 } else { *t as usize };
                     }
                 }
+                Op::JumpUnlessFieldNil(x, site) => {
+                    if let Value::Instance(i) = &self.stack[base + x as usize]
+                        && let Some(cache) = proto.sites.field(site)
+                        && let Some(is_nil) = i
+                            .fields
+                            .borrow()
+                            .cached(cache)
+                            .map(|v| matches!(v, Value::Nil))
+                        && let Some(&Op::JumpUnlessNil(is_eq, t)) = proto.code.get(ip + 1)
+                    {
+                        ip = if is_nil == is_eq { ip + 2 } else { t as usize };
+                    }
+                }
                 Op::JumpUnlessNilL(x, is_eq, t) => {
                     if matches!(self.stack[base + x as usize], Value::Nil) != is_eq {
                         ip = t as usize;
