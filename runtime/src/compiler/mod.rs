@@ -345,8 +345,11 @@ impl FnCompiler {
                 }
                 self.expr(x);
                 // A field of a local: the test in place goes in front of the field read
-                // (where a loop's label already points).
-                if let Some(&Op::GetLocalField(o, k, site)) = self.code.last() {
+                // (where a loop's label already points). Not when a jump lands after the
+                // read (`(if (c) o.a else o.b) == nil`): it would land on the moved read.
+                if let Some(&Op::GetLocalField(o, k, site)) = self.code.last()
+                    && (self.last_target as usize) < self.code.len()
+                {
                     let at = self.code.len() - 1;
                     let span = self.spans[at];
                     self.code[at] = Op::JumpUnlessFieldNil(o, site);
