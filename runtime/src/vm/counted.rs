@@ -11,6 +11,7 @@ use crate::index::norm_index;
 use crate::pipe::PipeRun;
 use crate::value::Value;
 use crate::vm::numeric::Num;
+use crate::vm::stack::{copy_of, discard, store_float, store_int};
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -115,6 +116,34 @@ pub(crate) fn list_get(obj: &Value, idx: &Value) -> Option<Got> {
         Value::Bool(b) => Got::Num(Num::Bool(*b)),
         other => Got::Value(other.clone()),
     })
+}
+
+/// `list[i] = v` of a list and an Int index in range, with `v` left where it is (on top
+/// of the stack: the caller pops it, or keeps it as an assignment's value). A number is
+/// written by payload: `v` was usually just written in parts, and a whole 16-byte copy of
+/// it would stall. False when it does not apply (the general `set_index` stores it or
+/// reports the error).
+#[inline(always)]
+pub(crate) fn list_store(obj: &Value, idx: &Value, v: &Value) -> bool {
+    let (Value::List(l), Value::Int(i)) = (obj, idx) else {
+        return false;
+    };
+    let Ok(mut items) = l.items.try_borrow_mut() else {
+        return false;
+    };
+    let Some(j) = norm_index(*i, items.len()) else {
+        return false;
+    };
+    let slot = &mut items[j];
+    match *v {
+        Value::Int(n) => store_int(slot, n),
+        Value::Float(f) => store_float(slot, f),
+        _ => {
+            let v = copy_of(v);
+            discard(std::mem::replace(slot, v));
+        }
+    }
+    true
 }
 
 /// `list[i] = v` of a list and an Int index in range. Gives `v` back when it does not

@@ -1293,18 +1293,18 @@ impl Vm {
                     push!(v);
                 }
                 Op::SetIndexLL(o, i) | Op::StoreIndexLL(o, i) => {
-                    let v = pop!();
-                    let keep =
-                        matches!(proto.code[ip - 1], Op::SetIndexLL(..)).then(|| copy_of(&v));
+                    let n = self.stack.len();
                     let (obj, idx) = (
                         &self.stack[base + o as usize],
                         &self.stack[base + i as usize],
                     );
-                    if let Err(v) = counted::list_set(obj, idx, v) {
+                    if !counted::list_store(obj, idx, &self.stack[n - 1]) {
+                        let v = copy_of(&self.stack[n - 1]);
                         tri!(crate::index::set_index(obj, idx, v));
                     }
-                    if let Some(v) = keep {
-                        push!(v);
+                    // An assignment expression keeps the value as its result.
+                    if matches!(proto.code[ip - 1], Op::StoreIndexLL(..)) {
+                        pop_scalar(&mut self.stack);
                     }
                 }
                 Op::SetIndexL(o) | Op::StoreIndexL(o) => {
