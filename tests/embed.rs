@@ -120,6 +120,11 @@ fn deadline_stops_an_endless_loop() {
     let err = e.run("var i = 0; while (true) { i = i + 1; }").unwrap_err();
     assert!(err.is_limit(), "{err}");
     assert!(t.elapsed() < Duration::from_secs(5));
+    // A loop on locals tests its condition at its back edge, which polls the limits too.
+    let err = e
+        .run("fun spin() { var i = 0; var n = 1; while (i < n) {} } spin();")
+        .unwrap_err();
+    assert!(err.is_limit(), "while on locals: {err}");
     let err = e.run("fun f() { return f(); } f();").unwrap_err();
     assert!(err.is_limit(), "tail-recursive spin: {err}");
     // Recursion on Ints runs in the VM's hot tier, which must hand the limits back too.

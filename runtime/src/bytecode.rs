@@ -178,6 +178,14 @@ pub enum Op {
     BinLT(BinKind, u16),
     /// `if (a op k)` with a local and a numeric constant.
     JumpUnlessLN(BinKind, u16, u32, u32),
+    /// The back edge of `while (a op b)` on plain locals: the condition tested again at
+    /// the bottom, jumping to the body's start when it holds (the top test is only for
+    /// entering the loop and for `continue`). Polls the limits like `Loop`.
+    LoopIfLL(BinKind, u16, u16, u32),
+    /// `LoopIfLL` against a small Int.
+    LoopIfLK(BinKind, u16, i32, u32),
+    /// `LoopIfLL` against the numeric constant `consts[k]`.
+    LoopIfLN(BinKind, u16, u32, u32),
     /// `if (e op k)` with the value on top and a numeric constant.
     JumpUnlessTN(BinKind, u32, u32),
     /// `if (a op b)` for any operands: pops both, jumps to the target unless `a op b` holds.

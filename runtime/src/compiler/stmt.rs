@@ -132,15 +132,31 @@ impl FnCompiler {
             StmtKind::While { cond, body, mark } => {
                 let mark = self.mark_stack(*mark, span);
                 let start = self.label();
-                let exit = self.jump_unless(cond);
+                // `while (true)` tests nothing.
+                let exit = match cond.kind {
+                    ExprKind::Bool(true) => None,
+                    _ => Some(self.jump_unless(cond)),
+                };
+                let body_at = self.label();
                 self.loops.push(Loop {
                     continue_to: start,
                     breaks: Vec::new(),
                     mark,
                 });
                 self.stmt(body);
-                self.emit(Op::Loop(start), span);
-                self.patch(exit);
+                // A comparison of plain locals (one instruction, no effects) is tested
+                // again at the bottom: one instruction per iteration instead of the back
+                // jump and the test.
+                let back_edge = exit
+                    .filter(|&at| at == start as usize)
+                    .and_then(|at| bottom_test(self.code[at], body_at));
+                match back_edge {
+                    Some(op) => self.emit(op, cond.span),
+                    None => self.emit(Op::Loop(start), span),
+                };
+                if let Some(exit) = exit {
+                    self.patch(exit);
+                }
                 self.end_loop();
             }
             StmtKind::For {
@@ -476,4 +492,15 @@ impl FnCompiler {
     }
 
     // ---- expressions ----
+}
+
+/// The back edge that tests a loop's one-instruction condition `test` again, jumping to
+/// the body at `body_at` when it holds.
+fn bottom_test(test: Op, body_at: u32) -> Option<Op> {
+    match test {
+        Op::JumpUnlessLL(kind, x, y, _) => Some(Op::LoopIfLL(kind, x, y, body_at)),
+        Op::JumpUnlessLK(kind, x, k, _) => Some(Op::LoopIfLK(kind, x, k, body_at)),
+        Op::JumpUnlessLN(kind, x, k, _) => Some(Op::LoopIfLN(kind, x, k, body_at)),
+        _ => None,
+    }
 }

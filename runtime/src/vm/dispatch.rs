@@ -833,6 +833,32 @@ impl Vm {
                     ip = t as usize;
                     poll!();
                 }
+                Op::LoopIfLL(kind, x, y, t) => {
+                    if holds!(
+                        kind,
+                        &self.stack[base + x as usize],
+                        &self.stack[base + y as usize]
+                    ) {
+                        ip = t as usize;
+                        poll!();
+                    }
+                }
+                Op::LoopIfLK(kind, x, k, t) => {
+                    let yes = match &self.stack[base + x as usize] {
+                        Value::Int(a) => ops::int_compare(kind, *a, k as i64),
+                        a => holds!(kind, a, &Value::Int(k as i64)),
+                    };
+                    if yes {
+                        ip = t as usize;
+                        poll!();
+                    }
+                }
+                Op::LoopIfLN(kind, x, k, t) => {
+                    if holds!(kind, &self.stack[base + x as usize], number(&proto, k)) {
+                        ip = t as usize;
+                        poll!();
+                    }
+                }
                 Op::ForNext(s, d, body) => {
                     poll!();
                     let at = base + s as usize;
