@@ -109,6 +109,8 @@ pub enum Op {
     SetIndexLL(u16, u16),
     /// `o[i] = v;` as a statement: like `SetIndexLL` without pushing the value.
     StoreIndexLL(u16, u16),
+    /// `o[i] = v;` with all three plain locals (object, index, value), as a statement.
+    StoreIndexLLL(u16, u16, u16),
     /// `super.name`: the receiver is on the stack.
     GetSuper(u32),
     InvokeSuper(u32, u16),

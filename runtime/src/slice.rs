@@ -25,7 +25,13 @@ pub fn get_slice(obj: &Value, r: &RangeVal) -> RtResult<Value> {
         Value::List(l) => {
             let items = l.items.borrow();
             let (lo, hi) = bounds(r, items.len());
-            Ok(Value::list(items[lo..hi].to_vec()))
+            // Copied variant by variant, inline (`to_vec` calls the generic clone per
+            // element).
+            let part = items[lo..hi]
+                .iter()
+                .map(crate::vm::stack::copy_of)
+                .collect();
+            Ok(Value::list(part))
         }
         Value::Str(s) => {
             let (lo, hi) = bounds(r, s.char_len());

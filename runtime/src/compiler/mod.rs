@@ -228,7 +228,8 @@ impl FnCompiler {
                 let at = self.code.len() - 1;
                 self.code[at] = m;
                 self.fuse_define();
-                return at;
+                self.fuse_store_of_local();
+                return self.code.len() - 1;
             }
         }
         // A call whose argument (or callee) the previous instruction computes: that
@@ -253,6 +254,22 @@ impl FnCompiler {
             self.fuse_define();
         }
         at
+    }
+
+    /// `o[i] = v;` with `v` a plain local read just before the store (`perm[j] = t;`): one
+    /// instruction, which keeps the store's span for its errors. Not when a jump lands on
+    /// the store (the value would then come from elsewhere).
+    fn fuse_store_of_local(&mut self) {
+        let n = self.code.len();
+        if n < 2 || self.last_target as usize >= n - 1 {
+            return;
+        }
+        if let (Op::GetLocal(v), Op::StoreIndexLL(o, i)) = (self.code[n - 2], self.code[n - 1]) {
+            self.code[n - 2] = Op::StoreIndexLLL(o, i, v);
+            self.spans[n - 2] = self.spans[n - 1];
+            self.code.pop();
+            self.spans.pop();
+        }
     }
 
     /// An instruction that pushes a value, then `DefineLocal(d)` (`var x = a * b + c`,

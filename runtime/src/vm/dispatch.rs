@@ -1333,6 +1333,16 @@ impl Vm {
                         pop_scalar(&mut self.stack);
                     }
                 }
+                Op::StoreIndexLLL(o, i, v) => {
+                    let (obj, idx, v) = (
+                        &self.stack[base + o as usize],
+                        &self.stack[base + i as usize],
+                        &self.stack[base + v as usize],
+                    );
+                    if !counted::list_store(obj, idx, v) {
+                        tri!(crate::index::set_index(obj, idx, copy_of(v)));
+                    }
+                }
                 Op::SetIndexL(o) | Op::StoreIndexL(o) => {
                     let v = pop!();
                     let idx = pop!();
