@@ -186,14 +186,25 @@ impl Vm {
         // A fused call instruction's fast path: enter `callee` with its slot 0 and `argc`
         // arguments on top of the stack, skipping the plain call instruction that follows
         // (diagnostics of the call point at that instruction, so `ip` moves past it first).
+        // Enter `$callee`, whose slot 0 and `$argc` arguments are at `$at`: over the
+        // current frame when the call is in tail position (see `tail_collapse!`), else in
+        // a new frame.
+        macro_rules! enter {
+            ($callee:expr, $argc:expr, $at:expr) => {{
+                if proto.kind != ProtoKind::Init && matches!(proto.code.get(ip), Some(Op::Return)) {
+                    tri!(self.tail_frame($callee, $argc, $at));
+                } else {
+                    tri!(self.push_frame($callee, $argc, $at));
+                }
+            }};
+        }
         macro_rules! enter_skipping_call {
             ($callee:expr, $argc:expr) => {{
                 poll!();
                 ip += 1;
                 save_ip!();
                 let callee_at = self.stack.len() - $argc - 1;
-                tri!(self.push_frame($callee, $argc, callee_at));
-                tail_collapse!();
+                enter!($callee, $argc, callee_at);
                 load_frame!();
             }};
         }
@@ -960,8 +971,9 @@ impl Vm {
                     let called = match self.globals.get(g as usize) {
                         Some(Value::Function(c)) => {
                             let c = c.clone();
-                            tri!(self.push_frame(c, argc, callee_at));
-                            Called::Frame
+                            enter!(c, argc, callee_at);
+                            load_frame!();
+                            continue;
                         }
                         Some(Value::Native(n)) => {
                             let n = n.clone();
@@ -1138,8 +1150,9 @@ impl Vm {
                     };
                     let called = match cached {
                         Some(method) => {
-                            tri!(self.push_frame(method, argc as usize, at));
-                            Called::Frame
+                            enter!(method, argc as usize, at);
+                            load_frame!();
+                            continue;
                         }
                         None => {
                             let (name, site) = (const_name(&proto, k), proto.sites.invoke(site));
