@@ -11,8 +11,8 @@ use crate::vm::hot::Hot;
 use crate::vm::members::{cached_method, cached_store};
 use crate::vm::numeric::{self, Num, with_binary};
 use crate::vm::stack::{
-    copy_of, discard, open_slot_under, pop_scalar, push_copy, push_moved, store_float, store_int,
-    store_value, take_top, truncate_stack,
+    copy_of, discard, open_slot_under, pop_scalar, push_built, push_copy, push_moved, store_float,
+    store_int, store_value, take_top, truncate_stack,
 };
 use crate::vm::{Called, Vm};
 use std::rc::Rc;
@@ -74,11 +74,10 @@ impl Vm {
                 }
             };
         }
-        // Push through `extend(once_with(..))`: the vector makes room first and the value is
-        // built after, straight into place. `Vec::push` builds it first and, around a
-        // possible reallocation, spills and reloads it: a store-forwarding stall per push.
+        // Push through `push_built`: room is made first and the value built after, straight
+        // into place, inline (see `vm/stack.rs`).
         macro_rules! push {
-            ($e:expr) => {{ self.stack.extend(std::iter::once_with(|| $e)) }};
+            ($e:expr) => {{ push_built(&mut self.stack, || $e) }};
         }
         macro_rules! pop {
             () => {

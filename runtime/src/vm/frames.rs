@@ -4,7 +4,7 @@
 use crate::error::{RtError, RtResult};
 use crate::objects::new_cell;
 use crate::value::*;
-use crate::vm::stack::{store_float, store_int, store_value, truncate_stack};
+use crate::vm::stack::{push_built, store_float, store_int, store_value, truncate_stack};
 use crate::vm::{Frame, Vm, arity_error};
 use std::rc::Rc;
 
@@ -26,7 +26,7 @@ impl Vm {
             // Inline, a few nils (`resize` is an out-of-line call).
             self.stack.reserve(top - self.stack.len());
             while self.stack.len() < top {
-                self.stack.extend(std::iter::once_with(|| Value::Nil));
+                push_built(&mut self.stack, || Value::Nil);
             }
         } else if top < self.stack.len() {
             truncate_stack(&mut self.stack, top);
@@ -104,7 +104,7 @@ impl Vm {
         if top > self.stack.len() {
             self.stack.reserve(top - self.stack.len());
             while self.stack.len() < top {
-                self.stack.extend(std::iter::once_with(|| Value::Nil));
+                push_built(&mut self.stack, || Value::Nil);
             }
         }
         if proto.has_cell_params {
