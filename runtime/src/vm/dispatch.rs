@@ -11,8 +11,8 @@ use crate::vm::hot::Hot;
 use crate::vm::members::{cached_method, cached_store};
 use crate::vm::numeric::{self, Num, with_binary};
 use crate::vm::stack::{
-    copy_of, discard, open_slot_under, pop_scalar, push_built, push_copy, push_moved, store_float,
-    store_int, store_value, take_top, truncate_stack,
+    copy_of, discard, open_slot_under, pop_scalar, push_copy, push_moved, store_float, store_int,
+    store_value, take_top, truncate_stack,
 };
 use crate::vm::{Called, Vm};
 use std::rc::Rc;
@@ -74,10 +74,11 @@ impl Vm {
                 }
             };
         }
-        // Push through `push_built`: room is made first and the value built after, straight
-        // into place, inline (see `vm/stack.rs`).
+        // Push through `extend(once_with(..))`: the vector makes room first and the value is
+        // built after, straight into place. `Vec::push` builds it first and, around a
+        // possible reallocation, spills and reloads it: a store-forwarding stall per push.
         macro_rules! push {
-            ($e:expr) => {{ push_built(&mut self.stack, || $e) }};
+            ($e:expr) => {{ self.stack.extend(std::iter::once_with(|| $e)) }};
         }
         macro_rules! pop {
             () => {
@@ -185,25 +186,14 @@ impl Vm {
         // A fused call instruction's fast path: enter `callee` with its slot 0 and `argc`
         // arguments on top of the stack, skipping the plain call instruction that follows
         // (diagnostics of the call point at that instruction, so `ip` moves past it first).
-        // Enter `$callee`, whose slot 0 and `$argc` arguments are at `$at`: over the
-        // current frame when the call is in tail position (see `tail_collapse!`), else in
-        // a new frame.
-        macro_rules! enter {
-            ($callee:expr, $argc:expr, $at:expr) => {{
-                if proto.kind != ProtoKind::Init && matches!(proto.code.get(ip), Some(Op::Return)) {
-                    tri!(self.tail_frame($callee, $argc, $at));
-                } else {
-                    tri!(self.push_frame($callee, $argc, $at));
-                }
-            }};
-        }
         macro_rules! enter_skipping_call {
             ($callee:expr, $argc:expr) => {{
                 poll!();
                 ip += 1;
                 save_ip!();
                 let callee_at = self.stack.len() - $argc - 1;
-                enter!($callee, $argc, callee_at);
+                tri!(self.push_frame($callee, $argc, callee_at));
+                tail_collapse!();
                 load_frame!();
             }};
         }
@@ -970,9 +960,8 @@ impl Vm {
                     let called = match self.globals.get(g as usize) {
                         Some(Value::Function(c)) => {
                             let c = c.clone();
-                            enter!(c, argc, callee_at);
-                            load_frame!();
-                            continue;
+                            tri!(self.push_frame(c, argc, callee_at));
+                            Called::Frame
                         }
                         Some(Value::Native(n)) => {
                             let n = n.clone();
@@ -1149,9 +1138,8 @@ impl Vm {
                     };
                     let called = match cached {
                         Some(method) => {
-                            enter!(method, argc as usize, at);
-                            load_frame!();
-                            continue;
+                            tri!(self.push_frame(method, argc as usize, at));
+                            Called::Frame
                         }
                         None => {
                             let (name, site) = (const_name(&proto, k), proto.sites.invoke(site));

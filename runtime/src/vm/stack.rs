@@ -4,26 +4,6 @@
 
 use crate::value::Value;
 
-/// Push the value `build` makes, inline. Room is made first, out of line, and the value is
-/// built after the check: built before it, the value would have to survive a possible
-/// reallocation, and the spill and reload around it stall (its parts were just written).
-/// `Vec::push`'s own capacity test then never fails. (`extend(once_with(..))` also builds
-/// after reserving, but is an out-of-line call at most sites.)
-#[inline(always)]
-pub(crate) fn push_built(stack: &mut Vec<Value>, build: impl FnOnce() -> Value) {
-    if stack.len() == stack.capacity() {
-        grow_stack(stack);
-    }
-    stack.push(build());
-}
-
-/// Double the value stack's room (at least 64 slots).
-#[cold]
-#[inline(never)]
-fn grow_stack(stack: &mut Vec<Value>) {
-    stack.reserve(stack.len().max(64));
-}
-
 /// Pop a value and drop it by its tag alone: inline for a scalar (`Vec::truncate` would
 /// call the out-of-line drop), and never moved as a whole (a 16-byte load of a value just
 /// written in parts stalls).
@@ -74,7 +54,7 @@ pub(crate) fn discard(v: Value) {
 #[inline(always)]
 pub(crate) fn open_slot_under(stack: &mut Vec<Value>, n: usize) {
     let at = stack.len() - n;
-    push_built(stack, || Value::Nil);
+    stack.extend(std::iter::once_with(|| Value::Nil));
     for i in (at..at + n).rev() {
         // Slot `i + 1` holds the nil moved up by the step before: nothing to drop there.
         match stack[i] {
@@ -190,11 +170,11 @@ pub(crate) fn push_copy(stack: &mut Vec<Value>, v: &Value) {
     match v {
         Value::Int(i) => {
             let i = *i;
-            push_built(stack, || Value::Int(i))
+            stack.extend(std::iter::once_with(|| Value::Int(i)))
         }
         Value::Float(f) => {
             let f = *f;
-            push_built(stack, || Value::Float(f))
+            stack.extend(std::iter::once_with(|| Value::Float(f)))
         }
         Value::Bool(b) => stack.push(Value::Bool(*b)),
         Value::Nil => stack.push(Value::Nil),
@@ -211,13 +191,13 @@ pub(crate) fn push_copy(stack: &mut Vec<Value>, v: &Value) {
 #[inline(always)]
 pub(crate) fn push_moved(stack: &mut Vec<Value>, v: Value) {
     match v {
-        Value::Int(i) => push_built(stack, || Value::Int(i)),
-        Value::Float(f) => push_built(stack, || Value::Float(f)),
-        Value::Bool(b) => push_built(stack, || Value::Bool(b)),
-        Value::Nil => push_built(stack, || Value::Nil),
-        Value::Instance(x) => push_built(stack, || Value::Instance(x)),
-        Value::Str(x) => push_built(stack, || Value::Str(x)),
-        Value::List(x) => push_built(stack, || Value::List(x)),
+        Value::Int(i) => stack.extend(std::iter::once_with(|| Value::Int(i))),
+        Value::Float(f) => stack.extend(std::iter::once_with(|| Value::Float(f))),
+        Value::Bool(b) => stack.extend(std::iter::once_with(|| Value::Bool(b))),
+        Value::Nil => stack.extend(std::iter::once_with(|| Value::Nil)),
+        Value::Instance(x) => stack.extend(std::iter::once_with(|| Value::Instance(x))),
+        Value::Str(x) => stack.extend(std::iter::once_with(|| Value::Str(x))),
+        Value::List(x) => stack.extend(std::iter::once_with(|| Value::List(x))),
         other => stack.push(other),
     }
 }
