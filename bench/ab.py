@@ -6,9 +6,9 @@
 
 Why copies: on the development machine, two copies of the same binary file (identical
 bytes, same name length) can differ by 7% in run time, consistently, run after run,
-while most copies agree: where the kernel happens to place a file's pages matters. A
-comparison of one build against another therefore measures that placement as well as
-the change. This script copies each binary --copies times into a fresh temp directory,
+while most copies agree. The slowness follows the file (a rename keeps it; the cause is
+not known). A comparison of one build against another therefore measures that draw as
+well as the change. This script copies each binary --copies times into a fresh temp directory,
 runs every copy of both once per round, interleaved (a, b, a, b, ...), and reports per
 program the median and the best three CPU times (user + system) of each side over all
 copies and rounds, and the ratio of the medians. Build both binaries the same way (the
