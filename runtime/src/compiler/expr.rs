@@ -223,7 +223,7 @@ impl FnCompiler {
             let to_else = self.jump_unless(arm.cond);
             branch(self, arm.then);
             to_end.push(self.emit(Op::Jump(0), arm.span));
-            self.patch(to_else);
+            self.patch_all(to_else);
         }
         match chain.last {
             Some(x) => branch(self, x),
@@ -419,6 +419,20 @@ impl FnCompiler {
                 {
                     // The index is read after the value, which cannot assign it.
                     self.expr(value);
+                    self.emit(Op::SetIndexLL(o, i), span);
+                    return;
+                }
+                if let Some(op) = op
+                    && let Some(o) = self.plain_local(object)
+                    && let Some(i) = self.plain_local(index)
+                    && no_effects(value, true)
+                {
+                    // `l[i] op= v` (a histogram, a matrix row): the element is read from
+                    // the two locals, then the value, the operator and the store, in the
+                    // order of the general form below, without copies of `l` and `i` on
+                    // the stack. The value cannot assign either local.
+                    self.emit(Op::GetIndexLL(o, i), target.span);
+                    self.binary_on_top(op, value, span);
                     self.emit(Op::SetIndexLL(o, i), span);
                     return;
                 }

@@ -120,7 +120,7 @@ impl FnCompiler {
                     if i + 1 < chain.arms.len() || chain.last.is_some() {
                         to_end.push(self.emit(Op::Jump(0), arm.span));
                     }
-                    self.patch(to_else);
+                    self.patch_all(to_else);
                 }
                 if let Some(x) = chain.last {
                     self.stmt(x);
@@ -147,15 +147,16 @@ impl FnCompiler {
                 // A comparison of plain locals (one instruction, no effects) is tested
                 // again at the bottom: one instruction per iteration instead of the back
                 // jump and the test.
-                let back_edge = exit
-                    .filter(|&at| at == start as usize)
-                    .and_then(|at| bottom_test(self.code[at], body_at));
+                let back_edge = match exit.as_deref() {
+                    Some(&[at]) if at == start as usize => bottom_test(self.code[at], body_at),
+                    _ => None,
+                };
                 match back_edge {
                     Some(op) => self.emit(op, cond.span),
                     None => self.emit(Op::Loop(start), span),
                 };
                 if let Some(exit) = exit {
-                    self.patch(exit);
+                    self.patch_all(exit);
                 }
                 self.end_loop();
             }
@@ -365,7 +366,7 @@ impl FnCompiler {
         for arm in &chain.arms {
             let to_else = self.jump_unless(arm.cond);
             self.return_expr(arm.then);
-            self.patch(to_else);
+            self.patch_all(to_else);
         }
         let Some(e) = chain.last else {
             self.emit(Op::Nil, chain.end);
@@ -410,7 +411,7 @@ impl FnCompiler {
         for arm in &chain.arms {
             let to_else = self.jump_unless(arm.cond);
             self.return_stmt(arm.then);
-            self.patch(to_else);
+            self.patch_all(to_else);
         }
         let Some(s) = chain.last else {
             self.emit(Op::Nil, chain.end);
