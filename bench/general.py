@@ -11,7 +11,8 @@ the table gives medians over the rounds (with --cpu, the child's user + system
 CPU time instead, steadier on a busy machine). Every run's output is checked against
 the expected output (bench/general/NAME.out, or run.py's value for the five),
 so the three languages agree. Also the peak RSS of binary_trees in Walia and
-Lua. See bench/README.md.
+Lua. With --extra, also four shapes the interpreter was not tuned on (queens,
+matmul, sieve, collatz), outside the geometric means. See bench/README.md.
 """
 
 import argparse
@@ -33,6 +34,9 @@ NEW_PROGRAMS = ("binary_trees", "nbody", "spectral_norm", "fannkuch", "mandelbro
                 "word_freq", "richards", "csv_lines")
 OLD_PROGRAMS = tuple(base.WORKLOADS)  # fib, loop, records, strings, closures
 ALL_PROGRAMS = NEW_PROGRAMS + OLD_PROGRAMS
+# Shapes the interpreter was not tuned on (run with --extra): a check against fitting the
+# thirteen. Reported with the same targets, outside the geometric means.
+EXTRA_PROGRAMS = ("queens", "matmul", "sieve", "collatz")
 
 LUA_TARGET = 2.0      # walia/lua at most this
 PY_TARGET = 1.0       # walia/python below this
@@ -51,7 +55,7 @@ def expected_output(name):
 
 
 def program_dir(name):
-    return GENERAL_DIR if name in NEW_PROGRAMS else BENCH_DIR
+    return GENERAL_DIR if name in NEW_PROGRAMS + EXTRA_PROGRAMS else BENCH_DIR
 
 
 def commands(name, walia, lua, python):
@@ -194,8 +198,12 @@ def main():
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=5,
                     help="interleaved rounds (default 5, minimum 1)")
-    ap.add_argument("--only", action="append", metavar="NAME", choices=ALL_PROGRAMS,
-                    help="run only this program (repeatable): %s" % ", ".join(ALL_PROGRAMS))
+    ap.add_argument("--only", action="append", metavar="NAME",
+                    choices=ALL_PROGRAMS + EXTRA_PROGRAMS,
+                    help="run only this program (repeatable): %s"
+                    % ", ".join(ALL_PROGRAMS + EXTRA_PROGRAMS))
+    ap.add_argument("--extra", action="store_true",
+                    help="also run the extra shapes: %s" % ", ".join(EXTRA_PROGRAMS))
     ap.add_argument("--walia", metavar="PATH",
                     help="walia binary (default target/release/walia; no build)")
     ap.add_argument("--no-build", action="store_true",
@@ -211,7 +219,8 @@ def main():
     if args.rounds < 1:
         ap.error("--rounds must be >= 1")
 
-    names = [n for n in ALL_PROGRAMS if not args.only or n in args.only]
+    pool = ALL_PROGRAMS + (EXTRA_PROGRAMS if args.extra or args.only else ())
+    names = [n for n in pool if not args.only or n in args.only]
     lua = base.ensure_lua()
     walia = args.walia or os.path.join(ROOT, "target", "release", "walia")
     if not args.no_build and not args.walia:
