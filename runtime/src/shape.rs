@@ -13,9 +13,10 @@
 //! for its own); the epoch moves whenever a class is replaced, so a method site never
 //! serves a method that a newer declaration replaced (SPEC §15).
 
-use crate::value::{Closure, FxBuild};
+use crate::value::{Closure, FxBuild, NativeFn, Value};
 use indexmap::IndexSet;
 use std::cell::{Cell, RefCell};
+use std::mem::Discriminant;
 use std::rc::{Rc, Weak};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
@@ -218,6 +219,8 @@ pub struct InvokeSite {
     /// Weak: a method's closure holds its proto, which holds this cache.
     methods: [RefCell<Weak<Closure>>; WAYS],
     next: Cell<u8>,
+    /// The site's method on a value of a built-in type (`words.add(w)`, `memo.get(n)`).
+    pub builtin: BuiltinMemo,
 }
 
 impl InvokeSite {
@@ -246,6 +249,54 @@ impl InvokeSite {
         let way = way_for(&self.shapes, &self.next, shape.id);
         self.shapes[way].set(shape.id);
         *self.methods[way].borrow_mut() = Rc::downgrade(method);
+    }
+}
+
+/// The builtin method one site last called on a value of a built-in type, by the value's
+/// variant, valid while the method epoch holds (a registered method moves it). A map's
+/// builtin method wins over its keys, so the map's contents do not matter.
+#[derive(Clone, Default)]
+pub struct BuiltinMemo {
+    epoch: Cell<u64>,
+    found: RefCell<Option<(Discriminant<Value>, Rc<NativeFn>)>>,
+}
+
+impl BuiltinMemo {
+    /// Run `call` with the method for a receiver of variant `tag`, if this site found it.
+    /// The memo stays borrowed meanwhile: a call through the same site from inside the
+    /// builtin finds it, but does not learn.
+    #[inline(always)]
+    pub fn with_method<R>(
+        &self,
+        tag: Discriminant<Value>,
+        call: impl FnOnce(&NativeFn) -> R,
+    ) -> Option<R> {
+        match &*self.found.try_borrow().ok()? {
+            Some((t, n)) if *t == tag && self.epoch.get() == method_epoch() => Some(call(n)),
+            _ => None,
+        }
+    }
+
+    /// Remember the builtin `receiver` found at this site. A cell's type is that of what it
+    /// holds, so a cell is never remembered by its variant.
+    pub fn learn(&self, receiver: &Value, method: &Rc<NativeFn>) {
+        if matches!(receiver, Value::Cell(_)) {
+            return;
+        }
+        if let Ok(mut found) = self.found.try_borrow_mut() {
+            *found = Some((std::mem::discriminant(receiver), method.clone()));
+            self.epoch.set(method_epoch());
+        }
+    }
+}
+
+impl std::fmt::Debug for BuiltinMemo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let found = self.found.try_borrow().ok();
+        let name = found
+            .as_deref()
+            .and_then(|o| o.as_ref().map(|(_, n)| n.name.clone()));
+        write!(f, "BuiltinMemo({name:?})")
     }
 }
 

@@ -311,6 +311,9 @@ pub struct NativeFn {
     /// Minimum and maximum argument count (`max == usize::MAX`: variadic).
     pub min_args: usize,
     pub max_args: usize,
+    /// A built-in type's method: the counts include the receiver (the first argument), and
+    /// an arity error reports them without it, as the script wrote the call.
+    pub is_method: bool,
     pub func: Box<NativeImpl>,
 }
 
@@ -465,6 +468,23 @@ impl Value {
             name: name.into(),
             min_args,
             max_args,
+            is_method: false,
+            func: Box::new(func),
+        }))
+    }
+
+    /// A method of a built-in type: `min_args` and `max_args` count the receiver.
+    pub fn native_method(
+        name: &str,
+        min_args: usize,
+        max_args: usize,
+        func: impl Fn(&mut Vm, &[Value]) -> Result<Value, RtError> + 'static,
+    ) -> Value {
+        Value::Native(Rc::new(NativeFn {
+            name: name.into(),
+            min_args,
+            max_args,
+            is_method: true,
             func: Box::new(func),
         }))
     }

@@ -18,15 +18,7 @@ pub fn global(vm: &mut Vm, name: &str, min: usize, max: usize, f: Builtin) {
 /// Register `f` as method `name` of every type in `types`. `min`/`max` count the receiver;
 /// arity errors report the counts without it, as the script wrote the call.
 pub fn method(vm: &mut Vm, types: &[&'static str], name: &str, min: usize, max: usize, f: Builtin) {
-    let fname: Rc<str> = name.into();
-    let native = Value::native(name, 1, MANY, move |vm, args| {
-        let got = args.len().saturating_sub(1);
-        let (lo, hi) = (min.saturating_sub(1), max.saturating_sub(1));
-        if got < lo || got > hi {
-            return Err(arity(&fname, lo, hi, got));
-        }
-        f(vm, args)
-    });
+    let native = Value::native_method(name, min, max, f);
     for t in types {
         vm.register_method(t, name, native.clone());
     }
@@ -36,21 +28,6 @@ pub fn method(vm: &mut Vm, types: &[&'static str], name: &str, min: usize, max: 
 pub fn both(vm: &mut Vm, types: &[&'static str], name: &str, min: usize, max: usize, f: Builtin) {
     global(vm, name, min, max, f);
     method(vm, types, name, min, max, f);
-}
-
-/// The arity error, worded like the VM's own.
-pub fn arity(name: &str, min: usize, max: usize, got: usize) -> RtError {
-    let expected = if min == max {
-        min.to_string()
-    } else if max == MANY {
-        format!("at least {min}")
-    } else {
-        format!("{min} to {max}")
-    };
-    RtError::new(format!(
-        "'{name}' expects {expected} argument{} but got {got}",
-        if expected == "1" { "" } else { "s" }
-    ))
 }
 
 /// The `i`-th argument (0-based), `nil` when absent.

@@ -1132,18 +1132,35 @@ impl Vm {
                     poll!();
                     save_ip!();
                     let at = self.stack.len() - argc as usize - 1;
-                    let cached = match &self.stack[at] {
-                        Value::Instance(i) => cached_method(&proto.sites, site, i),
-                        _ => None,
-                    };
-                    let called = match cached {
-                        Some(method) => {
-                            tri!(self.push_frame(method, argc as usize, at));
-                            Called::Frame
-                        }
-                        None => {
-                            let (name, site) = (const_name(&proto, k), proto.sites.invoke(site));
-                            tri!(self.invoke(name, argc as usize, site))
+                    let called = match &self.stack[at] {
+                        Value::Instance(i) => match cached_method(&proto.sites, site, i) {
+                            Some(method) => {
+                                tri!(self.push_frame(method, argc as usize, at));
+                                Called::Frame
+                            }
+                            None => tri!(self.invoke(
+                                const_name(&proto, k),
+                                argc as usize,
+                                proto.sites.invoke(site)
+                            )),
+                        },
+                        receiver => {
+                            let tag = std::mem::discriminant(receiver);
+                            let invoke_site = proto.sites.invoke(site);
+                            let called = invoke_site.and_then(|s| {
+                                s.builtin.with_method(tag, |n| self.call_native(n, at, at))
+                            });
+                            match called {
+                                Some(done) => {
+                                    tri!(done);
+                                    Called::Done
+                                }
+                                None => tri!(self.invoke(
+                                    const_name(&proto, k),
+                                    argc as usize,
+                                    invoke_site
+                                )),
+                            }
                         }
                     };
                     if let Called::Frame = called {

@@ -30,6 +30,13 @@ pub(crate) fn cached_method(sites: &SiteCaches, site: u16, inst: &Instance) -> O
         .method_for(inst.fields.borrow().shape()?)
 }
 
+/// Remember at the call site the builtin method a value of a built-in type found.
+fn learn_builtin(site: Option<&InvokeSite>, receiver: &Value, method: &Value) {
+    if let (Some(site), Value::Native(n)) = (site, method) {
+        site.builtin.learn(receiver, n);
+    }
+}
+
 /// Most classes walked up a subclass chain for names to suggest (chains can be long).
 const MAX_SUGGESTION_CLASSES: usize = 64;
 /// Most keys of a map (or fields of an instance) compared with a misspelt name: an error
@@ -263,15 +270,20 @@ impl Vm {
         if !matches!(self.stack[at], Value::Instance(_) | Value::Map(_)) {
             let type_name = self.stack[at].type_name();
             return match self.builtin_method(type_name, name) {
-                Some(method) => self.invoke_method(method, at, argc),
+                Some(method) => {
+                    learn_builtin(site, &self.stack[at], &method);
+                    self.invoke_method(method, at, argc)
+                }
                 None => Err(self.no_member(&self.stack[at], name)),
             };
         }
         // A map's own method (`counts.get(word, 0)`) wins over a key of that name (as below):
         // found without a copy of the receiver.
         if let Value::Map(_) = self.stack[at]
-            && let Some(method) = self.builtin_method("Map", name)
+            && let type_name = self.stack[at].type_name()
+            && let Some(method) = self.builtin_method(type_name, name)
         {
+            learn_builtin(site, &self.stack[at], &method);
             return self.invoke_method(method, at, argc);
         }
         let receiver = self.stack[at].clone();
