@@ -58,6 +58,8 @@ pub enum Op {
     /// A backward jump: also where limits are polled.
     Loop(u32),
     JumpIfFalse(u32),
+    /// Pop the top and jump if it is truthy: a condition under `!` (`if (!seen[i])`).
+    JumpIfTrue(u32),
     /// Jump if the top is falsy (keep it), else pop it: `and`.
     JumpIfFalseKeep(u32),
     /// Jump if the top is truthy (keep it), else pop it: `or`.

@@ -53,12 +53,9 @@ impl FnCompiler {
                 jumps
             }
             ExprKind::Unary(UnOp::Not, x) => self.jump_unless(x),
-            // No jump-if-true instruction: one more arm in the dispatch loop moved the
-            // code of the others (richards 5% slower with the same instructions run).
             _ => {
                 self.expr(cond);
-                self.emit(Op::Not, cond.span);
-                vec![self.emit(Op::JumpIfFalse(0), cond.span)]
+                vec![self.emit(Op::JumpIfTrue(0), cond.span)]
             }
         }
     }

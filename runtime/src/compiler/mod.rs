@@ -375,6 +375,7 @@ impl FnCompiler {
         match &mut self.code[at] {
             Op::Jump(t)
             | Op::JumpIfFalse(t)
+            | Op::JumpIfTrue(t)
             | Op::JumpIfFalseKeep(t)
             | Op::JumpIfTrueKeep(t)
             | Op::IterNext(_, t)

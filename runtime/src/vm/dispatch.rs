@@ -882,6 +882,12 @@ impl Vm {
                     }
                     pop_scalar(&mut self.stack);
                 }
+                Op::JumpIfTrue(t) => {
+                    if self.stack.last().is_some_and(Value::is_truthy) {
+                        ip = t as usize;
+                    }
+                    pop_scalar(&mut self.stack);
+                }
                 Op::JumpIfFalseKeep(t) => {
                     if self.stack.last().is_some_and(|v| !v.is_truthy()) {
                         ip = t as usize;
