@@ -71,6 +71,8 @@ pub struct Engine {
     /// `imported` before the latest compilation: a run that fails rolls its globals back,
     /// the imported files' included, so it goes back to this set too.
     imported_before: HashSet<std::path::PathBuf>,
+    /// Whether a run that ends well commits (see [`Engine::set_commit_at_end`]).
+    commit_at_end: bool,
     /// Declared after `vm` so that it is dropped after the VM: [`Drop for Engine`]
     /// installs the registries, the VM's objects drop with them installed, then the slot
     /// takes them back.
@@ -132,6 +134,7 @@ impl Engine {
             scripts: Vec::new(),
             imported: HashSet::new(),
             imported_before: HashSet::new(),
+            commit_at_end: true,
             id: ENGINES.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             state,
         }

@@ -30,6 +30,41 @@ fn exit_returns_its_code_and_commits_the_run() {
 }
 
 #[test]
+fn a_run_without_the_commit_at_its_end_leaves_only_explicit_commits() {
+    let mut engine = Engine::new();
+    engine.open_memory_heap().expect("in-memory heap");
+    engine.set_commit_at_end(false);
+    // `checkpoint()` still commits; the end of the run (or `exit`) does not.
+    engine
+        .run("var a = 1; checkpoint(); var b = 2;")
+        .expect("run");
+    let err = engine.run("var c = 3; exit(4);").expect_err("exit");
+    assert_eq!(err.exit_status(), Some(4));
+    assert_eq!(
+        engine.get::<i64>("b").ok(),
+        Some(2),
+        "the run's changes stay live"
+    );
+    engine.rollback().expect("rollback");
+    assert_eq!(engine.get::<i64>("a").ok(), Some(1));
+    assert_eq!(engine.get::<i64>("b").ok(), None);
+    assert_eq!(engine.get::<i64>("c").ok(), None);
+    // A failed run still rolls back, and says to which commit.
+    let err = engine.run("a = 9; error(\"no\");").expect_err("error");
+    assert!(
+        err.render(false).contains("rolled back to commit"),
+        "{}",
+        err.render(false)
+    );
+    assert_eq!(engine.get::<i64>("a").ok(), Some(1));
+    // Turned back on, the end of a run commits again.
+    engine.set_commit_at_end(true);
+    engine.run("var d = 5;").expect("run");
+    engine.rollback().expect("rollback");
+    assert_eq!(engine.get::<i64>("d").ok(), Some(5));
+}
+
+#[test]
 fn an_error_is_no_exit_and_bad_codes_are_errors() {
     let mut engine = Engine::new();
     let err = engine.run("error(\"boom\");").expect_err("error");

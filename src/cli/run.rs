@@ -102,6 +102,10 @@ pub fn run_script(stack: usize, script: Script, opts: &RunOptions, mode: Mode, c
     if let Err(e) = open(&mut engine, &heap, &opts.write.durability) {
         return report(Err(e), color);
     }
+    // A run on an in-memory heap ends with the process: its last commit could never be read.
+    if mode == Mode::Run && matches!(heap, HeapUse::Memory) {
+        engine.set_commit_at_end(false);
+    }
     let code = match mode {
         Mode::Run => report(engine.run_named(&name, &text).map(|_| ()), color),
         Mode::Test => run_tests(&mut engine, &name, &text, color),
