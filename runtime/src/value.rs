@@ -464,13 +464,7 @@ impl Value {
         max_args: usize,
         func: impl Fn(&mut Vm, &[Value]) -> Result<Value, RtError> + 'static,
     ) -> Value {
-        Value::Native(Rc::new(NativeFn {
-            name: name.into(),
-            min_args,
-            max_args,
-            is_method: false,
-            func: Box::new(func),
-        }))
+        Value::native_of(name, (min_args, max_args), false, Box::new(func))
     }
 
     /// A method of a built-in type: `min_args` and `max_args` count the receiver.
@@ -480,12 +474,21 @@ impl Value {
         max_args: usize,
         func: impl Fn(&mut Vm, &[Value]) -> Result<Value, RtError> + 'static,
     ) -> Value {
+        Value::native_of(name, (min_args, max_args), true, Box::new(func))
+    }
+
+    fn native_of(
+        name: &str,
+        arity: (usize, usize),
+        is_method: bool,
+        func: Box<NativeImpl>,
+    ) -> Value {
         Value::Native(Rc::new(NativeFn {
             name: name.into(),
-            min_args,
-            max_args,
-            is_method: true,
-            func: Box::new(func),
+            min_args: arity.0,
+            max_args: arity.1,
+            is_method,
+            func,
         }))
     }
 
