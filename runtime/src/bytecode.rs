@@ -67,13 +67,14 @@ pub enum Op {
     /// Call the value below the arguments. When the next instruction is `Return`, the
     /// callee's frame replaces the caller's (a tail call); so do `Invoke` and `InvokeSuper`.
     Call(u16),
-    /// Call the function in a global slot with the `argc` values on top of the stack; the
-    /// call puts a `Nil` under them for the callee's slot 0 (saves a dispatch and a clone
-    /// of the callee: the common `f(x)` of a top-level `fun`).
+    /// Call the function in a global slot with the `argc` values on top of the stack. The
+    /// compiler put a `Nil` under them for the callee's slot 0 (no clone of the callee:
+    /// the common `f(x)` of a top-level `fun`).
     CallGlobal(u32, u16),
-    /// `BinLK` whose result is the one argument of the `CallGlobal(g, 1)` right after it
-    /// (`fib(n - 1)`): with two Ints it pushes the callee's slot 0 and the argument and
-    /// makes the call itself, skipping that `CallGlobal`; otherwise it is a plain `BinLK`.
+    /// The `Nil` under the one argument of a `CallGlobal(g, 1)` computed by the `BinLK`
+    /// right after it (`fib(n - 1)`): with an Int operand it pushes the callee's slot 0
+    /// and the argument and makes the call itself, skipping the `BinLK` and the
+    /// `CallGlobal`; otherwise it is a plain `Nil`.
     BinLKCallGlobal(BinKind, u16, i32, u32),
     /// `GetLocal(s)` followed by `Call(0)`: when the local holds a function it calls it
     /// without copying it to the stack, skipping the `Call`; otherwise a plain `GetLocal`.

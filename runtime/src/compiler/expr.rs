@@ -267,6 +267,8 @@ impl FnCompiler {
                 name,
                 ..
             }) => {
+                // The callee's slot 0, under the arguments.
+                let slot_at = self.emit(Op::Nil, span);
                 if let Some(p) = pre {
                     self.expr(p);
                 }
@@ -282,6 +284,11 @@ impl FnCompiler {
                     self.emit(Op::AssertSource(*g, k), cond.span);
                 }
                 self.emit(Op::CallGlobal(*g, argc), span);
+                // `g(local op k)`: the slot's `Nil` becomes the fused call.
+                if let [Op::Nil, Op::BinLK(kind, x, k), Op::CallGlobal(..)] = self.code[slot_at..]
+                {
+                    self.code[slot_at] = Op::BinLKCallGlobal(kind, x, k, *g);
+                }
             }
             _ => {
                 self.expr(callee);

@@ -237,9 +237,6 @@ impl FnCompiler {
         // instruction becomes the fused form, which makes the call on its fast path. The
         // call stays in place, for the slow path and for its span in diagnostics.
         let fused = match (op, self.code.last()) {
-            (Op::CallGlobal(g, 1), Some(Op::BinLK(kind, x, k))) => {
-                Some(Op::BinLKCallGlobal(*kind, *x, *k, g))
-            }
             (Op::Call(0), Some(Op::GetLocal(s))) => Some(Op::CallLocal0(*s)),
             _ => None,
         };

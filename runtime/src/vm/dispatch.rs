@@ -11,7 +11,7 @@ use crate::vm::hot::Hot;
 use crate::vm::members::{cached_method, cached_store};
 use crate::vm::numeric::{self, Num, with_binary};
 use crate::vm::stack::{
-    copy_of, discard, open_slot_under, pop_scalar, push_copy, push_moved, store_float, store_int,
+    copy_of, discard, pop_scalar, push_copy, push_moved, store_float, store_int,
     store_value, take_top, truncate_stack,
 };
 use crate::vm::{Called, Vm};
@@ -929,13 +929,13 @@ impl Vm {
                         (Some(_), Some(Value::Function(c))) => Some(c.clone()),
                         _ => None,
                     };
+                    push!(Value::Nil);
                     if let (Some(arg), Some(callee)) = (int, callee) {
-                        push!(Value::Nil);
                         push!(Value::Int(arg));
+                        // Past the `BinLK`; the call skips the `CallGlobal`.
+                        ip += 1;
                         enter_skipping_call!(callee, 1);
-                        continue;
                     }
-                    bin_lk_generic!(kind, x, k);
                 }
                 Op::CallLocal0(s) => {
                     let Value::Function(c) = &self.stack[base + s as usize] else {
@@ -959,10 +959,8 @@ impl Vm {
                     poll!();
                     save_ip!();
                     let argc = argc as usize;
-                    // The callee's slot 0 goes under the arguments here rather than as a
-                    // `Nil` instruction before them: one dispatch less per call.
-                    let callee_at = self.stack.len() - argc;
-                    open_slot_under(&mut self.stack, argc);
+                    // The compiler put the callee's slot 0 (a nil) under the arguments.
+                    let callee_at = self.stack.len() - argc - 1;
                     let called = match self.globals.get(g as usize) {
                         Some(Value::Function(c)) => {
                             let c = c.clone();

@@ -67,6 +67,10 @@ impl Vm {
                         }
                         ip += 1;
                     }
+                    Op::Nil => {
+                        self.stack.extend(std::iter::once_with(|| Value::Nil));
+                        ip += 1;
+                    }
                     Op::ReturnLocal(_) | Op::Return => {
                         let at = match *op {
                             Op::ReturnLocal(s) => base + s as usize,
@@ -116,9 +120,9 @@ impl Vm {
                         }
                         self.poll_budget -= 1;
                         let callee = callee.clone();
-                        // Past the `CallGlobal` this instruction stands for.
+                        // Past the `BinLK` and `CallGlobal` this instruction stands for.
                         if let Some(f) = self.frames.last_mut() {
-                            f.ip = ip + 2;
+                            f.ip = ip + 3;
                         }
                         let callee_at = self.stack.len();
                         self.stack.extend(std::iter::once_with(|| Value::Nil));
@@ -127,7 +131,7 @@ impl Vm {
                         if top > self.stack.len() {
                             self.stack.resize(top, Value::Nil);
                         }
-                        let tail = matches!(code.get(ip + 2), Some(Op::Return))
+                        let tail = matches!(code.get(ip + 3), Some(Op::Return))
                             && proto.kind != ProtoKind::Init;
                         // Recursion re-enters the running function: no reference-count
                         // writes on its prototype.

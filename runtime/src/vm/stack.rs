@@ -47,36 +47,6 @@ pub(crate) fn discard(v: Value) {
     }
 }
 
-/// Open a slot under the `n` values on top of the stack (a callee's slot 0 under its
-/// arguments), holding nil. Numbers move as payloads, one variant at a time, each written
-/// straight into its new place: the arguments were usually just written in parts, and a
-/// whole 16-byte copy of one (or of a temporary built from it) would stall.
-#[inline(always)]
-pub(crate) fn open_slot_under(stack: &mut Vec<Value>, n: usize) {
-    let at = stack.len() - n;
-    stack.extend(std::iter::once_with(|| Value::Nil));
-    for i in (at..at + n).rev() {
-        // Slot `i + 1` holds the nil moved up by the step before: nothing to drop there.
-        match stack[i] {
-            Value::Int(x) => {
-                put_scalar(&mut stack[i + 1], Value::Int(x));
-                put_scalar(&mut stack[i], Value::Nil);
-            }
-            Value::Float(f) => {
-                put_scalar(&mut stack[i + 1], Value::Float(f));
-                put_scalar(&mut stack[i], Value::Nil);
-            }
-            _ => stack.swap(i, i + 1),
-        }
-    }
-}
-
-/// Overwrite a slot known to hold a scalar (no drop needed).
-#[inline(always)]
-fn put_scalar(slot: &mut Value, v: Value) {
-    std::mem::forget(std::mem::replace(slot, v));
-}
-
 /// A copy of a value rebuilt variant by variant, inline: the generic clone is an
 /// out-of-line call whose result, written in parts, stalls when it is moved as a whole.
 #[inline(always)]
