@@ -2,10 +2,19 @@
 //! writing, and what a second Engine of the same process is told.
 
 use std::process::Command;
+use std::sync::Mutex;
 use walia::{Durability, Engine};
+
+/// The two tests of this file run one at a time. The lock is the file's `flock`, held by
+/// its open file description, and a child process spawned by one test shares every
+/// descriptor of this process from its fork until its exec (which closes them): the other
+/// test's heap stays locked that long after its engine let go, and its reopening failed
+/// now and then.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 #[test]
 fn a_second_engine_in_the_same_process_is_told_so() {
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("h.wld");
     let mut first = Engine::with_output(Box::new(std::io::sink()));
@@ -37,6 +46,7 @@ fn a_second_engine_in_the_same_process_is_told_so() {
 
 #[test]
 fn a_heap_locked_by_another_process_gets_a_hint() {
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("h.wld");
     let mut holder = Engine::with_output(Box::new(std::io::sink()));

@@ -285,8 +285,7 @@ impl FnCompiler {
                 }
                 self.emit(Op::CallGlobal(*g, argc), span);
                 // `g(local op k)`: the slot's `Nil` becomes the fused call.
-                if let [Op::Nil, Op::BinLK(kind, x, k), Op::CallGlobal(..)] = self.code[slot_at..]
-                {
+                if let [Op::Nil, Op::BinLK(kind, x, k), Op::CallGlobal(..)] = self.code[slot_at..] {
                     self.code[slot_at] = Op::BinLKCallGlobal(kind, x, k, *g);
                 }
             }

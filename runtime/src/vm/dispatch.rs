@@ -11,8 +11,8 @@ use crate::vm::hot::Hot;
 use crate::vm::members::{cached_method, cached_store};
 use crate::vm::numeric::{self, Num, with_binary};
 use crate::vm::stack::{
-    copy_of, discard, pop_scalar, push_copy, push_moved, store_float, store_int,
-    store_value, take_top, truncate_stack,
+    copy_of, discard, pop_scalar, push_copy, push_moved, store_float, store_int, store_value,
+    take_top, truncate_stack,
 };
 use crate::vm::{Called, Vm};
 use std::rc::Rc;
