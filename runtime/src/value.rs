@@ -306,6 +306,16 @@ pub struct Closure {
 /// The signature every builtin and registered Rust function has.
 pub type NativeImpl = dyn Fn(&mut Vm, &[Value]) -> Result<Value, RtError>;
 
+/// A builtin that is a plain function (every builtin of the standard library).
+pub type NativePlain = fn(&mut Vm, &[Value]) -> Result<Value, RtError>;
+
+/// A builtin's code. A plain function is called directly; a closure (a Rust function an
+/// embedder registered, which may capture state) through its box, one indirect call more.
+pub enum NativeBody {
+    Plain(NativePlain),
+    Closure(Box<NativeImpl>),
+}
+
 pub struct NativeFn {
     pub name: Rc<str>,
     /// Minimum and maximum argument count (`max == usize::MAX`: variadic).
@@ -314,7 +324,18 @@ pub struct NativeFn {
     /// A built-in type's method: the counts include the receiver (the first argument), and
     /// an arity error reports them without it, as the script wrote the call.
     pub is_method: bool,
-    pub func: Box<NativeImpl>,
+    pub func: NativeBody,
+}
+
+impl NativeFn {
+    /// Run the builtin on `args` (a method's receiver first).
+    #[inline(always)]
+    pub fn call(&self, vm: &mut Vm, args: &[Value]) -> Result<Value, RtError> {
+        match &self.func {
+            NativeBody::Plain(f) => f(vm, args),
+            NativeBody::Closure(f) => f(vm, args),
+        }
+    }
 }
 
 pub struct BoundMethod {
@@ -464,7 +485,8 @@ impl Value {
         max_args: usize,
         func: impl Fn(&mut Vm, &[Value]) -> Result<Value, RtError> + 'static,
     ) -> Value {
-        Value::native_of(name, (min_args, max_args), false, Box::new(func))
+        let func = NativeBody::Closure(Box::new(func));
+        Value::native_of(name, (min_args, max_args), false, func)
     }
 
     /// A method of a built-in type: `min_args` and `max_args` count the receiver.
@@ -474,15 +496,21 @@ impl Value {
         max_args: usize,
         func: impl Fn(&mut Vm, &[Value]) -> Result<Value, RtError> + 'static,
     ) -> Value {
-        Value::native_of(name, (min_args, max_args), true, Box::new(func))
+        let func = NativeBody::Closure(Box::new(func));
+        Value::native_of(name, (min_args, max_args), true, func)
     }
 
-    fn native_of(
-        name: &str,
-        arity: (usize, usize),
-        is_method: bool,
-        func: Box<NativeImpl>,
-    ) -> Value {
+    /// A builtin function that is a plain function (called directly).
+    pub fn builtin(name: &str, min_args: usize, max_args: usize, func: NativePlain) -> Value {
+        Value::native_of(name, (min_args, max_args), false, NativeBody::Plain(func))
+    }
+
+    /// A built-in type's method that is a plain function; the counts include the receiver.
+    pub fn builtin_method(name: &str, min_args: usize, max_args: usize, f: NativePlain) -> Value {
+        Value::native_of(name, (min_args, max_args), true, NativeBody::Plain(f))
+    }
+
+    fn native_of(name: &str, arity: (usize, usize), is_method: bool, func: NativeBody) -> Value {
         Value::Native(Rc::new(NativeFn {
             name: name.into(),
             min_args: arity.0,

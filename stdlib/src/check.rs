@@ -12,13 +12,13 @@ pub const MANY: usize = usize::MAX;
 
 /// Register `f` as the global function `name`.
 pub fn global(vm: &mut Vm, name: &str, min: usize, max: usize, f: Builtin) {
-    vm.set_global(name, Value::native(name, min, max, f));
+    vm.set_global(name, Value::builtin(name, min, max, f));
 }
 
 /// Register `f` as method `name` of every type in `types`. `min`/`max` count the receiver;
 /// arity errors report the counts without it, as the script wrote the call.
 pub fn method(vm: &mut Vm, types: &[&'static str], name: &str, min: usize, max: usize, f: Builtin) {
-    let native = Value::native_method(name, min, max, f);
+    let native = Value::builtin_method(name, min, max, f);
     for t in types {
         vm.register_method(t, name, native.clone());
     }

@@ -530,7 +530,7 @@ impl Vm {
         {
             self.lent_height = lent.len();
         }
-        let mut result = (n.func)(self, &lent[args_from..]);
+        let mut result = n.call(self, &lent[args_from..]);
         let mut spare = std::mem::replace(&mut self.stack, lent);
         spare.clear();
         self.spare_stack = spare;
