@@ -1,6 +1,6 @@
 //! The hot tier of the dispatch loop: a small loop over the instructions of Int-only
-//! recursion and arithmetic (calls of global functions with one computed argument,
-//! returns, compare-and-branch on locals). Being small, it keeps the instruction pointer,
+//! recursion and arithmetic (calls of global functions with one computed argument, the
+//! `Nil` a call puts under its arguments, returns, compare-and-branch on locals). Being small, it keeps the instruction pointer,
 //! the frame base and the code in registers, which the full dispatch loop cannot. Any
 //! other instruction, and any operand that is not an Int, hands control back to the full
 //! loop at that instruction, so every slow path and every diagnostic is the full loop's.
