@@ -440,14 +440,12 @@ impl Vm {
         if proto.has_cell_params {
             self.wrap_cell_params(&closure, argc, base);
         }
-        // Build the frame only after the vector has room (`extend` reserves first): a frame
-        // built before a possible reallocation is spilled and reloaded as one 16-byte load
-        // after two 8-byte stores, a store-forwarding stall on every call.
-        self.frames.extend(std::iter::once_with(|| Frame {
+        // `push`, not `extend(once_with(..))`: that was an out-of-line call per frame.
+        self.frames.push(Frame {
             closure,
             ip: 0,
             base,
-        }));
+        });
         Ok(())
     }
 

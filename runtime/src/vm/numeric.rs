@@ -55,9 +55,9 @@ impl Num {
     #[inline(always)]
     pub(crate) fn push(self, stack: &mut Vec<Value>) {
         match self {
-            Num::Int(i) => stack.extend(std::iter::once_with(|| Value::Int(i))),
-            Num::Float(f) => stack.extend(std::iter::once_with(|| Value::Float(f))),
-            Num::Bool(b) => stack.extend(std::iter::once_with(|| Value::Bool(b))),
+            Num::Int(i) => stack.push(Value::Int(i)),
+            Num::Float(f) => stack.push(Value::Float(f)),
+            Num::Bool(b) => stack.push(Value::Bool(b)),
         }
     }
 
