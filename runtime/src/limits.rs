@@ -265,7 +265,14 @@ pub fn has_pending() -> bool {
 
 /// The limit error recorded by [`set_pending`], if any (cleared).
 pub fn take_pending() -> Option<crate::error::RtError> {
-    PENDING_ERROR.with(|p| p.borrow_mut().take())
+    // Asked after every builtin call: the usual answer is a look, not a move of the
+    // whole (large) `Option` out and back.
+    PENDING_ERROR.with(|p| {
+        if p.borrow().is_none() {
+            return None;
+        }
+        p.borrow_mut().take()
+    })
 }
 
 /// Resident memory of this process (Linux: /proc/self/statm), if known.

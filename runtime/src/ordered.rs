@@ -26,8 +26,8 @@ const MIN_DEAD: usize = 16;
 pub struct OrderedMap {
     /// Entries in insertion order; `None` where an entry was removed.
     slots: Vec<Option<(MapKey, Value)>>,
-    /// The slot of each live key.
-    table: HashTable<usize>,
+    /// The slot of each live key, with its hash.
+    table: HashTable<Bucket>,
     hasher: RandomState,
     live: usize,
     /// Where recent positional lookups ended: a slot and the number of live entries before
@@ -53,16 +53,29 @@ pub fn key_hash(hasher: &RandomState, key: KeyRef) -> u64 {
     h.finish()
 }
 
-fn slot_is(slots: &[Option<(MapKey, Value)>], i: usize, key: KeyRef) -> bool {
-    matches!(slots.get(i), Some(Some((k, _))) if KeyRef::from(k) == key)
+fn slot_is(slots: &[Option<(MapKey, Value)>], i: u32, key: KeyRef) -> bool {
+    matches!(slots.get(i as usize), Some(Some((k, _))) if KeyRef::from(k) == key)
 }
 
-fn slot_hash(hasher: &RandomState, slots: &[Option<(MapKey, Value)>], i: usize) -> u64 {
-    match slots.get(i) {
-        Some(Some((k, _))) => key_hash(hasher, KeyRef::from(k)),
-        // The table holds live slots only; a stale index cannot be reached.
-        _ => 0,
-    }
+/// An entry of the hash index: a live slot and its key's hash folded to 32 bits. With the
+/// hash at hand, growing the index re-places every entry without reading (and hashing
+/// again) its key, a cache miss per entry in a large map; and a lookup reads a slot only
+/// when the whole hash matches. Eight bytes, as a bare slot index was.
+#[derive(Clone, Copy)]
+struct Bucket {
+    slot: u32,
+    hash: u32,
+}
+
+/// A key's hash as the index keeps it.
+fn fold(h: u64) -> u32 {
+    (h ^ (h >> 32)) as u32
+}
+
+/// A folded hash as the hash table wants it: the table picks a group by the low bits and
+/// tags an entry with the top seven, so the 32 bits fill both ends.
+fn spread(h: u32) -> u64 {
+    u64::from(h) | (u64::from(h) << 32)
 }
 
 impl OrderedMap {
@@ -86,10 +99,15 @@ impl OrderedMap {
     }
 
     fn find(&self, key: KeyRef) -> Option<usize> {
-        let h = key_hash(&self.hasher, key);
+        self.find_hashed(fold(key_hash(&self.hasher, key)), key)
+    }
+
+    fn find_hashed(&self, h: u32, key: KeyRef) -> Option<usize> {
         self.table
-            .find(h, |&i| slot_is(&self.slots, i, key))
-            .copied()
+            .find(spread(h), |b| {
+                b.hash == h && slot_is(&self.slots, b.slot, key)
+            })
+            .map(|b| b.slot as usize)
     }
 
     pub fn get(&self, key: &KeyRef) -> Option<&Value> {
@@ -100,30 +118,37 @@ impl OrderedMap {
     /// Insert or replace (a replaced entry keeps its place); returns the old value.
     pub fn insert(&mut self, key: MapKey, value: Value) -> Option<Value> {
         let k = KeyRef::from(&key);
-        if let Some(i) = self.find(k)
+        // Hashed once, for the lookup and the insertion both.
+        let h = fold(key_hash(&self.hasher, k));
+        if let Some(i) = self.find_hashed(h, k)
             && let Some(Some((_, v))) = self.slots.get_mut(i)
         {
             return Some(std::mem::replace(v, value));
         }
-        let h = key_hash(&self.hasher, k);
-        let i = self.slots.len();
+        let Ok(slot) = u32::try_from(self.slots.len()) else {
+            // Four billion entries: past any memory this runs in, but not a crash.
+            crate::limits::set_pending(crate::error::RtError::new(
+                "a map cannot hold more than 4294967295 entries",
+            ));
+            return None;
+        };
         self.slots.push(Some((key, value)));
-        let (slots, hasher) = (&self.slots, &self.hasher);
         self.table
-            .insert_unique(h, i, |&j| slot_hash(hasher, slots, j));
+            .insert_unique(spread(h), Bucket { slot, hash: h }, |b| spread(b.hash));
         self.live += 1;
         None
     }
 
     /// Remove an entry, keeping the order of the others.
     pub fn remove(&mut self, key: &KeyRef) -> Option<Value> {
-        let h = key_hash(&self.hasher, *key);
+        let h = fold(key_hash(&self.hasher, *key));
         let slots = &self.slots;
         let found = self
             .table
-            .find_entry(h, |&i| slot_is(slots, i, *key))
+            .find_entry(spread(h), |b| b.hash == h && slot_is(slots, b.slot, *key))
             .ok()?;
-        let (i, _) = found.remove();
+        let (Bucket { slot, .. }, _) = found.remove();
+        let i = slot as usize;
         let (_, value) = self.slots.get_mut(i)?.take()?;
         self.live -= 1;
         for cursor in &self.cursors {
@@ -142,14 +167,14 @@ impl OrderedMap {
     /// Drop the tombstones, renumbering the slots the table points to.
     fn compact(&mut self) {
         let mut renumber = Vec::with_capacity(self.slots.len());
-        let mut next = 0;
+        let mut next: u32 = 0;
         for s in &self.slots {
             renumber.push(next);
-            next += usize::from(s.is_some());
+            next = next.saturating_add(u32::from(s.is_some()));
         }
         self.slots.retain(Option::is_some);
-        for i in self.table.iter_mut() {
-            *i = renumber.get(*i).copied().unwrap_or(0);
+        for b in self.table.iter_mut() {
+            b.slot = renumber.get(b.slot as usize).copied().unwrap_or(0);
         }
         for cursor in &self.cursors {
             cursor.set((0, 0));
@@ -257,6 +282,41 @@ mod tests {
         }
         let used = used.iter().filter(|u| **u).count();
         assert!(used > 35_000, "{used} buckets of 65536");
+    }
+
+    #[test]
+    fn folded_hashes_still_spread_over_buckets() {
+        // The index places entries by the 32-bit folded hash, spread to 64 bits.
+        let state = RandomState::default();
+        let used = buckets_used(|k| spread(fold(key_hash(&state, k))));
+        assert!(used > 35_000, "{used} buckets of 65536");
+    }
+
+    /// The index keeps each entry's hash: growing it, removing, compacting and growing
+    /// again must leave every live key found at its own value.
+    #[test]
+    fn lookups_hold_through_growth_removal_and_compaction() {
+        let mut m = OrderedMap::with_capacity(0);
+        for i in 0..20_000 {
+            m.insert(MapKey::Int(i), Value::Int(i * 2));
+        }
+        for i in (0..20_000).filter(|i| i % 4 != 0) {
+            assert!(m.remove(&KeyRef::Int(i)).is_some());
+        }
+        for i in 20_000..30_000 {
+            m.insert(MapKey::Int(i), Value::Int(i * 2));
+        }
+        assert_eq!(m.len(), 5_000 + 10_000);
+        for i in 0..30_000 {
+            let want = (i >= 20_000 || i % 4 == 0).then_some(i * 2);
+            let got = match m.get(&KeyRef::Int(i)) {
+                Some(Value::Int(v)) => Some(*v),
+                _ => None,
+            };
+            assert_eq!(got, want, "key {i}");
+        }
+        assert!(matches!(m.get_index(0), Some((MapKey::Int(0), _))));
+        assert!(matches!(m.get_index(5_000), Some((MapKey::Int(20_000), _))));
     }
 
     /// Interleaved walks (a loop over a map inside a loop over the same map) read the right
