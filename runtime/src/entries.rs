@@ -60,6 +60,7 @@ impl Entries {
         keys.position(|k| KeyRef::from(k) == *key)
     }
 
+    #[inline]
     pub fn get(&self, key: &KeyRef) -> Option<&Value> {
         match self {
             Entries::Small(v) => Self::position(v.iter().map(|(k, _)| k), key).map(|i| &v[i].1),

@@ -43,6 +43,7 @@ pub struct OrderedMap {
 /// One write per key: the `Hash` impls write a kind tag and, for a string, a terminator
 /// too, three rounds of mixing where one does. Keys of different kinds may share a hash
 /// (`1` and `true`); a lookup compares the keys themselves.
+#[inline]
 pub fn key_hash(hasher: &RandomState, key: KeyRef) -> u64 {
     let mut h = hasher.build_hasher();
     match key {
@@ -53,6 +54,7 @@ pub fn key_hash(hasher: &RandomState, key: KeyRef) -> u64 {
     h.finish()
 }
 
+#[inline]
 fn slot_is(slots: &[Option<(MapKey, Value)>], i: u32, key: KeyRef) -> bool {
     matches!(slots.get(i as usize), Some(Some((k, _))) if KeyRef::from(k) == key)
 }
@@ -98,10 +100,12 @@ impl OrderedMap {
         self.live == 0
     }
 
+    #[inline]
     fn find(&self, key: KeyRef) -> Option<usize> {
         self.find_hashed(fold(key_hash(&self.hasher, key)), key)
     }
 
+    #[inline]
     fn find_hashed(&self, h: u32, key: KeyRef) -> Option<usize> {
         self.table
             .find(spread(h), |b| {
@@ -110,6 +114,7 @@ impl OrderedMap {
             .map(|b| b.slot as usize)
     }
 
+    #[inline]
     pub fn get(&self, key: &KeyRef) -> Option<&Value> {
         let i = self.find(*key)?;
         self.slots.get(i)?.as_ref().map(|(_, v)| v)
