@@ -309,10 +309,15 @@ pub type NativeImpl = dyn Fn(&mut Vm, &[Value]) -> Result<Value, RtError>;
 /// A builtin that is a plain function (every builtin of the standard library).
 pub type NativePlain = fn(&mut Vm, &[Value]) -> Result<Value, RtError>;
 
+/// A builtin that needs only its arguments: it never calls back into the VM, so it reads
+/// them where they lie on the value stack (see `Vm::call_native`).
+pub type NativeLeaf = fn(&[Value]) -> Result<Value, RtError>;
+
 /// A builtin's code. A plain function is called directly; a closure (a Rust function an
 /// embedder registered, which may capture state) through its box, one indirect call more.
 pub enum NativeBody {
     Plain(NativePlain),
+    Leaf(NativeLeaf),
     Closure(Box<NativeImpl>),
 }
 
@@ -333,6 +338,7 @@ impl NativeFn {
     pub fn call(&self, vm: &mut Vm, args: &[Value]) -> Result<Value, RtError> {
         match &self.func {
             NativeBody::Plain(f) => f(vm, args),
+            NativeBody::Leaf(f) => f(args),
             NativeBody::Closure(f) => f(vm, args),
         }
     }
@@ -508,6 +514,17 @@ impl Value {
     /// A built-in type's method that is a plain function; the counts include the receiver.
     pub fn builtin_method(name: &str, min_args: usize, max_args: usize, f: NativePlain) -> Value {
         Value::native_of(name, (min_args, max_args), true, NativeBody::Plain(f))
+    }
+
+    /// A builtin function that needs only its arguments.
+    pub fn leaf(name: &str, min_args: usize, max_args: usize, func: NativeLeaf) -> Value {
+        Value::native_of(name, (min_args, max_args), false, NativeBody::Leaf(func))
+    }
+
+    /// A built-in type's method that needs only its arguments; the counts include the
+    /// receiver.
+    pub fn leaf_method(name: &str, min_args: usize, max_args: usize, f: NativeLeaf) -> Value {
+        Value::native_of(name, (min_args, max_args), true, NativeBody::Leaf(f))
     }
 
     fn native_of(name: &str, arity: (usize, usize), is_method: bool, func: NativeBody) -> Value {

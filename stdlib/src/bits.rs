@@ -13,13 +13,13 @@ const NUM: &[&str] = &["Int", "Float"];
 const INT: &[&str] = &["Int"];
 
 pub fn install(vm: &mut Vm) {
-    both(vm, NUM, "div", 2, 2, div);
-    both(vm, INT, "bit_and", 2, 2, bit_and);
-    both(vm, INT, "bit_or", 2, 2, bit_or);
-    both(vm, INT, "bit_xor", 2, 2, bit_xor);
-    both(vm, INT, "bit_not", 1, 1, bit_not);
-    both(vm, INT, "shl", 2, 2, shl);
-    both(vm, INT, "shr", 2, 2, shr);
+    leaf_both(vm, NUM, "div", 2, 2, div);
+    leaf_both(vm, INT, "bit_and", 2, 2, bit_and);
+    leaf_both(vm, INT, "bit_or", 2, 2, bit_or);
+    leaf_both(vm, INT, "bit_xor", 2, 2, bit_xor);
+    leaf_both(vm, INT, "bit_not", 1, 1, bit_not);
+    leaf_both(vm, INT, "shl", 2, 2, shl);
+    leaf_both(vm, INT, "shr", 2, 2, shr);
 }
 
 /// @builtin div(a, b) -> Int | Float
@@ -40,7 +40,7 @@ pub fn install(vm: &mut Vm) {
 /// print 7.5.div(2);     // -> 3.0
 /// print 17 ~/ 5;        // -> 3
 /// ```
-fn div(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn div(a: &[Value]) -> RtResult<Value> {
     expect_num(a, 0, "div")?;
     expect_num(a, 1, "div")?;
     ops::floor_div(arg(a, 0), arg(a, 1))
@@ -61,7 +61,7 @@ fn two_ints(a: &[Value], fname: &str) -> RtResult<(i64, i64)> {
 /// print bit_and(12, 10);   // -> 8
 /// print 12 & 10;           // -> 8
 /// ```
-fn bit_and(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn bit_and(a: &[Value]) -> RtResult<Value> {
     let (x, y) = two_ints(a, "bit_and")?;
     Ok(Value::Int(x & y))
 }
@@ -77,7 +77,7 @@ fn bit_and(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// print bit_or(12, 10);   // -> 14
 /// print 12 | 10;          // -> 14
 /// ```
-fn bit_or(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn bit_or(a: &[Value]) -> RtResult<Value> {
     let (x, y) = two_ints(a, "bit_or")?;
     Ok(Value::Int(x | y))
 }
@@ -94,7 +94,7 @@ fn bit_or(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// print bit_xor(12, 10);   // -> 6
 /// print 12 ^ 10;           // -> 6
 /// ```
-fn bit_xor(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn bit_xor(a: &[Value]) -> RtResult<Value> {
     let (x, y) = two_ints(a, "bit_xor")?;
     Ok(Value::Int(x ^ y))
 }
@@ -110,7 +110,7 @@ fn bit_xor(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// print bit_not(5);   // -> -6
 /// print ~0;           // -> -1
 /// ```
-fn bit_not(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn bit_not(a: &[Value]) -> RtResult<Value> {
     Ok(Value::Int(!expect_int(a, 0, "bit_not")?))
 }
 
@@ -133,7 +133,7 @@ fn shift_error(fname: &str, n: i64) -> RtError {
 /// print shl(1, 10);   // -> 1024
 /// print 3 << 2;       // -> 12
 /// ```
-fn shl(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn shl(a: &[Value]) -> RtResult<Value> {
     let (x, n) = two_ints(a, "shl")?;
     if !(0..64).contains(&n) {
         return Err(shift_error("shl", n));
@@ -155,7 +155,7 @@ fn shl(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// print shr(1024, 3);   // -> 128
 /// print -16 >> 2;       // -> -4
 /// ```
-fn shr(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn shr(a: &[Value]) -> RtResult<Value> {
     let (x, n) = two_ints(a, "shr")?;
     int_shr(x, n)
         .map(Value::Int)

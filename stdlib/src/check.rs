@@ -7,6 +7,10 @@ use walia_runtime::{RtError, RtResult, Value, Vm};
 /// The shape of every builtin: the VM and the arguments (a method's receiver first).
 pub type Builtin = fn(&mut Vm, &[Value]) -> RtResult<Value>;
 
+/// A builtin that needs only its arguments (it never calls back into the VM): it reads
+/// them where they lie on the VM's stack, with no stack lent out and back.
+pub type Leaf = fn(&[Value]) -> RtResult<Value>;
+
 /// Variadic marker for `max` argument counts.
 pub const MANY: usize = usize::MAX;
 
@@ -24,10 +28,36 @@ pub fn method(vm: &mut Vm, types: &[&'static str], name: &str, min: usize, max: 
     }
 }
 
+/// [`global`] for a builtin that needs only its arguments.
+pub fn leaf_global(vm: &mut Vm, name: &str, min: usize, max: usize, f: Leaf) {
+    vm.set_global(name, Value::leaf(name, min, max, f));
+}
+
+/// [`method`] for a builtin that needs only its arguments.
+pub fn leaf_method(
+    vm: &mut Vm,
+    types: &[&'static str],
+    name: &str,
+    min: usize,
+    max: usize,
+    f: Leaf,
+) {
+    let native = Value::leaf_method(name, min, max, f);
+    for t in types {
+        vm.register_method(t, name, native.clone());
+    }
+}
+
 /// Register `f` both as a global and as a method of `types`.
 pub fn both(vm: &mut Vm, types: &[&'static str], name: &str, min: usize, max: usize, f: Builtin) {
     global(vm, name, min, max, f);
     method(vm, types, name, min, max, f);
+}
+
+/// [`both`] for a builtin that needs only its arguments.
+pub fn leaf_both(vm: &mut Vm, types: &[&'static str], name: &str, min: usize, max: usize, f: Leaf) {
+    leaf_global(vm, name, min, max, f);
+    leaf_method(vm, types, name, min, max, f);
 }
 
 /// The `i`-th argument (0-based), `nil` when absent.

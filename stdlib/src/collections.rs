@@ -18,7 +18,7 @@ pub fn install(vm: &mut Vm) {
     both(vm, ITERABLE, "zip", 1, MANY, zip);
     both(vm, ITERABLE, "unique", 1, 1, unique);
     both(vm, ITERABLE, "flatten", 1, 1, flatten);
-    both(vm, &["List", "String", "Range"], "index_of", 2, 2, index_of);
+    leaf_both(vm, &["List", "String", "Range"], "index_of", 2, 2, index_of);
 }
 
 /// @builtin reversed(src) -> List
@@ -191,7 +191,7 @@ fn flatten(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// print index_of("héllo", "llo");     // -> 2
 /// print (5..10).index_of(7);          // -> 2
 /// ```
-fn index_of(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn index_of(a: &[Value]) -> RtResult<Value> {
     let x = arg(a, 1);
     match arg(a, 0) {
         Value::List(l) => {

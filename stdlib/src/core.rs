@@ -12,14 +12,14 @@ static START: OnceLock<Instant> = OnceLock::new();
 
 pub fn install(vm: &mut Vm) {
     START.get_or_init(Instant::now);
-    global(vm, "str", 1, 1, str_);
-    global(vm, "int", 1, 1, int);
-    global(vm, "float", 1, 1, float);
-    global(vm, "type_of", 1, 1, type_of);
+    leaf_global(vm, "str", 1, 1, str_);
+    leaf_global(vm, "int", 1, 1, int);
+    leaf_global(vm, "float", 1, 1, float);
+    leaf_global(vm, "type_of", 1, 1, type_of);
     global(vm, "len", 1, 1, len);
-    global(vm, "error", 1, 1, error);
-    global(vm, "clock", 0, 0, clock);
-    global(vm, "range", 2, 2, range);
+    leaf_global(vm, "error", 1, 1, error);
+    leaf_global(vm, "clock", 0, 0, clock);
+    leaf_global(vm, "range", 2, 2, range);
     global(vm, "args", 0, 0, args_);
 }
 
@@ -33,7 +33,7 @@ pub fn install(vm: &mut Vm) {
 /// ```walia
 /// print str(2.0) + "|" + str([1, "a", nil]);   // -> 2.0|[1, "a", nil]
 /// ```
-fn str_(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn str_(a: &[Value]) -> RtResult<Value> {
     match arg(a, 0) {
         s @ Value::Str(_) => Ok(s.clone()),
         v => Ok(Value::str(display(v))),
@@ -68,7 +68,7 @@ pub fn float_to_int(f: f64, fname: &str) -> RtResult<i64> {
 /// print int(" 42 ");    // -> 42
 /// print int(true);      // -> 1
 /// ```
-fn int(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn int(a: &[Value]) -> RtResult<Value> {
     match arg(a, 0) {
         Value::Int(i) => Ok(Value::Int(*i)),
         Value::Float(f) => float_to_int(f.trunc(), "int").map(Value::Int),
@@ -103,7 +103,7 @@ fn int(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// print float(3);       // -> 3.0
 /// print float("1e3");   // -> 1000.0
 /// ```
-fn float(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn float(a: &[Value]) -> RtResult<Value> {
     match arg(a, 0) {
         Value::Int(i) => Ok(Value::Float(*i as f64)),
         Value::Float(f) => Ok(Value::Float(*f)),
@@ -133,7 +133,7 @@ fn float(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// print type_of(1) + " " + type_of(1.0) + " " + type_of(nil);   // -> Int Float Nil
 /// print type_of(x => x);                                          // -> Function
 /// ```
-fn type_of(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn type_of(a: &[Value]) -> RtResult<Value> {
     Ok(Value::str(arg(a, 0).type_name()))
 }
 
@@ -177,7 +177,7 @@ fn len(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// fun check(n) { if (n < 0) error("negative: " + n); return n; }
 /// print check(2);   // -> 2
 /// ```
-fn error(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn error(a: &[Value]) -> RtResult<Value> {
     Err(RtError::new(display(arg(a, 0))))
 }
 
@@ -192,7 +192,7 @@ fn error(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// var start = clock();
 /// print clock() >= start;   // -> true
 /// ```
-fn clock(_: &mut Vm, _: &[Value]) -> RtResult<Value> {
+fn clock(_: &[Value]) -> RtResult<Value> {
     let start = START.get_or_init(Instant::now);
     Ok(Value::Float(start.elapsed().as_secs_f64()))
 }
@@ -208,7 +208,7 @@ fn clock(_: &mut Vm, _: &[Value]) -> RtResult<Value> {
 /// print range(2, 5) |> collect();   // -> [2, 3, 4]
 /// print range(5, 2) |> count();     // -> 0
 /// ```
-fn range(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn range(a: &[Value]) -> RtResult<Value> {
     let start = expect_int(a, 0, "range")?;
     let end = expect_int(a, 1, "range")?;
     Ok(Value::range(start, end))

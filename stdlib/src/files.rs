@@ -8,10 +8,10 @@ use walia_runtime::api::{display, reserve};
 use walia_runtime::{RtError, RtResult, Value, Vm};
 
 pub fn install(vm: &mut Vm) {
-    global(vm, "read_file", 1, 1, read_file);
-    global(vm, "write_file", 2, 2, write_file);
-    global(vm, "append_file", 2, 2, append_file);
-    global(vm, "file_exists", 1, 1, file_exists);
+    leaf_global(vm, "read_file", 1, 1, read_file);
+    leaf_global(vm, "write_file", 2, 2, write_file);
+    leaf_global(vm, "append_file", 2, 2, append_file);
+    leaf_global(vm, "file_exists", 1, 1, file_exists);
 }
 
 fn io_error(verb: &str, path: &str, e: std::io::Error) -> RtError {
@@ -39,7 +39,7 @@ fn contents(a: &[Value]) -> String {
 /// write_file("note.txt", "hello");
 /// print read_file("note.txt");   // -> hello
 /// ```
-fn read_file(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn read_file(a: &[Value]) -> RtResult<Value> {
     // Read in blocks, each one checked against the memory limit before it is read: a
     // device (`/dev/zero`) or a pipe has no size to check in advance, and a regular file's
     // size is only a hint (it may grow while read).
@@ -97,7 +97,7 @@ fn read_file(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// write_file("out.txt", "a,b\n1,2\n");
 /// print lines("out.txt") |> collect();   // -> ["a,b", "1,2"]
 /// ```
-fn write_file(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn write_file(a: &[Value]) -> RtResult<Value> {
     let path = expect_str(a, 0, "write_file")?.as_str();
     std::fs::write(path, contents(a)).map_err(|e| io_error("write", path, e))?;
     Ok(Value::Nil)
@@ -117,7 +117,7 @@ fn write_file(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// append_file("log.txt", "two\n");
 /// print lines("log.txt") |> collect();   // -> ["one", "two"]
 /// ```
-fn append_file(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn append_file(a: &[Value]) -> RtResult<Value> {
     let path = expect_str(a, 0, "append_file")?.as_str();
     let text = contents(a);
     std::fs::OpenOptions::new()
@@ -140,7 +140,7 @@ fn append_file(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// write_file("here.txt", "");
 /// print [file_exists("here.txt"), file_exists("gone.txt")];   // -> [true, false]
 /// ```
-fn file_exists(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn file_exists(a: &[Value]) -> RtResult<Value> {
     let path = expect_str(a, 0, "file_exists")?.as_str();
     Ok(Value::Bool(std::path::Path::new(path).exists()))
 }

@@ -11,7 +11,7 @@ use walia_runtime::api::{display, reserve_str};
 use walia_runtime::{RtError, RtResult, Value, Vm};
 
 pub fn install(vm: &mut Vm) {
-    both(vm, &["String"], "format", 1, MANY, format);
+    leaf_both(vm, &["String"], "format", 1, MANY, format);
 }
 
 /// Widths and precisions above this are refused (a typo like `{:99999999}` would otherwise
@@ -58,7 +58,7 @@ fn fail(msg: impl Into<String>) -> RtError {
 /// print "{:x} {:b} {:+d} {:.1%}".format(255, 5, 3, 0.256);
 /// // -> ff 101 +3 25.6%
 /// ```
-fn format(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn format(a: &[Value]) -> RtResult<Value> {
     let template = expect_str(a, 0, "format")?.as_str();
     let args = a.get(1..).unwrap_or(&[]);
     let mut out = String::new();

@@ -11,8 +11,8 @@ use walia_runtime::{RtError, RtResult, Value, Vm};
 const MAX_DEPTH: usize = 512;
 
 pub fn install(vm: &mut Vm) {
-    global(vm, "json_parse", 1, 1, json_parse);
-    global(vm, "json_str", 1, 1, json_str);
+    leaf_global(vm, "json_parse", 1, 1, json_parse);
+    leaf_global(vm, "json_str", 1, 1, json_str);
 }
 
 /// Bytes one parsed JSON value may take beyond its text: the parser's tree node (32) and
@@ -56,7 +56,7 @@ fn separators_outside_strings(text: &[u8]) -> usize {
 /// print v.name;   // -> Ann
 /// print v.tags;   // -> [1, 2.5, nil]
 /// ```
-fn json_parse(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn json_parse(a: &[Value]) -> RtResult<Value> {
     let text = expect_str(a, 0, "json_parse")?;
     // `[0,0,0,...]` is 24 times its text once parsed: the size is estimated from the
     // number of values (at most one per `,`, `[` and `{` outside strings, plus one)
@@ -133,7 +133,7 @@ fn number(n: &serde_json::Number) -> Result<Value, String> {
 /// ```walia
 /// print json_str({a: [1, nil, true], b: "x", c: 2.0});   // -> {"a":[1,null,true],"b":"x","c":2.0}
 /// ```
-fn json_str(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn json_str(a: &[Value]) -> RtResult<Value> {
     let mut out = String::new();
     write_json(&mut out, arg(a, 0), 0)?;
     Ok(Value::str(out))

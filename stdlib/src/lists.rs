@@ -10,19 +10,19 @@ use walia_runtime::{RtError, RtResult, Value, Vm};
 const L: &[&str] = &["List"];
 
 pub fn install(vm: &mut Vm) {
-    global(vm, "List", 0, MANY, new_list);
-    method(vm, L, "add", 2, 2, add);
-    method(vm, L, "push", 2, 2, add);
-    method(vm, L, "pop", 1, 1, pop);
-    method(vm, L, "get", 2, 2, get);
-    method(vm, L, "set", 3, 3, set);
-    method(vm, L, "length", 1, 1, length);
-    method(vm, L, "insert", 3, 3, insert);
-    method(vm, L, "remove", 2, 2, remove);
-    global(vm, "list_add", 2, 2, add);
-    global(vm, "list_get", 2, 2, get);
-    global(vm, "list_len", 1, 1, length);
-    global(vm, "list_pop", 1, 1, pop);
+    leaf_global(vm, "List", 0, MANY, new_list);
+    leaf_method(vm, L, "add", 2, 2, add);
+    leaf_method(vm, L, "push", 2, 2, add);
+    leaf_method(vm, L, "pop", 1, 1, pop);
+    leaf_method(vm, L, "get", 2, 2, get);
+    leaf_method(vm, L, "set", 3, 3, set);
+    leaf_method(vm, L, "length", 1, 1, length);
+    leaf_method(vm, L, "insert", 3, 3, insert);
+    leaf_method(vm, L, "remove", 2, 2, remove);
+    leaf_global(vm, "list_add", 2, 2, add);
+    leaf_global(vm, "list_get", 2, 2, get);
+    leaf_global(vm, "list_len", 1, 1, length);
+    leaf_global(vm, "list_pop", 1, 1, pop);
 }
 
 /// @builtin List(...) -> List
@@ -34,7 +34,7 @@ pub fn install(vm: &mut Vm) {
 /// print List();           // -> []
 /// print List(1, "a");     // -> [1, "a"]
 /// ```
-fn new_list(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn new_list(a: &[Value]) -> RtResult<Value> {
     Ok(Value::list(a.to_vec()))
 }
 
@@ -53,7 +53,7 @@ fn new_list(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// list_add(l, 4);
 /// print l;   // -> [1, 2, 3, 4]
 /// ```
-fn add(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn add(a: &[Value]) -> RtResult<Value> {
     let l = expect_list(a, 0, "add")?;
     let mut items = l.items.borrow_mut();
     reserve(&mut items, 1)?;
@@ -74,7 +74,7 @@ fn add(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// print l;         // -> [1]
 /// print [].pop();  // -> nil
 /// ```
-fn pop(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn pop(a: &[Value]) -> RtResult<Value> {
     let l = expect_list(a, 0, "pop")?;
     Ok(l.items.borrow_mut().pop().unwrap_or_default())
 }
@@ -93,7 +93,7 @@ fn pop(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// print l.get(-1);   // -> 30
 /// print l.get(5);    // -> nil
 /// ```
-fn get(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn get(a: &[Value]) -> RtResult<Value> {
     let l = expect_list(a, 0, "get")?;
     let i = expect_int(a, 1, "get")?;
     let items = l.items.borrow();
@@ -117,7 +117,7 @@ fn out_of_range(fname: &str, i: i64, len: usize) -> RtError {
 /// l.set(-1, 9);
 /// print l;   // -> [1, 2, 9]
 /// ```
-fn set(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn set(a: &[Value]) -> RtResult<Value> {
     let l = expect_list(a, 0, "set")?;
     let i = expect_int(a, 1, "set")?;
     let mut items = l.items.borrow_mut();
@@ -140,7 +140,7 @@ fn set(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// print [1, 2, 3].length();   // -> 3
 /// print list_len([]);         // -> 0
 /// ```
-fn length(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn length(a: &[Value]) -> RtResult<Value> {
     let l = expect_list(a, 0, "length")?;
     Ok(Value::Int(l.items.borrow().len() as i64))
 }
@@ -158,7 +158,7 @@ fn length(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// l.insert(l.length(), 4);
 /// print l;   // -> [1, 2, 3, 4]
 /// ```
-fn insert(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn insert(a: &[Value]) -> RtResult<Value> {
     let l = expect_list(a, 0, "insert")?;
     let i = expect_int(a, 1, "insert")?;
     let mut items = l.items.borrow_mut();
@@ -184,7 +184,7 @@ fn insert(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// print l.remove(0);   // -> a
 /// print l;             // -> ["b", "c"]
 /// ```
-fn remove(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn remove(a: &[Value]) -> RtResult<Value> {
     let l = expect_list(a, 0, "remove")?;
     let i = expect_int(a, 1, "remove")?;
     let mut items = l.items.borrow_mut();

@@ -12,21 +12,21 @@ const M: &[&str] = &["Map"];
 
 pub fn install(vm: &mut Vm) {
     global(vm, "Map", 0, 1, new_map);
-    method(vm, M, "get", 2, 3, get);
-    method(vm, M, "set", 3, 3, set);
-    method(vm, M, "has", 2, 2, has);
-    method(vm, M, "remove", 2, 2, remove);
-    method(vm, M, "keys", 1, 1, keys);
-    method(vm, M, "values", 1, 1, values);
-    method(vm, M, "length", 1, 1, length);
-    global(vm, "map_set", 3, 3, set);
-    global(vm, "map_get", 2, 3, get);
-    global(vm, "map_del", 2, 2, remove);
-    both(vm, M, "entries", 1, 1, entries);
-    both(vm, M, "items", 1, 1, entries);
-    both(vm, M, "merge", 1, MANY, merge);
-    both(vm, M, "update", 2, MANY, update);
-    both(vm, M, "get_or_set", 3, 3, get_or_set);
+    leaf_method(vm, M, "get", 2, 3, get);
+    leaf_method(vm, M, "set", 3, 3, set);
+    leaf_method(vm, M, "has", 2, 2, has);
+    leaf_method(vm, M, "remove", 2, 2, remove);
+    leaf_method(vm, M, "keys", 1, 1, keys);
+    leaf_method(vm, M, "values", 1, 1, values);
+    leaf_method(vm, M, "length", 1, 1, length);
+    leaf_global(vm, "map_set", 3, 3, set);
+    leaf_global(vm, "map_get", 2, 3, get);
+    leaf_global(vm, "map_del", 2, 2, remove);
+    leaf_both(vm, M, "entries", 1, 1, entries);
+    leaf_both(vm, M, "items", 1, 1, entries);
+    leaf_both(vm, M, "merge", 1, MANY, merge);
+    leaf_both(vm, M, "update", 2, MANY, update);
+    leaf_both(vm, M, "get_or_set", 3, 3, get_or_set);
     both(vm, pipes::SRC, "to_map", 1, 1, to_map);
 }
 
@@ -63,7 +63,7 @@ fn new_map(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// print m.get("b");          // -> nil
 /// print map_get(m, "b", 0);  // -> 0
 /// ```
-fn get(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn get(a: &[Value]) -> RtResult<Value> {
     let m = expect_map(a, 0, "get")?;
     let found = KeyRef::from_value(arg(a, 1)).and_then(|k| m.entries.borrow().get(&k).cloned());
     Ok(found.unwrap_or_else(|| arg(a, 2).clone()))
@@ -83,7 +83,7 @@ fn get(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// map_set(m, "b", 3);
 /// print m;   // -> {"b": 3, "a": 2}
 /// ```
-fn set(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn set(a: &[Value]) -> RtResult<Value> {
     let m = expect_map(a, 0, "set")?;
     let k = MapKey::from_value(arg(a, 1))?;
     m.insert(k, arg(a, 2).clone());
@@ -102,7 +102,7 @@ fn set(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// print m.has("a");   // -> true
 /// print m.has("b");   // -> false
 /// ```
-fn has(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn has(a: &[Value]) -> RtResult<Value> {
     let m = expect_map(a, 0, "has")?;
     let found = KeyRef::from_value(arg(a, 1)).is_some_and(|k| m.entries.borrow().contains_key(&k));
     Ok(Value::Bool(found))
@@ -122,7 +122,7 @@ fn has(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// print map_del(m, "z"); // -> nil
 /// print m;               // -> {"a": 1, "c": 3}
 /// ```
-fn remove(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn remove(a: &[Value]) -> RtResult<Value> {
     let m = expect_map(a, 0, "remove")?;
     let removed =
         KeyRef::from_value(arg(a, 1)).and_then(|k| m.entries.borrow_mut().shift_remove(&k));
@@ -138,7 +138,7 @@ fn remove(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// ```walia
 /// print {b: 1, a: 2, 3: 0}.keys();   // -> ["b", "a", 3]
 /// ```
-fn keys(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn keys(a: &[Value]) -> RtResult<Value> {
     let m = expect_map(a, 0, "keys")?;
     let mut ks = Vec::new();
     reserve(&mut ks, m.entries.borrow().len())?;
@@ -155,7 +155,7 @@ fn keys(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// ```walia
 /// print {b: 1, a: 2}.values();   // -> [1, 2]
 /// ```
-fn values(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn values(a: &[Value]) -> RtResult<Value> {
     let m = expect_map(a, 0, "values")?;
     let mut vs = Vec::new();
     reserve(&mut vs, m.entries.borrow().len())?;
@@ -172,7 +172,7 @@ fn values(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// ```walia
 /// print {a: 1, b: 2}.length();   // -> 2
 /// ```
-fn length(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn length(a: &[Value]) -> RtResult<Value> {
     let m = expect_map(a, 0, "length")?;
     Ok(Value::Int(m.entries.borrow().len() as i64))
 }
@@ -195,7 +195,7 @@ fn length(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// // -> a=1
 /// // -> b=2
 /// ```
-fn entries(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn entries(a: &[Value]) -> RtResult<Value> {
     let m = expect_map(a, 0, "entries")?;
     let entries = m.entries.borrow();
     let mut out = Vec::new();
@@ -222,7 +222,7 @@ fn entries(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// // -> {"color": "red", "size": 3, "extra": true}
 /// print defaults;   // -> {"color": "red", "size": 1}
 /// ```
-fn merge(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn merge(a: &[Value]) -> RtResult<Value> {
     for i in 0..a.len() {
         expect_map(a, i, "merge")?;
     }
@@ -273,7 +273,7 @@ fn merge_into(
 /// config.update({level: 3, name: "x"});
 /// print config;   // -> {"debug": false, "level": 3, "name": "x"}
 /// ```
-fn update(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn update(a: &[Value]) -> RtResult<Value> {
     let m = expect_map(a, 0, "update")?.clone();
     for i in 1..a.len() {
         expect_map(a, i, "update")?;
@@ -297,7 +297,7 @@ fn update(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// print groups;                        // -> {"a": ["ant", "asp"], "b": ["bee"]}
 /// print groups.get_or_set("b", []);    // -> ["bee"]
 /// ```
-fn get_or_set(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn get_or_set(a: &[Value]) -> RtResult<Value> {
     let m = expect_map(a, 0, "get_or_set")?;
     let k = MapKey::from_value(arg(a, 1))
         .map_err(|e| RtError::new(format!("'get_or_set': {}", e.message)))?;

@@ -9,22 +9,22 @@ use walia_runtime::{RtError, RtResult, Value, Vm};
 const NUM: &[&str] = &["Int", "Float"];
 
 pub fn install(vm: &mut Vm) {
-    for (name, f) in [("abs", abs as Builtin), ("math_abs", abs)] {
-        both(vm, NUM, name, 1, 1, f);
+    for (name, f) in [("abs", abs as Leaf), ("math_abs", abs)] {
+        leaf_both(vm, NUM, name, 1, 1, f);
     }
-    both(vm, NUM, "floor", 1, 1, floor);
-    both(vm, NUM, "ceil", 1, 1, ceil);
-    both(vm, NUM, "round", 1, 2, round);
-    for (name, f) in [("sqrt", sqrt as Builtin), ("math_sqrt", sqrt)] {
-        both(vm, NUM, name, 1, 1, f);
+    leaf_both(vm, NUM, "floor", 1, 1, floor);
+    leaf_both(vm, NUM, "ceil", 1, 1, ceil);
+    leaf_both(vm, NUM, "round", 1, 2, round);
+    for (name, f) in [("sqrt", sqrt as Leaf), ("math_sqrt", sqrt)] {
+        leaf_both(vm, NUM, name, 1, 1, f);
     }
-    for (name, f) in [("pow", pow as Builtin), ("math_pow", pow)] {
-        both(vm, NUM, name, 2, 2, f);
+    for (name, f) in [("pow", pow as Leaf), ("math_pow", pow)] {
+        leaf_both(vm, NUM, name, 2, 2, f);
     }
-    both(vm, NUM, "exp", 1, 1, exp);
-    both(vm, NUM, "log", 1, 2, log);
-    both(vm, NUM, "sin", 1, 1, sin);
-    both(vm, NUM, "cos", 1, 1, cos);
+    leaf_both(vm, NUM, "exp", 1, 1, exp);
+    leaf_both(vm, NUM, "log", 1, 2, log);
+    leaf_both(vm, NUM, "sin", 1, 1, sin);
+    leaf_both(vm, NUM, "cos", 1, 1, cos);
     // min/max (of numbers and of iterables) are in extremes.rs.
 }
 
@@ -41,7 +41,7 @@ pub fn install(vm: &mut Vm) {
 /// print abs(-3);        // -> 3
 /// print (-2.5).abs();   // -> 2.5
 /// ```
-fn abs(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn abs(a: &[Value]) -> RtResult<Value> {
     match arg(a, 0) {
         Value::Int(i) => i
             .checked_abs()
@@ -71,7 +71,7 @@ fn to_int_with(a: &[Value], fname: &str, op: fn(f64) -> f64) -> RtResult<Value> 
 /// print floor(2.7);     // -> 2
 /// print (-2.5).floor(); // -> -3
 /// ```
-fn floor(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn floor(a: &[Value]) -> RtResult<Value> {
     to_int_with(a, "floor", f64::floor)
 }
 
@@ -86,7 +86,7 @@ fn floor(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// print ceil(2.1);     // -> 3
 /// print ceil(-2.5);    // -> -2
 /// ```
-fn ceil(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn ceil(a: &[Value]) -> RtResult<Value> {
     to_int_with(a, "ceil", f64::ceil)
 }
 
@@ -110,7 +110,7 @@ fn ceil(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// print 7.25.round(1);       // -> 7.3
 /// print round(1234.5, -2);   // -> 1200.0
 /// ```
-fn round(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn round(a: &[Value]) -> RtResult<Value> {
     if a.len() < 2 {
         return to_int_with(a, "round", f64::round);
     }
@@ -187,7 +187,7 @@ fn round_decimal(x: f64, digits: i64) -> f64 {
 /// print sqrt(16);        // -> 4.0
 /// print 2.sqrt();        // -> 1.4142135623730951
 /// ```
-fn sqrt(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn sqrt(a: &[Value]) -> RtResult<Value> {
     Ok(Value::Float(expect_num(a, 0, "sqrt")?.sqrt()))
 }
 
@@ -202,7 +202,7 @@ fn sqrt(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// print exp(0);   // -> 1.0
 /// print exp(1);   // -> 2.718281828459045
 /// ```
-fn exp(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn exp(a: &[Value]) -> RtResult<Value> {
     Ok(Value::Float(expect_num(a, 0, "exp")?.exp()))
 }
 
@@ -219,7 +219,7 @@ fn exp(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// print log(8, 2);      // -> 3.0
 /// print 100.log(10);    // -> 2.0
 /// ```
-fn log(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn log(a: &[Value]) -> RtResult<Value> {
     let x = expect_num(a, 0, "log")?;
     if a.len() > 1 {
         let base = expect_num(a, 1, "log")?;
@@ -238,7 +238,7 @@ fn log(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// ```walia
 /// print sin(0);   // -> 0.0
 /// ```
-fn sin(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn sin(a: &[Value]) -> RtResult<Value> {
     Ok(Value::Float(expect_num(a, 0, "sin")?.sin()))
 }
 
@@ -252,7 +252,7 @@ fn sin(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// ```walia
 /// print cos(0);   // -> 1.0
 /// ```
-fn cos(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn cos(a: &[Value]) -> RtResult<Value> {
     Ok(Value::Float(expect_num(a, 0, "cos")?.cos()))
 }
 
@@ -270,7 +270,7 @@ fn cos(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// print 2.pow(-1);       // -> 0.5
 /// print math_pow(9, 0.5);  // -> 3.0
 /// ```
-fn pow(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn pow(a: &[Value]) -> RtResult<Value> {
     match (arg(a, 0), arg(a, 1)) {
         (Value::Int(b), Value::Int(e)) if *e >= 0 => {
             let overflow = || RtError::new("integer overflow in 'pow'");

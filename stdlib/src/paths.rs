@@ -13,14 +13,14 @@ use walia_runtime::{RtError, RtResult, Value, Vm};
 const S: &[&str] = &["String"];
 
 pub fn install(vm: &mut Vm) {
-    global(vm, "path_join", 1, MANY, path_join);
-    both(vm, S, "basename", 1, 1, basename);
-    both(vm, S, "dirname", 1, 1, dirname);
-    both(vm, S, "extension", 1, 1, extension);
-    global(vm, "list_dir", 1, 1, list_dir);
-    global(vm, "glob", 1, 1, glob);
-    global(vm, "is_dir", 1, 1, is_dir);
-    global(vm, "make_dir", 1, 1, make_dir);
+    leaf_global(vm, "path_join", 1, MANY, path_join);
+    leaf_both(vm, S, "basename", 1, 1, basename);
+    leaf_both(vm, S, "dirname", 1, 1, dirname);
+    leaf_both(vm, S, "extension", 1, 1, extension);
+    leaf_global(vm, "list_dir", 1, 1, list_dir);
+    leaf_global(vm, "glob", 1, 1, glob);
+    leaf_global(vm, "is_dir", 1, 1, is_dir);
+    leaf_global(vm, "make_dir", 1, 1, make_dir);
 }
 
 /// A path as text; a name the OS gave that is not UTF-8 is an error naming it.
@@ -47,7 +47,7 @@ fn text_of(path: PathBuf, fname: &str) -> RtResult<Value> {
 /// print path_join("data", "2024", "sales.csv");   // -> data/2024/sales.csv
 /// print path_join("data/", "/tmp", "x");          // -> /tmp/x
 /// ```
-fn path_join(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn path_join(a: &[Value]) -> RtResult<Value> {
     let mut path = PathBuf::new();
     for i in 0..a.len() {
         path.push(expect_str(a, i, "path_join")?.as_str());
@@ -67,7 +67,7 @@ fn path_join(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// print basename("data/2024/sales.csv");   // -> sales.csv
 /// print "logs/".basename();                // -> logs
 /// ```
-fn basename(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn basename(a: &[Value]) -> RtResult<Value> {
     let path = Path::new(expect_str(a, 0, "basename")?.as_str());
     Ok(Value::str(path.file_name().map_or(String::new(), |n| {
         n.to_string_lossy().into_owned()
@@ -86,7 +86,7 @@ fn basename(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// print dirname("data/2024/sales.csv");   // -> data/2024
 /// print "sales.csv".dirname();            // -> .
 /// ```
-fn dirname(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn dirname(a: &[Value]) -> RtResult<Value> {
     let text = expect_str(a, 0, "dirname")?.as_str();
     let path = Path::new(text);
     Ok(Value::str(match path.parent() {
@@ -110,7 +110,7 @@ fn dirname(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// print extension("data/sales.tar.gz");   // -> gz
 /// print extension(".bashrc") == "";       // -> true
 /// ```
-fn extension(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn extension(a: &[Value]) -> RtResult<Value> {
     let path = Path::new(expect_str(a, 0, "extension")?.as_str());
     Ok(Value::str(path.extension().map_or(String::new(), |e| {
         e.to_string_lossy().into_owned()
@@ -135,7 +135,7 @@ fn io_error(fname: &str, path: &str, e: impl std::fmt::Display) -> RtError {
 /// write_file("box/a.txt", "");
 /// print list_dir("box");   // -> ["a.txt", "b.txt"]
 /// ```
-fn list_dir(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn list_dir(a: &[Value]) -> RtResult<Value> {
     let path = expect_str(a, 0, "list_dir")?.as_str();
     let entries = std::fs::read_dir(path).map_err(|e| io_error("list_dir", path, e))?;
     let mut names = Vec::new();
@@ -175,7 +175,7 @@ fn list_dir(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// print glob("logs/*.log");      // -> ["logs/a.log"]
 /// print glob("logs/**/*.log");   // -> ["logs/a.log", "logs/old/b.log"]
 /// ```
-fn glob(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn glob(a: &[Value]) -> RtResult<Value> {
     let pattern = expect_str(a, 0, "glob")?.as_str();
     let options = ::glob::MatchOptions {
         case_sensitive: true,
@@ -211,7 +211,7 @@ fn glob(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// make_dir("out");
 /// print [is_dir("out"), is_dir("missing")];   // -> [true, false]
 /// ```
-fn is_dir(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn is_dir(a: &[Value]) -> RtResult<Value> {
     let path = expect_str(a, 0, "is_dir")?.as_str();
     Ok(Value::Bool(Path::new(path).is_dir()))
 }
@@ -228,7 +228,7 @@ fn is_dir(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// make_dir("out/2024/05");
 /// print is_dir("out/2024/05");   // -> true
 /// ```
-fn make_dir(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn make_dir(a: &[Value]) -> RtResult<Value> {
     let path = expect_str(a, 0, "make_dir")?.as_str();
     std::fs::create_dir_all(path)
         .map_err(|e| RtError::new(format!("cannot create directory '{path}': {e}")))?;

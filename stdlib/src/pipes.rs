@@ -16,16 +16,16 @@ pub use crate::terminals::{collect_values, extreme_of};
 pub const SRC: &[&str] = &["Stream", "List", "Range", "Table"];
 
 pub fn install(vm: &mut Vm) {
-    both(vm, SRC, "filter", 2, 2, filter);
-    both(vm, SRC, "map", 2, 2, map);
-    both(vm, SRC, "take", 2, 2, take);
-    both(vm, SRC, "skip", 2, 2, skip);
-    both(vm, SRC, "take_while", 2, 2, take_while);
-    both(vm, SRC, "each", 2, 2, each);
-    both(vm, SRC, "enumerate", 1, 1, enumerate);
-    both(vm, SRC, "parallel", 2, 2, parallel);
-    both(vm, SRC, "flat_map", 2, 2, flat_map);
-    both(
+    leaf_both(vm, SRC, "filter", 2, 2, filter);
+    leaf_both(vm, SRC, "map", 2, 2, map);
+    leaf_both(vm, SRC, "take", 2, 2, take);
+    leaf_both(vm, SRC, "skip", 2, 2, skip);
+    leaf_both(vm, SRC, "take_while", 2, 2, take_while);
+    leaf_both(vm, SRC, "each", 2, 2, each);
+    leaf_both(vm, SRC, "enumerate", 1, 1, enumerate);
+    leaf_both(vm, SRC, "parallel", 2, 2, parallel);
+    leaf_both(vm, SRC, "flat_map", 2, 2, flat_map);
+    leaf_both(
         vm,
         &["Stream", "List", "Range", "Table", "String", "Map"],
         "checkpoint_at",
@@ -60,7 +60,7 @@ fn stage_with_fn(a: &[Value], fname: &str, make: fn(Value) -> Stage) -> RtResult
 /// print 1..10 |> filter(x => x % 3 == 0) |> collect();   // -> [3, 6, 9]
 /// print ["a", "", "b"].filter(s => s != "").collect();   // -> ["a", "b"]
 /// ```
-fn filter(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn filter(a: &[Value]) -> RtResult<Value> {
     stage_with_fn(a, "filter", Stage::Filter)
 }
 
@@ -75,7 +75,7 @@ fn filter(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// print [1, 2, 3] |> map(x => x * x) |> collect();   // -> [1, 4, 9]
 /// print "ab" |> map(c => c.upper()) |> join();        // -> AB
 /// ```
-fn map(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn map(a: &[Value]) -> RtResult<Value> {
     stage_with_fn(a, "map", Stage::Map)
 }
 
@@ -90,7 +90,7 @@ fn map(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// ```walia
 /// print [1, 2, 5, 1] |> take_while(x => x < 3) |> collect();   // -> [1, 2]
 /// ```
-fn take_while(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn take_while(a: &[Value]) -> RtResult<Value> {
     stage_with_fn(a, "take_while", Stage::TakeWhile)
 }
 
@@ -107,7 +107,7 @@ fn take_while(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 ///                                                  // -> 2
 /// print n;                                         // -> 2
 /// ```
-fn each(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn each(a: &[Value]) -> RtResult<Value> {
     stage_with_fn(a, "each", Stage::Each)
 }
 
@@ -124,7 +124,7 @@ fn each(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// print ["a b", "c"] |> flat_map(s => s.split(" ")) |> collect();   // -> ["a", "b", "c"]
 /// print 1..4 |> flat_map(n => 0..n) |> collect();                 // -> [0, 0, 1, 0, 1, 2]
 /// ```
-fn flat_map(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn flat_map(a: &[Value]) -> RtResult<Value> {
     stage_with_fn(a, "flat_map", Stage::FlatMap)
 }
 
@@ -149,7 +149,7 @@ fn count_arg(a: &[Value], fname: &str) -> RtResult<i64> {
 /// ```walia
 /// print 0..1000000000 |> take(3) |> collect();   // -> [0, 1, 2]
 /// ```
-fn take(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn take(a: &[Value]) -> RtResult<Value> {
     let src = expect_iterable(a, 0, "take")?;
     let n = count_arg(a, "take")?;
     Pipeline::with_stage(src, Stage::Take(n))
@@ -165,7 +165,7 @@ fn take(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// ```walia
 /// print [1, 2, 3, 4] |> skip(2) |> collect();   // -> [3, 4]
 /// ```
-fn skip(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn skip(a: &[Value]) -> RtResult<Value> {
     let src = expect_iterable(a, 0, "skip")?;
     let n = count_arg(a, "skip")?;
     Pipeline::with_stage(src, Stage::Skip(n))
@@ -181,7 +181,7 @@ fn skip(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// ```walia
 /// print ["a", "b"] |> enumerate() |> collect();   // -> [[0, "a"], [1, "b"]]
 /// ```
-fn enumerate(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn enumerate(a: &[Value]) -> RtResult<Value> {
     let src = expect_iterable(a, 0, "enumerate")?;
     Pipeline::with_stage(src, Stage::Enumerate)
 }
@@ -198,7 +198,7 @@ fn enumerate(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// ```walia
 /// print 0..8 |> parallel(2) |> map(x => x * 10) |> sum();   // -> 280
 /// ```
-fn parallel(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn parallel(a: &[Value]) -> RtResult<Value> {
     let src = expect_iterable(a, 0, "parallel")?;
     let n = expect_int(a, 1, "parallel")?;
     if n < 1 {
@@ -227,7 +227,7 @@ fn parallel(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// print evens |> take(2) |> collect();   // -> [0, 2]
 /// print evens |> collect();              // -> [4, 6, 8]
 /// ```
-fn checkpoint_at(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn checkpoint_at(a: &[Value]) -> RtResult<Value> {
     // The compiler passes the name (the explicit one, else the top-level variable the pipe
     // is bound to) and the definition's normalized text as the third and fourth arguments;
     // the method form gets no text, and the stages stand in for it.

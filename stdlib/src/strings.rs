@@ -10,13 +10,13 @@ use walia_runtime::{RtError, RtResult, Value, Vm};
 const S: &[&str] = &["String"];
 
 pub fn install(vm: &mut Vm) {
-    for (name, f) in [("upper", upper as Builtin), ("string_to_upper", upper)] {
-        both(vm, S, name, 1, 1, f);
+    for (name, f) in [("upper", upper as Leaf), ("string_to_upper", upper)] {
+        leaf_both(vm, S, name, 1, 1, f);
     }
-    both(vm, S, "lower", 1, 1, lower);
-    both(vm, S, "trim", 1, 1, trim);
-    both(vm, S, "split", 1, 2, split);
-    both(
+    leaf_both(vm, S, "lower", 1, 1, lower);
+    leaf_both(vm, S, "trim", 1, 1, trim);
+    leaf_both(vm, S, "split", 1, 2, split);
+    leaf_both(
         vm,
         &["String", "List", "Range", "Map"],
         "contains",
@@ -24,15 +24,15 @@ pub fn install(vm: &mut Vm) {
         2,
         contains,
     );
-    both(vm, S, "starts_with", 2, 2, starts_with);
-    both(vm, S, "ends_with", 2, 2, ends_with);
-    both(vm, S, "replace", 3, 3, replace);
-    both(vm, S, "substr", 2, 3, substr);
+    leaf_both(vm, S, "starts_with", 2, 2, starts_with);
+    leaf_both(vm, S, "ends_with", 2, 2, ends_with);
+    leaf_both(vm, S, "replace", 3, 3, replace);
+    leaf_both(vm, S, "substr", 2, 3, substr);
     for (name, f) in [("reverse", reverse as Builtin), ("string_reverse", reverse)] {
         both(vm, &["String", "List", "Range", "Stream"], name, 1, 1, f);
     }
-    both(vm, S, "find", 2, 2, find);
-    method(vm, S, "length", 1, 1, length);
+    leaf_both(vm, S, "find", 2, 2, find);
+    leaf_method(vm, S, "length", 1, 1, length);
 }
 
 /// Room for a new string of `bytes`, checked against the memory limit first.
@@ -72,7 +72,7 @@ fn map_case(s: &str, f: fn(&str) -> String) -> RtResult<Value> {
 /// print upper("straße");           // -> STRASSE
 /// print "abc" |> string_to_upper;  // -> ABC
 /// ```
-fn upper(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn upper(a: &[Value]) -> RtResult<Value> {
     let s = expect_str(a, 0, "upper")?;
     map_case(s.as_str(), str::to_uppercase)
 }
@@ -88,7 +88,7 @@ fn upper(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// print lower("ÉCOLE");   // -> école
 /// print "Ab".lower();     // -> ab
 /// ```
-fn lower(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn lower(a: &[Value]) -> RtResult<Value> {
     let s = expect_str(a, 0, "lower")?;
     map_case(s.as_str(), str::to_lowercase)
 }
@@ -103,7 +103,7 @@ fn lower(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// ```walia
 /// print "[" + trim("  hi \n") + "]";   // -> [hi]
 /// ```
-fn trim(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn trim(a: &[Value]) -> RtResult<Value> {
     let s = expect_str(a, 0, "trim")?;
     Ok(Value::str(s.as_str().trim()))
 }
@@ -118,7 +118,7 @@ fn trim(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// ```walia
 /// print "héllo".length();   // -> 5
 /// ```
-fn length(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn length(a: &[Value]) -> RtResult<Value> {
     let s = expect_str(a, 0, "length")?;
     Ok(Value::Int(s.char_len() as i64))
 }
@@ -136,7 +136,7 @@ fn length(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// print split("a,b,,c", ",");       // -> ["a", "b", "", "c"]
 /// print "  two   words ".split();   // -> ["two", "words"]
 /// ```
-fn split(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn split(a: &[Value]) -> RtResult<Value> {
     let s = expect_str(a, 0, "split")?.as_str();
     let sep = match a.get(1) {
         None => None,
@@ -205,7 +205,7 @@ const PIECE_OVERHEAD: usize = 48;
 /// print [1, 2, 3].contains(2.0);    // -> true
 /// print {a: 1}.contains("b");       // -> false
 /// ```
-fn contains(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn contains(a: &[Value]) -> RtResult<Value> {
     let x = arg(a, 1);
     let found = match arg(a, 0) {
         Value::Str(s) => s.as_str().contains(expect_str(a, 1, "contains")?.as_str()),
@@ -240,7 +240,7 @@ fn contains(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// print starts_with("walia", "wa");   // -> true
 /// print "walia".starts_with("li");    // -> false
 /// ```
-fn starts_with(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn starts_with(a: &[Value]) -> RtResult<Value> {
     let s = expect_str(a, 0, "starts_with")?;
     let p = expect_str(a, 1, "starts_with")?;
     Ok(Value::Bool(s.as_str().starts_with(p.as_str())))
@@ -256,7 +256,7 @@ fn starts_with(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// ```walia
 /// print ends_with("data.csv", ".csv");   // -> true
 /// ```
-fn ends_with(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn ends_with(a: &[Value]) -> RtResult<Value> {
     let s = expect_str(a, 0, "ends_with")?;
     let p = expect_str(a, 1, "ends_with")?;
     Ok(Value::Bool(s.as_str().ends_with(p.as_str())))
@@ -274,7 +274,7 @@ fn ends_with(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// print replace("a-b-c", "-", "+");   // -> a+b+c
 /// print "aaa".replace("aa", "b");     // -> ba
 /// ```
-fn replace(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn replace(a: &[Value]) -> RtResult<Value> {
     let s = expect_str(a, 0, "replace")?;
     let from = expect_str(a, 1, "replace")?;
     let to = expect_str(a, 2, "replace")?;
@@ -325,7 +325,7 @@ fn byte_at(s: &Str, i: usize) -> usize {
 /// print "walia".substr(-2);      // -> ia
 /// print "[" + substr("ab", 5) + "]";   // -> []
 /// ```
-fn substr(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn substr(a: &[Value]) -> RtResult<Value> {
     let s = expect_str(a, 0, "substr")?;
     let start = expect_int(a, 1, "substr")?;
     let n = s.char_len() as i64;
@@ -399,7 +399,7 @@ fn reverse(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// print find("héllo", "l");   // -> 2
 /// print "abc".find("z");      // -> nil
 /// ```
-fn find(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn find(a: &[Value]) -> RtResult<Value> {
     let s = expect_str(a, 0, "find")?;
     let sub = expect_str(a, 1, "find")?;
     Ok(match s.as_str().find(sub.as_str()) {

@@ -14,12 +14,12 @@ use walia_runtime::api::{
 use walia_runtime::{RtError, RtResult, Value, Vm};
 
 pub fn install(vm: &mut Vm) {
-    global(vm, "exit", 0, 1, exit);
-    global(vm, "env", 0, 1, env);
-    global(vm, "read_line", 0, 0, read_line);
-    global(vm, "read_stdin", 0, 0, read_stdin);
+    leaf_global(vm, "exit", 0, 1, exit);
+    leaf_global(vm, "env", 0, 1, env);
+    leaf_global(vm, "read_line", 0, 0, read_line);
+    leaf_global(vm, "read_stdin", 0, 0, read_stdin);
     vm.register_source(STDIN_LINES, open_stdin_lines);
-    global(vm, STDIN_LINES, 0, 0, stdin_lines);
+    leaf_global(vm, STDIN_LINES, 0, 0, stdin_lines);
 }
 
 /// @builtin exit([code]) -> nil
@@ -41,7 +41,7 @@ pub fn install(vm: &mut Vm) {
 /// exit(0);
 /// print "never printed";
 /// ```
-fn exit(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn exit(a: &[Value]) -> RtResult<Value> {
     let code = match a.first() {
         None => 0,
         Some(_) => expect_int(a, 0, "exit")?,
@@ -63,7 +63,7 @@ fn exit(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// print env("WALIA_SURELY_UNSET_VARIABLE");   // -> nil
 /// print type_of(env());                       // -> Map
 /// ```
-fn env(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn env(a: &[Value]) -> RtResult<Value> {
     if a.is_empty() {
         let mut vars: Vec<(String, String)> = std::env::vars_os()
             .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
@@ -130,7 +130,7 @@ fn next_stdin_line(line_no: Option<u64>) -> RtResult<Option<String>> {
 /// // Run with no input (stdin at its end):
 /// print read_line();   // -> nil
 /// ```
-fn read_line(_: &mut Vm, _: &[Value]) -> RtResult<Value> {
+fn read_line(_: &[Value]) -> RtResult<Value> {
     Ok(next_stdin_line(None)?.map_or(Value::Nil, Value::str))
 }
 
@@ -145,7 +145,7 @@ fn read_line(_: &mut Vm, _: &[Value]) -> RtResult<Value> {
 /// // Run with no input (stdin at its end):
 /// print len(read_stdin());   // -> 0
 /// ```
-fn read_stdin(_: &mut Vm, _: &[Value]) -> RtResult<Value> {
+fn read_stdin(_: &[Value]) -> RtResult<Value> {
     const BLOCK: usize = 1 << 16;
     let mut bytes: Vec<u8> = Vec::new();
     let mut input = std::io::stdin().lock();
@@ -186,7 +186,7 @@ const STDIN_LINES: &str = "stdin_lines";
 /// // Run with no input (stdin at its end):
 /// print stdin_lines() |> count();   // -> 0
 /// ```
-fn stdin_lines(_: &mut Vm, _: &[Value]) -> RtResult<Value> {
+fn stdin_lines(_: &[Value]) -> RtResult<Value> {
     Ok(Pipeline::of_source(FileSource::value(
         STDIN_LINES,
         "-",

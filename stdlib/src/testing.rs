@@ -7,7 +7,7 @@ use walia_runtime::{RtError, RtResult, Value, Vm};
 
 pub fn install(vm: &mut Vm) {
     global(vm, "assert", 1, 2, assert);
-    global(vm, "assert_eq", 2, 3, assert_eq);
+    leaf_global(vm, "assert_eq", 2, 3, assert_eq);
 }
 
 /// @builtin assert(cond [, message]) -> nil
@@ -62,7 +62,7 @@ fn assert(vm: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// assert_eq(1 + 1, 2.0, "Int and Float compare by value");
 /// print "equal";  // -> equal
 /// ```
-fn assert_eq(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn assert_eq(a: &[Value]) -> RtResult<Value> {
     let (left, right) = (arg(a, 0), arg(a, 1));
     if walia_runtime::api::ops::equal(left, right) {
         return Ok(Value::Nil);

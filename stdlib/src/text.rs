@@ -13,17 +13,17 @@ const S: &[&str] = &["String"];
 const PADDABLE: &[&str] = &["String", "Int", "Float"];
 
 pub fn install(vm: &mut Vm) {
-    both(vm, PADDABLE, "pad_left", 2, 3, pad_left);
-    both(vm, PADDABLE, "pad_right", 2, 3, pad_right);
-    both(vm, PADDABLE, "center", 2, 3, center);
-    both(vm, S, "chars", 1, 1, chars);
-    both(vm, S, "ord", 1, 1, ord);
-    global(vm, "chr", 1, 1, chr);
-    method(vm, &["Int"], "chr", 1, 1, chr);
-    both(vm, &["String", "List"], "repeat", 2, 2, repeat);
-    both(vm, S, "split_lines", 1, 1, split_lines);
-    both(vm, S, "parse_int", 1, 2, parse_int);
-    both(vm, S, "parse_float", 1, 1, parse_float);
+    leaf_both(vm, PADDABLE, "pad_left", 2, 3, pad_left);
+    leaf_both(vm, PADDABLE, "pad_right", 2, 3, pad_right);
+    leaf_both(vm, PADDABLE, "center", 2, 3, center);
+    leaf_both(vm, S, "chars", 1, 1, chars);
+    leaf_both(vm, S, "ord", 1, 1, ord);
+    leaf_global(vm, "chr", 1, 1, chr);
+    leaf_method(vm, &["Int"], "chr", 1, 1, chr);
+    leaf_both(vm, &["String", "List"], "repeat", 2, 2, repeat);
+    leaf_both(vm, S, "split_lines", 1, 1, split_lines);
+    leaf_both(vm, S, "parse_int", 1, 2, parse_int);
+    leaf_both(vm, S, "parse_float", 1, 1, parse_float);
 }
 
 /// What a one-character string costs beyond its text (as `split` counts it).
@@ -87,7 +87,7 @@ fn shortfall(text: &str, width: usize) -> usize {
 /// print "[" + pad_left(42, 5) + "]";  // -> [   42]
 /// print "abc".pad_left(2);            // -> abc
 /// ```
-fn pad_left(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn pad_left(a: &[Value]) -> RtResult<Value> {
     let (text, width, fill) = pad_args(a, "pad_left")?;
     padded(&text, fill, shortfall(&text, width), 0)
 }
@@ -105,7 +105,7 @@ fn pad_left(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// print pad_right("ab", 5, ".") + "|";   // -> ab...|
 /// print 3.5.pad_right(5) + "|";          // -> 3.5  |
 /// ```
-fn pad_right(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn pad_right(a: &[Value]) -> RtResult<Value> {
     let (text, width, fill) = pad_args(a, "pad_right")?;
     padded(&text, fill, 0, shortfall(&text, width))
 }
@@ -123,7 +123,7 @@ fn pad_right(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// print center("ab", 6, "*");   // -> **ab**
 /// print center("ab", 5, "*");   // -> *ab**
 /// ```
-fn center(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn center(a: &[Value]) -> RtResult<Value> {
     let (text, width, fill) = pad_args(a, "center")?;
     let missing = shortfall(&text, width);
     padded(&text, fill, missing / 2, missing - missing / 2)
@@ -142,7 +142,7 @@ fn center(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// print chars("héj");          // -> ["h", "é", "j"]
 /// print "ab".chars().length(); // -> 2
 /// ```
-fn chars(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn chars(a: &[Value]) -> RtResult<Value> {
     let s = expect_str(a, 0, "chars")?.as_str();
     let mut out = Vec::new();
     for (i, c) in s.char_indices() {
@@ -166,7 +166,7 @@ fn chars(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// print ord("A");    // -> 65
 /// print "€".ord();   // -> 8364
 /// ```
-fn ord(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn ord(a: &[Value]) -> RtResult<Value> {
     let s = expect_str(a, 0, "ord")?.as_str();
     let mut cs = s.chars();
     match (cs.next(), cs.next()) {
@@ -190,7 +190,7 @@ fn ord(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// print chr(97);          // -> a
 /// print chr(0x1F600) == "\u{1F600}";  // -> true
 /// ```
-fn chr(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn chr(a: &[Value]) -> RtResult<Value> {
     let n = expect_int(a, 0, "chr")?;
     u32::try_from(n)
         .ok()
@@ -218,7 +218,7 @@ fn chr(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// print repeat([0], 3);     // -> [0, 0, 0]
 /// print "-".repeat(5);      // -> -----
 /// ```
-fn repeat(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn repeat(a: &[Value]) -> RtResult<Value> {
     let n = expect_int(a, 1, "repeat")?;
     let n = usize::try_from(n)
         .map_err(|_| RtError::new(format!("'repeat' expects a non-negative count, got {n}")))?;
@@ -262,7 +262,7 @@ fn repeat(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// print split_lines("one\r\ntwo\nthree\n");   // -> ["one", "two", "three"]
 /// print "a\n\nb".split_lines().length();      // -> 3
 /// ```
-fn split_lines(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn split_lines(a: &[Value]) -> RtResult<Value> {
     let s = expect_str(a, 0, "split_lines")?.as_str();
     let mut out = Vec::new();
     for line in s.lines() {
@@ -293,7 +293,7 @@ fn split_lines(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// print parse_int("ff", 16);      // -> 255
 /// print "-0b101".parse_int();     // -> -5
 /// ```
-fn parse_int(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn parse_int(a: &[Value]) -> RtResult<Value> {
     let text = expect_str(a, 0, "parse_int")?.as_str();
     let base = match a.get(1) {
         None => None,
@@ -359,7 +359,7 @@ fn parse_int(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// print parse_float("2.50");     // -> 2.5
 /// print " 1e3 ".parse_float();   // -> 1000.0
 /// ```
-fn parse_float(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn parse_float(a: &[Value]) -> RtResult<Value> {
     let s = expect_str(a, 0, "parse_float")?.as_str();
     s.trim().parse::<f64>().map(Value::Float).map_err(|_| {
         RtError::new(format!(

@@ -15,11 +15,11 @@ use walia_runtime::api::{MapKey, Str, format_float, new_entries};
 use walia_runtime::{RtError, RtResult, Value, Vm};
 
 pub fn install(vm: &mut Vm) {
-    global(vm, "now", 0, 0, now);
-    global(vm, "sleep", 1, 1, sleep);
-    both(vm, &["Int", "Float"], "date_format", 1, 2, date_format);
-    both(vm, &["String"], "date_parse", 1, 2, date_parse);
-    both(vm, &["Int", "Float"], "date_parts", 1, 1, date_parts);
+    leaf_global(vm, "now", 0, 0, now);
+    leaf_global(vm, "sleep", 1, 1, sleep);
+    leaf_both(vm, &["Int", "Float"], "date_format", 1, 2, date_format);
+    leaf_both(vm, &["String"], "date_parse", 1, 2, date_parse);
+    leaf_both(vm, &["Int", "Float"], "date_parts", 1, 1, date_parts);
 }
 
 /// @builtin now() -> Float
@@ -31,7 +31,7 @@ pub fn install(vm: &mut Vm) {
 /// ```walia
 /// print now() > 1700000000;   // -> true
 /// ```
-fn now(_: &mut Vm, _: &[Value]) -> RtResult<Value> {
+fn now(_: &[Value]) -> RtResult<Value> {
     Ok(Value::Float(seconds_of(Timestamp::now())))
 }
 
@@ -49,7 +49,7 @@ fn now(_: &mut Vm, _: &[Value]) -> RtResult<Value> {
 /// sleep(0.01);
 /// print clock() - t >= 0.01;   // -> true
 /// ```
-fn sleep(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn sleep(a: &[Value]) -> RtResult<Value> {
     let seconds = expect_num(a, 0, "sleep")?;
     if seconds.is_nan() || seconds < 0.0 || seconds.is_infinite() {
         return Err(RtError::new(format!(
@@ -106,7 +106,7 @@ fn utc(t: Timestamp) -> Zoned {
 /// print date_format(1714566600.5);                  // -> 2024-05-01T12:30:00.5Z
 /// print 1714566600.date_format("%d %b %Y, %H:%M");  // -> 01 May 2024, 12:30
 /// ```
-fn date_format(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn date_format(a: &[Value]) -> RtResult<Value> {
     let t = timestamp_of(expect_num(a, 0, "date_format")?, "date_format")?;
     if a.len() < 2 {
         return Ok(Value::str(t.to_string()));
@@ -136,7 +136,7 @@ fn date_format(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
 /// // -> true
 /// print "01/05/2024".date_parse("%d/%m/%Y").date_format();  // -> 2024-05-01T00:00:00Z
 /// ```
-fn date_parse(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn date_parse(a: &[Value]) -> RtResult<Value> {
     let text = expect_str(a, 0, "date_parse")?.as_str();
     let parsed = if a.len() < 2 {
         parse_iso(text.trim())
@@ -192,7 +192,7 @@ fn parse_with(text: &str, format: &str) -> Result<Timestamp, String> {
 /// var p = date_parts(date_parse("2024-05-01T12:30:15Z"));
 /// print p;   // -> {"year": 2024, "month": 5, "day": 1, "hour": 12, "minute": 30, "second": 15, "weekday": 3, "yearday": 122}
 /// ```
-fn date_parts(_: &mut Vm, a: &[Value]) -> RtResult<Value> {
+fn date_parts(a: &[Value]) -> RtResult<Value> {
     let z = utc(timestamp_of(expect_num(a, 0, "date_parts")?, "date_parts")?);
     let fields: [(&str, i64); 8] = [
         ("year", z.year().into()),

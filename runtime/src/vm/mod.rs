@@ -517,6 +517,17 @@ impl Vm {
         if argc < n.min_args || argc > n.max_args {
             return Err(native_arity_error(n, argc));
         }
+        let result = match n.func {
+            // A builtin that never calls back into the VM reads its arguments in place.
+            NativeBody::Leaf(f) => f(&self.stack[args_from..]),
+            _ => self.call_lent(n, args_from),
+        };
+        self.finish_native(result, dest)
+    }
+
+    /// Run a builtin that may call back into the VM on `stack[args_from..]`.
+    #[inline(always)]
+    fn call_lent(&mut self, n: &NativeFn, args_from: usize) -> RtResult<Value> {
         // The builtin reads its arguments where they lie: the value stack is lent to it as
         // a slice, and the VM runs on the spare stack meanwhile (a builtin that calls back
         // into Walia code pushes its frames there). Moving the arguments out and back cost
@@ -528,10 +539,17 @@ impl Vm {
         {
             self.lent_height = lent.len();
         }
-        let mut result = n.call(self, &lent[args_from..]);
+        let result = n.call(self, &lent[args_from..]);
         let mut spare = std::mem::replace(&mut self.stack, lent);
         spare.clear();
         self.spare_stack = spare;
+        result
+    }
+
+    /// After a builtin returned: the stack cut back to `dest` and its result pushed there,
+    /// or the error it ended with (a limit error it recorded wins).
+    #[inline(always)]
+    fn finish_native(&mut self, mut result: RtResult<Value>, dest: usize) -> RtResult<()> {
         if let Some(e) = crate::limits::take_pending() {
             result = Err(e);
         }
