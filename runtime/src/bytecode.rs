@@ -102,6 +102,9 @@ pub enum Op {
     SetIndex,
     /// `local[e]`: the index on top of the stack, the indexed value in a local.
     GetIndexL(u16),
+    /// `e[local]`: the indexed value on top of the stack (replaced by the element), the
+    /// index in a local.
+    GetIndexTL(u16),
     /// `local[local]`.
     GetIndexLL(u16, u16),
     /// `local[i] = v`: the index and the value on top of the stack; leaves the value.
@@ -237,8 +240,14 @@ pub enum Op {
     Unpack(u32),
     /// Push element i of the List `depth` values below the top (pushed by `Unpack`).
     Pick(u16, u32),
-    /// `IterInit` for `for (a, b in x)`: a Map iterates as its `[key, value]` entries.
+    /// `IterInit` for `for (a, b in x)`. A Map's entries are read at once (its keys and
+    /// values, flat, stepped two at a time); anything else iterates as it is.
     IterInitPairs(u16),
+    /// `IterNext` for `for (a, b in x)`: a Map's next key and value pushed (and the
+    /// `SplitPair` after it skipped), else the next element, for `SplitPair`.
+    IterNextPair(u16, u32),
+    /// Pop a List of exactly two and push its elements (the errors of `Unpack(2)`).
+    SplitPair,
     /// Right before calling the global `g` as `assert(cond)`: when `g` holds the builtin
     /// `assert`, hand it the condition's source text `consts[k]` for its failure message.
     AssertSource(u32, u32),

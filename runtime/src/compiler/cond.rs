@@ -53,11 +53,34 @@ impl FnCompiler {
                 jumps
             }
             ExprKind::Unary(UnOp::Not, x) => self.jump_unless(x),
+            // `a == b` is true exactly when `a != b` is false (and the other way round): a
+            // fused compare-and-jump (`if (c == "a" or c == "e")`). Not `<` and the like:
+            // with a NaN both `a < b` and `a >= b` are false.
+            ExprKind::Binary(op @ (BinOp::Eq | BinOp::Ne), a, b) => {
+                let negated = if *op == BinOp::Eq {
+                    BinOp::Ne
+                } else {
+                    BinOp::Eq
+                };
+                let flipped = Expr {
+                    kind: ExprKind::Binary(negated, a.clone(), b.clone()),
+                    span: cond.span,
+                };
+                vec![self.jump_unless_one(&flipped)]
+            }
             _ => {
                 self.expr(cond);
                 vec![self.emit(Op::JumpIfTrue(0), cond.span)]
             }
         }
+    }
+
+    /// The constant operand of a compare-and-jump: a number, or a string literal.
+    fn compared_const(&mut self, e: &Expr) -> Option<u32> {
+        if let ExprKind::Str(s) = &e.kind {
+            return Some(self.name_const(s));
+        }
+        self.numeric_const(e)
     }
 
     pub(super) fn patch_all(&mut self, jumps: Vec<usize>) {
@@ -79,7 +102,7 @@ impl FnCompiler {
             if let Some(k) = small_int(b) {
                 return self.emit(Op::JumpUnlessLK(*op, x, k, 0), cond.span);
             }
-            if let Some(k) = self.numeric_const(b) {
+            if let Some(k) = self.compared_const(b) {
                 return self.emit(Op::JumpUnlessLN(*op, x, k, 0), cond.span);
             }
         }
@@ -90,7 +113,7 @@ impl FnCompiler {
                 self.expr(a);
                 return self.emit(Op::JumpUnlessTK(*op, k, 0), cond.span);
             }
-            if let Some(k) = self.numeric_const(b) {
+            if let Some(k) = self.compared_const(b) {
                 self.expr(a);
                 return self.emit(Op::JumpUnlessTN(*op, k, 0), cond.span);
             }

@@ -188,8 +188,14 @@ impl FnCompiler {
                     return;
                 }
                 self.expr(object);
-                self.expr(index);
-                self.emit(Op::GetIndex, span);
+                // `grid[i][j]`: the row on the stack indexed by a plain local where it lies.
+                match self.plain_local(index) {
+                    Some(i) => self.emit(Op::GetIndexTL(i), span),
+                    None => {
+                        self.expr(index);
+                        self.emit(Op::GetIndex, span)
+                    }
+                };
             }
             ExprKind::Function(f) => self.function(f, ProtoKind::Function),
             ExprKind::If { .. } => self.if_chain(e),

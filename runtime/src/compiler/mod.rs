@@ -376,6 +376,7 @@ impl FnCompiler {
             | Op::JumpIfFalseKeep(t)
             | Op::JumpIfTrueKeep(t)
             | Op::IterNext(_, t)
+            | Op::IterNextPair(_, t)
             | Op::JumpUnlessLL(_, _, _, t)
             | Op::JumpUnlessLK(_, _, _, t)
             | Op::JumpUnlessTK(_, _, t)

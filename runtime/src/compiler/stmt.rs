@@ -188,19 +188,20 @@ impl FnCompiler {
                 }
                 let mark = self.mark_stack(*mark, span);
                 let top = self.label();
-                let exit = self.emit(Op::IterNext(iter_slot, 0), iter.span);
-                match second {
+                let exit = match second {
                     Some(second) => {
-                        let both = var.span.to(second.span);
-                        self.emit(Op::Unpack(2), both);
-                        self.emit(Op::Pick(0, 0), var.span);
-                        self.define_var(var.res, var.span);
-                        self.emit(Op::Pick(0, 1), second.span);
+                        let exit = self.emit(Op::IterNextPair(iter_slot, 0), iter.span);
+                        self.emit(Op::SplitPair, var.span.to(second.span));
                         self.define_var(second.res, second.span);
-                        self.emit(Op::Pop, both);
+                        self.define_var(var.res, var.span);
+                        exit
                     }
-                    None => self.define_var(var.res, var.span),
-                }
+                    None => {
+                        let exit = self.emit(Op::IterNext(iter_slot, 0), iter.span);
+                        self.define_var(var.res, var.span);
+                        exit
+                    }
+                };
                 let body_at = self.label();
                 self.loops.push(Loop {
                     continue_to: top,

@@ -142,9 +142,26 @@ impl Vm {
                 self.stack.push(v);
             }
             Op::IterInitPairs(s) => {
-                let v = super::destructure::pairs(take_top(&mut self.stack));
-                let run = PipeRun::new(&v, true)?;
-                self.stack[base + s as usize] = Value::Iter(Rc::new(std::cell::RefCell::new(run)));
+                let at = base + s as usize;
+                let state = match take_top(&mut self.stack) {
+                    Value::Map(m) => [super::destructure::flat_entries(&m), Value::Int(0)],
+                    other => {
+                        let run = PipeRun::new(&other, true)?;
+                        [
+                            Value::Iter(Rc::new(std::cell::RefCell::new(run))),
+                            Value::Nil,
+                        ]
+                    }
+                };
+                let [first, second] = state;
+                self.stack[at] = first;
+                self.stack[at + 1] = second;
+            }
+            Op::SplitPair => {
+                let pair = take_top(&mut self.stack);
+                let (x, y) = super::destructure::pair_of(&pair)?;
+                self.stack.push(x);
+                self.stack.push(y);
             }
             Op::AssertSource(g, k) => {
                 if super::destructure::is_builtin_assert(self.globals.get(g as usize)) {

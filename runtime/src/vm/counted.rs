@@ -94,6 +94,22 @@ pub(crate) fn next(state: &mut [Value]) -> Next {
     Next::Done
 }
 
+impl crate::vm::Vm {
+    /// `GetIndexTL`: the value on top of the stack replaced by its element at the index
+    /// in `stack[index_at]`.
+    #[inline(never)]
+    pub(crate) fn index_top(&mut self, index_at: usize) -> RtResult<()> {
+        let top = self.stack.len() - 1;
+        let element = match list_get(&self.stack[top], &self.stack[index_at]) {
+            Some(Got::Num(n)) => n.value(),
+            Some(Got::Value(v)) => v,
+            None => crate::index::get_index(&self.stack[top], &self.stack[index_at])?,
+        };
+        self.stack[top] = element;
+        Ok(())
+    }
+}
+
 /// An element read by [`list_get`].
 pub(crate) enum Got {
     /// A number or Bool, rebuilt in place where it goes (see `Num`).

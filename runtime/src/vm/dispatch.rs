@@ -362,6 +362,7 @@ impl Vm {
                 | Op::Unpack(..)
                 | Op::Pick(..)
                 | Op::IterInitPairs(..)
+                | Op::SplitPair
                 | Op::AssertSource(..) => {
                     save_ip!();
                     tri!(self.run_cold(*op, &proto, base));
@@ -1339,6 +1340,8 @@ impl Vm {
                     ));
                     push!(v);
                 }
+                // Out of line: an arm this size here moved the code of all the others.
+                Op::GetIndexTL(i) => tri!(self.index_top(base + i as usize)),
                 Op::SetIndexLL(o, i) | Op::StoreIndexLL(o, i) => {
                     let n = self.stack.len();
                     let (obj, idx) = (
@@ -1376,6 +1379,11 @@ impl Vm {
                     if let Some(v) = keep {
                         push!(v);
                     }
+                }
+                Op::IterNextPair(s, exit) => {
+                    // Out of line, all of it: an arm here moves the code of every other.
+                    save_ip!();
+                    ip = tri!(self.step_pair(&proto.code, base, s, ip, exit));
                 }
             }
         }
