@@ -103,6 +103,32 @@ fn a_heap_commits_what_was_changed_in_another_thread() {
 }
 
 #[test]
+fn shared_characters_stay_with_their_engine() {
+    // `s[i]` hands out one shared string per ASCII character. The table of them moves
+    // with the engine: here two engines index the same characters at once, one of them
+    // on the thread the other came from, and each keeps its own.
+    let mut a = quiet();
+    a.run("var held = []; for (c in \"abcabc\") held.push(c);")
+        .expect("a setup");
+    let worker = thread::spawn(move || {
+        let mut a = a;
+        for _ in 0..200 {
+            a.run("var t = \"cab\"; for (i in 0..300) held.push(t[i % 3]); held = held[..6];")
+                .expect("a churn");
+        }
+        a
+    });
+    let mut b = quiet();
+    for _ in 0..200 {
+        b.run("var t = \"abc\"; var n = 0; for (i in 0..300) { var c = t[i % 3]; c += \"!\"; n += len(c); }")
+            .expect("b churn");
+    }
+    let mut a = worker.join().expect("the worker thread");
+    assert_eq!(a.eval::<String>("held.join(\"\")").expect("a"), "abcabc");
+    assert_eq!(b.eval::<i64>("n").expect("b"), 600);
+}
+
+#[test]
 fn two_engines_in_one_thread_keep_their_own_changes() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (pa, pb) = (dir.path().join("a.wld"), dir.path().join("b.wld"));

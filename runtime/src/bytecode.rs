@@ -99,7 +99,9 @@ pub enum Op {
     /// `obj.name(args)` without creating a bound method: name, argc, the site's method cache.
     Invoke(u32, u16, u16),
     GetIndex,
-    SetIndex,
+    /// `o[i] = v` with the three on top of the stack; whether the value stays (false for a
+    /// statement: the `Pop` merged in).
+    SetIndex(bool),
     /// `local[e]`: the index on top of the stack, the indexed value in a local.
     GetIndexL(u16),
     /// `e[local]`: the indexed value on top of the stack (replaced by the element), the

@@ -38,10 +38,17 @@ pub fn get_index(obj: &Value, idx: &Value) -> RtResult<Value> {
                 .ok_or_else(|| out_of_range(i, items.len()))
         }
         Value::Str(s) => {
+            if s.is_ascii()
+                && let Value::Int(i) = idx
+                && let Some(j) = norm_index(*i, s.as_str().len())
+                && let Some(b) = s.as_str().as_bytes().get(j)
+            {
+                return Ok(Value::ascii(*b));
+            }
             let i = int_index(idx)?;
             let len = s.char_len();
             let j = norm_index(i, len).ok_or_else(|| out_of_range(i, len))?;
-            Ok(Value::str(s.char_at(j).unwrap_or("")))
+            Ok(Value::text(s.char_at(j).unwrap_or("")))
         }
         Value::Map(m) => {
             let Some(k) = KeyRef::from_value(idx) else {

@@ -37,7 +37,7 @@ pub fn get_slice(obj: &Value, r: &RangeVal) -> RtResult<Value> {
             let (lo, hi) = bounds(r, s.char_len());
             let text = s.as_str();
             if s.is_ascii() {
-                return Ok(Value::str(text.get(lo..hi).unwrap_or("")));
+                return Ok(Value::text(text.get(lo..hi).unwrap_or("")));
             }
             Ok(Value::str(
                 text.chars().skip(lo).take(hi - lo).collect::<String>(),

@@ -15,6 +15,7 @@ use std::cell::RefCell;
 use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
+pub(crate) mod chars;
 mod drop;
 pub mod fields;
 pub mod watched;

@@ -183,7 +183,7 @@ fn pieces<'a>(it: impl Iterator<Item = &'a str>) -> RtResult<Vec<Value>> {
         if parts.len().is_multiple_of(1 << 16) {
             note_alloc((1 << 16) * PIECE_OVERHEAD)?;
         }
-        parts.push(Value::str(piece));
+        parts.push(Value::text(piece));
     }
     Ok(parts)
 }

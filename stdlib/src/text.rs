@@ -150,7 +150,7 @@ fn chars(a: &[Value]) -> RtResult<Value> {
         if out.len().is_multiple_of(1 << 16) {
             note_alloc((1 << 16) * PIECE_OVERHEAD)?;
         }
-        out.push(Value::str(&s[i..i + c.len_utf8()]));
+        out.push(Value::text(&s[i..i + c.len_utf8()]));
     }
     Ok(Value::list(out))
 }
@@ -195,7 +195,7 @@ fn chr(a: &[Value]) -> RtResult<Value> {
     u32::try_from(n)
         .ok()
         .and_then(char::from_u32)
-        .map(|c| Value::str(c.to_string()))
+        .map(|c| Value::text(c.encode_utf8(&mut [0; 4])))
         .ok_or_else(|| {
             RtError::new(format!(
                 "'chr' cannot make a character of {n}: not a Unicode code point"

@@ -467,7 +467,7 @@ impl FnCompiler {
                 } else {
                     self.expr(value);
                 }
-                self.emit(Op::SetIndex, span);
+                self.emit(Op::SetIndex(true), span);
             }
             ExprKind::List(targets) => self.destructure(targets, value, span),
             // The parser rejects other targets; evaluate the value so the stack stays even.
@@ -500,7 +500,7 @@ impl FnCompiler {
                     self.expr(object);
                     self.expr(index);
                     self.emit(Op::Pick(2, i), target.span);
-                    self.emit(Op::SetIndex, target.span);
+                    self.emit(Op::SetIndex(true), target.span);
                 }
                 // The parser rejects other targets.
                 _ => continue,

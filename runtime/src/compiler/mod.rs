@@ -218,6 +218,7 @@ impl FnCompiler {
                 Some(Op::SetGlobal(g)) => Some(Op::DefineGlobal(*g)),
                 Some(Op::SetIndexL(s)) => Some(Op::StoreIndexL(*s)),
                 Some(Op::SetIndexLL(o, i)) => Some(Op::StoreIndexLL(*o, *i)),
+                Some(Op::SetIndex(true)) => Some(Op::SetIndex(false)),
                 Some(Op::AddSetLocal(s, true)) => Some(Op::AddSetLocal(*s, false)),
                 Some(Op::AddSetGlobal(g, true)) => Some(Op::AddSetGlobal(*g, false)),
                 Some(Op::SetLocalField(o, k, site, true)) => {

@@ -189,7 +189,7 @@ impl SourceIter {
                 let c = s.as_str().get(*byte..)?.chars().next()?;
                 let start = *byte;
                 *byte += c.len_utf8();
-                Some(Value::str(&s.as_str()[start..*byte]))
+                Some(Value::text(&s.as_str()[start..*byte]))
             }
             SourceIter::Map {
                 map,

@@ -11,7 +11,7 @@ use crate::index::norm_index;
 use crate::pipe::PipeRun;
 use crate::value::Value;
 use crate::vm::numeric::Num;
-use crate::vm::stack::{copy_of, discard, store_float, store_int};
+use crate::vm::stack::{copy_of, discard, store_float, store_int, truncate_stack};
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -106,6 +106,44 @@ impl crate::vm::Vm {
             None => crate::index::get_index(&self.stack[top], &self.stack[index_at])?,
         };
         self.stack[top] = element;
+        Ok(())
+    }
+
+    /// `GetIndex`: the value and the index on top of the stack replaced by the element.
+    #[inline(never)]
+    pub(crate) fn index_pair(&mut self) -> RtResult<()> {
+        let n = self.stack.len();
+        if n < 2 {
+            return Err(RtError::new("internal error: nothing to index"));
+        }
+        let element = match list_get(&self.stack[n - 2], &self.stack[n - 1]) {
+            Some(Got::Num(n)) => n.value(),
+            Some(Got::Value(v)) => v,
+            None => crate::index::get_index(&self.stack[n - 2], &self.stack[n - 1])?,
+        };
+        if let Some(idx) = self.stack.pop() {
+            discard(idx);
+        }
+        self.stack[n - 2] = element;
+        Ok(())
+    }
+
+    /// `SetIndex`: the object, the index and the value on top of the stack; the value
+    /// stays in their place when `keep` (an assignment expression's result).
+    #[inline(never)]
+    pub(crate) fn store_index_top(&mut self, keep: bool) -> RtResult<()> {
+        let n = self.stack.len();
+        if n < 3 {
+            return Err(RtError::new("internal error: nothing to store into"));
+        }
+        let (obj, idx, v) = (&self.stack[n - 3], &self.stack[n - 2], &self.stack[n - 1]);
+        if !list_store(obj, idx, v) {
+            crate::index::set_index(obj, idx, copy_of(v))?;
+        }
+        if keep {
+            self.stack.swap(n - 3, n - 1);
+        }
+        truncate_stack(&mut self.stack, n - 3 + usize::from(keep));
         Ok(())
     }
 }

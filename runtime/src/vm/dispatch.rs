@@ -1173,19 +1173,8 @@ impl Vm {
                         load_frame!();
                     }
                 }
-                Op::GetIndex => {
-                    let idx = pop!();
-                    let obj = pop!();
-                    let v = tri!(crate::index::get_index(&obj, &idx));
-                    push!(v);
-                }
-                Op::SetIndex => {
-                    let v = pop!();
-                    let idx = pop!();
-                    let obj = pop!();
-                    tri!(crate::index::set_index(&obj, &idx, v.clone()));
-                    push!(v);
-                }
+                Op::GetIndex => tri!(self.index_pair()),
+                Op::SetIndex(keep) => tri!(self.store_index_top(keep)),
                 Op::GetSuper(k) => {
                     let this = pop!();
                     let name = const_name(&proto, k);
