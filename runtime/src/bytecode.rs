@@ -200,6 +200,9 @@ pub enum Op {
     JumpUnlessTN(BinKind, u32, u32),
     /// `if (a op b)` for any operands: pops both, jumps to the target unless `a op b` holds.
     JumpUnlessTT(BinKind, u32),
+    /// `if (e op a)` with `e` on top of the stack (popped) and `a` a plain local
+    /// (`while (d * d <= n)`, `if (node.id == id)`).
+    JumpUnlessTL(BinKind, u16, u32),
     /// `if (e == nil)` (true) or `if (e != nil)` (false): pops `e`, jumps unless it holds.
     JumpUnlessNil(bool, u32),
     /// `top op global` on two numbers: the result replaces the top and the `GetGlobal`

@@ -117,6 +117,11 @@ impl FnCompiler {
                 self.expr(a);
                 return self.emit(Op::JumpUnlessTN(*op, k, 0), cond.span);
             }
+            // `a` first, then the local: the order of the general form.
+            if let Some(y) = self.plain_local(b) {
+                self.expr(a);
+                return self.emit(Op::JumpUnlessTL(*op, y, 0), cond.span);
+            }
         }
         if let ExprKind::Binary(op @ (BinOp::Eq | BinOp::Ne), a, b) = &cond.kind {
             // `x == nil` / `x != nil`: a tag test, with no nil pushed and no general `==`.

@@ -384,6 +384,7 @@ impl FnCompiler {
             | Op::JumpUnlessLN(_, _, _, t)
             | Op::JumpUnlessTN(_, _, t)
             | Op::JumpUnlessTT(_, t)
+            | Op::JumpUnlessTL(_, _, t)
             | Op::JumpUnlessNil(_, t)
             | Op::JumpUnlessNilL(_, _, t) => *t = target,
             _ => {}

@@ -511,6 +511,14 @@ impl Vm {
                         ip = t as usize;
                     }
                 }
+                Op::JumpUnlessTL(kind, x, t) => {
+                    let n = self.stack.len();
+                    let yes = holds!(kind, &self.stack[n - 1], &self.stack[base + x as usize]);
+                    pop_scalar(&mut self.stack);
+                    if !yes {
+                        ip = t as usize;
+                    }
+                }
                 Op::JumpUnlessNil(is_eq, t) => {
                     let is_nil = matches!(self.stack.last(), Some(Value::Nil));
                     pop_scalar(&mut self.stack);
