@@ -50,6 +50,15 @@ impl FnCompiler {
         self.binary_on_top(op, b, span);
     }
 
+    fn int_literal(&mut self, i: i64, span: Span) {
+        if let Ok(small) = i32::try_from(i) {
+            self.emit(Op::SmallInt(small), span);
+        } else {
+            let k = self.constant(Value::Int(i));
+            self.emit(Op::Const(k), span);
+        }
+    }
+
     /// `top op b`, with the left operand's value on top of the stack (also the compound
     /// assignments: `this.count -= 1`).
     fn binary_on_top(&mut self, op: BinOp, b: &Expr, span: Span) {
@@ -89,14 +98,7 @@ impl FnCompiler {
             ExprKind::Bool(false) => {
                 self.emit(Op::False, span);
             }
-            ExprKind::Int(i) => {
-                if let Ok(small) = i32::try_from(*i) {
-                    self.emit(Op::SmallInt(small), span);
-                } else {
-                    let k = self.constant(Value::Int(*i));
-                    self.emit(Op::Const(k), span);
-                }
-            }
+            ExprKind::Int(i) => self.int_literal(*i, span),
             ExprKind::Float(f) => {
                 let k = self.constant(Value::Float(*f));
                 self.emit(Op::Const(k), span);
@@ -131,6 +133,17 @@ impl FnCompiler {
                     self.expr(v);
                 }
                 self.emit(Op::MakeMap(entries.len() as u32), span);
+            }
+            // A negative number literal (`-1`, `-0.5`) is one constant, not a negation.
+            ExprKind::Unary(UnOp::Neg, x) if negated_literal(x).is_some() => {
+                match negated_literal(x) {
+                    Some(Value::Int(i)) => self.int_literal(i, span),
+                    Some(v) => {
+                        let k = self.constant(v);
+                        self.emit(Op::Const(k), span);
+                    }
+                    None => {}
+                }
             }
             ExprKind::Unary(op, x) => {
                 self.expr(x);
@@ -560,6 +573,16 @@ impl FnCompiler {
 /// True when evaluating `e` cannot assign a variable: no assignment, block, `if`,
 /// `match`, `print` or (unless `calls_ok`) call inside it. Lambdas are fine: they only
 /// create a function.
+/// `-x` of a number literal `x`, as a value (`None` if `x` is not one, or is the one Int
+/// whose negation overflows).
+fn negated_literal(x: &Expr) -> Option<Value> {
+    match x.kind {
+        ExprKind::Int(i) => i.checked_neg().map(Value::Int),
+        ExprKind::Float(f) => Some(Value::Float(-f)),
+        _ => None,
+    }
+}
+
 pub(super) fn no_effects(e: &Expr, calls_ok: bool) -> bool {
     walia_lang::stack::guarded(|| no_effects_unguarded(e, calls_ok))
 }
