@@ -11,8 +11,9 @@ the table gives medians over the rounds (with --cpu, the child's user + system
 CPU time instead, steadier on a busy machine). Every run's output is checked against
 the expected output (bench/general/NAME.out, or run.py's value for the five),
 so the three languages agree. Also the peak RSS of binary_trees in Walia and
-Lua. With --extra, also four shapes the interpreter was not tuned on (queens,
-matmul, sieve, collatz), outside the geometric means. See bench/README.md.
+Lua. With --extra, also nine shapes the interpreter was not tuned on (queens,
+matmul, sieve, collatz, lcs, bfs, intloop, strmethods, recur), outside the geometric
+means. See bench/README.md.
 """
 
 import argparse
@@ -36,7 +37,8 @@ OLD_PROGRAMS = tuple(base.WORKLOADS)  # fib, loop, records, strings, closures
 ALL_PROGRAMS = NEW_PROGRAMS + OLD_PROGRAMS
 # Shapes the interpreter was not tuned on (run with --extra): a check against fitting the
 # thirteen. Reported with the same targets, outside the geometric means.
-EXTRA_PROGRAMS = ("queens", "matmul", "sieve", "collatz")
+EXTRA_PROGRAMS = ("queens", "matmul", "sieve", "collatz", "lcs", "bfs", "intloop",
+                  "strmethods", "recur")
 
 LUA_TARGET = 2.0      # walia/lua at most this
 PY_TARGET = 1.0       # walia/python below this

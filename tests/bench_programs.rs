@@ -18,6 +18,19 @@ const PROGRAMS: [&str; 8] = [
     "csv_lines",
 ];
 
+/// The extra shapes (`bench/general.py --extra`), held to the same twins and output.
+const EXTRAS: [&str; 9] = [
+    "queens",
+    "matmul",
+    "sieve",
+    "collatz",
+    "lcs",
+    "bfs",
+    "intloop",
+    "strmethods",
+    "recur",
+];
+
 fn general_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("bench")
@@ -41,7 +54,7 @@ fn walia(args: &[&str]) -> (String, String, bool) {
 
 #[test]
 fn every_program_compiles_and_has_its_twins_and_expected_output() {
-    for name in PROGRAMS {
+    for name in PROGRAMS.into_iter().chain(EXTRAS) {
         let dir = general_dir();
         for ext in ["wal", "lua", "py", "out"] {
             let file = dir.join(format!("{name}.{ext}"));
