@@ -1,10 +1,11 @@
 //! The runtime keeps four registries in thread-local storage, because the code that
 //! needs them (a value's constructor, a write barrier, a table value's lookup) has no VM
 //! at hand: the cycle collector's objects, the heaps and tables that table values name,
-//! the change log of mutated objects, and the shared one-character strings. An engine owns its own [`RuntimeState`] and
-//! installs it in the thread for as long as it runs ([`RuntimeState::swap_with_thread`]),
-//! so no registry outlives the engine's time on a thread: between two calls the thread
-//! holds nothing of the engine, and the engine can run on another thread next.
+//! the change log of mutated objects, and the shared one-character strings. An engine
+//! owns its own [`RuntimeState`] and installs it in the thread for as long as it runs
+//! ([`RuntimeState::swap_with_thread`]), so no registry outlives the engine's time on a
+//! thread: between two calls the thread holds nothing of the engine, and the engine can
+//! run on another thread next.
 
 use crate::db::handle;
 use crate::gc;

@@ -50,6 +50,7 @@ impl FnCompiler {
         self.binary_on_top(op, b, span);
     }
 
+    /// An Int constant: in the instruction when it fits, else in the constant table.
     fn int_literal(&mut self, i: i64, span: Span) {
         if let Ok(small) = i32::try_from(i) {
             self.emit(Op::SmallInt(small), span);
@@ -134,18 +135,20 @@ impl FnCompiler {
                 }
                 self.emit(Op::MakeMap(entries.len() as u32), span);
             }
-            // A negative number literal (`-1`, `-0.5`) is one constant, not a negation.
-            ExprKind::Unary(UnOp::Neg, x) if negated_literal(x).is_some() => {
-                match negated_literal(x) {
-                    Some(Value::Int(i)) => self.int_literal(i, span),
-                    Some(v) => {
-                        let k = self.constant(v);
-                        self.emit(Op::Const(k), span);
-                    }
-                    None => {}
-                }
-            }
             ExprKind::Unary(op, x) => {
+                // A negative number literal (`-1`, `-0.5`) is one constant, not a negation.
+                if *op == UnOp::Neg
+                    && let Some(v) = negated_literal(x)
+                {
+                    match v {
+                        Value::Int(i) => self.int_literal(i, span),
+                        v => {
+                            let k = self.constant(v);
+                            self.emit(Op::Const(k), span);
+                        }
+                    }
+                    return;
+                }
                 self.expr(x);
                 let op = match op {
                     UnOp::Neg => Op::Neg,
@@ -570,9 +573,6 @@ impl FnCompiler {
     }
 }
 
-/// True when evaluating `e` cannot assign a variable: no assignment, block, `if`,
-/// `match`, `print` or (unless `calls_ok`) call inside it. Lambdas are fine: they only
-/// create a function.
 /// `-x` of a number literal `x`, as a value (`None` if `x` is not one, or is the one Int
 /// whose negation overflows).
 fn negated_literal(x: &Expr) -> Option<Value> {
@@ -583,6 +583,9 @@ fn negated_literal(x: &Expr) -> Option<Value> {
     }
 }
 
+/// True when evaluating `e` cannot assign a variable: no assignment, block, `if`,
+/// `match`, `print` or (unless `calls_ok`) call inside it. Lambdas are fine: they only
+/// create a function.
 pub(super) fn no_effects(e: &Expr, calls_ok: bool) -> bool {
     walia_lang::stack::guarded(|| no_effects_unguarded(e, calls_ok))
 }
