@@ -91,6 +91,12 @@ impl Shape {
         self.id
     }
 
+    /// Whether the id stands for this shape alone (ids ran out past `u32::MAX - 1`
+    /// shapes: the later ones share one that no cache may remember).
+    pub fn is_cacheable(&self) -> bool {
+        self.id != UNCACHEABLE
+    }
+
     pub fn len(&self) -> usize {
         self.names.len()
     }

@@ -12,7 +12,7 @@ use super::plan::{Plan, PlanSource, PlanStage};
 use crate::db::handle::{RowRef, TableId, with_table};
 use crate::error::{RtError, RtResult};
 use crate::kernel::KVal;
-use crate::kernel::eval::{Bail, Batch, Col, Elements, KResult, Mapped, Outputs};
+use crate::kernel::eval::{BExpr, Bail, Batch, Col, Elements, KResult, Mapped, Outputs};
 use crate::value::{KeyRef, Value};
 use walia_store::column_page::{self, bit as present};
 use walia_store::{Cell, ColType, PageKind, Pager, ROWS_PER_PAGE, Table, TableError};
@@ -439,6 +439,7 @@ impl Elements for Items<'_> {
     fn gather(&self, field: usize, sel: &[u32]) -> KResult<Col> {
         let name = self.fields.get(field).ok_or(Bail)?;
         let mut out = Vec::with_capacity(sel.len());
+        let mut memo = None;
         for &i in sel {
             let v = match self.items.get(i as usize).ok_or(Bail)? {
                 Value::Map(m) => m
@@ -446,7 +447,11 @@ impl Elements for Items<'_> {
                     .borrow()
                     .get(&KeyRef::Str(name))
                     .and_then(KVal::from_value),
-                Value::Instance(inst) => inst.fields.borrow().get(name).and_then(KVal::from_value),
+                Value::Instance(inst) => inst
+                    .fields
+                    .borrow()
+                    .get_memo(name, &mut memo)
+                    .and_then(KVal::from_value),
                 _ => None,
             };
             out.push(v.ok_or(Bail)?);
@@ -455,6 +460,21 @@ impl Elements for Items<'_> {
     }
 
     fn elems(&self, sel: &[u32]) -> KResult<Col> {
+        // A list of Ints (the common case) straight into its column, without the pass
+        // through kernel values that a list of mixed numbers takes.
+        let mut ints = Vec::with_capacity(sel.len());
+        for &i in sel {
+            match self.items.get(i as usize) {
+                Some(Value::Int(n)) => ints.push(*n),
+                _ => return self.mixed_elems(sel),
+            }
+        }
+        Ok(Col::Int(ints))
+    }
+}
+
+impl Items<'_> {
+    fn mixed_elems(&self, sel: &[u32]) -> KResult<Col> {
         let mut out = Vec::with_capacity(sel.len());
         for &i in sel {
             let v = self.items.get(i as usize).ok_or(Bail)?;
@@ -484,7 +504,20 @@ pub fn list_batch(
         items: slice,
         fields: &plan.fields,
     };
-    let live = (0..slice.len() as u32).collect();
+    let live: Vec<u32> = (0..slice.len() as u32).collect();
+    if let Some((PlanStage::Map(BExpr::Field(f)), before)) = plan.stages.split_last()
+        && let Some(name) = plan.fields.get(*f)
+        && !slice.first().is_some_and(|v| field_is_number(v, name))
+    {
+        return Some(
+            project_field(before, counts, &source, live, name).map(|(values, closed)| BatchDone {
+                read: slice.len() as u64,
+                next: stop as u64,
+                out: Produced::Values(values),
+                closed,
+            }),
+        );
+    }
     Some(
         run_stages(&plan.stages, counts, &source, live, &no_coerce).map(|s| BatchDone {
             read: slice.len() as u64,
@@ -493,4 +526,47 @@ pub fn list_batch(
             closed: s.closed_at.is_some(),
         }),
     )
+}
+
+/// Whether `v.name` is a number (a kernel value), which the kernels read as a column.
+fn field_is_number(v: &Value, name: &str) -> bool {
+    let found = match v {
+        Value::Instance(inst) => inst.fields.borrow().get(name).and_then(KVal::from_value),
+        Value::Map(m) => m
+            .entries
+            .borrow()
+            .get(&KeyRef::Str(name))
+            .and_then(KVal::from_value),
+        _ => None,
+    };
+    found.is_some()
+}
+
+/// A list pipeline ending in `map(x => x.name)` where the field holds other values than
+/// numbers (names, nested records): the stages before it run in kernels, then the field is
+/// read from each element that passed them. An element without the field (or a map stage
+/// before) bails to the interpreter, which reports it. The values, and whether a `take`
+/// closed the pipeline.
+fn project_field(
+    before: &[PlanStage],
+    counts: &mut [i64],
+    source: &Items,
+    live: Vec<u32>,
+    name: &str,
+) -> KResult<(Vec<Value>, bool)> {
+    let done = run_stages(before, counts, source, live, &no_coerce)?;
+    let Outputs::Positions(positions) = done.outputs else {
+        return Err(Bail);
+    };
+    let mut values = Vec::with_capacity(positions.len());
+    let mut memo = None;
+    for i in positions {
+        let v = match source.items.get(i as usize).ok_or(Bail)? {
+            Value::Instance(inst) => inst.fields.borrow().get_memo(name, &mut memo).cloned(),
+            Value::Map(m) => m.entries.borrow().get(&KeyRef::Str(name)).cloned(),
+            _ => None,
+        };
+        values.push(v.ok_or(Bail)?);
+    }
+    Ok((values, done.closed_at.is_some()))
 }

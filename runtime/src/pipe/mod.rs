@@ -14,8 +14,10 @@ pub(crate) mod cursor;
 pub(crate) mod explain;
 pub(crate) mod files;
 pub(crate) mod native;
+mod pending;
 pub(crate) mod plan;
 pub(crate) mod shards;
+pub use pending::TakenNumbers;
 mod source;
 mod terminal;
 
@@ -24,7 +26,6 @@ use source::SourceIter;
 use crate::db::handle::RowRef;
 use crate::error::{RtError, RtResult};
 use crate::gc::GcHeader;
-use crate::kernel::KVal;
 use crate::kernel::eval::Col;
 use crate::kernel::fold::Fold;
 use crate::pipe::plan::Plan;
@@ -165,35 +166,6 @@ fn check_iterable(v: &Value) -> RtResult<()> {
             "cannot iterate over a value of type {}",
             other.type_name()
         ))),
-    }
-}
-
-/// Numbers taken from a run at once: chunks, the first one from `skip` on.
-pub struct TakenNumbers {
-    skip: usize,
-    chunks: VecDeque<Col>,
-}
-
-impl TakenNumbers {
-    /// Each chunk in order, with the index its untaken values start at.
-    pub fn chunks(&self) -> impl Iterator<Item = (&Col, usize)> {
-        self.chunks
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c, if i == 0 { self.skip } else { 0 }))
-    }
-
-    /// Call `f` on each number in order, stopping at its first error.
-    #[inline]
-    pub fn each<E>(self, mut f: impl FnMut(KVal) -> Result<(), E>) -> Result<(), E> {
-        for (chunk, from) in self.chunks() {
-            for j in from..chunk.len() {
-                if let Some(k) = chunk.get(j) {
-                    f(k)?;
-                }
-            }
-        }
-        Ok(())
     }
 }
 
@@ -354,30 +326,6 @@ impl PipeRun {
         self.next_slow(vm)
     }
 
-    #[inline]
-    fn next_number(&mut self) -> Option<KVal> {
-        loop {
-            let front = self.numbers.front()?;
-            if let Some(k) = front.get(self.numbers_at) {
-                self.numbers_at += 1;
-                return Some(k);
-            }
-            self.numbers.pop_front();
-            self.numbers_at = 0;
-        }
-    }
-
-    /// How many elements batches produced that are not yet taken, dropping them (`count`
-    /// needs no values).
-    pub fn take_pending_count(&mut self) -> u64 {
-        let numbers: usize = self.numbers.iter().map(Col::len).sum();
-        let n = numbers.saturating_sub(self.numbers_at) + self.out.len();
-        self.numbers.clear();
-        self.numbers_at = 0;
-        self.out.clear();
-        n as u64
-    }
-
     /// [`PipeRun::next`] for a terminal that folds (`count`, `sum`, `avg`): the batches
     /// run now may fold what they produce into `fold` (a parallel block does, on its
     /// own threads, in order) before the element returned.
@@ -388,15 +336,6 @@ impl PipeRun {
             *fold = f;
         }
         next
-    }
-
-    /// The values batches produced that are not yet taken, all at once (a numeric
-    /// terminal folds them directly); empty when the next elements are not such values.
-    pub fn take_numbers(&mut self) -> TakenNumbers {
-        TakenNumbers {
-            skip: std::mem::take(&mut self.numbers_at),
-            chunks: std::mem::take(&mut self.numbers),
-        }
     }
 
     fn next_slow(&mut self, vm: &mut Vm) -> RtResult<Option<Value>> {

@@ -254,6 +254,7 @@ impl PipeRun {
             if let Acc::Items { items, .. } = &mut acc {
                 crate::limits::reserve(items, 1)?;
                 items.push(v);
+                self.drain_pending(items)?;
             }
         }
         Ok(match acc {
