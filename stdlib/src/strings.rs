@@ -43,7 +43,11 @@ fn room(bytes: usize) -> RtResult<String> {
 }
 
 /// Case mapping can grow a character (`ß` to `SS`): the result is built a piece at a time.
-fn map_case(s: &str, f: fn(&str) -> String) -> RtResult<Value> {
+/// Short ASCII text (the common case) maps byte for byte, in one allocation (`ascii`).
+fn map_case(s: &str, f: fn(&str) -> String, ascii: fn(&str) -> String) -> RtResult<Value> {
+    if s.len() <= 1 << 16 && s.is_ascii() {
+        return Ok(Value::str(ascii(s)));
+    }
     let mut out = room(s.len())?;
     let mut rest = s;
     while !rest.is_empty() {
@@ -74,7 +78,7 @@ fn map_case(s: &str, f: fn(&str) -> String) -> RtResult<Value> {
 /// ```
 fn upper(a: &[Value]) -> RtResult<Value> {
     let s = expect_str(a, 0, "upper")?;
-    map_case(s.as_str(), str::to_uppercase)
+    map_case(s.as_str(), str::to_uppercase, str::to_ascii_uppercase)
 }
 
 /// @builtin lower(s) -> String
@@ -90,7 +94,7 @@ fn upper(a: &[Value]) -> RtResult<Value> {
 /// ```
 fn lower(a: &[Value]) -> RtResult<Value> {
     let s = expect_str(a, 0, "lower")?;
-    map_case(s.as_str(), str::to_lowercase)
+    map_case(s.as_str(), str::to_lowercase, str::to_ascii_lowercase)
 }
 
 /// @builtin trim(s) -> String

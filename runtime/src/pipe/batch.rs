@@ -95,19 +95,21 @@ pub(super) fn run_stages(
                 mapped = Some((sel.clone(), Col::from_any(stored)));
             }
             PlanStage::Skip(n) => {
-                let drop = (n - new_counts[k]).clamp(0, sel.len() as i64) as usize;
-                new_counts[k] += drop as i64;
+                let count = new_counts.get_mut(k).ok_or(Bail)?;
+                let drop = (n - *count).clamp(0, sel.len() as i64) as usize;
+                *count += drop as i64;
                 sel.drain(..drop);
             }
             PlanStage::Take(n) => {
-                let room = (n - new_counts[k]).max(0) as usize;
+                let count = new_counts.get_mut(k).ok_or(Bail)?;
+                let room = (n - *count).max(0) as usize;
                 if sel.len() >= room {
                     sel.truncate(room);
-                    new_counts[k] = *n;
+                    *count = *n;
                     let at = sel.last().copied().unwrap_or(0);
                     closed_at = Some(closed_at.map_or(at, |c| c.min(at)));
                 } else {
-                    new_counts[k] += sel.len() as i64;
+                    *count += sel.len() as i64;
                 }
             }
             PlanStage::Pass => {}

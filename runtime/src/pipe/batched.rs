@@ -12,7 +12,7 @@ use crate::kernel::eval::KResult;
 use crate::pipe::batch::{BatchDone, MEMORY_BATCH, Produced, list_batch, range_batch, table_batch};
 use crate::pipe::explain::TerminalArgs;
 use crate::pipe::native::{NativeRun, Ran};
-use crate::pipe::plan::Plan;
+use crate::pipe::plan::{Plan, PlanSource};
 use crate::pipe::shards::{block_end, block_units, range_block, table_block};
 use crate::value::Value;
 use crate::vm::Vm;
@@ -29,11 +29,13 @@ impl PipeRun {
         terminal: &TerminalArgs,
         drains: bool,
     ) -> RtResult<()> {
-        let (source, stages) = match &self.what {
-            Value::Stream(p) => (p.source.clone(), p.stages.clone()),
-            other => (other.clone(), Vec::new()),
+        // Borrowed through a second reference to the stream: no copy of its stages.
+        let what = self.what.clone();
+        let (source, stages): (&Value, &[Stage]) = match &what {
+            Value::Stream(p) => (&p.source, &p.stages),
+            other => (other, &[]),
         };
-        let plan = crate::pipe::plan::bind(vm, &source, &stages);
+        let plan = crate::pipe::plan::bind(vm, source, stages);
         // A terminal's own function must be pure too: it runs between batches.
         let pure_terminal = terminal.function.is_none_or(|f| {
             plan.as_ref().is_ok_and(|p| {
@@ -66,13 +68,17 @@ impl PipeRun {
             Some(p) if vm.native && p.threads() > 1 => {
                 Some(crate::pipe::native::prepare_shards(vm, p, terminal.name))
             }
-            Some(p) if vm.native => Some(crate::pipe::native::prepare(vm, p, terminal.name)),
+            // Compiled code reads ranges and tables only: a list's pipeline skips the
+            // attempt unless `--explain` reports why.
+            Some(p) if vm.native && (vm.explain || !matches!(p.source, PlanSource::List)) => {
+                Some(crate::pipe::native::prepare(vm, p, terminal.name))
+            }
             Some(_) => Some(Err("native compilation is off (WALIA_JIT=kernels)".into())),
             None => None,
         };
         if vm.explain {
             let tier = crate::pipe::native::tier_line(&native);
-            crate::pipe::explain::report(vm, &source, &stages, terminal, &plan, tier);
+            crate::pipe::explain::report(vm, source, stages, terminal, &plan, tier);
         }
         if vm.fused > 0
             && let Some(why) = crate::pipe::explain::outside_subset(vm, &self.what, terminal, &plan)
@@ -132,8 +138,12 @@ impl PipeRun {
         }
     }
 
-    /// Each stage's take/skip count.
+    /// Each stage's take/skip count. Empty (no allocation) when no stage counts and no
+    /// compiled code runs (which is handed one count per stage).
     fn counts(&self) -> Vec<i64> {
+        if self.native.is_none() && !self.state.iter().any(|s| matches!(s, StageState::Count(_))) {
+            return Vec::new();
+        }
         self.state
             .iter()
             .map(|s| match s {
