@@ -74,32 +74,11 @@ impl PipeRun {
         for (i, chunk) in self.numbers.drain(..).enumerate() {
             let from = if i == 0 { skip } else { 0 };
             crate::limits::reserve(items, chunk.len().saturating_sub(from))?;
-            // Extended from slices, whose length is known: no capacity check per value.
             match &chunk {
-                Col::Int(v) => items.extend(
-                    v.get(from..)
-                        .unwrap_or_default()
-                        .iter()
-                        .map(|&n| Value::Int(n)),
-                ),
-                Col::Float(v) => items.extend(
-                    v.get(from..)
-                        .unwrap_or_default()
-                        .iter()
-                        .map(|&f| Value::Float(f)),
-                ),
-                Col::Bool(v) => items.extend(
-                    v.get(from..)
-                        .unwrap_or_default()
-                        .iter()
-                        .map(|&b| Value::Bool(b)),
-                ),
-                Col::Any(v) => items.extend(
-                    v.get(from..)
-                        .unwrap_or_default()
-                        .iter()
-                        .map(|k| k.to_value()),
-                ),
+                Col::Int(v) => extend_from(items, v, from, Value::Int),
+                Col::Float(v) => extend_from(items, v, from, Value::Float),
+                Col::Bool(v) => extend_from(items, v, from, Value::Bool),
+                Col::Any(v) => extend_from(items, v, from, KVal::to_value),
             }
         }
         crate::limits::reserve(items, self.out.len())?;
@@ -115,4 +94,16 @@ impl PipeRun {
             chunks: std::mem::take(&mut self.numbers),
         }
     }
+}
+
+/// Append `column[from..]` to `items`, each made a value by `make`. Extended from a slice,
+/// whose length is known: no capacity check per value.
+fn extend_from<T: Copy>(items: &mut Vec<Value>, column: &[T], from: usize, make: fn(T) -> Value) {
+    items.extend(
+        column
+            .get(from..)
+            .unwrap_or_default()
+            .iter()
+            .map(|&x| make(x)),
+    );
 }
